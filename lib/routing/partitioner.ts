@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import type { AllocClass, AllocItem, AllocRoute, CapWindow, StateStore } from '../state/types';
+import { VIA_DEFERRED, VIA_SPILL, VIA_STICKY } from '../state/types';
+import { daysBetween, parseDayStart, sendingDay } from './calendar';
+import { RATE_UNITS, type RoutePlan, type RouteConfig, type RateUnit } from './plan';
+import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequence';
+import { warmupCap, warmupSharePercent } from './warmup';
+
+export interface PartitionInput {
+	/** the recipient, normalized: the sticky key */
+	key?: string;
+	/** the item's domain group, for the group table and route restrictions */
+	group?: string;
+}
+
+export type AssignedVia = 'sequence' | 'sticky' | 'spill' | 'group-table' | 'deferred' | 'unroutable';
+
+export interface Assignment {
+	/** the route's name; absent when deferred or unroutable */
+	route?: string;
+	/** index into the plan's routes; -1 when deferred or unroutable */
+	routeIndex: number;
+	via: AssignedVia;
+	/** deferred: when to try again (epoch ms) */
+	retryAt?: number;
+	/** deferred / unroutable: why */
+	reason?: string;
+	/** the route's share of the campaign rate, when one is set */
+	rate?: { limit: number; per: RateUnit; intervalMs: number };
+}
+
+export interface PartitionerIds {
+	/** scopes every counter and sticky assignment */
+	campaign: string;
+	/** tells two partitioners of one campaign apart (the node's id) */
+	partition: string;
+}
+
+interface ClassInfo {
+	index: number;
+	cls: AllocClass;
+	tableRoute?: number;
+}
+
+const CIRCUIT_CACHE_MS = 1000;
+
+function shortHash(s: string): string {
+	return createHash('sha1').update(s).digest('base64url').slice(0, 12);
+}
+
+/**
+ * Turns a route plan into store calls: one `allocate` call per batch, whatever the batch size.
+ * Route cycles are precomputed per (eligible routes, weights) and cached.
+ */
+export class Partitioner {
+	private readonly dayStartMinutes: number;
+	private readonly cycleCache = new Map<string, number[]>();
+	private circuits?: { at: number; openUntil: number[] };
+
+	constructor(
+		readonly plan: RoutePlan,
+		private readonly store: StateStore,
+		private readonly ids: PartitionerIds,
+	) {
+		this.dayStartMinutes = parseDayStart(plan.dayStart);
+	}
+
+	async assign(inputs: readonly PartitionInput[], options: { dryRun?: boolean } = {}): Promise<Assignment[]> {
+		const now = await this.store.now();
+		const plan = this.plan;
+		const day = sendingDay(now, plan.timeZone, this.dayStartMinutes);
+		const dayNumbers = plan.routes.map((r) => (r.warmup.kind === 'none' ? 0 : daysBetween(r.warmup.startDate, day.date) + 1));
+		const share = plan.routes.map((r, i) => (r.enabled ? warmupSharePercent(r.warmup, dayNumbers[i]) : 0));
+		const openUntil = await this.openUntil(now);
+		const routes: AllocRoute[] = plan.routes.map((r, i) => ({
+			name: r.name,
+			caps: this.capWindows(r, dayNumbers[i], share[i], day, now),
+			openUntil: openUntil[i],
+		}));
+
+		const classes: ClassInfo[] = [];
+		const classByGroup = new Map<string, ClassInfo | string>();
+		const items: AllocItem[] = [];
+		const unroutable = new Map<number, string>();
+		inputs.forEach((input, i) => {
+			const group = (input.group ?? '').toLowerCase();
+			let info = classByGroup.get(group);
+			if (info === undefined) {
+				info = this.classFor(group, share, classes);
+				classByGroup.set(group, info);
+			}
+			if (typeof info === 'string') {
+				unroutable.set(i, info);
+				items.push({ cls: -1 });
+				return;
+			}
+			items.push(input.key !== undefined && plan.sticky ? { cls: info.index, key: input.key } : { cls: info.index });
+		});
+
+		const routable = items.filter((it) => it.cls !== -1);
+		const result = routable.length
+			? await this.store.allocate({
+					scope: this.ids.campaign,
+					stickyKey: this.ids.partition,
+					routes,
+					classes: classes.map((c) => c.cls),
+					items: routable,
+					dryRun: options.dryRun,
+					ttlMs: plan.stateTtlDays * 86_400_000,
+				})
+			: undefined;
+
+		const rates = this.rates(share);
+		const out: Assignment[] = [];
+		let k = 0;
+		for (let i = 0; i < items.length; i++) {
+			const why = unroutable.get(i);
+			if (why !== undefined) {
+				out.push({ routeIndex: -1, via: 'unroutable', reason: why });
+				continue;
+			}
+			const r = result!.route[k];
+			const v = result!.via[k];
+			const info = classes[items[i].cls];
+			k++;
+			if (v === VIA_DEFERRED) {
+				out.push({ routeIndex: -1, via: 'deferred', retryAt: result!.retryAt[k - 1] || now + 60_000, reason: this.deferReason(info, routes, now) });
+				continue;
+			}
+			const via: AssignedVia = v === VIA_STICKY ? 'sticky' : v === VIA_SPILL ? 'spill' : info.tableRoute !== undefined ? 'group-table' : 'sequence';
+			const a: Assignment = { route: plan.routes[r].name, routeIndex: r, via };
+			if (rates) a.rate = rates[r];
+			out.push(a);
+		}
+		return out;
+	}
+
+	/** Reads circuit state at most once a second: health changes on the scale of seconds. */
+	private async openUntil(now: number): Promise<number[]> {
+		if (!this.circuits || now - this.circuits.at > CIRCUIT_CACHE_MS || now < this.circuits.at) {
+			const states = await this.store.getCircuits(this.plan.routes.map((r) => r.name));
+			this.circuits = { at: now, openUntil: states.map((s) => (s && s.openUntil > now ? s.openUntil : 0)) };
+		}
+		return this.circuits.openUntil.map((t) => (t > now ? t : 0));
+	}
+
+	private capWindows(r: RouteConfig, dayNumber: number, share: number, day: { date: string; endsAt: number }, now: number): CapWindow[] {
+		const caps: CapWindow[] = [];
+		let daily = r.dailyCap;
+		// a share ramp that has not started yet lets nothing through today
+		const w = r.warmup.kind === 'share' && share === 0 ? 0 : warmupCap(r.warmup, dayNumber);
+		if (w !== undefined) daily = daily === undefined ? w : Math.min(daily, w);
+		if (daily !== undefined) caps.push({ key: `d:${day.date}:${r.name}`, limit: daily, resetAt: day.endsAt });
+		if (r.hourlyCap !== undefined) {
+			const hour = Math.floor(now / 3_600_000);
+			caps.push({ key: `h:${hour}:${r.name}`, limit: r.hourlyCap, resetAt: (hour + 1) * 3_600_000 });
+		}
+		return caps;
+	}
+
+	private eligible(group: string): number[] {
+		const out: number[] = [];
+		this.plan.routes.forEach((r, i) => {
+			if (r.enabled && (r.groups.length === 0 || r.groups.includes(group))) out.push(i);
+		});
+		return out;
+	}
+
+	private baseWeight(i: number): number {
+		const r = this.plan.routes[i];
+		switch (this.plan.mode) {
+			case 'percentage':
+				return r.percentage ?? 0;
+			case 'weighted':
+				return r.weight;
+			default:
+				return 1;
+		}
+	}
+
+	/** Whole-number weights for the eligible routes, scaled by today's warm-up share. */
+	private weights(eligible: number[], share: number[]): number[] {
+		const base = this.plan.mode === 'percentage' ? percentagesToWeights(eligible.map((i) => this.baseWeight(i))) : eligible.map((i) => this.baseWeight(i));
+		return base.map((w, k) => w * share[eligible[k]]);
+	}
+
+	private classFor(group: string, share: number[], classes: ClassInfo[]): ClassInfo | string {
+		const plan = this.plan;
+		const eligible = this.eligible(group);
+		const tableEntry = plan.groupRoutes.find((g) => g.group === group);
+		const tableRoute = tableEntry ? plan.routes.findIndex((r) => r.name === tableEntry.route) : -1;
+		if (eligible.length === 0 && tableRoute === -1) return `no enabled route accepts the domain group "${group || '(none)'}"`;
+
+		let weights = this.weights(eligible, share);
+		let candidates = eligible;
+		if (weights.every((w) => w === 0)) {
+			// every eligible route is before its warm-up start: their zero caps defer the item
+			weights = eligible.map(() => 1);
+		}
+		let cycle: number[];
+		let repeat = 1;
+		const spill: AllocClass['spill'] = plan.mode === 'failover' || plan.mode === 'single' ? 'priority' : 'weights';
+		if (tableRoute !== -1) {
+			cycle = [tableRoute];
+			candidates = [tableRoute, ...eligible.filter((i) => i !== tableRoute)];
+			weights = [1, ...this.weights(eligible.filter((i) => i !== tableRoute), share)];
+		} else if (plan.mode === 'single') {
+			candidates = [eligible[0]];
+			weights = [1];
+			cycle = [eligible[0]];
+		} else if (plan.mode === 'failover') {
+			cycle = [eligible[0]];
+		} else if (plan.mode === 'roundRobin') {
+			cycle = eligible.filter((_, k) => weights[k] > 0);
+			if (cycle.length === 0) cycle = eligible;
+			repeat = plan.roundRobinBatch;
+		} else {
+			const sig = `${plan.mode}|${weights.join(',')}`;
+			let local = this.cycleCache.get(sig);
+			if (!local) {
+				local = plan.mode === 'percentage' ? quotaCycle(weights) : smoothWeightedCycle(weights);
+				this.cycleCache.set(sig, local);
+			}
+			cycle = local.map((k) => eligible[k]);
+		}
+		// spill weights must be positive for every candidate that may take spill
+		const spillWeights = weights.map((w) => (w > 0 ? w : 1e-9));
+		const signature = `${plan.mode}|${repeat}|${candidates.map((i) => plan.routes[i].name).join('\u0000')}|${weights.join(',')}|${tableRoute}`;
+		const info: ClassInfo = {
+			index: classes.length,
+			cls: { counterKey: `${this.ids.partition}:${shortHash(signature)}`, cycle, repeat, candidates, weights: spillWeights, spill },
+			tableRoute: tableRoute === -1 ? undefined : tableRoute,
+		};
+		classes.push(info);
+		return info;
+	}
+
+	private deferReason(info: ClassInfo, routes: AllocRoute[], now: number): string {
+		const names = info.cls.candidates.map((i) => routes[i].name);
+		const open = info.cls.candidates.filter((i) => routes[i].openUntil > now).map((i) => routes[i].name);
+		if (open.length === names.length) return `every route is unhealthy (${names.join(', ')})`;
+		return `no route has room today (${names.join(', ')}): caps reached${open.length ? `, unhealthy: ${open.join(', ')}` : ''}`;
+	}
+
+	/** The campaign rate divided by each route's share of the enabled routes. */
+	private rates(share: number[]): Assignment['rate'][] | undefined {
+		const rate = this.plan.campaignRate;
+		if (!rate) return undefined;
+		const all = this.plan.routes.map((_, i) => i).filter((i) => this.plan.routes[i].enabled);
+		const w = this.plan.mode === 'single' || this.plan.mode === 'failover' ? all.map(() => 1) : this.weights(all, share);
+		const total = this.plan.mode === 'single' || this.plan.mode === 'failover' ? 1 : w.reduce((a, b) => a + b, 0);
+		const out: Assignment['rate'][] = this.plan.routes.map(() => undefined);
+		all.forEach((i, k) => {
+			const limit = total > 0 ? (rate.limit * w[k]) / total : 0;
+			out[i] = { limit: Math.round(limit * 1000) / 1000, per: rate.per, intervalMs: RATE_UNITS[rate.per] };
+		});
+		return out;
+	}
+}

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { isValidTimeZone, parseDayStart } from './calendar';
+
+export const MODES = ['single', 'percentage', 'roundRobin', 'weighted', 'failover'] as const;
+export type PartitionMode = (typeof MODES)[number];
+export const RATE_UNITS = { second: 1_000, minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+export type RateUnit = keyof typeof RATE_UNITS;
+
+const isoDate = z
+	.string()
+	.trim()
+	.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-22');
+
+const warmupSchema = z.discriminatedUnion('kind', [
+	z.object({ kind: z.literal('none') }),
+	z.object({
+		kind: z.literal('ramp'),
+		startDate: isoDate,
+		startCap: z.number().int().min(1, 'the first day must allow at least 1 message'),
+		growth: z.number().min(1, 'growth must be at least 1 (1.5 = +50% a day)').max(10),
+	}),
+	z.object({
+		kind: z.literal('table'),
+		startDate: isoDate,
+		caps: z.array(z.object({ day: z.number().int().min(1), cap: z.number().int().min(0) })).min(1),
+	}),
+	z.object({
+		kind: z.literal('share'),
+		startDate: isoDate,
+		startPercent: z.number().int().min(1).max(100),
+		days: z.number().int().min(1),
+	}),
+]);
+
+const routeSchema = z.object({
+	name: z.string().trim().min(1, 'every route needs a name'),
+	enabled: z.boolean().default(true),
+	percentage: z.number().min(0).max(100).optional(),
+	weight: z.number().int('weights are whole numbers').min(0).default(1),
+	dailyCap: z.number().int().min(0).optional(),
+	hourlyCap: z.number().int().min(0).optional(),
+	/** only items of these domain groups may take the route; empty = any */
+	groups: z.array(z.string().trim().toLowerCase()).default([]),
+	warmup: warmupSchema.default({ kind: 'none' }),
+});
+
+export const routePlanSchema = z
+	.object({
+		mode: z.enum(MODES),
+		routes: z.array(routeSchema).min(1, 'add at least one route'),
+		roundRobinBatch: z.number().int().min(1).default(1),
+		sticky: z.boolean().default(false),
+		groupRoutes: z.array(z.object({ group: z.string().trim().toLowerCase().min(1), route: z.string().trim().min(1) })).default([]),
+		timeZone: z.string().refine(isValidTimeZone, 'is not a known time zone (use an IANA name such as Europe/Berlin)').default('UTC'),
+		dayStart: z
+			.string()
+			.default('00:00')
+			.refine((s) => {
+				try {
+					parseDayStart(s);
+					return true;
+				} catch {
+					return false;
+				}
+			}, 'must be a time of day like 00:00 or 06:30'),
+		campaignRate: z.object({ limit: z.number().positive(), per: z.enum(['second', 'minute', 'hour', 'day']) }).optional(),
+		stateTtlDays: z.number().positive().default(30),
+	})
+	.superRefine((plan, ctx) => {
+		const seen = new Set<string>();
+		plan.routes.forEach((r, i) => {
+			if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `the name "${r.name}" is used by two routes` });
+			seen.add(r.name);
+		});
+		const enabled = plan.routes.filter((r) => r.enabled);
+		if (enabled.length === 0) ctx.addIssue({ code: 'custom', path: ['routes'], message: 'every route is disabled; enable at least one' });
+		if (plan.mode === 'percentage') {
+			const missing = enabled.filter((r) => r.percentage === undefined).map((r) => r.name);
+			if (missing.length) ctx.addIssue({ code: 'custom', path: ['routes'], message: `set a percentage for ${missing.join(', ')}` });
+			const sum = enabled.reduce((a, r) => a + (r.percentage ?? 0), 0);
+			if (Math.abs(sum - 100) > 1e-9) {
+				const parts = enabled.map((r) => `${r.name} ${r.percentage ?? 0}%`).join(' + ');
+				ctx.addIssue({ code: 'custom', path: ['routes'], message: `the percentages of the enabled routes add up to ${+sum.toFixed(4)}, not 100 (${parts})` });
+			}
+			for (const r of enabled) {
+				if (r.percentage !== undefined && Math.round(r.percentage * 100) !== r.percentage * 100 && Math.abs(Math.round(r.percentage * 100) - r.percentage * 100) > 1e-6)
+					ctx.addIssue({ code: 'custom', path: ['routes'], message: `${r.name}: percentages may have at most two decimals` });
+			}
+		}
+		if (plan.mode === 'weighted' && enabled.every((r) => r.weight === 0))
+			ctx.addIssue({ code: 'custom', path: ['routes'], message: 'at least one enabled route needs a weight above 0' });
+		const names = new Set(enabled.map((r) => r.name));
+		plan.groupRoutes.forEach((g, i) => {
+			if (!names.has(g.route))
+				ctx.addIssue({ code: 'custom', path: ['groupRoutes', i, 'route'], message: `group "${g.group}" is sent to "${g.route}", which is not an enabled route` });
+		});
+	});
+
+export type RoutePlanInput = z.input<typeof routePlanSchema>;
+export type RoutePlan = z.output<typeof routePlanSchema>;
+export type RouteConfig = RoutePlan['routes'][number];
+
+export class PlanError extends Error {
+	constructor(
+		message: string,
+		/** the top-level plan field at fault (`routes`, `groupRoutes`, `timeZone`, …) */
+		readonly field: string,
+	) {
+		super(message);
+		this.name = 'PlanError';
+	}
+}
+
+/** Validates a plan; the error names the field and, for a route, the route. */
+export function parseRoutePlan(input: unknown): RoutePlan {
+	const result = routePlanSchema.safeParse(input);
+	if (result.success) return result.data;
+	const issue = result.error.issues[0];
+	const [field, index, sub] = issue.path;
+	let where = '';
+	if (field === 'routes' && typeof index === 'number') {
+		const routes = (input as { routes?: Array<{ name?: string }> }).routes;
+		const name = routes?.[index]?.name;
+		where = ` (route ${index + 1}${name ? ` "${name}"` : ''}${sub ? `, ${sub.toString()}` : ''})`;
+	}
+	throw new PlanError(`${issue.message}${where}`, String(field ?? 'routes'));
+}

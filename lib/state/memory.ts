@@ -1,0 +1,133 @@
+import { allocate, type AllocationState } from './allocate';
+import type { AllocateRequest, AllocateResult, CircuitState, MxCacheEntry, StateStore } from './types';
+
+interface Expiring<T> {
+	value: T;
+	expiresAt: number;
+}
+
+/** One campaign's state; dropped when unused for its TTL. */
+interface ScopeState {
+	counters: Map<string, number>;
+	spills: Map<string, number[]>;
+	sticky: Map<string, Map<string, string>>;
+	caps: Map<string, Expiring<number>>;
+	expiresAt: number;
+}
+
+export interface MemoryStateStoreOptions {
+	/** the clock, for tests; defaults to Date.now */
+	clock?: () => number;
+}
+
+/**
+ * The embedded store: state lives in this n8n process. Each call runs synchronously between two
+ * awaits, so it is atomic with respect to every other call in the process.
+ */
+export class MemoryStateStore implements StateStore {
+	readonly kind = 'memory' as const;
+	private readonly scopes = new Map<string, ScopeState>();
+	private readonly circuits = new Map<string, CircuitState>();
+	private readonly mx = new Map<string, Expiring<MxCacheEntry>>();
+	private readonly clock: () => number;
+	private lastSweep = 0;
+
+	constructor(options: MemoryStateStoreOptions = {}) {
+		this.clock = options.clock ?? Date.now;
+	}
+
+	async now(): Promise<number> {
+		return this.clock();
+	}
+
+	async allocate(req: AllocateRequest): Promise<AllocateResult> {
+		const now = this.clock();
+		this.sweep(now);
+		const scope = this.scope(req.scope, now);
+		const sticky = scope.sticky.get(req.stickyKey);
+		const view: AllocationState = {
+			counter: (k) => scope.counters.get(k) ?? 0,
+			spillCounts: (k, n) => {
+				const s = scope.spills.get(k);
+				return s && s.length === n ? s.slice() : new Array<number>(n).fill(0);
+			},
+			sticky: (k) => sticky?.get(k),
+			capUsed: (k) => {
+				const c = scope.caps.get(k);
+				return c && c.expiresAt > now ? c.value : 0;
+			},
+		};
+		const { result, writes } = allocate(req, view, now);
+		if (req.dryRun) return result;
+
+		scope.expiresAt = now + req.ttlMs;
+		for (const [k, v] of writes.counters) scope.counters.set(k, v);
+		for (const [k, v] of writes.spills) scope.spills.set(k, v);
+		if (writes.sticky.size > 0) {
+			let map = scope.sticky.get(req.stickyKey);
+			if (!map) scope.sticky.set(req.stickyKey, (map = new Map()));
+			for (const [k, v] of writes.sticky) map.set(k, v);
+		}
+		for (const [k, c] of writes.caps) scope.caps.set(k, { value: c.used, expiresAt: c.resetAt });
+		return result;
+	}
+
+	async capUsage(scopeName: string, keys: string[]): Promise<number[]> {
+		const now = this.clock();
+		const scope = this.scopes.get(scopeName);
+		return keys.map((k) => {
+			const c = scope?.caps.get(k);
+			return c && c.expiresAt > now ? c.value : 0;
+		});
+	}
+
+	async getCircuits(routes: string[]): Promise<(CircuitState | null)[]> {
+		return routes.map((r) => {
+			const c = this.circuits.get(r);
+			return c ? { ...c } : null;
+		});
+	}
+
+	async setCircuit(route: string, state: CircuitState | null): Promise<void> {
+		if (state) this.circuits.set(route, { ...state });
+		else this.circuits.delete(route);
+	}
+
+	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
+		const now = this.clock();
+		return domains.map((d) => {
+			const e = this.mx.get(d);
+			return e && e.expiresAt > now ? { hosts: [...e.value.hosts] } : null;
+		});
+	}
+
+	async setMx(entries: Array<{ domain: string; value: MxCacheEntry }>, ttlMs: number): Promise<void> {
+		const expiresAt = this.clock() + ttlMs;
+		for (const e of entries) this.mx.set(e.domain, { value: { hosts: [...e.value.hosts] }, expiresAt });
+	}
+
+	async clearScope(scope: string): Promise<void> {
+		this.scopes.delete(scope);
+	}
+
+	async close(): Promise<void> {
+		// nothing to release: the state belongs to the process
+	}
+
+	private scope(name: string, now: number): ScopeState {
+		let s = this.scopes.get(name);
+		if (!s || s.expiresAt <= now) {
+			s = { counters: new Map(), spills: new Map(), sticky: new Map(), caps: new Map(), expiresAt: now };
+			this.scopes.set(name, s);
+		}
+		return s;
+	}
+
+	/** Drops expired campaigns and MX entries once a minute, so a long-lived process does not grow. */
+	private sweep(now: number): void {
+		if (now - this.lastSweep < 60_000) return;
+		this.lastSweep = now;
+		for (const [k, s] of this.scopes) if (s.expiresAt <= now) this.scopes.delete(k);
+		for (const [k, e] of this.mx) if (e.expiresAt <= now) this.mx.delete(k);
+	}
+}

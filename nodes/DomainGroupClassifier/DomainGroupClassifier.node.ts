@@ -1,0 +1,107 @@
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { z } from 'zod';
+import { DomainClassifier, type Classification } from '../../lib/domains/classify';
+import { GroupCatalog } from '../../lib/domains/groups';
+import { MxResolver } from '../../lib/domains/mx';
+import { embeddedStateStore } from '../../lib/state/registry';
+import { perItemValues, splitList } from '../shared/itemValues';
+import { classifierDescription, GROUP_LABELS } from './description';
+import { classifierOutputs } from './outputs';
+
+const optionsSchema = z.object({
+	mxDetection: z.boolean().default(false),
+	dnsServers: z.string().default(''),
+	mxTimeoutMs: z.number().int().min(100).default(3000),
+	mxConcurrency: z.number().int().min(1).max(256).default(16),
+	mxCacheMinutes: z.number().min(0).default(360),
+	includeGateways: z.boolean().default(false),
+});
+
+function classificationFields(c: Classification): IDataObject {
+	const fields: IDataObject = {
+		domainGroup: c.group,
+		recipientDomain: c.address?.domain ?? null,
+		recipient: c.address?.address ?? null,
+		classifiedBy: c.classifiedBy,
+	};
+	if (c.reason) fields.invalidReason = c.reason;
+	if (c.mxHosts) fields.mxHosts = c.mxHosts;
+	return fields;
+}
+
+export class DomainGroupClassifier implements INodeType {
+	description: INodeTypeDescription = classifierDescription;
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const outputMode = this.getNodeParameter('outputMode', 0) as string;
+		const fieldKey = (this.getNodeParameter('fieldKey', 0, '') as string).trim();
+		const parsedOptions = optionsSchema.safeParse(this.getNodeParameter('options', 0, {}));
+		if (!parsedOptions.success) {
+			const issue = parsedOptions.error.issues[0];
+			throw new NodeOperationError(this.getNode(), `Options › ${issue.path.join('.')}: ${issue.message}`);
+		}
+		const options = parsedOptions.data;
+		const customGroups = ((this.getNodeParameter('customGroups', 0, {}) as IDataObject).values as IDataObject[] | undefined) ?? [];
+		const userGroups = customGroups.map((g, i) => {
+			const name = String(g.name ?? '').trim().toLowerCase();
+			if (!name) throw new NodeOperationError(this.getNode(), `Custom Groups: group ${i + 1} has no name`);
+			return { name, domains: splitList(g.domains), mxPatterns: splitList(g.mxPatterns) };
+		});
+
+		const catalog = new GroupCatalog({ userGroups, includeGateways: options.includeGateways });
+		const mx = options.mxDetection
+			? new MxResolver({
+					servers: splitList(options.dnsServers),
+					timeoutMs: options.mxTimeoutMs,
+					concurrency: options.mxConcurrency,
+					cacheTtlMs: options.mxCacheMinutes * 60_000,
+					store: embeddedStateStore(),
+				})
+			: undefined;
+		const classifier = new DomainClassifier(catalog, mx);
+		let classifications: Classification[];
+		try {
+			classifications = await classifier.classifyMany(perItemValues(this, 'recipient', items));
+		} catch (error) {
+			throw new NodeOperationError(this.getNode(), error as Error, { message: `Could not classify the recipients: ${(error as Error).message}` });
+		}
+
+		const withFields = (item: INodeExecutionData, i: number, c: Classification): INodeExecutionData => {
+			const fields = classificationFields(c);
+			const json = fieldKey ? { ...item.json, [fieldKey]: fields } : { ...item.json, ...fields };
+			return { json, binary: item.binary, pairedItem: { item: i } };
+		};
+
+		if (outputMode !== 'perGroup') return [items.map((item, i) => withFields(item, i, classifications[i]))];
+
+		const slots = classifierOutputs(this.getNode().parameters, GROUP_LABELS);
+		const outputs: INodeExecutionData[][] = slots.map(() => []);
+		const slotOf = new Map(slots.map((s, k) => [s.key, k]));
+		const otherSlot = slotOf.get('other')!;
+		const invalidSlot = slotOf.get('invalid');
+		items.forEach((item, i) => {
+			const c = classifications[i];
+			if (c.group === 'invalid' && invalidSlot === undefined) {
+				const message = `Item ${i}: "${c.input ?? ''}" is not a valid email address — ${c.reason}`;
+				if (!this.continueOnFail())
+					throw new NodeOperationError(this.getNode(), message, {
+						itemIndex: i,
+						description: 'Check the Recipient parameter, or turn on "Output Invalid Addresses Separately".',
+					});
+				outputs[otherSlot].push({ json: { ...withFields(item, i, c).json, error: message }, pairedItem: { item: i } });
+				return;
+			}
+			const slot = c.group === 'invalid' ? invalidSlot! : slotOf.get(c.group) ?? otherSlot;
+			outputs[slot].push(withFields(item, i, c));
+		});
+		return outputs;
+	}
+}

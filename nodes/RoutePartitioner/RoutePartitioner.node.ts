@@ -1,0 +1,112 @@
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { parseAddress } from '../../lib/domains/address';
+import { Partitioner, type Assignment, type PartitionInput } from '../../lib/routing/partitioner';
+import { parseRoutePlan, PlanError, type RoutePlan } from '../../lib/routing/plan';
+import { embeddedStateStore } from '../../lib/state/registry';
+import { perItemValues } from '../shared/itemValues';
+import { partitionerDescription } from './description';
+import { PLAN_FIELD_LABELS, planInputFromParameters } from './plan';
+
+/** The sticky key: the address with its domain and local part lower-cased. */
+function recipientKey(raw: unknown): string | undefined {
+	const parsed = parseAddress(raw);
+	if (parsed.ok) return `${parsed.local.toLowerCase()}@${parsed.domain}`;
+	const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+	return s || undefined;
+}
+
+export class RoutePartitioner implements INodeType {
+	description: INodeTypeDescription = partitionerDescription;
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const node = this.getNode();
+		const mode = this.getNodeParameter('mode', 0) as string;
+		const outputMode = this.getNodeParameter('outputMode', 0) as string;
+		const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
+		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+		const fieldKey = String(options.fieldKey || 'postalRoute');
+
+		let plan: RoutePlan;
+		try {
+			plan = parseRoutePlan(
+				planInputFromParameters({
+					mode,
+					routes: this.getNodeParameter('routes', 0, {}) as IDataObject,
+					roundRobinBatch: mode === 'roundRobin' ? (this.getNodeParameter('roundRobinBatch', 0, 1) as number) : 1,
+					sticky: mode === 'percentage' || mode === 'weighted' ? (this.getNodeParameter('sticky', 0, true) as boolean) : false,
+					groupRoutes: this.getNodeParameter('groupRoutes', 0, {}) as IDataObject,
+					options,
+					workflowTimeZone: this.getTimezone(),
+				}),
+			);
+		} catch (error) {
+			if (error instanceof PlanError) throw new NodeOperationError(node, `${PLAN_FIELD_LABELS[error.field] ?? error.field}: ${error.message}`);
+			throw error;
+		}
+
+		const recipients = plan.sticky ? perItemValues(this, 'recipient', items) : items.map(() => undefined);
+		const groups = perItemValues(this, 'domainGroup', items);
+		const campaigns = perItemValues(this, 'campaignId', items);
+
+		// items of one campaign go to the store in one call
+		const byCampaign = new Map<string, number[]>();
+		campaigns.forEach((c, i) => {
+			const id = c === undefined || c === null ? '' : String(c).trim();
+			if (!id) throw new NodeOperationError(node, `Campaign ID is empty for item ${i}`, { itemIndex: i, description: 'Set Campaign ID, or leave its default ({{ $workflow.id }}); save the workflow so it has an id.' });
+			const list = byCampaign.get(id);
+			if (list) list.push(i);
+			else byCampaign.set(id, [i]);
+		});
+
+		const assignments = new Array<Assignment>(items.length);
+		const store = embeddedStateStore();
+		const partition = node.id || node.name;
+		for (const [campaign, indices] of byCampaign) {
+			const inputs: PartitionInput[] = indices.map((i) => ({
+				key: plan.sticky ? recipientKey(recipients[i]) : undefined,
+				group: groups[i] === undefined || groups[i] === null ? '' : String(groups[i]),
+			}));
+			let result: Assignment[];
+			try {
+				result = await new Partitioner(plan, store, { campaign, partition }).assign(inputs, { dryRun });
+			} catch (error) {
+				if (error instanceof RangeError) throw new NodeOperationError(node, `Routes: ${error.message}`);
+				throw new NodeOperationError(node, error as Error, { message: `The route state could not be updated: ${(error as Error).message}` });
+			}
+			indices.forEach((i, k) => (assignments[i] = result[k]));
+		}
+
+		const outputs: INodeExecutionData[][] = Array.from({ length: outputMode === 'fields' ? 1 : plan.routes.length + 1 }, () => []);
+		const deferredOutput = outputs.length - 1;
+
+		items.forEach((item, i) => {
+			const a = assignments[i];
+			const campaignId = String(campaigns[i]).trim();
+			if (a.via === 'unroutable') {
+				const message = `Item ${i}: ${a.reason}`;
+				if (!this.continueOnFail())
+					throw new NodeOperationError(node, message, { itemIndex: i, description: 'Add a route without a domain-group restriction, or one that lists this group (Routes › Only for Domain Groups).' });
+				outputs[deferredOutput].push({ json: { ...item.json, [fieldKey]: { campaignId, status: 'unroutable', reason: a.reason }, error: message }, binary: item.binary, pairedItem: { item: i } });
+				return;
+			}
+			const record: IDataObject = { campaignId, mode, via: a.via };
+			if (a.route !== undefined) record.route = a.route;
+			if (a.retryAt !== undefined) record.retryAt = new Date(a.retryAt).toISOString();
+			if (a.reason) record.reason = a.reason;
+			if (a.rate) record.rate = { ...a.rate };
+			if (dryRun) record.dryRun = true;
+			const out: INodeExecutionData = { json: { ...item.json, [fieldKey]: record }, binary: item.binary, pairedItem: { item: i } };
+			if (outputMode === 'fields') outputs[0].push(out);
+			else outputs[a.routeIndex === -1 ? deferredOutput : a.routeIndex].push(out);
+		});
+		return outputs;
+	}
+}

@@ -1,0 +1,46 @@
+import type { IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
+
+const SIMPLE_JSON_PATH = /^=\{\{\s*\$json((?:\.[A-Za-z_$][\w$]*|\[\s*(?:"[^"\\]*"|'[^'\\]*')\s*\])+)\s*\}\}$/;
+
+/** `={{ $json.a.b }}` or `={{ $json["a-b"] }}` → ['a', 'b'] / ['a-b']; anything else → undefined. */
+export function simpleJsonPath(raw: unknown): string[] | undefined {
+	if (typeof raw !== 'string') return undefined;
+	const m = SIMPLE_JSON_PATH.exec(raw.trim());
+	if (!m) return undefined;
+	const path: string[] = [];
+	const re = /\.([A-Za-z_$][\w$]*)|\[\s*(?:"([^"\\]*)"|'([^'\\]*)')\s*\]/g;
+	for (let p = re.exec(m[1]); p; p = re.exec(m[1])) path.push(p[1] ?? p[2] ?? p[3]);
+	return path;
+}
+
+function readPath(json: unknown, path: string[]): unknown {
+	let v = json;
+	for (const key of path) {
+		if (v === null || typeof v !== 'object') return undefined;
+		v = (v as Record<string, unknown>)[key];
+	}
+	return v;
+}
+
+/**
+ * A per-item parameter for every item. A plain `{{ $json.field }}` reference (the default of our
+ * recipient fields) is read straight from each item — the same value n8n's expression engine
+ * gives, without its per-item cost; any other expression goes through getNodeParameter.
+ */
+export function perItemValues(ctx: IExecuteFunctions, name: string, items: INodeExecutionData[]): unknown[] {
+	const raw = ctx.getNodeParameter(name, 0, undefined, { rawExpressions: true });
+	const path = simpleJsonPath(raw);
+	if (path) return items.map((item) => readPath(item.json, path));
+	if (typeof raw !== 'string' || !raw.startsWith('=')) return items.map(() => raw);
+	return items.map((_, i) => ctx.getNodeParameter(name, i));
+}
+
+/** Splits "a, b\nc" into trimmed, non-empty parts. */
+export function splitList(text: unknown): string[] {
+	if (Array.isArray(text)) return text.map(String).map((s) => s.trim()).filter(Boolean);
+	if (typeof text !== 'string') return [];
+	return text
+		.split(/[,\n;]/)
+		.map((s) => s.trim())
+		.filter(Boolean);
+}
