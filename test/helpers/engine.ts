@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
+import {
+	NodeConnectionTypes,
+	Workflow,
+	type IConnections,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INode,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypes,
+	type IRun,
+	type IWorkflowExecuteAdditionalData,
+} from 'n8n-workflow';
+import { DomainGroupClassifier } from '../../nodes/DomainGroupClassifier/DomainGroupClassifier.node';
+import { RoutePartitioner } from '../../nodes/RoutePartitioner/RoutePartitioner.node';
+
+export const PACKAGE = 'n8n-nodes-postal-routes';
+
+/** Items handed to the workflow's "Recipients" stand-in, per node name, for one run. */
+const injected = new Map<string, IDataObject[]>();
+
+/** Stand-in for n8n's Manual Trigger: starts the run with one empty item. */
+class ManualTrigger implements INodeType {
+	description = {
+		displayName: 'Manual Trigger',
+		name: 'manualTrigger',
+		group: ['trigger'],
+		version: 1,
+		description: '',
+		defaults: { name: 'Manual Trigger' },
+		inputs: [],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [],
+	} as INodeType['description'];
+	async execute(): Promise<INodeExecutionData[][]> {
+		return [[{ json: {} }]];
+	}
+}
+
+/** Test source: emits the items the test injected for this node's name (the real-world Webhook / Read). */
+class InjectedItems implements INodeType {
+	description = {
+		displayName: 'Injected Items',
+		name: 'injectedItems',
+		group: ['transform'],
+		version: 1,
+		description: '',
+		defaults: { name: 'Recipients' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [],
+	} as INodeType['description'];
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = injected.get(this.getNode().name) ?? [];
+		return [items.map((json) => ({ json }))];
+	}
+}
+
+const registry: Record<string, INodeType> = {
+	'n8n-nodes-base.manualTrigger': new ManualTrigger(),
+	'test.injectedItems': new InjectedItems(),
+	[`${PACKAGE}.domainGroupClassifier`]: new DomainGroupClassifier(),
+	[`${PACKAGE}.routePartitioner`]: new RoutePartitioner(),
+};
+
+export const nodeTypes: INodeTypes = {
+	getByName: (type: string) => registry[type],
+	getByNameAndVersion: (type: string) => {
+		const t = registry[type];
+		if (!t) throw new Error(`unknown node type ${type}`);
+		return t;
+	},
+	getKnownTypes: () => ({}),
+} as INodeTypes;
+
+export interface WorkflowJson {
+	id?: string;
+	name?: string;
+	nodes: INode[];
+	connections: IConnections;
+	settings?: IDataObject;
+}
+
+export function loadWorkflow(name: string): WorkflowJson {
+	return JSON.parse(readFileSync(join(__dirname, '..', 'workflows', `${name}.json`), 'utf8')) as WorkflowJson;
+}
+
+export interface RunResult {
+	run: IRun;
+	/** a node's output items per output index (first run of the node) */
+	outputs(node: string): INodeExecutionData[][];
+	/** the error of the run, if any */
+	error?: Error;
+}
+
+function additionalData(hooks: ExecutionLifecycleHooks): IWorkflowExecuteAdditionalData {
+	const base = 'http://localhost:5678';
+	return {
+		hooks,
+		credentialsHelper: {} as never,
+		executeWorkflow: async () => {
+			throw new Error('sub-workflows are not used in these tests');
+		},
+		getRunExecutionData: async () => undefined,
+		currentNodeExecutionIndex: 0,
+		restApiUrl: `${base}/rest`,
+		instanceBaseUrl: `${base}/`,
+		formBaseUrl: `${base}/form`,
+		formTestBaseUrl: `${base}/form-test`,
+		formWaitingBaseUrl: `${base}/form-waiting`,
+		webhookBaseUrl: `${base}/webhook`,
+		webhookWaitingBaseUrl: `${base}/webhook-waiting`,
+		webhookTestBaseUrl: `${base}/webhook-test`,
+		mcpBaseUrl: `${base}/mcp`,
+		mcpTestBaseUrl: `${base}/mcp-test`,
+		variables: {},
+		logAiEvent: () => undefined,
+	} as unknown as IWorkflowExecuteAdditionalData;
+}
+
+let executionCounter = 0;
+
+/**
+ * Runs workflow JSON through n8n-core's WorkflowExecute with our real node classes, as n8n does
+ * for a manual execution, and returns every node's output.
+ */
+export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDataObject[]> = {}): Promise<RunResult> {
+	injected.clear();
+	for (const [node, items] of Object.entries(inputs)) injected.set(node, items);
+	const workflow = new Workflow({
+		id: json.id ?? 'test-workflow',
+		name: json.name ?? 'test',
+		nodes: json.nodes,
+		connections: json.connections,
+		active: false,
+		nodeTypes,
+		settings: json.settings ?? {},
+	});
+	const start = json.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
+	if (!start) throw new Error('the workflow needs a Manual Trigger');
+	const executionId = String(++executionCounter);
+	const hooks = new ExecutionLifecycleHooks('manual', executionId, { ...json, id: workflow.id, active: false } as never);
+	const run = await new WorkflowExecute(additionalData(hooks), 'manual').run({ workflow, startNode: workflow.getNode(start.name)! });
+	const error = run.data.resultData.error as Error | undefined;
+	return {
+		run,
+		error,
+		outputs(node: string) {
+			const task = run.data.resultData.runData[node]?.[0];
+			if (!task) throw new Error(`node "${node}" did not run${error ? `: ${error.message}` : ''}`);
+			return (task.data?.main ?? []).map((o) => o ?? []);
+		},
+	};
+}
+
+/** Replaces a node's parameters in a copy of the workflow. */
+export function withParameters(json: WorkflowJson, node: string, patch: IDataObject): WorkflowJson {
+	const copy = JSON.parse(JSON.stringify(json)) as WorkflowJson;
+	const n = copy.nodes.find((x) => x.name === node);
+	if (!n) throw new Error(`no node ${node}`);
+	n.parameters = { ...n.parameters, ...patch };
+	return copy;
+}
