@@ -161,6 +161,6 @@ export function withParameters(json: WorkflowJson, node: string, patch: IDataObj
 	const copy = JSON.parse(JSON.stringify(json)) as WorkflowJson;
 	const n = copy.nodes.find((x) => x.name === node);
 	if (!n) throw new Error(`no node ${node}`);
-	n.parameters = { ...n.parameters, ...patch };
+	n.parameters = { ...n.parameters, ...patch } as INode["parameters"];
 	return copy;
 }
