@@ -1,0 +1,189 @@
+import {
+	VIA_DEFERRED,
+	VIA_SEQUENCE,
+	VIA_SPILL,
+	VIA_STICKY,
+	type AllocateRequest,
+	type AllocClass,
+	type AllocRoute,
+	type StateStore,
+} from '../../lib/state/types';
+
+/**
+ * The one contract every StateStore passes (memory and Redis alike), in the manner of keyv's
+ * shared test suite: a factory per implementation, the same expectations for all.
+ */
+export function describeStateStoreContract(name: string, createStore: () => Promise<StateStore>, destroy?: (s: StateStore) => Promise<void>): void {
+	describe(`StateStore contract: ${name}`, () => {
+		let store: StateStore;
+		let scope: string;
+		let counter = 0;
+		const DAY = 86_400_000;
+
+		beforeEach(async () => {
+			store = await createStore();
+			scope = `campaign-${Date.now()}-${++counter}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+
+		const routes = (n: number, caps: Array<number | undefined> = [], openUntil: number[] = []): AllocRoute[] =>
+			Array.from({ length: n }, (_, i) => ({
+				name: `r${i}`,
+				caps: caps[i] === undefined ? [] : [{ key: `d:test:r${i}`, limit: caps[i]!, resetAt: Date.now() + DAY }],
+				openUntil: openUntil[i] ?? 0,
+			}));
+		const cls = (cycle: number[], candidates: number[], extra: Partial<AllocClass> = {}): AllocClass => ({
+			counterKey: 'p1:c1',
+			cycle,
+			repeat: 1,
+			candidates,
+			weights: candidates.map(() => 1),
+			spill: 'weights',
+			...extra,
+		});
+		const request = (r: AllocRoute[], classes: AllocClass[], items: AllocateRequest['items'], extra: Partial<AllocateRequest> = {}): AllocateRequest => ({
+			scope,
+			stickyKey: 'p1',
+			routes: r,
+			classes,
+			items,
+			ttlMs: DAY,
+			...extra,
+		});
+		const plain = (n: number) => Array.from({ length: n }, () => ({ cls: 0 }));
+
+		it('follows the class cycle and continues it across calls', async () => {
+			const c = [cls([0, 0, 1], [0, 1])];
+			const a = await store.allocate(request(routes(2), c, plain(4)));
+			const b = await store.allocate(request(routes(2), c, plain(5)));
+			expect([...a.route, ...b.route]).toEqual([0, 0, 1, 0, 0, 1, 0, 0, 1]);
+			expect(new Set([...a.via, ...b.via])).toEqual(new Set([VIA_SEQUENCE]));
+		});
+
+		it('repeats each cycle entry `repeat` times (round robin per batch of N)', async () => {
+			const c = [cls([0, 1, 2], [0, 1, 2], { repeat: 2 })];
+			const a = await store.allocate(request(routes(3), c, plain(5)));
+			const b = await store.allocate(request(routes(3), c, plain(3)));
+			expect([...a.route, ...b.route]).toEqual([0, 0, 1, 1, 2, 2, 0, 0]);
+		});
+
+		it('keeps counters per class key and per scope', async () => {
+			const two = [cls([0, 1], [0, 1]), cls([1, 0], [0, 1], { counterKey: 'p1:c2' })];
+			const a = await store.allocate(request(routes(2), two, [{ cls: 0 }, { cls: 1 }, { cls: 0 }, { cls: 1 }]));
+			expect(a.route).toEqual([0, 1, 1, 0]);
+			const other = await store.allocate({ ...request(routes(2), two, [{ cls: 0 }]), scope: `${scope}-other` });
+			expect(other.route).toEqual([0]);
+		});
+
+		it('gives a sticky key its earlier route without moving the sequence', async () => {
+			const c = [cls([0, 1], [0, 1])];
+			const first = await store.allocate(request(routes(2), c, [{ cls: 0, key: 'a' }, { cls: 0, key: 'b' }, { cls: 0, key: 'a' }]));
+			expect(first.route).toEqual([0, 1, 0]);
+			expect(first.via).toEqual([VIA_SEQUENCE, VIA_SEQUENCE, VIA_STICKY]);
+			const second = await store.allocate(request(routes(2), c, [{ cls: 0, key: 'b' }, { cls: 0, key: 'c' }, { cls: 0, key: 'a' }]));
+			expect(second.route).toEqual([1, 0, 0]);
+			expect(second.via).toEqual([VIA_STICKY, VIA_SEQUENCE, VIA_STICKY]);
+		});
+
+		it('keeps sticky assignments per partition and reassigns when the route is no longer a candidate', async () => {
+			const c = [cls([1], [0, 1])];
+			await store.allocate(request(routes(2), c, [{ cls: 0, key: 'x' }]));
+			const otherPartition = await store.allocate({ ...request(routes(2), [cls([0], [0, 1], { counterKey: 'p2:c1' })], [{ cls: 0, key: 'x' }]), stickyKey: 'p2' });
+			expect(otherPartition.route).toEqual([0]);
+			const narrowed = await store.allocate(request(routes(2), [cls([0], [0], { counterKey: 'p1:c9' })], [{ cls: 0, key: 'x' }]));
+			expect(narrowed.route).toEqual([0]);
+			expect(narrowed.via).toEqual([VIA_SEQUENCE]);
+		});
+
+		it('spills past a full cap by weight, and defers without consuming the sequence', async () => {
+			const c = [cls([0, 1, 0, 1, 1], [0, 1])];
+			const full = await store.allocate(request(routes(2, [1, 1]), c, plain(4)));
+			expect(full.route).toEqual([0, 1, -1, -1]);
+			expect(full.via).toEqual([VIA_SEQUENCE, VIA_SEQUENCE, VIA_DEFERRED, VIA_DEFERRED]);
+			expect(full.retryAt[2]).toBeGreaterThan(Date.now());
+			// more room: the sequence resumes at position 2 (route 0), not 4
+			const roomy = await store.allocate(request(routes(2, [10, 10]), c, plain(3)));
+			expect(roomy.route).toEqual([0, 1, 1]);
+			expect(await store.capUsage(scope, ['d:test:r0', 'd:test:r1', 'd:test:none'])).toEqual([2, 3, 0]);
+		});
+
+		it('spills to the candidate furthest behind its weight, or by priority', async () => {
+			const weighted = [cls([0], [0, 1, 2], { weights: [1, 3, 2] })];
+			const w = await store.allocate(request(routes(3, [0]), weighted, plain(10)));
+			expect(w.via.every((v) => v === VIA_SPILL)).toBe(true);
+			expect(w.route.filter((r) => r === 1)).toHaveLength(6);
+			expect(w.route.filter((r) => r === 2)).toHaveLength(4);
+			const priority = [cls([0], [0, 2, 1], { counterKey: 'p1:prio', spill: 'priority' })];
+			const p = await store.allocate(request(routes(3, [0, undefined, 2]), priority, plain(3)));
+			expect(p.route).toEqual([2, 2, 1]);
+		});
+
+		it('skips routes whose circuit is open and defers until the earliest reopening', async () => {
+			const now = await store.now();
+			const c = [cls([0, 1], [0, 1])];
+			const one = await store.allocate(request(routes(2, [], [now + 60_000]), c, plain(2)));
+			expect(one.route).toEqual([1, 1]);
+			expect(one.via).toEqual([VIA_SPILL, VIA_SEQUENCE]);
+			const none = await store.allocate(request(routes(2, [], [now + 60_000, now + 30_000]), c, plain(1)));
+			expect(none.route).toEqual([-1]);
+			expect(none.retryAt[0]).toBe(now + 30_000);
+			const expired = await store.allocate(request(routes(2, [], [now - 1, 0]), c, plain(1)));
+			expect(expired.route).toEqual([0]);
+		});
+
+		it('writes nothing on a dry run', async () => {
+			const c = [cls([0, 1], [0, 1])];
+			const dry = await store.allocate(request(routes(2, [5, 5]), c, [{ cls: 0, key: 'a' }, { cls: 0 }], { dryRun: true }));
+			expect(dry.route).toEqual([0, 1]);
+			expect(await store.capUsage(scope, ['d:test:r0', 'd:test:r1'])).toEqual([0, 0]);
+			const real = await store.allocate(request(routes(2, [5, 5]), c, [{ cls: 0, key: 'z' }, { cls: 0, key: 'a' }]));
+			expect(real.route).toEqual([0, 1]);
+			expect(real.via).toEqual([VIA_SEQUENCE, VIA_SEQUENCE]);
+		});
+
+		it('stays exact under many concurrent calls', async () => {
+			const c = [cls([0, 0, 0, 1, 1, 1, 1, 1, 1, 1], [0, 1])];
+			const calls = Array.from({ length: 40 }, (_, k) =>
+				store.allocate(request(routes(2), c, Array.from({ length: 25 }, (_, j) => ({ cls: 0, key: `u${k}-${j}` })))),
+			);
+			const results = await Promise.all(calls);
+			const all = results.flatMap((r) => r.route);
+			expect(all.filter((r) => r === 0)).toHaveLength(300);
+			expect(all.filter((r) => r === 1)).toHaveLength(700);
+			// every call got a contiguous, non-overlapping run of the sequence
+			const again = await store.allocate(request(routes(2), c, Array.from({ length: 1000 }, (_, i) => ({ cls: 0, key: `u${Math.floor(i / 25)}-${i % 25}` }))));
+			expect(again.via.every((v) => v === VIA_STICKY)).toBe(true);
+		});
+
+		it('stores circuits per route', async () => {
+			await store.setCircuit('r-health', { openUntil: 123, ejections: 2 });
+			expect(await store.getCircuits(['r-health', 'r-unknown'])).toEqual([{ openUntil: 123, ejections: 2 }, null]);
+			await store.setCircuit('r-health', null);
+			expect(await store.getCircuits(['r-health'])).toEqual([null]);
+		});
+
+		it('caches MX answers for their TTL', async () => {
+			const d = `mx-${scope}.example`;
+			await store.setMx([{ domain: d, value: { hosts: ['a.mx.example', 'b.mx.example'] } }, { domain: `none-${d}`, value: { hosts: [] } }], 150);
+			expect(await store.getMx([d, `none-${d}`, `unknown-${d}`])).toEqual([{ hosts: ['a.mx.example', 'b.mx.example'] }, { hosts: [] }, null]);
+			await new Promise((r) => setTimeout(r, 300));
+			expect(await store.getMx([d])).toEqual([null]);
+		});
+
+		it('forgets a whole campaign on clearScope', async () => {
+			const c = [cls([0, 1], [0, 1])];
+			await store.allocate(request(routes(2, [3]), c, [{ cls: 0, key: 'a' }]));
+			await store.clearScope(scope);
+			const after = await store.allocate(request(routes(2, [3]), c, [{ cls: 0, key: 'b' }]));
+			expect(after.route).toEqual([0]);
+			expect(await store.capUsage(scope, ['d:test:r0'])).toEqual([1]);
+		});
+
+		it("reports the store's clock", async () => {
+			const t = await store.now();
+			expect(Math.abs(t - Date.now())).toBeLessThan(5_000);
+		});
+	});
+}
