@@ -90,8 +90,10 @@ export function loadWorkflow(name: string): WorkflowJson {
 
 export interface RunResult {
 	run: IRun;
-	/** a node's output items per output index (first run of the node) */
-	outputs(node: string): INodeExecutionData[][];
+	/** a node's output items per output index, for one run of the node (the first by default) */
+	outputs(node: string, runIndex?: number): INodeExecutionData[][];
+	/** a node's output items per output index, over all its runs (a node fed by two branches runs twice) */
+	allOutputs(node: string): INodeExecutionData[][];
 	/** the error of the run, if any */
 	error?: Error;
 }
@@ -148,10 +150,17 @@ export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDa
 	return {
 		run,
 		error,
-		outputs(node: string) {
-			const task = run.data.resultData.runData[node]?.[0];
+		outputs(node: string, runIndex = 0) {
+			const task = run.data.resultData.runData[node]?.[runIndex];
 			if (!task) throw new Error(`node "${node}" did not run${error ? `: ${error.message}` : ''}`);
 			return (task.data?.main ?? []).map((o) => o ?? []);
+		},
+		allOutputs(node: string) {
+			const tasks = run.data.resultData.runData[node] ?? [];
+			if (tasks.length === 0) throw new Error(`node "${node}" did not run${error ? `: ${error.message}` : ''}`);
+			const merged: INodeExecutionData[][] = [];
+			for (const task of tasks) (task.data?.main ?? []).forEach((o, k) => (merged[k] ??= []).push(...(o ?? [])));
+			return merged;
 		},
 	};
 }

@@ -1,0 +1,12 @@
+// Copies what tsc does not: node icons and codex files, next to the compiled nodes in dist.
+const { src, dest, parallel } = require('gulp');
+
+function nodeAssets() {
+	return src(['nodes/**/*.svg', 'nodes/**/*.node.json'], { base: '.' }).pipe(dest('dist'));
+}
+
+function credentialAssets() {
+	return src('credentials/**/*.svg', { base: '.', allowEmpty: true }).pipe(dest('dist'));
+}
+
+exports['build:assets'] = parallel(nodeAssets, credentialAssets);
