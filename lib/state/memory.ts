@@ -1,5 +1,6 @@
 import { allocate, type AllocationState } from './allocate';
-import type { AllocateRequest, AllocateResult, CircuitState, MxCacheEntry, StateStore } from './types';
+import { checkRateArgs, gcra } from './gcra';
+import type { AllocateRequest, AllocateResult, CircuitState, MxCacheEntry, RateDecision, RateLimit, StateStore } from './types';
 
 interface Expiring<T> {
 	value: T;
@@ -29,6 +30,8 @@ export class MemoryStateStore implements StateStore {
 	private readonly scopes = new Map<string, ScopeState>();
 	private readonly circuits = new Map<string, CircuitState>();
 	private readonly mx = new Map<string, Expiring<MxCacheEntry>>();
+	private readonly rates = new Map<string, Expiring<number>>();
+	private readonly once = new Map<string, Expiring<true>>();
 	private readonly clock: () => number;
 	private lastSweep = 0;
 
@@ -81,6 +84,34 @@ export class MemoryStateStore implements StateStore {
 		});
 	}
 
+	async consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision> {
+		checkRateArgs(limits, cost);
+		const now = this.clock();
+		const tats = limits.map((l) => {
+			const e = this.rates.get(l.key);
+			return e && e.expiresAt > now ? e.value : undefined;
+		});
+		const { newTats, waitMs } = gcra(limits, tats, cost, now);
+		if (waitMs > 0) return { allowed: false, retryAfterMs: waitMs, now };
+		limits.forEach((l, i) => this.rates.set(l.key, { value: newTats[i], expiresAt: newTats[i] + 1000 }));
+		return { allowed: true, retryAfterMs: 0, now };
+	}
+
+	async claimOnce(scope: string, keys: string[], ttlMs: number): Promise<boolean[]> {
+		const now = this.clock();
+		return keys.map((k) => {
+			const id = `${scope}\u0000${k}`;
+			const e = this.once.get(id);
+			if (e && e.expiresAt > now) return false;
+			this.once.set(id, { value: true, expiresAt: now + ttlMs });
+			return true;
+		});
+	}
+
+	async releaseOnce(scope: string, keys: string[]): Promise<void> {
+		for (const k of keys) this.once.delete(`${scope}\u0000${k}`);
+	}
+
 	async getCircuits(routes: string[]): Promise<(CircuitState | null)[]> {
 		return routes.map((r) => {
 			const c = this.circuits.get(r);
@@ -107,6 +138,7 @@ export class MemoryStateStore implements StateStore {
 	}
 
 	async clearScope(scope: string): Promise<void> {
+		// idempotency markers stay: a campaign reset must never make a message go out twice
 		this.scopes.delete(scope);
 	}
 
@@ -128,6 +160,7 @@ export class MemoryStateStore implements StateStore {
 		if (now - this.lastSweep < 60_000) return;
 		this.lastSweep = now;
 		for (const [k, s] of this.scopes) if (s.expiresAt <= now) this.scopes.delete(k);
-		for (const [k, e] of this.mx) if (e.expiresAt <= now) this.mx.delete(k);
+		for (const map of [this.mx, this.rates, this.once] as Array<Map<string, Expiring<unknown>>>)
+			for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);
 	}
 }

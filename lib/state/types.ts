@@ -82,6 +82,24 @@ export interface CircuitState {
 	ejections: number;
 }
 
+/**
+ * A GCRA rate limit (one key, one stored "theoretical arrival time"): at most one message per
+ * `intervalMs` on average, and up to `burst` at once after an idle spell.
+ */
+export interface RateLimit {
+	key: string;
+	intervalMs: number;
+	burst: number;
+}
+
+export interface RateDecision {
+	allowed: boolean;
+	/** when not allowed: how long to wait before the same call can succeed */
+	retryAfterMs: number;
+	/** the store's clock (epoch ms) */
+	now: number;
+}
+
 /** An MX cache entry; `hosts` empty = the domain has no MX. */
 export interface MxCacheEntry {
 	hosts: string[];
@@ -95,11 +113,20 @@ export interface StateStore {
 	allocate(request: AllocateRequest): Promise<AllocateResult>;
 	/** How many assignments each cap window has used (0 for unknown keys). */
 	capUsage(scope: string, keys: string[]): Promise<number[]>;
+	/**
+	 * Takes `cost` messages from every limit, or from none: all are checked, then all written, so a
+	 * call never consumes one limit and fails on the next.
+	 */
+	consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision>;
+	/** Claims idempotency markers in a campaign: true where this call claimed it, false where it was already claimed. */
+	claimOnce(scope: string, keys: string[], ttlMs: number): Promise<boolean[]>;
+	/** Gives claimed markers back (the send failed, so a later run may try again). */
+	releaseOnce(scope: string, keys: string[]): Promise<void>;
 	getCircuits(routes: string[]): Promise<(CircuitState | null)[]>;
 	setCircuit(route: string, state: CircuitState | null): Promise<void>;
 	getMx(domains: string[]): Promise<(MxCacheEntry | null)[]>;
 	setMx(entries: Array<{ domain: string; value: MxCacheEntry }>, ttlMs: number): Promise<void>;
-	/** Forgets everything under a scope (a campaign reset). */
+	/** Forgets a campaign's counters, caps and sticky assignments (a reset); idempotency markers stay. */
 	clearScope(scope: string): Promise<void>;
 	close(): Promise<void>;
 }

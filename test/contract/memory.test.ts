@@ -1,4 +1,5 @@
 import { MemoryStateStore } from '../../lib/state/memory';
-import { describeStateStoreContract } from './stateStore.contract';
+import { describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
 
 describeStateStoreContract('memory', async () => new MemoryStateStore());
+describeRateAndOnceContract('memory', async () => new MemoryStateStore());

@@ -187,3 +187,63 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 		});
 	});
 }
+
+/** Rate limits and idempotency markers: part of the same contract, kept apart for readability. */
+export function describeRateAndOnceContract(name: string, createStore: () => Promise<StateStore>, destroy?: (s: StateStore) => Promise<void>): void {
+	describe(`StateStore contract (rates, idempotency): ${name}`, () => {
+		let store: StateStore;
+		let id = 0;
+		beforeEach(async () => {
+			store = await createStore();
+			id++;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+
+		it('allows a burst, then spaces messages by the interval', async () => {
+			const limit = { key: `r${id}-${Date.now()}`, intervalMs: 200, burst: 3 };
+			const first = await Promise.all([1, 2, 3].map(() => store.consumeRate([limit], 1)));
+			expect(first.every((d) => d.allowed)).toBe(true);
+			const denied = await store.consumeRate([limit], 1);
+			expect(denied.allowed).toBe(false);
+			expect(denied.retryAfterMs).toBeGreaterThan(100);
+			expect(denied.retryAfterMs).toBeLessThanOrEqual(200);
+			await new Promise((r) => setTimeout(r, denied.retryAfterMs + 20));
+			expect((await store.consumeRate([limit], 1)).allowed).toBe(true);
+		});
+
+		it('consumes all limits or none', async () => {
+			const wide = { key: `wide${id}-${Date.now()}`, intervalMs: 1000, burst: 5 };
+			const narrow = { key: `narrow${id}-${Date.now()}`, intervalMs: 60_000, burst: 1 };
+			expect((await store.consumeRate([wide, narrow], 1)).allowed).toBe(true);
+			const blocked = await store.consumeRate([wide, narrow], 1);
+			expect(blocked.allowed).toBe(false);
+			expect(blocked.retryAfterMs).toBeGreaterThan(50_000);
+			// the wide limit lost nothing to the blocked call: 4 left of its burst of 5
+			for (let i = 0; i < 4; i++) expect((await store.consumeRate([wide], 1)).allowed).toBe(true);
+			expect((await store.consumeRate([wide], 1)).allowed).toBe(false);
+		});
+
+		it('takes a batch cost at once and refuses impossible batches', async () => {
+			const limit = { key: `batch${id}-${Date.now()}`, intervalMs: 1000, burst: 10 };
+			expect((await store.consumeRate([limit], 8)).allowed).toBe(true);
+			expect((await store.consumeRate([limit], 3)).allowed).toBe(false);
+			expect((await store.consumeRate([limit], 2)).allowed).toBe(true);
+			await expect(store.consumeRate([limit], 11)).rejects.toThrow('can never pass a burst of 10');
+		});
+
+		it('claims an idempotency marker once, until released or expired', async () => {
+			const scope = `once-${id}-${Date.now()}`;
+			expect(await store.claimOnce(scope, ['a', 'b'], 60_000)).toEqual([true, true]);
+			expect(await store.claimOnce(scope, ['a', 'c'], 60_000)).toEqual([false, true]);
+			expect(await store.claimOnce(`${scope}-other`, ['a'], 60_000)).toEqual([true]);
+			await store.releaseOnce(scope, ['a']);
+			expect(await store.claimOnce(scope, ['a'], 100)).toEqual([true]);
+			await store.clearScope(scope);
+			expect(await store.claimOnce(scope, ['b'], 60_000)).toEqual([false]);
+			await new Promise((r) => setTimeout(r, 250));
+			expect(await store.claimOnce(scope, ['a'], 60_000)).toEqual([true]);
+		});
+	});
+}

@@ -1,0 +1,251 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { checkRateArgs } from './gcra';
+import type { AllocateRequest, AllocateResult, CircuitState, MxCacheEntry, RateDecision, RateLimit, StateStore, Via } from './types';
+
+export interface RedisConnection {
+	mode: 'standalone' | 'sentinel' | 'cluster';
+	host: string;
+	port: number;
+	username?: string;
+	password?: string;
+	db?: number;
+	tls?: boolean;
+	/** sentinel / cluster nodes as host:port */
+	nodes?: string[];
+	/** the Sentinel master name */
+	sentinelName?: string;
+	keyPrefix?: string;
+	connectTimeoutMs?: number;
+}
+
+/** Redis could not be reached or answered with an error: routing must stop, not guess. */
+export class StateUnavailableError extends Error {
+	constructor(message: string, readonly cause?: Error) {
+		super(message);
+		this.name = 'StateUnavailableError';
+	}
+}
+
+const LUA_DIR = join(__dirname, 'lua');
+const SCRIPTS = { allocate: 'allocate.lua', consumeRate: 'consume_rate.lua', claimOnce: 'claim_once.lua' } as const;
+
+type ScriptClient = (Redis | Cluster) & {
+	postalAllocate(numKeys: number, ...args: string[]): Promise<[number[], number[], number[], number]>;
+	postalConsumeRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
+	postalClaimOnce(numKeys: number, ...args: string[]): Promise<number[]>;
+};
+
+/** Hash tags put every key of a campaign in one Redis Cluster slot; braces inside would break that. */
+function tag(s: string): string {
+	return `{${s.replace(/[{}]/g, '_')}}`;
+}
+
+function hostLabel(c: RedisConnection): string {
+	if (c.mode === 'standalone') return `${c.host}:${c.port}`;
+	return `${c.mode} ${(c.nodes ?? []).join(', ')}`;
+}
+
+function parseNodes(nodes: string[] | undefined, fallback: { host: string; port: number }): Array<{ host: string; port: number }> {
+	const list = (nodes ?? []).map((n) => {
+		const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(n.trim());
+		return m ? { host: m[1], port: Number(m[2]) } : { host: n.trim(), port: fallback.port };
+	});
+	return list.length ? list : [fallback];
+}
+
+/** Builds the ioredis client for a connection; fails fast (no offline queue) so callers see outages. */
+export function createRedisClient(c: RedisConnection): Redis | Cluster {
+	const base: RedisOptions = {
+		username: c.username || undefined,
+		password: c.password || undefined,
+		db: c.db ?? 0,
+		tls: c.tls ? {} : undefined,
+		connectTimeout: c.connectTimeoutMs ?? 5000,
+		lazyConnect: true,
+		enableOfflineQueue: false,
+		maxRetriesPerRequest: 1,
+		// keep reconnecting in the background; calls made while down fail at once
+		retryStrategy: (times) => Math.min(times * 200, 2000),
+	};
+	if (c.mode === 'cluster') {
+		return new Cluster(parseNodes(c.nodes, c), { redisOptions: base, lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: (times) => Math.min(times * 200, 2000) });
+	}
+	if (c.mode === 'sentinel') {
+		return new Redis({ ...base, sentinels: parseNodes(c.nodes, c), name: c.sentinelName || 'mymaster', sentinelPassword: c.password || undefined });
+	}
+	return new Redis({ ...base, host: c.host, port: c.port });
+}
+
+/**
+ * The Redis store: every call is one Lua script or one command — one round trip per batch. Keys
+ * live under the prefix, campaign keys under a `{campaign}` hash tag (valid on Redis Cluster).
+ * Time comes from the server: TIME inside the scripts, and `now()` follows the server clock by an
+ * offset measured with TIME.
+ */
+export class RedisStateStore implements StateStore {
+	readonly kind = 'redis' as const;
+	private readonly client: ScriptClient;
+	private readonly prefix: string;
+	private readonly label: string;
+	private offset?: { ms: number; measuredAt: number };
+	private connecting?: Promise<void>;
+
+	constructor(connection: RedisConnection, client?: Redis | Cluster) {
+		this.client = (client ?? createRedisClient(connection)) as ScriptClient;
+		this.prefix = connection.keyPrefix ?? 'postal:';
+		this.label = hostLabel(connection);
+		this.client.on('error', () => undefined); // surfaced per call; an unhandled 'error' event would crash n8n
+		this.client.defineCommand('postalAllocate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.allocate), 'utf8') });
+		this.client.defineCommand('postalConsumeRate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.consumeRate), 'utf8') });
+		this.client.defineCommand('postalClaimOnce', { lua: readFileSync(join(LUA_DIR, SCRIPTS.claimOnce), 'utf8') });
+	}
+
+	private key(scope: string, ...rest: string[]): string {
+		return [`${this.prefix}${tag(scope)}`, ...rest].join(':');
+	}
+
+	/** Runs a call, connecting first if needed, and turns failures into one clear error. */
+	private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+		try {
+			await this.ready();
+			return await fn();
+		} catch (error) {
+			if (error instanceof StateUnavailableError) throw error;
+			const reason = (error as Error).message.replace(/\s+/g, ' ');
+			throw new StateUnavailableError(`Redis at ${this.label} failed during ${what}: ${reason}`, error as Error);
+		}
+	}
+
+	private async ready(): Promise<void> {
+		const status = this.client.status;
+		if (status === 'ready') return;
+		if (status === 'wait' || status === 'end' || status === 'close') {
+			this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
+			try {
+				await this.connecting;
+			} catch (error) {
+				throw new StateUnavailableError(`Could not reach Redis at ${this.label}: ${(error as Error).message}`, error as Error);
+			}
+			return;
+		}
+		if (status === 'connecting' || status === 'connect' || status === 'reconnecting') {
+			await new Promise<void>((resolve, reject) => {
+				const timer = setTimeout(() => {
+					cleanup();
+					reject(new StateUnavailableError(`Could not reach Redis at ${this.label} (still ${status})`));
+				}, 2000);
+				const onReady = () => {
+					cleanup();
+					resolve();
+				};
+				const cleanup = () => {
+					clearTimeout(timer);
+					this.client.off('ready', onReady);
+				};
+				this.client.once('ready', onReady);
+			});
+		}
+	}
+
+	async now(): Promise<number> {
+		const local = Date.now();
+		if (!this.offset || local - this.offset.measuredAt > 30_000) {
+			await this.call('reading the server time', async () => {
+				const t0 = Date.now();
+				const [sec, usec] = await this.client.time();
+				const t1 = Date.now();
+				const server = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+				this.offset = { ms: server - (t0 + t1) / 2, measuredAt: t1 };
+			});
+		}
+		return Math.round(Date.now() + this.offset!.ms);
+	}
+
+	async allocate(req: AllocateRequest): Promise<AllocateResult> {
+		const capKeys = req.routes.flatMap((r) => r.caps.map((c) => this.key(req.scope, 'cap', c.key)));
+		const keys = [this.key(req.scope, 'ctr'), this.key(req.scope, 'spill'), this.key(req.scope, 'sticky', req.stickyKey), this.key(req.scope, 'idx'), ...capKeys];
+		const payload = JSON.stringify({
+			r: req.routes.map((r) => ({ n: r.name, o: r.openUntil, c: r.caps.map((c) => [c.limit, c.resetAt]) })),
+			k: req.classes.map((c) => ({ k: c.counterKey, y: c.cycle, n: c.repeat, c: c.candidates, w: c.weights, p: c.spill === 'priority' ? 1 : 0 })),
+			i: req.items.map((it) => (it.key === undefined ? [it.cls] : [it.cls, it.key])),
+			d: req.dryRun ? 1 : 0,
+			t: Math.round(req.ttlMs),
+		});
+		const [route, via, retryAt, now] = await this.call('routing', () => this.client.postalAllocate(keys.length, ...keys, payload));
+		return { route: route.map(Number), via: via.map(Number) as Via[], retryAt: retryAt.map(Number), now: Number(now) };
+	}
+
+	async capUsage(scope: string, keys: string[]): Promise<number[]> {
+		if (keys.length === 0) return [];
+		const values = await this.call('reading caps', () => this.client.mget(...keys.map((k) => this.key(scope, 'cap', k))));
+		return values.map((v) => Number(v ?? 0));
+	}
+
+	async consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision> {
+		checkRateArgs(limits, cost);
+		const keys = limits.map((l) => this.key('rates', l.key));
+		const args = limits.flatMap((l) => [String(l.intervalMs), String(l.burst)]);
+		const [allowed, wait, now] = await this.call('rate limiting', () => this.client.postalConsumeRate(keys.length, ...keys, String(cost), ...args));
+		return { allowed: Number(allowed) === 1, retryAfterMs: Number(wait), now: Number(now) };
+	}
+
+	async claimOnce(scope: string, keys: string[], ttlMs: number): Promise<boolean[]> {
+		if (keys.length === 0) return [];
+		const redisKeys = keys.map((k) => this.key(scope, 'once', k));
+		const out = await this.call('claiming idempotency markers', () => this.client.postalClaimOnce(redisKeys.length, ...redisKeys, String(Math.round(ttlMs))));
+		return out.map((v) => Number(v) === 1);
+	}
+
+	async releaseOnce(scope: string, keys: string[]): Promise<void> {
+		if (keys.length === 0) return;
+		await this.call('releasing idempotency markers', () => this.client.del(...keys.map((k) => this.key(scope, 'once', k))));
+	}
+
+	async getCircuits(routes: string[]): Promise<(CircuitState | null)[]> {
+		if (routes.length === 0) return [];
+		const values = await this.call('reading route health', () => this.client.hmget(this.key('circuits'), ...routes));
+		return values.map((v) => (v ? (JSON.parse(v) as CircuitState) : null));
+	}
+
+	async setCircuit(route: string, state: CircuitState | null): Promise<void> {
+		await this.call('writing route health', () =>
+			state ? this.client.hset(this.key('circuits'), route, JSON.stringify({ openUntil: state.openUntil, ejections: state.ejections })) : this.client.hdel(this.key('circuits'), route),
+		);
+	}
+
+	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
+		if (domains.length === 0) return [];
+		const values = await this.call('reading the MX cache', () => this.client.mget(...domains.map((d) => this.key('mx', d))));
+		return values.map((v) => (v === null ? null : { hosts: v ? v.split(' ') : [] }));
+	}
+
+	async setMx(entries: Array<{ domain: string; value: MxCacheEntry }>, ttlMs: number): Promise<void> {
+		if (entries.length === 0) return;
+		const ttl = Math.max(1, Math.round(ttlMs));
+		await this.call('writing the MX cache', async () => {
+			const multi = this.client.multi();
+			for (const e of entries) multi.set(this.key('mx', e.domain), e.value.hosts.join(' '), 'PX', ttl);
+			await multi.exec();
+		});
+	}
+
+	async clearScope(scope: string): Promise<void> {
+		await this.call('clearing a campaign', async () => {
+			const idx = this.key(scope, 'idx');
+			const members = await this.client.smembers(idx);
+			// idempotency markers stay (as in the memory store): a reset must never make a message go out twice
+			await this.client.del(idx, this.key(scope, 'ctr'), this.key(scope, 'spill'), ...members);
+		});
+	}
+
+	async close(): Promise<void> {
+		this.client.disconnect();
+	}
+
+	/** For tests and benchmarks: the underlying client. */
+	get redis(): Redis | Cluster {
+		return this.client;
+	}
+}
