@@ -121,32 +121,41 @@ export class RedisStateStore implements StateStore {
 	private async ready(): Promise<void> {
 		const status = this.client.status;
 		if (status === 'ready') return;
-		if (status === 'wait' || status === 'end' || status === 'close') {
-			this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
-			try {
-				await this.connecting;
-			} catch (error) {
-				throw new StateUnavailableError(`Could not reach Redis at ${this.label}: ${(error as Error).message}`, error as Error);
-			}
+		if (status === 'connecting' || status === 'connect') {
+			await this.waitForReady(status);
 			return;
 		}
-		if (status === 'connecting' || status === 'connect' || status === 'reconnecting') {
-			await new Promise<void>((resolve, reject) => {
-				const timer = setTimeout(() => {
-					cleanup();
-					reject(new StateUnavailableError(`Could not reach Redis at ${this.label} (still ${status})`));
-				}, 2000);
-				const onReady = () => {
-					cleanup();
-					resolve();
-				};
-				const cleanup = () => {
-					clearTimeout(timer);
-					this.client.off('ready', onReady);
-				};
-				this.client.once('ready', onReady);
-			});
+		// never connected, or dropped and waiting for its next retry: try now, so a restarted Redis
+		// is picked up at once and a dead one fails this call at once
+		if (status === 'reconnecting') this.client.disconnect();
+		this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
+		try {
+			await this.connecting;
+		} catch (error) {
+			throw new StateUnavailableError(`Could not reach Redis at ${this.label}: ${(error as Error).message}`, error as Error);
 		}
+	}
+
+	private waitForReady(status: string): Promise<void> {
+		return new Promise<void>((resolve, reject) => {
+			const timer = setTimeout(() => {
+				cleanup();
+				reject(new StateUnavailableError(`Could not reach Redis at ${this.label} (still ${status})`));
+			}, 5000);
+			const onReady = () => {
+				cleanup();
+				resolve();
+			};
+			const cleanup = () => {
+				clearTimeout(timer);
+				this.client.off('ready', onReady);
+			};
+			this.client.once('ready', onReady);
+		});
+	}
+
+	async ping(): Promise<string> {
+		return this.call('PING', () => this.client.ping());
 	}
 
 	async now(): Promise<number> {

@@ -10,8 +10,9 @@ import { z } from 'zod';
 import { DomainClassifier, type Classification } from '../../lib/domains/classify';
 import { GroupCatalog } from '../../lib/domains/groups';
 import { MxResolver } from '../../lib/domains/mx';
-import { embeddedStateStore } from '../../lib/state/registry';
+import { StateUnavailableError } from '../../lib/state/redis';
 import { perItemValues, splitList } from '../shared/itemValues';
+import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
 import { classifierDescription, GROUP_LABELS } from './description';
 import { classifierOutputs } from './outputs';
 
@@ -39,6 +40,8 @@ function classificationFields(c: Classification): IDataObject {
 export class DomainGroupClassifier implements INodeType {
 	description: INodeTypeDescription = classifierDescription;
 
+	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential } };
+
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const outputMode = this.getNodeParameter('outputMode', 0) as string;
@@ -63,7 +66,7 @@ export class DomainGroupClassifier implements INodeType {
 					timeoutMs: options.mxTimeoutMs,
 					concurrency: options.mxConcurrency,
 					cacheTtlMs: options.mxCacheMinutes * 60_000,
-					store: embeddedStateStore(),
+					store: (await stateFor(this)).store,
 				})
 			: undefined;
 		const classifier = new DomainClassifier(catalog, mx);
@@ -71,6 +74,7 @@ export class DomainGroupClassifier implements INodeType {
 		try {
 			classifications = await classifier.classifyMany(perItemValues(this, 'recipient', items));
 		} catch (error) {
+			if (error instanceof StateUnavailableError) throw new NodeOperationError(this.getNode(), stateUnavailableMessage(error, 'The MX cache lives there.'));
 			throw new NodeOperationError(this.getNode(), error as Error, { message: `Could not classify the recipients: ${(error as Error).message}` });
 		}
 

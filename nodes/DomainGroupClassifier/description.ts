@@ -1,3 +1,4 @@
+import { stateCredentials, stateProperties } from '../shared/state';
 import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
 import { BUILT_IN_GROUPS } from '../../lib/domains/catalog';
 import { classifierOutputs } from './outputs';
@@ -14,6 +15,7 @@ export const classifierDescription: INodeTypeDescription = {
 	description: 'Groups recipients by the mailbox provider that really receives their mail (Gmail, Microsoft, Yahoo, …)',
 	defaults: { name: 'Domain Group Classifier' },
 	inputs: [NodeConnectionTypes.Main],
+	credentials: stateCredentials,
 	outputs: `={{(${classifierOutputs.toString()})($parameter, ${JSON.stringify(GROUP_LABELS)}).map(o => ({ type: 'main', displayName: o.displayName }))}}`,
 	properties: [
 		{
@@ -94,6 +96,7 @@ export const classifierDescription: INodeTypeDescription = {
 				},
 			],
 		},
+		...stateProperties,
 		{
 			displayName: 'Options',
 			name: 'options',

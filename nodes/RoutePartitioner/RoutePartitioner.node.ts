@@ -9,8 +9,9 @@ import {
 import { parseAddress } from '../../lib/domains/address';
 import { Partitioner, type Assignment, type PartitionInput } from '../../lib/routing/partitioner';
 import { parseRoutePlan, PlanError, type RoutePlan } from '../../lib/routing/plan';
-import { embeddedStateStore } from '../../lib/state/registry';
+import { StateUnavailableError } from '../../lib/state/redis';
 import { perItemValues } from '../shared/itemValues';
+import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
 import { partitionerDescription } from './description';
 import { PLAN_FIELD_LABELS, planInputFromParameters } from './plan';
 
@@ -24,6 +25,8 @@ function recipientKey(raw: unknown): string | undefined {
 
 export class RoutePartitioner implements INodeType {
 	description: INodeTypeDescription = partitionerDescription;
+
+	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential } };
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
@@ -67,7 +70,7 @@ export class RoutePartitioner implements INodeType {
 		});
 
 		const assignments = new Array<Assignment>(items.length);
-		const store = embeddedStateStore();
+		const state = await stateFor(this);
 		const partition = node.id || node.name;
 		for (const [campaign, indices] of byCampaign) {
 			const inputs: PartitionInput[] = indices.map((i) => ({
@@ -76,9 +79,11 @@ export class RoutePartitioner implements INodeType {
 			}));
 			let result: Assignment[];
 			try {
-				result = await new Partitioner(plan, store, { campaign, partition }).assign(inputs, { dryRun });
+				result = await new Partitioner(plan, state.store, { campaign, partition }).assign(inputs, { dryRun });
 			} catch (error) {
 				if (error instanceof RangeError) throw new NodeOperationError(node, `Routes: ${error.message}`);
+				if (error instanceof StateUnavailableError)
+					throw new NodeOperationError(node, stateUnavailableMessage(error, 'Nothing was routed in this batch: routing without the shared state could send more than a split or cap allows.'));
 				throw new NodeOperationError(node, error as Error, { message: `The route state could not be updated: ${(error as Error).message}` });
 			}
 			indices.forEach((i, k) => (assignments[i] = result[k]));
@@ -103,6 +108,7 @@ export class RoutePartitioner implements INodeType {
 			if (a.reason) record.reason = a.reason;
 			if (a.rate) record.rate = { ...a.rate };
 			if (dryRun) record.dryRun = true;
+			if (state.usedFallback) record.stateFallback = 'Redis was unreachable: routed on this process’s local state';
 			const out: INodeExecutionData = { json: { ...item.json, [fieldKey]: record }, binary: item.binary, pairedItem: { item: i } };
 			if (outputMode === 'fields') outputs[0].push(out);
 			else outputs[a.routeIndex === -1 ? deferredOutput : a.routeIndex].push(out);

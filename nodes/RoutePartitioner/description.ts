@@ -1,3 +1,4 @@
+import { stateCredentials, stateProperties } from '../shared/state';
 import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
 import { partitionerOutputs } from './outputs';
 
@@ -64,6 +65,7 @@ export const partitionerDescription: INodeTypeDescription = {
 	description: 'Splits recipients across routes exactly (percentage, round robin, weight, failover) with warm-up caps and health',
 	defaults: { name: 'Route Partitioner' },
 	inputs: [NodeConnectionTypes.Main],
+	credentials: stateCredentials,
 	outputs: `={{(${partitionerOutputs.toString()})($parameter).map(name => ({ type: 'main', displayName: name }))}}`,
 	properties: [
 		{
@@ -151,6 +153,7 @@ export const partitionerDescription: INodeTypeDescription = {
 			],
 			default: 'routes',
 		},
+		...stateProperties,
 		{ displayName: 'Dry Run', name: 'dryRun', type: 'boolean', default: false, description: 'Whether to only annotate items: no counter, cap or sticky assignment changes' },
 		{
 			displayName: 'Options',

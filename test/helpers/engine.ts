@@ -98,11 +98,32 @@ export interface RunResult {
 	error?: Error;
 }
 
+/** Credential data by credential type, as n8n would decrypt it, for one run. */
+let credentialData: Record<string, IDataObject> = {};
+
+const credentialsHelper = {
+	getDecrypted: async (_data: unknown, _nodeCredentials: unknown, type: string) => {
+		const data = credentialData[type];
+		if (!data) throw new Error(`the test gave no credential data for ${type}`);
+		return data;
+	},
+	getParentTypes: () => [],
+	authenticate: async (_c: unknown, _t: string, request: unknown) => request,
+	preAuthentication: async () => undefined,
+	getCredentials: async () => {
+		throw new Error('not used');
+	},
+	updateCredentials: async () => undefined,
+	updateCredentialsOauthTokenData: async () => undefined,
+	getCredentialsProperties: () => [],
+	isCredentialUsableByNode: async () => true,
+};
+
 function additionalData(hooks: ExecutionLifecycleHooks): IWorkflowExecuteAdditionalData {
 	const base = 'http://localhost:5678';
 	return {
 		hooks,
-		credentialsHelper: {} as never,
+		credentialsHelper: credentialsHelper as never,
 		executeWorkflow: async () => {
 			throw new Error('sub-workflows are not used in these tests');
 		},
@@ -129,8 +150,9 @@ let executionCounter = 0;
  * Runs workflow JSON through n8n-core's WorkflowExecute with our real node classes, as n8n does
  * for a manual execution, and returns every node's output.
  */
-export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDataObject[]> = {}): Promise<RunResult> {
+export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDataObject[]> = {}, options: { credentials?: Record<string, IDataObject> } = {}): Promise<RunResult> {
 	injected.clear();
+	credentialData = options.credentials ?? {};
 	for (const [node, items] of Object.entries(inputs)) injected.set(node, items);
 	const workflow = new Workflow({
 		id: json.id ?? 'test-workflow',
@@ -163,6 +185,13 @@ export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDa
 			return merged;
 		},
 	};
+}
+
+/** Switches a node to the Redis state store with a credential reference, in a copy of the workflow. */
+export function withRedisState(json: WorkflowJson, node: string, extra: IDataObject = {}): WorkflowJson {
+	const copy = withParameters(json, node, { stateStore: 'redis', ...extra });
+	copy.nodes.find((x) => x.name === node)!.credentials = { postalRedis: { id: 'redis-1', name: 'Test Redis' } };
+	return copy;
 }
 
 /** Replaces a node's parameters in a copy of the workflow. */

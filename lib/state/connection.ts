@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { RedisStateStore, type RedisConnection } from './redis';
+
+const splitNodes = (s: string) =>
+	s
+		.split(/[,\s]+/)
+		.map((x) => x.trim())
+		.filter(Boolean);
+
+/** The postalRedis credential as it arrives from n8n, validated at the boundary. */
+export const redisCredentialSchema = z
+	.object({
+		mode: z.enum(['standalone', 'sentinel', 'cluster']).default('standalone'),
+		host: z.string().trim().default('localhost'),
+		port: z.coerce.number().int().min(1).max(65535).default(6379),
+		nodes: z.string().default(''),
+		sentinelName: z.string().default('mymaster'),
+		username: z.string().default(''),
+		password: z.string().default(''),
+		db: z.coerce.number().int().min(0).default(0),
+		tls: z.boolean().default(false),
+		keyPrefix: z.string().default('postal:'),
+	})
+	.superRefine((c, ctx) => {
+		if (c.mode === 'standalone' && !c.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'Host is empty' });
+		if (c.mode !== 'standalone' && splitNodes(c.nodes).length === 0) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `Nodes is empty: list the ${c.mode} nodes as host:port` });
+	})
+	.transform(
+		(c): RedisConnection => ({
+			mode: c.mode,
+			host: c.host,
+			port: c.port,
+			nodes: splitNodes(c.nodes),
+			sentinelName: c.sentinelName,
+			username: c.username || undefined,
+			password: c.password || undefined,
+			db: c.db,
+			tls: c.tls,
+			keyPrefix: c.keyPrefix,
+		}),
+	);
+
+/** Parses credential data; the error names the field, never a value. */
+export function parseRedisCredential(data: unknown): RedisConnection {
+	const r = redisCredentialSchema.safeParse(data ?? {});
+	if (r.success) return r.data;
+	const issue = r.error.issues[0];
+	throw new Error(`Postal Routes Redis credential: ${issue.path.join('.') || 'value'}: ${issue.message}`);
+}
+
+const stores = new Map<string, RedisStateStore>();
+
+/** One store (one connection) per distinct credential, reused by every execution in the process. */
+export function redisStateStoreFor(connection: RedisConnection): RedisStateStore {
+	const id = createHash('sha256').update(JSON.stringify(connection)).digest('hex');
+	let store = stores.get(id);
+	if (!store) {
+		store = new RedisStateStore(connection);
+		stores.set(id, store);
+	}
+	return store;
+}
+
+/** Closes every shared Redis connection (tests, shutdown). */
+export async function closeRedisStateStores(): Promise<void> {
+	const all = [...stores.values()];
+	stores.clear();
+	await Promise.all(all.map((s) => s.close()));
+}
