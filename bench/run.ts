@@ -1,8 +1,10 @@
+import { benchRedis } from './redis';
 import { benchClassifier, benchPartitioner } from './routing';
 
 const suites: Record<string, () => Promise<void>> = {
 	classifier: benchClassifier,
 	partitioner: benchPartitioner,
+	redis: benchRedis,
 };
 
 async function main(): Promise<void> {

@@ -42,8 +42,6 @@ interface ClassInfo {
 	tableRoute?: number;
 }
 
-const CIRCUIT_CACHE_MS = 1000;
-
 function shortHash(s: string): string {
 	return createHash('sha1').update(s).digest('base64url').slice(0, 12);
 }
@@ -55,7 +53,6 @@ function shortHash(s: string): string {
 export class Partitioner {
 	private readonly dayStartMinutes: number;
 	private readonly cycleCache = new Map<string, number[]>();
-	private circuits?: { at: number; openUntil: number[] };
 
 	constructor(
 		readonly plan: RoutePlan,
@@ -71,11 +68,9 @@ export class Partitioner {
 		const day = sendingDay(now, plan.timeZone, this.dayStartMinutes);
 		const dayNumbers = plan.routes.map((r) => (r.warmup.kind === 'none' ? 0 : daysBetween(r.warmup.startDate, day.date) + 1));
 		const share = plan.routes.map((r, i) => (r.enabled ? warmupSharePercent(r.warmup, dayNumbers[i]) : 0));
-		const openUntil = await this.openUntil(now);
 		const routes: AllocRoute[] = plan.routes.map((r, i) => ({
 			name: r.name,
 			caps: this.capWindows(r, dayNumbers[i], share[i], day, now),
-			openUntil: openUntil[i],
 		}));
 
 		const classes: ClassInfo[] = [];
@@ -124,7 +119,7 @@ export class Partitioner {
 			const info = classes[items[i].cls];
 			k++;
 			if (v === VIA_DEFERRED) {
-				out.push({ routeIndex: -1, via: 'deferred', retryAt: result!.retryAt[k - 1] || now + 60_000, reason: this.deferReason(info, routes, now) });
+				out.push({ routeIndex: -1, via: 'deferred', retryAt: result!.retryAt[k - 1] || now + 60_000, reason: this.deferReason(info, routes, result!.openUntil) });
 				continue;
 			}
 			const via: AssignedVia = v === VIA_STICKY ? 'sticky' : v === VIA_SPILL ? 'spill' : info.tableRoute !== undefined ? 'group-table' : 'sequence';
@@ -133,15 +128,6 @@ export class Partitioner {
 			out.push(a);
 		}
 		return out;
-	}
-
-	/** Reads circuit state at most once a second: health changes on the scale of seconds. */
-	private async openUntil(now: number): Promise<number[]> {
-		if (!this.circuits || now - this.circuits.at > CIRCUIT_CACHE_MS || now < this.circuits.at) {
-			const states = await this.store.getCircuits(this.plan.routes.map((r) => r.name));
-			this.circuits = { at: now, openUntil: states.map((s) => (s && s.openUntil > now ? s.openUntil : 0)) };
-		}
-		return this.circuits.openUntil.map((t) => (t > now ? t : 0));
 	}
 
 	private capWindows(r: RouteConfig, dayNumber: number, share: number, day: { date: string; endsAt: number }, now: number): CapWindow[] {
@@ -235,9 +221,9 @@ export class Partitioner {
 		return info;
 	}
 
-	private deferReason(info: ClassInfo, routes: AllocRoute[], now: number): string {
+	private deferReason(info: ClassInfo, routes: AllocRoute[], openUntil: number[]): string {
 		const names = info.cls.candidates.map((i) => routes[i].name);
-		const open = info.cls.candidates.filter((i) => routes[i].openUntil > now).map((i) => routes[i].name);
+		const open = info.cls.candidates.filter((i) => openUntil[i] > 0).map((i) => routes[i].name);
 		if (open.length === names.length) return `every route is unhealthy (${names.join(', ')})`;
 		return `no route has room today (${names.join(', ')}): caps reached${open.length ? `, unhealthy: ${open.join(', ')}` : ''}`;
 	}

@@ -17,6 +17,8 @@ export interface AllocationState {
 	spillCounts(key: string, n: number): number[];
 	sticky(key: string): string | undefined;
 	capUsed(key: string): number;
+	/** when the route's circuit closes, or 0 */
+	openUntil(route: string): number;
 }
 
 export interface AllocationWrites {
@@ -49,7 +51,10 @@ export function allocate(req: AllocateRequest, state: AllocationState, now: numb
 	req.routes.forEach((r, i) => routeIndex.set(r.name, i));
 
 	// Route availability is tracked locally as caps fill during the batch.
-	const open = req.routes.map((r) => (r.openUntil > now ? r.openUntil : 0));
+	const open = req.routes.map((r) => {
+		const until = state.openUntil(r.name);
+		return until > now ? until : 0;
+	});
 	const capUsed = req.routes.map((r) => r.caps.map((c) => state.capUsed(c.key)));
 	const hasRoom = (r: number): boolean => {
 		if (open[r] !== 0) return false;
@@ -140,5 +145,5 @@ export function allocate(req: AllocateRequest, state: AllocationState, now: numb
 	for (const [k, v] of stickyLocal) writes.sticky.set(k, v);
 	req.routes.forEach((r, ri) => r.caps.forEach((c, k) => writes.caps.set(c.key, { used: capUsed[ri][k], resetAt: c.resetAt })));
 
-	return { result: { route, via, retryAt, now }, writes };
+	return { result: { route, via, retryAt, now, openUntil: open }, writes };
 }

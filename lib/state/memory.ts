@@ -59,6 +59,7 @@ export class MemoryStateStore implements StateStore {
 				const c = scope.caps.get(k);
 				return c && c.expiresAt > now ? c.value : 0;
 			},
+			openUntil: (r) => this.circuits.get(r)?.openUntil ?? 0,
 		};
 		const { result, writes } = allocate(req, view, now);
 		if (req.dryRun) return result;

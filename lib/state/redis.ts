@@ -32,7 +32,7 @@ const LUA_DIR = join(__dirname, 'lua');
 const SCRIPTS = { allocate: 'allocate.lua', consumeRate: 'consume_rate.lua', claimOnce: 'claim_once.lua' } as const;
 
 type ScriptClient = (Redis | Cluster) & {
-	postalAllocate(numKeys: number, ...args: string[]): Promise<[number[], number[], number[], number]>;
+	postalAllocate(numKeys: number, ...args: string[]): Promise<[number[], number[], number[], number, number[]]>;
 	postalConsumeRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
 	postalClaimOnce(numKeys: number, ...args: string[]): Promise<number[]>;
 };
@@ -89,6 +89,8 @@ export class RedisStateStore implements StateStore {
 	private readonly client: ScriptClient;
 	private readonly prefix: string;
 	private readonly label: string;
+	/** on Redis Cluster the circuits hash is in another slot: read it before the allocate script */
+	private readonly circuitsInScript: boolean;
 	private offset?: { ms: number; measuredAt: number };
 	private connecting?: Promise<void>;
 
@@ -96,6 +98,7 @@ export class RedisStateStore implements StateStore {
 		this.client = (client ?? createRedisClient(connection)) as ScriptClient;
 		this.prefix = connection.keyPrefix ?? 'postal:';
 		this.label = hostLabel(connection);
+		this.circuitsInScript = connection.mode !== 'cluster';
 		this.client.on('error', () => undefined); // surfaced per call; an unhandled 'error' event would crash n8n
 		this.client.defineCommand('postalAllocate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.allocate), 'utf8') });
 		this.client.defineCommand('postalConsumeRate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.consumeRate), 'utf8') });
@@ -175,15 +178,19 @@ export class RedisStateStore implements StateStore {
 	async allocate(req: AllocateRequest): Promise<AllocateResult> {
 		const capKeys = req.routes.flatMap((r) => r.caps.map((c) => this.key(req.scope, 'cap', c.key)));
 		const keys = [this.key(req.scope, 'ctr'), this.key(req.scope, 'spill'), this.key(req.scope, 'sticky', req.stickyKey), this.key(req.scope, 'idx'), ...capKeys];
+		let openUntil: number[] | undefined;
+		if (this.circuitsInScript) keys.push(this.key('circuits'));
+		else openUntil = (await this.getCircuits(req.routes.map((r) => r.name))).map((c) => c?.openUntil ?? 0);
 		const payload = JSON.stringify({
-			r: req.routes.map((r) => ({ n: r.name, o: r.openUntil, c: r.caps.map((c) => [c.limit, c.resetAt]) })),
+			h: this.circuitsInScript ? 1 : 0,
+			r: req.routes.map((r, i) => ({ n: r.name, o: openUntil?.[i] ?? 0, c: r.caps.map((c) => [c.limit, c.resetAt]) })),
 			k: req.classes.map((c) => ({ k: c.counterKey, y: c.cycle, n: c.repeat, c: c.candidates, w: c.weights, p: c.spill === 'priority' ? 1 : 0 })),
 			i: req.items.map((it) => (it.key === undefined ? [it.cls] : [it.cls, it.key])),
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});
-		const [route, via, retryAt, now] = await this.call('routing', () => this.client.postalAllocate(keys.length, ...keys, payload));
-		return { route: route.map(Number), via: via.map(Number) as Via[], retryAt: retryAt.map(Number), now: Number(now) };
+		const [route, via, retryAt, now, open] = await this.call('routing', () => this.client.postalAllocate(keys.length, ...keys, payload));
+		return { route: route.map(Number), via: via.map(Number) as Via[], retryAt: retryAt.map(Number), now: Number(now), openUntil: open.map(Number) };
 	}
 
 	async capUsage(scope: string, keys: string[]): Promise<number[]> {

@@ -15,10 +15,9 @@ export interface CapWindow {
 }
 
 export interface AllocRoute {
+	/** also the route's circuit name: the store skips the route while its circuit is open */
 	name: string;
 	caps: CapWindow[];
-	/** the route's circuit is open until then (epoch ms); 0 = closed. Read by the caller from `getCircuits`. */
-	openUntil: number;
 }
 
 /**
@@ -72,6 +71,8 @@ export interface AllocateResult {
 	retryAt: number[];
 	/** the store's clock when the call ran */
 	now: number;
+	/** per route, when its circuit closes (epoch ms) if it was open during the call, else 0 */
+	openUntil: number[];
 }
 
 /** The circuit of a route, written by the send node and read when routing. */
@@ -109,7 +110,7 @@ export interface StateStore {
 	readonly kind: 'memory' | 'redis';
 	/** the store's clock (epoch ms): Redis server time for the Redis store */
 	now(): Promise<number>;
-	/** Assigns a batch of items to routes, atomically: see `allocate` in ./allocate.ts. */
+	/** Assigns a batch of items to routes, atomically, skipping routes whose circuit is open: see ./allocate.ts. */
 	allocate(request: AllocateRequest): Promise<AllocateResult>;
 	/** How many assignments each cap window has used (0 for unknown keys). */
 	capUsage(scope: string, keys: string[]): Promise<number[]>;

@@ -28,11 +28,11 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 			if (destroy) await destroy(store);
 		});
 
-		const routes = (n: number, caps: Array<number | undefined> = [], openUntil: number[] = []): AllocRoute[] =>
+		// route names are unique per test: circuits are global, not per campaign
+		const routes = (n: number, caps: Array<number | undefined> = []): AllocRoute[] =>
 			Array.from({ length: n }, (_, i) => ({
-				name: `r${i}`,
+				name: `${scope}-r${i}`,
 				caps: caps[i] === undefined ? [] : [{ key: `d:test:r${i}`, limit: caps[i]!, resetAt: Date.now() + DAY }],
-				openUntil: openUntil[i] ?? 0,
 			}));
 		const cls = (cycle: number[], candidates: number[], extra: Partial<AllocClass> = {}): AllocClass => ({
 			counterKey: 'p1:c1',
@@ -123,13 +123,19 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 		it('skips routes whose circuit is open and defers until the earliest reopening', async () => {
 			const now = await store.now();
 			const c = [cls([0, 1], [0, 1])];
-			const one = await store.allocate(request(routes(2, [], [now + 60_000]), c, plain(2)));
+			const [r0, r1] = routes(2).map((r) => r.name);
+			await store.setCircuit(r0, { openUntil: now + 60_000, ejections: 1 });
+			const one = await store.allocate(request(routes(2), c, plain(2)));
 			expect(one.route).toEqual([1, 1]);
 			expect(one.via).toEqual([VIA_SPILL, VIA_SEQUENCE]);
-			const none = await store.allocate(request(routes(2, [], [now + 60_000, now + 30_000]), c, plain(1)));
+			expect(one.openUntil).toEqual([now + 60_000, 0]);
+			await store.setCircuit(r1, { openUntil: now + 30_000, ejections: 1 });
+			const none = await store.allocate(request(routes(2), c, plain(1)));
 			expect(none.route).toEqual([-1]);
 			expect(none.retryAt[0]).toBe(now + 30_000);
-			const expired = await store.allocate(request(routes(2, [], [now - 1, 0]), c, plain(1)));
+			await store.setCircuit(r0, { openUntil: now - 1, ejections: 1 });
+			await store.setCircuit(r1, null);
+			const expired = await store.allocate(request(routes(2), c, plain(1)));
 			expect(expired.route).toEqual([0]);
 		});
 

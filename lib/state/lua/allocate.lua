@@ -7,11 +7,13 @@
   KEYS[3]  sticky hash     (recipient key -> route name) of this partitioner
   KEYS[4]  index set       (every sticky and cap key of the campaign, for clearScope)
   KEYS[5..] cap window counters, route by route, cap by cap
-  ARGV[1]  JSON: { r = routes {n = name, o = openUntil, c = {{limit, resetAt}, ...}},
+  KEYS[last] the circuits hash (route -> {"openUntil":..}) when h = 1; on Redis Cluster it lives in
+           another slot, so the caller reads it first and sends o = openUntil per route (h = 0)
+  ARGV[1]  JSON: { r = routes {n = name, o = openUntil, c = {{limit, resetAt}, ...}}, h = 0/1,
                    k = classes {k = counter key, y = cycle (0-based routes), n = repeat,
                                 c = candidates (0-based), w = weights, p = 1 priority / 0 weights},
                    i = items {{class (0-based), key?}, ...}, d = dry run 0/1, t = ttl ms }
-  Returns { routes (0-based, -1 deferred), vias (0 sequence, 1 sticky, 2 spill, 3 deferred), retryAt, now }
+  Returns { routes (0-based, -1 deferred), vias (0 sequence, 1 sticky, 2 spill, 3 deferred), retryAt, now, openUntil per route }
 ]]
 local req = cjson.decode(ARGV[1])
 local time = redis.call('TIME')
@@ -21,12 +23,24 @@ local routes = req.r
 local classes = req.k
 local items = req.i
 
+local circuitUntil = {}
+if req.h == 1 then
+  local names = {}
+  for r = 1, #routes do names[r] = routes[r].n end
+  local stored = redis.call('HMGET', KEYS[#KEYS], unpack(names))
+  for r = 1, #routes do
+    circuitUntil[r] = stored[r] and (tonumber(cjson.decode(stored[r]).openUntil) or 0) or 0
+  end
+else
+  for r = 1, #routes do circuitUntil[r] = routes[r].o or 0 end
+end
+
 local open, capUsed, capKey, routeIndex = {}, {}, {}, {}
 local nextKey = 5
 for r = 1, #routes do
   local rt = routes[r]
   routeIndex[rt.n] = r - 1
-  open[r] = (rt.o > now) and rt.o or 0
+  open[r] = (circuitUntil[r] > now) and circuitUntil[r] or 0
   capUsed[r], capKey[r] = {}, {}
   for k = 1, #rt.c do
     capUsed[r][k] = tonumber(redis.call('GET', KEYS[nextKey])) or 0
@@ -191,4 +205,4 @@ if req.d == 0 then
   redis.call('PEXPIRE', KEYS[4], ttl)
 end
 
-return { outRoute, outVia, outRetry, now }
+return { outRoute, outVia, outRetry, now, open }
