@@ -27,8 +27,10 @@ interface EngineJob extends JobBase {
 	seed: number;
 	total: number;
 	shuffleSeed: number;
-	/** modulo: item i goes to worker i % workers; blocks: worker w takes the w-th contiguous quarter */
+	/** modulo: item i goes to worker i % workers; blocks: worker w takes items cuts[w] .. cuts[w + 1] - 1 */
 	layout: 'modulo' | 'blocks';
+	/** for blocks: workers + 1 item indices, from 0 to total (default: equal blocks) */
+	cuts?: number[];
 	/** executions take between minBatch and maxBatch items (seeded per worker) */
 	minBatch: number;
 	maxBatch: number;
@@ -50,21 +52,35 @@ export interface Execution {
 /** [email, output index, route field, via field] per routed item */
 export type AssignmentRow = [string, number, string | null, string | null];
 
-export type WorkerResult =
-	| { kind: 'split' | 'warmup'; worker: number; executions: Execution[]; rows: AssignmentRow[] }
-	| { kind: 'roundRobin'; worker: number; executions: Array<Execution & { stream: number[] }> }
-	| {
-			kind: 'gcra';
-			worker: number;
-			calls: number;
-			allowed: number;
-			/** the server clock (consumeRate's `now`) of this worker's first and last allowed call */
-			firstAllowedNow: number;
-			lastAllowedNow: number;
-			/** the common start and this worker's local stop time */
-			startAt: number;
-			stoppedAt: number;
-	  };
+/** split and warmup: what every routed item got */
+export interface RowsResult {
+	kind: 'split' | 'warmup';
+	worker: number;
+	executions: Execution[];
+	rows: AssignmentRow[];
+}
+
+/** roundRobin: per execution, the output index of each input item, in input order */
+export interface RoundRobinResult {
+	kind: 'roundRobin';
+	worker: number;
+	executions: Array<Execution & { stream: number[] }>;
+}
+
+export interface GcraResult {
+	kind: 'gcra';
+	worker: number;
+	calls: number;
+	allowed: number;
+	/** the server clock (consumeRate's `now`) of this worker's first and last allowed call */
+	firstAllowedNow: number;
+	lastAllowedNow: number;
+	/** the common start and this worker's local stop time */
+	startAt: number;
+	stoppedAt: number;
+}
+
+export type WorkerResult = RowsResult | RoundRobinResult | GcraResult;
 
 /** Marks the result line among anything else a library might print. */
 export const RESULT_TAG = 'postalWorkerResult';
@@ -139,7 +155,9 @@ async function main(): Promise<void> {
 		const share =
 			job.layout === 'modulo'
 				? all.filter((_, i) => i % job.workers === job.worker)
-				: all.slice(Math.floor((job.worker * all.length) / job.workers), Math.floor(((job.worker + 1) * all.length) / job.workers));
+				: job.cuts
+					? all.slice(job.cuts[job.worker], job.cuts[job.worker + 1])
+					: all.slice(Math.floor((job.worker * all.length) / job.workers), Math.floor(((job.worker + 1) * all.length) / job.workers));
 		const rnd = seededRandom(job.seed * 1000 + job.shuffleSeed * 10 + job.worker);
 		const batches: Array<Array<{ email: string }>> = [];
 		for (let i = 0; i < share.length; ) {
