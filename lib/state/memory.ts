@@ -1,6 +1,7 @@
 import { allocate, type AllocationState } from './allocate';
 import { checkRateArgs, gcra } from './gcra';
-import type { AllocateRequest, AllocateResult, CircuitState, MxCacheEntry, RateDecision, RateLimit, StateStore } from './types';
+import { applyHealth } from './health';
+import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, RateDecision, RateLimit, StateStore } from './types';
 
 interface Expiring<T> {
 	value: T;
@@ -111,6 +112,12 @@ export class MemoryStateStore implements StateStore {
 
 	async releaseOnce(scope: string, keys: string[]): Promise<void> {
 		for (const k of keys) this.once.delete(`${scope}\u0000${k}`);
+	}
+
+	async recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }> {
+		const result = applyHealth(this.circuits.get(route) ?? null, ok, policy, this.clock());
+		this.circuits.set(route, result.state);
+		return { state: { ...result.state }, opened: result.opened };
 	}
 
 	async getCircuits(routes: string[]): Promise<(CircuitState | null)[]> {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { checkRateArgs } from './gcra';
-import type { AllocateRequest, AllocateResult, CircuitState, MxCacheEntry, RateDecision, RateLimit, StateStore, Via } from './types';
+import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, RateDecision, RateLimit, StateStore, Via } from './types';
 
 export interface RedisConnection {
 	mode: 'standalone' | 'sentinel' | 'cluster';
@@ -29,12 +29,13 @@ export class StateUnavailableError extends Error {
 }
 
 const LUA_DIR = join(__dirname, 'lua');
-const SCRIPTS = { allocate: 'allocate.lua', consumeRate: 'consume_rate.lua', claimOnce: 'claim_once.lua' } as const;
+const SCRIPTS = { allocate: 'allocate.lua', consumeRate: 'consume_rate.lua', claimOnce: 'claim_once.lua', recordHealth: 'record_health.lua' } as const;
 
 type ScriptClient = (Redis | Cluster) & {
 	postalAllocate(numKeys: number, ...args: string[]): Promise<[number[], number[], number[], number, number[]]>;
 	postalConsumeRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
 	postalClaimOnce(numKeys: number, ...args: string[]): Promise<number[]>;
+	postalRecordHealth(numKeys: number, ...args: string[]): Promise<[string, number]>;
 };
 
 /** Hash tags put every key of a campaign in one Redis Cluster slot; braces inside would break that. */
@@ -103,6 +104,7 @@ export class RedisStateStore implements StateStore {
 		this.client.defineCommand('postalAllocate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.allocate), 'utf8') });
 		this.client.defineCommand('postalConsumeRate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.consumeRate), 'utf8') });
 		this.client.defineCommand('postalClaimOnce', { lua: readFileSync(join(LUA_DIR, SCRIPTS.claimOnce), 'utf8') });
+		this.client.defineCommand('postalRecordHealth', { lua: readFileSync(join(LUA_DIR, SCRIPTS.recordHealth), 'utf8') });
 	}
 
 	private key(scope: string, ...rest: string[]): string {
@@ -217,6 +219,12 @@ export class RedisStateStore implements StateStore {
 	async releaseOnce(scope: string, keys: string[]): Promise<void> {
 		if (keys.length === 0) return;
 		await this.call('releasing idempotency markers', () => this.client.del(...keys.map((k) => this.key(scope, 'once', k))));
+	}
+
+	async recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }> {
+		const args = [route, ok ? '1' : '0', policy.failureThreshold, policy.baseEjectionMs, policy.maxEjectionMs, policy.backoff, policy.jitter].map(String);
+		const [text, opened] = await this.call('recording route health', () => this.client.postalRecordHealth(1, this.key('circuits'), ...args));
+		return { state: JSON.parse(text) as CircuitState, opened: Number(opened) === 1 };
 	}
 
 	async getCircuits(routes: string[]): Promise<(CircuitState | null)[]> {

@@ -79,8 +79,26 @@ export interface AllocateResult {
 export interface CircuitState {
 	/** the route takes no traffic until then (epoch ms) */
 	openUntil: number;
-	/** consecutive ejections so far, for the growing cool-down */
+	/** ejections so far, for the growing cool-down (reset after a healthy spell) */
 	ejections: number;
+	/** route-level failures in a row since the last success */
+	failures?: number;
+	/** after an ejection: the next outcome is a probe that closes or re-opens the circuit */
+	probing?: boolean;
+	lastEjectedAt?: number;
+}
+
+/**
+ * Envoy-style outlier detection: `failureThreshold` route-level failures in a row eject the route
+ * for base × backoff^(ejections−1), capped at max, times `jitter` (a factor the caller draws, e.g.
+ * 0.9–1.1, so workers do not all return at once). A failed probe re-ejects at once.
+ */
+export interface HealthPolicy {
+	failureThreshold: number;
+	baseEjectionMs: number;
+	maxEjectionMs: number;
+	backoff: number;
+	jitter: number;
 }
 
 /**
@@ -123,6 +141,8 @@ export interface StateStore {
 	claimOnce(scope: string, keys: string[], ttlMs: number): Promise<boolean[]>;
 	/** Gives claimed markers back (the send failed, so a later run may try again). */
 	releaseOnce(scope: string, keys: string[]): Promise<void>;
+	/** Records a send outcome for a route's health, atomically; says whether this call opened the circuit. */
+	recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }>;
 	getCircuits(routes: string[]): Promise<(CircuitState | null)[]>;
 	setCircuit(route: string, state: CircuitState | null): Promise<void>;
 	getMx(domains: string[]): Promise<(MxCacheEntry | null)[]>;

@@ -1,5 +1,6 @@
 import { MemoryStateStore } from '../../lib/state/memory';
-import { describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
+import { describeHealthContract, describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
 
 describeStateStoreContract('memory', async () => new MemoryStateStore());
 describeRateAndOnceContract('memory', async () => new MemoryStateStore());
+describeHealthContract('memory', async () => new MemoryStateStore());

@@ -1,7 +1,7 @@
 import { RedisStateStore } from '../../lib/state/redis';
 import type { StateStore } from '../../lib/state/types';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
-import { describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
+import { describeHealthContract, describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
 
 let server: RedisServer;
 let n = 0;
@@ -16,3 +16,4 @@ const create = async () => new RedisStateStore({ mode: 'standalone', host: '127.
 const destroy = async (store: StateStore) => store.close();
 describeStateStoreContract('redis', create, destroy);
 describeRateAndOnceContract('redis', create, destroy);
+describeHealthContract('redis', create, destroy);

@@ -253,3 +253,60 @@ export function describeRateAndOnceContract(name: string, createStore: () => Pro
 		});
 	});
 }
+
+/** Route health (circuit breaking): part of the same contract. */
+export function describeHealthContract(name: string, createStore: () => Promise<StateStore>, destroy?: (s: StateStore) => Promise<void>): void {
+	describe(`StateStore contract (route health): ${name}`, () => {
+		let store: StateStore;
+		let route: string;
+		let id = 0;
+		const policy = { failureThreshold: 3, baseEjectionMs: 200, maxEjectionMs: 1000, backoff: 2, jitter: 1 };
+		beforeEach(async () => {
+			store = await createStore();
+			route = `health-${Date.now()}-${++id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+
+		it('opens after consecutive failures, for a cool-down that grows with each ejection', async () => {
+			const t0 = await store.now();
+			expect((await store.recordHealth(route, false, policy)).opened).toBe(false);
+			expect((await store.recordHealth(route, false, policy)).opened).toBe(false);
+			const third = await store.recordHealth(route, false, policy);
+			expect(third.opened).toBe(true);
+			expect(third.state.ejections).toBe(1);
+			expect(third.state.openUntil - t0).toBeGreaterThanOrEqual(195);
+			expect(third.state.openUntil - t0).toBeLessThan(450);
+			// failures while open (other workers) change nothing
+			expect((await store.recordHealth(route, false, policy)).state.openUntil).toBe(third.state.openUntil);
+			expect((await store.getCircuits([route]))[0]?.openUntil).toBe(third.state.openUntil);
+
+			// after the cool-down a failed probe re-ejects at once, for twice as long
+			const wait = third.state.openUntil - (await store.now()) + 20;
+			await new Promise((r) => setTimeout(r, wait));
+			const t1 = await store.now();
+			const probe = await store.recordHealth(route, false, policy);
+			expect(probe.opened).toBe(true);
+			expect(probe.state.ejections).toBe(2);
+			expect(probe.state.openUntil - t1).toBeGreaterThanOrEqual(395);
+			expect(probe.state.openUntil - t1).toBeLessThan(650);
+		});
+
+		it('a success resets the failure count and a successful probe closes the circuit', async () => {
+			await store.recordHealth(route, false, policy);
+			await store.recordHealth(route, false, policy);
+			await store.recordHealth(route, true, policy);
+			expect((await store.recordHealth(route, false, policy)).opened).toBe(false);
+			await store.recordHealth(route, false, policy);
+			const open = await store.recordHealth(route, false, policy);
+			expect(open.opened).toBe(true);
+			await new Promise((r) => setTimeout(r, 260));
+			const closed = await store.recordHealth(route, true, policy);
+			expect(closed.state.probing).toBe(false);
+			expect(closed.state.failures).toBe(0);
+			// closed again: one failure does not re-open it
+			expect((await store.recordHealth(route, false, policy)).opened).toBe(false);
+		});
+	});
+}

@@ -1,0 +1,222 @@
+import PQueue from 'p-queue';
+import { acquire, sleep as realSleep, type Sleep } from '../throttle/limits';
+import type { HealthPolicy, RateLimit, StateStore } from '../state/types';
+import type { OutgoingMessage, SendFailure, SendOutcome, Transport } from '../transports/types';
+import { retryDelay, type RetryPolicy } from './retry';
+
+export interface DeliveryJob {
+	/** the item's index, carried through for pairing */
+	index: number;
+	message: OutgoingMessage;
+	route: string;
+	campaign: string;
+	/** campaign-scoped marker key (recipient, plus a message key); absent = no idempotency */
+	idempotencyKey?: string;
+	limits: RateLimit[];
+}
+
+export type DeliveryStatus = 'sent' | 'skipped-duplicate' | 'dry-run' | 'failed' | 'deferred' | 'blocked' | 'circuit-open' | 'rate-deferred';
+export type DeliveryOutput = 'sent' | 'failed' | 'fallback';
+
+/** What each item carries out of the send node. Never a credential. */
+export interface DeliveryRecord {
+	route: string;
+	provider: string;
+	status: DeliveryStatus;
+	messageId?: string;
+	responseCode?: number;
+	enhancedCode?: string;
+	response?: string;
+	error?: string;
+	/** route: the connection's problem; recipient: this address's problem */
+	failureScope?: 'route' | 'recipient';
+	attempts: number;
+	latencyMs: number;
+	queuedAt: string;
+	sentAt?: string;
+	/** when a deferred item may be tried again */
+	retryAt?: string;
+}
+
+export interface DeliveryResult {
+	index: number;
+	output: DeliveryOutput;
+	record: DeliveryRecord;
+}
+
+export interface HealthOptions {
+	failureThreshold: number;
+	baseEjectionMs: number;
+	maxEjectionMs: number;
+	backoff: number;
+	/** ±ratio of random spread on the cool-down (0.1 = ±10%) */
+	jitterRatio: number;
+}
+
+export interface DeliveryOptions {
+	transport: Transport;
+	store: StateStore;
+	concurrency: number;
+	retry: RetryPolicy;
+	health: HealthOptions;
+	/** how long idempotency markers live */
+	idempotencyTtlMs: number;
+	/** the longest a message may wait for its rate limits before it is deferred */
+	maxRateWaitMs: number;
+	dryRun?: boolean;
+	sleep?: Sleep;
+	random?: () => number;
+	clock?: () => number;
+}
+
+const short = (s: string | undefined) => (s && s.length > 300 ? `${s.slice(0, 297)}...` : s);
+
+/**
+ * The send pipeline for one batch on one route: skip what this campaign already sent, respect the
+ * rate limits, send with bounded concurrency, retry transient failures with backoff, feed route
+ * health, and stop sending (Fallback) once the route's circuit opens. Every job gets one result.
+ */
+export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Promise<DeliveryResult[]> {
+	const clock = options.clock ?? Date.now;
+	const pause = options.sleep ?? realSleep;
+	const random = options.random ?? Math.random;
+	const provider = options.transport.provider;
+	const results = new Array<DeliveryResult>(jobs.length);
+	const queuedAt = new Date(clock()).toISOString();
+	const record = (job: DeliveryJob, status: DeliveryStatus, extra: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
+		route: job.route,
+		provider,
+		status,
+		attempts: 0,
+		latencyMs: 0,
+		queuedAt,
+		...extra,
+	});
+
+	if (options.dryRun) {
+		jobs.forEach((job, k) => (results[k] = { index: job.index, output: 'sent', record: record(job, 'dry-run') }));
+		return results;
+	}
+
+	// routes are one per send node, but a node may serve items of several partitioner routes
+	const routes = [...new Set(jobs.map((j) => j.route))];
+	const circuits = await options.store.getCircuits(routes);
+	const now = await options.store.now();
+	const open = new Map<string, number>();
+	const dirty = new Set<string>(); // routes whose failure count may be above zero
+	const probing = new Set<string>();
+	routes.forEach((r, i) => {
+		const c = circuits[i];
+		if (!c) return;
+		if (c.openUntil > now) open.set(r, c.openUntil);
+		else if (c.probing) probing.add(r);
+		if ((c.failures ?? 0) > 0 || c.probing) dirty.add(r);
+	});
+
+	// idempotency: one claim call per campaign for the whole batch
+	const claimed = new Map<number, boolean>();
+	const byCampaign = new Map<string, number[]>();
+	jobs.forEach((job, k) => {
+		if (job.idempotencyKey === undefined || open.has(job.route)) return;
+		const list = byCampaign.get(job.campaign) ?? [];
+		list.push(k);
+		byCampaign.set(job.campaign, list);
+	});
+	for (const [campaign, ks] of byCampaign) {
+		const got = await options.store.claimOnce(campaign, ks.map((k) => jobs[k].idempotencyKey!), options.idempotencyTtlMs);
+		ks.forEach((k, i) => claimed.set(k, got[i]));
+	}
+	const release = async (job: DeliveryJob) => {
+		if (job.idempotencyKey !== undefined) await options.store.releaseOnce(job.campaign, [job.idempotencyKey]);
+	};
+
+	const healthPolicy = (): HealthPolicy => ({
+		failureThreshold: options.health.failureThreshold,
+		baseEjectionMs: options.health.baseEjectionMs,
+		maxEjectionMs: options.health.maxEjectionMs,
+		backoff: options.health.backoff,
+		jitter: 1 + (random() * 2 - 1) * options.health.jitterRatio,
+	});
+	const noteOutcome = async (route: string, failure: SendFailure | undefined) => {
+		if (failure === undefined) {
+			if (!dirty.has(route)) return;
+			dirty.delete(route);
+			probing.delete(route);
+			await options.store.recordHealth(route, true, healthPolicy());
+			return;
+		}
+		if (failure.scope !== 'route') return;
+		dirty.add(route);
+		const { state, opened } = await options.store.recordHealth(route, false, healthPolicy());
+		if (opened || state.openUntil > clock()) open.set(route, state.openUntil);
+	};
+
+	const circuitOpen = (job: DeliveryJob): DeliveryResult => ({
+		index: job.index,
+		output: 'fallback',
+		record: record(job, 'circuit-open', { error: `route "${job.route}" is unhealthy (circuit open until ${new Date(open.get(job.route)!).toISOString()}); nothing was sent`, retryAt: new Date(open.get(job.route)!).toISOString() }),
+	});
+
+	const run = async (k: number): Promise<void> => {
+		const job = jobs[k];
+		if (open.has(job.route)) {
+			if (claimed.get(k)) await release(job);
+			results[k] = circuitOpen(job);
+			return;
+		}
+		if (claimed.get(k) === false) {
+			results[k] = { index: job.index, output: 'sent', record: record(job, 'skipped-duplicate', { error: 'already sent in this campaign' }) };
+			return;
+		}
+		const started = clock();
+		let attempts = 0;
+		let outcome: SendOutcome | undefined;
+		for (;;) {
+			if (open.has(job.route)) break;
+			const slot = await acquire(options.store, job.limits, 1, { maxWaitMs: options.maxRateWaitMs, sleep: pause });
+			if (!slot.ok) {
+				await release(job);
+				results[k] = {
+					index: job.index,
+					output: 'fallback',
+					record: record(job, 'rate-deferred', { attempts, latencyMs: clock() - started, error: 'the rate limits would hold this message too long', retryAt: new Date(slot.retryAt).toISOString() }),
+				};
+				return;
+			}
+			attempts++;
+			outcome = await options.transport.send(job.message);
+			await noteOutcome(job.route, outcome.ok ? undefined : outcome);
+			if (outcome.ok || outcome.kind !== 'transient' || attempts >= options.retry.maxAttempts || open.has(job.route)) break;
+			await pause(retryDelay(attempts, options.retry, outcome.retryAfterMs, random));
+		}
+		const latencyMs = clock() - started;
+		if (outcome === undefined) {
+			if (claimed.get(k)) await release(job);
+			results[k] = circuitOpen(job);
+			return;
+		}
+		if (outcome.ok) {
+			results[k] = {
+				index: job.index,
+				output: 'sent',
+				record: record(job, 'sent', { messageId: outcome.messageId, responseCode: outcome.code, enhancedCode: outcome.enhancedCode, response: short(outcome.response), attempts, latencyMs, sentAt: new Date(clock()).toISOString() }),
+			};
+			return;
+		}
+		await release(job);
+		const common = { responseCode: outcome.code, enhancedCode: outcome.enhancedCode, error: short(outcome.message), failureScope: outcome.scope, attempts, latencyMs };
+		if (outcome.kind === 'permanent') results[k] = { index: job.index, output: 'failed', record: record(job, 'failed', common) };
+		else results[k] = { index: job.index, output: 'fallback', record: record(job, outcome.kind === 'blocked' ? 'blocked' : 'deferred', common) };
+	};
+
+	// a half-open route gets one probe before the rest of the batch
+	const order = jobs.map((_, k) => k);
+	const queue = new PQueue({ concurrency: Math.max(1, options.concurrency) });
+	const probes = order.filter((k) => probing.has(jobs[k].route) && claimed.get(k) !== false);
+	const firstProbe = new Map<string, number>();
+	for (const k of probes) if (!firstProbe.has(jobs[k].route)) firstProbe.set(jobs[k].route, k);
+	for (const k of firstProbe.values()) await run(k);
+	const rest = order.filter((k) => results[k] === undefined);
+	await Promise.all(rest.map((k) => queue.add(() => run(k))));
+	return results;
+}
