@@ -1,0 +1,94 @@
+/**
+ * One interface for every way a message leaves: SMTP (nodemailer) and the email APIs. Transports
+ * never throw for a delivery failure: they classify it, so the pipeline can retry, fail over or stop.
+ */
+
+export interface MailAddress {
+	address: string;
+	name?: string;
+}
+
+export interface MailAttachment {
+	filename: string;
+	contentType: string;
+	content: Buffer;
+	/** content id, for inline images referenced as cid:… in the HTML */
+	cid?: string;
+}
+
+/** A message ready to send: addresses parsed, header values checked (no CR/LF). */
+export interface OutgoingMessage {
+	from: MailAddress;
+	to: MailAddress[];
+	cc: MailAddress[];
+	bcc: MailAddress[];
+	replyTo?: MailAddress;
+	subject: string;
+	text?: string;
+	html?: string;
+	/** extra headers (e.g. X-Virtual-MTA); names are header names, values single-line */
+	headers: Record<string, string>;
+	attachments: MailAttachment[];
+	/** provider tags / categories */
+	tags: string[];
+	/** provider metadata / custom args (string values) */
+	metadata: Record<string, string>;
+}
+
+export interface SendSuccess {
+	ok: true;
+	/** the provider's or the SMTP server's id for the message */
+	messageId?: string;
+	/** the SMTP reply code or HTTP status */
+	code?: number;
+	/** the SMTP enhanced status code, e.g. 2.0.0 */
+	enhancedCode?: string;
+	/** the server's reply text, shortened */
+	response?: string;
+}
+
+export interface SendFailure {
+	ok: false;
+	/**
+	 * permanent: do not retry (SMTP 5xx, API validation); transient: retry later (4xx, 429, 5xx, network);
+	 * blocked: the route refused on policy grounds: do not retry on this route; another route may deliver
+	 */
+	kind: 'permanent' | 'transient' | 'blocked';
+	/**
+	 * route: the connection is unhealthy (connection failure, timeout, 421/451 deferral, policy block,
+	 * HTTP 5xx/429) — counts toward opening the route's circuit. recipient: this recipient's problem
+	 * (550 5.1.1 user unknown, an invalid address) — says nothing about the route.
+	 */
+	scope: 'route' | 'recipient';
+	code?: number;
+	enhancedCode?: string;
+	/** what went wrong, for people; never a secret */
+	message: string;
+	/** the server asked to wait this long (HTTP Retry-After) */
+	retryAfterMs?: number;
+}
+
+export type SendOutcome = SendSuccess | SendFailure;
+
+export interface Transport {
+	/** `smtp`, `sendgrid`, `mailgun`, `postmark`, `sparkpost`, `ses`, `resend`, `brevo` */
+	readonly provider: string;
+	send(message: OutgoingMessage): Promise<SendOutcome>;
+}
+
+/** An HTTP exchange for the email APIs. The node supplies it through n8n's request helpers. */
+export interface HttpRequest {
+	method: 'GET' | 'POST' | 'PUT';
+	url: string;
+	headers: Record<string, string>;
+	body?: string | Buffer;
+}
+
+export interface HttpResponse {
+	statusCode: number;
+	headers: Record<string, string | string[] | undefined>;
+	body: string;
+}
+
+/** Resolves for every HTTP status; rejects only when no response arrived (network error, timeout). */
+export type HttpClient = (request: HttpRequest) => Promise<HttpResponse>;
