@@ -1,0 +1,86 @@
+import type { ICredentialType, INodeProperties } from 'n8n-workflow';
+
+/**
+ * An SMTP server or relay as one route. The fields match smtpCredentialSchema in
+ * lib/transports/smtp.ts; the node's credentialTest calls testSmtpCredential (connect, EHLO, AUTH).
+ */
+export class PostalSmtp implements ICredentialType {
+	name = 'postalSmtp';
+	displayName = 'Postal Routes SMTP';
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-postal-routes#smtp-routes';
+	properties: INodeProperties[] = [
+		{ displayName: 'Host', name: 'host', type: 'string', default: '', placeholder: 'smtp.example.com', required: true },
+		{
+			displayName: 'Security',
+			name: 'security',
+			type: 'options',
+			options: [
+				{ name: 'SSL/TLS (Implicit, Usually Port 465)', value: 'tls' },
+				{ name: 'STARTTLS When Offered (Usually Port 587)', value: 'starttls' },
+				{ name: 'STARTTLS Required', value: 'starttlsRequired', description: 'Fail instead of sending unencrypted when the server does not offer STARTTLS' },
+				{ name: 'None (Plain, Usually Port 25)', value: 'none' },
+			],
+			default: 'starttls',
+		},
+		{
+			displayName: 'Port',
+			name: 'port',
+			type: 'number',
+			default: 0,
+			description: 'Leave 0 for the usual port of the security mode: 465, 587 or 25',
+		},
+		{ displayName: 'User', name: 'user', type: 'string', default: '', description: 'Leave empty for a relay that does not authenticate' },
+		{ displayName: 'Password', name: 'password', type: 'string', typeOptions: { password: true }, default: '' },
+		{
+			displayName: 'EHLO Name',
+			name: 'ehloName',
+			type: 'string',
+			default: '',
+			placeholder: 'mta1.example.com',
+			description: 'Host name announced with EHLO; should match the reverse DNS of the sending IP. Empty: this machine\'s host name.',
+		},
+		{
+			displayName: 'Ignore SSL Issues (Insecure)',
+			name: 'allowUnauthorizedCerts',
+			type: 'boolean',
+			default: false,
+			description: 'Whether to connect even if the server\'s certificate cannot be validated (self-signed, expired, wrong host)',
+		},
+		{
+			displayName: 'Pool Size',
+			name: 'poolSize',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 100 },
+			default: 5,
+			description: 'Connections kept open to this server at most (per n8n process)',
+		},
+		{
+			displayName: 'Messages per Connection',
+			name: 'messagesPerConnection',
+			type: 'number',
+			typeOptions: { minValue: 1 },
+			default: 100,
+			description: 'A connection is replaced after this many messages',
+		},
+		{
+			displayName: 'Rate Limit',
+			name: 'rateLimit',
+			type: 'number',
+			typeOptions: { minValue: 0 },
+			default: 0,
+			description: 'Messages per period through this credential (per n8n process); 0 for no limit',
+		},
+		{
+			displayName: 'Rate Limit Per',
+			name: 'rateLimitPer',
+			type: 'options',
+			options: [
+				{ name: 'Second', value: 'second' },
+				{ name: 'Minute', value: 'minute' },
+				{ name: 'Hour', value: 'hour' },
+				{ name: 'Day', value: 'day' },
+			],
+			default: 'second',
+		},
+	];
+}

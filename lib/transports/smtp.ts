@@ -1,0 +1,310 @@
+/**
+ * SMTP through nodemailer: one pooled nodemailer transport per credential, shared by every n8n
+ * execution in the process (registry below), so connections are reused instead of re-opened.
+ */
+
+import { createHash } from 'node:crypto';
+import nodemailer from 'nodemailer';
+import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
+import { z } from 'zod';
+import { classifySmtpError, parseSmtpReply, shorten } from './smtpReplies';
+import type { MailAddress, OutgoingMessage, SendFailure, SendOutcome, SendSuccess, Transport } from './types';
+
+// ---------------------------------------------------------------------------------------------
+// Credential
+// ---------------------------------------------------------------------------------------------
+
+export const SMTP_SECURITY = ['tls', 'starttls', 'starttlsRequired', 'none'] as const;
+export type SmtpSecurity = (typeof SMTP_SECURITY)[number];
+
+const DEFAULT_PORT: Record<SmtpSecurity, number> = { tls: 465, starttls: 587, starttlsRequired: 587, none: 25 };
+
+/** n8n stores an unset number as 0 or '' */
+const unset = (v: unknown) => (v === '' || v === null || v === 0 ? undefined : v);
+
+export const smtpCredentialSchema = z
+	.object({
+		host: z.string().trim().min(1, 'is required'),
+		/** empty: 465 for tls, 587 for starttls, 25 for none */
+		port: z.preprocess(unset, z.coerce.number().int().min(1).max(65535).optional()),
+		security: z.enum(SMTP_SECURITY).default('starttls'),
+		user: z.string().default(''),
+		password: z.string().default(''),
+		/** the name sent with EHLO; empty: the machine's host name (nodemailer's default) */
+		ehloName: z.string().trim().default(''),
+		allowUnauthorizedCerts: z.boolean().default(false),
+		poolSize: z.preprocess(unset, z.coerce.number().int().min(1).max(100).default(5)),
+		messagesPerConnection: z.preprocess(unset, z.coerce.number().int().min(1).default(100)),
+		/** messages per rateLimitPer through this credential; 0 = no limit. Enforced by the send node as a
+		 * GCRA limit in the state store (so it holds across workers), not by nodemailer's per-process pool. */
+		rateLimit: z.coerce.number().min(0).default(0),
+		rateLimitPer: z.enum(['second', 'minute', 'hour', 'day']).default('second'),
+	})
+	.transform((c) => ({ ...c, port: c.port ?? DEFAULT_PORT[c.security] }));
+
+export type SmtpCredential = z.output<typeof smtpCredentialSchema>;
+export type SmtpCredentialInput = z.input<typeof smtpCredentialSchema>;
+
+/** Parses n8n credential data. The error names the field and never echoes a value (no password leaks). */
+export function parseSmtpCredential(data: unknown): SmtpCredential {
+	const result = smtpCredentialSchema.safeParse(data);
+	if (result.success) return result.data;
+	const problems = result.error.issues.map((issue) => {
+		const field = issue.path.join('.') || 'credential';
+		if (issue.code === 'invalid_enum_value') return `${field} must be one of ${issue.options.map((o) => `'${String(o)}'`).join(', ')}`;
+		if (issue.code === 'invalid_type') return `${field} ${issue.received === 'undefined' ? 'is required' : `must be a ${issue.expected}`}`;
+		return `${field}: ${issue.message}`;
+	});
+	throw new Error(`Invalid SMTP credential: ${problems.join('; ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transport
+// ---------------------------------------------------------------------------------------------
+
+export interface SmtpTransportOptions {
+	/** TCP connect up to the end of the TLS/STARTTLS setup; default 10 s */
+	connectionTimeoutMs?: number;
+	/** wait for the 220 greeting; default 10 s */
+	greetingTimeoutMs?: number;
+	/** inactivity on an open connection (also a slow reply to DATA); default 30 s */
+	socketTimeoutMs?: number;
+}
+
+/** A success that may still carry recipients the server refused (the others were accepted). */
+export interface SmtpSendSuccess extends SendSuccess {
+	rejected?: Array<{ address: string; failure: SendFailure }>;
+}
+
+type PoolMailer = ReturnType<typeof createPool>;
+
+function createPool(options: SMTPPoolOptions & { pool: true }) {
+	return nodemailer.createTransport(options);
+}
+
+export class SmtpTransport implements Transport {
+	readonly provider = 'smtp';
+	/** set by the registry: called when a send starts or ends, to push the idle close back */
+	activity?: () => void;
+	private mailer?: PoolMailer;
+	private inFlight = 0;
+	private readonly secrets: string[];
+
+	constructor(
+		readonly credential: SmtpCredential,
+		private readonly options: SmtpTransportOptions = {},
+	) {
+		const { user, password } = credential;
+		// the password as typed and as it travels in AUTH PLAIN / LOGIN, should a server echo it
+		this.secrets = password
+			? [password, b64(password), b64(`\0${user}\0${password}`), b64(`${user}\0${user}\0${password}`)]
+			: [];
+	}
+
+	/** true while sends are in flight */
+	get busy(): boolean {
+		return this.inFlight > 0;
+	}
+
+	async send(message: OutgoingMessage): Promise<SendOutcome> {
+		this.inFlight++;
+		this.activity?.();
+		try {
+			const info = await this.pool().sendMail(toMailOptions(message));
+			return this.success(info);
+		} catch (err) {
+			return this.failure(err);
+		} finally {
+			this.inFlight--;
+			this.activity?.();
+		}
+	}
+
+	/** Connect, EHLO, STARTTLS and AUTH as configured (nodemailer's verify), on its own connection. */
+	async verify(): Promise<{ ok: true } | { ok: false; message: string }> {
+		try {
+			await this.pool().verify();
+			return { ok: true };
+		} catch (err) {
+			return { ok: false, message: this.failure(err).message };
+		}
+	}
+
+	/**
+	 * Closes the pooled connections (idle ones at once, busy ones after their message). A later
+	 * send() opens a new pool, so a holder of a transport the registry closed still works.
+	 */
+	close(): void {
+		this.mailer?.close();
+		this.mailer = undefined;
+	}
+
+	private pool(): PoolMailer {
+		if (this.mailer) return this.mailer;
+		const c = this.credential;
+		const o = this.options;
+		const connectionTimeout = o.connectionTimeoutMs ?? 10_000;
+		this.mailer = createPool({
+			pool: true,
+			maxConnections: c.poolSize,
+			maxMessages: c.messagesPerConnection,
+			host: c.host,
+			port: c.port,
+			secure: c.security === 'tls',
+			requireTLS: c.security === 'starttlsRequired',
+			ignoreTLS: c.security === 'none',
+			name: c.ehloName || undefined,
+			auth: c.user || c.password ? { user: c.user, pass: c.password } : undefined,
+			tls: { rejectUnauthorized: !c.allowUnauthorizedCerts },
+			connectionTimeout,
+			greetingTimeout: o.greetingTimeoutMs ?? 10_000,
+			socketTimeout: o.socketTimeoutMs ?? 30_000,
+			dnsTimeout: connectionTimeout,
+			// messages carry Buffers only; never let a message make nodemailer read a file or URL
+			disableFileAccess: true,
+			disableUrlAccess: true,
+			logger: false,
+		});
+		return this.mailer;
+	}
+
+	private success(info: SMTPPoolSentMessageInfo): SmtpSendSuccess {
+		const reply = parseSmtpReply(info.response ?? '');
+		const outcome: SmtpSendSuccess = {
+			ok: true,
+			// a server that rewrites Message-ID (Microsoft 365, SES) tells its own: the delivered copy carries that one
+			messageId: info.serverMessageId ?? info.messageId,
+			code: reply.code ?? 250,
+			enhancedCode: reply.enhancedCode,
+			response: this.redact(shorten(info.response ?? '')),
+		};
+		if (info.rejected?.length) {
+			outcome.rejected = info.rejected.map((address) => {
+				const err = info.rejectedErrors?.find((e) => e.recipient === address);
+				return { address, failure: this.failure(err ?? { code: 'EENVELOPE', message: 'Recipient rejected' }) };
+			});
+		}
+		return outcome;
+	}
+
+	private failure(err: unknown): SendFailure {
+		const failure = classifySmtpError(err);
+		return { ...failure, message: this.redact(failure.message) };
+	}
+
+	private redact(text: string): string {
+		return this.secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+	}
+}
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+
+const toAddress = (a: MailAddress) => ({ name: a.name ?? '', address: a.address });
+
+function toMailOptions(m: OutgoingMessage): SendMailOptions {
+	return {
+		from: toAddress(m.from),
+		to: m.to.map(toAddress),
+		cc: m.cc.length ? m.cc.map(toAddress) : undefined,
+		// bcc goes into the envelope only; nodemailer never writes a Bcc header for SMTP
+		bcc: m.bcc.length ? m.bcc.map(toAddress) : undefined,
+		replyTo: m.replyTo ? toAddress(m.replyTo) : undefined,
+		subject: m.subject,
+		text: m.text,
+		html: m.html,
+		headers: { ...m.headers },
+		attachments: m.attachments.map((a) => ({
+			filename: a.filename,
+			content: a.content,
+			contentType: a.contentType,
+			...(a.cid ? { cid: a.cid, contentDisposition: 'inline' } : {}),
+		})),
+	};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process-wide registry: one transport (one pool) per credential, closed when idle
+// ---------------------------------------------------------------------------------------------
+
+export interface SmtpRegistryOptions extends SmtpTransportOptions {
+	/** close the transport after this long without a send; default 5 min. Not part of the key. */
+	idleTimeoutMs?: number;
+}
+
+interface RegistryEntry {
+	transport: SmtpTransport;
+	idleTimeoutMs: number;
+	timer?: NodeJS.Timeout;
+}
+
+const registry = new Map<string, RegistryEntry>();
+
+/**
+ * The shared transport for a credential. Keyed by a sha256 of the parsed credential and the
+ * timeouts, so the key holds no secret and equal settings share one pool across executions.
+ */
+export function smtpTransportFor(credential: unknown, options: SmtpRegistryOptions = {}): SmtpTransport {
+	const parsed = parseSmtpCredential(credential);
+	const { idleTimeoutMs = 5 * 60_000, ...transportOptions } = options;
+	const key = createHash('sha256').update(JSON.stringify([sortedEntries(parsed), sortedEntries(transportOptions)])).digest('hex');
+	let entry = registry.get(key);
+	if (!entry) {
+		const created: RegistryEntry = { transport: new SmtpTransport(parsed, transportOptions), idleTimeoutMs };
+		created.transport.activity = () => armIdleClose(key, created);
+		registry.set(key, created);
+		entry = created;
+	}
+	armIdleClose(key, entry);
+	return entry.transport;
+}
+
+/** Closes every shared transport (tests, shutdown). */
+export function closeSmtpTransports(): void {
+	for (const entry of registry.values()) {
+		clearTimeout(entry.timer);
+		entry.transport.activity = undefined;
+		entry.transport.close();
+	}
+	registry.clear();
+}
+
+function armIdleClose(key: string, entry: RegistryEntry): void {
+	clearTimeout(entry.timer);
+	entry.timer = setTimeout(() => {
+		// a long send (rate limit, slow server) is not idleness
+		if (entry.transport.busy) return armIdleClose(key, entry);
+		if (registry.get(key) === entry) registry.delete(key);
+		entry.transport.activity = undefined;
+		entry.transport.close();
+	}, entry.idleTimeoutMs);
+	// never keep n8n (or jest) alive just to close an idle pool
+	entry.timer.unref();
+}
+
+function sortedEntries(o: object): Array<[string, unknown]> {
+	return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credential test (the node's credentialTest method calls this; plain types, no n8n import)
+// ---------------------------------------------------------------------------------------------
+
+export async function testSmtpCredential(
+	data: unknown,
+	options?: SmtpTransportOptions,
+): Promise<{ status: 'OK' | 'Error'; message: string }> {
+	let credential: SmtpCredential;
+	try {
+		credential = parseSmtpCredential(data);
+	} catch (err) {
+		return { status: 'Error', message: (err as Error).message };
+	}
+	const transport = new SmtpTransport(credential, options);
+	try {
+		const result = await transport.verify();
+		return result.ok ? { status: 'OK', message: 'Connection successful' } : { status: 'Error', message: result.message };
+	} finally {
+		transport.close();
+	}
+}

@@ -1,0 +1,177 @@
+/**
+ * Turns what an SMTP exchange ended with (a nodemailer error, or a bare reply) into a SendFailure.
+ * Pure: no I/O, no nodemailer import, so the rules can be tested against real-world reply strings.
+ *
+ * The two questions are: may the same message be retried (kind), and does the failure say
+ * something about the route, i.e. the sending IP / account / connection (scope)?
+ */
+
+import type { SendFailure } from './types';
+
+/** The fields nodemailer puts on its errors (see NodemailerError in nodemailer's errors.d.ts). */
+export interface SmtpErrorLike {
+	message?: string;
+	/** nodemailer's code (ECONNECTION, EAUTH, EENVELOPE, …) or a Node system error code */
+	code?: string;
+	/** the system error code nodemailer replaced with its own, e.g. ECONNREFUSED under ESOCKET */
+	originalCode?: string;
+	responseCode?: number;
+	response?: string;
+	/** the SMTP command in flight: 'CONN', 'AUTH PLAIN', 'MAIL FROM', 'RCPT TO', 'DATA', … */
+	command?: string;
+}
+
+export interface SmtpReply {
+	code?: number;
+	/** RFC 3463 enhanced status code, e.g. 5.1.1 */
+	enhancedCode?: string;
+	/** the reply on one line (multi-line replies joined with spaces) */
+	text: string;
+}
+
+/**
+ * Mailbox-provider policy and reputation refusals. They are about the sending IP or domain, not
+ * the recipient, and retrying them on the same route only digs deeper: kind 'blocked'. Matched
+ * anywhere in the reply, whatever the reply class, because Yahoo sends its TS codes with 421.
+ * Sources: postmaster.yahooinc.com/error-codes (TS/TSS), learn.microsoft.com "fix error code
+ * 5.7.700 through 5.7.750" and the Outlook.com troubleshooting page (S3140, OU-002),
+ * support.google.com/a/answer/3726730 (Gmail SMTP errors: 5.7.26–5.7.28).
+ */
+export const POLICY_BLOCKS: ReadonlyArray<{ pattern: RegExp; provider: string; meaning: string }> = [
+	{
+		pattern: /\[TSS?0\d\]/i,
+		provider: 'Yahoo / AOL',
+		meaning: 'TS01 new IP, TS02 complaints, TS03 "permanently deferred", TSS04/TSS05 unexpected volume or complaints, TS06 repeated violations; others (TSS07 …) alike',
+	},
+	{ pattern: /\[BL\d\d\]/i, provider: 'Yahoo / AOL', meaning: 'sending IP on a block list (e.g. [BL21] Spamhaus)' },
+	{ pattern: /\bS3(?:140|150)\b/, provider: 'Outlook.com', meaning: 'sending IP on the Outlook.com block list' },
+	{ pattern: /\b(?:OU|SC)-00\d\b/, provider: 'Outlook.com', meaning: 'network or IP on the block list' },
+	{ pattern: /(?:^|[^.\d])5\.7\.(?:606|705|708|750)\b/, provider: 'Microsoft 365', meaning: 'banned sending IP, tenant over threshold, traffic not accepted from this IP' },
+	{ pattern: /(?:^|[^.\d])5\.7\.2[5-8]\b/, provider: 'Gmail', meaning: '5.7.25 no PTR, 5.7.26 unauthenticated (DMARC), 5.7.27 SPF fail, 5.7.28 unusual rate of unsolicited mail' },
+];
+
+/** Reply text that names a block list or reputation without a provider code (no enhanced 5.1/5.2 code). */
+const BLOCK_PHRASES = /\b(?:blocked|block ?list(?:ed)?|black ?list(?:ed)?|deny ?list(?:ed)?|spamhaus|spamcop|barracuda|sorbs|poor reputation|listed (?:at|on|in)|policy reasons)\b/i;
+
+/** Node's TLS certificate errors: the route is misconfigured (or intercepted); retrying will not help. */
+const CERT_ERROR = /CERT|SELF[_ -]SIGNED|UNABLE_TO_(?:VERIFY|GET_ISSUER)|ALTNAME|HOSTNAME_MISMATCH|WRONG_VERSION_NUMBER/i;
+
+/** nodemailer's err.command for replies that come before any recipient is named */
+const SESSION_COMMANDS = /^(?:CONN|EHLO|HELO|LHLO|STARTTLS|MAIL FROM)$/;
+
+const MAX_MESSAGE = 300;
+
+/** Reads the reply code and enhanced status code from a (possibly multi-line) SMTP reply. */
+export function parseSmtpReply(response: string): SmtpReply {
+	const text = response.replace(/\s+/g, ' ').trim();
+	const lead = /^(\d{3})(?:[ -]|$)/.exec(text);
+	const code = lead ? Number(lead[1]) : undefined;
+	// the enhanced code follows the reply code; else take the first x.y.z of the same class that
+	// stands alone (not the tail of an IP address or of Yahoo's "4.16.55.1" diagnostic)
+	const leading = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})(?![.\d])/.exec(text);
+	let enhancedCode = leading?.[1];
+	if (!enhancedCode && code) {
+		const cls = String(code)[0];
+		const anywhere = new RegExp(`(?:^|[\\s(#\\[])(${cls}\\.\\d{1,3}\\.\\d{1,3})(?![.\\d])`).exec(text);
+		enhancedCode = anywhere?.[1];
+	}
+	return { code, enhancedCode, text };
+}
+
+type Verdict = Pick<SendFailure, 'kind' | 'scope'>;
+
+const route = (kind: SendFailure['kind']): Verdict => ({ kind, scope: 'route' });
+const recipient = (kind: SendFailure['kind']): Verdict => ({ kind, scope: 'recipient' });
+
+/**
+ * The rules for a reply the server actually sent. `command` is the command it answered,
+ * `auth` says the reply came from the AUTH exchange.
+ */
+export function classifySmtpReply(reply: SmtpReply, context: { command?: string; auth?: boolean } = {}): Verdict {
+	const { code, enhancedCode: enhanced = '', text } = reply;
+	if (!code) return route('transient');
+	const cls = Math.floor(code / 100);
+	// a 2xx/3xx where something else was expected: a confused session, a new one may work
+	if (cls !== 4 && cls !== 5) return route('transient');
+
+	if (POLICY_BLOCKS.some((b) => b.pattern.test(text))) return route('blocked');
+
+	// AUTH: wrong credentials are the route's configuration (permanent); 454 is a passing failure.
+	// By reply code, not by 5.7.8/5.7.9: Yahoo answers policy refusals with 554 5.7.9
+	if (context.auth || [530, 534, 535, 538].includes(code)) return route(cls === 4 ? 'transient' : 'permanent');
+
+	if (cls === 4) {
+		// 4.2.1 / 4.2.2: this mailbox is paused or full, says nothing about the route. Every other
+		// deferral (421, 450 4.2.0 greylisting, 451 4.7.x, 452 4.5.3 …) counts against the route
+		return enhanced === '4.2.1' || enhanced === '4.2.2' ? recipient('transient') : route('transient');
+	}
+
+	// 503 bad sequence: the session was in the wrong state, a new one can take the message
+	if (code === 503) return route('transient');
+	// Exchange recipient restrictions (distribution group refusing outsiders) use 5.7.1 too
+	if (/\bRESOLVER\.RST\./.test(text)) return recipient('permanent');
+	// 5.7.x is security/policy: 554 5.7.1 relay or spam block, 550 5.7.x, 553 5.7.x
+	if (enhanced.startsWith('5.7.')) return route('blocked');
+	// the message itself (5.3.4 too big, 5.6.x content): no route will take it as it is
+	if (/^5\.[36]\./.test(enhanced)) return recipient('permanent');
+	// the sender's own address refused (5.1.7 bad sender mailbox, 5.1.8 bad sender domain)
+	if (enhanced === '5.1.7' || enhanced === '5.1.8') return route('permanent');
+	// before any recipient was named (greeting, EHLO, STARTTLS, MAIL FROM) it is the route's setup
+	if (SESSION_COMMANDS.test(context.command ?? '')) return route(BLOCK_PHRASES.test(text) ? 'blocked' : 'permanent');
+	// recipient (5.1.x address, 5.2.x mailbox) problems
+	if (/^5\.[1-5]\./.test(enhanced)) return recipient('permanent');
+	if (BLOCK_PHRASES.test(text)) return route('blocked');
+	return recipient('permanent');
+}
+
+/** Classifies anything nodemailer rejected with (or threw). Never throws. */
+export function classifySmtpError(error: unknown): SendFailure {
+	const err: SmtpErrorLike = typeof error === 'object' && error !== null ? (error as SmtpErrorLike) : { message: String(error) };
+	const message = shorten(err.message || err.code || 'SMTP send failed');
+	const response = typeof err.response === 'string' ? err.response : undefined;
+	const reply = response ? parseSmtpReply(response) : undefined;
+	const code = err.responseCode ?? reply?.code;
+
+	if (code) {
+		const parsed: SmtpReply = { text: reply?.text ?? '', ...reply, code };
+		const verdict = classifySmtpReply(parsed, { command: err.command, auth: err.code === 'EAUTH' || /^AUTH\b/.test(err.command ?? '') });
+		return { ok: false, ...verdict, code, enhancedCode: parsed.enhancedCode, message };
+	}
+	// no reply to quote: name nodemailer's code ("Timeout (ETIMEDOUT)") so people can tell the step
+	const tagged = err.code && !message.includes(err.code) ? `${message} (${err.code})` : message;
+	return { ok: false, ...classifyWithoutReply(err), message: tagged };
+}
+
+/** No SMTP reply: the connection, TLS, the local configuration or the message itself failed. */
+function classifyWithoutReply(err: SmtpErrorLike): Verdict {
+	const systemCode = `${err.originalCode ?? ''} ${err.code ?? ''} ${err.message ?? ''}`;
+	switch (err.code) {
+		case 'ETLS':
+		case 'ESOCKET':
+			// a certificate the route does not accept is configuration (see allowUnauthorizedCerts),
+			// like a wrong password: permanent for the route; a reset handshake is transient
+			return CERT_ERROR.test(systemCode) ? route('permanent') : route('transient');
+		case 'EAUTH':
+		case 'ENOAUTH':
+		case 'EOAUTH2':
+		case 'EREQUIRETLS':
+		case 'ECONFIG':
+			return route('permanent');
+		case 'EENVELOPE': // no recipients / an address nodemailer refused to send
+		case 'EMESSAGE': // larger than the server's SIZE
+		case 'EMAXRECIPIENTS':
+		case 'ESTREAM':
+		case 'EFILEACCESS':
+		case 'EURLACCESS':
+			return recipient('permanent');
+		default:
+			// ECONNECTION, ETIMEDOUT, EDNS, ECONNREFUSED, EPROXY, EPROTOCOL, EABORT, unknown
+			return route('transient');
+	}
+}
+
+/** One line, bounded: replies can be long multi-line banners. */
+export function shorten(text: string, max = MAX_MESSAGE): string {
+	const line = text.replace(/\s+/g, ' ').trim();
+	return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
