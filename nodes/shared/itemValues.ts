@@ -44,3 +44,41 @@ export function splitList(text: unknown): string[] {
 		.map((s) => s.trim())
 		.filter(Boolean);
 }
+
+function hasExpression(value: unknown): boolean {
+	if (typeof value === 'string') return value.startsWith('=');
+	if (Array.isArray(value)) return value.some(hasExpression);
+	if (value && typeof value === 'object') return Object.values(value).some(hasExpression);
+	return false;
+}
+
+type Plan = { kind: 'constant'; value: unknown } | { kind: 'path'; path: string[] } | { kind: 'evaluate' };
+
+/**
+ * Per-item parameters without n8n's per-item expression cost where it is not needed: a parameter
+ * with no expression anywhere is read once; a plain `{{ $json.field }}` is read from the item; any
+ * other expression is evaluated by n8n for each item, as usual.
+ */
+export class ParameterReader {
+	private readonly plans = new Map<string, Plan>();
+
+	constructor(
+		private readonly ctx: IExecuteFunctions,
+		private readonly items: INodeExecutionData[],
+	) {}
+
+	get(name: string, i: number, fallback?: unknown): unknown {
+		let plan = this.plans.get(name);
+		if (!plan) {
+			const raw = this.ctx.getNodeParameter(name, 0, fallback as never, { rawExpressions: true });
+			const path = simpleJsonPath(raw);
+			if (path) plan = { kind: 'path', path };
+			else if (!hasExpression(raw)) plan = { kind: 'constant', value: this.ctx.getNodeParameter(name, 0, fallback as never) };
+			else plan = { kind: 'evaluate' };
+			this.plans.set(name, plan);
+		}
+		if (plan.kind === 'constant') return plan.value;
+		if (plan.kind === 'path') return readPath(this.items[i].json, plan.path) ?? fallback;
+		return this.ctx.getNodeParameter(name, i, fallback as never);
+	}
+}

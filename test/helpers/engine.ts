@@ -15,6 +15,7 @@ import {
 	type IWorkflowExecuteAdditionalData,
 } from 'n8n-workflow';
 import { DomainGroupClassifier } from '../../nodes/DomainGroupClassifier/DomainGroupClassifier.node';
+import { LoadBalancedSend } from '../../nodes/LoadBalancedSend/LoadBalancedSend.node';
 import { RoutePartitioner } from '../../nodes/RoutePartitioner/RoutePartitioner.node';
 
 export const PACKAGE = 'n8n-nodes-postal-routes';
@@ -64,6 +65,7 @@ const registry: Record<string, INodeType> = {
 	'test.injectedItems': new InjectedItems(),
 	[`${PACKAGE}.domainGroupClassifier`]: new DomainGroupClassifier(),
 	[`${PACKAGE}.routePartitioner`]: new RoutePartitioner(),
+	[`${PACKAGE}.loadBalancedSend`]: new LoadBalancedSend(),
 };
 
 export const nodeTypes: INodeTypes = {
@@ -98,13 +100,13 @@ export interface RunResult {
 	error?: Error;
 }
 
-/** Credential data by credential type, as n8n would decrypt it, for one run. */
+/** Credential data by credential id (or by type), as n8n would decrypt it, for one run. */
 let credentialData: Record<string, IDataObject> = {};
 
 const credentialsHelper = {
-	getDecrypted: async (_data: unknown, _nodeCredentials: unknown, type: string) => {
-		const data = credentialData[type];
-		if (!data) throw new Error(`the test gave no credential data for ${type}`);
+	getDecrypted: async (_data: unknown, nodeCredentials: { id?: string | null }, type: string) => {
+		const data = (nodeCredentials.id ? credentialData[nodeCredentials.id] : undefined) ?? credentialData[type];
+		if (!data) throw new Error(`the test gave no credential data for ${nodeCredentials.id ?? type}`);
 		return data;
 	},
 	getParentTypes: () => [],
@@ -150,6 +152,7 @@ let executionCounter = 0;
  * Runs workflow JSON through n8n-core's WorkflowExecute with our real node classes, as n8n does
  * for a manual execution, and returns every node's output.
  */
+/** `credentials` maps a credential id (as referenced by the workflow's nodes) or a type to its data. */
 export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDataObject[]> = {}, options: { credentials?: Record<string, IDataObject> } = {}): Promise<RunResult> {
 	injected.clear();
 	credentialData = options.credentials ?? {};

@@ -1,0 +1,114 @@
+import type { HttpResponse, SendFailure, SendSuccess } from '../types';
+
+/**
+ * The classification every email API shares; provider files refine it with their documented codes.
+ *  - 2xx: accepted
+ *  - 429, 5xx: transient, route (the provider is overloaded or down); Retry-After honoured
+ *  - 408: transient, route (the request timed out on the way in; nothing was rejected)
+ *  - 401, 403: permanent, route (a bad or under-privileged key fails every message)
+ *  - 1xx, 3xx: permanent, route (an API never redirects a send: the endpoint is misconfigured)
+ *  - 400, 413, 422 and other 4xx: permanent, recipient (this message was refused, the route is fine)
+ */
+
+const MAX_DETAIL = 300;
+
+export type FailureKind = SendFailure['kind'];
+export type FailureScope = SendFailure['scope'];
+
+export function isSuccess(response: HttpResponse): boolean {
+	return response.statusCode >= 200 && response.statusCode < 300;
+}
+
+export function success(response: HttpResponse, messageId?: string): SendSuccess {
+	return { ok: true, code: response.statusCode, ...(messageId ? { messageId } : {}) };
+}
+
+/** Case-insensitive header lookup (the first value of a repeated header). */
+export function header(response: HttpResponse, name: string): string | undefined {
+	const wanted = name.toLowerCase();
+	for (const [key, value] of Object.entries(response.headers)) {
+		if (key.toLowerCase() !== wanted || value === undefined) continue;
+		return Array.isArray(value) ? value[0] : value;
+	}
+	return undefined;
+}
+
+/** Retry-After is either delay-seconds or an HTTP-date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, now: Date): number | undefined {
+	if (value === undefined) return undefined;
+	const trimmed = value.trim();
+	if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+	const at = Date.parse(trimmed);
+	if (Number.isNaN(at)) return undefined;
+	return Math.max(0, at - now.getTime());
+}
+
+export function parseJson(body: string): unknown {
+	try {
+		return JSON.parse(body);
+	} catch {
+		return undefined;
+	}
+}
+
+/** One line, bounded: provider bodies can be HTML error pages. */
+export function shorten(text: string): string {
+	const line = text.replace(/\s+/g, ' ').trim();
+	return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL - 1)}…` : line;
+}
+
+/** The human part of an error body, whatever shape the provider uses. */
+export function describeBody(body: string): string {
+	const json = parseJson(body);
+	if (typeof json === 'object' && json !== null) {
+		const record = json as Record<string, unknown>;
+		for (const key of ['message', 'Message', 'error_description', 'error']) {
+			const value = record[key];
+			if (typeof value === 'string' && value) return shorten(value);
+			if (typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string') {
+				return shorten((value as { message: string }).message);
+			}
+		}
+		if (Array.isArray(record.errors)) {
+			const messages = record.errors
+				.map((e) => (typeof e === 'string' ? e : typeof e === 'object' && e !== null ? String((e as { message?: unknown }).message ?? '') : ''))
+				.filter(Boolean);
+			if (messages.length) return shorten(messages.join('; '));
+		}
+	}
+	return shorten(body);
+}
+
+export interface FailureOptions {
+	label: string;
+	now: Date;
+	/** the provider's own reading of the body; defaults to describeBody */
+	detail?: string;
+	/** a provider refinement; anything left out comes from the status code */
+	kind?: FailureKind;
+	scope?: FailureScope;
+}
+
+export function httpFailure(response: HttpResponse, options: FailureOptions): SendFailure {
+	const status = response.statusCode;
+	const byStatus = classifyStatus(status);
+	const kind = options.kind ?? byStatus.kind;
+	const scope = options.scope ?? byStatus.scope;
+	const detail = options.detail ?? describeBody(response.body);
+	const retryAfterMs = kind === 'transient' ? parseRetryAfter(header(response, 'retry-after'), options.now) : undefined;
+	return {
+		ok: false,
+		kind,
+		scope,
+		code: status,
+		message: `${options.label}: HTTP ${status}${detail ? ` ${detail}` : ''}`,
+		...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+	};
+}
+
+export function classifyStatus(status: number): { kind: FailureKind; scope: FailureScope } {
+	if (status === 429 || status === 408 || status >= 500) return { kind: 'transient', scope: 'route' };
+	// 401/403, and the odd 1xx/3xx (a redirect means the endpoint itself is wrong)
+	if (status === 401 || status === 403 || status < 400) return { kind: 'permanent', scope: 'route' };
+	return { kind: 'permanent', scope: 'recipient' };
+}

@@ -1,0 +1,29 @@
+import type { HttpRequest, HttpResponse, OutgoingMessage, SendOutcome } from '../types';
+
+export type ApiProviderId = 'sendgrid' | 'mailgun' | 'postmark' | 'sparkpost' | 'ses' | 'resend' | 'brevo';
+
+/** The clock is passed in so requests (SigV4 dates, MIME Date headers) are reproducible in tests. */
+export interface ApiContext {
+	now: Date;
+}
+
+/**
+ * One email API: how to turn a message into an HTTP request and the reply into an outcome. Providers
+ * are pure (no I/O); ApiTransport does the exchange, so the node can supply n8n's HTTP helpers.
+ */
+export interface ApiProvider<C> {
+	readonly id: ApiProviderId;
+	readonly label: string;
+	/** the n8n credential type name, e.g. `postalSendGridApi` */
+	readonly credentialType: string;
+	/** Validates n8n credential data; throws an Error naming the bad field, never echoing values. */
+	parseCredential(data: unknown): C;
+	/** Async only where the body must be composed first (SES builds a MIME message). */
+	buildRequest(message: OutgoingMessage, credential: C, ctx: ApiContext): HttpRequest | Promise<HttpRequest>;
+	/** `ctx` resolves an HTTP-date Retry-After; without it the current time is used. */
+	parseResponse(response: HttpResponse, ctx?: ApiContext): SendOutcome;
+	/** A cheap authenticated request that proves the credential works. */
+	testRequest(credential: C, ctx: ApiContext): HttpRequest;
+	/** The secret strings of a credential, so the transport can scrub them from any message. */
+	secrets(credential: C): string[];
+}

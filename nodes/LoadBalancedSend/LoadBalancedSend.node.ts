@@ -1,0 +1,124 @@
+import {
+	NodeOperationError,
+	type ICredentialsDecrypted,
+	type ICredentialTestFunctions,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeCredentialTestResult,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { deliver, type DeliveryJob, type DeliveryRecord, type DeliveryResult } from '../../lib/delivery/pipeline';
+import type { RateUnit } from '../../lib/routing/plan';
+import { StateUnavailableError } from '../../lib/state/redis';
+import { gcraLimit } from '../../lib/throttle/limits';
+import { API_PROVIDERS } from '../../lib/transports/api';
+import { nodeHttpClient } from '../../lib/transports/nodeHttp';
+import { testSmtpCredential } from '../../lib/transports/smtp';
+import { ParameterReader } from '../shared/itemValues';
+import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
+import { sendDescription, SES_TEST, SMTP_TEST } from './description';
+import { itemJob } from './jobs';
+import { connectionFor } from './transport';
+
+const OUTPUT = { sent: 0, failed: 1, fallback: 2 } as const;
+
+async function testSes(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	try {
+		const ses = API_PROVIDERS.ses;
+		const parsed = ses.parseCredential(credential.data);
+		const res = await nodeHttpClient(ses.testRequest(parsed, { now: new Date() }));
+		if (res.statusCode >= 200 && res.statusCode < 300) return { status: 'OK', message: 'Connected: SES answered GetAccount' };
+		const outcome = ses.parseResponse(res);
+		return { status: 'Error', message: outcome.ok ? `HTTP ${res.statusCode}` : outcome.message };
+	} catch (error) {
+		return { status: 'Error', message: (error as Error).message };
+	}
+}
+
+async function testSmtp(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+	return testSmtpCredential(credential.data);
+}
+
+export class LoadBalancedSend implements INodeType {
+	description: INodeTypeDescription = sendDescription;
+
+	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential, [SMTP_TEST]: testSmtp, [SES_TEST]: testSes } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const node = this.getNode();
+		const provider = this.getNodeParameter('provider', 0) as string;
+		const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
+		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
+		const num = (name: string, fallback: number) => (typeof options[name] === 'number' ? (options[name] as number) : fallback);
+
+		const { transport, limits } = await connectionFor(this, provider);
+		const connectionLimits = [...limits];
+		const rate = num('rateLimit', 0);
+		if (rate > 0) {
+			const burst = num('rateBurst', 0);
+			connectionLimits.push(gcraLimit(`conn:${provider}:${node.id || node.name}`, { limit: rate, per: (options.rateLimitPer as RateUnit) || 'second', burst: burst > 0 ? burst : undefined }));
+		}
+		const groupLimits = (((this.getNodeParameter('groupLimits', 0, {}) as IDataObject).values as IDataObject[] | undefined) ?? [])
+			.filter((g) => String(g.group ?? '').trim() && Number(g.limit) > 0)
+			.map((g) => ({ group: String(g.group).trim().toLowerCase(), limit: Number(g.limit), per: (g.per as RateUnit) || 'hour' }));
+
+		const settings = {
+			connectionLimits,
+			campaignBurstSeconds: num('campaignBurstSeconds', 60),
+			groupLimits,
+			idempotency: options.idempotency !== false,
+			workflowId: String(this.getWorkflow().id ?? node.id),
+		};
+
+		const jobs: DeliveryJob[] = [];
+		const results = new Array<DeliveryResult>(items.length);
+		const params = new ParameterReader(this, items);
+		for (let i = 0; i < items.length; i++) {
+			const built = await itemJob(this, params, items[i], i, settings);
+			if (built.ok) jobs.push(built.job);
+			else {
+				const record: DeliveryRecord = { route: built.route, provider, status: 'failed', error: built.error, failureScope: 'recipient', attempts: 0, latencyMs: 0, queuedAt: new Date().toISOString() };
+				results[i] = { index: i, output: 'failed', record };
+			}
+		}
+
+		if (jobs.length > 0) {
+			const state = await stateFor(this);
+			let delivered: DeliveryResult[];
+			try {
+				delivered = await deliver(jobs, {
+					transport,
+					store: state.store,
+					concurrency: num('concurrency', 20),
+					retry: { maxAttempts: num('maxAttempts', 3), baseDelayMs: num('retryBaseMs', 1000), maxDelayMs: num('retryMaxMs', 30_000) },
+					health: {
+						failureThreshold: num('failureThreshold', 5),
+						baseEjectionMs: num('ejectionSeconds', 30) * 1000,
+						maxEjectionMs: num('maxEjectionSeconds', 600) * 1000,
+						backoff: 2,
+						jitterRatio: 0.1,
+					},
+					idempotencyTtlMs: 90 * 86_400_000,
+					maxRateWaitMs: num('maxRateWaitSeconds', 300) * 1000,
+					dryRun,
+				});
+			} catch (error) {
+				if (error instanceof StateUnavailableError)
+					throw new NodeOperationError(node, stateUnavailableMessage(error, 'Sending stopped: without the shared state a message could go out twice or past its limits.'));
+				throw error;
+			}
+			for (const r of delivered) results[r.index] = r;
+		}
+
+		const outputs: INodeExecutionData[][] = [[], [], []];
+		items.forEach((item, i) => {
+			const r = results[i];
+			const json: IDataObject = { ...item.json, postalDelivery: r.record as unknown as IDataObject };
+			outputs[OUTPUT[r.output]].push({ json, binary: item.binary, pairedItem: { item: i } });
+		});
+		return outputs;
+	}
+}

@@ -1,0 +1,179 @@
+import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
+import { stateCredentials, stateProperties } from '../shared/state';
+
+export const PROVIDERS = [
+	{ name: 'SMTP (Relay or MTA Delivery Policy)', value: 'smtp', credential: 'postalSmtp' },
+	{ name: 'SendGrid', value: 'sendgrid', credential: 'postalSendGridApi' },
+	{ name: 'Mailgun', value: 'mailgun', credential: 'postalMailgunApi' },
+	{ name: 'Postmark', value: 'postmark', credential: 'postalPostmarkApi' },
+	{ name: 'SparkPost', value: 'sparkpost', credential: 'postalSparkPostApi' },
+	{ name: 'Amazon SES', value: 'ses', credential: 'postalSesApi' },
+	{ name: 'Resend', value: 'resend', credential: 'postalResendApi' },
+	{ name: 'Brevo', value: 'brevo', credential: 'postalBrevoApi' },
+] as const;
+
+export const SMTP_TEST = 'postalSmtpTest';
+export const SES_TEST = 'postalSesTest';
+
+const rateUnits = [
+	{ name: 'Second', value: 'second' },
+	{ name: 'Minute', value: 'minute' },
+	{ name: 'Hour', value: 'hour' },
+	{ name: 'Day', value: 'day' },
+];
+
+const nameValue = (placeholderName: string, placeholderValue: string): INodeProperties[] => [
+	{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: placeholderName },
+	{ displayName: 'Value', name: 'value', type: 'string', default: '', placeholder: placeholderValue },
+];
+
+const messageFields: INodeProperties[] = [
+	{ displayName: 'From', name: 'from', type: 'string', default: '', required: true, placeholder: 'Shop <news@shop.example>' },
+	{
+		displayName: 'To',
+		name: 'to',
+		type: 'string',
+		default: '={{ $json.recipient || $json.email }}',
+		required: true,
+		description: 'Recipients, comma-separated; by default the address the Domain Group Classifier normalized',
+	},
+	{ displayName: 'Subject', name: 'subject', type: 'string', default: '', required: true },
+	{ displayName: 'Text', name: 'text', type: 'string', typeOptions: { rows: 4 }, default: '', description: 'Plain-text body' },
+	{ displayName: 'HTML', name: 'html', type: 'string', typeOptions: { rows: 6 }, default: '', description: 'HTML body' },
+];
+
+const optionFields: INodeProperties[] = [
+	{ displayName: 'CC', name: 'cc', type: 'string', default: '' },
+	{ displayName: 'BCC', name: 'bcc', type: 'string', default: '' },
+	{ displayName: 'Reply-To', name: 'replyTo', type: 'string', default: '' },
+	{
+		displayName: 'Attachments',
+		name: 'attachments',
+		type: 'string',
+		default: '',
+		placeholder: 'data, invoice',
+		description: 'Comma-separated names of binary properties of the item to attach',
+	},
+	{ displayName: 'Tags', name: 'tags', type: 'string', default: '', description: 'Comma-separated tags / categories for the provider' },
+	{ displayName: 'Message Key', name: 'messageKey', type: 'string', default: '', description: 'Identifies the message within the campaign for duplicate protection (e.g. a template or step name); empty = one message per recipient per campaign' },
+	{ displayName: 'Duplicate Protection', name: 'idempotency', type: 'boolean', default: true, description: 'Whether a recipient (plus message key) already sent in this campaign is skipped (status "skipped-duplicate") instead of sent again' },
+	{ displayName: 'Parallel Sends', name: 'concurrency', type: 'number', typeOptions: { minValue: 1, maxValue: 200 }, default: 20, description: 'Messages in flight at once. Above the SMTP pool size, so a connection never waits for the next message.' },
+	{ displayName: 'Attempts', name: 'maxAttempts', type: 'number', typeOptions: { minValue: 1, maxValue: 10 }, default: 3, description: 'Tries for a transient failure (SMTP 4xx, connection errors, HTTP 429/5xx), the first included' },
+	{ displayName: 'Retry Base Delay (Ms)', name: 'retryBaseMs', type: 'number', typeOptions: { minValue: 0 }, default: 1000 },
+	{ displayName: 'Retry Max Delay (Ms)', name: 'retryMaxMs', type: 'number', typeOptions: { minValue: 0 }, default: 30000 },
+	{ displayName: 'Connection Rate Limit', name: 'rateLimit', type: 'number', typeOptions: { minValue: 0 }, default: 0, description: "This connection's own limit, shared by every execution and worker; 0 = none (an SMTP credential's rate limit applies too)" },
+	{ displayName: 'Connection Rate Per', name: 'rateLimitPer', type: 'options', options: rateUnits, default: 'second' },
+	{ displayName: 'Connection Burst', name: 'rateBurst', type: 'number', typeOptions: { minValue: 0 }, default: 0, description: 'Messages that may go at once after a quiet spell; 0 = one second’s worth' },
+	{
+		displayName: 'Campaign Share Burst (Seconds)',
+		name: 'campaignBurstSeconds',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 60,
+		description: 'How much unused campaign share (from the Route Partitioner) may be caught up at once, so branches that n8n runs one after another still reach their summed rate',
+	},
+	{ displayName: 'Longest Rate Wait (Seconds)', name: 'maxRateWaitSeconds', type: 'number', typeOptions: { minValue: 0 }, default: 300, description: 'A message that would wait longer for its rate limits leaves on Fallback with retryAt' },
+	{ displayName: 'Failures to Eject Route', name: 'failureThreshold', type: 'number', typeOptions: { minValue: 1 }, default: 5, description: 'Route-level failures in a row (connection errors, timeouts, deferrals, policy blocks, HTTP 5xx/429) that open the circuit' },
+	{ displayName: 'Ejection Time (Seconds)', name: 'ejectionSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 30, description: 'The first cool-down; it doubles with each further ejection' },
+	{ displayName: 'Longest Ejection (Seconds)', name: 'maxEjectionSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 600 },
+];
+
+export const sendDescription: INodeTypeDescription = {
+	displayName: 'Load-Balanced Send',
+	name: 'loadBalancedSend',
+	icon: 'file:loadBalancedSend.svg',
+	group: ['output'],
+	version: 1,
+	subtitle: '={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
+	description: 'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
+	defaults: { name: 'Load-Balanced Send' },
+	inputs: [NodeConnectionTypes.Main],
+	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+	outputNames: ['Sent', 'Failed', 'Fallback'],
+	credentials: [
+		...PROVIDERS.map((p) => ({
+			name: p.credential,
+			required: true,
+			displayOptions: { show: { provider: [p.value] } },
+			...(p.value === 'smtp' ? { testedBy: SMTP_TEST } : p.value === 'ses' ? { testedBy: SES_TEST } : {}),
+		})),
+		...stateCredentials,
+	],
+	properties: [
+		{
+			displayName: 'Provider',
+			name: 'provider',
+			type: 'options',
+			noDataExpression: true,
+			options: PROVIDERS.map((p) => ({ name: p.name, value: p.value })),
+			default: 'smtp',
+		},
+		{
+			displayName: 'Route Name',
+			name: 'routeName',
+			type: 'string',
+			default: '',
+			placeholder: 'e.g. SendGrid',
+			description: "Names this connection for health and rate limits. Empty: the route the Route Partitioner gave the item (on a backup branch, this node's name).",
+		},
+		...messageFields,
+		{ displayName: 'Dry Run', name: 'dryRun', type: 'boolean', default: false, description: 'Whether to validate and render the messages without sending anything' },
+		{
+			displayName: 'Headers',
+			name: 'headers',
+			type: 'fixedCollection',
+			typeOptions: { multipleValues: true },
+			default: {},
+			placeholder: 'Add Header',
+			options: [{ displayName: 'Header', name: 'values', values: nameValue('X-Campaign', '') }],
+		},
+		{
+			displayName: 'Per-Route Headers',
+			name: 'routeHeaders',
+			type: 'fixedCollection',
+			typeOptions: { multipleValues: true },
+			default: {},
+			placeholder: 'Add Route Header',
+			description: 'Headers for items of one route, e.g. an MTA delivery policy: X-Virtual-MTA = ms-pool for route "Microsoft"',
+			options: [
+				{
+					displayName: 'Route Header',
+					name: 'values',
+					values: [{ displayName: 'Route', name: 'route', type: 'string', default: '', placeholder: 'Microsoft' }, ...nameValue('X-Virtual-MTA', 'ms-pool')],
+				},
+			],
+		},
+		{
+			displayName: 'Metadata',
+			name: 'metadata',
+			type: 'fixedCollection',
+			typeOptions: { multipleValues: true },
+			default: {},
+			placeholder: 'Add Metadata',
+			description: 'Custom arguments / metadata passed to the provider',
+			options: [{ displayName: 'Entry', name: 'values', values: nameValue('customer_id', '={{ $json.id }}') }],
+		},
+		{
+			displayName: 'Domain Group Limits',
+			name: 'groupLimits',
+			type: 'fixedCollection',
+			typeOptions: { multipleValues: true },
+			default: {},
+			placeholder: 'Add Limit',
+			description: 'Limits per mailbox provider through this route (the item’s domainGroup), e.g. 600/hour to Yahoo',
+			options: [
+				{
+					displayName: 'Limit',
+					name: 'values',
+					values: [
+						{ displayName: 'Domain Group', name: 'group', type: 'string', default: '', placeholder: 'yahoo' },
+						{ displayName: 'Messages', name: 'limit', type: 'number', typeOptions: { minValue: 1 }, default: 600 },
+						{ displayName: 'Per', name: 'per', type: 'options', options: rateUnits, default: 'hour' },
+					],
+				},
+			],
+		},
+		...stateProperties,
+		{ displayName: 'Options', name: 'options', type: 'collection', placeholder: 'Add Option', default: {}, options: optionFields },
+	],
+};

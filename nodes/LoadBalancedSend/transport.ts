@@ -1,0 +1,55 @@
+import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
+import { createHash } from 'node:crypto';
+import { API_PROVIDERS, ApiTransport, type ApiProviderId } from '../../lib/transports/api';
+import { parseSmtpCredential, smtpTransportFor } from '../../lib/transports/smtp';
+import type { HttpClient, Transport } from '../../lib/transports/types';
+import { gcraLimit } from '../../lib/throttle/limits';
+import type { RateLimit } from '../../lib/state/types';
+import { PROVIDERS } from './description';
+
+/** Sends the API requests through n8n's own HTTP helpers (Node's global agent keeps connections alive). */
+function n8nHttpClient(ctx: IExecuteFunctions): HttpClient {
+	return async (req) => {
+		const res = (await ctx.helpers.httpRequest({
+			method: req.method,
+			url: req.url,
+			headers: req.headers,
+			body: req.body,
+			returnFullResponse: true,
+			ignoreHttpStatusErrors: true,
+			json: false,
+			encoding: 'text',
+			timeout: 30_000,
+		})) as { statusCode: number; headers: Record<string, string | string[] | undefined>; body: unknown };
+		const body = typeof res.body === 'string' ? res.body : Buffer.isBuffer(res.body) ? res.body.toString('utf8') : JSON.stringify(res.body ?? '');
+		return { statusCode: res.statusCode, headers: res.headers, body };
+	};
+}
+
+export interface ConnectionSetup {
+	transport: Transport;
+	/** the credential's own rate limit (SMTP), shared by every node using that credential */
+	limits: RateLimit[];
+}
+
+/** The transport for the node's provider and credential. Credential problems name the field, never a value. */
+export async function connectionFor(ctx: IExecuteFunctions, provider: string): Promise<ConnectionSetup> {
+	const entry = PROVIDERS.find((p) => p.value === provider);
+	if (!entry) throw new NodeOperationError(ctx.getNode(), `Provider: "${provider}" is not one of ${PROVIDERS.map((p) => p.value).join(', ')}`);
+	const data = await ctx.getCredentials(entry.credential);
+	try {
+		if (provider === 'smtp') {
+			const credential = parseSmtpCredential(data);
+			const limits: RateLimit[] = [];
+			if (credential.rateLimit > 0) {
+				const id = createHash('sha256').update(`${credential.host}:${credential.port}:${credential.user ?? ''}`).digest('hex').slice(0, 16);
+				limits.push(gcraLimit(`smtp:${id}`, { limit: credential.rateLimit, per: credential.rateLimitPer }));
+			}
+			return { transport: smtpTransportFor(credential), limits };
+		}
+		const api = API_PROVIDERS[provider as ApiProviderId];
+		return { transport: new ApiTransport(api, api.parseCredential(data), n8nHttpClient(ctx)), limits: [] };
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), (error as Error).message);
+	}
+}

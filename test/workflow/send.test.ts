@@ -1,0 +1,103 @@
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { resetEmbeddedStateStore } from '../../lib/state/registry';
+import { closeSmtpTransports } from '../../lib/transports/smtp';
+import { loadWorkflow, runWorkflow, withParameters } from '../helpers/engine';
+import { recipients } from '../helpers/recipients';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+
+const delivery = (i: INodeExecutionData) => i.json.postalDelivery as IDataObject;
+const smtpCredential = (port: number) => ({ host: '127.0.0.1', port, security: 'none', user: '', password: '', poolSize: 2 });
+
+describe('classifier → partitioner 70/30 → two Load-Balanced Send nodes on real SMTP sinks', () => {
+	let sinks: SmtpSink[] = [];
+	const workflow = loadWorkflow('send-split');
+	const people = recipients(600, 77, ['gmail.com', 'googlemail.com']);
+
+	beforeEach(() => resetEmbeddedStateStore());
+	afterEach(async () => {
+		closeSmtpTransports();
+		await Promise.all(sinks.map((s) => s.stop()));
+		sinks = [];
+	});
+
+	const credentialsFor = (a: SmtpSink, b: SmtpSink, c: SmtpSink) => ({ 'smtp-a': smtpCredential(a.port), 'smtp-b': smtpCredential(b.port), 'smtp-c': smtpCredential(c.port) });
+
+	it('delivers each route its exact share, parseable with the right headers, and never twice', async () => {
+		sinks = await Promise.all([startSmtpSink(), startSmtpSink(), startSmtpSink()]);
+		const [a, b, c] = sinks;
+		const run = await runWorkflow(workflow, { Recipients: people }, { credentials: credentialsFor(a, b, c) });
+		expect(run.error).toBeUndefined();
+		expect(a.messages).toHaveLength(420);
+		expect(b.messages).toHaveLength(180);
+		expect(c.messages).toHaveLength(0);
+
+		const sentA = run.outputs('Send A')[0];
+		expect(sentA).toHaveLength(420);
+		expect(delivery(sentA[0])).toMatchObject({ route: 'Relay A', provider: 'smtp', status: 'sent', responseCode: 250, attempts: 1 });
+		expect(String(delivery(sentA[0]).messageId)).toMatch(/^<.+@.+>$/);
+
+		const m = a.messages[0].parsed;
+		expect(m.from?.value).toEqual([{ address: 'news@shop.example', name: 'Shop' }]);
+		expect(m.headers.get('x-virtual-mta')).toBe('pool-a');
+		expect(m.headers.get('x-campaign')).toBe('winter');
+		expect(m.text?.trim()).toBe('Hi there');
+		expect(m.subject).toBe(`Hello ${a.messages[0].rcpts[0]}`);
+		expect(b.messages[0].parsed.headers.get('x-virtual-mta')).toBe('pool-b');
+		const all = [...a.messages, ...b.messages].map((x) => x.rcpts[0]);
+		expect(new Set(all).size).toBe(600);
+		expect(JSON.stringify(run.run)).not.toMatch(/"password"/);
+
+		// the same campaign again: nothing goes out twice
+		const again = await runWorkflow(workflow, { Recipients: people }, { credentials: credentialsFor(a, b, c) });
+		expect(a.messages).toHaveLength(420);
+		expect(b.messages).toHaveLength(180);
+		expect(again.outputs('Send A')[0].every((i) => delivery(i).status === 'skipped-duplicate')).toBe(true);
+	});
+
+	it('fails over: sink B stops mid-run, its items leave on Fallback and the backup delivers them', async () => {
+		// B goes down for good between two messages: at the 41st transaction it drops every connection
+		// and refuses new ones. (One connection to B, so no message is half-accepted when it dies.)
+		const stopAfter = 40;
+		const b: SmtpSink = await startSmtpSink({
+			reply: (ctx) => {
+				if (ctx.phase !== 'rcpt' || ctx.messageIndex < stopAfter) return undefined;
+				void b.stop();
+				return { code: 421, message: '4.3.2 Service shutting down' };
+			},
+		});
+		sinks = [await startSmtpSink(), b, await startSmtpSink()];
+		const [a, , c] = sinks;
+		const credentials = { ...credentialsFor(a, b, c), 'smtp-b': { ...smtpCredential(b.port), poolSize: 1 } };
+		const run = await runWorkflow(workflow, { Recipients: people }, { credentials });
+		expect(run.error).toBeUndefined();
+
+		const [sentB, failedB, fallbackB] = run.outputs('Send B');
+		const [sentBackup, failedBackup, fallbackBackup] = run.outputs('Backup Send');
+		expect(b.messages).toHaveLength(stopAfter);
+		expect(sentB.length).toBe(b.messages.length);
+		expect(fallbackB.length).toBe(180 - sentB.length - failedB.length);
+		expect(fallbackB.length).toBeGreaterThan(0);
+		expect(fallbackB.some((i) => delivery(i).status === 'circuit-open')).toBe(true); // the circuit opened
+		expect(sentBackup).toHaveLength(fallbackB.length);
+		expect(c.messages).toHaveLength(fallbackB.length);
+		expect(sentBackup.every((i) => delivery(i).route === 'Backup')).toBe(true);
+		expect(failedBackup.length + fallbackBackup.length).toBe(0);
+
+		// nothing lost, nothing twice: delivered + failed = input
+		const delivered = [...a.messages, ...b.messages, ...c.messages].map((x) => x.rcpts[0]);
+		expect(new Set(delivered).size).toBe(delivered.length);
+		expect(delivered.length + failedB.length).toBe(600);
+	});
+
+	it('rejects a header value with a line break for that item only, naming the item and the field', async () => {
+		sinks = await Promise.all([startSmtpSink(), startSmtpSink(), startSmtpSink()]);
+		const [a, b, c] = sinks;
+		const wf = withParameters(workflow, 'Send A', { subject: "={{ $json.email.startsWith('user0.') ? 'Hi\\r\\nBcc: victim@evil.example' : 'Hello' }}" });
+		const run = await runWorkflow(wf, { Recipients: people.slice(0, 20) }, { credentials: credentialsFor(a, b, c) });
+		const [sent, failed] = run.outputs('Send A');
+		expect(failed).toHaveLength(1);
+		expect(delivery(failed[0]).error).toMatch(/^Item \d+: Subject: contains a line break \(CR or LF\), which could inject headers$/);
+		expect(sent.length + failed.length).toBe(run.outputs('Gmail Split')[0].length);
+		expect(a.messages.some((m) => m.rcpts.includes('victim@evil.example'))).toBe(false);
+	});
+});
