@@ -87,6 +87,16 @@ describe('classifier → partitioner 70/30 → two Load-Balanced Send nodes on r
 		const delivered = [...a.messages, ...b.messages, ...c.messages].map((x) => x.rcpts[0]);
 		expect(new Set(delivered).size).toBe(delivered.length);
 		expect(delivered.length + failedB.length).toBe(600);
+
+		// the next execution: the partitioner sees Relay B's open circuit and gives its share to Relay A
+		const more = recipients(100, 78, ['gmail.com']);
+		const next = await runWorkflow(workflow, { Recipients: more }, { credentials });
+		const [toA, toB, deferred] = next.outputs('Gmail Split');
+		expect(toB).toHaveLength(0);
+		expect(deferred).toHaveLength(0);
+		expect(toA).toHaveLength(100);
+		expect(toA.filter((i) => (i.json.postalRoute as IDataObject).via === 'spill')).toHaveLength(30);
+		expect(next.outputs('Send A')[0]).toHaveLength(100);
 	});
 
 	it('rejects a header value with a line break for that item only, naming the item and the field', async () => {

@@ -1,0 +1,89 @@
+import nock from 'nock';
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { LoadBalancedSend } from '../../nodes/LoadBalancedSend/LoadBalancedSend.node';
+import { resetEmbeddedStateStore } from '../../lib/state/registry';
+import { closeSmtpTransports } from '../../lib/transports/smtp';
+import { runWorkflow, PACKAGE, type WorkflowJson } from '../helpers/engine';
+import { startSmtpSink } from '../helpers/smtpSink';
+
+const delivery = (i: INodeExecutionData) => i.json.postalDelivery as IDataObject;
+const API_KEY = 'SG.test-key-never-shown';
+
+function sendWorkflow(parameters: IDataObject, credential: { type: string; id: string }): WorkflowJson {
+	return {
+		id: 'wfSendApi',
+		nodes: [
+			{ id: 't', name: 'Manual Trigger', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{ id: 'r', name: 'Recipients', type: 'test.injectedItems', typeVersion: 1, position: [200, 0], parameters: {} },
+			{
+				id: 's',
+				name: 'Send',
+				type: `${PACKAGE}.loadBalancedSend`,
+				typeVersion: 1,
+				position: [400, 0],
+				parameters: { from: 'Shop <news@shop.example>', to: '={{ $json.email }}', subject: 'Hello', text: 'Hi', ...parameters } as INodeExecutionData['json'] as never,
+				credentials: { [credential.type]: { id: credential.id, name: 'Test' } },
+			},
+		],
+		connections: {
+			'Manual Trigger': { main: [[{ node: 'Recipients', type: 'main', index: 0 }]] },
+			Recipients: { main: [[{ node: 'Send', type: 'main', index: 0 }]] },
+		},
+	};
+}
+
+describe('Load-Balanced Send with an email API, through n8n’s own HTTP helpers', () => {
+	beforeAll(() => nock.disableNetConnect());
+	beforeEach(() => resetEmbeddedStateStore());
+	afterEach(() => nock.cleanAll());
+	afterAll(() => {
+		nock.enableNetConnect();
+		nock.restore();
+	});
+
+	const wf = sendWorkflow({ provider: 'sendgrid', options: { retryBaseMs: 1, retryMaxMs: 5, maxAttempts: 2 } }, { type: 'postalSendGridApi', id: 'sg' });
+	const credentials = { sg: { apiKey: API_KEY, region: 'global' } };
+
+	it('sends the documented request and reads the message id', async () => {
+		let body: IDataObject | undefined;
+		const scope = nock('https://api.sendgrid.com', { reqheaders: { authorization: `Bearer ${API_KEY}`, 'content-type': /application\/json/ } })
+			.post('/v3/mail/send', (b: IDataObject) => ((body = b), true))
+			.reply(202, '', { 'X-Message-Id': 'sg-msg-1' });
+		const run = await runWorkflow(wf, { Recipients: [{ email: 'ann@gmail.com' }] }, { credentials });
+		expect(run.error).toBeUndefined();
+		scope.done();
+		const [sent] = run.outputs('Send');
+		expect(delivery(sent[0])).toMatchObject({ status: 'sent', provider: 'sendgrid', messageId: 'sg-msg-1', responseCode: 202, attempts: 1 });
+		expect(body).toMatchObject({ personalizations: [{ to: [{ email: 'ann@gmail.com' }] }], from: { email: 'news@shop.example', name: 'Shop' }, subject: 'Hello' });
+	});
+
+	it('retries a 429 after Retry-After, then leaves on Fallback; a 400 goes to Failed; no key in the output', async () => {
+		const to = (address: string) => (b: IDataObject) => JSON.stringify(b).includes(address);
+		nock('https://api.sendgrid.com').post('/v3/mail/send', to('ann@gmail.com')).times(2).reply(429, { errors: [{ message: 'too many requests' }] }, { 'Retry-After': '0' });
+		nock('https://api.sendgrid.com').post('/v3/mail/send', to('bob@gmail.com')).reply(400, { errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to.0.email' }] });
+		const run = await runWorkflow(wf, { Recipients: [{ email: 'ann@gmail.com' }, { email: 'bob@gmail.com' }] }, { credentials: { sg: { ...credentials.sg } } });
+		const [sent, failed, fallback] = run.outputs('Send');
+		expect(sent).toHaveLength(0);
+		expect(fallback.map((i) => [delivery(i).status, delivery(i).attempts, delivery(i).responseCode])).toEqual([['deferred', 2, 429]]);
+		expect(failed.map((i) => [delivery(i).status, delivery(i).responseCode, delivery(i).failureScope])).toEqual([['failed', 400, 'recipient']]);
+		expect(JSON.stringify(run.run)).not.toContain(API_KEY);
+	});
+});
+
+describe('credential tests', () => {
+	it('SMTP: connects, says EHLO and authenticates; a wrong password is reported without the password', async () => {
+		const sink = await startSmtpSink({ auth: { user: 'ann', pass: 'right-pass' } });
+		try {
+			const test = new LoadBalancedSend().methods.credentialTest.postalSmtpTest;
+			const ctx = {} as never;
+			const good = await test.call(ctx, { id: '1', name: 'smtp', type: 'postalSmtp', data: { host: '127.0.0.1', port: sink.port, security: 'none', user: 'ann', password: 'right-pass' } });
+			expect(good.status).toBe('OK');
+			const bad = await test.call(ctx, { id: '1', name: 'smtp', type: 'postalSmtp', data: { host: '127.0.0.1', port: sink.port, security: 'none', user: 'ann', password: 'wrong-pass-123' } });
+			expect(bad.status).toBe('Error');
+			expect(bad.message).not.toContain('wrong-pass-123');
+		} finally {
+			closeSmtpTransports();
+			await sink.stop();
+		}
+	});
+});
