@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import { acquire, sleep as realSleep, type Sleep } from '../throttle/limits';
-import type { HealthPolicy, RateLimit, StateStore } from '../state/types';
+import type { HealthPolicy, OnceState, RateLimit, StateStore } from '../state/types';
 import type { OutgoingMessage, SendFailure, SendOutcome, Transport } from '../transports/types';
 import { retryDelay, type RetryPolicy } from './retry';
+import { rememberUnsettled, settleUnsettled } from './unsettled';
 
 export interface DeliveryJob {
 	/** the item's index, carried through for pairing */
@@ -113,22 +115,31 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 		if ((c.failures ?? 0) > 0 || c.probing) dirty.add(r);
 	});
 
-	// idempotency: one claim call per campaign for the whole batch
-	const claimed = new Map<number, boolean>();
-	const byCampaign = new Map<string, number[]>();
-	jobs.forEach((job, k) => {
-		if (job.idempotencyKey === undefined || open.has(job.route)) return;
-		const list = byCampaign.get(job.campaign) ?? [];
-		list.push(k);
-		byCampaign.set(job.campaign, list);
-	});
-	for (const [campaign, ks] of byCampaign) {
-		const got = await options.store.claimOnce(campaign, ks.map((k) => jobs[k].idempotencyKey!), options.idempotencyTtlMs);
-		ks.forEach((k, i) => claimed.set(k, got[i]));
-	}
-	const release = async (job: DeliveryJob) => {
-		if (job.idempotencyKey !== undefined) await options.store.releaseOnce(job.campaign, [job.idempotencyKey]);
+	// Idempotency: each message claims its marker ('pending') right before its first attempt and
+	// confirms it ('sent') after delivery, so if the state store or n8n dies mid-batch only the
+	// messages in flight at that moment are in doubt — and those are never sent again.
+	// A store call that fails leaves the marker unsettled: remember it, settle it next time.
+	await settleUnsettled(options.store, options.idempotencyTtlMs);
+	const tokens = new Map<DeliveryJob, string>();
+	const guarded = async (job: DeliveryJob, sent: boolean, call: (key: string, token: string) => Promise<unknown>) => {
+		if (job.idempotencyKey === undefined) return;
+		const token = tokens.get(job)!;
+		try {
+			await call(job.idempotencyKey, token);
+		} catch (error) {
+			rememberUnsettled(options.store, { campaign: job.campaign, key: job.idempotencyKey, token, sent });
+			throw error;
+		}
 	};
+	const claim = async (job: DeliveryJob): Promise<OnceState> => {
+		if (job.idempotencyKey === undefined) return 'claimed';
+		tokens.set(job, randomUUID());
+		let state: OnceState = 'claimed';
+		await guarded(job, false, async (key, token) => (state = (await options.store.claimOnce(job.campaign, [key], options.idempotencyTtlMs, token))[0]));
+		return state;
+	};
+	const confirm = (job: DeliveryJob) => guarded(job, true, (key) => options.store.confirmOnce(job.campaign, [key], options.idempotencyTtlMs));
+	const release = (job: DeliveryJob) => guarded(job, false, (key, token) => options.store.releaseOnce(job.campaign, [key], token));
 
 	const healthPolicy = (): HealthPolicy => ({
 		failureThreshold: options.health.failureThreshold,
@@ -160,12 +171,13 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 	const run = async (k: number): Promise<void> => {
 		const job = jobs[k];
 		if (open.has(job.route)) {
-			if (claimed.get(k)) await release(job);
 			results[k] = circuitOpen(job);
 			return;
 		}
-		if (claimed.get(k) === false) {
-			results[k] = { index: job.index, output: 'sent', record: record(job, 'skipped-duplicate', { error: 'already sent in this campaign' }) };
+		const marker = await claim(job);
+		if (marker !== 'claimed') {
+			const error = marker === 'sent' ? 'already sent in this campaign' : 'claimed by an earlier run that did not finish: it may have gone out, so it is not sent again';
+			results[k] = { index: job.index, output: 'sent', record: record(job, 'skipped-duplicate', { error }) };
 			return;
 		}
 		const started = clock();
@@ -191,11 +203,12 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 		}
 		const latencyMs = clock() - started;
 		if (outcome === undefined) {
-			if (claimed.get(k)) await release(job);
+			await release(job);
 			results[k] = circuitOpen(job);
 			return;
 		}
 		if (outcome.ok) {
+			await confirm(job);
 			results[k] = {
 				index: job.index,
 				output: 'sent',
@@ -212,11 +225,24 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 	// a half-open route gets one probe before the rest of the batch
 	const order = jobs.map((_, k) => k);
 	const queue = new PQueue({ concurrency: Math.max(1, options.concurrency) });
-	const probes = order.filter((k) => probing.has(jobs[k].route) && claimed.get(k) !== false);
+	const probes = order.filter((k) => probing.has(jobs[k].route));
 	const firstProbe = new Map<string, number>();
 	for (const k of probes) if (!firstProbe.has(jobs[k].route)) firstProbe.set(jobs[k].route, k);
 	for (const k of firstProbe.values()) await run(k);
-	const rest = order.filter((k) => results[k] === undefined);
-	await Promise.all(rest.map((k) => queue.add(() => run(k))));
+	// if the state store fails, start nothing new: let what is in flight finish, then report the failure
+	let failure: unknown;
+	for (const k of order.filter((j) => results[j] === undefined)) {
+		void queue.add(async () => {
+			if (failure !== undefined) return;
+			try {
+				await run(k);
+			} catch (error) {
+				failure ??= error;
+				queue.clear();
+			}
+		});
+	}
+	await queue.onIdle();
+	if (failure !== undefined) throw failure;
 	return results;
 }

@@ -1,7 +1,7 @@
 import { allocate, type AllocationState } from './allocate';
 import { checkRateArgs, gcra } from './gcra';
 import { applyHealth } from './health';
-import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, RateDecision, RateLimit, StateStore } from './types';
+import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore } from './types';
 
 interface Expiring<T> {
 	value: T;
@@ -32,7 +32,8 @@ export class MemoryStateStore implements StateStore {
 	private readonly circuits = new Map<string, CircuitState>();
 	private readonly mx = new Map<string, Expiring<MxCacheEntry>>();
 	private readonly rates = new Map<string, Expiring<number>>();
-	private readonly once = new Map<string, Expiring<true>>();
+	/** 'sent', or 'pending:<token>' */
+	private readonly once = new Map<string, Expiring<string>>();
 	private readonly clock: () => number;
 	private lastSweep = 0;
 
@@ -99,19 +100,27 @@ export class MemoryStateStore implements StateStore {
 		return { allowed: true, retryAfterMs: 0, now };
 	}
 
-	async claimOnce(scope: string, keys: string[], ttlMs: number): Promise<boolean[]> {
+	async claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]> {
 		const now = this.clock();
 		return keys.map((k) => {
 			const id = `${scope}\u0000${k}`;
 			const e = this.once.get(id);
-			if (e && e.expiresAt > now) return false;
-			this.once.set(id, { value: true, expiresAt: now + ttlMs });
-			return true;
+			if (e && e.expiresAt > now) return e.value === 'sent' ? 'sent' : 'pending';
+			this.once.set(id, { value: `pending:${token}`, expiresAt: now + ttlMs });
+			return 'claimed';
 		});
 	}
 
-	async releaseOnce(scope: string, keys: string[]): Promise<void> {
-		for (const k of keys) this.once.delete(`${scope}\u0000${k}`);
+	async confirmOnce(scope: string, keys: string[], ttlMs: number): Promise<void> {
+		const expiresAt = this.clock() + ttlMs;
+		for (const k of keys) this.once.set(`${scope}\u0000${k}`, { value: 'sent', expiresAt });
+	}
+
+	async releaseOnce(scope: string, keys: string[], token: string): Promise<void> {
+		for (const k of keys) {
+			const id = `${scope}\u0000${k}`;
+			if (this.once.get(id)?.value === `pending:${token}`) this.once.delete(id);
+		}
 	}
 
 	async recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }> {

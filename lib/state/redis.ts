@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { checkRateArgs } from './gcra';
-import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, RateDecision, RateLimit, StateStore, Via } from './types';
+import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore, Via } from './types';
 
 export interface RedisConnection {
 	mode: 'standalone' | 'sentinel' | 'cluster';
@@ -29,12 +29,13 @@ export class StateUnavailableError extends Error {
 }
 
 const LUA_DIR = join(__dirname, 'lua');
-const SCRIPTS = { allocate: 'allocate.lua', consumeRate: 'consume_rate.lua', claimOnce: 'claim_once.lua', recordHealth: 'record_health.lua' } as const;
+const SCRIPTS = { allocate: 'allocate.lua', consumeRate: 'consume_rate.lua', claimOnce: 'claim_once.lua', releaseOnce: 'release_once.lua', recordHealth: 'record_health.lua' } as const;
 
 type ScriptClient = (Redis | Cluster) & {
 	postalAllocate(numKeys: number, ...args: string[]): Promise<[number[], number[], number[], number, number[]]>;
 	postalConsumeRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
-	postalClaimOnce(numKeys: number, ...args: string[]): Promise<number[]>;
+	postalClaimOnce(numKeys: number, ...args: string[]): Promise<string[]>;
+	postalReleaseOnce(numKeys: number, ...args: string[]): Promise<number>;
 	postalRecordHealth(numKeys: number, ...args: string[]): Promise<[string, number]>;
 };
 
@@ -104,6 +105,7 @@ export class RedisStateStore implements StateStore {
 		this.client.defineCommand('postalAllocate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.allocate), 'utf8') });
 		this.client.defineCommand('postalConsumeRate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.consumeRate), 'utf8') });
 		this.client.defineCommand('postalClaimOnce', { lua: readFileSync(join(LUA_DIR, SCRIPTS.claimOnce), 'utf8') });
+		this.client.defineCommand('postalReleaseOnce', { lua: readFileSync(join(LUA_DIR, SCRIPTS.releaseOnce), 'utf8') });
 		this.client.defineCommand('postalRecordHealth', { lua: readFileSync(join(LUA_DIR, SCRIPTS.recordHealth), 'utf8') });
 	}
 
@@ -209,16 +211,27 @@ export class RedisStateStore implements StateStore {
 		return { allowed: Number(allowed) === 1, retryAfterMs: Number(wait), now: Number(now) };
 	}
 
-	async claimOnce(scope: string, keys: string[], ttlMs: number): Promise<boolean[]> {
+	async claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]> {
 		if (keys.length === 0) return [];
 		const redisKeys = keys.map((k) => this.key(scope, 'once', k));
-		const out = await this.call('claiming idempotency markers', () => this.client.postalClaimOnce(redisKeys.length, ...redisKeys, String(Math.round(ttlMs))));
-		return out.map((v) => Number(v) === 1);
+		const out = await this.call('claiming idempotency markers', () => this.client.postalClaimOnce(redisKeys.length, ...redisKeys, String(Math.round(ttlMs)), token));
+		return out.map((v) => (v === 'sent' ? 'sent' : v === 'claimed' ? 'claimed' : 'pending'));
 	}
 
-	async releaseOnce(scope: string, keys: string[]): Promise<void> {
+	async confirmOnce(scope: string, keys: string[], ttlMs: number): Promise<void> {
 		if (keys.length === 0) return;
-		await this.call('releasing idempotency markers', () => this.client.del(...keys.map((k) => this.key(scope, 'once', k))));
+		const ttl = String(Math.max(1, Math.round(ttlMs)));
+		await this.call('confirming idempotency markers', async () => {
+			const multi = this.client.multi();
+			for (const k of keys) multi.set(this.key(scope, 'once', k), 'sent', 'PX', ttl);
+			await multi.exec();
+		});
+	}
+
+	async releaseOnce(scope: string, keys: string[], token: string): Promise<void> {
+		if (keys.length === 0) return;
+		const redisKeys = keys.map((k) => this.key(scope, 'once', k));
+		await this.call('releasing idempotency markers', () => this.client.postalReleaseOnce(redisKeys.length, ...redisKeys, token));
 	}
 
 	async recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }> {

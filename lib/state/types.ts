@@ -119,6 +119,8 @@ export interface RateDecision {
 	now: number;
 }
 
+export type OnceState = 'claimed' | 'sent' | 'pending';
+
 /** An MX cache entry; `hosts` empty = the domain has no MX. */
 export interface MxCacheEntry {
 	hosts: string[];
@@ -137,10 +139,16 @@ export interface StateStore {
 	 * call never consumes one limit and fails on the next.
 	 */
 	consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision>;
-	/** Claims idempotency markers in a campaign: true where this call claimed it, false where it was already claimed. */
-	claimOnce(scope: string, keys: string[], ttlMs: number): Promise<boolean[]>;
-	/** Gives claimed markers back (the send failed, so a later run may try again). */
-	releaseOnce(scope: string, keys: string[]): Promise<void>;
+	/**
+	 * Claims idempotency markers in a campaign as pending, under the caller's `token`: 'claimed' where
+	 * this call took the key, else what an earlier claim left ('sent', or 'pending' when that run
+	 * neither confirmed nor released it).
+	 */
+	claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]>;
+	/** Marks markers as sent. */
+	confirmOnce(scope: string, keys: string[], ttlMs: number): Promise<void>;
+	/** Gives back markers still pending under `token` (the send failed); a sent marker is never removed. */
+	releaseOnce(scope: string, keys: string[], token: string): Promise<void>;
 	/** Records a send outcome for a route's health, atomically; says whether this call opened the circuit. */
 	recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }>;
 	getCircuits(routes: string[]): Promise<(CircuitState | null)[]>;

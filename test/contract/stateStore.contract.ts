@@ -239,17 +239,22 @@ export function describeRateAndOnceContract(name: string, createStore: () => Pro
 			await expect(store.consumeRate([limit], 11)).rejects.toThrow('can never pass a burst of 10');
 		});
 
-		it('claims an idempotency marker once, until released or expired', async () => {
+		it('claims an idempotency marker once, until released or expired, and tells sent from pending', async () => {
 			const scope = `once-${id}-${Date.now()}`;
-			expect(await store.claimOnce(scope, ['a', 'b'], 60_000)).toEqual([true, true]);
-			expect(await store.claimOnce(scope, ['a', 'c'], 60_000)).toEqual([false, true]);
-			expect(await store.claimOnce(`${scope}-other`, ['a'], 60_000)).toEqual([true]);
-			await store.releaseOnce(scope, ['a']);
-			expect(await store.claimOnce(scope, ['a'], 100)).toEqual([true]);
+			expect(await store.claimOnce(scope, ['a', 'b'], 60_000, 't1')).toEqual(['claimed', 'claimed']);
+			expect(await store.claimOnce(scope, ['a', 'c'], 60_000, 't2')).toEqual(['pending', 'claimed']);
+			await store.confirmOnce(scope, ['b'], 60_000);
+			expect(await store.claimOnce(scope, ['b'], 60_000, 't3')).toEqual(['sent']);
+			expect(await store.claimOnce(`${scope}-other`, ['a'], 60_000, 't3')).toEqual(['claimed']);
+			// only the claimer's token releases a pending marker; a sent one is never released
+			await store.releaseOnce(scope, ['a', 'b'], 't2');
+			expect(await store.claimOnce(scope, ['a'], 60_000, 't4')).toEqual(['pending']);
+			await store.releaseOnce(scope, ['a', 'b'], 't1');
+			expect(await store.claimOnce(scope, ['a', 'b'], 100, 't5')).toEqual(['claimed', 'sent']);
 			await store.clearScope(scope);
-			expect(await store.claimOnce(scope, ['b'], 60_000)).toEqual([false]);
+			expect(await store.claimOnce(scope, ['b'], 60_000, 't6')).toEqual(['sent']);
 			await new Promise((r) => setTimeout(r, 250));
-			expect(await store.claimOnce(scope, ['a'], 60_000)).toEqual([true]);
+			expect(await store.claimOnce(scope, ['a'], 60_000, 't7')).toEqual(['claimed']);
 		});
 	});
 }

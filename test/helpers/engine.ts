@@ -193,7 +193,8 @@ export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDa
 /** Switches a node to the Redis state store with a credential reference, in a copy of the workflow. */
 export function withRedisState(json: WorkflowJson, node: string, extra: IDataObject = {}): WorkflowJson {
 	const copy = withParameters(json, node, { stateStore: 'redis', ...extra });
-	copy.nodes.find((x) => x.name === node)!.credentials = { postalRedis: { id: 'redis-1', name: 'Test Redis' } };
+	const n = copy.nodes.find((x) => x.name === node)!;
+	n.credentials = { ...n.credentials, postalRedis: { id: 'redis-1', name: 'Test Redis' } };
 	return copy;
 }
 
