@@ -35,7 +35,7 @@ export class PostalRedis implements ICredentialType {
 		{ displayName: 'SSL/TLS', name: 'tls', type: 'boolean', default: false },
 		{
 			displayName: 'Key Prefix',
-			name: 'keyPrefix',
+			name: 'prefix',
 			type: 'string',
 			default: 'postal:',
 			description: 'Every key the nodes write starts with this, so one Redis can serve several n8n instances',

@@ -20,7 +20,9 @@ export const redisCredentialSchema = z
 		password: z.string().default(''),
 		db: z.coerce.number().int().min(0).default(0),
 		tls: z.boolean().default(false),
-		keyPrefix: z.string().default('postal:'),
+		prefix: z.string().optional(),
+		/** the field's first name, still accepted */
+		keyPrefix: z.string().optional(),
 	})
 	.superRefine((c, ctx) => {
 		if (c.mode === 'standalone' && !c.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'Host is empty' });
@@ -37,7 +39,7 @@ export const redisCredentialSchema = z
 			password: c.password || undefined,
 			db: c.db,
 			tls: c.tls,
-			keyPrefix: c.keyPrefix,
+			keyPrefix: c.prefix || c.keyPrefix || 'postal:',
 		}),
 	);
 

@@ -13,7 +13,7 @@ import { MxResolver } from '../../lib/domains/mx';
 import { StateUnavailableError } from '../../lib/state/redis';
 import { perItemValues, splitList } from '../shared/itemValues';
 import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
-import { classifierDescription, GROUP_LABELS } from './description';
+import { classifierProperties, GROUP_LABELS } from './description';
 import { classifierOutputs } from './outputs';
 
 const optionsSchema = z.object({
@@ -38,7 +38,20 @@ function classificationFields(c: Classification): IDataObject {
 }
 
 export class DomainGroupClassifier implements INodeType {
-	description: INodeTypeDescription = classifierDescription;
+	description: INodeTypeDescription = {
+		displayName: 'Domain Group Classifier',
+		name: 'domainGroupClassifier',
+		icon: 'file:domainGroupClassifier.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["outputMode"] === "perGroup" ? "One output per group" : "Add fields" }}',
+		description: 'Groups recipients by the mailbox provider that really receives their mail (Gmail, Microsoft, Yahoo, …)',
+		defaults: { name: 'Domain Group Classifier' },
+		inputs: ['main'],
+		credentials: [{ name: 'postalRedis', required: true, testedBy: 'postalRedisConnectionTest', displayOptions: { show: { stateStore: ['redis'] } } }],
+		outputs: `={{(${classifierOutputs.toString()})($parameter, ${JSON.stringify(GROUP_LABELS)}).map(o => ({ type: 'main', displayName: o.displayName }))}}`,
+		properties: classifierProperties,
+	};
 
 	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential } };
 

@@ -1,30 +1,17 @@
-import { stateCredentials, stateProperties } from '../shared/state';
-import { NodeConnectionTypes, type INodeTypeDescription } from 'n8n-workflow';
+import { stateProperties } from '../shared/state';
+import type { INodeProperties } from 'n8n-workflow';
 import { BUILT_IN_GROUPS } from '../../lib/domains/catalog';
-import { classifierOutputs } from './outputs';
 
 export const GROUP_LABELS: Record<string, string> = Object.fromEntries(BUILT_IN_GROUPS.map((g) => [g.id, g.label.replace(/ \(.*\)$/, '')]));
 
-export const classifierDescription: INodeTypeDescription = {
-	displayName: 'Domain Group Classifier',
-	name: 'domainGroupClassifier',
-	icon: 'file:domainGroupClassifier.svg',
-	group: ['transform'],
-	version: 1,
-	subtitle: '={{ $parameter["outputMode"] === "perGroup" ? "One output per group" : "Add fields" }}',
-	description: 'Groups recipients by the mailbox provider that really receives their mail (Gmail, Microsoft, Yahoo, …)',
-	defaults: { name: 'Domain Group Classifier' },
-	inputs: [NodeConnectionTypes.Main],
-	credentials: stateCredentials,
-	outputs: `={{(${classifierOutputs.toString()})($parameter, ${JSON.stringify(GROUP_LABELS)}).map(o => ({ type: 'main', displayName: o.displayName }))}}`,
-	properties: [
+export const classifierProperties: INodeProperties[] = [
 		{
 			displayName: 'Recipient',
 			name: 'recipient',
 			type: 'string',
 			default: '={{ $json.email }}',
 			required: true,
-			description: 'The email address to classify. "Name <addr>" forms are accepted.',
+			description: 'The email address to classify. "Name &lt;addr&gt;" forms are accepted.',
 		},
 		{
 			displayName: 'Output Mode',
@@ -82,7 +69,7 @@ export const classifierDescription: INodeTypeDescription = {
 							type: 'string',
 							default: '',
 							placeholder: 'acme.com, *.acme.io, brand.*',
-							description: 'Comma-separated. "*.acme.io" matches every subdomain of acme.io; "brand.*" matches brand.com, brand.fr, brand.co.uk, …',
+							description: 'Comma-separated. "*.acme.io" matches every subdomain of acme.io; "brand.*" matches brand.com, brand.fr, brand.co.uk, ….',
 						},
 						{
 							displayName: 'MX Host Patterns',
@@ -112,6 +99,13 @@ export const classifierDescription: INodeTypeDescription = {
 					description: 'Whether to look up the MX records of domains not in the catalog (e.g. a company on Google Workspace). A timeout or a missing domain never fails the item: it goes to Other.',
 				},
 				{
+					displayName: 'Detect Security Gateways',
+					name: 'includeGateways',
+					type: 'boolean',
+					default: false,
+					description: 'Whether MX hosts of Proofpoint, Mimecast and Barracuda count as groups of their own',
+				},
+				{
 					displayName: 'DNS Servers',
 					name: 'dnsServers',
 					type: 'string',
@@ -119,8 +113,6 @@ export const classifierDescription: INodeTypeDescription = {
 					placeholder: '1.1.1.1, 8.8.8.8:53',
 					description: 'Comma-separated host or host:port; empty = the system resolver',
 				},
-				{ displayName: 'MX Timeout (Ms)', name: 'mxTimeoutMs', type: 'number', typeOptions: { minValue: 100 }, default: 3000 },
-				{ displayName: 'MX Lookups at Once', name: 'mxConcurrency', type: 'number', typeOptions: { minValue: 1, maxValue: 256 }, default: 16 },
 				{
 					displayName: 'MX Cache (Minutes)',
 					name: 'mxCacheMinutes',
@@ -129,14 +121,8 @@ export const classifierDescription: INodeTypeDescription = {
 					default: 360,
 					description: 'How long MX answers are remembered (in the shared state store); 0 = no cache',
 				},
-				{
-					displayName: 'Detect Security Gateways',
-					name: 'includeGateways',
-					type: 'boolean',
-					default: false,
-					description: 'Whether MX hosts of Proofpoint, Mimecast and Barracuda count as groups of their own',
-				},
+				{ displayName: 'MX Lookups at Once', name: 'mxConcurrency', type: 'number', typeOptions: { minValue: 1, maxValue: 256 }, default: 16 },
+				{ displayName: 'MX Timeout (Ms)', name: 'mxTimeoutMs', type: 'number', typeOptions: { minValue: 100 }, default: 3000 },
 			],
 		},
-	],
-};
+];

@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	NodeOperationError,
 	type ICredentialsDecrypted,
 	type ICredentialTestFunctions,
@@ -18,7 +19,7 @@ import { nodeHttpClient } from '../../lib/transports/nodeHttp';
 import { testSmtpCredential } from '../../lib/transports/smtp';
 import { ParameterReader } from '../shared/itemValues';
 import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
-import { sendDescription, SES_TEST, SMTP_TEST } from './description';
+import { sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob } from './jobs';
 import { connectionFor } from './transport';
 
@@ -42,7 +43,32 @@ async function testSmtp(this: ICredentialTestFunctions, credential: ICredentials
 }
 
 export class LoadBalancedSend implements INodeType {
-	description: INodeTypeDescription = sendDescription;
+	description: INodeTypeDescription = {
+		displayName: 'Load-Balanced Send',
+		name: 'loadBalancedSend',
+		icon: 'file:loadBalancedSend.svg',
+		group: ['output'],
+		version: 1,
+		subtitle: '={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
+		description: 'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
+		defaults: { name: 'Load-Balanced Send' },
+		inputs: ['main'],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		outputNames: ['Sent', 'Failed', 'Fallback'],
+		// written out, not generated: n8n's lint rules read the description statically
+		credentials: [
+			{ name: 'postalSmtp', required: true, testedBy: 'postalSmtpTest', displayOptions: { show: { provider: ['smtp'] } } },
+			{ name: 'postalSendGridApi', required: true, displayOptions: { show: { provider: ['sendgrid'] } } },
+			{ name: 'postalMailgunApi', required: true, displayOptions: { show: { provider: ['mailgun'] } } },
+			{ name: 'postalPostmarkApi', required: true, displayOptions: { show: { provider: ['postmark'] } } },
+			{ name: 'postalSparkPostApi', required: true, displayOptions: { show: { provider: ['sparkpost'] } } },
+			{ name: 'postalSesApi', required: true, testedBy: 'postalSesTest', displayOptions: { show: { provider: ['ses'] } } },
+			{ name: 'postalResendApi', required: true, displayOptions: { show: { provider: ['resend'] } } },
+			{ name: 'postalBrevoApi', required: true, displayOptions: { show: { provider: ['brevo'] } } },
+			{ name: 'postalRedis', required: true, testedBy: 'postalRedisConnectionTest', displayOptions: { show: { stateStore: ['redis'] } } },
+		],
+		properties: sendProperties,
+	};
 
 	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential, [SMTP_TEST]: testSmtp, [SES_TEST]: testSes } };
 
@@ -62,8 +88,8 @@ export class LoadBalancedSend implements INodeType {
 			connectionLimits.push(gcraLimit(`conn:${provider}:${node.id || node.name}`, { limit: rate, per: (options.rateLimitPer as RateUnit) || 'second', burst: burst > 0 ? burst : undefined }));
 		}
 		const groupLimits = (((this.getNodeParameter('groupLimits', 0, {}) as IDataObject).values as IDataObject[] | undefined) ?? [])
-			.filter((g) => String(g.group ?? '').trim() && Number(g.limit) > 0)
-			.map((g) => ({ group: String(g.group).trim().toLowerCase(), limit: Number(g.limit), per: (g.per as RateUnit) || 'hour' }));
+			.filter((g) => String(g.group ?? '').trim() && Number(g.messages) > 0)
+			.map((g) => ({ group: String(g.group).trim().toLowerCase(), limit: Number(g.messages), per: (g.per as RateUnit) || 'hour' }));
 
 		const settings = {
 			connectionLimits,

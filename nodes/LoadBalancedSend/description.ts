@@ -1,5 +1,5 @@
-import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
-import { stateCredentials, stateProperties } from '../shared/state';
+import type { INodeProperties } from 'n8n-workflow';
+import { stateProperties } from '../shared/state';
 
 export const PROVIDERS = [
 	{ name: 'SMTP (Relay or MTA Delivery Policy)', value: 'smtp', credential: 'postalSmtp' },
@@ -78,28 +78,7 @@ const optionFields: INodeProperties[] = [
 	{ displayName: 'Longest Ejection (Seconds)', name: 'maxEjectionSeconds', type: 'number', typeOptions: { minValue: 1 }, default: 600 },
 ];
 
-export const sendDescription: INodeTypeDescription = {
-	displayName: 'Load-Balanced Send',
-	name: 'loadBalancedSend',
-	icon: 'file:loadBalancedSend.svg',
-	group: ['output'],
-	version: 1,
-	subtitle: '={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
-	description: 'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
-	defaults: { name: 'Load-Balanced Send' },
-	inputs: [NodeConnectionTypes.Main],
-	outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-	outputNames: ['Sent', 'Failed', 'Fallback'],
-	credentials: [
-		...PROVIDERS.map((p) => ({
-			name: p.credential,
-			required: true,
-			displayOptions: { show: { provider: [p.value] } },
-			...(p.value === 'smtp' ? { testedBy: SMTP_TEST } : p.value === 'ses' ? { testedBy: SES_TEST } : {}),
-		})),
-		...stateCredentials,
-	],
-	properties: [
+export const sendProperties: INodeProperties[] = [
 		{
 			displayName: 'Provider',
 			name: 'provider',
@@ -167,7 +146,7 @@ export const sendDescription: INodeTypeDescription = {
 					name: 'values',
 					values: [
 						{ displayName: 'Domain Group', name: 'group', type: 'string', default: '', placeholder: 'yahoo' },
-						{ displayName: 'Messages', name: 'limit', type: 'number', typeOptions: { minValue: 1 }, default: 600 },
+						{ displayName: 'Messages', name: 'messages', type: 'number', typeOptions: { minValue: 1 }, default: 600 },
 						{ displayName: 'Per', name: 'per', type: 'options', options: rateUnits, default: 'hour' },
 					],
 				},
@@ -175,5 +154,4 @@ export const sendDescription: INodeTypeDescription = {
 		},
 		...stateProperties,
 		{ displayName: 'Options', name: 'options', type: 'collection', placeholder: 'Add Option', default: {}, options: optionFields },
-	],
-};
+];

@@ -6,13 +6,14 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { partitionerOutputs } from './outputs';
 import { parseAddress } from '../../lib/domains/address';
 import { Partitioner, type Assignment, type PartitionInput } from '../../lib/routing/partitioner';
 import { parseRoutePlan, PlanError, type RoutePlan } from '../../lib/routing/plan';
 import { StateUnavailableError } from '../../lib/state/redis';
 import { perItemValues } from '../shared/itemValues';
 import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
-import { partitionerDescription } from './description';
+import { partitionerProperties } from './description';
 import { PLAN_FIELD_LABELS, planInputFromParameters } from './plan';
 
 /** The sticky key: the address with its domain and local part lower-cased. */
@@ -24,7 +25,20 @@ function recipientKey(raw: unknown): string | undefined {
 }
 
 export class RoutePartitioner implements INodeType {
-	description: INodeTypeDescription = partitionerDescription;
+	description: INodeTypeDescription = {
+		displayName: 'Route Partitioner',
+		name: 'routePartitioner',
+		icon: 'file:routePartitioner.svg',
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ {single: "Single route", percentage: "Percentage split", roundRobin: "Round robin", weighted: "Weighted", failover: "Failover"}[$parameter["mode"]] }}',
+		description: 'Splits recipients across routes exactly (percentage, round robin, weight, failover) with warm-up caps and health',
+		defaults: { name: 'Route Partitioner' },
+		inputs: ['main'],
+		credentials: [{ name: 'postalRedis', required: true, testedBy: 'postalRedisConnectionTest', displayOptions: { show: { stateStore: ['redis'] } } }],
+		outputs: `={{(${partitionerOutputs.toString()})($parameter).map(name => ({ type: 'main', displayName: name }))}}`,
+		properties: partitionerProperties,
+	};
 
 	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential } };
 

@@ -1,6 +1,5 @@
-import { stateCredentials, stateProperties } from '../shared/state';
-import { NodeConnectionTypes, type INodeProperties, type INodeTypeDescription } from 'n8n-workflow';
-import { partitionerOutputs } from './outputs';
+import { stateProperties } from '../shared/state';
+import type { INodeProperties } from 'n8n-workflow';
 
 const warmupShow = (kinds: string[]) => ({ show: { warmup: kinds } });
 
@@ -50,35 +49,23 @@ const routeFields: INodeProperties[] = [
 	{ displayName: 'Warm-Up Start Date', name: 'warmupStartDate', type: 'string', default: '', placeholder: '2026-11-22', displayOptions: warmupShow(['ramp', 'table', 'share']), description: 'Day 1 of the schedule (YYYY-MM-DD)' },
 	{ displayName: 'First Day Cap', name: 'warmupStartCap', type: 'number', typeOptions: { minValue: 1 }, default: 50, displayOptions: warmupShow(['ramp']) },
 	{ displayName: 'Daily Growth', name: 'warmupGrowth', type: 'number', typeOptions: { minValue: 1, numberPrecision: 2 }, default: 1.5, displayOptions: warmupShow(['ramp']), description: '1.5 = each day allows 50% more than the day before' },
-	{ displayName: 'Cap Table', name: 'warmupTable', type: 'string', default: '1:50, 2:100, 3:200', displayOptions: warmupShow(['table']), description: 'day:cap pairs; days between entries keep the last cap; after the last day the route is warm (no cap)' },
+	{ displayName: 'Cap Table', name: 'warmupTable', type: 'string', default: '1:50, 2:100, 3:200', displayOptions: warmupShow(['table']), description: 'Day:cap pairs; days between entries keep the last cap; after the last day the route is warm (no cap)' },
 	{ displayName: 'Starting Share (%)', name: 'warmupStartPercent', type: 'number', typeOptions: { minValue: 1, maxValue: 100 }, default: 10, displayOptions: warmupShow(['share']), description: "Share of the route's weight on day 1" },
 	{ displayName: 'Days to Full Share', name: 'warmupDays', type: 'number', typeOptions: { minValue: 1 }, default: 14, displayOptions: warmupShow(['share']) },
 ];
 
-export const partitionerDescription: INodeTypeDescription = {
-	displayName: 'Route Partitioner',
-	name: 'routePartitioner',
-	icon: 'file:routePartitioner.svg',
-	group: ['transform'],
-	version: 1,
-	subtitle: '={{ {single: "Single route", percentage: "Percentage split", roundRobin: "Round robin", weighted: "Weighted", failover: "Failover"}[$parameter["mode"]] }}',
-	description: 'Splits recipients across routes exactly (percentage, round robin, weight, failover) with warm-up caps and health',
-	defaults: { name: 'Route Partitioner' },
-	inputs: [NodeConnectionTypes.Main],
-	credentials: stateCredentials,
-	outputs: `={{(${partitionerOutputs.toString()})($parameter).map(name => ({ type: 'main', displayName: name }))}}`,
-	properties: [
+export const partitionerProperties: INodeProperties[] = [
 		{
 			displayName: 'Mode',
 			name: 'mode',
 			type: 'options',
 			noDataExpression: true,
 			options: [
+				{ name: 'Failover', value: 'failover', description: 'The first route that is healthy and has room, in list order' },
 				{ name: 'Percentage Split', value: 'percentage', description: 'Exact shares: every prefix of the campaign is within one message of the target' },
 				{ name: 'Round Robin', value: 'roundRobin', description: 'Rotate routes every N messages; the rotation continues across executions' },
-				{ name: 'Weighted', value: 'weighted', description: 'Smooth weighted round robin' },
-				{ name: 'Failover', value: 'failover', description: 'The first route that is healthy and has room, in list order' },
 				{ name: 'Single Route', value: 'single', description: 'Everything to the first enabled route' },
+				{ name: 'Weighted', value: 'weighted', description: 'Smooth weighted round robin' },
 			],
 			default: 'percentage',
 		},
@@ -176,10 +163,9 @@ export const partitionerDescription: INodeTypeDescription = {
 					],
 					default: 'hour',
 				},
-				{ displayName: 'Time Zone', name: 'timeZone', type: 'string', default: '', placeholder: 'Europe/Berlin', description: "Time zone of the sending day; empty = the workflow's" },
 				{ displayName: 'Day Starts At', name: 'dayStart', type: 'string', default: '00:00', description: 'Local time (HH:MM) at which daily caps reset' },
 				{ displayName: 'Keep State (Days)', name: 'stateTtlDays', type: 'number', typeOptions: { minValue: 1 }, default: 30, description: 'How long counters and sticky assignments live after the last use' },
+				{ displayName: 'Time Zone', name: 'timeZone', type: 'string', default: '', placeholder: 'Europe/Berlin', description: "Time zone of the sending day; empty = the workflow's" },
 			],
 		},
-	],
-};
+];

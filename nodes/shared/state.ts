@@ -16,7 +16,7 @@ export const stateProperties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		options: [
-			{ name: 'Embedded (This n8n Process)', value: 'memory', description: 'Nothing to set up; state is per n8n process' },
+			{ name: 'Embedded (This Process)', value: 'memory', description: 'Nothing to set up; state is per n8n process' },
 			{ name: 'Redis (Shared by All Workers)', value: 'redis', description: 'Needed for queue mode: every worker sees the same counters, caps and health' },
 		],
 		default: 'memory',
