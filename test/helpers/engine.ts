@@ -68,15 +68,26 @@ const registry: Record<string, INodeType> = {
 	[`${PACKAGE}.loadBalancedSend`]: new LoadBalancedSend(),
 };
 
-export const nodeTypes: INodeTypes = {
-	getByName: (type: string) => registry[type],
-	getByNameAndVersion: (type: string) => {
-		const t = registry[type];
-		if (!t) throw new Error(`unknown node type ${type}`);
-		return t;
-	},
-	getKnownTypes: () => ({}),
-} as INodeTypes;
+function typesOf(types: Record<string, INodeType>): INodeTypes {
+	return {
+		getByName: (type: string) => types[type],
+		getByNameAndVersion: (type: string) => {
+			const t = types[type];
+			if (!t) throw new Error(`unknown node type ${type}`);
+			return t;
+		},
+		getKnownTypes: () => ({}),
+	} as INodeTypes;
+}
+
+export const nodeTypes: INodeTypes = typesOf(registry);
+
+/** The test stand-ins plus the given node classes (e.g. the bundled ones from dist/) under our type names. */
+export function nodeTypesWith(ours: Record<string, INodeType>): INodeTypes {
+	const types: Record<string, INodeType> = { 'n8n-nodes-base.manualTrigger': registry['n8n-nodes-base.manualTrigger'], 'test.injectedItems': registry['test.injectedItems'] };
+	for (const [name, type] of Object.entries(ours)) types[`${PACKAGE}.${name}`] = type;
+	return typesOf(types);
+}
 
 export interface WorkflowJson {
 	id?: string;
@@ -153,7 +164,7 @@ let executionCounter = 0;
  * for a manual execution, and returns every node's output.
  */
 /** `credentials` maps a credential id (as referenced by the workflow's nodes) or a type to its data. */
-export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDataObject[]> = {}, options: { credentials?: Record<string, IDataObject> } = {}): Promise<RunResult> {
+export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDataObject[]> = {}, options: { credentials?: Record<string, IDataObject>; nodeTypes?: INodeTypes } = {}): Promise<RunResult> {
 	injected.clear();
 	credentialData = options.credentials ?? {};
 	for (const [node, items] of Object.entries(inputs)) injected.set(node, items);
@@ -163,7 +174,7 @@ export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDa
 		nodes: json.nodes,
 		connections: json.connections,
 		active: false,
-		nodeTypes,
+		nodeTypes: options.nodeTypes ?? nodeTypes,
 		settings: json.settings ?? {},
 	});
 	const start = json.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
