@@ -1,59 +1,99 @@
 /**
- * The main job on the embedded memory state: a broadcast of 10,000 recipients through the real n8n
- * engine — Domain Group Classifier, then a 70/30 split with a warming relay for Gmail, failover
- * for Microsoft and round robin for the rest — and a per-route report.
+ * The main job on the embedded memory state: examples/broadcast-domain-groups.json run through the
+ * real n8n engine against two local SMTP sinks this script starts, with a per-route report.
+ *
+ * n8n-core runs the workflow; n8n's Code node is not part of n8n-core, so the example's
+ * "Sample Recipients" JavaScript is run here and its items handed to the workflow in its place.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IDataObject } from 'n8n-workflow';
+import { runInNewContext } from 'node:vm';
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-routes-demo-'));
 
+const pct = (n: number, total: number) => `${total ? ((100 * n) / total).toFixed(1) : '0.0'}%`.padStart(6);
+
 async function main(): Promise<void> {
 	const { runWorkflow } = await import('../test/helpers/engine');
-	const { recipients } = await import('../test/helpers/recipients');
-	const count = Number(process.argv[2] ?? 10_000);
-	const today = new Date().toISOString().slice(0, 10);
-	const workflow = JSON.parse(readFileSync(join(__dirname, 'demo-broadcast.json'), 'utf8').replace('"TODAY"', `"${today}"`));
-	const people = [...recipients(count, 2026), { email: 'not an address' }];
+	const { startSmtpSink } = await import('../test/helpers/smtpSink');
+	const { closeSmtpTransports } = await import('../lib/transports/smtp');
+
+	const workflow = JSON.parse(readFileSync(join(__dirname, '..', 'examples', 'broadcast-domain-groups.json'), 'utf8'));
+	const sample = workflow.nodes.find((n: { name: string }) => n.name === 'Sample Recipients');
+	const recipients = (runInNewContext(`(() => { ${sample.parameters.jsCode} })()`, {}) as INodeExecutionData[]).map((i) => i.json);
+	recipients.push({ email: 'not an address', firstName: 'Typo' });
+	sample.type = 'test.injectedItems';
+	sample.parameters = {};
+
+	const relayA = await startSmtpSink();
+	const relayB = await startSmtpSink();
+	const credentials = {
+		relayASmtp: { host: '127.0.0.1', port: relayA.port, security: 'none', poolSize: 4 },
+		relayBSmtp: { host: '127.0.0.1', port: relayB.port, security: 'none', poolSize: 4 },
+	};
 
 	const t0 = Date.now();
-	const result = await runWorkflow(workflow, { Recipients: people });
+	const run = await runWorkflow(workflow, { 'Sample Recipients': recipients }, { credentials });
 	const ms = Date.now() - t0;
-	if (result.error) throw result.error;
+	if (run.error) throw run.error;
 
-	const groups = result.outputs('Classify Domains');
+	console.log(`Broadcast "${workflow.name}"`);
+	console.log(`${recipients.length} recipients through the n8n engine in ${ms} ms, embedded memory state, two local SMTP relays\n`);
+
+	const groups = run.outputs('Classify Domains');
 	const groupNames = ['google', 'microsoft', 'yahoo', 'other', 'invalid'];
-	console.log(`Broadcast of ${people.length} recipients through the n8n engine in ${ms} ms (embedded memory state)\n`);
-	console.log('Recipients per domain group:');
-	groups.forEach((items, k) => console.log(`  ${groupNames[k].padEnd(10)} ${String(items.length).padStart(6)}`));
+	console.log('Recipients per domain group');
+	groups.forEach((items, k) => console.log(`  ${groupNames[k].padEnd(10)} ${String(items.length).padStart(6)} ${pct(items.length, recipients.length)}`));
 
-	console.log('\nRecipients per route:');
+	console.log('\nRoutes chosen by each partitioner');
 	let deferred = 0;
-	let routed = 0;
-	for (const node of ['Gmail Split', 'Microsoft Route', 'Others Round Robin']) {
-		const outputs = result.allOutputs(node);
+	for (const node of ['Gmail 70/30', 'Microsoft Failover', 'Others Round Robin']) {
+		const outputs = run.allOutputs(node);
 		const total = outputs.reduce((a, o) => a + o.length, 0);
 		console.log(`  ${node} (${total})`);
-		for (const items of outputs) {
-			if (items.length === 0) continue;
-			const rec = items[0].json.postalRoute as IDataObject;
-			const name = (rec.route as string) ?? 'Deferred';
+		outputs.forEach((items, k) => {
+			if (items.length === 0) return;
+			const first = items[0].json.postalRoute as IDataObject;
+			const isDeferred = k === outputs.length - 1;
+			if (isDeferred) deferred += items.length;
 			const via = items.reduce<Record<string, number>>((acc, i) => {
-				const v = (i.json.postalRoute as IDataObject).via as string;
+				const v = String((i.json.postalRoute as IDataObject).via);
 				acc[v] = (acc[v] ?? 0) + 1;
 				return acc;
 			}, {});
-			const rate = rec.rate ? `, rate share ${(rec.rate as IDataObject).limit}/${(rec.rate as IDataObject).per}` : '';
-			const retry = rec.retryAt ? `, retry at ${rec.retryAt}` : '';
-			console.log(`    → ${name.padEnd(16)} ${String(items.length).padStart(6)}  ${(100 * items.length / total).toFixed(1).padStart(5)}%  (${Object.entries(via).map(([k, v]) => `${k} ${v}`).join(', ')}${rate}${retry})`);
-			if (rec.route) routed += items.length;
-			else deferred += items.length;
-		}
+			const rate = first.rate ? `, campaign share ${(first.rate as IDataObject).limit}/${(first.rate as IDataObject).per}` : '';
+			const retry = isDeferred ? `, retry at ${first.retryAt}` : '';
+			console.log(`    → ${String(first.route ?? 'Deferred').padEnd(10)} ${String(items.length).padStart(6)} ${pct(items.length, total)}  (${Object.entries(via).map(([v, n]) => `${v} ${n}`).join(', ')}${rate}${retry})`);
+		});
 	}
-	console.log(`\nRouted ${routed}, deferred ${deferred}, invalid ${groups[4].length}: ${routed + deferred + groups[4].length} of ${people.length} items accounted for.`);
-	console.log('Sending is not part of this demo yet: the Load-Balanced Send node comes next.');
+
+	console.log('\nDelivery');
+	let sentAll = 0;
+	let failovers = 0;
+	const times: number[] = [];
+	for (const node of ['Send via Relay A', 'Send via Relay B']) {
+		const [sent, failed, fallback] = run.allOutputs(node).concat([[], [], []]).slice(0, 3);
+		sentAll += sent.length;
+		failovers += fallback.length;
+		for (const i of sent) times.push(Date.parse(String((i.json.postalDelivery as IDataObject).sentAt)));
+		console.log(`  ${node.padEnd(17)} sent ${String(sent.length).padStart(5)}, failed ${failed.length}, fallback ${fallback.length}`);
+	}
+	const span = (Math.max(...times) - Math.min(...times)) / 1000;
+	console.log(`  SMTP relay A received ${relayA.messages.length}, relay B received ${relayB.messages.length}`);
+	console.log(`  achieved send rate ${(sentAll / Math.max(span, 0.001)).toFixed(0)} msg/s over ${span.toFixed(2)} s; failovers ${failovers}; deferrals ${deferred}`);
+	const accounted = sentAll + deferred + groups[4].length;
+	console.log(`\n${sentAll} sent + ${deferred} deferred + ${groups[4].length} invalid = ${accounted} of ${recipients.length} items accounted for.`);
+
+	const again = await runWorkflow(workflow, { 'Sample Recipients': recipients }, { credentials });
+	const skipped = ['Send via Relay A', 'Send via Relay B'].flatMap((n) => again.allOutputs(n)[0] ?? []).filter((i) => (i.json.postalDelivery as IDataObject).status === 'skipped-duplicate').length;
+	console.log(`Re-running the same campaign: relays received ${relayA.messages.length + relayB.messages.length - sentAll} more; ${skipped} items skipped as already sent.`);
+
+	closeSmtpTransports();
+	await relayA.stop();
+	await relayB.stop();
+	process.exit(0);
 }
 
 main().catch((error) => {

@@ -74,6 +74,7 @@ export class Partitioner {
 		}));
 
 		const classes: ClassInfo[] = [];
+		const classBySignature = new Map<string, ClassInfo>();
 		const classByGroup = new Map<string, ClassInfo | string>();
 		const items: AllocItem[] = [];
 		const unroutable = new Map<number, string>();
@@ -81,7 +82,7 @@ export class Partitioner {
 			const group = (input.group ?? '').toLowerCase();
 			let info = classByGroup.get(group);
 			if (info === undefined) {
-				info = this.classFor(group, share, classes);
+				info = this.classFor(group, share, classes, classBySignature);
 				classByGroup.set(group, info);
 			}
 			if (typeof info === 'string') {
@@ -170,7 +171,8 @@ export class Partitioner {
 		return base.map((w, k) => w * share[eligible[k]]);
 	}
 
-	private classFor(group: string, share: number[], classes: ClassInfo[]): ClassInfo | string {
+	/** Groups with the same eligible routes and weights share one class, so they share one sequence. */
+	private classFor(group: string, share: number[], classes: ClassInfo[], bySignature: Map<string, ClassInfo>): ClassInfo | string {
 		const plan = this.plan;
 		const eligible = this.eligible(group);
 		const tableEntry = plan.groupRoutes.find((g) => g.group === group);
@@ -212,12 +214,15 @@ export class Partitioner {
 		// spill weights must be positive for every candidate that may take spill
 		const spillWeights = weights.map((w) => (w > 0 ? w : 1e-9));
 		const signature = `${plan.mode}|${repeat}|${candidates.map((i) => plan.routes[i].name).join('\u0000')}|${weights.join(',')}|${tableRoute}`;
+		const existing = bySignature.get(signature);
+		if (existing) return existing;
 		const info: ClassInfo = {
 			index: classes.length,
 			cls: { counterKey: `${this.ids.partition}:${shortHash(signature)}`, cycle, repeat, candidates, weights: spillWeights, spill },
 			tableRoute: tableRoute === -1 ? undefined : tableRoute,
 		};
 		classes.push(info);
+		bySignature.set(signature, info);
 		return info;
 	}
 

@@ -60,8 +60,27 @@ class InjectedItems implements INodeType {
 	}
 }
 
+/** Stand-in for n8n's No Operation node: passes items through (where examples park Deferred items). */
+class NoOp implements INodeType {
+	description = {
+		displayName: 'No Operation',
+		name: 'noOp',
+		group: ['organization'],
+		version: 1,
+		description: '',
+		defaults: { name: 'No Operation' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [],
+	} as INodeType['description'];
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [this.getInputData()];
+	}
+}
+
 const registry: Record<string, INodeType> = {
 	'n8n-nodes-base.manualTrigger': new ManualTrigger(),
+	'n8n-nodes-base.noOp': new NoOp(),
 	'test.injectedItems': new InjectedItems(),
 	[`${PACKAGE}.domainGroupClassifier`]: new DomainGroupClassifier(),
 	[`${PACKAGE}.routePartitioner`]: new RoutePartitioner(),
@@ -84,7 +103,7 @@ export const nodeTypes: INodeTypes = typesOf(registry);
 
 /** The test stand-ins plus the given node classes (e.g. the bundled ones from dist/) under our type names. */
 export function nodeTypesWith(ours: Record<string, INodeType>): INodeTypes {
-	const types: Record<string, INodeType> = { 'n8n-nodes-base.manualTrigger': registry['n8n-nodes-base.manualTrigger'], 'test.injectedItems': registry['test.injectedItems'] };
+	const types: Record<string, INodeType> = { 'n8n-nodes-base.manualTrigger': registry['n8n-nodes-base.manualTrigger'], 'n8n-nodes-base.noOp': registry['n8n-nodes-base.noOp'], 'test.injectedItems': registry['test.injectedItems'] };
 	for (const [name, type] of Object.entries(ours)) types[`${PACKAGE}.${name}`] = type;
 	return typesOf(types);
 }

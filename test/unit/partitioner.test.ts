@@ -47,6 +47,13 @@ describe('Partitioner', () => {
 		);
 	});
 
+	it('groups with the same eligible routes share one sequence, even within one batch', async () => {
+		const { partitioner } = setup({ mode: 'roundRobin', roundRobinBatch: 2, routes: [{ name: 'a' }, { name: 'b' }] });
+		const mixed = ['apple', 'gmx', 'other', 'apple', 'gmx', 'other', 'apple', 'gmx'].map((group, i) => ({ key: `m${i}@x.com`, group }));
+		expect((await partitioner.assign(mixed)).map((a) => a.route)).toEqual(['a', 'a', 'b', 'b', 'a', 'a', 'b', 'b']);
+		expect((await partitioner.assign(mixed.slice(0, 2))).map((a) => a.route)).toEqual(['a', 'a']);
+	});
+
 	it('weighted: interleaves smoothly by weight', async () => {
 		const { partitioner } = setup({ mode: 'weighted', routes: [{ name: 'a', weight: 5 }, { name: 'b', weight: 1 }, { name: 'c', weight: 1 }] });
 		const out = await partitioner.assign(items(7));
