@@ -56,7 +56,16 @@ class InjectedItems implements INodeType {
 	} as INodeType['description'];
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = injected.get(this.getNode().name) ?? [];
-		return [items.map((json) => ({ json }))];
+		// `$binary: { prop: { base64, fileName, mimeType } }` becomes the item's binary data, kept inline
+		// as n8n does in its default (memory) binary mode
+		return [
+			items.map(({ $binary, ...json }) => {
+				if (!$binary) return { json };
+				const binary: INodeExecutionData['binary'] = {};
+				for (const [prop, b] of Object.entries($binary as Record<string, { base64: string; fileName: string; mimeType: string }>)) binary[prop] = { data: b.base64, fileName: b.fileName, mimeType: b.mimeType };
+				return { json, binary };
+			}),
+		];
 	}
 }
 

@@ -87,3 +87,45 @@ describe('credential tests', () => {
 		}
 	});
 });
+
+describe('Load-Balanced Send message options on a real SMTP sink', () => {
+	const smtpWf = (extra: IDataObject) => sendWorkflow({ provider: 'smtp', routeName: 'relay', ...extra }, { type: 'postalSmtp', id: 'sink' });
+	beforeEach(() => resetEmbeddedStateStore());
+	afterEach(() => closeSmtpTransports());
+
+	it('attaches binary properties and sends CC, BCC and Reply-To', async () => {
+		const sink = await startSmtpSink();
+		try {
+			const pdf = Buffer.from('%PDF-1.4 invoice');
+			const run = await runWorkflow(
+				smtpWf({ options: { attachments: 'invoice', cc: 'accounts@shop.example', bcc: 'archive@shop.example', replyTo: 'help@shop.example' } }),
+				{ Recipients: [{ email: 'ann@gmail.com', $binary: { invoice: { base64: pdf.toString('base64'), fileName: 'invoice.pdf', mimeType: 'application/pdf' } } }] },
+				{ credentials: { sink: { host: '127.0.0.1', port: sink.port, security: 'none' } } },
+			);
+			expect(run.error).toBeUndefined();
+			expect(run.outputs('Send')[0]).toHaveLength(1);
+			const [m] = sink.messages;
+			expect(m.parsed.attachments.map((a) => [a.filename, a.contentType, a.content.toString()])).toEqual([['invoice.pdf', 'application/pdf', '%PDF-1.4 invoice']]);
+			expect(m.parsed.cc).toMatchObject({ value: [{ address: 'accounts@shop.example' }] });
+			expect(m.parsed.replyTo).toMatchObject({ value: [{ address: 'help@shop.example' }] });
+			expect(m.parsed.headers.has('bcc')).toBe(false);
+			expect(m.rcpts.sort()).toEqual(['accounts@shop.example', 'ann@gmail.com', 'archive@shop.example']);
+		} finally {
+			await sink.stop();
+		}
+	});
+
+	it('names a missing attachment property for that item, and a dry run sends nothing', async () => {
+		const sink = await startSmtpSink();
+		try {
+			const credentials = { sink: { host: '127.0.0.1', port: sink.port, security: 'none' } };
+			const missing = await runWorkflow(smtpWf({ options: { attachments: 'invoice' } }), { Recipients: [{ email: 'ann@gmail.com' }] }, { credentials });
+			expect(delivery(missing.outputs('Send')[1][0]).error).toBe('Item 0: Attachments: the item has no binary property "invoice"');
+			const dry = await runWorkflow(smtpWf({ dryRun: true }), { Recipients: [{ email: 'ann@gmail.com' }, { email: 'bob@gmail.com' }] }, { credentials });
+			expect(dry.outputs('Send')[0].map((i) => delivery(i).status)).toEqual(['dry-run', 'dry-run']);
+			expect(sink.messages).toHaveLength(0);
+		} finally {
+			await sink.stop();
+		}
+	});
+});
