@@ -41,7 +41,8 @@ type ScriptClient = (Redis | Cluster) & {
 
 /** Hash tags put every key of a campaign in one Redis Cluster slot; braces inside would break that. */
 function tag(s: string): string {
-	return `{${s.replace(/[{}]/g, '_')}}`;
+	// an empty tag ({}) is not a hash tag to Redis: the keys would spread over slots
+	return `{${s.replace(/[{}]/g, '_') || '_'}}`;
 }
 
 function hostLabel(c: RedisConnection): string {
@@ -95,6 +96,7 @@ export class RedisStateStore implements StateStore {
 	private readonly circuitsInScript: boolean;
 	private offset?: { ms: number; measuredAt: number };
 	private connecting?: Promise<void>;
+	private readyWait?: Promise<void>;
 
 	constructor(connection: RedisConnection, client?: Redis | Cluster) {
 		this.client = (client ?? createRedisClient(connection)) as ScriptClient;
@@ -129,17 +131,29 @@ export class RedisStateStore implements StateStore {
 		const status = this.client.status;
 		if (status === 'ready') return;
 		if (status === 'connecting' || status === 'connect') {
-			await this.waitForReady(status);
+			// one wait shared by every call made meanwhile (not a 'ready' listener each)
+			this.readyWait ??= this.waitForReady(status).finally(() => (this.readyWait = undefined));
+			await (this.connecting ?? this.readyWait);
 			return;
 		}
 		// never connected, or dropped and waiting for its next retry: try now, so a restarted Redis
 		// is picked up at once and a dead one fails this call at once
 		if (status === 'reconnecting') this.client.disconnect();
-		this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
+		this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
 		try {
 			await this.connecting;
 		} catch (error) {
 			throw new StateUnavailableError(`Could not reach Redis at ${this.label}: ${(error as Error).message}`, error as Error);
+		}
+	}
+
+	private async connect(): Promise<void> {
+		await this.client.connect();
+		// a cluster client opens each master's connection on its first command, and without an
+		// offline queue it refuses (and retries 100 ms later) commands sent while one is opening:
+		// open them all now
+		if (this.client instanceof Cluster) {
+			await Promise.all(this.client.nodes('master').map((node) => (node.status === 'wait' ? node.connect().catch(() => undefined) : undefined)));
 		}
 	}
 
