@@ -1,3 +1,4 @@
+import { RATE_UNIT_OPTIONS } from '../nodes/shared/options';
 import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 
 /**
@@ -74,12 +75,7 @@ export class PostalSmtp implements ICredentialType {
 			displayName: 'Rate Limit Per',
 			name: 'rateLimitPer',
 			type: 'options',
-			options: [
-				{ name: 'Second', value: 'second' },
-				{ name: 'Minute', value: 'minute' },
-				{ name: 'Hour', value: 'hour' },
-				{ name: 'Day', value: 'day' },
-			],
+			options: RATE_UNIT_OPTIONS,
 			default: 'second',
 		},
 	];

@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { RATE_UNIT_OPTIONS } from '../shared/options';
 import { stateProperties } from '../shared/state';
 
 export const PROVIDERS = [
@@ -15,12 +16,6 @@ export const PROVIDERS = [
 export const SMTP_TEST = 'postalSmtpTest';
 export const SES_TEST = 'postalSesTest';
 
-const rateUnits = [
-	{ name: 'Second', value: 'second' },
-	{ name: 'Minute', value: 'minute' },
-	{ name: 'Hour', value: 'hour' },
-	{ name: 'Day', value: 'day' },
-];
 
 const nameValue = (placeholderName: string, placeholderValue: string): INodeProperties[] => [
 	{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: placeholderName },
@@ -62,7 +57,7 @@ const optionFields: INodeProperties[] = [
 	{ displayName: 'Retry Base Delay (Ms)', name: 'retryBaseMs', type: 'number', typeOptions: { minValue: 0 }, default: 1000 },
 	{ displayName: 'Retry Max Delay (Ms)', name: 'retryMaxMs', type: 'number', typeOptions: { minValue: 0 }, default: 30000 },
 	{ displayName: 'Connection Rate Limit', name: 'rateLimit', type: 'number', typeOptions: { minValue: 0 }, default: 0, description: "This connection's own limit, shared by every execution and worker; 0 = none (an SMTP credential's rate limit applies too)" },
-	{ displayName: 'Connection Rate Per', name: 'rateLimitPer', type: 'options', options: rateUnits, default: 'second' },
+	{ displayName: 'Connection Rate Per', name: 'rateLimitPer', type: 'options', options: RATE_UNIT_OPTIONS, default: 'second' },
 	{ displayName: 'Connection Burst', name: 'rateBurst', type: 'number', typeOptions: { minValue: 0 }, default: 0, description: 'Messages that may go at once after a quiet spell; 0 = one second’s worth' },
 	{
 		displayName: 'Campaign Share Burst (Seconds)',
@@ -147,7 +142,7 @@ export const sendProperties: INodeProperties[] = [
 					values: [
 						{ displayName: 'Domain Group', name: 'group', type: 'string', default: '', placeholder: 'yahoo' },
 						{ displayName: 'Messages', name: 'messages', type: 'number', typeOptions: { minValue: 1 }, default: 600 },
-						{ displayName: 'Per', name: 'per', type: 'options', options: rateUnits, default: 'hour' },
+						{ displayName: 'Per', name: 'per', type: 'options', options: RATE_UNIT_OPTIONS, default: 'hour' },
 					],
 				},
 			],

@@ -1,3 +1,4 @@
+import { RATE_UNIT_OPTIONS } from '../shared/options';
 import { stateProperties } from '../shared/state';
 import type { INodeProperties } from 'n8n-workflow';
 
@@ -155,12 +156,7 @@ export const partitionerProperties: INodeProperties[] = [
 					displayName: 'Campaign Rate Per',
 					name: 'campaignRatePer',
 					type: 'options',
-					options: [
-						{ name: 'Second', value: 'second' },
-						{ name: 'Minute', value: 'minute' },
-						{ name: 'Hour', value: 'hour' },
-						{ name: 'Day', value: 'day' },
-					],
+					options: RATE_UNIT_OPTIONS,
 					default: 'hour',
 				},
 				{ displayName: 'Day Starts At', name: 'dayStart', type: 'string', default: '00:00', description: 'Local time (HH:MM) at which daily caps reset' },

@@ -22,17 +22,10 @@ function readPath(json: unknown, path: string[]): unknown {
 	return v;
 }
 
-/**
- * A per-item parameter for every item. A plain `{{ $json.field }}` reference (the default of our
- * recipient fields) is read straight from each item — the same value n8n's expression engine
- * gives, without its per-item cost; any other expression goes through getNodeParameter.
- */
+/** A per-item parameter for every item (see ParameterReader for how each is read). */
 export function perItemValues(ctx: IExecuteFunctions, name: string, items: INodeExecutionData[]): unknown[] {
-	const raw = ctx.getNodeParameter(name, 0, undefined, { rawExpressions: true });
-	const path = simpleJsonPath(raw);
-	if (path) return items.map((item) => readPath(item.json, path));
-	if (typeof raw !== 'string' || !raw.startsWith('=')) return items.map(() => raw);
-	return items.map((_, i) => ctx.getNodeParameter(name, i));
+	const reader = new ParameterReader(ctx, items);
+	return items.map((_, i) => reader.get(name, i));
 }
 
 /** Splits "a, b\nc" into trimmed, non-empty parts. */

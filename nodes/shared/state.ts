@@ -31,8 +31,6 @@ export const stateProperties: INodeProperties[] = [
 	},
 ];
 
-export const stateCredentials = [{ name: REDIS_CREDENTIAL, required: true, testedBy: REDIS_TEST, displayOptions: { show: { stateStore: ['redis'] } } }];
-
 export interface NodeState {
 	store: StateStore;
 	/** true once a call fell back to local state */
