@@ -111,3 +111,32 @@ describe('classifier → partitioner 70/30 → two Load-Balanced Send nodes on r
 		expect(a.messages.some((m) => m.rcpts.includes('victim@evil.example'))).toBe(false);
 	});
 });
+
+describe('the campaign rate divided by the partitioner is enforced by the send node', () => {
+	afterEach(() => closeSmtpTransports());
+
+	it('holds a route to its share of the campaign rate', async () => {
+		resetEmbeddedStateStore();
+		const a = await startSmtpSink();
+		const b = await startSmtpSink();
+		const c = await startSmtpSink();
+		try {
+			// 20/second for the campaign: Relay A's 70% share is 14/second, with a one-second burst
+			let wf = withParameters(loadWorkflow('send-split'), 'Gmail Split', { sticky: false, options: { campaignRate: 20, campaignRatePer: 'second' } });
+			wf = withParameters(wf, 'Send A', { options: { campaignBurstSeconds: 1 } });
+			const smtp = (port: number) => ({ host: '127.0.0.1', port, security: 'none' });
+			const run = await runWorkflow(wf, { Recipients: recipients(60, 3, ['gmail.com']) }, { credentials: { 'smtp-a': smtp(a.port), 'smtp-b': smtp(b.port), 'smtp-c': smtp(c.port) } });
+			expect(run.error).toBeUndefined();
+			const sentA = run.outputs('Send A')[0];
+			expect(sentA).toHaveLength(42);
+			expect((run.outputs('Gmail Split')[0][0].json.postalRoute as IDataObject).rate).toMatchObject({ limit: 14, per: 'second' });
+			// 14 may go at once, the other 28 one every 1/14 s: the last leaves 2 s after the start. The
+			// first sends also wait for the pool's connections, so allow for that (unthrottled: ~0.1 s)
+			const times = sentA.map((i) => Date.parse(String(delivery(i).sentAt))).sort((x, y) => x - y);
+			expect(times[times.length - 1] - times[0]).toBeGreaterThanOrEqual(1_500);
+			expect(times[times.length - 1] - times[0]).toBeLessThan(4_000);
+		} finally {
+			await Promise.all([a.stop(), b.stop(), c.stop()]);
+		}
+	});
+});
