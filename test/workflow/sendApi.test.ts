@@ -128,4 +128,22 @@ describe('Load-Balanced Send message options on a real SMTP sink', () => {
 			await sink.stop();
 		}
 	});
+
+	it('holds a domain group to its own limit through this route', async () => {
+		const sink = await startSmtpSink();
+		try {
+			const run = await runWorkflow(
+				smtpWf({ groupLimits: { values: [{ group: 'yahoo', messages: 1, per: 'hour' }] }, options: { concurrency: 1 } }),
+				{ Recipients: [{ email: 'a@yahoo.com', domainGroup: 'yahoo' }, { email: 'b@yahoo.com', domainGroup: 'yahoo' }, { email: 'c@gmail.com', domainGroup: 'google' }] },
+				{ credentials: { sink: { host: '127.0.0.1', port: sink.port, security: 'none' } } },
+			);
+			const [sent, , fallback] = run.outputs('Send');
+			expect(sent.map((i) => i.json.email)).toEqual(['a@yahoo.com', 'c@gmail.com']);
+			expect(fallback.map((i) => [i.json.email, delivery(i).status])).toEqual([['b@yahoo.com', 'rate-deferred']]);
+			expect(Date.parse(String(delivery(fallback[0]).retryAt))).toBeGreaterThan(Date.now() + 3_000_000);
+			expect(sink.messages).toHaveLength(2);
+		} finally {
+			await sink.stop();
+		}
+	});
 });
