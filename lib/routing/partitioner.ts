@@ -3,6 +3,7 @@ import type { AllocClass, AllocItem, AllocRoute, CapWindow, StateStore } from '.
 import { VIA_DEFERRED, VIA_SPILL, VIA_STICKY } from '../state/types';
 import { daysBetween, parseDayStart, sendingDay } from './calendar';
 import { RATE_UNITS, type RoutePlan, type RouteConfig, type RateUnit } from './plan';
+import { rendezvousPick } from './rendezvous';
 import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequence';
 import { warmupCap, warmupSharePercent } from './warmup';
 
@@ -40,6 +41,8 @@ interface ClassInfo {
 	index: number;
 	cls: AllocClass;
 	tableRoute?: number;
+	/** the candidates' weights as configured (spill weights replace 0 by a tiny number) */
+	weights: number[];
 }
 
 function shortHash(s: string): string {
@@ -52,6 +55,8 @@ function shortHash(s: string): string {
  */
 export class Partitioner {
 	private readonly dayStartMinutes: number;
+	/** weighted mode with rendezvous hashing: sticky without stored assignments */
+	private readonly hashSticky: boolean;
 	private readonly cycleCache = new Map<string, number[]>();
 
 	constructor(
@@ -60,6 +65,7 @@ export class Partitioner {
 		private readonly ids: PartitionerIds,
 	) {
 		this.dayStartMinutes = parseDayStart(plan.dayStart);
+		this.hashSticky = plan.mode === 'weighted' && plan.stickyByHash;
 	}
 
 	async assign(inputs: readonly PartitionInput[], options: { dryRun?: boolean } = {}): Promise<Assignment[]> {
@@ -88,6 +94,12 @@ export class Partitioner {
 			if (typeof info === 'string') {
 				unroutable.set(i, info);
 				items.push({ cls: -1 });
+				return;
+			}
+			if (input.key !== undefined && this.hashSticky && info.tableRoute === undefined) {
+				const { candidates } = info.cls;
+				const k = rendezvousPick(input.key, candidates.map((r) => plan.routes[r].name), info.weights);
+				items.push(k === -1 ? { cls: info.index } : { cls: info.index, prefer: candidates[k] });
 				return;
 			}
 			items.push(input.key !== undefined && plan.sticky ? { cls: info.index, key: input.key } : { cls: info.index });
@@ -220,6 +232,7 @@ export class Partitioner {
 			index: classes.length,
 			cls: { counterKey: `${this.ids.partition}:${shortHash(signature)}`, cycle, repeat, candidates, weights: spillWeights, spill },
 			tableRoute: tableRoute === -1 ? undefined : tableRoute,
+			weights,
 		};
 		classes.push(info);
 		bySignature.set(signature, info);

@@ -50,6 +50,8 @@ export const routePlanSchema = z
 		routes: z.array(routeSchema).min(1, 'add at least one route'),
 		roundRobinBatch: z.number().int().min(1).default(1),
 		sticky: z.boolean().default(false),
+		/** weighted mode: keep recipients on their route by rendezvous hashing instead of stored assignments */
+		stickyByHash: z.boolean().default(false),
 		groupRoutes: z.array(z.object({ group: z.string().trim().toLowerCase().min(1), route: z.string().trim().min(1) })).default([]),
 		timeZone: z.string().refine(isValidTimeZone, 'is not a known time zone (use an IANA name such as Europe/Berlin)').default('UTC'),
 		dayStart: z

@@ -31,8 +31,9 @@ export interface AllocationWrites {
 /**
  * The allocation algorithm, per item in order:
  * 1. a sticky item already assigned to a route that is still a candidate keeps it;
- * 2. otherwise the class sequence names a route; if it is available (circuit closed, every cap
- *    window below its limit) the item takes it and the sequence advances;
+ * 2. otherwise the class sequence (or the item's own `prefer`red route) names a route; if it is
+ *    available (circuit closed, every cap window below its limit) the item takes it and the
+ *    sequence advances (a preferred route leaves the sequence alone);
  * 3. otherwise the item spills to an available candidate — the first in priority order, or the one
  *    furthest behind its weight among spills — and the sequence still advances;
  * 4. when no candidate is available the item is deferred (the sequence does not advance) with the
@@ -96,7 +97,8 @@ export function allocate(req: AllocateRequest, state: AllocationState, now: numb
 
 		let chosen = -1;
 		let how: Via = VIA_SEQUENCE;
-		const seqRoute = cls.cycle[Math.floor(pos[ci] / cls.repeat) % cls.cycle.length];
+		const fromSequence = item.prefer === undefined;
+		const seqRoute = fromSequence ? cls.cycle[Math.floor(pos[ci] / cls.repeat) % cls.cycle.length] : item.prefer!;
 		if (hasRoom(seqRoute)) {
 			chosen = seqRoute;
 		} else {
@@ -131,7 +133,7 @@ export function allocate(req: AllocateRequest, state: AllocationState, now: numb
 			retryAt[i] = Number.isFinite(t) ? t : 0;
 			continue;
 		}
-		pos[ci]++;
+		if (fromSequence) pos[ci]++;
 		take(chosen);
 		route[i] = chosen;
 		via[i] = how;

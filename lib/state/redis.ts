@@ -203,7 +203,7 @@ export class RedisStateStore implements StateStore {
 			h: this.circuitsInScript ? 1 : 0,
 			r: req.routes.map((r, i) => ({ n: r.name, o: openUntil?.[i] ?? 0, c: r.caps.map((c) => [c.limit, c.resetAt]) })),
 			k: req.classes.map((c) => ({ k: c.counterKey, y: c.cycle, n: c.repeat, c: c.candidates, w: c.weights, p: c.spill === 'priority' ? 1 : 0 })),
-			i: req.items.map((it) => (it.key === undefined ? [it.cls] : [it.cls, it.key])),
+			i: req.items.map((it) => (it.prefer !== undefined ? [it.cls, it.key ?? false, it.prefer] : it.key === undefined ? [it.cls] : [it.cls, it.key])),
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});

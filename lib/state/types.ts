@@ -41,6 +41,8 @@ export interface AllocItem {
 	cls: number;
 	/** sticky key (normalized recipient); absent = not sticky */
 	key?: string;
+	/** a route chosen for this item by the caller (rendezvous hashing) instead of the class sequence */
+	prefer?: number;
 }
 
 export interface AllocateRequest {

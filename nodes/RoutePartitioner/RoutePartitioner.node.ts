@@ -59,6 +59,7 @@ export class RoutePartitioner implements INodeType {
 					routes: this.getNodeParameter('routes', 0, {}) as IDataObject,
 					roundRobinBatch: mode === 'roundRobin' ? (this.getNodeParameter('roundRobinBatch', 0, 1) as number) : 1,
 					sticky: mode === 'percentage' || mode === 'weighted' ? (this.getNodeParameter('sticky', 0, true) as boolean) : false,
+					stickyByHash: mode === 'weighted' ? (this.getNodeParameter('stickyByHash', 0, false) as boolean) : false,
 					groupRoutes: this.getNodeParameter('groupRoutes', 0, {}) as IDataObject,
 					options,
 					workflowTimeZone: this.getTimezone(),
@@ -69,7 +70,8 @@ export class RoutePartitioner implements INodeType {
 			throw error;
 		}
 
-		const recipients = plan.sticky ? perItemValues(this, 'recipient', items) : items.map(() => undefined);
+		const keyed = plan.sticky || plan.stickyByHash;
+		const recipients = keyed ? perItemValues(this, 'recipient', items) : items.map(() => undefined);
 		const groups = perItemValues(this, 'domainGroup', items);
 		const campaigns = perItemValues(this, 'campaignId', items);
 
@@ -88,7 +90,7 @@ export class RoutePartitioner implements INodeType {
 		const partition = node.id || node.name;
 		for (const [campaign, indices] of byCampaign) {
 			const inputs: PartitionInput[] = indices.map((i) => ({
-				key: plan.sticky ? recipientKey(recipients[i]) : undefined,
+				key: keyed ? recipientKey(recipients[i]) : undefined,
 				group: groups[i] === undefined || groups[i] === null ? '' : String(groups[i]),
 			}));
 			let result: Assignment[];

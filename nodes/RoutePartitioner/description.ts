@@ -96,6 +96,14 @@ export const partitionerProperties: INodeProperties[] = [
 			displayOptions: { show: { mode: ['percentage', 'weighted'] } },
 			description: 'Whether a recipient keeps the route it was given earlier in this campaign (re-runs and resumed campaigns do not move anyone)',
 		},
+		{
+			displayName: 'Sticky Without State (Rendezvous Hashing)',
+			name: 'stickyByHash',
+			type: 'boolean',
+			default: false,
+			displayOptions: { show: { mode: ['weighted'] } },
+			description: 'Whether each recipient goes to the route its hash picks (weighted rendezvous hashing): nothing is stored, and changing a weight moves only recipients to or from that route',
+		},
 		{ displayName: 'Recipient', name: 'recipient', type: 'string', default: '={{ $json.email }}', description: 'The recipient of each item: the key for sticky assignment' },
 		{
 			displayName: 'Domain Group',

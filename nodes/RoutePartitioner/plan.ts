@@ -43,6 +43,7 @@ export function planInputFromParameters(p: {
 	routes: IDataObject;
 	roundRobinBatch: number;
 	sticky: boolean;
+	stickyByHash: boolean;
 	groupRoutes: IDataObject;
 	options: IDataObject;
 	workflowTimeZone: string;
@@ -63,6 +64,7 @@ export function planInputFromParameters(p: {
 		routes: routes as RoutePlanInput['routes'],
 		roundRobinBatch: p.roundRobinBatch,
 		sticky: p.sticky,
+		stickyByHash: p.stickyByHash,
 		groupRoutes: ((p.groupRoutes.values as IDataObject[] | undefined) ?? []).map((g) => ({ group: String(g.group ?? ''), route: String(g.route ?? '') })),
 		timeZone: String(p.options.timeZone || p.workflowTimeZone || 'UTC'),
 		dayStart: String(p.options.dayStart || '00:00'),

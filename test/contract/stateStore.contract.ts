@@ -69,6 +69,16 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 			expect([...a.route, ...b.route]).toEqual([0, 0, 1, 1, 2, 2, 0, 0]);
 		});
 
+		it('takes the preferred route of an item instead of the sequence, spilling when it is full', async () => {
+			const c = [cls([0, 1], [0, 1, 2])];
+			const r = await store.allocate(request(routes(3, [undefined, 1]), c, [{ cls: 0, prefer: 2 }, { cls: 0, prefer: 1 }, { cls: 0, prefer: 1, key: 'k' }, { cls: 0 }]));
+			expect(r.route.slice(0, 2)).toEqual([2, 1]);
+			expect(r.via.slice(0, 2)).toEqual([VIA_SEQUENCE, VIA_SEQUENCE]);
+			expect(r.via[2]).toBe(VIA_SPILL); // route 1 is full after one
+			expect(r.route[2]).not.toBe(1);
+			expect(r.route[3]).toBe(0); // preferred items left the sequence at position 0
+		});
+
 		it('keeps counters per class key and per scope', async () => {
 			const two = [cls([0, 1], [0, 1]), cls([1, 0], [0, 1], { counterKey: 'p1:c2' })];
 			const a = await store.allocate(request(routes(2), two, [{ cls: 0 }, { cls: 1 }, { cls: 0 }, { cls: 1 }]));

@@ -196,3 +196,25 @@ describe('invalid addresses', () => {
 		expect(outputs.flat()).toHaveLength(input.length);
 	});
 });
+
+describe('weighted, sticky without state (rendezvous hashing)', () => {
+	it('gives every recipient the same route in a process with no stored state', async () => {
+		const wf = withParameters(loadWorkflow('round-robin'), 'Rotate', {
+			mode: 'weighted',
+			stickyByHash: true,
+			routes: { values: [{ name: 'Relay A', weight: 2 }, { name: 'Relay B', weight: 1 }, { name: 'Relay C', weight: 1 }] },
+		});
+		const people = recipients(2000, 31);
+		const routesOf = async () => {
+			resetEmbeddedStateStore(); // as if another worker, or n8n restarted
+			const r = await runWorkflow(wf, { Recipients: people });
+			expect(r.error).toBeUndefined();
+			return routeByInputIndex(r.outputs('Rotate'), ['Relay A', 'Relay B', 'Relay C']);
+		};
+		const first = await routesOf();
+		const second = await routesOf();
+		expect([...second.entries()].sort()).toEqual([...first.entries()].sort());
+		const shareA = [...first.values()].filter((r) => r === 'Relay A').length / people.length;
+		expect(Math.abs(shareA - 0.5)).toBeLessThan(0.04);
+	});
+});

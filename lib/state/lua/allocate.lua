@@ -12,7 +12,8 @@
   ARGV[1]  JSON: { r = routes {n = name, o = openUntil, c = {{limit, resetAt}, ...}}, h = 0/1,
                    k = classes {k = counter key, y = cycle (0-based routes), n = repeat,
                                 c = candidates (0-based), w = weights, p = 1 priority / 0 weights},
-                   i = items {{class (0-based), key?}, ...}, d = dry run 0/1, t = ttl ms }
+                   i = items {{class (0-based), key or false, preferred route (0-based)?}, ...},
+                   d = dry run 0/1, t = ttl ms }
   Returns { routes (0-based, -1 deferred), vias (0 sequence, 1 sticky, 2 spill, 3 deferred), retryAt, now, openUntil per route }
 ]]
 local req = cjson.decode(ARGV[1])
@@ -122,8 +123,12 @@ for i = 1, #items do
   end
   if not done then
     local chosen, via = -1, 0
-    local cycle = cls.y
-    local seq = cycle[(math.floor(pos[c] / cls.n) % #cycle) + 1]
+    local prefer = items[i][3]
+    local seq = prefer
+    if prefer == nil then
+      local cycle = cls.y
+      seq = cycle[(math.floor(pos[c] / cls.n) % #cycle) + 1]
+    end
     if hasRoom(seq + 1) then
       chosen = seq
     else
@@ -154,7 +159,7 @@ for i = 1, #items do
       end
       outRoute[i], outVia[i], outRetry[i] = -1, 3, (t == math.huge) and 0 or t
     else
-      pos[c] = pos[c] + 1
+      if prefer == nil then pos[c] = pos[c] + 1 end
       local caps = capUsed[chosen + 1]
       for k = 1, #caps do caps[k] = caps[k] + 1 end
       outRoute[i], outVia[i], outRetry[i] = chosen, via, 0
