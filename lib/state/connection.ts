@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { parseCredentialData } from '../util/credential';
 import { RedisStateStore, type RedisConnection } from './redis';
 
 const splitNodes = (s: string) =>
@@ -25,8 +26,8 @@ export const redisCredentialSchema = z
 		keyPrefix: z.string().optional(),
 	})
 	.superRefine((c, ctx) => {
-		if (c.mode === 'standalone' && !c.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'Host is empty' });
-		if (c.mode !== 'standalone' && splitNodes(c.nodes).length === 0) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `Nodes is empty: list the ${c.mode} nodes as host:port` });
+		if (c.mode === 'standalone' && !c.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'is empty' });
+		if (c.mode !== 'standalone' && splitNodes(c.nodes).length === 0) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `is empty: list the ${c.mode} nodes as host:port` });
 	})
 	.transform(
 		(c): RedisConnection => ({
@@ -45,10 +46,7 @@ export const redisCredentialSchema = z
 
 /** Parses credential data; the error names the field, never a value. */
 export function parseRedisCredential(data: unknown): RedisConnection {
-	const r = redisCredentialSchema.safeParse(data ?? {});
-	if (r.success) return r.data;
-	const issue = r.error.issues[0];
-	throw new Error(`Postal Routes Redis credential: ${issue.path.join('.') || 'value'}: ${issue.message}`);
+	return parseCredentialData(redisCredentialSchema, data, 'Postal Routes Redis credential');
 }
 
 const stores = new Map<string, RedisStateStore>();

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
+import { parseCredentialData } from '../util/credential';
 import { classifySmtpError, parseSmtpReply, shorten } from './smtpReplies';
 import type { MailAddress, OutgoingMessage, SendFailure, SendOutcome, SendSuccess, Transport } from './types';
 
@@ -47,15 +48,7 @@ export type SmtpCredentialInput = z.input<typeof smtpCredentialSchema>;
 
 /** Parses n8n credential data. The error names the field and never echoes a value (no password leaks). */
 export function parseSmtpCredential(data: unknown): SmtpCredential {
-	const result = smtpCredentialSchema.safeParse(data);
-	if (result.success) return result.data;
-	const problems = result.error.issues.map((issue) => {
-		const field = issue.path.join('.') || 'credential';
-		if (issue.code === 'invalid_enum_value') return `${field} must be one of ${issue.options.map((o) => `'${String(o)}'`).join(', ')}`;
-		if (issue.code === 'invalid_type') return `${field} ${issue.received === 'undefined' ? 'is required' : `must be a ${issue.expected}`}`;
-		return `${field}: ${issue.message}`;
-	});
-	throw new Error(`Invalid SMTP credential: ${problems.join('; ')}`);
+	return parseCredentialData(smtpCredentialSchema, data, 'Invalid SMTP credential');
 }
 
 // ---------------------------------------------------------------------------------------------
