@@ -62,8 +62,27 @@ export function parseDayStart(hhmm: string): number {
 	return Number(m[1]) * 60 + Number(m[2]);
 }
 
+/** Reads a strict YYYY-MM-DD date; Date.UTC would quietly turn 2026-02-31 into March 3rd. */
+export function parseIsoDate(date: string): [number, number, number] {
+	const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+	const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+	const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+	const monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+	if (!m || !monthDays || d < 1 || d > monthDays) throw new RangeError(`"${date}" is not a real date (use YYYY-MM-DD)`);
+	return [y, mo, d];
+}
+
+export function isIsoDate(date: string): boolean {
+	try {
+		parseIsoDate(date);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
 function addDays(date: string, days: number): [number, number, number] {
-	const [y, m, d] = date.split('-').map(Number);
+	const [y, m, d] = parseIsoDate(date);
 	const t = new Date(Date.UTC(y, m - 1, d + days));
 	return [t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate()];
 }
@@ -88,7 +107,7 @@ export function sendingDay(epochMs: number, timeZone: string, dayStartMinutes: n
 /** Whole days from `fromDate` to `toDate` (both YYYY-MM-DD). */
 export function daysBetween(fromDate: string, toDate: string): number {
 	const [a, b] = [fromDate, toDate].map((s) => {
-		const [y, m, d] = s.split('-').map(Number);
+		const [y, m, d] = parseIsoDate(s);
 		return Date.UTC(y, m - 1, d);
 	});
 	return Math.round((b - a) / 86_400_000);

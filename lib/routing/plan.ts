@@ -1,15 +1,28 @@
 import { z } from 'zod';
-import { isValidTimeZone, parseDayStart } from './calendar';
+import { isIsoDate, isValidTimeZone, parseDayStart } from './calendar';
 
 export const MODES = ['single', 'percentage', 'roundRobin', 'weighted', 'failover'] as const;
 export type PartitionMode = (typeof MODES)[number];
 export const RATE_UNITS = { second: 1_000, minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 export type RateUnit = keyof typeof RATE_UNITS;
 
+/** `label` is the field's name in the node, so parseRoutePlan can name what the user typed */
+const labelled = (label: string, message: string) => ({ message, params: { label } });
+
 const isoDate = z
 	.string()
 	.trim()
-	.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-22');
+	.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-22')
+	// the format alone lets 2026-02-31 through, and day counting would shift it into March
+	.refine(isIsoDate, (s) => labelled('Warm-Up Start Date', `"${s}" is not a real date (use YYYY-MM-DD)`));
+
+const shown = (v: unknown) => (typeof v === 'string' ? `"${v}"` : String(v));
+/** A cap in whole messages; 0 lets nothing through (the node maps its "0 = no cap" to no cap before this). */
+const cap = (label: string) =>
+	z.custom<number>((v) => Number.isInteger(v) && (v as number) >= 0, (v) => labelled(label, `must be a whole number of 0 or more, not ${shown(v)}`));
+/** Positive and finite: z.number().positive() lets Infinity through, which makes rates and TTLs meaningless. */
+const aboveZero = (unit: string) =>
+	z.custom<number>((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, (v) => ({ message: `must be a number of ${unit} above 0, not ${shown(v)}` }));
 
 const warmupSchema = z.discriminatedUnion('kind', [
 	z.object({ kind: z.literal('none') }),
@@ -37,8 +50,8 @@ const routeSchema = z.object({
 	enabled: z.boolean().default(true),
 	percentage: z.number().min(0).max(100).optional(),
 	weight: z.number().int('weights are whole numbers').min(0).default(1),
-	dailyCap: z.number().int().min(0).optional(),
-	hourlyCap: z.number().int().min(0).optional(),
+	dailyCap: cap('Daily Cap').optional(),
+	hourlyCap: cap('Hourly Cap').optional(),
 	/** only items of these domain groups may take the route; empty = any */
 	groups: z.array(z.string().trim().toLowerCase()).default([]),
 	warmup: warmupSchema.default({ kind: 'none' }),
@@ -65,8 +78,8 @@ export const routePlanSchema = z
 					return false;
 				}
 			}, 'must be a time of day like 00:00 or 06:30'),
-		campaignRate: z.object({ limit: z.number().positive(), per: z.enum(['second', 'minute', 'hour', 'day']) }).optional(),
-		stateTtlDays: z.number().positive().default(30),
+		campaignRate: z.object({ limit: aboveZero('messages'), per: z.enum(['second', 'minute', 'hour', 'day']) }).optional(),
+		stateTtlDays: aboveZero('days').default(30),
 	})
 	.superRefine((plan, ctx) => {
 		const seen = new Set<string>();
@@ -123,7 +136,11 @@ export function parseRoutePlan(input: unknown): RoutePlan {
 	if (field === 'routes' && typeof index === 'number') {
 		const routes = (input as { routes?: Array<{ name?: string }> }).routes;
 		const name = routes?.[index]?.name;
-		where = ` (route ${index + 1}${name ? ` "${name}"` : ''}${sub ? `, ${sub.toString()}` : ''})`;
+		const route = `route ${index + 1}${name ? ` "${name}"` : ''}`;
+		const label = issue.code === 'custom' ? (issue.params?.label as string | undefined) : undefined;
+		// same shape as the node's Cap Table errors: route, then the field as the user sees it
+		if (label) throw new PlanError(`${route}, ${label}: ${issue.message}`, 'routes');
+		where = ` (${route}${sub ? `, ${sub.toString()}` : ''})`;
 	}
 	throw new PlanError(`${issue.message}${where}`, String(field ?? 'routes'));
 }

@@ -16,11 +16,22 @@ export const PLAN_FIELD_LABELS: Record<string, string> = {
 	sticky: 'Sticky Recipients',
 };
 
-const positiveOrUndefined = (v: unknown) => (typeof v === 'number' && v > 0 ? v : undefined);
+const unset = (v: unknown) => v === undefined || v === null || v === '';
+/** The descriptions promise "0 = no cap / none"; a negative or NaN is a mistake, so it goes on for parseRoutePlan to reject. */
+function zeroMeansNone(v: unknown): number | undefined {
+	const n = unset(v) ? 0 : Number(v);
+	return n === 0 ? undefined : n;
+}
+
+/** The date of YYYY-MM-DD or of an ISO date-time from an expression; anything else is passed on whole, to be rejected. */
+function dateOf(v: unknown): string {
+	const s = String(v ?? '').trim();
+	return /^\d{4}-\d{2}-\d{2}[T ]/.test(s) ? s.slice(0, 10) : s;
+}
 
 function warmupOf(r: IDataObject, index: number): IDataObject {
 	const kind = (r.warmup as string) || 'none';
-	const startDate = String(r.warmupStartDate ?? '').trim().slice(0, 10);
+	const startDate = dateOf(r.warmupStartDate);
 	switch (kind) {
 		case 'ramp':
 			return { kind, startDate, startCap: r.warmupStartCap ?? 50, growth: r.warmupGrowth ?? 1.5 };
@@ -53,12 +64,12 @@ export function planInputFromParameters(p: {
 		enabled: r.enabled !== false,
 		percentage: typeof r.percentage === 'number' ? r.percentage : undefined,
 		weight: typeof r.weight === 'number' ? r.weight : 1,
-		dailyCap: positiveOrUndefined(r.dailyCap),
-		hourlyCap: positiveOrUndefined(r.hourlyCap),
+		dailyCap: zeroMeansNone(r.dailyCap),
+		hourlyCap: zeroMeansNone(r.hourlyCap),
 		groups: splitList(r.groups).map((g) => g.toLowerCase()),
 		warmup: warmupOf(r, i),
 	}));
-	const rate = positiveOrUndefined(p.options.campaignRate);
+	const rate = zeroMeansNone(p.options.campaignRate);
 	return {
 		mode: p.mode as RoutePlanInput['mode'],
 		routes: routes as RoutePlanInput['routes'],
@@ -68,7 +79,7 @@ export function planInputFromParameters(p: {
 		groupRoutes: ((p.groupRoutes.values as IDataObject[] | undefined) ?? []).map((g) => ({ group: String(g.group ?? ''), route: String(g.route ?? '') })),
 		timeZone: String(p.options.timeZone || p.workflowTimeZone || 'UTC'),
 		dayStart: String(p.options.dayStart || '00:00'),
-		campaignRate: rate ? { limit: rate, per: (p.options.campaignRatePer as 'hour') || 'hour' } : undefined,
-		stateTtlDays: positiveOrUndefined(p.options.stateTtlDays) ?? 30,
+		campaignRate: rate === undefined ? undefined : { limit: rate, per: (p.options.campaignRatePer as 'hour') || 'hour' },
+		stateTtlDays: unset(p.options.stateTtlDays) ? 30 : Number(p.options.stateTtlDays),
 	};
 }

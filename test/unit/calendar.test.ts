@@ -27,6 +27,15 @@ describe('sending days', () => {
 		expect(daysBetween('2026-11-20', '2026-11-22')).toBe(2);
 	});
 
+	it('counts days only between real YYYY-MM-DD dates, leap days included', () => {
+		expect(daysBetween('2024-02-28', '2024-03-01')).toBe(2);
+		expect(daysBetween('2000-02-29', '2000-03-01')).toBe(1);
+		expect(() => daysBetween('2026-02-31', '2026-03-03')).toThrow('"2026-02-31" is not a real date (use YYYY-MM-DD)');
+		for (const bad of ['2026-13-45', '2026-02-29', '1900-02-29', '2026-04-31', '2026-00-10', '2026-01-00', '2026-1-5', '2026-01-05T00:00', 'soon'])
+			expect(() => daysBetween(bad, '2026-11-22')).toThrow(`"${bad}" is not a real date`);
+		expect(() => daysBetween('2026-11-22', '2026-02-30')).toThrow('"2026-02-30" is not a real date');
+	});
+
 	it('rejects times that are not HH:MM', () => {
 		expect(() => parseDayStart('25:00')).toThrow('not a time of day');
 		expect(parseDayStart('6:30')).toBe(390);
