@@ -8,6 +8,7 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
 import { parseCredentialData } from '../util/credential';
+import { attachmentTypeProblem } from './mime';
 import { classifySmtpError, parseSmtpReply, shorten } from './smtpReplies';
 import type { MailAddress, OutgoingMessage, SendFailure, SendOutcome, SendSuccess, Transport } from './types';
 
@@ -100,6 +101,9 @@ export class SmtpTransport implements Transport {
 	}
 
 	async send(message: OutgoingMessage): Promise<SendOutcome> {
+		// nodemailer writes the type into a MIME part header: a CR/LF there would add headers
+		const badType = attachmentTypeProblem(message.attachments);
+		if (badType) return { ok: false, kind: 'permanent', scope: 'recipient', message: this.redact(`SMTP: ${badType}`) };
 		this.inFlight++;
 		this.activity?.();
 		try {

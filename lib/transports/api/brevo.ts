@@ -7,6 +7,7 @@
  * https://developers.brevo.com/reference/get-account (GET /v3/account).
  */
 import { z } from 'zod';
+import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, MailAddress, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact } from './format';
@@ -62,12 +63,15 @@ export const brevo: ApiProvider<BrevoCredential> = {
 	label: LABEL,
 	credentialType: 'postalBrevoApi',
 	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes Brevo API'),
-	buildRequest: (message, credential) => ({
-		method: 'POST',
-		url: `${BASE}/v3/smtp/email`,
-		headers: { 'api-key': credential.apiKey, 'Content-Type': 'application/json', Accept: 'application/json' },
-		body: JSON.stringify(brevoBody(message)),
-	}),
+	buildRequest: (message, credential) => {
+		assertAttachmentTypes(message.attachments);
+		return {
+			method: 'POST',
+			url: `${BASE}/v3/smtp/email`,
+			headers: { 'api-key': credential.apiKey, 'Content-Type': 'application/json', Accept: 'application/json' },
+			body: JSON.stringify(brevoBody(message)),
+		};
+	},
 	parseResponse: (response: HttpResponse, ctx?: ApiContext) => {
 		const json = parseJson(response.body) as { messageId?: unknown; code?: unknown; message?: unknown } | undefined;
 		if (isSuccess(response)) return success(response, typeof json?.messageId === 'string' ? json.messageId : undefined);

@@ -7,6 +7,7 @@
  * (400 with {"message"}, 403 auth, 404, 429, 500). Success: 200 {"id", "message"}.
  */
 import { z } from 'zod';
+import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { formatAddress } from './format';
@@ -60,8 +61,10 @@ export const mailgun: ApiProvider<MailgunCredential> = {
 	label: LABEL,
 	credentialType: 'postalMailgunApi',
 	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes Mailgun API'),
-	buildRequest: (message, credential) => {
-		const form = buildMultipart(mailgunParts(message));
+	buildRequest: async (message, credential) => {
+		// checked before the parts are made, so the error names the file (an inline part's is its cid)
+		assertAttachmentTypes(message.attachments);
+		const form = await buildMultipart(mailgunParts(message));
 		return {
 			method: 'POST',
 			url: `${baseUrl(credential)}/v3/${encodeURIComponent(credential.domain)}/messages`,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { checkMimeType, describeFilename } from '../mime';
 
 /** A multipart/form-data part (RFC 7578): a text field or a file. */
 export type FormPart =
@@ -10,28 +10,25 @@ export interface MultipartBody {
 	body: Buffer;
 }
 
-/** Built by hand so no form-data dependency is needed; the boundary is random and checked unused. */
-export function buildMultipart(parts: FormPart[], boundary = randomBoundary()): MultipartBody {
-	const chunks: Buffer[] = [];
+/**
+ * Serialized by Node's own FormData (the WHATWG algorithm), not by hand: field names and file
+ * names have CR, LF and `"` escaped as %0D, %0A, %22, the boundary is random and the part headers
+ * are written by undici alone. The file types are checked here too (Blob would quietly drop a type
+ * with control characters). As in a browser, text values have their line ends sent as CRLF.
+ */
+export async function buildMultipart(parts: FormPart[]): Promise<MultipartBody> {
+	const form = new FormData();
 	for (const part of parts) {
-		const disposition = `form-data; name="${quote(part.name)}"`;
-		const head =
-			'value' in part
-				? `--${boundary}\r\nContent-Disposition: ${disposition}\r\n\r\n`
-				: `--${boundary}\r\nContent-Disposition: ${disposition}; filename="${quote(part.filename)}"\r\nContent-Type: ${part.contentType}\r\n\r\n`;
-		const content = 'value' in part ? Buffer.from(part.value, 'utf8') : part.content;
-		if (content.includes(boundary)) return buildMultipart(parts, randomBoundary());
-		chunks.push(Buffer.from(head, 'utf8'), content, Buffer.from('\r\n'));
+		if ('value' in part) {
+			form.append(part.name, part.value);
+			continue;
+		}
+		const reason = checkMimeType(part.contentType);
+		if (reason) throw new Error(`attachment ${describeFilename(part.filename)}: its MIME type ${reason}`);
+		form.append(part.name, new Blob([part.content], { type: part.contentType }), part.filename);
 	}
-	chunks.push(Buffer.from(`--${boundary}--\r\n`));
-	return { contentType: `multipart/form-data; boundary=${boundary}`, body: Buffer.concat(chunks) };
-}
-
-function randomBoundary(): string {
-	return `----postal-routes-${randomBytes(12).toString('hex')}`;
-}
-
-/** RFC 7578 §4.2 leaves escaping to the HTML rule: `"` becomes %22, and CR/LF cannot appear. */
-function quote(value: string): string {
-	return value.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+	const encoded = new Response(form);
+	const contentType = encoded.headers.get('content-type');
+	if (!contentType?.startsWith('multipart/form-data; boundary=')) throw new Error('FormData gave no multipart content type');
+	return { contentType, body: Buffer.from(await encoded.arrayBuffer()) };
 }

@@ -6,6 +6,7 @@
  * Test request: GET /server (Server API, server token).
  */
 import { z } from 'zod';
+import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, OutgoingMessage } from '../types';
 import { optionalString, parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, joinAddresses } from './format';
@@ -67,16 +68,19 @@ export const postmark: ApiProvider<PostmarkCredential> = {
 	label: LABEL,
 	credentialType: 'postalPostmarkApi',
 	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes Postmark API'),
-	buildRequest: (message, credential) => ({
-		method: 'POST',
-		url: `${BASE}/email`,
-		headers: {
-			Accept: 'application/json',
-			'Content-Type': 'application/json',
-			'X-Postmark-Server-Token': credential.serverToken,
-		},
-		body: JSON.stringify(postmarkBody(message, credential)),
-	}),
+	buildRequest: (message, credential) => {
+		assertAttachmentTypes(message.attachments);
+		return {
+			method: 'POST',
+			url: `${BASE}/email`,
+			headers: {
+				Accept: 'application/json',
+				'Content-Type': 'application/json',
+				'X-Postmark-Server-Token': credential.serverToken,
+			},
+			body: JSON.stringify(postmarkBody(message, credential)),
+		};
+	},
 	parseResponse: (response: HttpResponse, ctx?: ApiContext) => {
 		const json = parseJson(response.body) as { MessageID?: unknown; ErrorCode?: unknown; Message?: unknown } | undefined;
 		const errorCode = typeof json?.ErrorCode === 'number' ? json.ErrorCode : undefined;

@@ -7,6 +7,7 @@
  * https://resend.com/docs/api-reference/domains/list-domains (GET /domains).
  */
 import { z } from 'zod';
+import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, nameValueTags } from './format';
@@ -64,12 +65,15 @@ export const resend: ApiProvider<ResendCredential> = {
 	label: LABEL,
 	credentialType: 'postalResendApi',
 	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes Resend API'),
-	buildRequest: (message, credential) => ({
-		method: 'POST',
-		url: `${BASE}/emails`,
-		headers: { Authorization: `Bearer ${credential.apiKey}`, 'Content-Type': 'application/json' },
-		body: JSON.stringify(resendBody(message)),
-	}),
+	buildRequest: (message, credential) => {
+		assertAttachmentTypes(message.attachments);
+		return {
+			method: 'POST',
+			url: `${BASE}/emails`,
+			headers: { Authorization: `Bearer ${credential.apiKey}`, 'Content-Type': 'application/json' },
+			body: JSON.stringify(resendBody(message)),
+		};
+	},
 	parseResponse: (response: HttpResponse, ctx?: ApiContext) => {
 		const json = parseJson(response.body) as { id?: unknown; name?: unknown; message?: unknown } | undefined;
 		if (isSuccess(response)) return success(response, typeof json?.id === 'string' ? json.id : undefined);

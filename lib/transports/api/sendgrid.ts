@@ -6,6 +6,7 @@
  * https://twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/errors (401/403/413/429).
  */
 import { z } from 'zod';
+import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, MailAddress, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact } from './format';
@@ -63,12 +64,15 @@ export const sendGrid: ApiProvider<SendGridCredential> = {
 	label: LABEL,
 	credentialType: 'postalSendGridApi',
 	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes SendGrid API'),
-	buildRequest: (message, credential) => ({
-		method: 'POST',
-		url: `${baseUrl(credential)}/v3/mail/send`,
-		headers: { Authorization: `Bearer ${credential.apiKey}`, 'Content-Type': 'application/json' },
-		body: JSON.stringify(sendGridBody(message)),
-	}),
+	buildRequest: (message, credential) => {
+		assertAttachmentTypes(message.attachments);
+		return {
+			method: 'POST',
+			url: `${baseUrl(credential)}/v3/mail/send`,
+			headers: { Authorization: `Bearer ${credential.apiKey}`, 'Content-Type': 'application/json' },
+			body: JSON.stringify(sendGridBody(message)),
+		};
+	},
 	parseResponse: (response: HttpResponse, ctx?: ApiContext) => {
 		if (isSuccess(response)) return success(response, header(response, 'x-message-id'));
 		return httpFailure(response, { label: LABEL, now: ctx?.now ?? new Date() });

@@ -11,6 +11,7 @@
  */
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
+import { assertAttachmentTypes } from '../mime';
 import type { HttpRequest, HttpResponse, OutgoingMessage } from '../types';
 import { optionalString, parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, nameValueTags } from './format';
@@ -55,6 +56,8 @@ function host(credential: SesCredential): string {
 
 /** The full MIME message: SES sends it as is, so headers, attachments and inline images all survive. */
 export async function composeMime(message: OutgoingMessage, now: Date): Promise<Buffer> {
+	// the type goes into a part header of the raw message
+	assertAttachmentTypes(message.attachments);
 	const composer = new MailComposer({
 		from: formatAddress(message.from),
 		to: message.to.map(formatAddress),

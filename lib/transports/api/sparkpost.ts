@@ -9,6 +9,7 @@
  * https://support.sparkpost.com/docs/tech-resources/extended-error-codes (errors[].code, 420 sending limit).
  */
 import { z } from 'zod';
+import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, MailAddress, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, formatHeaderAddress, joinAddresses } from './format';
@@ -69,12 +70,15 @@ export const sparkPost: ApiProvider<SparkPostCredential> = {
 	label: LABEL,
 	credentialType: 'postalSparkPostApi',
 	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes SparkPost API'),
-	buildRequest: (message, credential) => ({
-		method: 'POST',
-		url: `${baseUrl(credential)}/api/v1/transmissions`,
-		headers: { Authorization: credential.apiKey, 'Content-Type': 'application/json' },
-		body: JSON.stringify(sparkPostBody(message)),
-	}),
+	buildRequest: (message, credential) => {
+		assertAttachmentTypes(message.attachments);
+		return {
+			method: 'POST',
+			url: `${baseUrl(credential)}/api/v1/transmissions`,
+			headers: { Authorization: credential.apiKey, 'Content-Type': 'application/json' },
+			body: JSON.stringify(sparkPostBody(message)),
+		};
+	},
 	parseResponse: (response: HttpResponse, ctx?: ApiContext) => {
 		const now = ctx?.now ?? new Date();
 		const json = parseJson(response.body) as SparkPostReply | undefined;
