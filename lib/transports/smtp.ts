@@ -8,8 +8,9 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
 import { parseCredentialData } from '../util/credential';
+import { safeText } from '../util/secrets';
 import { attachmentTypeProblem } from './mime';
-import { classifySmtpError, parseSmtpReply, shorten } from './smtpReplies';
+import { classifySmtpError, parseSmtpReply } from './smtpReplies';
 import type { MailAddress, OutgoingMessage, SendFailure, SendOutcome, SendSuccess, Transport } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ export class SmtpTransport implements Transport {
 	async send(message: OutgoingMessage): Promise<SendOutcome> {
 		// nodemailer writes the type into a MIME part header: a CR/LF there would add headers
 		const badType = attachmentTypeProblem(message.attachments);
-		if (badType) return { ok: false, kind: 'permanent', scope: 'recipient', message: this.redact(`SMTP: ${badType}`) };
+		if (badType) return { ok: false, kind: 'permanent', scope: 'recipient', message: safeText(`SMTP: ${badType}`, this.secrets) };
 		this.inFlight++;
 		this.activity?.();
 		try {
@@ -173,7 +174,7 @@ export class SmtpTransport implements Transport {
 			messageId: info.serverMessageId ?? info.messageId,
 			code: reply.code ?? 250,
 			enhancedCode: reply.enhancedCode,
-			response: this.redact(shorten(info.response ?? '')),
+			response: safeText(info.response ?? '', this.secrets),
 		};
 		if (info.rejected?.length) {
 			outcome.rejected = info.rejected.map((address) => {
@@ -185,12 +186,7 @@ export class SmtpTransport implements Transport {
 	}
 
 	private failure(err: unknown): SendFailure {
-		const failure = classifySmtpError(err);
-		return { ...failure, message: this.redact(failure.message) };
-	}
-
-	private redact(text: string): string {
-		return this.secrets.reduce((out, secret) => out.split(secret).join('***'), text);
+		return classifySmtpError(err, this.secrets);
 	}
 }
 

@@ -6,6 +6,7 @@
  * something about the route, i.e. the sending IP / account / connection (scope)?
  */
 
+import { safeText } from '../util/secrets';
 import type { SendFailure } from './types';
 
 /** The fields nodemailer puts on its errors (see NodemailerError in nodemailer's errors.d.ts). */
@@ -58,8 +59,6 @@ const CERT_ERROR = /CERT|SELF[_ -]SIGNED|UNABLE_TO_(?:VERIFY|GET_ISSUER)|ALTNAME
 
 /** nodemailer's err.command for replies that come before any recipient is named */
 const SESSION_COMMANDS = /^(?:CONN|EHLO|HELO|LHLO|STARTTLS|MAIL FROM)$/;
-
-const MAX_MESSAGE = 300;
 
 /** Reads the reply code and enhanced status code from a (possibly multi-line) SMTP reply. */
 export function parseSmtpReply(response: string): SmtpReply {
@@ -124,10 +123,13 @@ export function classifySmtpReply(reply: SmtpReply, context: { command?: string;
 	return recipient('permanent');
 }
 
-/** Classifies anything nodemailer rejected with (or threw). Never throws. */
-export function classifySmtpError(error: unknown): SendFailure {
+/**
+ * Classifies anything nodemailer rejected with (or threw). Never throws. `secrets` are scrubbed from
+ * the message before it is cut short (in that order, so no part of a secret can survive the cut).
+ */
+export function classifySmtpError(error: unknown, secrets: readonly string[] = []): SendFailure {
 	const err: SmtpErrorLike = typeof error === 'object' && error !== null ? (error as SmtpErrorLike) : { message: String(error) };
-	const message = shorten(err.message || err.code || 'SMTP send failed');
+	const raw = err.message || err.code || 'SMTP send failed';
 	const response = typeof err.response === 'string' ? err.response : undefined;
 	const reply = response ? parseSmtpReply(response) : undefined;
 	const code = err.responseCode ?? reply?.code;
@@ -135,11 +137,11 @@ export function classifySmtpError(error: unknown): SendFailure {
 	if (code) {
 		const parsed: SmtpReply = { text: reply?.text ?? '', ...reply, code };
 		const verdict = classifySmtpReply(parsed, { command: err.command, auth: err.code === 'EAUTH' || /^AUTH\b/.test(err.command ?? '') });
-		return { ok: false, ...verdict, code, enhancedCode: parsed.enhancedCode, message };
+		return { ok: false, ...verdict, code, enhancedCode: parsed.enhancedCode, message: safeText(raw, secrets) };
 	}
 	// no reply to quote: name nodemailer's code ("Timeout (ETIMEDOUT)") so people can tell the step
-	const tagged = err.code && !message.includes(err.code) ? `${message} (${err.code})` : message;
-	return { ok: false, ...classifyWithoutReply(err), message: tagged };
+	const tagged = err.code && !raw.includes(err.code) ? `${raw} (${err.code})` : raw;
+	return { ok: false, ...classifyWithoutReply(err), message: safeText(tagged, secrets) };
 }
 
 /** No SMTP reply: the connection, TLS, the local configuration or the message itself failed. */
@@ -168,10 +170,4 @@ function classifyWithoutReply(err: SmtpErrorLike): Verdict {
 			// ECONNECTION, ETIMEDOUT, EDNS, ECONNREFUSED, EPROXY, EPROTOCOL, EABORT, unknown
 			return route('transient');
 	}
-}
-
-/** One line, bounded: replies can be long multi-line banners. */
-export function shorten(text: string, max = MAX_MESSAGE): string {
-	const line = text.replace(/\s+/g, ' ').trim();
-	return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }

@@ -2,6 +2,7 @@
  * Security properties of the transports, each against a real counterpart: an smtp-server sink on
  * loopback for SMTP, nock for the email APIs.
  *  2. item data (attachment MIME types, file names, field names) cannot alter a provider request
+ *  3. no secret leaves in a failure message, whether cut short or echoed encoded
  */
 
 import https from 'node:https';
@@ -9,8 +10,9 @@ import nock from 'nock';
 import { API_PROVIDERS, ApiTransport, type ApiProviderId } from '../../lib/transports/api';
 import { checkMimeType } from '../../lib/transports/mime';
 import { parseSmtpCredential, SmtpTransport, type SmtpCredentialInput } from '../../lib/transports/smtp';
+import { capText, REDACTED, safeText, scrubSecrets, secretForms } from '../../lib/util/secrets';
 import type { HttpClient, OutgoingMessage, SendFailure, SendOutcome } from '../../lib/transports/types';
-import { startSmtpSink } from '../helpers/smtpSink';
+import { startSmtpSink, type SmtpSinkOptions } from '../helpers/smtpSink';
 
 const httpsClient: HttpClient = (request) =>
 	new Promise((resolve, reject) => {
@@ -198,6 +200,123 @@ describe('item data cannot alter a provider request', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
+// 3. No secret leaves, cut short or encoded
+// ---------------------------------------------------------------------------------------------------
+
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+const b64url = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
+
+/** Every substring of `text` of length `n`. */
+function windows(text: string, n = 8): string[] {
+	const out: string[] = [];
+	for (let i = 0; i + n <= text.length; i++) out.push(text.slice(i, i + n));
+	return out;
+}
+
+/**
+ * Fails if `message` holds 8 or more characters in a row of the secret, of its base64, base64url or
+ * URL encoding, or decodes (any run of base64 characters, at any alignment) to 8 bytes of it.
+ */
+function expectNoLeak(message: string, secret: string): void {
+	for (const form of [secret, b64(secret), b64url(secret), encodeURIComponent(secret)]) {
+		for (const w of windows(form)) {
+			if (message.includes(w)) throw new Error(`leaked ${JSON.stringify(w)} of ${JSON.stringify(form)} in ${JSON.stringify(message)}`);
+		}
+	}
+	const secretWindows = windows(secret);
+	for (const run of message.match(/[A-Za-z0-9+/_-]{8,}/g) ?? []) {
+		for (let shift = 0; shift < 4; shift++) {
+			const decoded = Buffer.from(run.slice(shift).replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1');
+			const hit = secretWindows.find((w) => decoded.includes(w));
+			if (hit) throw new Error(`leaked ${JSON.stringify(hit)} base64-encoded in ${JSON.stringify(message)}`);
+		}
+	}
+}
+
+/** A JSON error body every provider reads its message from (message, Message, errors[].message). */
+const errorBody = (text: string) => JSON.stringify({ message: text, Message: text, errors: [{ message: text }], code: 'invalid_parameter' });
+
+/** Offsets that put the secret across the old 300-character cut (after any prefix) and around cuts up to 520. */
+const OFFSETS = [...Array.from({ length: 22 }, (_, i) => 170 + i * 6), ...Array.from({ length: 15 }, (_, i) => 420 + i * 6)];
+
+describe.each(API_CASES.map((c) => [c.id, c] as const))('%s: no secret in a failure message', (_id, c) => {
+	test('an echoed secret that straddles the shortening cut leaves no prefix behind', async () => {
+		for (const secret of c.secrets) {
+			for (const offset of OFFSETS) {
+				capture(c, 400, errorBody(`${'a'.repeat(offset)}${secret} and more text after it ${'b'.repeat(400)}`));
+				const failure = expectFailure(await apiTransport(c).send(MESSAGE));
+				expectNoLeak(failure.message, secret);
+				expect(failure.message.length).toBeLessThanOrEqual(500);
+				nock.cleanAll();
+			}
+		}
+	});
+
+	test('a secret echoed base64, base64url or URL-encoded is scrubbed', async () => {
+		for (const secret of c.secrets) {
+			for (const text of [
+				`bad key ${b64(secret)}`,
+				`bad key ${b64url(secret)}`,
+				`bad key ${encodeURIComponent(secret)}`,
+				`token ${b64(`x${secret}yz`)} rejected`,
+				`token ${b64(`xy${secret}z`)} rejected`,
+				`token ${b64(`xyz${secret}!`)} rejected`,
+				`header Basic ${b64(`api:${secret}`)}`,
+			]) {
+				capture(c, 403, errorBody(text));
+				const failure = expectFailure(await apiTransport(c).send(MESSAGE));
+				expectNoLeak(failure.message, secret);
+				nock.cleanAll();
+			}
+		}
+	});
+});
+
+describe('SMTP: no password in a failure message', () => {
+	const user = 'route-user';
+	const password = 'S3cr3t p@ss/w+rd?&=long';
+	// the sink here speaks no TLS
+	const insecure: Partial<SmtpCredentialInput> = { security: 'none' };
+
+	async function replying(text: () => string, extra: Partial<SmtpSinkOptions> = {}) {
+		const s = await startSmtpSink({ auth: { user, pass: password }, reply: ({ phase }) => (phase === 'rcpt' ? { code: 550, message: `5.7.1 ${text()}` } : undefined), ...extra });
+		cleanups.push(() => s.stop());
+		return s;
+	}
+
+	test('an echoed password that straddles the shortening cut leaves no prefix behind', async () => {
+		let offset = 0;
+		const s = await replying(() => `${'a'.repeat(offset)}${password} and more ${'b'.repeat(300)}`);
+		const t = smtpTransport(s.port, { ...insecure, user, password });
+		for (offset of OFFSETS) {
+			const failure = expectFailure(await t.send(MESSAGE));
+			expect(failure.code).toBe(550);
+			expectNoLeak(failure.message, password);
+			expect(failure.message.length).toBeLessThanOrEqual(500);
+		}
+	});
+
+	test('a password echoed base64, base64url or URL-encoded is scrubbed (and the AUTH PLAIN form)', async () => {
+		const texts = [
+			`bad ${b64(password)}`,
+			`bad ${b64url(password)}`,
+			`bad ${encodeURIComponent(password)}`,
+			`bad ${b64(`\0${user}\0${password}`)}`,
+			`bad ${b64(`x${password}yz`)} end`,
+			`bad ${b64(`xy${password}z`)} end`,
+		];
+		let i = 0;
+		const s = await replying(() => texts[i]);
+		const t = smtpTransport(s.port, { ...insecure, user, password });
+		for (i = 0; i < texts.length; i++) {
+			const failure = expectFailure(await t.send(MESSAGE));
+			expect(failure.code).toBe(550);
+			expectNoLeak(failure.message, password);
+		}
+	});
+});
+
+// ---------------------------------------------------------------------------------------------------
 // The pieces on their own
 // ---------------------------------------------------------------------------------------------------
 
@@ -238,5 +357,68 @@ describe('checkMimeType', () => {
 	test('refuses what is not a string', () => {
 		expect(checkMimeType(undefined)).toBe('is empty');
 		expect(checkMimeType(42)).toBe('is empty');
+	});
+});
+
+describe('secrets', () => {
+	const secret = 'p@ss w/rd+Key?&=long-enough';
+
+	test('secretForms lists the raw, base64, base64url and URL-encoded forms', () => {
+		const forms = secretForms(secret);
+		for (const form of [secret, b64(secret), b64url(secret), encodeURIComponent(secret), 'p%40ss+w%2Frd%2BKey%3F%26%3Dlong-enough']) {
+			expect(forms).toContain(form);
+		}
+		expect(secretForms('')).toEqual([]);
+	});
+
+	test('base64 of the secret inside a longer base64 string is scrubbed at every byte alignment', () => {
+		for (const before of ['', 'a', 'ab', 'abc', 'Basic api:']) {
+			for (const after of ['', 'z', 'zz', 'zzz']) {
+				for (const encode of [b64, b64url]) {
+					const text = `token=${encode(`${before}${secret}${after}`)};`;
+					const out = scrubSecrets(text, [secret]);
+					expect(out).toContain(REDACTED);
+					expectNoLeak(out, secret);
+				}
+			}
+		}
+	});
+
+	test('scrubSecrets leaves other text alone and takes several secrets', () => {
+		expect(scrubSecrets('550 user unknown', [secret])).toBe('550 user unknown');
+		expect(scrubSecrets('a=k1-secret-value b=k2-other-value', ['k1-secret-value', 'k2-other-value'])).toBe(`a=${REDACTED} b=${REDACTED}`);
+	});
+
+	test('capText folds whitespace, cuts with an ellipsis and never splits a surrogate pair', () => {
+		expect(capText(' a\r\n  b\tc ')).toBe('a b c');
+		expect(capText('x'.repeat(400))).toHaveLength(300);
+		expect(capText('x'.repeat(400)).endsWith('…')).toBe(true);
+		const emoji = capText(`${'x'.repeat(298)}😀😀`, 300);
+		expect(emoji).toBe(`${'x'.repeat(298)}…`);
+	});
+
+	test('safeText scrubs before it cuts: a secret across the cut leaves nothing behind', () => {
+		for (let offset = 270; offset < 300; offset++) {
+			const out = safeText(`${'a'.repeat(offset)}${secret}${'b'.repeat(100)}`, [secret]);
+			expect(out.length).toBeLessThanOrEqual(300);
+			expectNoLeak(out, secret);
+		}
+	});
+});
+
+describe('ApiTransport.verify (the credential test)', () => {
+	const c = API_CASES.find((x) => x.id === 'ses') as ApiCase;
+
+	test('ok on 2xx; a failure names the status and never the secret, in any encoding', async () => {
+		nock(c.origin).get('/v2/email/account').reply(200, '{}');
+		expect(await apiTransport(c).verify()).toEqual({ ok: true });
+		nock(c.origin)
+			.get('/v2/email/account')
+			.reply(403, errorBody(`${'a'.repeat(280)}${SES_SECRET} ${b64(SES_SECRET)} ${encodeURIComponent(SES_TOKEN)}`), { 'x-amzn-ErrorType': 'InvalidSignatureException' });
+		const result = await apiTransport(c).verify();
+		expect(result.ok).toBe(false);
+		const message = result.ok ? '' : result.message;
+		expect(message).toMatch(/^Amazon SES: HTTP 403 InvalidSignatureException/);
+		for (const secret of c.secrets) expectNoLeak(message, secret);
 	});
 });

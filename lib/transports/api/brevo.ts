@@ -11,7 +11,7 @@ import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, MailAddress, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact } from './format';
-import { type FailureKind, type FailureScope, httpFailure, isSuccess, parseJson, shorten, success } from './httpStatus';
+import { type FailureKind, type FailureScope, httpFailure, isSuccess, parseJson, success } from './httpStatus';
 import type { ApiContext, ApiProvider } from './types';
 
 const schema = z.object({ apiKey: requiredString });
@@ -76,7 +76,7 @@ export const brevo: ApiProvider<BrevoCredential> = {
 		const json = parseJson(response.body) as { messageId?: unknown; code?: unknown; message?: unknown } | undefined;
 		if (isSuccess(response)) return success(response, typeof json?.messageId === 'string' ? json.messageId : undefined);
 		const code = typeof json?.code === 'string' ? json.code : undefined;
-		const text = typeof json?.message === 'string' ? shorten(json.message) : undefined;
+		const text = typeof json?.message === 'string' ? json.message : undefined;
 		// 402 Payment Required: the plan is out of credits, the same as not_enough_credits
 		const refine = (code && ERROR_CODES[code]) || (response.statusCode === 402 ? ERROR_CODES.not_enough_credits : undefined);
 		return httpFailure(response, {

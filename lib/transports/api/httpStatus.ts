@@ -10,8 +10,6 @@ import type { HttpResponse, SendFailure, SendSuccess } from '../types';
  *  - 400, 413, 422 and other 4xx: permanent, recipient (this message was refused, the route is fine)
  */
 
-const MAX_DETAIL = 300;
-
 export type FailureKind = SendFailure['kind'];
 export type FailureScope = SendFailure['scope'];
 
@@ -51,32 +49,30 @@ export function parseJson(body: string): unknown {
 	}
 }
 
-/** One line, bounded: provider bodies can be HTML error pages. */
-export function shorten(text: string): string {
-	const line = text.replace(/\s+/g, ' ').trim();
-	return line.length > MAX_DETAIL ? `${line.slice(0, MAX_DETAIL - 1)}…` : line;
-}
-
-/** The human part of an error body, whatever shape the provider uses. */
+/**
+ * The human part of an error body, whatever shape the provider uses. Neither folded nor cut here:
+ * ApiTransport scrubs the secrets out of the whole text first and only then caps it (a cut before
+ * the scrub can leave part of an echoed key behind).
+ */
 export function describeBody(body: string): string {
 	const json = parseJson(body);
 	if (typeof json === 'object' && json !== null) {
 		const record = json as Record<string, unknown>;
 		for (const key of ['message', 'Message', 'error_description', 'error']) {
 			const value = record[key];
-			if (typeof value === 'string' && value) return shorten(value);
+			if (typeof value === 'string' && value) return value;
 			if (typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string') {
-				return shorten((value as { message: string }).message);
+				return (value as { message: string }).message;
 			}
 		}
 		if (Array.isArray(record.errors)) {
 			const messages = record.errors
 				.map((e) => (typeof e === 'string' ? e : typeof e === 'object' && e !== null ? String((e as { message?: unknown }).message ?? '') : ''))
 				.filter(Boolean);
-			if (messages.length) return shorten(messages.join('; '));
+			if (messages.length) return messages.join('; ');
 		}
 	}
-	return shorten(body);
+	return body;
 }
 
 export interface FailureOptions {

@@ -10,7 +10,7 @@ import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, OutgoingMessage } from '../types';
 import { optionalString, parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, joinAddresses } from './format';
-import { type FailureKind, type FailureScope, httpFailure, isSuccess, parseJson, shorten, success } from './httpStatus';
+import { type FailureKind, type FailureScope, httpFailure, isSuccess, parseJson, success } from './httpStatus';
 import type { ApiContext, ApiProvider } from './types';
 
 const schema = z.object({
@@ -88,7 +88,7 @@ export const postmark: ApiProvider<PostmarkCredential> = {
 			return success(response, typeof json?.MessageID === 'string' ? json.MessageID : undefined);
 		}
 		const refine = errorCode !== undefined ? ERROR_CODES[errorCode] : undefined;
-		const text = typeof json?.Message === 'string' ? shorten(json.Message) : undefined;
+		const text = typeof json?.Message === 'string' ? json.Message : undefined;
 		return httpFailure(response, {
 			label: LABEL,
 			now: ctx?.now ?? new Date(),

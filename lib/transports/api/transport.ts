@@ -1,4 +1,6 @@
+import { safeText } from '../../util/secrets';
 import type { HttpClient, HttpRequest, HttpResponse, OutgoingMessage, SendFailure, SendOutcome, Transport } from '../types';
+import { isSuccess } from './httpStatus';
 import type { ApiProvider } from './types';
 
 /** Sends through one email API: build the request, exchange it, classify the reply. Never throws. */
@@ -30,21 +32,39 @@ export class ApiTransport<C> implements Transport {
 			// no response at all (DNS, TLS, reset, timeout): the route is unhealthy, try again later
 			return this.failure('transient', 'route', `request failed: ${errorMessage(error)}`);
 		}
+		return this.clean(this.api.parseResponse(response, { now }));
+	}
+
+	/**
+	 * The credential test: the provider's cheap authenticated request. The message is scrubbed and
+	 * capped like a send's, so a test against a server that echoes the key shows no key either.
+	 */
+	async verify(): Promise<{ ok: true } | { ok: false; message: string }> {
+		const now = this.clock();
+		let response: HttpResponse;
+		try {
+			response = await this.http(this.api.testRequest(this.credential, { now }));
+		} catch (error) {
+			return { ok: false, message: this.safe(`${this.api.label}: request failed: ${errorMessage(error)}`) };
+		}
+		if (isSuccess(response)) return { ok: true };
 		const outcome = this.api.parseResponse(response, { now });
-		return outcome.ok ? outcome : { ...outcome, message: this.scrub(outcome.message) };
+		return { ok: false, message: this.safe(outcome.ok ? `${this.api.label}: HTTP ${response.statusCode}` : outcome.message) };
 	}
 
 	private failure(kind: SendFailure['kind'], scope: SendFailure['scope'], text: string): SendFailure {
-		return { ok: false, kind, scope, message: this.scrub(`${this.api.label}: ${text}`) };
+		return { ok: false, kind, scope, message: this.safe(`${this.api.label}: ${text}`) };
 	}
 
-	/** A last guard: no credential secret ever leaves in a message, whatever a server or library echoed. */
-	private scrub(text: string): string {
-		let out = text;
-		for (const secret of this.api.secrets(this.credential)) {
-			if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-		}
-		return out;
+	/** Every text a server or library supplied, scrubbed and only then capped. */
+	private clean(outcome: SendOutcome): SendOutcome {
+		if (!outcome.ok) return { ...outcome, message: this.safe(outcome.message) };
+		return outcome.response === undefined ? outcome : { ...outcome, response: this.safe(outcome.response) };
+	}
+
+	/** A last guard: no credential secret ever leaves, in any form a server or library may echo it. */
+	private safe(text: string): string {
+		return safeText(text, this.api.secrets(this.credential));
 	}
 }
 
