@@ -15,13 +15,24 @@ export class PostalSmtp implements ICredentialType {
 			displayName: 'Security',
 			name: 'security',
 			type: 'options',
+			// the names are repeated in SMTP_SECURITY_LABELS (lib/transports/smtp.ts) for error messages
 			options: [
-				{ name: 'SSL/TLS (Implicit, Usually Port 465)', value: 'tls' },
-				{ name: 'STARTTLS When Offered (Usually Port 587)', value: 'starttls' },
-				{ name: 'STARTTLS Required', value: 'starttlsRequired', description: 'Fail instead of sending unencrypted when the server does not offer STARTTLS' },
-				{ name: 'None (Plain, Usually Port 25)', value: 'none' },
+				{ name: 'SSL/TLS (Implicit, Usually Port 465)', value: 'tls', description: 'Encrypted from the first byte' },
+				{
+					name: 'STARTTLS (Usually Port 587)',
+					value: 'starttls',
+					description: 'Upgrades to TLS with STARTTLS. With a user or password set, STARTTLS is required and the password is never sent unencrypted; without them, mail goes unencrypted if the server does not offer STARTTLS.',
+				},
+				{ name: 'STARTTLS Required', value: 'starttlsRequired', description: 'Fail instead of sending unencrypted when the server does not offer STARTTLS, even without a password' },
+				{ name: 'None (No Encryption, No Password)', value: 'none', description: 'Plain text, usually port 25, for a relay that needs no login. Refuses to send a user or password.' },
+				{
+					name: 'None — Send Password Unencrypted (Not Recommended)',
+					value: 'noneInsecureAuth',
+					description: 'Plain text with login: anyone on the network path can read the user and password. Only for a relay on a trusted network that offers no TLS.',
+				},
 			],
 			default: 'starttls',
+			description: 'A user or password is only ever sent over TLS, unless the last option is chosen',
 		},
 		{
 			displayName: 'Port',

@@ -8,19 +8,33 @@ import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
 import { parseCredentialData } from '../util/credential';
-import { safeText } from '../util/secrets';
+import { capText, safeText } from '../util/secrets';
 import { attachmentTypeProblem } from './mime';
-import { classifySmtpError, parseSmtpReply } from './smtpReplies';
+import { classifySmtpError, parseSmtpReply, type SmtpErrorLike } from './smtpReplies';
 import type { MailAddress, OutgoingMessage, SendFailure, SendOutcome, SendSuccess, Transport } from './types';
 
 // ---------------------------------------------------------------------------------------------
 // Credential
 // ---------------------------------------------------------------------------------------------
 
-export const SMTP_SECURITY = ['tls', 'starttls', 'starttlsRequired', 'none'] as const;
+/**
+ * tls: implicit TLS. starttls: STARTTLS when offered, and required once a user or password is set.
+ * starttlsRequired: always required. none: no TLS, and never a password. noneInsecureAuth: no TLS,
+ * the password in clear: the one choice that sends it unencrypted, and its label says so.
+ */
+export const SMTP_SECURITY = ['tls', 'starttls', 'starttlsRequired', 'none', 'noneInsecureAuth'] as const;
 export type SmtpSecurity = (typeof SMTP_SECURITY)[number];
 
-const DEFAULT_PORT: Record<SmtpSecurity, number> = { tls: 465, starttls: 587, starttlsRequired: 587, none: 25 };
+/** The option names of the credential's Security field (credentials/PostalSmtp.credentials.ts), for messages. */
+export const SMTP_SECURITY_LABELS: Record<SmtpSecurity, string> = {
+	tls: 'SSL/TLS (Implicit, Usually Port 465)',
+	starttls: 'STARTTLS (Usually Port 587)',
+	starttlsRequired: 'STARTTLS Required',
+	none: 'None (No Encryption, No Password)',
+	noneInsecureAuth: 'None — Send Password Unencrypted (Not Recommended)',
+};
+
+const DEFAULT_PORT: Record<SmtpSecurity, number> = { tls: 465, starttls: 587, starttlsRequired: 587, none: 25, noneInsecureAuth: 25 };
 
 /** n8n stores an unset number as 0 or '' */
 const unset = (v: unknown) => (v === '' || v === null || v === 0 ? undefined : v);
@@ -28,7 +42,7 @@ const unset = (v: unknown) => (v === '' || v === null || v === 0 ? undefined : v
 export const smtpCredentialSchema = z
 	.object({
 		host: z.string().trim().min(1, 'is required'),
-		/** empty: 465 for tls, 587 for starttls, 25 for none */
+		/** empty: 465 for tls, 587 for starttls, 25 for none / noneInsecureAuth */
 		port: z.preprocess(unset, z.coerce.number().int().min(1).max(65535).optional()),
 		security: z.enum(SMTP_SECURITY).default('starttls'),
 		user: z.string().default(''),
@@ -44,6 +58,9 @@ export const smtpCredentialSchema = z
 		rateLimitPer: z.enum(['second', 'minute', 'hour', 'day']).default('second'),
 	})
 	.transform((c) => ({ ...c, port: c.port ?? DEFAULT_PORT[c.security] }));
+
+/** A user or a password: something to authenticate with, so the connection must be encrypted. */
+const hasLogin = (c: { user: string; password: string }) => Boolean(c.user || c.password);
 
 export type SmtpCredential = z.output<typeof smtpCredentialSchema>;
 export type SmtpCredentialInput = z.input<typeof smtpCredentialSchema>;
@@ -102,6 +119,8 @@ export class SmtpTransport implements Transport {
 	}
 
 	async send(message: OutgoingMessage): Promise<SendOutcome> {
+		const refused = this.plainLoginRefusal();
+		if (refused) return refused;
 		// nodemailer writes the type into a MIME part header: a CR/LF there would add headers
 		const badType = attachmentTypeProblem(message.attachments);
 		if (badType) return { ok: false, kind: 'permanent', scope: 'recipient', message: safeText(`SMTP: ${badType}`, this.secrets) };
@@ -120,6 +139,8 @@ export class SmtpTransport implements Transport {
 
 	/** Connect, EHLO, STARTTLS and AUTH as configured (nodemailer's verify), on its own connection. */
 	async verify(): Promise<{ ok: true } | { ok: false; message: string }> {
+		const refused = this.plainLoginRefusal();
+		if (refused) return { ok: false, message: refused.message };
 		try {
 			await this.pool().verify();
 			return { ok: true };
@@ -149,10 +170,13 @@ export class SmtpTransport implements Transport {
 			host: c.host,
 			port: c.port,
 			secure: c.security === 'tls',
-			requireTLS: c.security === 'starttlsRequired',
-			ignoreTLS: c.security === 'none',
+			// with a password at stake STARTTLS is not optional: nodemailer then fails instead of
+			// going on in plain text, and so never sends AUTH over an unencrypted connection
+			requireTLS: this.requiresStarttls(),
+			ignoreTLS: c.security === 'none' || c.security === 'noneInsecureAuth',
 			name: c.ehloName || undefined,
-			auth: c.user || c.password ? { user: c.user, pass: c.password } : undefined,
+			// never for 'none' (send() refuses first; this keeps it so should that ever change)
+			auth: hasLogin(c) && c.security !== 'none' ? { user: c.user, pass: c.password } : undefined,
 			tls: { rejectUnauthorized: !c.allowUnauthorizedCerts },
 			connectionTimeout,
 			greetingTimeout: o.greetingTimeoutMs ?? 10_000,
@@ -186,7 +210,50 @@ export class SmtpTransport implements Transport {
 	}
 
 	private failure(err: unknown): SendFailure {
-		return classifySmtpError(err, this.secrets);
+		return this.starttlsMissing(err) ?? classifySmtpError(err, this.secrets);
+	}
+
+	private requiresStarttls(): boolean {
+		const { security } = this.credential;
+		return security === 'starttlsRequired' || (security === 'starttls' && hasLogin(this.credential));
+	}
+
+	/** 'none' with a user or password: refused before connecting, the password would go in clear. */
+	private plainLoginRefusal(): SendFailure | undefined {
+		const c = this.credential;
+		if (c.security !== 'none' || !hasLogin(c)) return undefined;
+		return {
+			ok: false,
+			// blocked/route: this route will not send it, another (a Fallback backup) may; no retry here
+			kind: 'blocked',
+			scope: 'route',
+			message:
+				`Not sent: the SMTP credential has a user or password, but its Security setting is '${SMTP_SECURITY_LABELS.none}', which never sends them. ` +
+				`Choose 'SSL/TLS' or 'STARTTLS' if the server supports TLS; else '${SMTP_SECURITY_LABELS.noneInsecureAuth}', or clear User and Password.`,
+		};
+	}
+
+	/**
+	 * nodemailer's error when STARTTLS was required and the server does not do it (a 5xx to
+	 * STARTTLS, or a HELO-only server), said in the credential's terms. A 4xx (454 TLS not available
+	 * now) and certificate errors keep their own classification.
+	 */
+	private starttlsMissing(error: unknown): SendFailure | undefined {
+		if (!this.requiresStarttls() || typeof error !== 'object' || error === null) return undefined;
+		const err = error as SmtpErrorLike;
+		const refused = err.code === 'ETLS' && err.command === 'STARTTLS' && (err.responseCode ?? 0) >= 500;
+		const heloOnly = err.code === 'ECONNECTION' && err.command === 'EHLO' && /STARTTLS/.test(err.message ?? '');
+		if (!refused && !heloOnly) return undefined;
+		const c = this.credential;
+		const server = `${c.host}:${c.port} offers no STARTTLS`;
+		const message = hasLogin(c)
+			? `Not sent: ${server}, and the credential's Security setting '${SMTP_SECURITY_LABELS[c.security]}' never sends the password unencrypted. ` +
+				`Use 'SSL/TLS' if the server supports it (usually port 465), else '${SMTP_SECURITY_LABELS.noneInsecureAuth}'.`
+			: `Not sent: ${server}, and the credential's Security setting is '${SMTP_SECURITY_LABELS[c.security]}'. ` +
+				`Use 'SSL/TLS' if the server supports it (usually port 465), or '${SMTP_SECURITY_LABELS.starttls}' to send unencrypted when it is not offered.`;
+		// blocked/route, not permanent: the route cannot take any message, a backup route may. Our own
+		// words, no server text: capped, not scrubbed (a one-letter password would blank every letter)
+		return { ok: false, kind: 'blocked', scope: 'route', ...(err.responseCode ? { code: err.responseCode } : {}), message: capText(message) };
 	}
 }
 

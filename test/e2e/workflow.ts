@@ -21,7 +21,8 @@ export const RECIPIENTS: Array<{ email: string; name: string }> = Array.from({ l
 export interface SmtpCredentialData {
 	host: string;
 	port: number;
-	security: 'none';
+	/** the sinks speak no TLS and authenticate: the explicit plain-text choice */
+	security: 'noneInsecureAuth';
 	user: string;
 	password: string;
 	ehloName: string;
@@ -36,7 +37,7 @@ export function smtpCredential(id: string, name: string, port: number, user: str
 	const data: SmtpCredentialData = {
 		host: '127.0.0.1',
 		port,
-		security: 'none',
+		security: 'noneInsecureAuth',
 		user,
 		password,
 		ehloName: 'e2e.postal-routes.example',

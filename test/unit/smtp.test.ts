@@ -294,17 +294,19 @@ describe('SmtpTransport', () => {
 		const password = 'correct horse battery staple';
 		const wrong = 'wr0ng-Pa55word!';
 		const b64 = (s: string) => Buffer.from(s).toString('base64');
+		// the sink speaks no TLS: authenticating needs the explicit plain-text choice
+		const security = 'noneInsecureAuth';
 
 		test('correct credentials deliver; a wrong password is permanent for the route and never appears in messages', async () => {
 			const s = await sink({ auth: { user, pass: password } });
-			expect(await transportTo(s.port, { user, password }).send(message())).toMatchObject({ ok: true });
+			expect(await transportTo(s.port, { security, user, password }).send(message())).toMatchObject({ ok: true });
 
-			const bad = transportTo(s.port, { user, password: wrong });
+			const bad = transportTo(s.port, { security, user, password: wrong });
 			const failure = expectFailure(await bad.send(message()));
 			expect(failure).toMatchObject({ kind: 'permanent', scope: 'route', code: 535 });
 			const verified = await bad.verify();
 			expect(verified.ok).toBe(false);
-			const tested = await testSmtpCredential({ host: '127.0.0.1', port: s.port, security: 'none', user, password: wrong });
+			const tested = await testSmtpCredential({ host: '127.0.0.1', port: s.port, security, user, password: wrong });
 			expect(tested.status).toBe('Error');
 			for (const text of [failure.message, !verified.ok ? verified.message : '', tested.message]) {
 				expect(text).toMatch(/535/);
@@ -317,15 +319,15 @@ describe('SmtpTransport', () => {
 
 		test('verify() and testSmtpCredential() succeed with the right password', async () => {
 			const s = await sink({ auth: { user, pass: password } });
-			expect(await transportTo(s.port, { user, password }).verify()).toEqual({ ok: true });
-			expect(await testSmtpCredential({ host: '127.0.0.1', port: s.port, security: 'none', user, password })).toEqual({ status: 'OK', message: 'Connection successful' });
+			expect(await transportTo(s.port, { security, user, password }).verify()).toEqual({ ok: true });
+			expect(await testSmtpCredential({ host: '127.0.0.1', port: s.port, security, user, password })).toEqual({ status: 'OK', message: 'Connection successful' });
 			expect(await testSmtpCredential({ host: '', password })).toMatchObject({ status: 'Error', message: expect.stringContaining('host') });
 		});
 
 		test('a server that echoes the password back has it redacted', async () => {
 			const echoed = 'echo-me-n0t';
 			const s = await sink({ reply: () => ({ code: 550, message: `5.7.1 rejected, your password is ${echoed} (${b64(echoed)})` }) });
-			const failure = expectFailure(await transportTo(s.port, { user: 'u', password: echoed }, {}).send(message()));
+			const failure = expectFailure(await transportTo(s.port, { security, user: 'u', password: echoed }, {}).send(message()));
 			expect(failure.message).toContain('[redacted]');
 			expect(failure.message).not.toContain(echoed);
 			expect(failure.message).not.toContain(b64(echoed));
@@ -359,7 +361,9 @@ describe('SmtpTransport', () => {
 		test('starttlsRequired against a server without STARTTLS fails instead of sending in plain text', async () => {
 			const s = await sink({ tls: 'none' });
 			const failure = expectFailure(await transportTo(s.port, { security: 'starttlsRequired' }).send(message()));
-			expect(failure).toMatchObject({ kind: 'permanent', scope: 'route' });
+			// blocked, not permanent: this route cannot send it, a backup route (Fallback) may
+			expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+			expect(failure.message).toMatch(/offers no STARTTLS.*Security setting is 'STARTTLS Required'/);
 			expect(s.attempts.rcpt).toBe(0);
 		});
 

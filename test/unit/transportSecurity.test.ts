@@ -1,18 +1,22 @@
 /**
  * Security properties of the transports, each against a real counterpart: an smtp-server sink on
  * loopback for SMTP, nock for the email APIs.
+ *  1. no SMTP password in clear unless the credential's Security setting says so
  *  2. item data (attachment MIME types, file names, field names) cannot alter a provider request
  *  3. no secret leaves in a failure message, whether cut short or echoed encoded
  */
 
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
+import { SMTPServer } from 'smtp-server';
+import { PostalSmtp } from '../../credentials/PostalSmtp.credentials';
 import { API_PROVIDERS, ApiTransport, type ApiProviderId } from '../../lib/transports/api';
 import { checkMimeType } from '../../lib/transports/mime';
-import { parseSmtpCredential, SmtpTransport, type SmtpCredentialInput } from '../../lib/transports/smtp';
+import { parseSmtpCredential, SMTP_SECURITY, SMTP_SECURITY_LABELS, SmtpTransport, testSmtpCredential, type SmtpCredentialInput } from '../../lib/transports/smtp';
 import { capText, REDACTED, safeText, scrubSecrets, secretForms } from '../../lib/util/secrets';
 import type { HttpClient, OutgoingMessage, SendFailure, SendOutcome } from '../../lib/transports/types';
-import { startSmtpSink, type SmtpSinkOptions } from '../helpers/smtpSink';
+import { fixtureCert, startSmtpSink, type SmtpSinkOptions } from '../helpers/smtpSink';
 
 const httpsClient: HttpClient = (request) =>
 	new Promise((resolve, reject) => {
@@ -56,6 +60,156 @@ function smtpTransport(port: number, over: Partial<SmtpCredentialInput>): SmtpTr
 	cleanups.push(() => t.close());
 	return t;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// 1. SMTP AUTH never in clear unless chosen
+// ---------------------------------------------------------------------------------------------------
+
+interface AuthSink {
+	port: number;
+	/** every AUTH the server saw, and whether the session was encrypted then */
+	auths: Array<{ user: string; secure: boolean }>;
+	delivered: number;
+	connections: number;
+}
+
+/** A server that accepts mail with or without AUTH and records any AUTH; STARTTLS only when `tls`. */
+async function authSink(tls: boolean): Promise<AuthSink> {
+	const sink: AuthSink = { port: 0, auths: [], delivered: 0, connections: 0 };
+	const server = new SMTPServer({
+		logger: false,
+		closeTimeout: 200,
+		authOptional: true,
+		allowInsecureAuth: true,
+		// a server without STARTTLS: not announced, and refused if a client tries it anyway
+		...(tls ? fixtureCert() : { hideSTARTTLS: true, disabledCommands: ['STARTTLS'] }),
+		onConnect(_session, callback) {
+			sink.connections++;
+			callback();
+		},
+		onAuth(auth, session, callback) {
+			sink.auths.push({ user: auth.username ?? '', secure: session.secure });
+			callback(null, { user: auth.username });
+		},
+		onData(stream, _session, callback) {
+			stream.resume();
+			stream.on('end', () => {
+				sink.delivered++;
+				callback(null, 'queued');
+			});
+		},
+	});
+	server.on('error', () => undefined);
+	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+	sink.port = (server.server.address() as AddressInfo).port;
+	cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+	return sink;
+}
+
+const login = { user: 'route-user', password: 'never-in-clear-9' };
+
+describe('SMTP: no password in clear', () => {
+	test('default security, a server without STARTTLS: no AUTH, a route-scoped failure naming the Security setting', async () => {
+		const s = await authSink(false);
+		const failure = expectFailure(await smtpTransport(s.port, login).send(MESSAGE));
+		expect(s.auths).toEqual([]);
+		expect(s.delivered).toBe(0);
+		// blocked/route: the pipeline does not retry it here and hands the item to Fallback
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure.message).toMatch(/Security setting/);
+		expect(failure.message).toMatch(/STARTTLS/);
+		expect(failure.message).not.toContain(login.password);
+
+		const tested = await testSmtpCredential({ host: '127.0.0.1', port: s.port, ...login });
+		expect(tested).toEqual({ status: 'Error', message: failure.message });
+		expect(s.auths).toEqual([]);
+	});
+
+	test('a user alone counts as credentials too', async () => {
+		const s = await authSink(false);
+		const failure = expectFailure(await smtpTransport(s.port, { user: 'only-user' }).send(MESSAGE));
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(s.auths).toEqual([]);
+	});
+
+	test("'none' with credentials refuses before connecting, and the credential test says the same", async () => {
+		const s = await authSink(false);
+		const failure = expectFailure(await smtpTransport(s.port, { ...login, security: 'none' }).send(MESSAGE));
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure.message).toMatch(/Security setting/);
+		expect(failure.message).toMatch(/Send Password Unencrypted/);
+		const tested = await testSmtpCredential({ host: '127.0.0.1', port: s.port, security: 'none', ...login });
+		expect(tested).toEqual({ status: 'Error', message: failure.message });
+		expect(s.connections).toBe(0);
+		expect(s.auths).toEqual([]);
+	});
+
+	test('starttlsRequired with credentials and no STARTTLS: the same clear failure', async () => {
+		const s = await authSink(false);
+		const failure = expectFailure(await smtpTransport(s.port, { ...login, security: 'starttlsRequired' }).send(MESSAGE));
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure.message).toMatch(/Security setting/);
+		expect(s.auths).toEqual([]);
+	});
+
+	test("the explicit 'noneInsecureAuth' choice does authenticate in plain text", async () => {
+		const s = await authSink(false);
+		expect(await smtpTransport(s.port, { ...login, security: 'noneInsecureAuth' }).send(MESSAGE)).toMatchObject({ ok: true });
+		expect(s.auths).toEqual([{ user: login.user, secure: false }]);
+		expect(s.delivered).toBe(1);
+		expect(await testSmtpCredential({ host: '127.0.0.1', port: s.port, security: 'noneInsecureAuth', ...login })).toEqual({ status: 'OK', message: 'Connection successful' });
+	});
+
+	test('default security with STARTTLS offered: upgrades, then authenticates over TLS', async () => {
+		const s = await authSink(true);
+		const t = smtpTransport(s.port, { ...login, allowUnauthorizedCerts: true });
+		expect(await t.send(MESSAGE)).toMatchObject({ ok: true });
+		expect(await t.verify()).toEqual({ ok: true });
+		expect(s.auths.length).toBeGreaterThanOrEqual(1);
+		expect(s.auths.every((a) => a.secure && a.user === login.user)).toBe(true);
+		expect(s.delivered).toBe(1);
+	});
+
+	test('default security, STARTTLS with an untrusted certificate: a certificate failure, still no AUTH', async () => {
+		const s = await authSink(true);
+		const failure = expectFailure(await smtpTransport(s.port, login).send(MESSAGE));
+		expect(failure).toMatchObject({ kind: 'permanent', scope: 'route' });
+		expect(failure.message).toMatch(/certificate/i);
+		expect(s.auths).toEqual([]);
+	});
+
+	test('a server that hides STARTTLS but would do it: the password only travels after the upgrade', async () => {
+		const sink: AuthSink = { port: 0, auths: [], delivered: 0, connections: 0 };
+		const server = new SMTPServer({
+			logger: false,
+			authOptional: true,
+			allowInsecureAuth: true,
+			hideSTARTTLS: true,
+			...fixtureCert(),
+			onAuth(auth, session, callback) {
+				sink.auths.push({ user: auth.username ?? '', secure: session.secure });
+				callback(null, { user: auth.username });
+			},
+			onData(stream, _session, callback) {
+				stream.resume();
+				stream.on('end', () => callback(null, 'queued'));
+			},
+		});
+		server.on('error', () => undefined);
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+		cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+		const port = (server.server.address() as AddressInfo).port;
+		expect(await smtpTransport(port, { ...login, allowUnauthorizedCerts: true }).send(MESSAGE)).toMatchObject({ ok: true });
+		expect(sink.auths).toEqual([{ user: login.user, secure: true }]);
+	});
+
+	test('default security without credentials still sends over a plain connection (nothing secret at stake)', async () => {
+		const s = await authSink(false);
+		expect(await smtpTransport(s.port, {}).send(MESSAGE)).toMatchObject({ ok: true });
+		expect(s.delivered).toBe(1);
+		expect(s.auths).toEqual([]);
+	});
+});
 
 // ---------------------------------------------------------------------------------------------------
 // 2. Item data cannot alter a provider request
@@ -275,8 +429,8 @@ describe.each(API_CASES.map((c) => [c.id, c] as const))('%s: no secret in a fail
 describe('SMTP: no password in a failure message', () => {
 	const user = 'route-user';
 	const password = 'S3cr3t p@ss/w+rd?&=long';
-	// the sink here speaks no TLS
-	const insecure: Partial<SmtpCredentialInput> = { security: 'none' };
+	// the explicit choice to authenticate without TLS (the sink here speaks no TLS)
+	const insecure: Partial<SmtpCredentialInput> = { security: 'noneInsecureAuth' };
 
 	async function replying(text: () => string, extra: Partial<SmtpSinkOptions> = {}) {
 		const s = await startSmtpSink({ auth: { user, pass: password }, reply: ({ phase }) => (phase === 'rcpt' ? { code: 550, message: `5.7.1 ${text()}` } : undefined), ...extra });
@@ -319,6 +473,16 @@ describe('SMTP: no password in a failure message', () => {
 // ---------------------------------------------------------------------------------------------------
 // The pieces on their own
 // ---------------------------------------------------------------------------------------------------
+
+describe('the credential names the Security choices the messages quote', () => {
+	test('option names and values match SMTP_SECURITY_LABELS and SMTP_SECURITY', () => {
+		const field = new PostalSmtp().properties.find((p) => p.name === 'security');
+		const options = (field?.options ?? []) as Array<{ name: string; value: string }>;
+		expect(options.map((o) => o.value)).toEqual([...SMTP_SECURITY]);
+		expect(options.map((o) => o.name)).toEqual(SMTP_SECURITY.map((v) => SMTP_SECURITY_LABELS[v]));
+		expect(field?.default).toBe('starttls');
+	});
+});
 
 describe('checkMimeType', () => {
 	test.each([

@@ -76,9 +76,9 @@ describe('credential tests', () => {
 		try {
 			const test = new LoadBalancedSend().methods.credentialTest.postalSmtpTest;
 			const ctx = {} as never;
-			const good = await test.call(ctx, { id: '1', name: 'smtp', type: 'postalSmtp', data: { host: '127.0.0.1', port: sink.port, security: 'none', user: 'ann', password: 'right-pass' } });
+			const good = await test.call(ctx, { id: '1', name: 'smtp', type: 'postalSmtp', data: { host: '127.0.0.1', port: sink.port, security: 'noneInsecureAuth', user: 'ann', password: 'right-pass' } });
 			expect(good.status).toBe('OK');
-			const bad = await test.call(ctx, { id: '1', name: 'smtp', type: 'postalSmtp', data: { host: '127.0.0.1', port: sink.port, security: 'none', user: 'ann', password: 'wrong-pass-123' } });
+			const bad = await test.call(ctx, { id: '1', name: 'smtp', type: 'postalSmtp', data: { host: '127.0.0.1', port: sink.port, security: 'noneInsecureAuth', user: 'ann', password: 'wrong-pass-123' } });
 			expect(bad.status).toBe('Error');
 			expect(bad.message).not.toContain('wrong-pass-123');
 		} finally {
