@@ -1,5 +1,5 @@
-import addressparser from 'nodemailer/lib/addressparser';
-import { parseAddress } from '../domains/address';
+import { parseAddress, parseAddressList, type ParsedAddress } from '../domains/address';
+import { attachmentTypeProblem } from '../transports/mime';
 import type { MailAddress, MailAttachment, OutgoingMessage } from '../transports/types';
 
 /** What a user can type into the message fields: address lists as text or arrays. */
@@ -16,7 +16,11 @@ export interface MessageInput {
 	attachments?: MailAttachment[];
 	tags?: unknown;
 	metadata?: Record<string, unknown>;
+	/** the most addresses CC and BCC may each hold; default DEFAULT_MAX_LIST_ADDRESSES */
+	maxListAddresses?: number;
 }
+
+export const DEFAULT_MAX_LIST_ADDRESSES = 50;
 
 export type BuildResult = { ok: true; message: OutgoingMessage } | { ok: false; field: string; reason: string };
 
@@ -41,32 +45,29 @@ function text(field: string, v: unknown): string | undefined {
 	throw new FieldError(field, `expected text, got ${Array.isArray(v) ? 'a list' : typeof v}`);
 }
 
-/** Parses "Ann <a@x.com>, b@y.com" or a list of such strings into checked addresses. */
-function addresses(field: string, v: unknown): MailAddress[] {
-	if (v === undefined || v === null || v === '') return [];
-	const parts = Array.isArray(v) ? v.map((x) => text(field, x) ?? '') : [text(field, v) ?? ''];
-	const out: MailAddress[] = [];
-	for (const part of parts) {
-		noLineBreaks(field, part);
-		for (const entry of addressparser(part, { flatten: true }) as Array<{ name?: string; address?: string }>) {
-			// a bare word comes back as a name without an address: check the word itself
-			const raw = entry.address || entry.name || '';
-			const parsed = parseAddress(raw);
-			if (!parsed.ok) throw new FieldError(field, `"${raw || part}" is not a valid email address — ${parsed.reason}`);
-			out.push(entry.address && entry.name ? { address: parsed.address, name: entry.name } : { address: parsed.address });
-		}
-	}
-	return out;
-}
+const toMail = (a: ParsedAddress): MailAddress => (a.displayName ? { address: a.address, name: a.displayName } : { address: a.address });
 
+/** One mailbox (From, To, Reply-To): a value that names several is refused, never split. */
 function single(field: string, v: unknown, required: boolean): MailAddress | undefined {
-	const list = addresses(field, v);
-	if (list.length === 0) {
+	if (Array.isArray(v)) {
+		const filled = v.filter((x) => x !== undefined && x !== null && x !== '');
+		if (filled.length > 1) throw new FieldError(field, `takes one address, got a list of ${filled.length}${field === 'To' ? ': put the others in CC or BCC' : ''}`);
+		v = filled[0];
+	}
+	if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
 		if (required) throw new FieldError(field, 'is empty');
 		return undefined;
 	}
-	if (list.length > 1) throw new FieldError(field, 'takes one address');
-	return list[0];
+	const parsed = parseAddress(typeof v === 'number' ? String(v) : v);
+	if (!parsed.ok) throw new FieldError(field, `"${parsed.input}" is not one valid email address — ${parsed.reason}`);
+	return toMail(parsed);
+}
+
+/** An explicit list (CC, BCC): every address checked the same way, at most `max` of them. */
+function list(field: string, v: unknown, max: number): MailAddress[] {
+	const parsed = parseAddressList(v, { max });
+	if (!parsed.ok) throw new FieldError(field, `"${parsed.input}" — ${parsed.reason}`);
+	return parsed.addresses.map(toMail);
 }
 
 /**
@@ -76,15 +77,21 @@ function single(field: string, v: unknown, required: boolean): MailAddress | und
 export function buildMessage(input: MessageInput): BuildResult {
 	try {
 		const from = single('From', input.from, true)!;
-		const to = addresses('To', input.to);
-		const cc = addresses('CC', input.cc);
-		const bcc = addresses('BCC', input.bcc);
+		const max = input.maxListAddresses ?? DEFAULT_MAX_LIST_ADDRESSES;
+		const one = single('To', input.to, false);
+		const to = one ? [one] : [];
+		const cc = list('CC', input.cc, max);
+		const bcc = list('BCC', input.bcc, max);
 		if (to.length + cc.length + bcc.length === 0) throw new FieldError('To', 'is empty: a message needs at least one recipient');
 		const replyTo = single('Reply-To', input.replyTo, false);
 		const subject = noLineBreaks('Subject', text('Subject', input.subject) ?? '');
 		const textBody = text('Text', input.text);
 		const html = text('HTML', input.html);
 		if (textBody === undefined && html === undefined) throw new FieldError('Text', 'and HTML are both empty: the message has no body');
+
+		const attachments = input.attachments ?? [];
+		const typeProblem = attachmentTypeProblem(attachments);
+		if (typeProblem) throw new FieldError('Attachments', typeProblem);
 
 		const headers: Record<string, string> = {};
 		for (const [name, raw] of Object.entries(input.headers ?? {})) {
@@ -99,7 +106,7 @@ export function buildMessage(input: MessageInput): BuildResult {
 		const metadata: Record<string, string> = {};
 		for (const [k, v] of Object.entries(input.metadata ?? {})) metadata[k] = noLineBreaks(`Metadata › ${k}`, text(`Metadata › ${k}`, v) ?? '');
 
-		const message: OutgoingMessage = { from, to, cc, bcc, subject, headers, attachments: input.attachments ?? [], tags, metadata };
+		const message: OutgoingMessage = { from, to, cc, bcc, subject, headers, attachments, tags, metadata };
 		if (replyTo) message.replyTo = replyTo;
 		if (textBody !== undefined) message.text = textBody;
 		if (html !== undefined) message.html = html;
@@ -108,4 +115,14 @@ export function buildMessage(input: MessageInput): BuildResult {
 		if (error instanceof FieldError) return { ok: false, field: error.field, reason: error.message };
 		throw error;
 	}
+}
+
+/**
+ * What makes a message unique in its campaign for duplicate protection: its set of recipients
+ * (case-insensitive) and the user's message key, as an unambiguous tuple. The pipeline stores only
+ * a keyed hash of it.
+ */
+export function duplicateKey(message: OutgoingMessage, messageKey: string): string {
+	const recipients = [...new Set([...message.to, ...message.cc, ...message.bcc].map((a) => a.address.toLowerCase()))].sort();
+	return JSON.stringify([recipients, messageKey]);
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import { acquire, sleep as realSleep, type Sleep } from '../throttle/limits';
+import { circuitName, recipientDigest } from '../state/keys';
 import type { HealthPolicy, OnceState, RateLimit, StateStore } from '../state/types';
 import type { OutgoingMessage, SendFailure, SendOutcome, Transport } from '../transports/types';
 import { retryDelay, type RetryPolicy } from './retry';
@@ -12,7 +13,8 @@ export interface DeliveryJob {
 	message: OutgoingMessage;
 	route: string;
 	campaign: string;
-	/** campaign-scoped marker key (recipient, plus a message key); absent = no idempotency */
+	/** what makes the message unique in its campaign (recipients, plus a message key), hashed before
+	 * it is stored; absent = no duplicate protection */
 	idempotencyKey?: string;
 	limits: RateLimit[];
 }
@@ -30,6 +32,8 @@ export interface DeliveryRecord {
 	enhancedCode?: string;
 	response?: string;
 	error?: string;
+	/** every mailbox the message is addressed to (To, CC, BCC): exactly the envelope recipients */
+	recipients?: string[];
 	/** route: the connection's problem; recipient: this address's problem */
 	failureScope?: 'route' | 'recipient';
 	attempts: number;
@@ -71,6 +75,11 @@ export interface DeliveryOptions {
 	clock?: () => number;
 }
 
+/** To, CC and BCC, each mailbox once: what the transport puts in the envelope. */
+export function envelopeRecipients(message: OutgoingMessage): string[] {
+	return [...new Set([...message.to, ...message.cc, ...message.bcc].map((a) => a.address))];
+}
+
 const short = (s: string | undefined) => (s && s.length > 300 ? `${s.slice(0, 297)}...` : s);
 
 /**
@@ -89,6 +98,7 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 		route: job.route,
 		provider,
 		status,
+		recipients: envelopeRecipients(job.message),
 		attempts: 0,
 		latencyMs: 0,
 		queuedAt,
@@ -100,8 +110,10 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 		return results;
 	}
 
-	// routes are one per send node, but a node may serve items of several partitioner routes
-	const routes = [...new Set(jobs.map((j) => j.route))];
+	// routes are one per send node, but a node may serve items of several partitioner routes, and
+	// each route's health is its campaign's (./state/keys circuitName): keyed by circuit from here on
+	const circuitOf = new Map<DeliveryJob, string>(jobs.map((j) => [j, circuitName(j.campaign, j.route)]));
+	const routes = [...new Set(circuitOf.values())];
 	const circuits = await options.store.getCircuits(routes);
 	const now = await options.store.now();
 	const open = new Map<string, number>();
@@ -120,19 +132,24 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 	// messages in flight at that moment are in doubt — and those are never sent again.
 	// A store call that fails leaves the marker unsettled: remember it, settle it next time.
 	await settleUnsettled(options.store, options.idempotencyTtlMs);
+	// markers store a keyed hash of the recipients, never the addresses
+	const secret = jobs.some((j) => j.idempotencyKey !== undefined) ? await options.store.hashSecret() : '';
+	const markers = new Map<DeliveryJob, string>();
+	for (const j of jobs) if (j.idempotencyKey !== undefined) markers.set(j, recipientDigest(secret, j.idempotencyKey));
 	const tokens = new Map<DeliveryJob, string>();
 	const guarded = async (job: DeliveryJob, sent: boolean, call: (key: string, token: string) => Promise<unknown>) => {
-		if (job.idempotencyKey === undefined) return;
+		const marker = markers.get(job);
+		if (marker === undefined) return;
 		const token = tokens.get(job)!;
 		try {
-			await call(job.idempotencyKey, token);
+			await call(marker, token);
 		} catch (error) {
-			rememberUnsettled(options.store, { campaign: job.campaign, key: job.idempotencyKey, token, sent });
+			rememberUnsettled(options.store, { campaign: job.campaign, key: marker, token, sent });
 			throw error;
 		}
 	};
 	const claim = async (job: DeliveryJob): Promise<OnceState> => {
-		if (job.idempotencyKey === undefined) return 'claimed';
+		if (!markers.has(job)) return 'claimed';
 		tokens.set(job, randomUUID());
 		let state: OnceState = 'claimed';
 		await guarded(job, false, async (key, token) => (state = (await options.store.claimOnce(job.campaign, [key], options.idempotencyTtlMs, token))[0]));
@@ -165,12 +182,13 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 	const circuitOpen = (job: DeliveryJob): DeliveryResult => ({
 		index: job.index,
 		output: 'fallback',
-		record: record(job, 'circuit-open', { error: `route "${job.route}" is unhealthy (circuit open until ${new Date(open.get(job.route)!).toISOString()}); nothing was sent`, retryAt: new Date(open.get(job.route)!).toISOString() }),
+		record: record(job, 'circuit-open', { error: `route "${job.route}" is unhealthy (circuit open until ${new Date(open.get(circuitOf.get(job)!)!).toISOString()}); nothing was sent`, retryAt: new Date(open.get(circuitOf.get(job)!)!).toISOString() }),
 	});
 
 	const run = async (k: number): Promise<void> => {
 		const job = jobs[k];
-		if (open.has(job.route)) {
+		const circuit = circuitOf.get(job)!;
+		if (open.has(circuit)) {
 			results[k] = circuitOpen(job);
 			return;
 		}
@@ -184,7 +202,7 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 		let attempts = 0;
 		let outcome: SendOutcome | undefined;
 		for (;;) {
-			if (open.has(job.route)) break;
+			if (open.has(circuit)) break;
 			const slot = await acquire(options.store, job.limits, 1, { maxWaitMs: options.maxRateWaitMs, sleep: pause });
 			if (!slot.ok) {
 				await release(job);
@@ -197,8 +215,8 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 			}
 			attempts++;
 			outcome = await options.transport.send(job.message);
-			await noteOutcome(job.route, outcome.ok ? undefined : outcome);
-			if (outcome.ok || outcome.kind !== 'transient' || attempts >= options.retry.maxAttempts || open.has(job.route)) break;
+			await noteOutcome(circuit, outcome.ok ? undefined : outcome);
+			if (outcome.ok || outcome.kind !== 'transient' || attempts >= options.retry.maxAttempts || open.has(circuit)) break;
 			await pause(retryDelay(attempts, options.retry, outcome.retryAfterMs, random));
 		}
 		const latencyMs = clock() - started;
@@ -225,9 +243,9 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
 	// a half-open route gets one probe before the rest of the batch
 	const order = jobs.map((_, k) => k);
 	const queue = new PQueue({ concurrency: Math.max(1, options.concurrency) });
-	const probes = order.filter((k) => probing.has(jobs[k].route));
+	const probes = order.filter((k) => probing.has(circuitOf.get(jobs[k])!));
 	const firstProbe = new Map<string, number>();
-	for (const k of probes) if (!firstProbe.has(jobs[k].route)) firstProbe.set(jobs[k].route, k);
+	for (const k of probes) if (!firstProbe.has(circuitOf.get(jobs[k])!)) firstProbe.set(circuitOf.get(jobs[k])!, k);
 	for (const k of firstProbe.values()) await run(k);
 	// if the state store fails, start nothing new: let what is in flight finish, then report the failure
 	let failure: unknown;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AllocClass, AllocItem, AllocRoute, CapWindow, StateStore } from '../state/types';
+import { capKeys, circuitName, recipientDigest } from '../state/keys';
 import { VIA_DEFERRED, VIA_SPILL, VIA_STICKY } from '../state/types';
 import { daysBetween, parseDayStart, sendingDay } from './calendar';
 import { RATE_UNITS, type RoutePlan, type RouteConfig, type RateUnit } from './plan';
@@ -8,7 +9,7 @@ import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequenc
 import { warmupCap, warmupSharePercent } from './warmup';
 
 export interface PartitionInput {
-	/** the recipient, normalized: the sticky key */
+	/** the recipient, normalized (parsing/address mailboxKey): hashed before it is stored */
 	key?: string;
 	/** the item's domain group, for the group table and route restrictions */
 	group?: string;
@@ -76,8 +77,11 @@ export class Partitioner {
 		const share = plan.routes.map((r, i) => (r.enabled ? warmupSharePercent(r.warmup, dayNumbers[i]) : 0));
 		const routes: AllocRoute[] = plan.routes.map((r, i) => ({
 			name: r.name,
+			circuit: circuitName(this.ids.campaign, r.name),
 			caps: this.capWindows(r, dayNumbers[i], share[i], day, now),
 		}));
+		// stored sticky assignments are keyed by a keyed hash of the recipient, never the address
+		const secret = plan.sticky && inputs.some((input) => input.key !== undefined) ? await this.store.hashSecret() : undefined;
 
 		const classes: ClassInfo[] = [];
 		const classBySignature = new Map<string, ClassInfo>();
@@ -102,7 +106,7 @@ export class Partitioner {
 				items.push(k === -1 ? { cls: info.index } : { cls: info.index, prefer: candidates[k] });
 				return;
 			}
-			items.push(input.key !== undefined && plan.sticky ? { cls: info.index, key: input.key } : { cls: info.index });
+			items.push(input.key !== undefined && secret !== undefined ? { cls: info.index, key: recipientDigest(secret, input.key) } : { cls: info.index });
 		});
 
 		const routable = items.filter((it) => it.cls !== -1);
@@ -149,10 +153,10 @@ export class Partitioner {
 		// a share ramp that has not started yet lets nothing through today
 		const w = r.warmup.kind === 'share' && share === 0 ? 0 : warmupCap(r.warmup, dayNumber);
 		if (w !== undefined) daily = daily === undefined ? w : Math.min(daily, w);
-		if (daily !== undefined) caps.push({ key: `d:${day.date}:${r.name}`, limit: daily, resetAt: day.endsAt });
+		if (daily !== undefined) caps.push({ key: capKeys.daily(day.date, r.name), limit: daily, resetAt: day.endsAt });
 		if (r.hourlyCap !== undefined) {
 			const hour = Math.floor(now / 3_600_000);
-			caps.push({ key: `h:${hour}:${r.name}`, limit: r.hourlyCap, resetAt: (hour + 1) * 3_600_000 });
+			caps.push({ key: capKeys.hourly(hour, r.name), limit: r.hourlyCap, resetAt: (hour + 1) * 3_600_000 });
 		}
 		return caps;
 	}

@@ -53,7 +53,7 @@ export function allocate(req: AllocateRequest, state: AllocationState, now: numb
 
 	// Route availability is tracked locally as caps fill during the batch.
 	const open = req.routes.map((r) => {
-		const until = state.openUntil(r.name);
+		const until = state.openUntil(r.circuit);
 		return until > now ? until : 0;
 	});
 	const capUsed = req.routes.map((r) => r.caps.map((c) => state.capUsed(c.key)));

@@ -8,7 +8,7 @@ import type { StateStore } from './types';
 export function withLocalFallback(primary: StateStore, local: StateStore): StateStore & { readonly usedFallback: boolean } {
 	let usedFallback = false;
 	const wrapped = {} as StateStore & { usedFallback: boolean };
-	for (const name of ['now', 'allocate', 'capUsage', 'consumeRate', 'claimOnce', 'confirmOnce', 'releaseOnce', 'recordHealth', 'getCircuits', 'setCircuit', 'getMx', 'setMx', 'clearScope', 'close'] as const) {
+	for (const name of ['now', 'hashSecret', 'allocate', 'capUsage', 'consumeRate', 'claimOnce', 'confirmOnce', 'releaseOnce', 'recordHealth', 'getCircuits', 'setCircuit', 'getMx', 'setMx', 'clearScope', 'close'] as const) {
 		(wrapped as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
 			try {
 				return await (primary[name] as (...a: unknown[]) => Promise<unknown>)(...args);

@@ -1,7 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { allocate, type AllocationState } from './allocate';
 import { checkRateArgs, gcra } from './gcra';
 import { applyHealth } from './health';
 import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore } from './types';
+
+/** A marker's map key: a tuple, so no campaign text can reach into another campaign's markers. */
+const onceId = (scope: string, key: string) => JSON.stringify([scope, key]);
 
 interface Expiring<T> {
 	value: T;
@@ -36,6 +40,8 @@ export class MemoryStateStore implements StateStore {
 	private readonly once = new Map<string, Expiring<string>>();
 	private readonly clock: () => number;
 	private lastSweep = 0;
+	/** the state lives in this process, and so does the key its recipient hashes are made with */
+	private readonly secret = randomBytes(32).toString('base64url');
 
 	constructor(options: MemoryStateStoreOptions = {}) {
 		this.clock = options.clock ?? Date.now;
@@ -43,6 +49,10 @@ export class MemoryStateStore implements StateStore {
 
 	async now(): Promise<number> {
 		return this.clock();
+	}
+
+	async hashSecret(): Promise<string> {
+		return this.secret;
 	}
 
 	async allocate(req: AllocateRequest): Promise<AllocateResult> {
@@ -103,7 +113,7 @@ export class MemoryStateStore implements StateStore {
 	async claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]> {
 		const now = this.clock();
 		return keys.map((k) => {
-			const id = `${scope}\u0000${k}`;
+			const id = onceId(scope, k);
 			const e = this.once.get(id);
 			if (e && e.expiresAt > now) return e.value === 'sent' ? 'sent' : 'pending';
 			this.once.set(id, { value: `pending:${token}`, expiresAt: now + ttlMs });
@@ -113,12 +123,12 @@ export class MemoryStateStore implements StateStore {
 
 	async confirmOnce(scope: string, keys: string[], ttlMs: number): Promise<void> {
 		const expiresAt = this.clock() + ttlMs;
-		for (const k of keys) this.once.set(`${scope}\u0000${k}`, { value: 'sent', expiresAt });
+		for (const k of keys) this.once.set(onceId(scope, k), { value: 'sent', expiresAt });
 	}
 
 	async releaseOnce(scope: string, keys: string[], token: string): Promise<void> {
 		for (const k of keys) {
-			const id = `${scope}\u0000${k}`;
+			const id = onceId(scope, k);
 			if (this.once.get(id)?.value === `pending:${token}`) this.once.delete(id);
 		}
 	}

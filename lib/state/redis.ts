@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { checkRateArgs } from './gcra';
+import { hashTag, keyPart } from './keys';
 import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore, Via } from './types';
 
 export interface RedisConnection {
@@ -39,11 +41,6 @@ type ScriptClient = (Redis | Cluster) & {
 	postalRecordHealth(numKeys: number, ...args: string[]): Promise<[string, number]>;
 };
 
-/** Hash tags put every key of a campaign in one Redis Cluster slot; braces inside would break that. */
-function tag(s: string): string {
-	// an empty tag ({}) is not a hash tag to Redis: the keys would spread over slots
-	return `{${s.replace(/[{}]/g, '_') || '_'}}`;
-}
 
 function hostLabel(c: RedisConnection): string {
 	if (c.mode === 'standalone') return `${c.host}:${c.port}`;
@@ -97,6 +94,7 @@ export class RedisStateStore implements StateStore {
 	private offset?: { ms: number; measuredAt: number };
 	private connecting?: Promise<void>;
 	private readyWait?: Promise<void>;
+	private secret?: Promise<string>;
 
 	constructor(connection: RedisConnection, client?: Redis | Cluster) {
 		this.client = (client ?? createRedisClient(connection)) as ScriptClient;
@@ -111,8 +109,9 @@ export class RedisStateStore implements StateStore {
 		this.client.defineCommand('postalRecordHealth', { lua: readFileSync(join(LUA_DIR, SCRIPTS.recordHealth), 'utf8') });
 	}
 
+	/** `prefix{campaign}:rest…`: the campaign escaped into one Cluster hash tag; `rest` is built by ./keys.ts */
 	private key(scope: string, ...rest: string[]): string {
-		return [`${this.prefix}${tag(scope)}`, ...rest].join(':');
+		return [`${this.prefix}${hashTag(scope)}`, ...rest].join(':');
 	}
 
 	/** Runs a call, connecting first if needed, and turns failures into one clear error. */
@@ -175,6 +174,21 @@ export class RedisStateStore implements StateStore {
 		});
 	}
 
+	async hashSecret(): Promise<string> {
+		// created once per prefix by whichever worker comes first; every worker then reads the same one
+		this.secret ??= this.call('reading the hashing secret', async () => {
+			const key = `${this.prefix}secret`;
+			await this.client.set(key, randomBytes(32).toString('base64url'), 'NX');
+			const value = await this.client.get(key);
+			if (!value) throw new Error('the hashing secret could not be stored');
+			return value;
+		}).catch((error: unknown) => {
+			this.secret = undefined;
+			throw error;
+		});
+		return this.secret;
+	}
+
 	async ping(): Promise<string> {
 		return this.call('PING', () => this.client.ping());
 	}
@@ -195,13 +209,13 @@ export class RedisStateStore implements StateStore {
 
 	async allocate(req: AllocateRequest): Promise<AllocateResult> {
 		const capKeys = req.routes.flatMap((r) => r.caps.map((c) => this.key(req.scope, 'cap', c.key)));
-		const keys = [this.key(req.scope, 'ctr'), this.key(req.scope, 'spill'), this.key(req.scope, 'sticky', req.stickyKey), this.key(req.scope, 'idx'), ...capKeys];
+		const keys = [this.key(req.scope, 'ctr'), this.key(req.scope, 'spill'), this.key(req.scope, 'sticky', keyPart(req.stickyKey)), this.key(req.scope, 'idx'), ...capKeys];
 		let openUntil: number[] | undefined;
 		if (this.circuitsInScript) keys.push(this.key('circuits'));
-		else openUntil = (await this.getCircuits(req.routes.map((r) => r.name))).map((c) => c?.openUntil ?? 0);
+		else openUntil = (await this.getCircuits(req.routes.map((r) => r.circuit))).map((c) => c?.openUntil ?? 0);
 		const payload = JSON.stringify({
 			h: this.circuitsInScript ? 1 : 0,
-			r: req.routes.map((r, i) => ({ n: r.name, o: openUntil?.[i] ?? 0, c: r.caps.map((c) => [c.limit, c.resetAt]) })),
+			r: req.routes.map((r, i) => ({ n: r.name, u: r.circuit, o: openUntil?.[i] ?? 0, c: r.caps.map((c) => [c.limit, c.resetAt]) })),
 			k: req.classes.map((c) => ({ k: c.counterKey, y: c.cycle, n: c.repeat, c: c.candidates, w: c.weights, p: c.spill === 'priority' ? 1 : 0 })),
 			i: req.items.map((it) => (it.prefer !== undefined ? [it.cls, it.key ?? false, it.prefer] : it.key === undefined ? [it.cls] : [it.cls, it.key])),
 			d: req.dryRun ? 1 : 0,

@@ -6,7 +6,7 @@
 
 /** A per-route counter that resets when its window ends (warm-up day, daily or hourly cap). */
 export interface CapWindow {
-	/** unique per route and window, e.g. `day:2026-11-22:SendGrid` */
+	/** unique per route and window, built by capKeys in ./keys.ts, e.g. `d:2026-11-22:SendGrid` */
 	key: string;
 	/** how many assignments the window allows */
 	limit: number;
@@ -15,8 +15,9 @@ export interface CapWindow {
 }
 
 export interface AllocRoute {
-	/** also the route's circuit name: the store skips the route while its circuit is open */
 	name: string;
+	/** the route's circuit name (./keys.ts circuitName): the store skips the route while that circuit is open */
+	circuit: string;
 	caps: CapWindow[];
 }
 
@@ -132,6 +133,11 @@ export interface StateStore {
 	readonly kind: 'memory' | 'redis';
 	/** the store's clock (epoch ms): Redis server time for the Redis store */
 	now(): Promise<number>;
+	/**
+	 * The store's own secret for keyed hashes of recipients (./keys.ts recipientDigest): made once,
+	 * the same for every caller of the store (every worker on one Redis), never shown.
+	 */
+	hashSecret(): Promise<string>;
 	/** Assigns a batch of items to routes, atomically, skipping routes whose circuit is open: see ./allocate.ts. */
 	allocate(request: AllocateRequest): Promise<AllocateResult>;
 	/** How many assignments each cap window has used (0 for unknown keys). */

@@ -13,13 +13,14 @@ import {
 import { deliver, type DeliveryJob, type DeliveryRecord, type DeliveryResult } from '../../lib/delivery/pipeline';
 import type { RateUnit } from '../../lib/routing/plan';
 import { StateUnavailableError } from '../../lib/state/redis';
+import { rateKeys } from '../../lib/state/keys';
 import { gcraLimit } from '../../lib/throttle/limits';
-import { API_PROVIDERS } from '../../lib/transports/api';
+import { API_PROVIDERS, ApiTransport } from '../../lib/transports/api';
 import { nodeHttpClient } from '../../lib/transports/nodeHttp';
 import { testSmtpCredential } from '../../lib/transports/smtp';
 import { ParameterReader } from '../shared/itemValues';
 import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
-import { sendProperties, SES_TEST, SMTP_TEST } from './description';
+import { DEFAULT_DUPLICATE_WINDOW_DAYS, sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob } from './jobs';
 import { connectionFor } from './transport';
 
@@ -28,11 +29,9 @@ const OUTPUT = { sent: 0, failed: 1, fallback: 2 } as const;
 async function testSes(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
 	try {
 		const ses = API_PROVIDERS.ses;
-		const parsed = ses.parseCredential(credential.data);
-		const res = await nodeHttpClient(ses.testRequest(parsed, { now: new Date() }));
-		if (res.statusCode >= 200 && res.statusCode < 300) return { status: 'OK', message: 'Connected: SES answered GetAccount' };
-		const outcome = ses.parseResponse(res);
-		return { status: 'Error', message: outcome.ok ? `HTTP ${res.statusCode}` : outcome.message };
+		// verify() scrubs and caps what SES answers, like a send's failure
+		const result = await new ApiTransport(ses, ses.parseCredential(credential.data), nodeHttpClient).verify();
+		return result.ok ? { status: 'OK', message: 'Connected: SES answered GetAccount' } : { status: 'Error', message: result.message };
 	} catch (error) {
 		return { status: 'Error', message: (error as Error).message };
 	}
@@ -85,7 +84,7 @@ export class LoadBalancedSend implements INodeType {
 		const rate = num('rateLimit', 0);
 		if (rate > 0) {
 			const burst = num('rateBurst', 0);
-			connectionLimits.push(gcraLimit(`conn:${provider}:${node.id || node.name}`, { limit: rate, per: (options.rateLimitPer as RateUnit) || 'second', burst: burst > 0 ? burst : undefined }));
+			connectionLimits.push(gcraLimit(rateKeys.connection(provider, node.id || node.name), { limit: rate, per: (options.rateLimitPer as RateUnit) || 'second', burst: burst > 0 ? burst : undefined }));
 		}
 		const groupLimits = (((this.getNodeParameter('groupLimits', 0, {}) as IDataObject).values as IDataObject[] | undefined) ?? [])
 			.filter((g) => String(g.group ?? '').trim() && Number(g.messages) > 0)
@@ -127,7 +126,7 @@ export class LoadBalancedSend implements INodeType {
 						backoff: 2,
 						jitterRatio: 0.1,
 					},
-					idempotencyTtlMs: 90 * 86_400_000,
+					idempotencyTtlMs: num('duplicateWindowDays', DEFAULT_DUPLICATE_WINDOW_DAYS) * 86_400_000,
 					maxRateWaitMs: num('maxRateWaitSeconds', 300) * 1000,
 					dryRun,
 				});

@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { DEFAULT_MAX_LIST_ADDRESSES } from '../../lib/delivery/message';
 import { RATE_UNIT_OPTIONS } from '../shared/options';
 import { stateProperties } from '../shared/state';
 
@@ -30,16 +31,27 @@ const messageFields: INodeProperties[] = [
 		type: 'string',
 		default: '={{ $json.recipient || $json.email }}',
 		required: true,
-		description: 'Recipients, comma-separated; by default the address the Domain Group Classifier normalized',
+		description: 'Exactly one recipient (Name &lt;address&gt; is fine); by default the address the Domain Group Classifier normalized. A value that names more than one address fails the item: put further recipients in CC or BCC.',
 	},
 	{ displayName: 'Subject', name: 'subject', type: 'string', default: '', required: true },
 	{ displayName: 'Text', name: 'text', type: 'string', typeOptions: { rows: 4 }, default: '', description: 'Plain-text body' },
 	{ displayName: 'HTML', name: 'html', type: 'string', typeOptions: { rows: 6 }, default: '', description: 'HTML body' },
 ];
 
+/** how long duplicate markers live unless the node says otherwise */
+export const DEFAULT_DUPLICATE_WINDOW_DAYS = 90;
+
 const optionFields: INodeProperties[] = [
-	{ displayName: 'CC', name: 'cc', type: 'string', default: '' },
-	{ displayName: 'BCC', name: 'bcc', type: 'string', default: '' },
+	{ displayName: 'CC', name: 'cc', type: 'string', default: '', placeholder: 'ann@example.com, "Smith, Bob" <bob@example.com>', description: 'Addresses separated by commas; each is checked like To' },
+	{ displayName: 'BCC', name: 'bcc', type: 'string', default: '', description: 'Addresses separated by commas; each is checked like To' },
+	{
+		displayName: 'CC/BCC Address Limit',
+		name: 'maxListAddresses',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 1000 },
+		default: DEFAULT_MAX_LIST_ADDRESSES,
+		description: 'The most addresses CC and BCC may each hold; an item above it fails with a clear error instead of mailing a long list',
+	},
 	{ displayName: 'Reply-To', name: 'replyTo', type: 'string', default: '' },
 	{
 		displayName: 'Attachments',
@@ -51,6 +63,14 @@ const optionFields: INodeProperties[] = [
 	},
 	{ displayName: 'Tags', name: 'tags', type: 'string', default: '', description: 'Comma-separated tags / categories for the provider' },
 	{ displayName: 'Message Key', name: 'messageKey', type: 'string', default: '', description: 'Identifies the message within the campaign for duplicate protection (e.g. a template or step name); empty = one message per recipient per campaign' },
+	{
+		displayName: 'Duplicate Protection (Days)',
+		name: 'duplicateWindowDays',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 3650 },
+		default: DEFAULT_DUPLICATE_WINDOW_DAYS,
+		description: 'How long a sent message is remembered, so the same recipients (plus message key) are not sent it again in this campaign. The state store keeps a keyed hash, never the address.',
+	},
 	{ displayName: 'Duplicate Protection', name: 'idempotency', type: 'boolean', default: true, description: 'Whether a recipient (plus message key) already sent in this campaign is skipped (status "skipped-duplicate") instead of sent again' },
 	{ displayName: 'Parallel Sends', name: 'concurrency', type: 'number', typeOptions: { minValue: 1, maxValue: 200 }, default: 20, description: 'Messages in flight at once. Above the SMTP pool size, so a connection never waits for the next message.' },
 	{ displayName: 'Attempts', name: 'maxAttempts', type: 'number', typeOptions: { minValue: 1, maxValue: 10 }, default: 3, description: 'Tries for a transient failure (SMTP 4xx, connection errors, HTTP 429/5xx), the first included' },

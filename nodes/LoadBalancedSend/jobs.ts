@@ -3,6 +3,8 @@ import { buildMessage } from '../../lib/delivery/message';
 import type { DeliveryJob } from '../../lib/delivery/pipeline';
 import type { RateUnit } from '../../lib/routing/plan';
 import { RATE_UNITS } from '../../lib/routing/plan';
+import { duplicateKey } from '../../lib/delivery/message';
+import { rateKeys } from '../../lib/state/keys';
 import { gcraLimit } from '../../lib/throttle/limits';
 import type { RateLimit } from '../../lib/state/types';
 import type { MailAttachment } from '../../lib/transports/types';
@@ -68,6 +70,7 @@ export async function itemJob(ctx: IExecuteFunctions, params: ParameterReader, i
 		attachments,
 		tags: options.tags,
 		metadata,
+		maxListAddresses: typeof options.maxListAddresses === 'number' ? options.maxListAddresses : undefined,
 	});
 	if (!built.ok) return { ok: false, route, error: `Item ${i}: ${built.field}: ${built.reason}` };
 
@@ -78,15 +81,14 @@ export async function itemJob(ctx: IExecuteFunctions, params: ParameterReader, i
 	const share = assignment?.rate as { limit?: number; per?: RateUnit } | undefined;
 	if (share && typeof share.limit === 'number' && share.limit > 0 && share.per && share.per in RATE_UNITS) {
 		const perSecond = (share.limit * 1000) / RATE_UNITS[share.per];
-		limits.push(gcraLimit(`campaign:${campaign}:${route}`, { limit: share.limit, per: share.per, burst: Math.max(1, Math.floor(perSecond * s.campaignBurstSeconds)) }));
+		limits.push(gcraLimit(rateKeys.campaignShare(campaign, route), { limit: share.limit, per: share.per, burst: Math.max(1, Math.floor(perSecond * s.campaignBurstSeconds)) }));
 	}
 	const group = typeof json.domainGroup === 'string' ? json.domainGroup.toLowerCase() : undefined;
-	for (const g of s.groupLimits) if (group && g.group === group) limits.push(gcraLimit(`group:${route}:${group}`, { limit: g.limit, per: g.per }));
+	for (const g of s.groupLimits) if (group && g.group === group) limits.push(gcraLimit(rateKeys.group(campaign, route, group), { limit: g.limit, per: g.per }));
 
 	const message = built.message;
-	const recipients = [...message.to, ...message.cc, ...message.bcc].map((a) => a.address.toLowerCase()).sort().join(',');
 	const messageKey = String(options.messageKey ?? '').trim();
 	const job: DeliveryJob = { index: i, message, route, campaign, limits };
-	if (s.idempotency) job.idempotencyKey = messageKey ? `${recipients}#${messageKey}` : recipients;
+	if (s.idempotency) job.idempotencyKey = duplicateKey(message, messageKey);
 	return { ok: true, job };
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { API_PROVIDERS, ApiTransport, type ApiProviderId } from '../../lib/transports/api';
 import { parseSmtpCredential, smtpTransportFor } from '../../lib/transports/smtp';
 import type { HttpClient, Transport } from '../../lib/transports/types';
+import { rateKeys } from '../../lib/state/keys';
 import { gcraLimit } from '../../lib/throttle/limits';
 import type { RateLimit } from '../../lib/state/types';
 import { PROVIDERS } from './description';
@@ -43,7 +44,7 @@ export async function connectionFor(ctx: IExecuteFunctions, provider: string): P
 			const limits: RateLimit[] = [];
 			if (credential.rateLimit > 0) {
 				const id = createHash('sha256').update(`${credential.host}:${credential.port}:${credential.user ?? ''}`).digest('hex').slice(0, 16);
-				limits.push(gcraLimit(`smtp:${id}`, { limit: credential.rateLimit, per: credential.rateLimitPer }));
+				limits.push(gcraLimit(rateKeys.smtpCredential(id), { limit: credential.rateLimit, per: credential.rateLimitPer }));
 			}
 			return { transport: smtpTransportFor(credential), limits };
 		}

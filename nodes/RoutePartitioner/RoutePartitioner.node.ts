@@ -7,7 +7,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { partitionerOutputs } from './outputs';
-import { parseAddress } from '../../lib/domains/address';
+import { mailboxKey, parseAddress } from '../../lib/domains/address';
 import { Partitioner, type Assignment, type PartitionInput } from '../../lib/routing/partitioner';
 import { parseRoutePlan, PlanError, type RoutePlan } from '../../lib/routing/plan';
 import { StateUnavailableError } from '../../lib/state/redis';
@@ -16,10 +16,10 @@ import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } fr
 import { partitionerProperties } from './description';
 import { PLAN_FIELD_LABELS, planInputFromParameters } from './plan';
 
-/** The sticky key: the address with its domain and local part lower-cased. */
+/** The sticky key: the mailbox, read by the package's one address parser, case-insensitive. */
 function recipientKey(raw: unknown): string | undefined {
 	const parsed = parseAddress(raw);
-	if (parsed.ok) return `${parsed.local.toLowerCase()}@${parsed.domain}`;
+	if (parsed.ok) return mailboxKey(parsed);
 	const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
 	return s || undefined;
 }

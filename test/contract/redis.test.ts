@@ -1,6 +1,12 @@
+import type Redis from 'ioredis';
+import { deliver, type DeliveryJob } from '../../lib/delivery/pipeline';
+import { Partitioner } from '../../lib/routing/partitioner';
+import { parseRoutePlan } from '../../lib/routing/plan';
 import { RedisStateStore } from '../../lib/state/redis';
 import type { StateStore } from '../../lib/state/types';
+import type { Transport } from '../../lib/transports/types';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
+import { describeKeyIsolationContract } from './keyIsolation.contract';
 import { describeHealthContract, describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
 
 let server: RedisServer;
@@ -17,3 +23,45 @@ const destroy = async (store: StateStore) => store.close();
 describeStateStoreContract('redis', create, destroy);
 describeRateAndOnceContract('redis', create, destroy);
 describeHealthContract('redis', create, destroy);
+describeKeyIsolationContract('redis', create, destroy);
+
+describe('RedisStateStore: what is stored', () => {
+	it('gives every store on one prefix the same hashing secret, and another prefix its own', async () => {
+		const prefix = `secret${++n}:`;
+		const [a, b, c] = [prefix, prefix, `other-${prefix}`].map((keyPrefix) => new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port: server.port, keyPrefix }));
+		const secrets = await Promise.all([a.hashSecret(), b.hashSecret(), c.hashSecret()]);
+		expect(secrets[0]).toBe(secrets[1]);
+		expect(secrets[2]).not.toBe(secrets[0]);
+		await Promise.all([a, b, c].map((s) => s.close()));
+	});
+
+	it('keeps no recipient address in any key or value after routing and sending', async () => {
+		const keyPrefix = `hashed${++n}:`;
+		const store = new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port: server.port, keyPrefix });
+		const recipients = Array.from({ length: 20 }, (_, i) => `Person.${i}+tag@Mailbox-${i}.example`);
+		const plan = parseRoutePlan({ mode: 'percentage', sticky: true, timeZone: 'UTC', routes: [{ name: 'a', percentage: 50 }, { name: 'b', percentage: 50 }] });
+		const assigned = await new Partitioner(plan, store, { campaign: 'c', partition: 'p' }).assign(recipients.map((r) => ({ key: r.toLowerCase() })));
+		expect(assigned.every((a) => a.route)).toBe(true);
+		const ok: Transport = { provider: 'smtp', send: async () => ({ ok: true, messageId: 'm' }) };
+		const jobs: DeliveryJob[] = recipients.map((r, i) => ({ index: i, message: { from: { address: 'n@shop.example' }, to: [{ address: r }], cc: [], bcc: [], subject: 's', text: 't', headers: {}, attachments: [], tags: [], metadata: {} }, route: assigned[i].route!, campaign: 'c', idempotencyKey: JSON.stringify([[r.toLowerCase()], '']), limits: [] }));
+		const sent = await deliver(jobs, { transport: ok, store, concurrency: 4, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, health: { failureThreshold: 5, baseEjectionMs: 1000, maxEjectionMs: 1000, backoff: 2, jitterRatio: 0 }, idempotencyTtlMs: 86_400_000, maxRateWaitMs: 1000 });
+		expect(sent.every((r) => r.record.status === 'sent')).toBe(true);
+
+		const redis = store.redis as Redis;
+		const keys = await redis.keys(`${keyPrefix}*`);
+		let dump = keys.join('\n');
+		for (const key of keys) {
+			const type = await redis.type(key);
+			if (type === 'string') dump += `\n${await redis.get(key)}`;
+			else if (type === 'hash') dump += `\n${JSON.stringify(await redis.hgetall(key))}`;
+			else if (type === 'set') dump += `\n${(await redis.smembers(key)).join(' ')}`;
+		}
+		expect(keys.some((k) => k.includes(':once:'))).toBe(true);
+		expect(keys.some((k) => k.includes(':sticky:'))).toBe(true);
+		for (const r of recipients) {
+			expect(dump.toLowerCase()).not.toContain(r.toLowerCase());
+			expect(dump.toLowerCase()).not.toContain(r.split('@')[0].toLowerCase());
+		}
+		await store.close();
+	});
+});

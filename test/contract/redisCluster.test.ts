@@ -2,6 +2,7 @@ import { Cluster } from 'ioredis';
 import { RedisStateStore, StateUnavailableError } from '../../lib/state/redis';
 import { VIA_SEQUENCE, VIA_SPILL, type AllocateRequest, type StateStore } from '../../lib/state/types';
 import { redisCli, startRedisCluster, type RedisCluster } from '../helpers/redisCluster';
+import { describeKeyIsolationContract } from './keyIsolation.contract';
 import { describeHealthContract, describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
 
 /**
@@ -32,6 +33,7 @@ const destroy = async (store: StateStore) => store.close();
 describeStateStoreContract('redis cluster', create, destroy);
 describeRateAndOnceContract('redis cluster', create, destroy);
 describeHealthContract('redis cluster', create, destroy);
+describeKeyIsolationContract('redis cluster', create, destroy);
 
 describe('RedisStateStore on Redis Cluster: slots', () => {
 	const DAY = 86_400_000;
@@ -66,7 +68,7 @@ describe('RedisStateStore on Redis Cluster: slots', () => {
 	const request = (scope: string, routeNames: string[], items: AllocateRequest['items']): AllocateRequest => ({
 		scope,
 		stickyKey: 'p1',
-		routes: routeNames.map((name, i) => ({ name, caps: [{ key: `d:test:r${i}`, limit: 100, resetAt: Date.now() + DAY }] })),
+		routes: routeNames.map((name, i) => ({ name, circuit: name, caps: [{ key: `d:test:r${i}`, limit: 100, resetAt: Date.now() + DAY }] })),
 		classes: [{ counterKey: 'p1:c1', cycle: [0, 1], repeat: 1, candidates: [0, 1], weights: [1, 1], spill: 'weights' }],
 		items,
 		ttlMs: DAY,

@@ -32,6 +32,7 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 		const routes = (n: number, caps: Array<number | undefined> = []): AllocRoute[] =>
 			Array.from({ length: n }, (_, i) => ({
 				name: `${scope}-r${i}`,
+				circuit: `${scope}-r${i}`,
 				caps: caps[i] === undefined ? [] : [{ key: `d:test:r${i}`, limit: caps[i]!, resetAt: Date.now() + DAY }],
 			}));
 		const cls = (cycle: number[], candidates: number[], extra: Partial<AllocClass> = {}): AllocClass => ({

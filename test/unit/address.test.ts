@@ -1,4 +1,4 @@
-import { parseAddress } from '../../lib/domains/address';
+import { parseAddress, parseAddressList } from '../../lib/domains/address';
 
 describe('parseAddress', () => {
 	it.each([
@@ -41,7 +41,7 @@ describe('parseAddress', () => {
 		['.ann@gmail.com', 'the address starts with a dot'],
 		['ann.@gmail.com', 'a dot right before "@"'],
 		['an..n@gmail.com', 'two dots in a row before "@"'],
-		['an n@gmail.com', 'the character " " is not allowed before "@"'],
+		['an n@gmail.com', 'a name without <…> around the address: write it as Name <address>'],
 		['ann@gmail.com\r\nBcc: x@y.com', 'line breaks are not allowed in an address'],
 		['Ann <ann@gmail.com> extra', 'text after the closing ">"'],
 		['ann@[10.0.0.1]', 'IP-address domains ([1.2.3.4]) are not supported'],
@@ -54,5 +54,66 @@ describe('parseAddress', () => {
 	it('rejects what is not text', () => {
 		expect(parseAddress(undefined)).toMatchObject({ ok: false, reason: 'expected an email address as text, got nothing' });
 		expect(parseAddress(42)).toMatchObject({ ok: false, reason: 'expected an email address as text, got number' });
+	});
+});
+
+describe('one item, exactly the recipients it names', () => {
+	it.each([
+		// a quoted local part hid a list: the classifier took it as one address, the send node split it into 4
+		['"eve"@attacker.test, victim1@gmail.com, victim2@yahoo.com, "z"@attacker.test', 'it holds more than one address (a "," outside quotes): put one address per item'],
+		['a@x.test; victim@evil.test', 'it holds more than one address (a ";" outside quotes): put one address per item'],
+		// NBSP became a space in one reader and a separator in the other: the envelope went to b@x.com
+		['a\u00a0b@x.com', 'the character U+00A0 (a no-break space) is not allowed in an address'],
+		['a\u2028b@x.com', 'the character U+2028 (a line separator) is not allowed in an address'],
+		['a\u200bb@x.com', 'the character U+200B (a zero-width space) is not allowed in an address'],
+		['ann@gmail.com\u202e', 'the character U+202E (an invisible or control character) is not allowed in an address'],
+		['a\tb@x.com', 'the character U+0009 (a tab) is not allowed in an address'],
+		// a URL parser cut the domain at "/", "?" or "#" and kept the prefix
+		['a@exämple.com/evil', 'the character "/" is not allowed in a domain'],
+		['a@exämple.com?x=1', 'the character "?" is not allowed in a domain'],
+		['a@exämple.com#frag', 'the character "#" is not allowed in a domain'],
+		['a@example.com\\evil', 'the character "\\" is not allowed in a domain'],
+		['a@ｇmail.com', '"ｇmail" is not a valid international domain name'],
+		// the second address became a display name
+		['a@x.test victim@evil.test', 'it holds more than one address: put one address per item'],
+		['a@x.test (victim@evil.test)', 'the comment "(victim@evil.test)" holds another address: put one address per item'],
+		['b@y.com <ann@x.com>', 'the name before "<" holds another address: put it in quotes, or put one address per item'],
+		['Ann <a@x.com> <b@y.com>', 'it holds more than one <address>: put one address per item'],
+		['a@b@c.com', 'it holds more than one "@": put one address per item'],
+		['"a,b"@c.com', 'the character "," is not allowed in a quoted address'],
+		['"a@b"@c.com', 'the character "@" is not allowed in a quoted address'],
+		['Team: a@x.com;', 'a ";" outside quotes: write exactly one address, without list separators'],
+	])('refuses %j', (input, reason) => {
+		expect(parseAddress(input)).toMatchObject({ ok: false, reason });
+	});
+
+	it.each([
+		['"Ann <b@y.com>" <ann@x.com>', 'ann@x.com', 'Ann <b@y.com>'],
+		['ann@x.com (Ann Smith)', 'ann@x.com', 'Ann Smith'],
+		['Ann Smith <ann@x.com> (work)', 'ann@x.com', 'Ann Smith'],
+		['ann@x.com <ann@x.com>', 'ann@x.com', undefined],
+		['"z"@attacker.test', 'z@attacker.test', undefined],
+		['"J. R." Smith <jr@x.com>', 'jr@x.com', 'J. R. Smith'],
+	])('accepts %j as the one mailbox %j', (input, address, displayName) => {
+		const r = parseAddress(input);
+		expect(r).toMatchObject({ ok: true, address });
+		if (r.ok) expect(r.displayName).toBe(displayName);
+	});
+
+	it('never echoes a huge value whole', () => {
+		const r = parseAddress(`${'a'.repeat(100_000)}@x.com`);
+		expect(r.ok).toBe(false);
+		if (!r.ok) {
+			expect(r.reason).toBe('the value is longer than 1000 characters');
+			expect(r.input.length).toBeLessThanOrEqual(80);
+		}
+	});
+
+	it('reads an explicit list, each address checked, up to its limit', () => {
+		const r = parseAddressList(['a@x.com; "Smith, Bob" <bob@y.com>', 'c@z.com'], { max: 3 });
+		expect(r.ok && r.addresses.map((a) => a.address)).toEqual(['a@x.com', 'bob@y.com', 'c@z.com']);
+		expect(parseAddressList('a@x.com, b@y.com, c@z.com, d@w.com', { max: 3 })).toMatchObject({ ok: false, reason: 'more than 3 addresses (the limit is set in the options)' });
+		expect(parseAddressList('a@x.com, a\u00a0b@y.com', { max: 3 })).toMatchObject({ ok: false, reason: 'the character U+00A0 (a no-break space) is not allowed in an address' });
+		expect(parseAddressList('a@x.com, (b@y.com)', { max: 3 })).toMatchObject({ ok: false });
 	});
 });

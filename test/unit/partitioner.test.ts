@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { Partitioner, type PartitionInput } from '../../lib/routing/partitioner';
 import { parseRoutePlan, PlanError, type RoutePlanInput } from '../../lib/routing/plan';
+import { circuitName } from '../../lib/state/keys';
 import { MemoryStateStore } from '../../lib/state/memory';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0);
@@ -68,21 +69,21 @@ describe('Partitioner', () => {
 	it('failover: the first healthy route with room, in order', async () => {
 		const { store, partitioner } = setup({ mode: 'failover', routes: [{ name: 'primary', dailyCap: 3 }, { name: 'backup' }, { name: 'last' }] });
 		expect((await partitioner.assign(items(5))).map((a) => a.route)).toEqual(['primary', 'primary', 'primary', 'backup', 'backup']);
-		await store.setCircuit('backup', { openUntil: NOW + 60_000, ejections: 1 });
+		await store.setCircuit(circuitName(ids.campaign, 'backup'), { openUntil: NOW + 60_000, ejections: 1 });
 		const fresh = new Partitioner(partitioner.plan, store, ids); // circuit state is cached for a second per instance
 		expect((await fresh.assign(items(2, 'google', 'v'))).map((a) => a.route)).toEqual(['last', 'last']);
 	});
 
 	it('skips unhealthy routes and gives their share to the healthy ones', async () => {
 		const { store, partitioner } = setup({ mode: 'percentage', sticky: false, routes: [{ name: 'a', percentage: 50 }, { name: 'b', percentage: 25 }, { name: 'c', percentage: 25 }] });
-		await store.setCircuit('a', { openUntil: NOW + 60_000, ejections: 1 });
+		await store.setCircuit(circuitName(ids.campaign, 'a'), { openUntil: NOW + 60_000, ejections: 1 });
 		const out = await partitioner.assign(items(400));
 		const t = tally(out.map((a) => a.route));
 		expect(t.a).toBeUndefined();
 		expect(t.b + t.c).toBe(400);
 		expect(Math.abs(t.b - t.c)).toBeLessThanOrEqual(2);
-		await store.setCircuit('b', { openUntil: NOW + 60_000, ejections: 1 });
-		await store.setCircuit('c', { openUntil: NOW + 90_000, ejections: 1 });
+		await store.setCircuit(circuitName(ids.campaign, 'b'), { openUntil: NOW + 60_000, ejections: 1 });
+		await store.setCircuit(circuitName(ids.campaign, 'c'), { openUntil: NOW + 90_000, ejections: 1 });
 		const none = await new Partitioner(partitioner.plan, store, ids).assign(items(3, 'google', 'w'));
 		expect(none.every((a) => a.via === 'deferred' && a.retryAt === NOW + 60_000)).toBe(true);
 		expect(none[0].reason).toBe('every route is unhealthy (a, b, c)');

@@ -1,9 +1,13 @@
 import { deliver, type DeliveryJob, type DeliveryOptions } from '../../lib/delivery/pipeline';
 import { retryDelay } from '../../lib/delivery/retry';
 import { buildMessage } from '../../lib/delivery/message';
+import { circuitName } from '../../lib/state/keys';
 import { MemoryStateStore } from '../../lib/state/memory';
 import { gcraLimit } from '../../lib/throttle/limits';
 import type { OutgoingMessage, SendOutcome, Transport } from '../../lib/transports/types';
+
+/** the route's circuit: its health is its campaign's */
+const RELAY = circuitName('c1', 'relay');
 
 const message = (to: string): OutgoingMessage => ({ from: { address: 'news@shop.example' }, to: [{ address: to }], cc: [], bcc: [], subject: 'Hi', text: 'Hello', headers: {}, attachments: [], tags: [], metadata: {} });
 
@@ -98,16 +102,16 @@ describe('deliver', () => {
 		const out = await deliver(jobs(10), options);
 		expect(t.sent).toHaveLength(5); // the threshold
 		expect(out.slice(5).every((r) => r.output === 'fallback' && r.record.status === 'circuit-open')).toBe(true);
-		const [circuit] = await store.getCircuits(['relay']);
+		const [circuit] = await store.getCircuits([RELAY]);
 		expect(circuit!.openUntil).toBeGreaterThan(Date.now() + 29_000);
-		// a later batch is not even tried
-		const later = await deliver(jobs(3, { campaign: 'c2' }), options);
+		// a later batch of the campaign is not even tried
+		const later = await deliver(jobs(3).map((j) => ({ ...j, index: j.index + 100, idempotencyKey: `later-${j.index}` })), options);
 		expect(later.every((r) => r.record.status === 'circuit-open')).toBe(true);
 		expect(t.sent).toHaveLength(5);
 		// and their markers were not kept: once healthy, they can go
-		await store.setCircuit('relay', null);
+		await store.setCircuit(RELAY, null);
 		const t2 = new ScriptedTransport(() => ok);
-		expect((await deliver(jobs(3, { campaign: 'c2' }), { ...options, transport: t2 })).every((r) => r.record.status === 'sent')).toBe(true);
+		expect((await deliver(jobs(3).map((j) => ({ ...j, idempotencyKey: `later-${j.index}` })), { ...options, transport: t2 })).every((r) => r.record.status === 'sent')).toBe(true);
 	});
 
 	it('does not count per-recipient rejections against the route', async () => {
@@ -115,18 +119,18 @@ describe('deliver', () => {
 		const { options, store } = setup(t, { concurrency: 1 });
 		await deliver(jobs(20), options);
 		expect(t.sent).toHaveLength(20);
-		expect(await store.getCircuits(['relay'])).toEqual([null]);
+		expect(await store.getCircuits([RELAY])).toEqual([null]);
 	});
 
 	it('probes a half-open route with one message first', async () => {
 		let calls = 0;
 		const t = new ScriptedTransport(() => (++calls === 1 ? deferral : ok));
 		const { options, store } = setup(t, { retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 } });
-		await store.setCircuit('relay', { openUntil: Date.now() - 1, ejections: 1, probing: true, failures: 0 });
+		await store.setCircuit(RELAY, { openUntil: Date.now() - 1, ejections: 1, probing: true, failures: 0 });
 		const out = await deliver(jobs(5), options);
 		expect(t.sent).toHaveLength(1); // the probe failed: the circuit re-opened before the others
 		expect(out.filter((r) => r.record.status === 'circuit-open')).toHaveLength(4);
-		expect((await store.getCircuits(['relay']))[0]!.ejections).toBe(2);
+		expect((await store.getCircuits([RELAY]))[0]!.ejections).toBe(2);
 	});
 
 	it('keeps to the concurrency limit', async () => {
@@ -160,21 +164,35 @@ describe('retryDelay', () => {
 });
 
 describe('buildMessage', () => {
-	const base = { from: 'Shop <news@shop.example>', to: 'Ann <ann@gmail.com>, bob@outlook.com', subject: 'Hello', text: 'Hi' };
-	it('parses address lists and keeps display names', () => {
-		const r = buildMessage({ ...base, cc: ['c@x.example'], replyTo: 'help@shop.example', headers: { 'X-Virtual-MTA': 'pool-a' }, tags: 'a, b' });
-		expect(r).toMatchObject({ ok: true, message: { from: { address: 'news@shop.example', name: 'Shop' }, to: [{ address: 'ann@gmail.com', name: 'Ann' }, { address: 'bob@outlook.com' }], cc: [{ address: 'c@x.example' }], replyTo: { address: 'help@shop.example' }, headers: { 'X-Virtual-MTA': 'pool-a' }, tags: ['a', 'b'] } });
+	const base = { from: 'Shop <news@shop.example>', to: 'Ann <ann@gmail.com>', subject: 'Hello', text: 'Hi' };
+	it('reads one To, a CC list, and keeps display names', () => {
+		const r = buildMessage({ ...base, cc: ['c@x.example', '"Smith, Bob" <bob@outlook.com>; d@y.example'], replyTo: 'help@shop.example', headers: { 'X-Virtual-MTA': 'pool-a' }, tags: 'a, b' });
+		expect(r).toMatchObject({
+			ok: true,
+			message: {
+				from: { address: 'news@shop.example', name: 'Shop' },
+				to: [{ address: 'ann@gmail.com', name: 'Ann' }],
+				cc: [{ address: 'c@x.example' }, { address: 'bob@outlook.com', name: 'Smith, Bob' }, { address: 'd@y.example' }],
+				replyTo: { address: 'help@shop.example' },
+				headers: { 'X-Virtual-MTA': 'pool-a' },
+				tags: ['a', 'b'],
+			},
+		});
 	});
 	it.each([
 		[{ subject: 'Hi\r\nBcc: victim@x.example' }, 'Subject', 'contains a line break (CR or LF), which could inject headers'],
 		[{ headers: { 'X-Pool': 'a\nb' } }, 'Headers › X-Pool', 'contains a line break (CR or LF), which could inject headers'],
 		[{ headers: { 'Bad Name': 'x' } }, 'Headers › Bad Name', 'is not a valid header name'],
 		[{ headers: { Subject: 'x' } }, 'Headers › Subject', 'is set by its own field'],
-		[{ to: 'not-an-address' }, 'To', '"not-an-address" is not a valid email address — there is no "@"'],
+		[{ to: 'not-an-address' }, 'To', '"not-an-address" is not one valid email address — there is no "@"'],
+		[{ to: 'Ann <ann@gmail.com>, bob@outlook.com' }, 'To', '"Ann <ann@gmail.com>, bob@outlook.com" is not one valid email address — it holds more than one address (a "," outside quotes): put one address per item'],
+		[{ to: ['a@x.example', 'b@x.example'] }, 'To', 'takes one address, got a list of 2: put the others in CC or BCC'],
+		[{ cc: 'a@x.example, b@' }, 'CC', '"b@" — the domain after "@" is empty'],
 		[{ to: '' }, 'To', 'is empty: a message needs at least one recipient'],
 		[{ from: '' }, 'From', 'is empty'],
 		[{ text: '', html: '' }, 'Text', 'and HTML are both empty: the message has no body'],
-		[{ replyTo: 'a@x.example, b@x.example' }, 'Reply-To', 'takes one address'],
+		[{ replyTo: 'a@x.example, b@x.example' }, 'Reply-To', '"a@x.example, b@x.example" is not one valid email address — it holds more than one address (a "," outside quotes): put one address per item'],
+		[{ bcc: Array.from({ length: 51 }, (_, i) => `u${i}@x.example`).join(', ') }, 'BCC', `"${Array.from({ length: 51 }, (_, i) => `u${i}@x.example`).join(', ').slice(0, 79)}…" — more than 50 addresses (the limit is set in the options)`],
 	])('rejects %j naming the field', (patch, field, reason) => {
 		expect(buildMessage({ ...base, ...patch })).toEqual({ ok: false, field, reason });
 	});

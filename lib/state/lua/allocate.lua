@@ -9,7 +9,7 @@
   KEYS[5..] cap window counters, route by route, cap by cap
   KEYS[last] the circuits hash (route -> {"openUntil":..}) when h = 1; on Redis Cluster it lives in
            another slot, so the caller reads it first and sends o = openUntil per route (h = 0)
-  ARGV[1]  JSON: { r = routes {n = name, o = openUntil, c = {{limit, resetAt}, ...}}, h = 0/1,
+  ARGV[1]  JSON: { r = routes {n = name, u = circuit name, o = openUntil, c = {{limit, resetAt}, ...}}, h = 0/1,
                    k = classes {k = counter key, y = cycle (0-based routes), n = repeat,
                                 c = candidates (0-based), w = weights, p = 1 priority / 0 weights},
                    i = items {{class (0-based), key or false, preferred route (0-based)?}, ...},
@@ -27,7 +27,7 @@ local items = req.i
 local circuitUntil = {}
 if req.h == 1 then
   local names = {}
-  for r = 1, #routes do names[r] = routes[r].n end
+  for r = 1, #routes do names[r] = routes[r].u end
   local stored = redis.call('HMGET', KEYS[#KEYS], unpack(names))
   for r = 1, #routes do
     circuitUntil[r] = stored[r] and (tonumber(cjson.decode(stored[r]).openUntil) or 0) or 0
