@@ -14,7 +14,7 @@ export interface ParsedAddress {
 	ok: true;
 	/** local@ascii-domain: the mailbox, exactly as it goes into the envelope */
 	address: string;
-	/** the part before "@": a dot-atom, or a quoted string when it needs one */
+	/** the part before "@", as a dot-atom (a quoted "ann" becomes ann) */
 	local: string;
 	/** lower-cased, punycode (ASCII) form */
 	domain: string;
@@ -284,7 +284,7 @@ function asciiDomain(domain: string): string | { problem: string } {
 	return out.join('.');
 }
 
-/** A local part in its canonical form: unquoted when it is a dot-atom, else one quoted string. */
+/** A local part in its canonical form: a dot-atom, unquoted. */
 function canonicalLocal(token: { quoted: boolean; value: string }): string | { problem: string } {
 	if (!token.quoted) {
 		const problem = dotAtomProblem(token.value);
@@ -293,13 +293,9 @@ function canonicalLocal(token: { quoted: boolean; value: string }): string | { p
 	const v = token.value;
 	if (v.length === 0) return { problem: 'the part before "@" is empty' };
 	if (!dotAtomProblem(v)) return v; // "ann"@x.com is ann@x.com
-	// quotes are for spaces and odd dots: list and address characters inside them ("a,b"@x, "a@b"@x)
-	// are read differently by different mail libraries and providers, so they are refused
-	for (let i = 0; i < v.length; i++) {
-		const c = v.charCodeAt(i);
-		if (!(isAtext(c) || c === 46 || c === 32)) return { problem: `the character "${v[i]}" is not allowed in a quoted address` };
-	}
-	return `"${v}"`;
+	// a local part that needs its quotes (spaces, commas, odd dots) is read differently by mail
+	// servers and libraries (a real SMTP server refused "a b"@x.com as bad syntax): refused here
+	return { problem: 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently' };
 }
 
 /** Parses `local@domain` (no name, no comment). */

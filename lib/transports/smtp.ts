@@ -262,7 +262,8 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 const toAddress = (a: MailAddress) => ({ name: a.name ?? '', address: a.address });
 
-function toMailOptions(m: OutgoingMessage): SendMailOptions {
+/** What the pooled transport hands nodemailer for a message (exported for the envelope property test). */
+export function toMailOptions(m: OutgoingMessage): SendMailOptions {
 	return {
 		from: toAddress(m.from),
 		to: m.to.map(toAddress),

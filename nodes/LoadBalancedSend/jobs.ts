@@ -72,7 +72,13 @@ export async function itemJob(ctx: IExecuteFunctions, params: ParameterReader, i
 		metadata,
 		maxListAddresses: typeof options.maxListAddresses === 'number' ? options.maxListAddresses : undefined,
 	});
-	if (!built.ok) return { ok: false, route, error: `Item ${i}: ${built.field}: ${built.reason}` };
+	if (!built.ok) {
+		// an empty To on an item the classifier marked invalid: say why it is empty
+		const reason = (item.json as IDataObject).invalidReason;
+		if (built.field === 'To' && typeof reason === 'string' && (item.json as IDataObject).domainGroup === 'invalid')
+			return { ok: false, route, error: `Item ${i}: To: the Domain Group Classifier found no valid recipient — ${reason}` };
+		return { ok: false, route, error: `Item ${i}: ${built.field}: ${built.reason}` };
+	}
 
 	const json = item.json as IDataObject;
 	const assignment = json.postalRoute as IDataObject | undefined;

@@ -11,7 +11,6 @@ describe('parseAddress', () => {
 		['ann@example.com.', 'ann@example.com', 'example.com'],
 		['jörg@müller.de', 'jörg@xn--mller-kva.de', 'xn--mller-kva.de'],
 		['user@bücher.example', 'user@xn--bcher-kva.example', 'xn--bcher-kva.example'],
-		['"quoted local"@example.com', '"quoted local"@example.com', 'example.com'],
 		["o'brien+news@ex-ample.co.uk", "o'brien+news@ex-ample.co.uk", 'ex-ample.co.uk'],
 	])('accepts %j', (input, address, domain) => {
 		const r = parseAddress(input);
@@ -80,8 +79,11 @@ describe('one item, exactly the recipients it names', () => {
 		['b@y.com <ann@x.com>', 'the name before "<" holds another address: put it in quotes, or put one address per item'],
 		['Ann <a@x.com> <b@y.com>', 'it holds more than one <address>: put one address per item'],
 		['a@b@c.com', 'it holds more than one "@": put one address per item'],
-		['"a,b"@c.com', 'the character "," is not allowed in a quoted address'],
-		['"a@b"@c.com', 'the character "@" is not allowed in a quoted address'],
+		['"a,b"@c.com', 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently'],
+		['"a@b"@c.com', 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently'],
+		// a real SMTP server refused this one as bad syntax after the classifier had accepted it
+		['"quoted local"@example.com', 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently'],
+		['"C% B\\f"@mail-box.evil.yahoo.test', 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently'],
 		['Team: a@x.com;', 'a ";" outside quotes: write exactly one address, without list separators'],
 	])('refuses %j', (input, reason) => {
 		expect(parseAddress(input)).toMatchObject({ ok: false, reason });
