@@ -251,6 +251,8 @@ function checkDomain(domain: string): string | undefined {
 	return undefined;
 }
 
+const ASCII_DOMAIN = /^[A-Za-z0-9.-]*$/;
+
 /**
  * The ASCII form of a domain, label by label. A label's characters must all survive: a URL parser
  * would cut "exämple.com/evil" at the "/" and return a prefix, so ASCII characters other than
@@ -259,6 +261,7 @@ function checkDomain(domain: string): string | undefined {
  */
 function asciiDomain(domain: string): string | { problem: string } {
 	if (domain.endsWith('.')) domain = domain.slice(0, -1);
+	if (ASCII_DOMAIN.test(domain)) return domain.toLowerCase();
 	if (domain.startsWith('[')) return { problem: 'IP-address domains ([1.2.3.4]) are not supported' };
 	const labels = domain.split('.');
 	const out: string[] = [];
@@ -432,6 +435,9 @@ function finish(input: string, parts: { spec: string; name?: string }): AddressP
 	return result;
 }
 
+/** atext, dots, one "@", domain characters: what the full reading would take as it is */
+const PLAIN_ADDRESS = /^ *[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+ *$/;
+
 /**
  * Parses exactly one mailbox: `addr`, `Name <addr>`, `"Name" <addr>`, `<addr>`, `mailto:addr`, with
  * trailing comments. Trims, lower-cases the domain, converts IDN domains to punycode and keeps
@@ -440,6 +446,13 @@ function finish(input: string, parts: { spec: string; name?: string }): AddressP
 export function parseAddress(input: unknown): AddressParseResult {
 	const s = textOf(input);
 	if (typeof s !== 'string') return s;
+	// the common case, a bare ASCII address, skips the scanner: nothing in it can quote, comment or separate
+	if (s.length <= MAX_INPUT && PLAIN_ADDRESS.test(s)) return finish(s, { spec: s.trim() });
+	return readMailbox(s);
+}
+
+/** The full reading of one mailbox (quotes, comments, names, separators); parseAddress's fast path must agree with it. */
+export function readMailbox(s: string): AddressParseResult {
 	const problem = precheck(s);
 	if (problem) return invalid(s, problem);
 	try {

@@ -6,6 +6,7 @@ import { envelopeRecipients } from '../../lib/delivery/pipeline';
 import { DomainClassifier } from '../../lib/domains/classify';
 import { GroupCatalog } from '../../lib/domains/groups';
 import { toMailOptions } from '../../lib/transports/smtp';
+import { parseAddress, readMailbox } from '../../lib/domains/address';
 import { adversarialRecipient } from '../helpers/adversarial';
 
 /** nodemailer writes the domain back as UTF-8 when the local part is non-ASCII (SMTPUTF8): compare mailboxes, not spellings. */
@@ -69,5 +70,18 @@ describe('one To value: exactly one mailbox for every reader, or invalid for all
 		expect(built.ok).toBe(valid);
 		expect(classified.group !== 'invalid').toBe(valid);
 		if (built.ok) expect(envelope).toEqual([classified.address!.address]);
+	});
+});
+
+describe('the fast path for plain addresses', () => {
+	it('answers exactly as the full reading does (fast-check, 10,000 address-like values)', () => {
+		const ch = fc.constantFrom(...'abcXYZ09.-_+!#$%&\'*/=?^`{|}~@ '.split(''));
+		const plainish = fc.tuple(fc.array(ch, { maxLength: 12 }), fc.constantFrom('@', '@@', ''), fc.array(fc.constantFrom(...'abXY09.-'.split('')), { maxLength: 14 })).map(([l, at, d]) => `${l.join('')}${at}${d.join('')}`);
+		fc.assert(
+			fc.property(plainish, (value) => {
+				expect(parseAddress(value)).toEqual(readMailbox(value));
+			}),
+			{ numRuns: 10_000, seed: 7 },
+		);
 	});
 });
