@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { domainToASCII } from 'node:url';
 
 /**
  * Recipient values a webhook caller could send: mostly address-shaped, built from an alphabet of
@@ -36,3 +37,9 @@ export const adversarialRecipient: fc.Arbitrary<string> = fc.oneof(
 	{ weight: 1, arbitrary: fc.tuple(mailbox, fc.constantFrom(...ADVERSARIAL), word(0, 8)).map(([a, c, w]) => `${a}${c}${w}`) },
 	{ weight: 1, arbitrary: fc.array(fc.constantFrom(...ADVERSARIAL, ...PLAIN), { maxLength: 40 }).map((a) => a.join('')) },
 );
+
+/** nodemailer writes the domain back as UTF-8 when the local part is non-ASCII (SMTPUTF8): compare mailboxes, not spellings. */
+export function mailboxOf(address: string): string {
+	const at = address.lastIndexOf('@');
+	return `${address.slice(0, at)}@${domainToASCII(address.slice(at + 1)) || address.slice(at + 1)}`;
+}

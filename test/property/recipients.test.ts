@@ -1,19 +1,12 @@
 import fc from 'fast-check';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { domainToASCII } from 'node:url';
 import { buildMessage } from '../../lib/delivery/message';
 import { envelopeRecipients } from '../../lib/delivery/pipeline';
 import { DomainClassifier } from '../../lib/domains/classify';
 import { GroupCatalog } from '../../lib/domains/groups';
 import { toMailOptions } from '../../lib/transports/smtp';
 import { parseAddress, readMailbox } from '../../lib/domains/address';
-import { adversarialRecipient } from '../helpers/adversarial';
-
-/** nodemailer writes the domain back as UTF-8 when the local part is non-ASCII (SMTPUTF8): compare mailboxes, not spellings. */
-const mailboxOf = (address: string) => {
-	const at = address.lastIndexOf('@');
-	return `${address.slice(0, at)}@${domainToASCII(address.slice(at + 1)) || address.slice(at + 1)}`;
-};
+import { adversarialRecipient, mailboxOf } from '../helpers/adversarial';
 
 const classifier = new DomainClassifier(new GroupCatalog());
 

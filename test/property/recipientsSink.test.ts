@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import { domainToASCII } from 'node:url';
 import { resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
 import { runWorkflow, type WorkflowJson } from '../helpers/engine';
-import { adversarialRecipient } from '../helpers/adversarial';
+import { adversarialRecipient, mailboxOf } from '../helpers/adversarial';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 
 const CASES = 10_000;
@@ -38,10 +37,6 @@ const workflow: WorkflowJson = {
 	},
 };
 
-const mailbox = (address: string) => {
-	const at = address.lastIndexOf('@');
-	return `${address.slice(0, at)}@${domainToASCII(address.slice(at + 1)) || address.slice(at + 1)}`;
-};
 const record = (i: INodeExecutionData) => i.json.postalDelivery as IDataObject;
 
 describe('Load-Balanced Send to a real SMTP sink: an adversarial To reaches exactly the mailbox it reports, or nobody', () => {
@@ -77,7 +72,7 @@ describe('Load-Balanced Send to a real SMTP sink: an adversarial To reaches exac
 			const arrived = byItem.get(String(item.json.i));
 			expect(arrived).toHaveLength(1);
 			// the envelope is exactly the one mailbox the record reports
-			expect(arrived![0].map(mailbox)).toEqual(r.recipients);
+			expect(arrived![0].map(mailboxOf)).toEqual(r.recipients);
 			expect(r.recipients).toHaveLength(1);
 		}
 		for (const item of failed) {
