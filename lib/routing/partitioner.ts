@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AllocClass, AllocItem, AllocRoute, CapWindow, StateStore } from '../state/types';
-import { capKeys, circuitName, recipientDigest } from '../state/keys';
+import { capKeys, circuitName, counterField, recipientDigest } from '../state/keys';
 import { VIA_DEFERRED, VIA_SPILL, VIA_STICKY } from '../state/types';
 import { daysBetween, parseDayStart, sendingDay } from './calendar';
 import { RATE_UNITS, type RoutePlan, type RouteConfig, type RateUnit } from './plan';
@@ -234,7 +234,7 @@ export class Partitioner {
 		if (existing) return existing;
 		const info: ClassInfo = {
 			index: classes.length,
-			cls: { counterKey: `${this.ids.partition}:${shortHash(signature)}`, cycle, repeat, candidates, weights: spillWeights, spill },
+			cls: { counterKey: counterField(this.ids.partition, shortHash(signature)), cycle, repeat, candidates, weights: spillWeights, spill },
 			tableRoute: tableRoute === -1 ? undefined : tableRoute,
 			weights,
 		};

@@ -42,7 +42,7 @@ export const rateKeys = {
 /** Cap windows of a route: its daily (warm-up or cap) and hourly counters. */
 export const capKeys = {
 	daily: (date: string, route: string) => `d:${keyOf(date, route)}`,
-	hourly: (hour: number, route: string) => `h:${keyOf(String(hour), route)}`,
+	hourly: (hour: number | string, route: string) => `h:${keyOf(String(hour), route)}`,
 };
 
 /**
@@ -59,4 +59,47 @@ export function circuitName(campaign: string, route: string): string {
  */
 export function recipientDigest(secret: string, text: string): string {
 	return createHmac('sha256', secret).update(text, 'utf8').digest('base64url').slice(0, 22);
+}
+
+/**
+ * Every key a store writes, in one class (as BullMQ's key class): the Redis store calls nothing
+ * else to name a key, and the README's key table is checked against it (test/unit/keys.test.ts).
+ *
+ * Campaign keys are `prefix{campaign}:<kind>…` (one Cluster slot per campaign); the stores' own
+ * keys use the tags `{circuits}`, `{rates}` and `{mx}`. A campaign of that name shares the tag but
+ * never a key: its kinds (ctr, spill, idx, sticky:, cap:, once:) are neither a rate key (conn:,
+ * smtp:, campaign:, group:) nor a domain (which has a dot and no colon).
+ */
+export class StoreKeys {
+	constructor(readonly prefix: string) {}
+
+	private campaign(scope: string, kind: string): string {
+		return `${this.prefix}${hashTag(scope)}:${kind}`;
+	}
+
+	/** sequence positions per class (a hash) */
+	counters = (scope: string) => this.campaign(scope, 'ctr');
+	/** spill counts per class (a hash) */
+	spills = (scope: string) => this.campaign(scope, 'spill');
+	/** recipient digest → route, per partitioner node (a hash) */
+	sticky = (scope: string, partition: string) => this.campaign(scope, `sticky:${keyPart(partition)}`);
+	/** the campaign's sticky and cap keys, for clearScope (a set) */
+	index = (scope: string) => this.campaign(scope, 'idx');
+	/** a cap window's counter; `window` from capKeys */
+	cap = (scope: string, window: string) => this.campaign(scope, `cap:${window}`);
+	/** a duplicate marker; `digest` from recipientDigest */
+	once = (scope: string, digest: string) => this.campaign(scope, `once:${digest}`);
+	/** route health, one field per circuitName (a hash) */
+	circuits = () => `${this.prefix}{circuits}`;
+	/** a GCRA limit; `limit` from rateKeys */
+	rate = (limit: string) => `${this.prefix}{rates}:${limit}`;
+	/** the MX cache entry of a (valid, lower-case ASCII) domain */
+	mx = (domain: string) => `${this.prefix}{mx}:${domain}`;
+	/** the secret of the recipient digests */
+	secret = () => `${this.prefix}secret`;
+}
+
+/** The field of a class's sequence counter: the partitioner node, then a fixed-length hash of the class. */
+export function counterField(partition: string, classHash: string): string {
+	return `${keyPart(partition)}:${classHash}`;
 }

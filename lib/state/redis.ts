@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { checkRateArgs } from './gcra';
-import { hashTag, keyPart } from './keys';
+import { StoreKeys } from './keys';
 import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore, Via } from './types';
 
 export interface RedisConnection {
@@ -87,7 +87,8 @@ export function createRedisClient(c: RedisConnection): Redis | Cluster {
 export class RedisStateStore implements StateStore {
 	readonly kind = 'redis' as const;
 	private readonly client: ScriptClient;
-	private readonly prefix: string;
+	/** every key this store writes (./keys.ts) */
+	private readonly keys: StoreKeys;
 	private readonly label: string;
 	/** on Redis Cluster the circuits hash is in another slot: read it before the allocate script */
 	private readonly circuitsInScript: boolean;
@@ -98,7 +99,7 @@ export class RedisStateStore implements StateStore {
 
 	constructor(connection: RedisConnection, client?: Redis | Cluster) {
 		this.client = (client ?? createRedisClient(connection)) as ScriptClient;
-		this.prefix = connection.keyPrefix ?? 'postal:';
+		this.keys = new StoreKeys(connection.keyPrefix ?? 'postal:');
 		this.label = hostLabel(connection);
 		this.circuitsInScript = connection.mode !== 'cluster';
 		this.client.on('error', () => undefined); // surfaced per call; an unhandled 'error' event would crash n8n
@@ -109,10 +110,6 @@ export class RedisStateStore implements StateStore {
 		this.client.defineCommand('postalRecordHealth', { lua: readFileSync(join(LUA_DIR, SCRIPTS.recordHealth), 'utf8') });
 	}
 
-	/** `prefix{campaign}:rest…`: the campaign escaped into one Cluster hash tag; `rest` is built by ./keys.ts */
-	private key(scope: string, ...rest: string[]): string {
-		return [`${this.prefix}${hashTag(scope)}`, ...rest].join(':');
-	}
 
 	/** Runs a call, connecting first if needed, and turns failures into one clear error. */
 	private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -177,7 +174,7 @@ export class RedisStateStore implements StateStore {
 	async hashSecret(): Promise<string> {
 		// created once per prefix by whichever worker comes first; every worker then reads the same one
 		this.secret ??= this.call('reading the hashing secret', async () => {
-			const key = `${this.prefix}secret`;
+			const key = this.keys.secret();
 			await this.client.set(key, randomBytes(32).toString('base64url'), 'NX');
 			const value = await this.client.get(key);
 			if (!value) throw new Error('the hashing secret could not be stored');
@@ -208,10 +205,10 @@ export class RedisStateStore implements StateStore {
 	}
 
 	async allocate(req: AllocateRequest): Promise<AllocateResult> {
-		const capKeys = req.routes.flatMap((r) => r.caps.map((c) => this.key(req.scope, 'cap', c.key)));
-		const keys = [this.key(req.scope, 'ctr'), this.key(req.scope, 'spill'), this.key(req.scope, 'sticky', keyPart(req.stickyKey)), this.key(req.scope, 'idx'), ...capKeys];
+		const capKeys = req.routes.flatMap((r) => r.caps.map((c) => this.keys.cap(req.scope, c.key)));
+		const keys = [this.keys.counters(req.scope), this.keys.spills(req.scope), this.keys.sticky(req.scope, req.stickyKey), this.keys.index(req.scope), ...capKeys];
 		let openUntil: number[] | undefined;
-		if (this.circuitsInScript) keys.push(this.key('circuits'));
+		if (this.circuitsInScript) keys.push(this.keys.circuits());
 		else openUntil = (await this.getCircuits(req.routes.map((r) => r.circuit))).map((c) => c?.openUntil ?? 0);
 		const payload = JSON.stringify({
 			h: this.circuitsInScript ? 1 : 0,
@@ -227,13 +224,13 @@ export class RedisStateStore implements StateStore {
 
 	async capUsage(scope: string, keys: string[]): Promise<number[]> {
 		if (keys.length === 0) return [];
-		const values = await this.call('reading caps', () => this.client.mget(...keys.map((k) => this.key(scope, 'cap', k))));
+		const values = await this.call('reading caps', () => this.client.mget(...keys.map((k) => this.keys.cap(scope, k))));
 		return values.map((v) => Number(v ?? 0));
 	}
 
 	async consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision> {
 		checkRateArgs(limits, cost);
-		const keys = limits.map((l) => this.key('rates', l.key));
+		const keys = limits.map((l) => this.keys.rate(l.key));
 		const args = limits.flatMap((l) => [String(l.intervalMs), String(l.burst)]);
 		const [allowed, wait, now] = await this.call('rate limiting', () => this.client.postalConsumeRate(keys.length, ...keys, String(cost), ...args));
 		return { allowed: Number(allowed) === 1, retryAfterMs: Number(wait), now: Number(now) };
@@ -241,7 +238,7 @@ export class RedisStateStore implements StateStore {
 
 	async claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]> {
 		if (keys.length === 0) return [];
-		const redisKeys = keys.map((k) => this.key(scope, 'once', k));
+		const redisKeys = keys.map((k) => this.keys.once(scope, k));
 		const out = await this.call('claiming idempotency markers', () => this.client.postalClaimOnce(redisKeys.length, ...redisKeys, String(Math.round(ttlMs)), token));
 		return out.map((v) => (v === 'sent' ? 'sent' : v === 'claimed' ? 'claimed' : 'pending'));
 	}
@@ -251,38 +248,38 @@ export class RedisStateStore implements StateStore {
 		const ttl = String(Math.max(1, Math.round(ttlMs)));
 		await this.call('confirming idempotency markers', async () => {
 			const multi = this.client.multi();
-			for (const k of keys) multi.set(this.key(scope, 'once', k), 'sent', 'PX', ttl);
+			for (const k of keys) multi.set(this.keys.once(scope, k), 'sent', 'PX', ttl);
 			await multi.exec();
 		});
 	}
 
 	async releaseOnce(scope: string, keys: string[], token: string): Promise<void> {
 		if (keys.length === 0) return;
-		const redisKeys = keys.map((k) => this.key(scope, 'once', k));
+		const redisKeys = keys.map((k) => this.keys.once(scope, k));
 		await this.call('releasing idempotency markers', () => this.client.postalReleaseOnce(redisKeys.length, ...redisKeys, token));
 	}
 
 	async recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }> {
 		const args = [route, ok ? '1' : '0', policy.failureThreshold, policy.baseEjectionMs, policy.maxEjectionMs, policy.backoff, policy.jitter].map(String);
-		const [text, opened] = await this.call('recording route health', () => this.client.postalRecordHealth(1, this.key('circuits'), ...args));
+		const [text, opened] = await this.call('recording route health', () => this.client.postalRecordHealth(1, this.keys.circuits(), ...args));
 		return { state: JSON.parse(text) as CircuitState, opened: Number(opened) === 1 };
 	}
 
 	async getCircuits(routes: string[]): Promise<(CircuitState | null)[]> {
 		if (routes.length === 0) return [];
-		const values = await this.call('reading route health', () => this.client.hmget(this.key('circuits'), ...routes));
+		const values = await this.call('reading route health', () => this.client.hmget(this.keys.circuits(), ...routes));
 		return values.map((v) => (v ? (JSON.parse(v) as CircuitState) : null));
 	}
 
 	async setCircuit(route: string, state: CircuitState | null): Promise<void> {
 		await this.call('writing route health', () =>
-			state ? this.client.hset(this.key('circuits'), route, JSON.stringify({ openUntil: state.openUntil, ejections: state.ejections })) : this.client.hdel(this.key('circuits'), route),
+			state ? this.client.hset(this.keys.circuits(), route, JSON.stringify({ openUntil: state.openUntil, ejections: state.ejections })) : this.client.hdel(this.keys.circuits(), route),
 		);
 	}
 
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
 		if (domains.length === 0) return [];
-		const values = await this.call('reading the MX cache', () => this.client.mget(...domains.map((d) => this.key('mx', d))));
+		const values = await this.call('reading the MX cache', () => this.client.mget(...domains.map((d) => this.keys.mx(d))));
 		return values.map((v) => (v === null ? null : { hosts: v ? v.split(' ') : [] }));
 	}
 
@@ -291,17 +288,17 @@ export class RedisStateStore implements StateStore {
 		const ttl = Math.max(1, Math.round(ttlMs));
 		await this.call('writing the MX cache', async () => {
 			const multi = this.client.multi();
-			for (const e of entries) multi.set(this.key('mx', e.domain), e.value.hosts.join(' '), 'PX', ttl);
+			for (const e of entries) multi.set(this.keys.mx(e.domain), e.value.hosts.join(' '), 'PX', ttl);
 			await multi.exec();
 		});
 	}
 
 	async clearScope(scope: string): Promise<void> {
 		await this.call('clearing a campaign', async () => {
-			const idx = this.key(scope, 'idx');
+			const idx = this.keys.index(scope);
 			const members = await this.client.smembers(idx);
 			// idempotency markers stay (as in the memory store): a reset must never make a message go out twice
-			await this.client.del(idx, this.key(scope, 'ctr'), this.key(scope, 'spill'), ...members);
+			await this.client.del(idx, this.keys.counters(scope), this.keys.spills(scope), ...members);
 		});
 	}
 

@@ -1,0 +1,82 @@
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { capKeys, circuitName, hashTag, keyOf, keyPart, rateKeys, StoreKeys } from '../../lib/state/keys';
+
+const text = fc.string({ unit: fc.constantFrom('a', 'b', ':', '{', '}', '%', '3', 'A', '_', '.', '') , maxLength: 8 });
+
+describe('state keys', () => {
+	it('escape injectively: different tuples of texts never give the same key', () => {
+		fc.assert(
+			fc.property(fc.array(text, { minLength: 1, maxLength: 3 }), fc.array(text, { minLength: 1, maxLength: 3 }), (a, b) => {
+				if (JSON.stringify(a) === JSON.stringify(b)) return;
+				expect(keyOf(...a)).not.toBe(keyOf(...b));
+			}),
+			{ numRuns: 5000, seed: 1 },
+		);
+	});
+
+	it('keep a campaign inside one Cluster hash tag, whatever braces it holds', () => {
+		fc.assert(
+			fc.property(text, (campaign) => {
+				const tag = hashTag(campaign);
+				// Redis hashes what lies between the first "{" and the next "}": that must be the whole tag
+				const inner = tag.slice(1, tag.indexOf('}'));
+				expect(`{${inner}}`).toBe(tag);
+				expect(inner.length).toBeGreaterThan(0);
+			}),
+			{ numRuns: 2000, seed: 2 },
+		);
+	});
+
+	it('never give two kinds of key, or two campaigns, one name', () => {
+		fc.assert(
+			fc.property(fc.uniqueArray(text, { minLength: 2, maxLength: 2 }), text, text, (campaigns, route, part) => {
+				const k = new StoreKeys('postal:');
+				const all = [
+					k.circuits(),
+					k.secret(),
+					k.rate(rateKeys.campaignShare(campaigns[0], route)),
+					k.rate(rateKeys.group(campaigns[0], route, part)),
+					k.rate(rateKeys.connection(part, route)),
+					k.mx('example.com'),
+					...campaigns.flatMap((c) => [k.counters(c), k.spills(c), k.index(c), k.sticky(c, part), k.cap(c, capKeys.daily('2026-12-01', route)), k.cap(c, capKeys.hourly(7, route)), k.once(c, 'digest')]),
+				];
+				expect(new Set(all).size).toBe(all.length);
+			}),
+			{ numRuns: 2000, seed: 3 },
+		);
+		// the collisions found before keys were escaped
+		expect(hashTag('promo{1}')).not.toBe(hashTag('promo_1_'));
+		expect(hashTag('{}')).not.toBe(hashTag('__'));
+		expect(hashTag('')).not.toBe(hashTag('_'));
+		expect(rateKeys.campaignShare('a:b', 'c')).not.toBe(rateKeys.campaignShare('a', 'b:c'));
+		expect(circuitName('wf-1', 'Primary')).not.toBe(circuitName('wf-2', 'Primary'));
+		expect(keyPart('a%3Ab')).toBe('a%253Ab');
+	});
+
+	it("match the README's key table, row for row", () => {
+		const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+		const table = readme.slice(readme.indexOf('| key (prefix `postal:`)'), readme.indexOf('## Security'));
+		const rows = [...table.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+		const k = new StoreKeys('postal:');
+		// what the store writes, with the README's placeholders for the variable parts
+		const written = [
+			k.counters('campaign'),
+			k.spills('campaign'),
+			k.sticky('campaign', '<node id>'),
+			k.cap('campaign', capKeys.daily('<date>', '<route>')),
+			k.cap('campaign', capKeys.hourly('<hour>', '<route>')),
+			k.index('campaign'),
+			k.once('campaign', '<digest>'),
+			k.circuits(),
+			k.rate(rateKeys.connection('<provider>', '<node id>')),
+			k.rate(rateKeys.smtpCredential('<credential hash>')),
+			k.rate(rateKeys.campaignShare('<campaign>', '<route>')),
+			k.rate(rateKeys.group('<campaign>', '<route>', '<group>')),
+			k.mx('<domain>'),
+			k.secret(),
+		];
+		expect(rows).toEqual(written);
+	});
+});
