@@ -1,11 +1,26 @@
-// n8n's community-node rules (eslint-plugin-n8n-nodes-base): package.json, credentials and nodes.
+// typescript-eslint over every TypeScript folder, then n8n's community-node rules
+// (eslint-plugin-n8n-nodes-base) on package.json, credentials and nodes. Formatting is Prettier's
+// (`npm run format:check`); eslint-config-prettier turns off the rules it owns.
 const n8n = require('eslint-plugin-n8n-nodes-base');
 const tsParser = require('@typescript-eslint/parser');
+const tseslint = require('typescript-eslint');
+const prettier = require('eslint-config-prettier');
 
 const plugin = { 'n8n-nodes-base': n8n };
 
+const typescript = tseslint.config({
+	files: ['lib/**/*.ts', 'nodes/**/*.ts', 'credentials/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+	extends: [...tseslint.configs.recommended],
+	rules: {
+		// `_`-prefixed parameters are there for a signature (n8n's method shapes, callbacks)
+		'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+	},
+});
+
 module.exports = [
-	{ ignores: ['dist/**', 'node_modules/**', 'test/**', 'bench/**', 'scripts/**', 'lib/**', '**/*.js'] },
+	{ ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js'] },
+	...typescript,
+	prettier,
 	{
 		files: ['package.json'],
 		languageOptions: { parser: tsParser, parserOptions: { extraFileExtensions: ['.json'] } },

@@ -102,6 +102,8 @@ const npm24 = (env: Env, args: string[], cwd: string, logFile: string) =>
 
 interface Packed {
 	tgz: string;
+	// the packed package.json, read as JSON and probed field by field
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	manifest: Record<string, any>;
 	files: string[];
 }
@@ -500,6 +502,8 @@ async function runExamples(env: Env, packed: Packed, work: string): Promise<void
 					const id = `ex${file.replace(/\.json$/, '').replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 21);
 					wf.id = id;
 					wf.active = false;
+					// example workflow JSON, rewritten in place node by node
+					// eslint-disable-next-line @typescript-eslint/no-explicit-any
 					const nodes: Array<Record<string, any>> = wf.nodes ?? [];
 					// `n8n execute` starts at a Manual Trigger: a Webhook trigger becomes a Code node of the same
 					// name that emits one sample sign-up request, behind a Manual Trigger

@@ -78,7 +78,6 @@ function rowsOf(results: Array<{ rows: AssignmentRow[] }>): AssignmentRow[] {
 }
 
 function report(title: string, numbers: Record<string, unknown>): void {
-	// eslint-disable-next-line no-console
 	console.log(`${title}\n${Object.entries(numbers).map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n')}`);
 }
 
