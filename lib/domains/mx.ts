@@ -34,6 +34,7 @@ export class MxResolver {
 	private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
 	private readonly inFlight = new Map<string, Promise<MxLookup>>();
 
+	// defaults for lib's own callers; the Domain Group Classifier passes every value, so its description's defaults win
 	constructor(options: MxResolverOptions = {}) {
 		this.timeoutMs = options.timeoutMs ?? 3000;
 		this.cacheTtlMs = options.cacheTtlMs ?? 6 * 3600_000;

@@ -3,7 +3,8 @@ import type { AllocClass, AllocItem, AllocRoute, CapWindow, StateStore } from '.
 import { capKeys, circuitName, counterField, recipientDigest } from '../state/keys';
 import { VIA_DEFERRED, VIA_SPILL, VIA_STICKY } from '../state/types';
 import { daysBetween, parseDayStart, sendingDay } from './calendar';
-import { RATE_UNITS, type RoutePlan, type RouteConfig, type RateUnit } from './plan';
+import { RATE_UNITS, type RateUnit } from '../throttle/units';
+import type { RoutePlan, RouteConfig } from './plan';
 import { rendezvousPick } from './rendezvous';
 import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequence';
 import { warmupCap, warmupSharePercent } from './warmup';

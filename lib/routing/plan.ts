@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { RATE_UNIT_NAMES } from '../throttle/units';
 import { isIsoDate, isValidTimeZone, parseDayStart } from './calendar';
+
+// the rate units are lib/throttle's; re-exported for code that took them from here
+export { RATE_UNITS, type RateUnit } from '../throttle/units';
 
 export const MODES = ['single', 'percentage', 'roundRobin', 'weighted', 'failover'] as const;
 export type PartitionMode = (typeof MODES)[number];
-export const RATE_UNITS = { second: 1_000, minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
-export type RateUnit = keyof typeof RATE_UNITS;
 
 /** `label` is the field's name in the node, so parseRoutePlan can name what the user typed */
 const labelled = (label: string, message: string) => ({ message, params: { label } });
@@ -45,6 +47,9 @@ const warmupSchema = z.discriminatedUnion('kind', [
 	}),
 ]);
 
+// The defaults below are for lib's own callers (tests, bench). The Route Partitioner passes every
+// field, defaulted from its description, so the node's defaults win; it leaves out only what its
+// mode hides (roundRobinBatch, sticky, stickyByHash), where these neutral ones apply.
 const routeSchema = z.object({
 	name: z.string().trim().min(1, 'every route needs a name'),
 	enabled: z.boolean().default(true),
@@ -78,7 +83,7 @@ export const routePlanSchema = z
 					return false;
 				}
 			}, 'must be a time of day like 00:00 or 06:30'),
-		campaignRate: z.object({ limit: aboveZero('messages'), per: z.enum(['second', 'minute', 'hour', 'day']) }).optional(),
+		campaignRate: z.object({ limit: aboveZero('messages'), per: z.enum(RATE_UNIT_NAMES) }).optional(),
 		stateTtlDays: aboveZero('days').default(30),
 	})
 	.superRefine((plan, ctx) => {

@@ -1,4 +1,4 @@
-import { RATE_UNITS, type RateUnit } from '../routing/plan';
+import { RATE_UNITS, type RateUnit } from './units';
 import type { RateLimit, StateStore } from '../state/types';
 
 export interface RateSpec {

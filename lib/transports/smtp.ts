@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
+import { RATE_UNIT_NAMES } from '../throttle/units';
 import { parseCredentialData } from '../util/credential';
 import { capText, safeText } from '../util/secrets';
 import { attachmentTypeProblem } from './mime';
@@ -55,7 +56,7 @@ export const smtpCredentialSchema = z
 		/** messages per rateLimitPer through this credential; 0 = no limit. Enforced by the send node as a
 		 * GCRA limit in the state store (so it holds across workers), not by nodemailer's per-process pool. */
 		rateLimit: z.coerce.number().min(0).default(0),
-		rateLimitPer: z.enum(['second', 'minute', 'hour', 'day']).default('second'),
+		rateLimitPer: z.enum(RATE_UNIT_NAMES).default('second'),
 	})
 	.transform((c) => ({ ...c, port: c.port ?? DEFAULT_PORT[c.security] }));
 

@@ -6,7 +6,6 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { z } from 'zod';
 import { DomainClassifier, type Classification } from '../../lib/domains/classify';
 import { GroupCatalog } from '../../lib/domains/groups';
 import { MxResolver } from '../../lib/domains/mx';
@@ -14,16 +13,8 @@ import { StateUnavailableError } from '../../lib/state/redis';
 import { perItemValues, splitList } from '../shared/itemValues';
 import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
 import { classifierProperties, GROUP_LABELS } from './description';
+import { readClassifierParameters } from './options';
 import { classifierOutputs } from './outputs';
-
-const optionsSchema = z.object({
-	mxDetection: z.boolean().default(false),
-	dnsServers: z.string().default(''),
-	mxTimeoutMs: z.number().int().min(100).default(3000),
-	mxConcurrency: z.number().int().min(1).max(256).default(16),
-	mxCacheMinutes: z.number().min(0).default(360),
-	includeGateways: z.boolean().default(false),
-});
 
 function classificationFields(c: Classification): IDataObject {
 	const fields: IDataObject = {
@@ -57,16 +48,8 @@ export class DomainGroupClassifier implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		const outputMode = this.getNodeParameter('outputMode', 0) as string;
-		const fieldKey = (this.getNodeParameter('fieldKey', 0, '') as string).trim();
-		const parsedOptions = optionsSchema.safeParse(this.getNodeParameter('options', 0, {}));
-		if (!parsedOptions.success) {
-			const issue = parsedOptions.error.issues[0];
-			throw new NodeOperationError(this.getNode(), `Options › ${issue.path.join('.')}: ${issue.message}`);
-		}
-		const options = parsedOptions.data;
-		const customGroups = ((this.getNodeParameter('customGroups', 0, {}) as IDataObject).values as IDataObject[] | undefined) ?? [];
-		const userGroups = customGroups.map((g, i) => {
+		const { outputMode, fieldKey, customGroups, options } = readClassifierParameters(this);
+		const userGroups = customGroups.values.map((g, i) => {
 			const name = String(g.name ?? '').trim().toLowerCase();
 			if (!name) throw new NodeOperationError(this.getNode(), `Custom Groups: group ${i + 1} has no name`);
 			return { name, domains: splitList(g.domains), mxPatterns: splitList(g.mxPatterns) };

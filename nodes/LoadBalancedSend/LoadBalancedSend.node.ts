@@ -11,17 +11,15 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { deliver, type DeliveryJob, type DeliveryRecord, type DeliveryResult } from '../../lib/delivery/pipeline';
-import type { RateUnit } from '../../lib/routing/plan';
 import { StateUnavailableError } from '../../lib/state/redis';
-import { rateKeys } from '../../lib/state/keys';
-import { gcraLimit } from '../../lib/throttle/limits';
 import { API_PROVIDERS, ApiTransport } from '../../lib/transports/api';
 import { nodeHttpClient } from '../../lib/transports/nodeHttp';
 import { testSmtpCredential } from '../../lib/transports/smtp';
 import { ParameterReader } from '../shared/itemValues';
 import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
-import { DEFAULT_DUPLICATE_WINDOW_DAYS, sendProperties, SES_TEST, SMTP_TEST } from './description';
-import { itemJob } from './jobs';
+import { sendProperties, SES_TEST, SMTP_TEST } from './description';
+import { itemJob, type JobSettings } from './jobs';
+import { deliverySettings, readSendParameters } from './options';
 import { connectionFor } from './transport';
 
 const OUTPUT = { sent: 0, failed: 1, fallback: 2 } as const;
@@ -74,27 +72,19 @@ export class LoadBalancedSend implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const node = this.getNode();
-		const provider = this.getNodeParameter('provider', 0) as string;
-		const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
-		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-		const num = (name: string, fallback: number) => (typeof options[name] === 'number' ? (options[name] as number) : fallback);
+		const { provider, dryRun, options, groupLimits } = readSendParameters(this);
 
-		const { transport, limits } = await connectionFor(this, provider);
-		const connectionLimits = [...limits];
-		const rate = num('rateLimit', 0);
-		if (rate > 0) {
-			const burst = num('rateBurst', 0);
-			connectionLimits.push(gcraLimit(rateKeys.connection(provider, node.id || node.name), { limit: rate, per: (options.rateLimitPer as RateUnit) || 'second', burst: burst > 0 ? burst : undefined }));
-		}
-		const groupLimits = (((this.getNodeParameter('groupLimits', 0, {}) as IDataObject).values as IDataObject[] | undefined) ?? [])
-			.filter((g) => String(g.group ?? '').trim() && Number(g.messages) > 0)
-			.map((g) => ({ group: String(g.group).trim().toLowerCase(), limit: Number(g.messages), per: (g.per as RateUnit) || 'hour' }));
-
-		const settings = {
-			connectionLimits,
-			campaignBurstSeconds: num('campaignBurstSeconds', 60),
-			groupLimits,
-			idempotency: options.idempotency !== false,
+		const { transport, credentialLimit } = await connectionFor(this, provider);
+		const settings: JobSettings = {
+			limits: {
+				provider,
+				node: node.id || node.name,
+				credential: credentialLimit,
+				connection: { limit: options.rateLimit, per: options.rateLimitPer, burst: options.rateBurst },
+				campaignBurstSeconds: options.campaignBurstSeconds,
+				groupLimits,
+			},
+			idempotency: options.idempotency,
 			workflowId: String(this.getWorkflow().id ?? node.id),
 		};
 
@@ -117,17 +107,7 @@ export class LoadBalancedSend implements INodeType {
 				delivered = await deliver(jobs, {
 					transport,
 					store: state.store,
-					concurrency: num('concurrency', 20),
-					retry: { maxAttempts: num('maxAttempts', 3), baseDelayMs: num('retryBaseMs', 1000), maxDelayMs: num('retryMaxMs', 30_000) },
-					health: {
-						failureThreshold: num('failureThreshold', 5),
-						baseEjectionMs: num('ejectionSeconds', 30) * 1000,
-						maxEjectionMs: num('maxEjectionSeconds', 600) * 1000,
-						backoff: 2,
-						jitterRatio: 0.1,
-					},
-					idempotencyTtlMs: num('duplicateWindowDays', DEFAULT_DUPLICATE_WINDOW_DAYS) * 86_400_000,
-					maxRateWaitMs: num('maxRateWaitSeconds', 300) * 1000,
+					...deliverySettings(options),
 					dryRun,
 				});
 			} catch (error) {

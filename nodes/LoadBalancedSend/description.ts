@@ -17,7 +17,6 @@ export const PROVIDERS = [
 export const SMTP_TEST = 'postalSmtpTest';
 export const SES_TEST = 'postalSesTest';
 
-
 const nameValue = (placeholderName: string, placeholderValue: string): INodeProperties[] => [
 	{ displayName: 'Name', name: 'name', type: 'string', default: '', placeholder: placeholderName },
 	{ displayName: 'Value', name: 'value', type: 'string', default: '', placeholder: placeholderValue },
@@ -38,9 +37,7 @@ const messageFields: INodeProperties[] = [
 	{ displayName: 'HTML', name: 'html', type: 'string', typeOptions: { rows: 6 }, default: '', description: 'HTML body' },
 ];
 
-/** how long duplicate markers live unless the node says otherwise */
-export const DEFAULT_DUPLICATE_WINDOW_DAYS = 90;
-
+// Each default is written here once: options.ts reads them from these properties.
 const optionFields: INodeProperties[] = [
 	{ displayName: 'CC', name: 'cc', type: 'string', default: '', placeholder: 'ann@example.com, "Smith, Bob" <bob@example.com>', description: 'Addresses separated by commas; each is checked like To' },
 	{ displayName: 'BCC', name: 'bcc', type: 'string', default: '', description: 'Addresses separated by commas; each is checked like To' },
@@ -68,7 +65,7 @@ const optionFields: INodeProperties[] = [
 		name: 'duplicateWindowDays',
 		type: 'number',
 		typeOptions: { minValue: 1, maxValue: 3650 },
-		default: DEFAULT_DUPLICATE_WINDOW_DAYS,
+		default: 90,
 		description: 'How long a sent message is remembered, so the same recipients (plus message key) are not sent it again in this campaign. The state store keeps a keyed hash, never the address.',
 	},
 	{ displayName: 'Duplicate Protection', name: 'idempotency', type: 'boolean', default: true, description: 'Whether a recipient (plus message key) already sent in this campaign is skipped (status "skipped-duplicate") instead of sent again' },

@@ -1,20 +1,14 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { buildMessage } from '../../lib/delivery/message';
 import type { DeliveryJob } from '../../lib/delivery/pipeline';
-import type { RateUnit } from '../../lib/routing/plan';
-import { RATE_UNITS } from '../../lib/routing/plan';
 import { duplicateKey } from '../../lib/delivery/message';
-import { rateKeys } from '../../lib/state/keys';
-import { gcraLimit } from '../../lib/throttle/limits';
-import type { RateLimit } from '../../lib/state/types';
+import { limitsFor, shareOf, type LimitsInput } from '../../lib/throttle/applicable';
 import type { MailAttachment } from '../../lib/transports/types';
 import { splitList, type ParameterReader } from '../shared/itemValues';
 
 export interface JobSettings {
-	/** limits every item of this node shares (the connection's own) */
-	connectionLimits: RateLimit[];
-	campaignBurstSeconds: number;
-	groupLimits: Array<{ group: string; limit: number; per: RateUnit }>;
+	/** what decides an item's rate limits, but for the item's own campaign, route, share and group */
+	limits: Omit<LimitsInput, 'campaign' | 'route' | 'share' | 'group'>;
 	idempotency: boolean;
 	workflowId: string;
 }
@@ -83,14 +77,8 @@ export async function itemJob(ctx: IExecuteFunctions, params: ParameterReader, i
 	const json = item.json as IDataObject;
 	const assignment = json.postalRoute as IDataObject | undefined;
 	const campaign = String(assignment?.campaignId ?? '') || s.workflowId;
-	const limits = [...s.connectionLimits];
-	const share = assignment?.rate as { limit?: number; per?: RateUnit } | undefined;
-	if (share && typeof share.limit === 'number' && share.limit > 0 && share.per && share.per in RATE_UNITS) {
-		const perSecond = (share.limit * 1000) / RATE_UNITS[share.per];
-		limits.push(gcraLimit(rateKeys.campaignShare(campaign, route), { limit: share.limit, per: share.per, burst: Math.max(1, Math.floor(perSecond * s.campaignBurstSeconds)) }));
-	}
 	const group = typeof json.domainGroup === 'string' ? json.domainGroup.toLowerCase() : undefined;
-	for (const g of s.groupLimits) if (group && g.group === group) limits.push(gcraLimit(rateKeys.group(campaign, route, group), { limit: g.limit, per: g.per }));
+	const limits = limitsFor({ ...s.limits, campaign, route, share: shareOf(assignment?.rate), group });
 
 	const message = built.message;
 	const messageKey = String(options.messageKey ?? '').trim();

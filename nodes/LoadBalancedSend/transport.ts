@@ -3,9 +3,7 @@ import { createHash } from 'node:crypto';
 import { API_PROVIDERS, ApiTransport, type ApiProviderId } from '../../lib/transports/api';
 import { parseSmtpCredential, smtpTransportFor } from '../../lib/transports/smtp';
 import type { HttpClient, Transport } from '../../lib/transports/types';
-import { rateKeys } from '../../lib/state/keys';
-import { gcraLimit } from '../../lib/throttle/limits';
-import type { RateLimit } from '../../lib/state/types';
+import type { LimitsInput } from '../../lib/throttle/applicable';
 import { PROVIDERS } from './description';
 
 /** Sends the API requests through n8n's own HTTP helpers (Node's global agent keeps connections alive). */
@@ -29,8 +27,8 @@ function n8nHttpClient(ctx: IExecuteFunctions): HttpClient {
 
 export interface ConnectionSetup {
 	transport: Transport;
-	/** the credential's own rate limit (SMTP), shared by every node using that credential */
-	limits: RateLimit[];
+	/** the credential's own rate limit (SMTP; limit 0 = none), shared by every node using that credential */
+	credentialLimit?: LimitsInput['credential'];
 }
 
 /** The transport for the node's provider and credential. Credential problems name the field, never a value. */
@@ -41,15 +39,12 @@ export async function connectionFor(ctx: IExecuteFunctions, provider: string): P
 	try {
 		if (provider === 'smtp') {
 			const credential = parseSmtpCredential(data);
-			const limits: RateLimit[] = [];
-			if (credential.rateLimit > 0) {
-				const id = createHash('sha256').update(`${credential.host}:${credential.port}:${credential.user ?? ''}`).digest('hex').slice(0, 16);
-				limits.push(gcraLimit(rateKeys.smtpCredential(id), { limit: credential.rateLimit, per: credential.rateLimitPer }));
-			}
-			return { transport: smtpTransportFor(credential), limits };
+			// the credential's rate key names the server and user it logs in as, hashed
+			const id = createHash('sha256').update(`${credential.host}:${credential.port}:${credential.user ?? ''}`).digest('hex').slice(0, 16);
+			return { transport: smtpTransportFor(credential), credentialLimit: { id, limit: credential.rateLimit, per: credential.rateLimitPer } };
 		}
 		const api = API_PROVIDERS[provider as ApiProviderId];
-		return { transport: new ApiTransport(api, api.parseCredential(data), n8nHttpClient(ctx)), limits: [] };
+		return { transport: new ApiTransport(api, api.parseCredential(data), n8nHttpClient(ctx)) };
 	} catch (error) {
 		throw new NodeOperationError(ctx.getNode(), (error as Error).message);
 	}

@@ -14,6 +14,7 @@ import { StateUnavailableError } from '../../lib/state/redis';
 import { perItemValues } from '../shared/itemValues';
 import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
 import { partitionerProperties } from './description';
+import { readPartitionerParameters } from './options';
 import { PLAN_FIELD_LABELS, planInputFromParameters } from './plan';
 
 /** The sticky key: the mailbox, read by the package's one address parser, case-insensitive. */
@@ -45,26 +46,13 @@ export class RoutePartitioner implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const node = this.getNode();
-		const mode = this.getNodeParameter('mode', 0) as string;
-		const outputMode = this.getNodeParameter('outputMode', 0) as string;
-		const dryRun = this.getNodeParameter('dryRun', 0, false) as boolean;
-		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
-		const fieldKey = String(options.fieldKey || 'postalRoute');
+		const parameters = readPartitionerParameters(this);
+		const { mode, outputMode, dryRun, options } = parameters;
+		const fieldKey = options.fieldKey;
 
 		let plan: RoutePlan;
 		try {
-			plan = parseRoutePlan(
-				planInputFromParameters({
-					mode,
-					routes: this.getNodeParameter('routes', 0, {}) as IDataObject,
-					roundRobinBatch: mode === 'roundRobin' ? (this.getNodeParameter('roundRobinBatch', 0, 1) as number) : 1,
-					sticky: mode === 'percentage' || mode === 'weighted' ? (this.getNodeParameter('sticky', 0, true) as boolean) : false,
-					stickyByHash: mode === 'weighted' ? (this.getNodeParameter('stickyByHash', 0, false) as boolean) : false,
-					groupRoutes: this.getNodeParameter('groupRoutes', 0, {}) as IDataObject,
-					options,
-					workflowTimeZone: this.getTimezone(),
-				}),
-			);
+			plan = parseRoutePlan(planInputFromParameters({ ...parameters, workflowTimeZone: this.getTimezone() }));
 		} catch (error) {
 			if (error instanceof PlanError) throw new NodeOperationError(node, `${PLAN_FIELD_LABELS[error.field] ?? error.field}: ${error.message}`);
 			throw error;

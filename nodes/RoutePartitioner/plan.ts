@@ -1,7 +1,9 @@
 import type { IDataObject } from 'n8n-workflow';
 import { parseCapTable } from '../../lib/routing/warmup';
 import { PlanError, type RoutePlanInput } from '../../lib/routing/plan';
+import type { RateUnit } from '../../lib/throttle/units';
 import { splitList } from '../shared/itemValues';
+import { ROUTE_DEFAULTS, type PartitionerParameters } from './options';
 
 /** Display names of the plan fields, so errors name the parameter the user sees. */
 export const PLAN_FIELD_LABELS: Record<string, string> = {
@@ -30,11 +32,11 @@ function dateOf(v: unknown): string {
 }
 
 function warmupOf(r: IDataObject, index: number): IDataObject {
-	const kind = (r.warmup as string) || 'none';
+	const kind = (r.warmup as string) || ROUTE_DEFAULTS.warmup;
 	const startDate = dateOf(r.warmupStartDate);
 	switch (kind) {
 		case 'ramp':
-			return { kind, startDate, startCap: r.warmupStartCap ?? 50, growth: r.warmupGrowth ?? 1.5 };
+			return { kind, startDate, startCap: r.warmupStartCap ?? ROUTE_DEFAULTS.warmupStartCap, growth: r.warmupGrowth ?? ROUTE_DEFAULTS.warmupGrowth };
 		case 'table':
 			try {
 				return { kind, startDate, caps: parseCapTable(String(r.warmupTable ?? '')) };
@@ -42,44 +44,38 @@ function warmupOf(r: IDataObject, index: number): IDataObject {
 				throw new PlanError(`route ${index + 1}${r.name ? ` "${r.name}"` : ''}, Cap Table: ${(e as Error).message}`, 'routes');
 			}
 		case 'share':
-			return { kind, startDate, startPercent: r.warmupStartPercent ?? 10, days: r.warmupDays ?? 14 };
+			return { kind, startDate, startPercent: r.warmupStartPercent ?? ROUTE_DEFAULTS.warmupStartPercent, days: r.warmupDays ?? ROUTE_DEFAULTS.warmupDays };
 		default:
 			return { kind: 'none' };
 	}
 }
 
 /** The node's parameters as a route plan (validated afterwards by `parseRoutePlan`). */
-export function planInputFromParameters(p: {
-	mode: string;
-	routes: IDataObject;
-	roundRobinBatch: number;
-	sticky: boolean;
-	stickyByHash: boolean;
-	groupRoutes: IDataObject;
-	options: IDataObject;
-	workflowTimeZone: string;
-}): RoutePlanInput {
+export function planInputFromParameters(p: Pick<PartitionerParameters, 'mode' | 'routes' | 'roundRobinBatch' | 'sticky' | 'stickyByHash' | 'groupRoutes' | 'options'> & { workflowTimeZone: string }): RoutePlanInput {
 	const routes = ((p.routes.values as IDataObject[] | undefined) ?? []).map((r, i) => ({
 		name: String(r.name ?? ''),
-		enabled: r.enabled !== false,
+		enabled: r.enabled === undefined ? ROUTE_DEFAULTS.enabled : r.enabled !== false,
 		percentage: typeof r.percentage === 'number' ? r.percentage : undefined,
-		weight: typeof r.weight === 'number' ? r.weight : 1,
+		weight: typeof r.weight === 'number' ? r.weight : ROUTE_DEFAULTS.weight,
 		dailyCap: zeroMeansNone(r.dailyCap),
 		hourlyCap: zeroMeansNone(r.hourlyCap),
 		groups: splitList(r.groups).map((g) => g.toLowerCase()),
 		warmup: warmupOf(r, i),
 	}));
-	const rate = zeroMeansNone(p.options.campaignRate);
+	const o = p.options;
+	const rate = zeroMeansNone(o.campaignRate);
+	// the values go on unchecked: parseRoutePlan names what is wrong with them
 	return {
 		mode: p.mode as RoutePlanInput['mode'],
 		routes: routes as RoutePlanInput['routes'],
-		roundRobinBatch: p.roundRobinBatch,
-		sticky: p.sticky,
-		stickyByHash: p.stickyByHash,
+		roundRobinBatch: p.roundRobinBatch as RoutePlanInput['roundRobinBatch'],
+		sticky: p.sticky as RoutePlanInput['sticky'],
+		stickyByHash: p.stickyByHash as RoutePlanInput['stickyByHash'],
 		groupRoutes: ((p.groupRoutes.values as IDataObject[] | undefined) ?? []).map((g) => ({ group: String(g.group ?? ''), route: String(g.route ?? '') })),
-		timeZone: String(p.options.timeZone || p.workflowTimeZone || 'UTC'),
-		dayStart: String(p.options.dayStart || '00:00'),
-		campaignRate: rate === undefined ? undefined : { limit: rate, per: (p.options.campaignRatePer as 'hour') || 'hour' },
-		stateTtlDays: unset(p.options.stateTtlDays) ? 30 : Number(p.options.stateTtlDays),
+		// lib's own 'UTC' is for a workflow without a time zone
+		timeZone: o.timeZone || p.workflowTimeZone || 'UTC',
+		dayStart: o.dayStart,
+		campaignRate: rate === undefined ? undefined : { limit: rate, per: o.campaignRatePer as RateUnit },
+		stateTtlDays: o.stateTtlDays,
 	};
 }

@@ -4,6 +4,7 @@ import { withLocalFallback } from '../../lib/state/fallback';
 import { RedisStateStore } from '../../lib/state/redis';
 import { embeddedStateStore } from '../../lib/state/registry';
 import type { StateStore } from '../../lib/state/types';
+import { nodeParameter } from './parameters';
 
 export const REDIS_CREDENTIAL = 'postalRedis';
 export const REDIS_TEST = 'postalRedisConnectionTest';
@@ -44,14 +45,14 @@ export function stateUnavailableMessage(error: Error, what: string): string {
 
 /** The store for this execution: the embedded one, or Redis from the node's credential. */
 export async function stateFor(ctx: IExecuteFunctions): Promise<NodeState> {
-	if (ctx.getNodeParameter('stateStore', 0, 'memory') !== 'redis') return { store: embeddedStateStore(), usedFallback: false };
+	if (nodeParameter(ctx, stateProperties, 'stateStore') !== 'redis') return { store: embeddedStateStore(), usedFallback: false };
 	let store: StateStore;
 	try {
 		store = redisStateStoreFor(parseRedisCredential(await ctx.getCredentials(REDIS_CREDENTIAL)));
 	} catch (error) {
 		throw new NodeOperationError(ctx.getNode(), (error as Error).message);
 	}
-	if (!ctx.getNodeParameter('continueOnLocalState', 0, false)) return { store, usedFallback: false };
+	if (!nodeParameter(ctx, stateProperties, 'continueOnLocalState')) return { store, usedFallback: false };
 	const wrapped = withLocalFallback(store, embeddedStateStore());
 	return {
 		store: wrapped,

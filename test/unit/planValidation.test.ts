@@ -1,5 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 import { parseRoutePlan, PlanError, type RoutePlanInput } from '../../lib/routing/plan';
+import { partitionerOptionsSchema } from '../../nodes/RoutePartitioner/options';
 import { planInputFromParameters } from '../../nodes/RoutePartitioner/plan';
 
 /** `field: message` of the PlanError the input raises. */
@@ -23,7 +24,7 @@ function fromNode(route: IDataObject, options: IDataObject = {}) {
 			sticky: false,
 			stickyByHash: false,
 			groupRoutes: {},
-			options,
+			options: partitionerOptionsSchema.parse(options),
 			workflowTimeZone: 'UTC',
 		}),
 	);

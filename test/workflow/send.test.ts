@@ -140,3 +140,27 @@ describe('the campaign rate divided by the partitioner is enforced by the send n
 		}
 	});
 });
+
+describe('item data the send node does not trust', () => {
+	afterEach(() => closeSmtpTransports());
+
+	it('sends an item whose campaign share names no own rate unit ("toString") without that share, not failing the batch', async () => {
+		resetEmbeddedStateStore();
+		const sink = await startSmtpSink();
+		try {
+			const full = loadWorkflow('send-split');
+			const wf = {
+				...full,
+				nodes: full.nodes.filter((n) => ['Manual Trigger', 'Recipients', 'Send A'].includes(n.name)),
+				connections: { 'Manual Trigger': full.connections['Manual Trigger'], Recipients: { main: [[{ node: 'Send A', type: 'main', index: 0 }]] } } as typeof full.connections,
+			};
+			const items = recipients(3, 9, ['gmail.com']).map((r, k) => ({ ...r, postalRoute: { route: 'Relay A', campaignId: 'c1', rate: { limit: 5, per: k === 0 ? 'toString' : 'second' } } }));
+			const run = await runWorkflow(wf, { Recipients: items }, { credentials: { 'smtp-a': smtpCredential(sink.port) } });
+			expect(run.error).toBeUndefined();
+			expect(run.outputs('Send A')[0].map((i) => delivery(i).status)).toEqual(['sent', 'sent', 'sent']);
+			expect(sink.messages).toHaveLength(3);
+		} finally {
+			await sink.stop();
+		}
+	});
+});

@@ -1,0 +1,73 @@
+import type { IExecuteFunctions } from 'n8n-workflow';
+import { z } from 'zod';
+import type { DeliveryOptions } from '../../lib/delivery/pipeline';
+import type { GroupLimit } from '../../lib/throttle/applicable';
+import { RATE_UNIT_NAMES } from '../../lib/throttle/units';
+import { booleanField, choiceField, nodeParameter, numberField, parseParameters } from '../shared/parameters';
+import { sendProperties as P } from './description';
+
+/**
+ * The send node's parameters read once per execution (item 0), defaults from the description.
+ * Per-item fields (the message, CC, BCC, attachments, tags, message key) are read in jobs.ts.
+ */
+export const sendParametersSchema = z.object({
+	dryRun: booleanField(P, 'dryRun'),
+	groupLimits: z
+		.object({
+			values: z
+				.array(z.object({ group: z.unknown(), messages: z.unknown(), per: choiceField(P, 'groupLimits.values.per', RATE_UNIT_NAMES) }))
+				.default([])
+				// an entry without a group or a positive number of messages limits nothing
+				.transform((entries) =>
+					entries.map((g): GroupLimit => ({ group: String(g.group ?? '').trim().toLowerCase(), limit: Number(g.messages), per: g.per })).filter((g) => g.group && g.limit > 0),
+				),
+		})
+		.default({}),
+	options: z
+		.object({
+			concurrency: numberField(P, 'options.concurrency'),
+			maxAttempts: numberField(P, 'options.maxAttempts'),
+			retryBaseMs: numberField(P, 'options.retryBaseMs'),
+			retryMaxMs: numberField(P, 'options.retryMaxMs'),
+			rateLimit: numberField(P, 'options.rateLimit'),
+			rateLimitPer: choiceField(P, 'options.rateLimitPer', RATE_UNIT_NAMES),
+			rateBurst: numberField(P, 'options.rateBurst'),
+			campaignBurstSeconds: numberField(P, 'options.campaignBurstSeconds'),
+			maxRateWaitSeconds: numberField(P, 'options.maxRateWaitSeconds'),
+			failureThreshold: numberField(P, 'options.failureThreshold'),
+			ejectionSeconds: numberField(P, 'options.ejectionSeconds'),
+			maxEjectionSeconds: numberField(P, 'options.maxEjectionSeconds'),
+			duplicateWindowDays: numberField(P, 'options.duplicateWindowDays'),
+			idempotency: booleanField(P, 'options.idempotency'),
+		})
+		.default({}),
+});
+
+type Parsed = z.output<typeof sendParametersSchema>;
+export type SendOptions = Parsed['options'];
+export interface SendParameters {
+	provider: string;
+	dryRun: boolean;
+	groupLimits: GroupLimit[];
+	options: SendOptions;
+}
+
+/** Reads and checks the node-level parameters; an error names the field as the node shows it. */
+export function readSendParameters(ctx: IExecuteFunctions): SendParameters {
+	const raw = { dryRun: nodeParameter(ctx, P, 'dryRun'), groupLimits: nodeParameter(ctx, P, 'groupLimits'), options: nodeParameter(ctx, P, 'options') };
+	const { dryRun, groupLimits, options } = parseParameters(ctx, P, sendParametersSchema, raw);
+	// the provider is checked against the credential types by connectionFor
+	return { provider: String(ctx.getNodeParameter('provider', 0)), dryRun, groupLimits: groupLimits.values, options };
+}
+
+/** The options as the delivery pipeline takes them. */
+export function deliverySettings(o: SendOptions): Pick<DeliveryOptions, 'concurrency' | 'retry' | 'health' | 'idempotencyTtlMs' | 'maxRateWaitMs'> {
+	return {
+		concurrency: o.concurrency,
+		retry: { maxAttempts: o.maxAttempts, baseDelayMs: o.retryBaseMs, maxDelayMs: o.retryMaxMs },
+		// backoff and jitter are no options: doubling, ±10%
+		health: { failureThreshold: o.failureThreshold, baseEjectionMs: o.ejectionSeconds * 1000, maxEjectionMs: o.maxEjectionSeconds * 1000, backoff: 2, jitterRatio: 0.1 },
+		idempotencyTtlMs: o.duplicateWindowDays * 86_400_000,
+		maxRateWaitMs: o.maxRateWaitSeconds * 1000,
+	};
+}
