@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /**
  * How user text becomes part of a state key. Every store builds its keys from these, so two
@@ -38,6 +38,15 @@ export const rateKeys = {
 	/** a send node's per-domain-group limit on a route, within a campaign */
 	group: (campaign: string, route: string, group: string) => `group:${keyOf(campaign, route, group)}`,
 };
+
+/**
+ * The identity of an SMTP connection for its credential's own rate limit: every node using the
+ * same server and user shares it. A hash of the escaped tuple (`a:1` port 2 is not `a` port 1 user
+ * `2:…`), so it holds no secret and no address.
+ */
+export function smtpCredentialId(host: string, port: number, user: string): string {
+	return createHash('sha256').update(keyOf(host.toLowerCase(), String(port), user)).digest('hex').slice(0, 16);
+}
 
 /** Cap windows of a route: its daily (warm-up or cap) and hourly counters. */
 export const capKeys = {

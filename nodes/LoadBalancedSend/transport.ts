@@ -1,5 +1,5 @@
 import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
-import { createHash } from 'node:crypto';
+import { smtpCredentialId } from '../../lib/state/keys';
 import { API_PROVIDERS, ApiTransport, type ApiProviderId } from '../../lib/transports/api';
 import { parseSmtpCredential, smtpTransportFor } from '../../lib/transports/smtp';
 import type { HttpClient, Transport } from '../../lib/transports/types';
@@ -40,7 +40,7 @@ export async function connectionFor(ctx: IExecuteFunctions, provider: string): P
 		if (provider === 'smtp') {
 			const credential = parseSmtpCredential(data);
 			// the credential's rate key names the server and user it logs in as, hashed
-			const id = createHash('sha256').update(`${credential.host}:${credential.port}:${credential.user ?? ''}`).digest('hex').slice(0, 16);
+			const id = smtpCredentialId(credential.host, credential.port, credential.user ?? '');
 			return { transport: smtpTransportFor(credential), credentialLimit: { id, limit: credential.rateLimit, per: credential.rateLimitPer } };
 		}
 		const api = API_PROVIDERS[provider as ApiProviderId];

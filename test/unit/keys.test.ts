@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capKeys, circuitName, hashTag, keyOf, keyPart, rateKeys, StoreKeys } from '../../lib/state/keys';
+import { capKeys, circuitName, hashTag, keyOf, keyPart, rateKeys, smtpCredentialId, StoreKeys } from '../../lib/state/keys';
 
 const text = fc.string({ unit: fc.constantFrom('a', 'b', ':', '{', '}', '%', '3', 'A', '_', '.', '') , maxLength: 8 });
 
@@ -53,6 +53,9 @@ describe('state keys', () => {
 		expect(rateKeys.campaignShare('a:b', 'c')).not.toBe(rateKeys.campaignShare('a', 'b:c'));
 		expect(circuitName('wf-1', 'Primary')).not.toBe(circuitName('wf-2', 'Primary'));
 		expect(keyPart('a%3Ab')).toBe('a%253Ab');
+		// host "a:1" port 2 user "x" was host "a" port 1 user "2:x" when the parts were joined with ":"
+		expect(smtpCredentialId('a:1', 2, 'x')).not.toBe(smtpCredentialId('a', 1, '2:x'));
+		expect(smtpCredentialId('Relay.Example', 587, 'u')).toBe(smtpCredentialId('relay.example', 587, 'u'));
 	});
 
 	it("match the README's key table, row for row", () => {
