@@ -105,7 +105,7 @@ export const sendProperties: INodeProperties[] = [
 			type: 'string',
 			default: '',
 			placeholder: 'e.g. SendGrid',
-			description: "Names this connection for health and rate limits. Empty: the route the Route Partitioner gave the item (on a backup branch, this node's name).",
+			description: "Names this connection for health and rate limits (renaming it starts them afresh). Empty: the route the Route Partitioner gave the item (on a backup branch, this node's name).",
 		},
 		...messageFields,
 		{ displayName: 'Dry Run', name: 'dryRun', type: 'boolean', default: false, description: 'Whether to validate and render the messages without sending anything' },

@@ -5,7 +5,7 @@ import type { INodeProperties } from 'n8n-workflow';
 const warmupShow = (kinds: string[]) => ({ show: { warmup: kinds } });
 
 const routeFields: INodeProperties[] = [
-	{ displayName: 'Name', name: 'name', type: 'string', default: '', required: true, placeholder: 'e.g. SendGrid', description: 'Names the output and travels with each item to the send node' },
+	{ displayName: 'Name', name: 'name', type: 'string', default: '', required: true, placeholder: 'e.g. SendGrid', description: 'Names the output and travels with each item to the send node. Caps, warm-up days, sticky recipients, rate shares and route health are kept under this name: renaming a route starts all of them afresh.' },
 	{ displayName: 'Enabled', name: 'enabled', type: 'boolean', default: true },
 	{
 		displayName: 'Percentage',
