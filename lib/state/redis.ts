@@ -2,9 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { StateUnavailableError } from './errors';
 import { checkRateArgs } from './gcra';
 import { hashTag, keyPart } from './keys';
 import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore, Via } from './types';
+
+// the error belongs to the contract now (./errors.ts); still exported here for older imports
+export { StateUnavailableError };
 
 export interface RedisConnection {
 	mode: 'standalone' | 'sentinel' | 'cluster';
@@ -20,14 +24,6 @@ export interface RedisConnection {
 	sentinelName?: string;
 	keyPrefix?: string;
 	connectTimeoutMs?: number;
-}
-
-/** Redis could not be reached or answered with an error: routing must stop, not guess. */
-export class StateUnavailableError extends Error {
-	constructor(message: string, readonly cause?: Error) {
-		super(message);
-		this.name = 'StateUnavailableError';
-	}
 }
 
 const LUA_DIR = join(__dirname, 'lua');

@@ -12,7 +12,7 @@ import {
 } from 'n8n-workflow';
 import { deliver, type DeliveryJob, type DeliveryRecord, type DeliveryResult } from '../../lib/delivery/pipeline';
 import type { RateUnit } from '../../lib/routing/plan';
-import { StateUnavailableError } from '../../lib/state/redis';
+import { StateUnavailableError } from '../../lib/state/types';
 import { rateKeys } from '../../lib/state/keys';
 import { gcraLimit } from '../../lib/throttle/limits';
 import { API_PROVIDERS, ApiTransport } from '../../lib/transports/api';
