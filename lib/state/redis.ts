@@ -271,9 +271,9 @@ export class RedisStateStore implements StateStore {
 	}
 
 	async setCircuit(route: string, state: CircuitState | null): Promise<void> {
-		await this.call('writing route health', () =>
-			state ? this.client.hset(this.key('circuits'), route, JSON.stringify({ openUntil: state.openUntil, ejections: state.ejections })) : this.client.hdel(this.key('circuits'), route),
-		);
+		// every field, as the memory store keeps it: recordHealth goes on from failures and probing too
+		const fields = state && { openUntil: state.openUntil, ejections: state.ejections, failures: state.failures, probing: state.probing, lastEjectedAt: state.lastEjectedAt };
+		await this.call('writing route health', () => (fields ? this.client.hset(this.key('circuits'), route, JSON.stringify(fields)) : this.client.hdel(this.key('circuits'), route)));
 	}
 
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
