@@ -74,6 +74,9 @@ export function createRedisClient(c: RedisConnection): Redis | Cluster {
 	return new Redis({ ...base, host: c.host, port: c.port });
 }
 
+/** JSON has no Infinity (a long warm-up ramp's cap overflows to it): the largest double is as unreachable. */
+const jsonLimit = (limit: number) => (limit === Infinity ? Number.MAX_VALUE : limit);
+
 /**
  * The Redis store: every call is one Lua script or one command — one round trip per batch. Keys
  * live under the prefix, campaign keys under a `{campaign}` hash tag (valid on Redis Cluster).
@@ -211,7 +214,7 @@ export class RedisStateStore implements StateStore {
 		else openUntil = (await this.getCircuits(req.routes.map((r) => r.circuit))).map((c) => c?.openUntil ?? 0);
 		const payload = JSON.stringify({
 			h: this.circuitsInScript ? 1 : 0,
-			r: req.routes.map((r, i) => ({ n: r.name, u: r.circuit, o: openUntil?.[i] ?? 0, c: r.caps.map((c) => [c.limit, c.resetAt]) })),
+			r: req.routes.map((r, i) => ({ n: r.name, u: r.circuit, o: openUntil?.[i] ?? 0, c: r.caps.map((c) => [jsonLimit(c.limit), c.resetAt]) })),
 			k: req.classes.map((c) => ({ k: c.counterKey, y: c.cycle, n: c.repeat, c: c.candidates, w: c.weights, p: c.spill === 'priority' ? 1 : 0 })),
 			i: req.items.map((it) => (it.prefer !== undefined ? [it.cls, it.key ?? false, it.prefer] : it.key === undefined ? [it.cls] : [it.cls, it.key])),
 			d: req.dryRun ? 1 : 0,
