@@ -59,7 +59,10 @@ export interface AllocateRequest {
 	items: AllocItem[];
 	/** compute the answer, write nothing */
 	dryRun?: boolean;
-	/** how long the campaign's sticky assignments and counters live after their last use */
+	/**
+	 * how long state lives after its last use: the campaign's counters after its last call, this
+	 * partitioner's sticky assignments after its last call (cap windows live until their resetAt)
+	 */
 	ttlMs: number;
 }
 
