@@ -1,25 +1,101 @@
-import { StateUnavailableError } from './redis';
-import type { StateStore } from './types';
+import { StateUnavailableError } from './errors';
+import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore } from './types';
 
 /**
  * "Continue on local state": calls go to the primary (Redis); when it is unreachable, that call
  * goes to the local store instead and `usedFallback` is set, so the node can say so on its items.
+ * Each call tries the primary first again. A class implementing StateStore, so a method added to
+ * the contract cannot be left out here.
  */
-export function withLocalFallback(primary: StateStore, local: StateStore): StateStore & { readonly usedFallback: boolean } {
-	let usedFallback = false;
-	const wrapped = {} as StateStore & { usedFallback: boolean };
-	for (const name of ['now', 'hashSecret', 'allocate', 'capUsage', 'consumeRate', 'claimOnce', 'confirmOnce', 'releaseOnce', 'recordHealth', 'getCircuits', 'setCircuit', 'getMx', 'setMx', 'clearScope', 'close'] as const) {
-		(wrapped as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
-			try {
-				return await (primary[name] as (...a: unknown[]) => Promise<unknown>)(...args);
-			} catch (error) {
-				if (!(error instanceof StateUnavailableError)) throw error;
-				usedFallback = true;
-				return (local[name] as (...a: unknown[]) => Promise<unknown>)(...args);
-			}
-		};
+export class FallbackStateStore implements StateStore {
+	readonly kind: StateStore['kind'];
+	private fellBack = false;
+
+	constructor(
+		private readonly primary: StateStore,
+		private readonly local: StateStore,
+	) {
+		this.kind = primary.kind;
 	}
-	Object.defineProperty(wrapped, 'kind', { value: primary.kind });
-	Object.defineProperty(wrapped, 'usedFallback', { get: () => usedFallback });
-	return wrapped;
+
+	/** true once a call went to the local store */
+	get usedFallback(): boolean {
+		return this.fellBack;
+	}
+
+	now(): Promise<number> {
+		return this.run((s) => s.now());
+	}
+
+	hashSecret(): Promise<string> {
+		return this.run((s) => s.hashSecret());
+	}
+
+	allocate(request: AllocateRequest): Promise<AllocateResult> {
+		return this.run((s) => s.allocate(request));
+	}
+
+	capUsage(scope: string, keys: string[]): Promise<number[]> {
+		return this.run((s) => s.capUsage(scope, keys));
+	}
+
+	consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision> {
+		return this.run((s) => s.consumeRate(limits, cost));
+	}
+
+	claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]> {
+		return this.run((s) => s.claimOnce(scope, keys, ttlMs, token));
+	}
+
+	confirmOnce(scope: string, keys: string[], ttlMs: number): Promise<void> {
+		return this.run((s) => s.confirmOnce(scope, keys, ttlMs));
+	}
+
+	releaseOnce(scope: string, keys: string[], token: string): Promise<void> {
+		return this.run((s) => s.releaseOnce(scope, keys, token));
+	}
+
+	recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }> {
+		return this.run((s) => s.recordHealth(route, ok, policy));
+	}
+
+	getCircuits(routes: string[]): Promise<(CircuitState | null)[]> {
+		return this.run((s) => s.getCircuits(routes));
+	}
+
+	setCircuit(route: string, state: CircuitState | null): Promise<void> {
+		return this.run((s) => s.setCircuit(route, state));
+	}
+
+	getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
+		return this.run((s) => s.getMx(domains));
+	}
+
+	setMx(entries: Array<{ domain: string; value: MxCacheEntry }>, ttlMs: number): Promise<void> {
+		return this.run((s) => s.setMx(entries, ttlMs));
+	}
+
+	clearScope(scope: string): Promise<void> {
+		return this.run((s) => s.clearScope(scope));
+	}
+
+	close(): Promise<void> {
+		return this.run((s) => s.close());
+	}
+
+	/** Only an unreachable primary falls back; any other error (a bad argument) is the caller's. */
+	private async run<T>(call: (store: StateStore) => Promise<T>): Promise<T> {
+		try {
+			return await call(this.primary);
+		} catch (error) {
+			if (!(error instanceof StateUnavailableError)) throw error;
+			this.fellBack = true;
+			return call(this.local);
+		}
+	}
+}
+
+/** The primary with the local store behind it (see FallbackStateStore). */
+export function withLocalFallback(primary: StateStore, local: StateStore): FallbackStateStore {
+	return new FallbackStateStore(primary, local);
 }

@@ -2,7 +2,15 @@ import type { CircuitState, HealthPolicy } from './types';
 
 /** One outcome applied to a route's circuit (mirrored by lua/record_health.lua). */
 export function applyHealth(prior: CircuitState | null, ok: boolean, policy: HealthPolicy, now: number): { state: CircuitState; opened: boolean } {
-	const state: CircuitState = { openUntil: 0, ejections: 0, failures: 0, probing: false, lastEjectedAt: 0, ...prior };
+	// each field with its default, as the Lua script reads them: a field set to undefined is absent
+	const state: CircuitState = {
+		...prior,
+		openUntil: prior?.openUntil ?? 0,
+		ejections: prior?.ejections ?? 0,
+		failures: prior?.failures ?? 0,
+		probing: prior?.probing ?? false,
+		lastEjectedAt: prior?.lastEjectedAt ?? 0,
+	};
 	if (ok) {
 		if (state.probing && state.openUntil <= now) state.probing = false;
 		state.failures = 0;

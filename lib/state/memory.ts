@@ -12,13 +12,18 @@ interface Expiring<T> {
 	expiresAt: number;
 }
 
-/** One campaign's state; dropped when unused for its TTL. */
+/**
+ * One campaign's state. Each part expires on its own, as its Redis key does: the counters (and
+ * spills) the TTL after the campaign's last call, a partition's sticky assignments the TTL after
+ * that partition's last call, a cap window when the window ends.
+ */
 interface ScopeState {
 	counters: Map<string, number>;
 	spills: Map<string, number[]>;
-	sticky: Map<string, Map<string, string>>;
-	caps: Map<string, Expiring<number>>;
+	/** when the counters and spills expire */
 	expiresAt: number;
+	sticky: Map<string, Expiring<Map<string, string>>>;
+	caps: Map<string, Expiring<number>>;
 }
 
 export interface MemoryStateStoreOptions {
@@ -59,7 +64,8 @@ export class MemoryStateStore implements StateStore {
 		const now = this.clock();
 		this.sweep(now);
 		const scope = this.scope(req.scope, now);
-		const sticky = scope.sticky.get(req.stickyKey);
+		const stored = scope.sticky.get(req.stickyKey);
+		const sticky = stored && stored.expiresAt > now ? stored.value : undefined;
 		const view: AllocationState = {
 			counter: (k) => scope.counters.get(k) ?? 0,
 			spillCounts: (k, n) => {
@@ -79,10 +85,11 @@ export class MemoryStateStore implements StateStore {
 		scope.expiresAt = now + req.ttlMs;
 		for (const [k, v] of writes.counters) scope.counters.set(k, v);
 		for (const [k, v] of writes.spills) scope.spills.set(k, v);
-		if (writes.sticky.size > 0) {
-			let map = scope.sticky.get(req.stickyKey);
-			if (!map) scope.sticky.set(req.stickyKey, (map = new Map()));
+		// every call of the partition keeps its sticky assignments alive, a hit as much as a new one
+		if (sticky || writes.sticky.size > 0) {
+			const map = sticky ?? new Map<string, string>();
 			for (const [k, v] of writes.sticky) map.set(k, v);
+			scope.sticky.set(req.stickyKey, { value: map, expiresAt: now + req.ttlMs });
 		}
 		for (const [k, c] of writes.caps) scope.caps.set(k, { value: c.used, expiresAt: c.resetAt });
 		return result;
@@ -175,18 +182,30 @@ export class MemoryStateStore implements StateStore {
 
 	private scope(name: string, now: number): ScopeState {
 		let s = this.scopes.get(name);
-		if (!s || s.expiresAt <= now) {
-			s = { counters: new Map(), spills: new Map(), sticky: new Map(), caps: new Map(), expiresAt: now };
+		if (!s) {
+			s = { counters: new Map(), spills: new Map(), expiresAt: now, sticky: new Map(), caps: new Map() };
 			this.scopes.set(name, s);
+		} else if (s.expiresAt <= now) {
+			// the counters expired; sticky assignments and cap windows have their own ends
+			s.counters = new Map();
+			s.spills = new Map();
 		}
 		return s;
 	}
 
-	/** Drops expired campaigns and MX entries once a minute, so a long-lived process does not grow. */
+	/** Drops expired campaign parts and entries once a minute, so a long-lived process does not grow. */
 	private sweep(now: number): void {
 		if (now - this.lastSweep < 60_000) return;
 		this.lastSweep = now;
-		for (const [k, s] of this.scopes) if (s.expiresAt <= now) this.scopes.delete(k);
+		for (const [k, s] of this.scopes) {
+			for (const map of [s.sticky, s.caps] as Array<Map<string, Expiring<unknown>>>) for (const [key, e] of map) if (e.expiresAt <= now) map.delete(key);
+			if (s.expiresAt > now) continue;
+			if (s.sticky.size === 0 && s.caps.size === 0) this.scopes.delete(k);
+			else if (s.counters.size > 0) {
+				s.counters = new Map();
+				s.spills = new Map();
+			}
+		}
 		for (const map of [this.mx, this.rates, this.once] as Array<Map<string, Expiring<unknown>>>)
 			for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);
 	}

@@ -2,9 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { StateUnavailableError } from './errors';
 import { checkRateArgs } from './gcra';
 import { StoreKeys } from './keys';
 import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore, Via } from './types';
+
+// the error belongs to the contract now (./errors.ts); still exported here for older imports
+export { StateUnavailableError };
 
 export interface RedisConnection {
 	mode: 'standalone' | 'sentinel' | 'cluster';
@@ -20,14 +24,6 @@ export interface RedisConnection {
 	sentinelName?: string;
 	keyPrefix?: string;
 	connectTimeoutMs?: number;
-}
-
-/** Redis could not be reached or answered with an error: routing must stop, not guess. */
-export class StateUnavailableError extends Error {
-	constructor(message: string, readonly cause?: Error) {
-		super(message);
-		this.name = 'StateUnavailableError';
-	}
 }
 
 const LUA_DIR = join(__dirname, 'lua');
@@ -77,6 +73,9 @@ export function createRedisClient(c: RedisConnection): Redis | Cluster {
 	}
 	return new Redis({ ...base, host: c.host, port: c.port });
 }
+
+/** JSON has no Infinity (a long warm-up ramp's cap overflows to it): the largest double is as unreachable. */
+const jsonLimit = (limit: number) => (limit === Infinity ? Number.MAX_VALUE : limit);
 
 /**
  * The Redis store: every call is one Lua script or one command — one round trip per batch. Keys
@@ -212,7 +211,7 @@ export class RedisStateStore implements StateStore {
 		else openUntil = (await this.getCircuits(req.routes.map((r) => r.circuit))).map((c) => c?.openUntil ?? 0);
 		const payload = JSON.stringify({
 			h: this.circuitsInScript ? 1 : 0,
-			r: req.routes.map((r, i) => ({ n: r.name, u: r.circuit, o: openUntil?.[i] ?? 0, c: r.caps.map((c) => [c.limit, c.resetAt]) })),
+			r: req.routes.map((r, i) => ({ n: r.name, u: r.circuit, o: openUntil?.[i] ?? 0, c: r.caps.map((c) => [jsonLimit(c.limit), c.resetAt]) })),
 			k: req.classes.map((c) => ({ k: c.counterKey, y: c.cycle, n: c.repeat, c: c.candidates, w: c.weights, p: c.spill === 'priority' ? 1 : 0 })),
 			i: req.items.map((it) => (it.prefer !== undefined ? [it.cls, it.key ?? false, it.prefer] : it.key === undefined ? [it.cls] : [it.cls, it.key])),
 			d: req.dryRun ? 1 : 0,
@@ -272,9 +271,9 @@ export class RedisStateStore implements StateStore {
 	}
 
 	async setCircuit(route: string, state: CircuitState | null): Promise<void> {
-		await this.call('writing route health', () =>
-			state ? this.client.hset(this.keys.circuits(), route, JSON.stringify({ openUntil: state.openUntil, ejections: state.ejections })) : this.client.hdel(this.keys.circuits(), route),
-		);
+		// every field, as the memory store keeps it: recordHealth goes on from failures and probing too
+		const fields = state && { openUntil: state.openUntil, ejections: state.ejections, failures: state.failures, probing: state.probing, lastEjectedAt: state.lastEjectedAt };
+		await this.call('writing route health', () => (fields ? this.client.hset(this.keys.circuits(), route, JSON.stringify(fields)) : this.client.hdel(this.keys.circuits(), route)));
 	}
 
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {

@@ -4,6 +4,9 @@
  * the Redis implementation can run it as one Lua script in one round trip.
  */
 
+/** what any store throws when its state cannot be reached (./errors.ts) */
+export { StateUnavailableError } from './errors';
+
 /** A per-route counter that resets when its window ends (warm-up day, daily or hourly cap). */
 export interface CapWindow {
 	/** unique per route and window, built by capKeys in ./keys.ts, e.g. `d:2026-11-22:SendGrid` */
@@ -56,7 +59,10 @@ export interface AllocateRequest {
 	items: AllocItem[];
 	/** compute the answer, write nothing */
 	dryRun?: boolean;
-	/** how long the campaign's sticky assignments and counters live after their last use */
+	/**
+	 * how long state lives after its last use: the campaign's counters after its last call, this
+	 * partitioner's sticky assignments after its last call (cap windows live until their resetAt)
+	 */
 	ttlMs: number;
 }
 

@@ -9,7 +9,7 @@ import {
 import { DomainClassifier, type Classification } from '../../lib/domains/classify';
 import { GroupCatalog } from '../../lib/domains/groups';
 import { MxResolver } from '../../lib/domains/mx';
-import { StateUnavailableError } from '../../lib/state/redis';
+import { StateUnavailableError } from '../../lib/state/types';
 import { perItemValues, splitList } from '../shared/itemValues';
 import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
 import { classifierProperties, GROUP_LABELS } from './description';

@@ -11,7 +11,7 @@ import {
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import { deliver, type DeliveryJob, type DeliveryRecord, type DeliveryResult } from '../../lib/delivery/pipeline';
-import { StateUnavailableError } from '../../lib/state/redis';
+import { StateUnavailableError } from '../../lib/state/types';
 import { API_PROVIDERS, ApiTransport } from '../../lib/transports/api';
 import { nodeHttpClient } from '../../lib/transports/nodeHttp';
 import { testSmtpCredential } from '../../lib/transports/smtp';

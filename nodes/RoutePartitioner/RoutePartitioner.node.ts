@@ -10,7 +10,7 @@ import { partitionerOutputs } from './outputs';
 import { mailboxKey, parseAddress } from '../../lib/domains/address';
 import { Partitioner, type Assignment, type PartitionInput } from '../../lib/routing/partitioner';
 import { parseRoutePlan, PlanError, type RoutePlan } from '../../lib/routing/plan';
-import { StateUnavailableError } from '../../lib/state/redis';
+import { StateUnavailableError } from '../../lib/state/types';
 import { perItemValues } from '../shared/itemValues';
 import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
 import { partitionerProperties } from './description';

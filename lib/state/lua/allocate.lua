@@ -193,10 +193,12 @@ if req.d == 0 then
     end
     redis.call('HSET', KEYS[3], unpack(fields))
   end
-  if #newStickyOrder > 0 then
-    redis.call('PEXPIRE', KEYS[3], ttl)
+  -- every call of the partition keeps its sticky assignments alive, a hit as much as a new one
+  if redis.call('PEXPIRE', KEYS[3], ttl) == 1 then
     redis.call('SADD', KEYS[4], KEYS[3])
   end
+  -- the index lives as long as the longest-lived key it lists: a cap window can outlast the TTL
+  local keepUntil = now + req.t
   for r = 1, #routes do
     local caps = routes[r].c
     for k = 1, #caps do
@@ -204,10 +206,14 @@ if req.d == 0 then
       if resetAt > now then
         redis.call('SET', KEYS[capKey[r][k]], string.format('%d', capUsed[r][k]), 'PXAT', string.format('%d', resetAt))
         redis.call('SADD', KEYS[4], KEYS[capKey[r][k]])
+        if resetAt > keepUntil then keepUntil = resetAt end
       end
     end
   end
-  redis.call('PEXPIRE', KEYS[4], ttl)
+  local left = redis.call('PTTL', KEYS[4])
+  if left == -1 or (left >= 0 and now + left < keepUntil) then
+    redis.call('PEXPIREAT', KEYS[4], string.format('%d', keepUntil))
+  end
 end
 
 return { outRoute, outVia, outRetry, now, open }
