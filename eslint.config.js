@@ -9,11 +9,21 @@ const prettier = require('eslint-config-prettier');
 const plugin = { 'n8n-nodes-base': n8n };
 
 const typescript = tseslint.config({
-	files: ['lib/**/*.ts', 'nodes/**/*.ts', 'credentials/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+	files: [
+		'lib/**/*.ts',
+		'nodes/**/*.ts',
+		'credentials/**/*.ts',
+		'test/**/*.ts',
+		'bench/**/*.ts',
+		'scripts/**/*.ts',
+	],
 	extends: [...tseslint.configs.recommended],
 	rules: {
 		// `_`-prefixed parameters are there for a signature (n8n's method shapes, callbacks)
-		'@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+		'@typescript-eslint/no-unused-vars': [
+			'error',
+			{ argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+		],
 	},
 });
 

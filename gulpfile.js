@@ -9,7 +9,9 @@ function nodeAssets() {
 // node is one bundle in dist/nodes/<Node>/, so every node folder gets a copy
 const { readdirSync } = require('node:fs');
 function luaScripts() {
-	const nodeDirs = readdirSync('nodes', { withFileTypes: true }).filter((d) => d.isDirectory() && d.name !== 'shared').map((d) => d.name);
+	const nodeDirs = readdirSync('nodes', { withFileTypes: true })
+		.filter((d) => d.isDirectory() && d.name !== 'shared')
+		.map((d) => d.name);
 	let stream = src('lib/state/lua/*.lua');
 	for (const dir of nodeDirs) stream = stream.pipe(dest(`dist/nodes/${dir}/lua`));
 	return stream;

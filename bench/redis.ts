@@ -23,14 +23,29 @@ export async function benchRedis(): Promise<void> {
 	const server = await startRedisServer();
 	try {
 		const people = recipients(N, 21).map((r) => ({ key: r.email, group: 'google' }));
-		const plan = parseRoutePlan({ mode: 'percentage', sticky: true, timeZone: 'UTC', routes: [{ name: 'SendGrid', percentage: 70 }, { name: 'SMTP relay', percentage: 30, dailyCap: 10_000_000 }] });
-		const redisStore = new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port: server.port, keyPrefix: 'bench:' });
+		const plan = parseRoutePlan({
+			mode: 'percentage',
+			sticky: true,
+			timeZone: 'UTC',
+			routes: [
+				{ name: 'SendGrid', percentage: 70 },
+				{ name: 'SMTP relay', percentage: 30, dailyCap: 10_000_000 },
+			],
+		});
+		const redisStore = new RedisStateStore({
+			mode: 'standalone',
+			host: '127.0.0.1',
+			port: server.port,
+			keyPrefix: 'bench:',
+		});
 		const admin = redisStore.redis as Redis;
 
 		// every command the store sends is one round trip (no pipelining here): count them at the client
 		let sent = 0;
 		const original = admin.sendCommand.bind(admin);
-		(admin as unknown as { sendCommand: typeof admin.sendCommand }).sendCommand = ((cmd: Parameters<typeof admin.sendCommand>[0]) => {
+		(admin as unknown as { sendCommand: typeof admin.sendCommand }).sendCommand = ((
+			cmd: Parameters<typeof admin.sendCommand>[0],
+		) => {
 			sent++;
 			return original(cmd);
 		}) as typeof admin.sendCommand;
@@ -40,9 +55,23 @@ export async function benchRedis(): Promise<void> {
 			const p = new Partitioner(plan, store, { campaign: `bench-${run++}`, partition: 'n1' });
 			for (let i = 0; i < N; i += BATCH) await p.assign(people.slice(i, i + BATCH));
 		};
-		const onRedis = await measure(`Partitioner on Redis (loopback), batches of ${BATCH}`, N, job(redisStore), 2);
-		const onMemory = await measure(`Partitioner on the memory store, batches of ${BATCH}`, N, job(new MemoryStateStore()), 2);
-		report(`Route Partitioner on Redis vs memory, ${N.toLocaleString('en')} recipients (70/30, sticky)`, [onRedis, onMemory], { perSecond: 100_000, label: '≥ 100k items/s on Redis' });
+		const onRedis = await measure(
+			`Partitioner on Redis (loopback), batches of ${BATCH}`,
+			N,
+			job(redisStore),
+			2,
+		);
+		const onMemory = await measure(
+			`Partitioner on the memory store, batches of ${BATCH}`,
+			N,
+			job(new MemoryStateStore()),
+			2,
+		);
+		report(
+			`Route Partitioner on Redis vs memory, ${N.toLocaleString('en')} recipients (70/30, sticky)`,
+			[onRedis, onMemory],
+			{ perSecond: 100_000, label: '≥ 100k items/s on Redis' },
+		);
 
 		// round trips of one more full run, counted two ways
 		const before = await commandStats(admin);
@@ -51,9 +80,14 @@ export async function benchRedis(): Promise<void> {
 		const clientSide = sent; // the INFO calls around the run are outside this count
 		const after = await commandStats(admin);
 		const batches = N / BATCH;
-		const scripts = (after.evalsha ?? 0) - (before.evalsha ?? 0) + ((after.eval ?? 0) - (before.eval ?? 0));
-		console.log(`  round trips per batch of ${BATCH}: ${(clientSide / batches).toFixed(3)} (commands sent by the client: ${clientSide} for ${batches} batches)`);
-		console.log(`  INFO commandstats: ${scripts} script calls (EVALSHA/EVAL) for ${batches} batches = ${(scripts / batches).toFixed(3)} per batch; target ≤ 1: ${clientSide / batches <= 1 ? 'MET' : 'MISSED'}`);
+		const scripts =
+			(after.evalsha ?? 0) - (before.evalsha ?? 0) + ((after.eval ?? 0) - (before.eval ?? 0));
+		console.log(
+			`  round trips per batch of ${BATCH}: ${(clientSide / batches).toFixed(3)} (commands sent by the client: ${clientSide} for ${batches} batches)`,
+		);
+		console.log(
+			`  INFO commandstats: ${scripts} script calls (EVALSHA/EVAL) for ${batches} batches = ${(scripts / batches).toFixed(3)} per batch; target ≤ 1: ${clientSide / batches <= 1 ? 'MET' : 'MISSED'}`,
+		);
 		await redisStore.close();
 	} finally {
 		await server.stop();

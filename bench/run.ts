@@ -15,8 +15,11 @@ const suites: Record<string, () => Promise<void>> = {
 async function main(): Promise<void> {
 	const only = process.argv.slice(2);
 	process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-routes-bench-'));
-	console.log(`# n8n-nodes-postal-routes benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-	for (const [name, suite] of Object.entries(suites)) if (only.length === 0 || only.includes(name)) await suite();
+	console.log(
+		`# n8n-nodes-postal-routes benchmarks — node ${process.version}, ${new Date().toISOString()}`,
+	);
+	for (const [name, suite] of Object.entries(suites))
+		if (only.length === 0 || only.includes(name)) await suite();
 	process.exit(0); // pooled sockets and Redis clients of the suites must not keep the process alive
 }
 

@@ -13,8 +13,12 @@ interface Sink {
 }
 
 async function startSink(): Promise<Sink> {
-	const child: ChildProcess = fork(join(__dirname, 'smtpSinkProcess.ts'), [], { execArgv: ['-r', 'ts-node/register'] });
-	const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+	const child: ChildProcess = fork(join(__dirname, 'smtpSinkProcess.ts'), [], {
+		execArgv: ['-r', 'ts-node/register'],
+	});
+	const port = await new Promise<number>((resolve) =>
+		child.once('message', (m: { port: number }) => resolve(m.port)),
+	);
 	return {
 		port,
 		count: () =>
@@ -30,7 +34,13 @@ async function startSink(): Promise<Sink> {
 	};
 }
 
-const mail = (i: number) => ({ from: 'Shop <news@shop.example>', to: `user${i}@gmail.com`, subject: `Hello ${i}`, text: 'Hi there', html: '<p>Hi there</p>' });
+const mail = (i: number) => ({
+	from: 'Shop <news@shop.example>',
+	to: `user${i}@gmail.com`,
+	subject: `Hello ${i}`,
+	text: 'Hi there',
+	html: '<p>Hi there</p>',
+});
 
 /** (a) What n8n's Send Email node does: nodemailer 8, a new transport per item, awaited one by one. */
 async function n8nSendEmailWay(port: number, n: number): Promise<number> {
@@ -38,7 +48,12 @@ async function n8nSendEmailWay(port: number, n: number): Promise<number> {
 	const nodemailer8 = require('nodemailer-n8n');
 	const t0 = performance.now();
 	for (let i = 0; i < n; i++) {
-		const transport = nodemailer8.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+		const transport = nodemailer8.createTransport({
+			host: '127.0.0.1',
+			port,
+			secure: false,
+			ignoreTLS: true,
+		});
 		await transport.sendMail(mail(i));
 		transport.close();
 	}
@@ -46,10 +61,23 @@ async function n8nSendEmailWay(port: number, n: number): Promise<number> {
 }
 
 /** (b)/(d) Raw pooled nodemailer with `connections` sockets and every message in flight at once. */
-async function rawPooled(moduleName: 'nodemailer' | 'nodemailer-n8n', port: number, n: number, connections: number): Promise<number> {
+async function rawPooled(
+	moduleName: 'nodemailer' | 'nodemailer-n8n',
+	port: number,
+	n: number,
+	connections: number,
+): Promise<number> {
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	const nodemailer = require(moduleName);
-	const transport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: connections, maxMessages: Infinity });
+	const transport = nodemailer.createTransport({
+		host: '127.0.0.1',
+		port,
+		secure: false,
+		ignoreTLS: true,
+		pool: true,
+		maxConnections: connections,
+		maxMessages: Infinity,
+	});
 	const t0 = performance.now();
 	await Promise.all(Array.from({ length: n }, (_, i) => transport.sendMail(mail(i))));
 	const rate = (n * 1000) / (performance.now() - t0);
@@ -59,18 +87,41 @@ async function rawPooled(moduleName: 'nodemailer' | 'nodemailer-n8n', port: numb
 
 function sendWorkflow(port: number, options: IDataObject = {}): WorkflowJson {
 	const P = 'n8n-nodes-postal-routes';
-	return ({
+	return {
 		id: 'benchSend',
 		nodes: [
-			{ id: 't', name: 'Manual Trigger', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0] as [number, number], parameters: {} },
-			{ id: 'r', name: 'Recipients', type: 'test.injectedItems', typeVersion: 1, position: [200, 0] as [number, number], parameters: {} },
+			{
+				id: 't',
+				name: 'Manual Trigger',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0] as [number, number],
+				parameters: {},
+			},
+			{
+				id: 'r',
+				name: 'Recipients',
+				type: 'test.injectedItems',
+				typeVersion: 1,
+				position: [200, 0] as [number, number],
+				parameters: {},
+			},
 			{
 				id: 's',
 				name: 'Send',
 				type: `${P}.loadBalancedSend`,
 				typeVersion: 1,
 				position: [400, 0] as [number, number],
-				parameters: { provider: 'smtp', routeName: `bench-${port}-${Math.random()}`, from: 'Shop <news@shop.example>', to: '={{ $json.to }}', subject: '={{ $json.subject }}', text: '={{ $json.text }}', html: '={{ $json.html }}', options },
+				parameters: {
+					provider: 'smtp',
+					routeName: `bench-${port}-${Math.random()}`,
+					from: 'Shop <news@shop.example>',
+					to: '={{ $json.to }}',
+					subject: '={{ $json.subject }}',
+					text: '={{ $json.text }}',
+					html: '={{ $json.html }}',
+					options,
+				},
 				credentials: { postalSmtp: { id: 'bench-smtp', name: 'Sink' } },
 			},
 		],
@@ -79,23 +130,46 @@ function sendWorkflow(port: number, options: IDataObject = {}): WorkflowJson {
 			Recipients: { main: [[{ node: 'Send', type: 'main' as const, index: 0 }]] },
 		},
 		settings: {},
-	} as unknown) as WorkflowJson;
+	} as unknown as WorkflowJson;
 }
 
 /** (c) Our Load-Balanced Send node, run through the n8n engine. */
-async function ourNode(port: number, n: number, connections: number, options: IDataObject = {}): Promise<{ rate: number; sentAt: number[] }> {
+async function ourNode(
+	port: number,
+	n: number,
+	connections: number,
+	options: IDataObject = {},
+): Promise<{ rate: number; sentAt: number[] }> {
 	const { runWorkflow } = await import('../test/helpers/engine');
 	resetEmbeddedStateStore();
 	const items = Array.from({ length: n }, (_, i) => mail(i));
-	const credentials = { 'bench-smtp': { host: '127.0.0.1', port, security: 'none', poolSize: connections, messagesPerConnection: 100_000 } };
+	const credentials = {
+		'bench-smtp': {
+			host: '127.0.0.1',
+			port,
+			security: 'none',
+			poolSize: connections,
+			messagesPerConnection: 100_000,
+		},
+	};
 	const t0 = performance.now();
-	const run = await runWorkflow(sendWorkflow(port, options), { Recipients: items }, { credentials });
+	const run = await runWorkflow(
+		sendWorkflow(port, options),
+		{ Recipients: items },
+		{ credentials },
+	);
 	const rate = (n * 1000) / (performance.now() - t0);
 	if (run.error) throw run.error;
 	const sent = run.outputs('Send')[0];
-	if (sent.length !== n) throw new Error(`only ${sent.length} of ${n} sent: ${JSON.stringify(run.outputs('Send')[2][0]?.json.postalDelivery ?? run.outputs('Send')[1][0]?.json.postalDelivery)}`);
+	if (sent.length !== n)
+		throw new Error(
+			`only ${sent.length} of ${n} sent: ${JSON.stringify(run.outputs('Send')[2][0]?.json.postalDelivery ?? run.outputs('Send')[1][0]?.json.postalDelivery)}`,
+		);
 	closeSmtpTransports();
-	return { rate, sentAt: sent.map((i) => Date.parse((i.json.postalDelivery as IDataObject).sentAt as string)) };
+	return {
+		rate,
+		sentAt: sent.map((i) => Date.parse((i.json.postalDelivery as IDataObject).sentAt as string)),
+	};
 }
 
 export async function benchSend(): Promise<void> {
@@ -111,26 +185,48 @@ export async function benchSend(): Promise<void> {
 		const b = await rawPooled('nodemailer', sink.port, 3000, connections);
 		const c = (await ourNode(sink.port, 3000, connections)).rate;
 
-		console.log(`\n## Sending to one local SMTP sink (separate process), ${connections} connections`);
-		console.log(`  (a) n8n Send Email way: nodemailer 8, new transport per item, sequential   ${fmt(a).padStart(7)} msg/s  (60 messages)`);
-		console.log(`  (d) nodemailer 8 pooled, Nagle on (no TCP_NODELAY)                         ${fmt(d).padStart(7)} msg/s  (300 messages)`);
-		console.log(`  (b) nodemailer 10 pooled, TCP_NODELAY                                      ${fmt(b).padStart(7)} msg/s  (3000 messages)`);
-		console.log(`  (c) Load-Balanced Send node through the n8n engine (default settings)     ${fmt(c).padStart(7)} msg/s  (3000 messages)`);
-		console.log(`  (c)/(a) = ${(c / a).toFixed(1)}  target ≥ 100: ${c / a >= 100 ? 'MET' : 'MISSED'}`);
-		console.log(`  (c)/(b) = ${(c / b).toFixed(2)}  target ≥ 0.8: ${c / b >= 0.8 ? 'MET' : 'MISSED'}`);
-		console.log(`  (b)/(d) = ${(b / d).toFixed(1)}  (what TCP_NODELAY is worth on a pooled connection)`);
+		console.log(
+			`\n## Sending to one local SMTP sink (separate process), ${connections} connections`,
+		);
+		console.log(
+			`  (a) n8n Send Email way: nodemailer 8, new transport per item, sequential   ${fmt(a).padStart(7)} msg/s  (60 messages)`,
+		);
+		console.log(
+			`  (d) nodemailer 8 pooled, Nagle on (no TCP_NODELAY)                         ${fmt(d).padStart(7)} msg/s  (300 messages)`,
+		);
+		console.log(
+			`  (b) nodemailer 10 pooled, TCP_NODELAY                                      ${fmt(b).padStart(7)} msg/s  (3000 messages)`,
+		);
+		console.log(
+			`  (c) Load-Balanced Send node through the n8n engine (default settings)     ${fmt(c).padStart(7)} msg/s  (3000 messages)`,
+		);
+		console.log(
+			`  (c)/(a) = ${(c / a).toFixed(1)}  target ≥ 100: ${c / a >= 100 ? 'MET' : 'MISSED'}`,
+		);
+		console.log(
+			`  (c)/(b) = ${(c / b).toFixed(2)}  target ≥ 0.8: ${c / b >= 0.8 ? 'MET' : 'MISSED'}`,
+		);
+		console.log(
+			`  (b)/(d) = ${(b / d).toFixed(1)}  (what TCP_NODELAY is worth on a pooled connection)`,
+		);
 
 		// achieved rate against a configured connection rate limit. Burst 2: with burst 1 every timer
 		// that fires late loses its lateness (GCRA restarts from "now"), ~5% at 200/s here.
 		const limit = 200;
-		const { sentAt } = await ourNode(sink.port, 1000, connections, { rateLimit: limit, rateLimitPer: 'second', rateBurst: 2 });
+		const { sentAt } = await ourNode(sink.port, 1000, connections, {
+			rateLimit: limit,
+			rateLimitPer: 'second',
+			rateBurst: 2,
+		});
 		// the steady rate over the middle 80% of sends: the first ones also carry the pool's connection set-up
 		const times = sentAt.slice().sort((x, y) => x - y);
 		const [k1, k2] = [Math.floor(times.length * 0.1), Math.floor(times.length * 0.9)];
 		const achieved = ((k2 - k1) * 1000) / (times[k2] - times[k1]);
 		const overall = ((times.length - 1) * 1000) / (times[times.length - 1] - times[0]);
 		const error = (achieved - limit) / limit;
-		console.log(`  rate limit ${limit}/s, 1000 messages: achieved ${achieved.toFixed(1)}/s steady (${(error * 100).toFixed(2)}%; first to last ${overall.toFixed(1)}/s)  target ±2%: ${Math.abs(error) <= 0.02 ? 'MET' : 'MISSED'}`);
+		console.log(
+			`  rate limit ${limit}/s, 1000 messages: achieved ${achieved.toFixed(1)}/s steady (${(error * 100).toFixed(2)}%; first to last ${overall.toFixed(1)}/s)  target ±2%: ${Math.abs(error) <= 0.02 ? 'MET' : 'MISSED'}`,
+		);
 		console.log(`  sink received ${await sink.count()} messages in all`);
 	} finally {
 		await sink.stop();

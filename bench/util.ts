@@ -7,7 +7,12 @@ export interface Measure {
 export const perSecond = (m: Measure) => (m.items * 1000) / m.ms;
 
 /** Runs `fn` once to warm up, then `runs` times, and keeps the fastest (least disturbed) run. */
-export async function measure(name: string, items: number, fn: () => unknown | Promise<unknown>, runs = 3): Promise<Measure> {
+export async function measure(
+	name: string,
+	items: number,
+	fn: () => unknown | Promise<unknown>,
+	runs = 3,
+): Promise<Measure> {
 	await fn();
 	let best = Infinity;
 	for (let r = 0; r < runs; r++) {
@@ -19,15 +24,26 @@ export async function measure(name: string, items: number, fn: () => unknown | P
 }
 
 export function fmt(n: number): string {
-	return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1);
+	return n >= 1e6
+		? `${(n / 1e6).toFixed(2)}M`
+		: n >= 1e3
+			? `${(n / 1e3).toFixed(1)}k`
+			: n.toFixed(1);
 }
 
-export function report(title: string, rows: Measure[], target?: { perSecond: number; label: string }): void {
+export function report(
+	title: string,
+	rows: Measure[],
+	target?: { perSecond: number; label: string },
+): void {
 	console.log(`\n## ${title}`);
 	const base = rows[rows.length - 1];
 	for (const m of rows) {
-		const ratio = m === base ? '' : `  ×${(perSecond(m) / perSecond(base)).toFixed(2)} vs ${base.name}`;
-		console.log(`  ${m.name.padEnd(46)} ${fmt(perSecond(m)).padStart(8)} items/s  (${m.items} in ${m.ms.toFixed(0)} ms)${ratio}`);
+		const ratio =
+			m === base ? '' : `  ×${(perSecond(m) / perSecond(base)).toFixed(2)} vs ${base.name}`;
+		console.log(
+			`  ${m.name.padEnd(46)} ${fmt(perSecond(m)).padStart(8)} items/s  (${m.items} in ${m.ms.toFixed(0)} ms)${ratio}`,
+		);
 	}
 	if (target) {
 		const r = perSecond(rows[0]) / target.perSecond;

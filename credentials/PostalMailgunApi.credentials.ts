@@ -1,10 +1,16 @@
-import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
 
 /** A Mailgun API key and sending domain for Postal Routes' API transport (lib/transports/api/mailgun.ts). */
 export class PostalMailgunApi implements ICredentialType {
 	name = 'postalMailgunApi';
 	displayName = 'Postal Routes Mailgun API';
-	documentationUrl = 'https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-http';
+	documentationUrl =
+		'https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-http';
 	properties: INodeProperties[] = [
 		{
 			displayName: 'API Key',
@@ -44,7 +50,8 @@ export class PostalMailgunApi implements ICredentialType {
 	// the same request as the transport's testRequest: GET /v3/domains/{domain}
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.region === "eu" ? "https://api.eu.mailgun.net" : "https://api.mailgun.net"}}',
+			baseURL:
+				'={{$credentials.region === "eu" ? "https://api.eu.mailgun.net" : "https://api.mailgun.net"}}',
 			url: '=/v3/domains/{{encodeURIComponent($credentials.domain.trim())}}',
 			method: 'GET',
 		},

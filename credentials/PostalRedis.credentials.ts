@@ -4,7 +4,8 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 export class PostalRedis implements ICredentialType {
 	name = 'postalRedis';
 	displayName = 'Postal Routes Redis';
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-postal-routes#self-hosting-and-queue-mode';
+	documentationUrl =
+		'https://www.npmjs.com/package/n8n-nodes-postal-routes#self-hosting-and-queue-mode';
 	properties: INodeProperties[] = [
 		{
 			displayName: 'Deployment',
@@ -17,8 +18,20 @@ export class PostalRedis implements ICredentialType {
 			],
 			default: 'standalone',
 		},
-		{ displayName: 'Host', name: 'host', type: 'string', default: 'localhost', displayOptions: { show: { mode: ['standalone'] } } },
-		{ displayName: 'Port', name: 'port', type: 'number', default: 6379, displayOptions: { show: { mode: ['standalone'] } } },
+		{
+			displayName: 'Host',
+			name: 'host',
+			type: 'string',
+			default: 'localhost',
+			displayOptions: { show: { mode: ['standalone'] } },
+		},
+		{
+			displayName: 'Port',
+			name: 'port',
+			type: 'number',
+			default: 6379,
+			displayOptions: { show: { mode: ['standalone'] } },
+		},
 		{
 			displayName: 'Nodes',
 			name: 'nodes',
@@ -28,17 +41,42 @@ export class PostalRedis implements ICredentialType {
 			description: 'Comma-separated host:port of the Sentinels or of some Cluster nodes',
 			displayOptions: { show: { mode: ['sentinel', 'cluster'] } },
 		},
-		{ displayName: 'Sentinel Master Name', name: 'sentinelName', type: 'string', default: 'mymaster', displayOptions: { show: { mode: ['sentinel'] } } },
-		{ displayName: 'User', name: 'username', type: 'string', default: '', description: 'ACL user; empty for the default user' },
-		{ displayName: 'Password', name: 'password', type: 'string', typeOptions: { password: true }, default: '' },
-		{ displayName: 'Database Number', name: 'db', type: 'number', default: 0, displayOptions: { show: { mode: ['standalone', 'sentinel'] } } },
+		{
+			displayName: 'Sentinel Master Name',
+			name: 'sentinelName',
+			type: 'string',
+			default: 'mymaster',
+			displayOptions: { show: { mode: ['sentinel'] } },
+		},
+		{
+			displayName: 'User',
+			name: 'username',
+			type: 'string',
+			default: '',
+			description: 'ACL user; empty for the default user',
+		},
+		{
+			displayName: 'Password',
+			name: 'password',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+		},
+		{
+			displayName: 'Database Number',
+			name: 'db',
+			type: 'number',
+			default: 0,
+			displayOptions: { show: { mode: ['standalone', 'sentinel'] } },
+		},
 		{ displayName: 'SSL/TLS', name: 'tls', type: 'boolean', default: false },
 		{
 			displayName: 'Key Prefix',
 			name: 'prefix',
 			type: 'string',
 			default: 'postal:',
-			description: 'Every key the nodes write starts with this, so one Redis can serve several n8n instances',
+			description:
+				'Every key the nodes write starts with this, so one Redis can serve several n8n instances',
 		},
 	];
 }

@@ -1,4 +1,9 @@
-import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
 
 /** A Resend API key for Postal Routes' API transport (lib/transports/api/resend.ts). */
 export class PostalResendApi implements ICredentialType {
@@ -13,7 +18,8 @@ export class PostalResendApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			description: 'The credential test lists domains, which needs a Full access key; a Sending access key can send but fails the test',
+			description:
+				'The credential test lists domains, which needs a Full access key; a Sending access key can send but fails the test',
 		},
 	];
 

@@ -1,4 +1,9 @@
-import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
 
 /** A SendGrid API key for Postal Routes' API transport (lib/transports/api/sendgrid.ts). */
 export class PostalSendGridApi implements ICredentialType {
@@ -36,7 +41,8 @@ export class PostalSendGridApi implements ICredentialType {
 	// the same request as the transport's testRequest: GET /v3/scopes
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.region === "eu" ? "https://api.eu.sendgrid.com" : "https://api.sendgrid.com"}}',
+			baseURL:
+				'={{$credentials.region === "eu" ? "https://api.eu.sendgrid.com" : "https://api.sendgrid.com"}}',
 			url: '/v3/scopes',
 			method: 'GET',
 		},

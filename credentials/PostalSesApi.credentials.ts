@@ -18,9 +18,16 @@ export class PostalSesApi implements ICredentialType {
 			default: 'us-east-1',
 			required: true,
 			placeholder: 'eu-west-1',
-			description: 'The AWS region whose SES endpoint (email.{region}.amazonaws.com) sends the mail',
+			description:
+				'The AWS region whose SES endpoint (email.{region}.amazonaws.com) sends the mail',
 		},
-		{ displayName: 'Access Key ID', name: 'accessKeyId', type: 'string', default: '', required: true },
+		{
+			displayName: 'Access Key ID',
+			name: 'accessKeyId',
+			type: 'string',
+			default: '',
+			required: true,
+		},
 		{
 			displayName: 'Secret Access Key',
 			name: 'secretAccessKey',
@@ -42,7 +49,8 @@ export class PostalSesApi implements ICredentialType {
 			name: 'configurationSetName',
 			type: 'string',
 			default: '',
-			description: 'Optional SES configuration set, e.g. for event publishing or a dedicated IP pool',
+			description:
+				'Optional SES configuration set, e.g. for event publishing or a dedicated IP pool',
 		},
 	];
 }

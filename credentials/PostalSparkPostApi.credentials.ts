@@ -1,4 +1,9 @@
-import type { IAuthenticateGeneric, ICredentialTestRequest, ICredentialType, INodeProperties } from 'n8n-workflow';
+import type {
+	IAuthenticateGeneric,
+	ICredentialTestRequest,
+	ICredentialType,
+	INodeProperties,
+} from 'n8n-workflow';
 
 /** A SparkPost API key for Postal Routes' API transport (lib/transports/api/sparkpost.ts). */
 export class PostalSparkPostApi implements ICredentialType {
@@ -13,7 +18,8 @@ export class PostalSparkPostApi implements ICredentialType {
 			typeOptions: { password: true },
 			default: '',
 			required: true,
-			description: 'A key with the Transmissions: Read/Write permission (Account: Read for the test)',
+			description:
+				'A key with the Transmissions: Read/Write permission (Account: Read for the test)',
 		},
 		{
 			displayName: 'Region',
@@ -36,7 +42,8 @@ export class PostalSparkPostApi implements ICredentialType {
 	// the same request as the transport's testRequest: GET /api/v1/account
 	test: ICredentialTestRequest = {
 		request: {
-			baseURL: '={{$credentials.region === "eu" ? "https://api.eu.sparkpost.com" : "https://api.sparkpost.com"}}',
+			baseURL:
+				'={{$credentials.region === "eu" ? "https://api.eu.sparkpost.com" : "https://api.sparkpost.com"}}',
 			url: '/api/v1/account',
 			method: 'GET',
 		},

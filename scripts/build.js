@@ -8,8 +8,14 @@ const { join } = require('node:path');
 
 const nodeEntries = readdirSync('nodes', { withFileTypes: true })
 	.filter((d) => d.isDirectory())
-	.flatMap((d) => readdirSync(join('nodes', d.name)).filter((f) => f.endsWith('.node.ts')).map((f) => join('nodes', d.name, f)));
-const credentialEntries = readdirSync('credentials').filter((f) => f.endsWith('.credentials.ts')).map((f) => join('credentials', f));
+	.flatMap((d) =>
+		readdirSync(join('nodes', d.name))
+			.filter((f) => f.endsWith('.node.ts'))
+			.map((f) => join('nodes', d.name, f)),
+	);
+const credentialEntries = readdirSync('credentials')
+	.filter((f) => f.endsWith('.credentials.ts'))
+	.map((f) => join('credentials', f));
 const entryPoints = [...nodeEntries, ...credentialEntries];
 
 async function main() {
@@ -30,7 +36,8 @@ async function main() {
 		logLevel: 'warning',
 	});
 	const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
-	for (const [file, meta] of outputs) console.log(`${file.padEnd(72)} ${(meta.bytes / 1024).toFixed(0).padStart(6)} KiB`);
+	for (const [file, meta] of outputs)
+		console.log(`${file.padEnd(72)} ${(meta.bytes / 1024).toFixed(0).padStart(6)} KiB`);
 }
 
 main().catch((error) => {

@@ -13,16 +13,21 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
 process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-routes-demo-'));
 
-const pct = (n: number, total: number) => `${total ? ((100 * n) / total).toFixed(1) : '0.0'}%`.padStart(6);
+const pct = (n: number, total: number) =>
+	`${total ? ((100 * n) / total).toFixed(1) : '0.0'}%`.padStart(6);
 
 async function main(): Promise<void> {
 	const { runWorkflow } = await import('../test/helpers/engine');
 	const { startSmtpSink } = await import('../test/helpers/smtpSink');
 	const { closeSmtpTransports } = await import('../lib/transports/smtp');
 
-	const workflow = JSON.parse(readFileSync(join(__dirname, '..', 'examples', 'broadcast-domain-groups.json'), 'utf8'));
+	const workflow = JSON.parse(
+		readFileSync(join(__dirname, '..', 'examples', 'broadcast-domain-groups.json'), 'utf8'),
+	);
 	const sample = workflow.nodes.find((n: { name: string }) => n.name === 'Sample Recipients');
-	const recipients = (runInNewContext(`(() => { ${sample.parameters.jsCode} })()`, {}) as INodeExecutionData[]).map((i) => i.json);
+	const recipients = (
+		runInNewContext(`(() => { ${sample.parameters.jsCode} })()`, {}) as INodeExecutionData[]
+	).map((i) => i.json);
 	recipients.push({ email: 'not an address', firstName: 'Typo' });
 	sample.type = 'test.injectedItems';
 	sample.parameters = {};
@@ -40,12 +45,18 @@ async function main(): Promise<void> {
 	if (run.error) throw run.error;
 
 	console.log(`Broadcast "${workflow.name}"`);
-	console.log(`${recipients.length} recipients through the n8n engine in ${ms} ms, embedded memory state, two local SMTP relays\n`);
+	console.log(
+		`${recipients.length} recipients through the n8n engine in ${ms} ms, embedded memory state, two local SMTP relays\n`,
+	);
 
 	const groups = run.outputs('Classify Domains');
 	const groupNames = ['google', 'microsoft', 'yahoo', 'other', 'invalid'];
 	console.log('Recipients per domain group');
-	groups.forEach((items, k) => console.log(`  ${groupNames[k].padEnd(10)} ${String(items.length).padStart(6)} ${pct(items.length, recipients.length)}`));
+	groups.forEach((items, k) =>
+		console.log(
+			`  ${groupNames[k].padEnd(10)} ${String(items.length).padStart(6)} ${pct(items.length, recipients.length)}`,
+		),
+	);
 
 	console.log('\nRoutes chosen by each partitioner');
 	let deferred = 0;
@@ -63,9 +74,17 @@ async function main(): Promise<void> {
 				acc[v] = (acc[v] ?? 0) + 1;
 				return acc;
 			}, {});
-			const rate = first.rate ? `, campaign share ${(first.rate as IDataObject).limit}/${(first.rate as IDataObject).per}` : '';
+			const rate = first.rate
+				? `, campaign share ${(first.rate as IDataObject).limit}/${(first.rate as IDataObject).per}`
+				: '';
 			const retry = isDeferred ? `, retry at ${first.retryAt}` : '';
-			console.log(`    → ${String(first.route ?? 'Deferred').padEnd(10)} ${String(items.length).padStart(6)} ${pct(items.length, total)}  (${Object.entries(via).map(([v, n]) => `${v} ${n}`).join(', ')}${rate}${retry})`);
+			console.log(
+				`    → ${String(first.route ?? 'Deferred').padEnd(10)} ${String(items.length).padStart(6)} ${pct(items.length, total)}  (${Object.entries(
+					via,
+				)
+					.map(([v, n]) => `${v} ${n}`)
+					.join(', ')}${rate}${retry})`,
+			);
 		});
 	}
 
@@ -77,18 +96,31 @@ async function main(): Promise<void> {
 		const [sent, failed, fallback] = run.allOutputs(node).concat([[], [], []]).slice(0, 3);
 		sentAll += sent.length;
 		failovers += fallback.length;
-		for (const i of sent) times.push(Date.parse(String((i.json.postalDelivery as IDataObject).sentAt)));
-		console.log(`  ${node.padEnd(17)} sent ${String(sent.length).padStart(5)}, failed ${failed.length}, fallback ${fallback.length}`);
+		for (const i of sent)
+			times.push(Date.parse(String((i.json.postalDelivery as IDataObject).sentAt)));
+		console.log(
+			`  ${node.padEnd(17)} sent ${String(sent.length).padStart(5)}, failed ${failed.length}, fallback ${fallback.length}`,
+		);
 	}
 	const span = (Math.max(...times) - Math.min(...times)) / 1000;
-	console.log(`  SMTP relay A received ${relayA.messages.length}, relay B received ${relayB.messages.length}`);
-	console.log(`  achieved send rate ${(sentAll / Math.max(span, 0.001)).toFixed(0)} msg/s over ${span.toFixed(2)} s; failovers ${failovers}; deferrals ${deferred}`);
+	console.log(
+		`  SMTP relay A received ${relayA.messages.length}, relay B received ${relayB.messages.length}`,
+	);
+	console.log(
+		`  achieved send rate ${(sentAll / Math.max(span, 0.001)).toFixed(0)} msg/s over ${span.toFixed(2)} s; failovers ${failovers}; deferrals ${deferred}`,
+	);
 	const accounted = sentAll + deferred + groups[4].length;
-	console.log(`\n${sentAll} sent + ${deferred} deferred + ${groups[4].length} invalid = ${accounted} of ${recipients.length} items accounted for.`);
+	console.log(
+		`\n${sentAll} sent + ${deferred} deferred + ${groups[4].length} invalid = ${accounted} of ${recipients.length} items accounted for.`,
+	);
 
 	const again = await runWorkflow(workflow, { 'Sample Recipients': recipients }, { credentials });
-	const skipped = ['Send via Relay A', 'Send via Relay B'].flatMap((n) => again.allOutputs(n)[0] ?? []).filter((i) => (i.json.postalDelivery as IDataObject).status === 'skipped-duplicate').length;
-	console.log(`Re-running the same campaign: relays received ${relayA.messages.length + relayB.messages.length - sentAll} more; ${skipped} items skipped as already sent.`);
+	const skipped = ['Send via Relay A', 'Send via Relay B']
+		.flatMap((n) => again.allOutputs(n)[0] ?? [])
+		.filter((i) => (i.json.postalDelivery as IDataObject).status === 'skipped-duplicate').length;
+	console.log(
+		`Re-running the same campaign: relays received ${relayA.messages.length + relayB.messages.length - sentAll} more; ${skipped} items skipped as already sent.`,
+	);
 
 	closeSmtpTransports();
 	await relayA.stop();

@@ -46,12 +46,21 @@ function setupPaths() {
 		encoding: 'utf8',
 		stdio: ['ignore', 'pipe', 'inherit'],
 	});
-	return Object.fromEntries(out.split('\n').filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+	return Object.fromEntries(
+		out
+			.split('\n')
+			.filter((l) => /^[A-Z0-9_]+=/.test(l))
+			.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+	);
 }
 
 if (typeof WebSocket === 'undefined' || Number(process.versions.node.split('.')[0]) < 22) {
 	const { NODE24 } = setupPaths();
-	const r = require('node:child_process').spawnSync(NODE24, [__filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+	const r = require('node:child_process').spawnSync(
+		NODE24,
+		[__filename, ...process.argv.slice(2)],
+		{ stdio: 'inherit' },
+	);
 	process.exit(r.status ?? 1);
 }
 
@@ -69,8 +78,14 @@ async function stopAll() {
 		if (child.exitCode !== null || child.signalCode !== null) continue;
 		log(`stopping ${name} (pid ${child.pid})`);
 		const gone = new Promise((r) => child.once('exit', r));
-		try { process.kill(-child.pid, 'SIGTERM'); } catch {}
-		const t = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} }, 10000);
+		try {
+			process.kill(-child.pid, 'SIGTERM');
+		} catch {}
+		const t = setTimeout(() => {
+			try {
+				process.kill(-child.pid, 'SIGKILL');
+			} catch {}
+		}, 10000);
 		await gone;
 		clearTimeout(t);
 	}
@@ -83,7 +98,10 @@ function freePort() {
 		const s = net.createServer();
 		s.unref();
 		s.on('error', reject);
-		s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => resolve(port));
+		});
 	});
 }
 
@@ -94,7 +112,9 @@ async function waitFor(what, fn, timeoutMs, everyMs = 500) {
 		try {
 			const v = await fn();
 			if (v) return v;
-		} catch (e) { last = e; }
+		} catch (e) {
+			last = e;
+		}
 		await sleep(everyMs);
 	}
 	throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
@@ -130,10 +150,16 @@ async function startN8n(tmp) {
 		},
 	});
 	const base = `http://localhost:${port}`;
-	await waitFor('n8n /healthz/readiness', async () => {
-		if (child.exitCode !== null) throw new Error(`n8n exited (${child.exitCode}); see ${logFile}`);
-		return (await fetch(`${base}/healthz/readiness`)).ok;
-	}, 8 * 60 * 1000, 1000);
+	await waitFor(
+		'n8n /healthz/readiness',
+		async () => {
+			if (child.exitCode !== null)
+				throw new Error(`n8n exited (${child.exitCode}); see ${logFile}`);
+			return (await fetch(`${base}/healthz/readiness`)).ok;
+		},
+		8 * 60 * 1000,
+		1000,
+	);
 	log('n8n is up');
 	return { base, logFile };
 }
@@ -141,7 +167,11 @@ async function startN8n(tmp) {
 async function rest(base, method, route, body, cookie) {
 	const res = await fetch(`${base}/rest${route}`, {
 		method,
-		headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), 'browser-id': BROWSER_ID },
+		headers: {
+			'content-type': 'application/json',
+			...(cookie ? { cookie } : {}),
+			'browser-id': BROWSER_ID,
+		},
 		body: body === undefined ? undefined : JSON.stringify(body),
 	});
 	const text = await res.text();
@@ -162,14 +192,20 @@ async function ownerAndWorkflow(base) {
 	const cookie = `n8n-auth=${token}`;
 
 	const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
-	const { json } = await rest(base, 'POST', '/workflows', {
-		name: example.name,
-		nodes: example.nodes,
-		connections: example.connections,
-		settings: example.settings,
-		pinData: example.pinData ?? {},
-		active: false,
-	}, cookie);
+	const { json } = await rest(
+		base,
+		'POST',
+		'/workflows',
+		{
+			name: example.name,
+			nodes: example.nodes,
+			connections: example.connections,
+			settings: example.settings,
+			pinData: example.pinData ?? {},
+			active: false,
+		},
+		cookie,
+	);
 	const id = json.data.id;
 	log(`workflow created: ${id}`);
 	return { token, id };
@@ -179,18 +215,40 @@ async function ownerAndWorkflow(base) {
 async function startChromium(tmp) {
 	const profile = path.join(tmp, 'chromium-profile');
 	fs.mkdirSync(profile, { recursive: true });
-	const child = startProcess('chromium', CHROMIUM, [
-		'--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync',
-		'--hide-scrollbars', `--user-data-dir=${profile}`, '--remote-debugging-port=0',
-		`--window-size=${WIDTH},${HEIGHT}`, 'about:blank',
-	], { stdio: ['ignore', 'ignore', 'pipe'] });
+	const child = startProcess(
+		'chromium',
+		CHROMIUM,
+		[
+			'--headless',
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-quic',
+			'--no-first-run',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+			'--hide-scrollbars',
+			`--user-data-dir=${profile}`,
+			'--remote-debugging-port=0',
+			`--window-size=${WIDTH},${HEIGHT}`,
+			'about:blank',
+		],
+		{ stdio: ['ignore', 'ignore', 'pipe'] },
+	);
 	let stderr = '';
-	child.stderr.on('data', (d) => { stderr += d; });
-	const wsUrl = await waitFor('chromium DevTools endpoint', () => {
-		if (child.exitCode !== null) throw new Error(`chromium exited (${child.exitCode}): ${stderr.slice(-1000)}`);
-		return /DevTools listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
-	}, 30000, 200);
+	child.stderr.on('data', (d) => {
+		stderr += d;
+	});
+	const wsUrl = await waitFor(
+		'chromium DevTools endpoint',
+		() => {
+			if (child.exitCode !== null)
+				throw new Error(`chromium exited (${child.exitCode}): ${stderr.slice(-1000)}`);
+			return /DevTools listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
+		},
+		30000,
+		200,
+	);
 	return new Cdp(wsUrl);
 }
 
@@ -224,7 +282,11 @@ class Cdp {
 			this.ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
 		});
 	}
-	close() { try { this.ws.close(); } catch {} }
+	close() {
+		try {
+			this.ws.close();
+		} catch {}
+	}
 }
 
 async function openPage(cdp) {
@@ -233,8 +295,15 @@ async function openPage(cdp) {
 	const page = {
 		send: (m, p) => cdp.send(m, p, sessionId),
 		async eval(expression) {
-			const r = await cdp.send('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true }, sessionId);
-			if (r.exceptionDetails) throw new Error(`in page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+			const r = await cdp.send(
+				'Runtime.evaluate',
+				{ expression, returnByValue: true, awaitPromise: true },
+				sessionId,
+			);
+			if (r.exceptionDetails)
+				throw new Error(
+					`in page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`,
+				);
 			return r.result.value;
 		},
 		consoleErrors: [],
@@ -242,21 +311,35 @@ async function openPage(cdp) {
 	};
 	cdp.listeners.push((msg) => {
 		if (msg.sessionId !== sessionId) return;
-		if (msg.method === 'Runtime.exceptionThrown') page.consoleErrors.push(msg.params.exceptionDetails?.exception?.description ?? msg.params.exceptionDetails?.text);
-		if (msg.method === 'Log.entryAdded' && msg.params.entry.level === 'error') page.consoleErrors.push(`${msg.params.entry.text} ${msg.params.entry.url ?? ''}`);
-		if (msg.method === 'Network.responseReceived' && msg.params.response.status >= 400) page.failedRequests.push(`${msg.params.response.status} ${msg.params.response.url}`);
-		if (msg.method === 'Network.loadingFailed') page.failedRequests.push(`failed ${msg.params.errorText} (${msg.params.type})`);
+		if (msg.method === 'Runtime.exceptionThrown')
+			page.consoleErrors.push(
+				msg.params.exceptionDetails?.exception?.description ?? msg.params.exceptionDetails?.text,
+			);
+		if (msg.method === 'Log.entryAdded' && msg.params.entry.level === 'error')
+			page.consoleErrors.push(`${msg.params.entry.text} ${msg.params.entry.url ?? ''}`);
+		if (msg.method === 'Network.responseReceived' && msg.params.response.status >= 400)
+			page.failedRequests.push(`${msg.params.response.status} ${msg.params.response.url}`);
+		if (msg.method === 'Network.loadingFailed')
+			page.failedRequests.push(`failed ${msg.params.errorText} (${msg.params.type})`);
 	});
 	await page.send('Page.enable');
 	await page.send('Runtime.enable');
 	await page.send('Log.enable');
 	await page.send('Network.enable');
-	await page.send('Emulation.setDeviceMetricsOverride', { width: WIDTH, height: HEIGHT, deviceScaleFactor: 1, mobile: false });
+	await page.send('Emulation.setDeviceMetricsOverride', {
+		width: WIDTH,
+		height: HEIGHT,
+		deviceScaleFactor: 1,
+		mobile: false,
+	});
 	return page;
 }
 
 async function capture(page, file) {
-	const { data } = await page.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: false });
+	const { data } = await page.send('Page.captureScreenshot', {
+		format: 'png',
+		captureBeyondViewport: false,
+	});
 	fs.mkdirSync(path.dirname(file), { recursive: true });
 	fs.writeFileSync(file, Buffer.from(data, 'base64'));
 	log(`wrote ${path.relative(ROOT, file)}`);
@@ -277,25 +360,46 @@ const CANVAS_STATE = `(() => {
 })()`;
 
 async function shootCanvas(page, base, token, id) {
-	await page.send('Network.setCookie', { name: 'n8n-auth', value: token, url: base, httpOnly: true, sameSite: 'Lax' });
+	await page.send('Network.setCookie', {
+		name: 'n8n-auth',
+		value: token,
+		url: base,
+		httpOnly: true,
+		sameSite: 'Lax',
+	});
 	await page.send('Page.addScriptToEvaluateOnNewDocument', {
 		source: `try { localStorage.setItem('n8n-browserId', ${JSON.stringify(BROWSER_ID)}); } catch {}`,
 	});
 	const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
 	await page.send('Page.navigate', { url: `${base}/workflow/${id}` });
-	const state = await waitFor('the canvas to draw every node with its icon', async () => {
-		const s = await page.eval(CANVAS_STATE);
-		if (s.url.includes('signin')) throw new Error('landed on the sign-in page');
-		return s.nodes.length >= example.nodes.length && s.images > 0 && s.imagesLoaded + s.brokenImages.length === s.images ? s : false;
-	}, 60000);
+	const state = await waitFor(
+		'the canvas to draw every node with its icon',
+		async () => {
+			const s = await page.eval(CANVAS_STATE);
+			if (s.url.includes('signin')) throw new Error('landed on the sign-in page');
+			return s.nodes.length >= example.nodes.length &&
+				s.images > 0 &&
+				s.imagesLoaded + s.brokenImages.length === s.images
+				? s
+				: false;
+		},
+		60000,
+	);
 	// dismiss whatever a first visit may pop up (toasts, "what's new" and similar), then fit the view
 	await page.eval(`(() => {
 		document.querySelectorAll('.el-notification__closeBtn, .el-message-box__headerbtn, [data-test-id="close-button"]').forEach((b) => b.click());
 	})()`);
-	const fit = await page.eval(`(() => { const b = document.querySelector('[data-test-id="zoom-to-fit"]'); if (b) { b.click(); return true; } return false; })()`);
+	const fit = await page.eval(
+		`(() => { const b = document.querySelector('[data-test-id="zoom-to-fit"]'); if (b) { b.click(); return true; } return false; })()`,
+	);
 	if (!fit) {
 		// the canvas' keyboard shortcut for zoom to fit
-		await page.send('Input.dispatchKeyEvent', { type: 'keyDown', key: '1', code: 'Digit1', text: '1' });
+		await page.send('Input.dispatchKeyEvent', {
+			type: 'keyDown',
+			key: '1',
+			code: 'Digit1',
+			text: '1',
+		});
 		await page.send('Input.dispatchKeyEvent', { type: 'keyUp', key: '1', code: 'Digit1' });
 	}
 	await sleep(1500); // the zoom animates
@@ -313,11 +417,32 @@ async function shootPartitioner(page) {
 		const r = n.getBoundingClientRect();
 		return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
 	})()`);
-	if (!box) { log(`node "${PARTITIONER_NODE}" not found on the canvas: no node-partitioner.png`); return; }
-	for (const [type, clickCount] of [['mousePressed', 1], ['mouseReleased', 1], ['mousePressed', 2], ['mouseReleased', 2]]) {
-		await page.send('Input.dispatchMouseEvent', { type, x: box.x, y: box.y, button: 'left', clickCount });
+	if (!box) {
+		log(`node "${PARTITIONER_NODE}" not found on the canvas: no node-partitioner.png`);
+		return;
 	}
-	await waitFor('the node panel (NDV)', () => page.eval(`!!document.querySelector('[data-test-id="ndv"] [data-test-id="node-parameters"], [data-test-id="node-parameters"]')`), 20000);
+	for (const [type, clickCount] of [
+		['mousePressed', 1],
+		['mouseReleased', 1],
+		['mousePressed', 2],
+		['mouseReleased', 2],
+	]) {
+		await page.send('Input.dispatchMouseEvent', {
+			type,
+			x: box.x,
+			y: box.y,
+			button: 'left',
+			clickCount,
+		});
+	}
+	await waitFor(
+		'the node panel (NDV)',
+		() =>
+			page.eval(
+				`!!document.querySelector('[data-test-id="ndv"] [data-test-id="node-parameters"], [data-test-id="node-parameters"]')`,
+			),
+		20000,
+	);
 	await sleep(1500); // the panel slides in; its icons load
 	const panel = await page.eval(`(() => ({
 		parameters: [...document.querySelectorAll('[data-test-id="node-parameters"] [data-test-id="parameter-input-label"], [data-test-id="node-parameters"] .n8n-input-label')].map((e) => e.textContent.trim()).filter(Boolean).slice(0, 30),
@@ -339,15 +464,27 @@ async function main() {
 		const page = await openPage(cdp);
 		await shootCanvas(page, base, token, id);
 		await shootPartitioner(page);
-		if (page.consoleErrors.length) log('browser console errors:\n  ' + [...new Set(page.consoleErrors)].join('\n  '));
-		if (page.failedRequests.length) log('failed requests:\n  ' + [...new Set(page.failedRequests)].join('\n  '));
+		if (page.consoleErrors.length)
+			log('browser console errors:\n  ' + [...new Set(page.consoleErrors)].join('\n  '));
+		if (page.failedRequests.length)
+			log('failed requests:\n  ' + [...new Set(page.failedRequests)].join('\n  '));
 		const n8nOut = fs.readFileSync(logFile, 'utf8');
 		// (n8n's own log is noisy offline: it cannot reach api.n8n.io; only lines naming the package count)
-		const ours = n8nOut.split('\n').filter((l) => l.includes('n8n-nodes-postal-routes') && /error|warn|fail|could not|unknown/i.test(l));
+		const ours = n8nOut
+			.split('\n')
+			.filter(
+				(l) =>
+					l.includes('n8n-nodes-postal-routes') && /error|warn|fail|could not|unknown/i.test(l),
+			);
 		if (ours.length) log("n8n's log about this package:\n  " + ours.join('\n  '));
-		try { await cdp.send('Browser.close'); } catch {}
+		try {
+			await cdp.send('Browser.close');
+		} catch {}
 	} catch (e) {
-		if (n8nLog && fs.existsSync(n8nLog)) log(`last lines of n8n's log:\n${fs.readFileSync(n8nLog, 'utf8').split('\n').slice(-30).join('\n')}`);
+		if (n8nLog && fs.existsSync(n8nLog))
+			log(
+				`last lines of n8n's log:\n${fs.readFileSync(n8nLog, 'utf8').split('\n').slice(-30).join('\n')}`,
+			);
 		throw e;
 	} finally {
 		cdp?.close();

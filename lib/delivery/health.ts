@@ -23,7 +23,10 @@ export class RouteHealth {
 	private readonly dirty = new Set<string>();
 	private readonly probing = new Set<string>();
 
-	private constructor(private readonly jobs: DeliveryJob[], private readonly options: RouteHealthOptions) {
+	private constructor(
+		private readonly jobs: DeliveryJob[],
+		private readonly options: RouteHealthOptions,
+	) {
 		this.circuitOf = new Map(jobs.map((j) => [j, circuitName(j.campaign, j.route)]));
 	}
 
@@ -83,6 +86,12 @@ export class RouteHealth {
 	/** the jitter is drawn per call, so workers do not all return at once */
 	private policy(): HealthPolicy {
 		const p = this.options.policy;
-		return { failureThreshold: p.failureThreshold, baseEjectionMs: p.baseEjectionMs, maxEjectionMs: p.maxEjectionMs, backoff: p.backoff, jitter: 1 + (this.options.random() * 2 - 1) * p.jitterRatio };
+		return {
+			failureThreshold: p.failureThreshold,
+			baseEjectionMs: p.baseEjectionMs,
+			maxEjectionMs: p.maxEjectionMs,
+			backoff: p.backoff,
+			jitter: 1 + (this.options.random() * 2 - 1) * p.jitterRatio,
+		};
 	}
 }

@@ -15,12 +15,23 @@ export class IdempotencyMarkers {
 	private readonly keys = new Map<DeliveryJob, string>();
 	private readonly tokens = new Map<DeliveryJob, string>();
 
-	private constructor(jobs: DeliveryJob[], secret: string, private readonly store: StateStore, private readonly ttlMs: number) {
-		for (const j of jobs) if (j.idempotencyKey !== undefined) this.keys.set(j, recipientDigest(secret, j.idempotencyKey));
+	private constructor(
+		jobs: DeliveryJob[],
+		secret: string,
+		private readonly store: StateStore,
+		private readonly ttlMs: number,
+	) {
+		for (const j of jobs)
+			if (j.idempotencyKey !== undefined)
+				this.keys.set(j, recipientDigest(secret, j.idempotencyKey));
 	}
 
 	/** Settles what earlier batches left unsettled on the store, then keys this batch's markers. */
-	static async open(store: StateStore, jobs: DeliveryJob[], ttlMs: number): Promise<IdempotencyMarkers> {
+	static async open(
+		store: StateStore,
+		jobs: DeliveryJob[],
+		ttlMs: number,
+	): Promise<IdempotencyMarkers> {
 		await settleUnsettled(store, ttlMs);
 		// the secret costs a store call: only fetch it when some job is marked
 		const secret = jobs.some((j) => j.idempotencyKey !== undefined) ? await store.hashSecret() : '';
@@ -32,22 +43,35 @@ export class IdempotencyMarkers {
 		if (!this.keys.has(job)) return 'claimed';
 		this.tokens.set(job, randomUUID());
 		let state: OnceState = 'claimed';
-		await this.guarded(job, false, async (key, token) => (state = (await this.store.claimOnce(job.campaign, [key], this.ttlMs, token))[0]));
+		await this.guarded(
+			job,
+			false,
+			async (key, token) =>
+				(state = (await this.store.claimOnce(job.campaign, [key], this.ttlMs, token))[0]),
+		);
 		return state;
 	}
 
 	/** the message went: the marker stays, as sent */
 	confirm(job: DeliveryJob): Promise<void> {
-		return this.guarded(job, true, (key) => this.store.confirmOnce(job.campaign, [key], this.ttlMs));
+		return this.guarded(job, true, (key) =>
+			this.store.confirmOnce(job.campaign, [key], this.ttlMs),
+		);
 	}
 
 	/** the message did not go: free the marker so a later run may send it */
 	release(job: DeliveryJob): Promise<void> {
-		return this.guarded(job, false, (key, token) => this.store.releaseOnce(job.campaign, [key], token));
+		return this.guarded(job, false, (key, token) =>
+			this.store.releaseOnce(job.campaign, [key], token),
+		);
 	}
 
 	/** `sent` says how a failed call is settled later: confirmed, or released */
-	private async guarded(job: DeliveryJob, sent: boolean, call: (key: string, token: string) => Promise<unknown>): Promise<void> {
+	private async guarded(
+		job: DeliveryJob,
+		sent: boolean,
+		call: (key: string, token: string) => Promise<unknown>,
+	): Promise<void> {
 		const key = this.keys.get(job);
 		if (key === undefined) return;
 		const token = this.tokens.get(job)!;

@@ -22,19 +22,34 @@ export interface MessageInput {
 
 export const DEFAULT_MAX_LIST_ADDRESSES = 50;
 
-export type BuildResult = { ok: true; message: OutgoingMessage } | { ok: false; field: string; reason: string };
+export type BuildResult =
+	{ ok: true; message: OutgoingMessage } | { ok: false; field: string; reason: string };
 
 class FieldError extends Error {
-	constructor(readonly field: string, reason: string) {
+	constructor(
+		readonly field: string,
+		reason: string,
+	) {
 		super(reason);
 	}
 }
 
 const HEADER_NAME = /^[!-9;-~]+$/; // printable ASCII except ":" (RFC 5322 field-name)
-const RESERVED = new Set(['from', 'to', 'cc', 'bcc', 'reply-to', 'subject', 'content-type', 'content-transfer-encoding', 'mime-version']);
+const RESERVED = new Set([
+	'from',
+	'to',
+	'cc',
+	'bcc',
+	'reply-to',
+	'subject',
+	'content-type',
+	'content-transfer-encoding',
+	'mime-version',
+]);
 
 function noLineBreaks(field: string, value: string): string {
-	if (/[\r\n]/.test(value)) throw new FieldError(field, 'contains a line break (CR or LF), which could inject headers');
+	if (/[\r\n]/.test(value))
+		throw new FieldError(field, 'contains a line break (CR or LF), which could inject headers');
 	return value;
 }
 
@@ -45,13 +60,18 @@ function text(field: string, v: unknown): string | undefined {
 	throw new FieldError(field, `expected text, got ${Array.isArray(v) ? 'a list' : typeof v}`);
 }
 
-const toMail = (a: ParsedAddress): MailAddress => (a.displayName ? { address: a.address, name: a.displayName } : { address: a.address });
+const toMail = (a: ParsedAddress): MailAddress =>
+	a.displayName ? { address: a.address, name: a.displayName } : { address: a.address };
 
 /** One mailbox (From, To, Reply-To): a value that names several is refused, never split. */
 function single(field: string, v: unknown, required: boolean): MailAddress | undefined {
 	if (Array.isArray(v)) {
 		const filled = v.filter((x) => x !== undefined && x !== null && x !== '');
-		if (filled.length > 1) throw new FieldError(field, `takes one address, got a list of ${filled.length}${field === 'To' ? ': put the others in CC or BCC' : ''}`);
+		if (filled.length > 1)
+			throw new FieldError(
+				field,
+				`takes one address, got a list of ${filled.length}${field === 'To' ? ': put the others in CC or BCC' : ''}`,
+			);
 		v = filled[0];
 	}
 	if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) {
@@ -59,7 +79,11 @@ function single(field: string, v: unknown, required: boolean): MailAddress | und
 		return undefined;
 	}
 	const parsed = parseAddress(typeof v === 'number' ? String(v) : v);
-	if (!parsed.ok) throw new FieldError(field, `"${parsed.input}" is not one valid email address — ${parsed.reason}`);
+	if (!parsed.ok)
+		throw new FieldError(
+			field,
+			`"${parsed.input}" is not one valid email address — ${parsed.reason}`,
+		);
 	return toMail(parsed);
 }
 
@@ -82,12 +106,14 @@ export function buildMessage(input: MessageInput): BuildResult {
 		const to = one ? [one] : [];
 		const cc = list('CC', input.cc, max);
 		const bcc = list('BCC', input.bcc, max);
-		if (to.length + cc.length + bcc.length === 0) throw new FieldError('To', 'is empty: a message needs at least one recipient');
+		if (to.length + cc.length + bcc.length === 0)
+			throw new FieldError('To', 'is empty: a message needs at least one recipient');
 		const replyTo = single('Reply-To', input.replyTo, false);
 		const subject = noLineBreaks('Subject', text('Subject', input.subject) ?? '');
 		const textBody = text('Text', input.text);
 		const html = text('HTML', input.html);
-		if (textBody === undefined && html === undefined) throw new FieldError('Text', 'and HTML are both empty: the message has no body');
+		if (textBody === undefined && html === undefined)
+			throw new FieldError('Text', 'and HTML are both empty: the message has no body');
 
 		const attachments = input.attachments ?? [];
 		const typeProblem = attachmentTypeProblem(attachments);
@@ -100,19 +126,37 @@ export function buildMessage(input: MessageInput): BuildResult {
 			if (RESERVED.has(name.toLowerCase())) throw new FieldError(field, 'is set by its own field');
 			headers[name] = noLineBreaks(field, text(field, raw) ?? '');
 		}
-		const tags = (Array.isArray(input.tags) ? input.tags : typeof input.tags === 'string' ? input.tags.split(',') : [])
+		const tags = (
+			Array.isArray(input.tags)
+				? input.tags
+				: typeof input.tags === 'string'
+					? input.tags.split(',')
+					: []
+		)
 			.map((t) => noLineBreaks('Tags', String(t).trim()))
 			.filter(Boolean);
 		const metadata: Record<string, string> = {};
-		for (const [k, v] of Object.entries(input.metadata ?? {})) metadata[k] = noLineBreaks(`Metadata › ${k}`, text(`Metadata › ${k}`, v) ?? '');
+		for (const [k, v] of Object.entries(input.metadata ?? {}))
+			metadata[k] = noLineBreaks(`Metadata › ${k}`, text(`Metadata › ${k}`, v) ?? '');
 
-		const message: OutgoingMessage = { from, to, cc, bcc, subject, headers, attachments, tags, metadata };
+		const message: OutgoingMessage = {
+			from,
+			to,
+			cc,
+			bcc,
+			subject,
+			headers,
+			attachments,
+			tags,
+			metadata,
+		};
 		if (replyTo) message.replyTo = replyTo;
 		if (textBody !== undefined) message.text = textBody;
 		if (html !== undefined) message.html = html;
 		return { ok: true, message };
 	} catch (error) {
-		if (error instanceof FieldError) return { ok: false, field: error.field, reason: error.message };
+		if (error instanceof FieldError)
+			return { ok: false, field: error.field, reason: error.message };
 		throw error;
 	}
 }
@@ -123,6 +167,8 @@ export function buildMessage(input: MessageInput): BuildResult {
  * a keyed hash of it.
  */
 export function duplicateKey(message: OutgoingMessage, messageKey: string): string {
-	const recipients = [...new Set([...message.to, ...message.cc, ...message.bcc].map((a) => a.address.toLowerCase()))].sort();
+	const recipients = [
+		...new Set([...message.to, ...message.cc, ...message.bcc].map((a) => a.address.toLowerCase())),
+	].sort();
 	return JSON.stringify([recipients, messageKey]);
 }

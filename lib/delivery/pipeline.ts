@@ -7,7 +7,15 @@ import { Results } from './records';
 import { retryDelay } from './retry';
 import type { DeliveryJob, DeliveryOptions, DeliveryResult } from './types';
 
-export type { DeliveryJob, DeliveryOutput, DeliveryOptions, DeliveryRecord, DeliveryResult, DeliveryStatus, HealthOptions } from './types';
+export type {
+	DeliveryJob,
+	DeliveryOutput,
+	DeliveryOptions,
+	DeliveryRecord,
+	DeliveryResult,
+	DeliveryStatus,
+	HealthOptions,
+} from './types';
 export { envelopeRecipients } from './records';
 
 /** What the steps of one batch share. */
@@ -35,14 +43,30 @@ interface Tried {
  * rate limits, send with bounded concurrency, retry transient failures with backoff, feed route
  * health, and stop sending (Fallback) once the route's circuit opens. Every job gets one result.
  */
-export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Promise<DeliveryResult[]> {
+export async function deliver(
+	jobs: DeliveryJob[],
+	options: DeliveryOptions,
+): Promise<DeliveryResult[]> {
 	const clock = options.clock ?? Date.now;
 	const results = new Results(options.transport.provider, new Date(clock()).toISOString());
 	if (options.dryRun) return jobs.map((job) => results.dryRun(job));
 	const random = options.random ?? Math.random;
-	const health = await RouteHealth.load(jobs, { store: options.store, policy: options.health, random, clock });
+	const health = await RouteHealth.load(jobs, {
+		store: options.store,
+		policy: options.health,
+		random,
+		clock,
+	});
 	const markers = await IdempotencyMarkers.open(options.store, jobs, options.idempotencyTtlMs);
-	const batch: Batch = { options, clock, pause: options.sleep ?? realSleep, random, results, health, markers };
+	const batch: Batch = {
+		options,
+		clock,
+		pause: options.sleep ?? realSleep,
+		random,
+		results,
+		health,
+		markers,
+	};
 	return runBatch(jobs, health.probes(), options.concurrency, (job) => deliverOne(batch, job));
 }
 
@@ -51,7 +75,12 @@ export async function deliver(jobs: DeliveryJob[], options: DeliveryOptions): Pr
  * concurrency. If the state store fails, start nothing new: let what is in flight finish, then
  * report the failure.
  */
-async function runBatch(jobs: DeliveryJob[], probes: number[], concurrency: number, one: (job: DeliveryJob) => Promise<DeliveryResult>): Promise<DeliveryResult[]> {
+async function runBatch(
+	jobs: DeliveryJob[],
+	probes: number[],
+	concurrency: number,
+	one: (job: DeliveryJob) => Promise<DeliveryResult>,
+): Promise<DeliveryResult[]> {
 	const results = new Array<DeliveryResult>(jobs.length);
 	const run = async (k: number) => {
 		results[k] = await one(jobs[k]);
@@ -105,14 +134,23 @@ async function attempt(b: Batch, job: DeliveryJob): Promise<Tried> {
 		if (!slot.ok) return { attempts, outcome, rateRetryAt: slot.retryAt };
 		attempts++;
 		outcome = await send(b, job);
-		if (outcome.ok || outcome.kind !== 'transient' || attempts >= b.options.retry.maxAttempts || b.health.isOpen(job)) return { attempts, outcome };
+		if (
+			outcome.ok ||
+			outcome.kind !== 'transient' ||
+			attempts >= b.options.retry.maxAttempts ||
+			b.health.isOpen(job)
+		)
+			return { attempts, outcome };
 		await b.pause(retryDelay(attempts, b.options.retry, outcome.retryAfterMs, b.random));
 	}
 }
 
 /** Waits for one message's room in all the job's rate limits, or says when to come back. */
 function pace(b: Batch, job: DeliveryJob) {
-	return acquire(b.options.store, job.limits, 1, { maxWaitMs: b.options.maxRateWaitMs, sleep: b.pause });
+	return acquire(b.options.store, job.limits, 1, {
+		maxWaitMs: b.options.maxRateWaitMs,
+		sleep: b.pause,
+	});
 }
 
 /** One send, its outcome fed to the route's health. */
@@ -128,7 +166,12 @@ function settle(b: Batch, job: DeliveryJob, sent: boolean): Promise<void> {
 }
 
 /** Sent; no try at all (the circuit opened first: Fallback); or failed, by kind. */
-function classify(b: Batch, job: DeliveryJob, { attempts, outcome }: Tried, latencyMs: number): DeliveryResult {
+function classify(
+	b: Batch,
+	job: DeliveryJob,
+	{ attempts, outcome }: Tried,
+	latencyMs: number,
+): DeliveryResult {
 	if (outcome === undefined) return b.results.circuitOpen(job, b.health.openUntil(job));
 	if (outcome.ok) return b.results.sent(job, outcome, attempts, latencyMs, b.clock());
 	return b.results.failure(job, outcome, attempts, latencyMs);

@@ -15,7 +15,15 @@ export interface DeliveryJob {
 	limits: RateLimit[];
 }
 
-export type DeliveryStatus = 'sent' | 'skipped-duplicate' | 'dry-run' | 'failed' | 'deferred' | 'blocked' | 'circuit-open' | 'rate-deferred';
+export type DeliveryStatus =
+	| 'sent'
+	| 'skipped-duplicate'
+	| 'dry-run'
+	| 'failed'
+	| 'deferred'
+	| 'blocked'
+	| 'circuit-open'
+	| 'rate-deferred';
 export type DeliveryOutput = 'sent' | 'failed' | 'fallback';
 
 /** What each item carries out of the send node. Never a credential. */

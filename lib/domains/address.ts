@@ -32,7 +32,8 @@ export interface InvalidAddress {
 
 export type AddressParseResult = ParsedAddress | InvalidAddress;
 
-export type AddressListResult = { ok: true; addresses: ParsedAddress[] } | { ok: false; input: string; reason: string };
+export type AddressListResult =
+	{ ok: true; addresses: ParsedAddress[] } | { ok: false; input: string; reason: string };
 
 const MAX_ADDRESS = 254;
 const MAX_LOCAL = 64;
@@ -81,7 +82,8 @@ function checkCharacters(s: string): string | undefined {
 	const c = m[0].codePointAt(0)!;
 	if (c === 13 || c === 10 || c === 0) return 'line breaks are not allowed in an address';
 	const code = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
-	const name = CHAR_NAMES[c] ?? (/\s/u.test(m[0]) ? 'a space character' : 'an invisible or control character');
+	const name =
+		CHAR_NAMES[c] ?? (/\s/u.test(m[0]) ? 'a space character' : 'an invisible or control character');
 	return `the character ${code} (${name}) is not allowed in an address`;
 }
 
@@ -91,8 +93,16 @@ function isAtext(c: number): boolean {
 		(c >= 97 && c <= 122) || // a-z
 		(c >= 65 && c <= 90) || // A-Z
 		(c >= 48 && c <= 57) || // 0-9
-		c === 33 || (c >= 35 && c <= 39) || c === 42 || c === 43 || c === 45 || c === 47 ||
-		c === 61 || c === 63 || (c >= 94 && c <= 96) || (c >= 123 && c <= 126) ||
+		c === 33 ||
+		(c >= 35 && c <= 39) ||
+		c === 42 ||
+		c === 43 ||
+		c === 45 ||
+		c === 47 ||
+		c === 61 ||
+		c === 63 ||
+		(c >= 94 && c <= 96) ||
+		(c >= 123 && c <= 126) ||
 		c > 127
 	);
 }
@@ -102,7 +112,8 @@ function dotAtomProblem(local: string): string | undefined {
 	for (let i = 0; i < local.length; i++) {
 		const c = local.charCodeAt(i);
 		if (c === 46 /* . */) {
-			if (prevDot) return i === 0 ? 'the address starts with a dot' : 'two dots in a row before "@"';
+			if (prevDot)
+				return i === 0 ? 'the address starts with a dot' : 'two dots in a row before "@"';
 			prevDot = true;
 		} else if (isAtext(c)) {
 			prevDot = false;
@@ -174,7 +185,7 @@ function scan(s: string): Token[] {
 		if (text) tokens.push({ kind: 'text', value: text, raw: text });
 		text = '';
 	};
-	for (let i = 0; i < s.length; ) {
+	for (let i = 0; i < s.length;) {
 		const c = s[i];
 		if (c === '"') {
 			flush();
@@ -234,7 +245,8 @@ function checkDomain(domain: string): string | undefined {
 			const len = i - labelStart;
 			if (len === 0) return 'the domain has an empty label (two dots in a row, or a leading dot)';
 			if (len > MAX_LABEL) return `a domain label is longer than ${MAX_LABEL} characters`;
-			if (domain.charCodeAt(labelStart) === 45 || domain.charCodeAt(i - 1) === 45) return 'a domain label starts or ends with a hyphen';
+			if (domain.charCodeAt(labelStart) === 45 || domain.charCodeAt(i - 1) === 45)
+				return 'a domain label starts or ends with a hyphen';
 			labels++;
 			labelStart = i + 1;
 			if (i < domain.length) lastLabelAllDigits = true;
@@ -262,7 +274,8 @@ const ASCII_DOMAIN = /^[A-Za-z0-9.-]*$/;
 function asciiDomain(domain: string): string | { problem: string } {
 	if (domain.endsWith('.')) domain = domain.slice(0, -1);
 	if (ASCII_DOMAIN.test(domain)) return domain.toLowerCase();
-	if (domain.startsWith('[')) return { problem: 'IP-address domains ([1.2.3.4]) are not supported' };
+	if (domain.startsWith('['))
+		return { problem: 'IP-address domains ([1.2.3.4]) are not supported' };
 	const labels = domain.split('.');
 	const out: string[] = [];
 	for (const label of labels) {
@@ -270,7 +283,12 @@ function asciiDomain(domain: string): string | { problem: string } {
 		for (let i = 0; i < label.length; i++) {
 			const c = label.charCodeAt(i);
 			if (c > 127) ascii = false;
-			else if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45)) {
+			else if (!(
+				(c >= 97 && c <= 122) ||
+				(c >= 65 && c <= 90) ||
+				(c >= 48 && c <= 57) ||
+				c === 45
+			)) {
 				if (c === 64) return { problem: 'it holds more than one "@": put one address per item' };
 				return { problem: `the character "${label[i]}" is not allowed in a domain` };
 			}
@@ -281,7 +299,8 @@ function asciiDomain(domain: string): string | { problem: string } {
 		}
 		const lower = label.normalize('NFC').toLowerCase();
 		const converted = domainToASCII(lower);
-		if (!converted || converted.includes('.') || domainToUnicode(converted) !== lower) return { problem: `"${label}" is not a valid international domain name` };
+		if (!converted || converted.includes('.') || domainToUnicode(converted) !== lower)
+			return { problem: `"${label}" is not a valid international domain name` };
 		out.push(converted);
 	}
 	return out.join('.');
@@ -298,11 +317,16 @@ function canonicalLocal(token: { quoted: boolean; value: string }): string | { p
 	if (!dotAtomProblem(v)) return v; // "ann"@x.com is ann@x.com
 	// a local part that needs its quotes (spaces, commas, odd dots) is read differently by mail
 	// servers and libraries (a real SMTP server refused "a b"@x.com as bad syntax): refused here
-	return { problem: 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently' };
+	return {
+		problem:
+			'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently',
+	};
 }
 
 /** Parses `local@domain` (no name, no comment). */
-function parseAddrSpec(spec: string): { address: string; local: string; domain: string } | { problem: string } {
+function parseAddrSpec(
+	spec: string,
+): { address: string; local: string; domain: string } | { problem: string } {
 	let s = spec.trim();
 	if (s.length > 7 && s.slice(0, 7).toLowerCase() === 'mailto:') s = s.slice(7);
 	if (s.length === 0) return { problem: 'the address is empty' };
@@ -315,7 +339,10 @@ function parseAddrSpec(spec: string): { address: string; local: string; domain: 
 		} catch {
 			return { problem: 'unbalanced quotes before "@"' };
 		}
-		if (s[q.end] !== '@') return { problem: q.end >= s.length ? 'there is no "@"' : 'text between the closing quote and "@"' };
+		if (s[q.end] !== '@')
+			return {
+				problem: q.end >= s.length ? 'there is no "@"' : 'text between the closing quote and "@"',
+			};
 		localToken = { quoted: true, value: q.value };
 		rest = s.slice(q.end + 1);
 	} else {
@@ -325,16 +352,19 @@ function parseAddrSpec(spec: string): { address: string; local: string; domain: 
 		rest = s.slice(at + 1);
 		if (localToken.value.length === 0) return { problem: 'the part before "@" is empty' };
 	}
-	if (/\s/.test(rest) && rest.includes('@')) return { problem: 'it holds more than one address: put one address per item' };
+	if (/\s/.test(rest) && rest.includes('@'))
+		return { problem: 'it holds more than one address: put one address per item' };
 	const local = canonicalLocal(localToken);
 	if (typeof local !== 'string') return local;
-	if (local.length > MAX_LOCAL) return { problem: `the part before "@" is longer than ${MAX_LOCAL} characters` };
+	if (local.length > MAX_LOCAL)
+		return { problem: `the part before "@" is longer than ${MAX_LOCAL} characters` };
 	const ascii = asciiDomain(rest);
 	if (typeof ascii !== 'string') return ascii;
 	const domainProblem = checkDomain(ascii);
 	if (domainProblem) return { problem: domainProblem };
 	const address = `${local}@${ascii}`;
-	if (address.length > MAX_ADDRESS) return { problem: `the address is longer than ${MAX_ADDRESS} characters` };
+	if (address.length > MAX_ADDRESS)
+		return { problem: `the address is longer than ${MAX_ADDRESS} characters` };
 	return { address, local, domain: ascii };
 }
 
@@ -347,16 +377,21 @@ const PHRASE_SPECIALS = /[@:[\]\\]/;
 /** One mailbox from the tokens of one list entry. */
 function mailbox(tokens: Token[]): { spec: string; name?: string } {
 	const angles = tokens.filter((t) => t.kind === 'angle');
-	if (angles.length > 1) throw new Refused('it holds more than one <address>: put one address per item');
+	if (angles.length > 1)
+		throw new Refused('it holds more than one <address>: put one address per item');
 	const comments = tokens.filter((t) => t.kind === 'comment');
 	for (const c of comments) {
-		if (c.value.includes('@')) throw new Refused(`the comment "${shownInput(c.raw)}" holds another address: put one address per item`);
+		if (c.value.includes('@'))
+			throw new Refused(
+				`the comment "${shownInput(c.raw)}" holds another address: put one address per item`,
+			);
 	}
 
 	if (angles.length === 1) {
 		const at = tokens.indexOf(angles[0]);
 		for (const t of tokens.slice(at + 1)) {
-			if (t.kind !== 'comment' && t.value.trim() !== '') throw new Refused('text after the closing ">"');
+			if (t.kind !== 'comment' && t.value.trim() !== '')
+				throw new Refused('text after the closing ">"');
 		}
 		// the display name: words and quoted strings before <…>
 		const words: string[] = [];
@@ -370,9 +405,19 @@ function mailbox(tokens: Token[]): { spec: string; name?: string } {
 					// "ann@x.com <ann@x.com>" (a common export) names the same mailbox twice: fine
 					const same = parseAddrSpec(text);
 					const inner = parseAddrSpec(angles[0].value);
-					if ('address' in same && 'address' in inner && same.address.toLowerCase() === inner.address.toLowerCase()) continue;
-					if (text.includes('@')) throw new Refused('the name before "<" holds another address: put it in quotes, or put one address per item');
-					throw new Refused(`the name before "<" has a "${PHRASE_SPECIALS.exec(text)![0]}": put the name in quotes`);
+					if (
+						'address' in same &&
+						'address' in inner &&
+						same.address.toLowerCase() === inner.address.toLowerCase()
+					)
+						continue;
+					if (text.includes('@'))
+						throw new Refused(
+							'the name before "<" holds another address: put it in quotes, or put one address per item',
+						);
+					throw new Refused(
+						`the name before "<" has a "${PHRASE_SPECIALS.exec(text)![0]}": put the name in quotes`,
+					);
 				}
 				words.push(text);
 			}
@@ -383,14 +428,22 @@ function mailbox(tokens: Token[]): { spec: string; name?: string } {
 
 	// a bare address, maybe with a trailing comment: "ann@x.com (Ann Smith)"
 	let end = tokens.length;
-	while (end > 0 && (tokens[end - 1].kind === 'comment' || (tokens[end - 1].kind === 'text' && tokens[end - 1].value.trim() === ''))) end--;
+	while (
+		end > 0 &&
+		(tokens[end - 1].kind === 'comment' ||
+			(tokens[end - 1].kind === 'text' && tokens[end - 1].value.trim() === ''))
+	)
+		end--;
 	const body = tokens.slice(0, end);
-	if (body.some((t) => t.kind === 'comment')) throw new Refused('a comment "(…)" inside the address');
+	if (body.some((t) => t.kind === 'comment'))
+		throw new Refused('a comment "(…)" inside the address');
 	const spec = body.map((t) => t.raw).join('');
 	if (/^[^"]*\s/.test(spec.trim()) && spec.includes('@')) {
 		const words = spec.trim().split(/\s+/);
-		if (words.filter((w) => w.includes('@')).length > 1) throw new Refused('it holds more than one address: put one address per item');
-		if (!words[0].includes('@')) throw new Refused('a name without <…> around the address: write it as Name <address>');
+		if (words.filter((w) => w.includes('@')).length > 1)
+			throw new Refused('it holds more than one address: put one address per item');
+		if (!words[0].includes('@'))
+			throw new Refused('a name without <…> around the address: write it as Name <address>');
 	}
 	const name = tokens
 		.slice(end)
@@ -410,11 +463,19 @@ function entries(s: string): Token[][] {
 	return list;
 }
 
-const isBlank = (tokens: Token[]) => tokens.every((t) => t.kind === 'text' && t.value.trim() === '');
+const isBlank = (tokens: Token[]) =>
+	tokens.every((t) => t.kind === 'text' && t.value.trim() === '');
 
 function textOf(input: unknown): string | InvalidAddress {
 	if (typeof input === 'string') return input;
-	const shown = input === undefined ? 'nothing' : input === null ? 'null' : Array.isArray(input) ? 'a list' : typeof input;
+	const shown =
+		input === undefined
+			? 'nothing'
+			: input === null
+				? 'null'
+				: Array.isArray(input)
+					? 'a list'
+					: typeof input;
 	return invalid(String(input ?? ''), `expected an email address as text, got ${shown}`);
 }
 
@@ -428,7 +489,12 @@ function precheck(input: string): string | undefined {
 function finish(input: string, parts: { spec: string; name?: string }): AddressParseResult {
 	const spec = parseAddrSpec(parts.spec);
 	if ('problem' in spec) return invalid(input, spec.problem);
-	const result: ParsedAddress = { ok: true, address: spec.address, local: spec.local, domain: spec.domain };
+	const result: ParsedAddress = {
+		ok: true,
+		address: spec.address,
+		local: spec.local,
+		domain: spec.domain,
+	};
 	if (parts.name) result.displayName = parts.name;
 	const plus = spec.local.indexOf('+');
 	if (plus > 0 && spec.local.charCodeAt(0) !== 34) result.tag = spec.local.slice(plus + 1);
@@ -460,7 +526,11 @@ export function readMailbox(s: string): AddressParseResult {
 		if (list.length > 1) {
 			const filled = list.filter((e) => !isBlank(e));
 			const sep = s.includes(';') && !s.includes(',') ? ';' : ',';
-			throw new Refused(filled.length > 1 ? `it holds more than one address (a "${sep}" outside quotes): put one address per item` : `a "${sep}" outside quotes: write exactly one address, without list separators`);
+			throw new Refused(
+				filled.length > 1
+					? `it holds more than one address (a "${sep}" outside quotes): put one address per item`
+					: `a "${sep}" outside quotes: write exactly one address, without list separators`,
+			);
 		}
 		return finish(s, mailbox(list[0]));
 	} catch (error) {
@@ -487,7 +557,8 @@ export function parseAddressList(input: unknown, options: AddressListOptions): A
 		if (value === undefined || value === null || value === '') continue;
 		const s = textOf(value);
 		if (typeof s !== 'string') return s;
-		if (s.length > MAX_INPUT * Math.max(1, options.max)) return invalid(s, `the list is longer than ${MAX_INPUT * options.max} characters`);
+		if (s.length > MAX_INPUT * Math.max(1, options.max))
+			return invalid(s, `the list is longer than ${MAX_INPUT * options.max} characters`);
 		const chars = checkCharacters(s);
 		if (chars) return invalid(s, chars);
 		let list: Token[][];
@@ -499,7 +570,10 @@ export function parseAddressList(input: unknown, options: AddressListOptions): A
 		}
 		for (const entry of list) {
 			if (isBlank(entry)) continue;
-			const raw = entry.map((t) => t.raw).join('').trim();
+			const raw = entry
+				.map((t) => t.raw)
+				.join('')
+				.trim();
 			let parsed: AddressParseResult;
 			try {
 				parsed = finish(raw, mailbox(entry));
@@ -509,7 +583,12 @@ export function parseAddressList(input: unknown, options: AddressListOptions): A
 			}
 			if (!parsed.ok) return { ok: false, input: parsed.input, reason: parsed.reason };
 			out.push(parsed);
-			if (out.length > options.max) return { ok: false, input: shownInput(s), reason: `more than ${options.max} addresses (the limit is set in the options)` };
+			if (out.length > options.max)
+				return {
+					ok: false,
+					input: shownInput(s),
+					reason: `more than ${options.max} addresses (the limit is set in the options)`,
+				};
 		}
 	}
 	return { ok: true, addresses: out };

@@ -45,8 +45,20 @@ export class DomainClassifier {
 	/** Synchronous classification without DNS: unknown domains go to `other`. */
 	classifyOne(raw: unknown): Classification {
 		const parsed = parseAddress(raw);
-		if (!parsed.ok) return { group: INVALID_GROUP, classifiedBy: 'invalid', reason: parsed.reason, input: parsed.input };
-		return this.classifyParsed(parsed) ?? { group: OTHER_GROUP, classifiedBy: 'unmatched', address: parsed };
+		if (!parsed.ok)
+			return {
+				group: INVALID_GROUP,
+				classifiedBy: 'invalid',
+				reason: parsed.reason,
+				input: parsed.input,
+			};
+		return (
+			this.classifyParsed(parsed) ?? {
+				group: OTHER_GROUP,
+				classifiedBy: 'unmatched',
+				address: parsed,
+			}
+		);
 	}
 
 	/** Classifies a batch; MX lookups (if enabled) run once per unknown domain, concurrently. */

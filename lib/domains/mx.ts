@@ -54,7 +54,8 @@ export class MxResolver {
 			toResolve = [];
 			unique.forEach((d, i) => {
 				const c = cached[i];
-				if (c) out.set(d, c.hosts.length > 0 ? { status: 'found', hosts: c.hosts } : { status: 'none' });
+				if (c)
+					out.set(d, c.hosts.length > 0 ? { status: 'found', hosts: c.hosts } : { status: 'none' });
 				else toResolve.push(d);
 			});
 		}
@@ -66,7 +67,8 @@ export class MxResolver {
 			if (r.status === 'found') toCache.push({ domain: d, value: { hosts: r.hosts } });
 			else if (r.status === 'none') toCache.push({ domain: d, value: { hosts: [] } });
 		});
-		if (this.store && this.cacheTtlMs > 0 && toCache.length > 0) await this.store.setMx(toCache, this.cacheTtlMs);
+		if (this.store && this.cacheTtlMs > 0 && toCache.length > 0)
+			await this.store.setMx(toCache, this.cacheTtlMs);
 		return out;
 	}
 

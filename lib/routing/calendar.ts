@@ -35,13 +35,28 @@ export function isValidTimeZone(tz: string): boolean {
 /** The zone's offset from UTC at an instant, in ms. */
 function offsetAt(epochMs: number, timeZone: string): number {
 	const parts: Record<string, number> = {};
-	for (const p of formatter(timeZone).formatToParts(new Date(epochMs))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-	const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+	for (const p of formatter(timeZone).formatToParts(new Date(epochMs)))
+		if (p.type !== 'literal') parts[p.type] = Number(p.value);
+	const asUtc = Date.UTC(
+		parts.year,
+		parts.month - 1,
+		parts.day,
+		parts.hour,
+		parts.minute,
+		parts.second,
+	);
 	return asUtc - Math.floor(epochMs / 1000) * 1000;
 }
 
 /** The instant a local wall-clock time happens in a zone (the later one across a DST gap). */
-export function zonedToEpoch(y: number, m: number, d: number, hh: number, mm: number, timeZone: string): number {
+export function zonedToEpoch(
+	y: number,
+	m: number,
+	d: number,
+	hh: number,
+	mm: number,
+	timeZone: string,
+): number {
 	const guess = Date.UTC(y, m - 1, d, hh, mm);
 	let t = guess - offsetAt(guess, timeZone);
 	t = guess - offsetAt(t, timeZone);
@@ -58,7 +73,8 @@ export interface SendingDay {
 /** Parses "HH:MM" into minutes after midnight. */
 export function parseDayStart(hhmm: string): number {
 	const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm.trim());
-	if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) throw new RangeError(`"${hhmm}" is not a time of day like 00:00 or 06:30`);
+	if (!m || Number(m[1]) > 23 || Number(m[2]) > 59)
+		throw new RangeError(`"${hhmm}" is not a time of day like 00:00 or 06:30`);
 	return Number(m[1]) * 60 + Number(m[2]);
 }
 
@@ -68,7 +84,8 @@ export function parseIsoDate(date: string): [number, number, number] {
 	const [y, mo, d] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
 	const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 	const monthDays = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
-	if (!m || !monthDays || d < 1 || d > monthDays) throw new RangeError(`"${date}" is not a real date (use YYYY-MM-DD)`);
+	if (!m || !monthDays || d < 1 || d > monthDays)
+		throw new RangeError(`"${date}" is not a real date (use YYYY-MM-DD)`);
 	return [y, mo, d];
 }
 
@@ -101,7 +118,11 @@ export function sendingDay(epochMs: number, timeZone: string, dayStartMinutes: n
 	const mm = dayStartMinutes % 60;
 	const [y, m, d] = addDays(date, 0);
 	const [ny, nm, nd] = addDays(date, 1);
-	return { date, startsAt: zonedToEpoch(y, m, d, hh, mm, timeZone), endsAt: zonedToEpoch(ny, nm, nd, hh, mm, timeZone) };
+	return {
+		date,
+		startsAt: zonedToEpoch(y, m, d, hh, mm, timeZone),
+		endsAt: zonedToEpoch(ny, nm, nd, hh, mm, timeZone),
+	};
 }
 
 /** Whole days from `fromDate` to `toDate` (both YYYY-MM-DD). */

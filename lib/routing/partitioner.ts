@@ -16,7 +16,8 @@ export interface PartitionInput {
 	group?: string;
 }
 
-export type AssignedVia = 'sequence' | 'sticky' | 'spill' | 'group-table' | 'deferred' | 'unroutable';
+export type AssignedVia =
+	'sequence' | 'sticky' | 'spill' | 'group-table' | 'deferred' | 'unroutable';
 
 export interface Assignment {
 	/** the route's name; absent when deferred or unroutable */
@@ -70,19 +71,29 @@ export class Partitioner {
 		this.hashSticky = plan.mode === 'weighted' && plan.stickyByHash;
 	}
 
-	async assign(inputs: readonly PartitionInput[], options: { dryRun?: boolean } = {}): Promise<Assignment[]> {
+	async assign(
+		inputs: readonly PartitionInput[],
+		options: { dryRun?: boolean } = {},
+	): Promise<Assignment[]> {
 		const now = await this.store.now();
 		const plan = this.plan;
 		const day = sendingDay(now, plan.timeZone, this.dayStartMinutes);
-		const dayNumbers = plan.routes.map((r) => (r.warmup.kind === 'none' ? 0 : daysBetween(r.warmup.startDate, day.date) + 1));
-		const share = plan.routes.map((r, i) => (r.enabled ? warmupSharePercent(r.warmup, dayNumbers[i]) : 0));
+		const dayNumbers = plan.routes.map((r) =>
+			r.warmup.kind === 'none' ? 0 : daysBetween(r.warmup.startDate, day.date) + 1,
+		);
+		const share = plan.routes.map((r, i) =>
+			r.enabled ? warmupSharePercent(r.warmup, dayNumbers[i]) : 0,
+		);
 		const routes: AllocRoute[] = plan.routes.map((r, i) => ({
 			name: r.name,
 			circuit: circuitName(this.ids.campaign, r.name),
 			caps: this.capWindows(r, dayNumbers[i], share[i], day, now),
 		}));
 		// stored sticky assignments are keyed by a keyed hash of the recipient, never the address
-		const secret = plan.sticky && inputs.some((input) => input.key !== undefined) ? await this.store.hashSecret() : undefined;
+		const secret =
+			plan.sticky && inputs.some((input) => input.key !== undefined)
+				? await this.store.hashSecret()
+				: undefined;
 
 		const classes: ClassInfo[] = [];
 		const classBySignature = new Map<string, ClassInfo>();
@@ -103,11 +114,19 @@ export class Partitioner {
 			}
 			if (input.key !== undefined && this.hashSticky && info.tableRoute === undefined) {
 				const { candidates } = info.cls;
-				const k = rendezvousPick(input.key, candidates.map((r) => plan.routes[r].name), info.weights);
+				const k = rendezvousPick(
+					input.key,
+					candidates.map((r) => plan.routes[r].name),
+					info.weights,
+				);
 				items.push(k === -1 ? { cls: info.index } : { cls: info.index, prefer: candidates[k] });
 				return;
 			}
-			items.push(input.key !== undefined && secret !== undefined ? { cls: info.index, key: recipientDigest(secret, input.key) } : { cls: info.index });
+			items.push(
+				input.key !== undefined && secret !== undefined
+					? { cls: info.index, key: recipientDigest(secret, input.key) }
+					: { cls: info.index },
+			);
 		});
 
 		const routable = items.filter((it) => it.cls !== -1);
@@ -137,10 +156,22 @@ export class Partitioner {
 			const info = classes[items[i].cls];
 			k++;
 			if (v === VIA_DEFERRED) {
-				out.push({ routeIndex: -1, via: 'deferred', retryAt: result!.retryAt[k - 1] || now + 60_000, reason: this.deferReason(info, routes, result!.openUntil) });
+				out.push({
+					routeIndex: -1,
+					via: 'deferred',
+					retryAt: result!.retryAt[k - 1] || now + 60_000,
+					reason: this.deferReason(info, routes, result!.openUntil),
+				});
 				continue;
 			}
-			const via: AssignedVia = v === VIA_STICKY ? 'sticky' : v === VIA_SPILL ? 'spill' : info.tableRoute !== undefined ? 'group-table' : 'sequence';
+			const via: AssignedVia =
+				v === VIA_STICKY
+					? 'sticky'
+					: v === VIA_SPILL
+						? 'spill'
+						: info.tableRoute !== undefined
+							? 'group-table'
+							: 'sequence';
 			const a: Assignment = { route: plan.routes[r].name, routeIndex: r, via };
 			if (rates) a.rate = rates[r];
 			out.push(a);
@@ -148,16 +179,27 @@ export class Partitioner {
 		return out;
 	}
 
-	private capWindows(r: RouteConfig, dayNumber: number, share: number, day: { date: string; endsAt: number }, now: number): CapWindow[] {
+	private capWindows(
+		r: RouteConfig,
+		dayNumber: number,
+		share: number,
+		day: { date: string; endsAt: number },
+		now: number,
+	): CapWindow[] {
 		const caps: CapWindow[] = [];
 		let daily = r.dailyCap;
 		// a share ramp that has not started yet lets nothing through today
 		const w = r.warmup.kind === 'share' && share === 0 ? 0 : warmupCap(r.warmup, dayNumber);
 		if (w !== undefined) daily = daily === undefined ? w : Math.min(daily, w);
-		if (daily !== undefined) caps.push({ key: capKeys.daily(day.date, r.name), limit: daily, resetAt: day.endsAt });
+		if (daily !== undefined)
+			caps.push({ key: capKeys.daily(day.date, r.name), limit: daily, resetAt: day.endsAt });
 		if (r.hourlyCap !== undefined) {
 			const hour = Math.floor(now / 3_600_000);
-			caps.push({ key: capKeys.hourly(hour, r.name), limit: r.hourlyCap, resetAt: (hour + 1) * 3_600_000 });
+			caps.push({
+				key: capKeys.hourly(hour, r.name),
+				limit: r.hourlyCap,
+				resetAt: (hour + 1) * 3_600_000,
+			});
 		}
 		return caps;
 	}
@@ -184,17 +226,26 @@ export class Partitioner {
 
 	/** Whole-number weights for the eligible routes, scaled by today's warm-up share. */
 	private weights(eligible: number[], share: number[]): number[] {
-		const base = this.plan.mode === 'percentage' ? percentagesToWeights(eligible.map((i) => this.baseWeight(i))) : eligible.map((i) => this.baseWeight(i));
+		const base =
+			this.plan.mode === 'percentage'
+				? percentagesToWeights(eligible.map((i) => this.baseWeight(i)))
+				: eligible.map((i) => this.baseWeight(i));
 		return base.map((w, k) => w * share[eligible[k]]);
 	}
 
 	/** Groups with the same eligible routes and weights share one class, so they share one sequence. */
-	private classFor(group: string, share: number[], classes: ClassInfo[], bySignature: Map<string, ClassInfo>): ClassInfo | string {
+	private classFor(
+		group: string,
+		share: number[],
+		classes: ClassInfo[],
+		bySignature: Map<string, ClassInfo>,
+	): ClassInfo | string {
 		const plan = this.plan;
 		const eligible = this.eligible(group);
 		const tableEntry = plan.groupRoutes.find((g) => g.group === group);
 		const tableRoute = tableEntry ? plan.routes.findIndex((r) => r.name === tableEntry.route) : -1;
-		if (eligible.length === 0 && tableRoute === -1) return `no enabled route accepts the domain group "${group || '(none)'}"`;
+		if (eligible.length === 0 && tableRoute === -1)
+			return `no enabled route accepts the domain group "${group || '(none)'}"`;
 
 		let weights = this.weights(eligible, share);
 		let candidates = eligible;
@@ -204,11 +255,18 @@ export class Partitioner {
 		}
 		let cycle: number[];
 		let repeat = 1;
-		const spill: AllocClass['spill'] = plan.mode === 'failover' || plan.mode === 'single' ? 'priority' : 'weights';
+		const spill: AllocClass['spill'] =
+			plan.mode === 'failover' || plan.mode === 'single' ? 'priority' : 'weights';
 		if (tableRoute !== -1) {
 			cycle = [tableRoute];
 			candidates = [tableRoute, ...eligible.filter((i) => i !== tableRoute)];
-			weights = [1, ...this.weights(eligible.filter((i) => i !== tableRoute), share)];
+			weights = [
+				1,
+				...this.weights(
+					eligible.filter((i) => i !== tableRoute),
+					share,
+				),
+			];
 		} else if (plan.mode === 'single') {
 			candidates = [eligible[0]];
 			weights = [1];
@@ -235,7 +293,14 @@ export class Partitioner {
 		if (existing) return existing;
 		const info: ClassInfo = {
 			index: classes.length,
-			cls: { counterKey: counterField(this.ids.partition, shortHash(signature)), cycle, repeat, candidates, weights: spillWeights, spill },
+			cls: {
+				counterKey: counterField(this.ids.partition, shortHash(signature)),
+				cycle,
+				repeat,
+				candidates,
+				weights: spillWeights,
+				spill,
+			},
 			tableRoute: tableRoute === -1 ? undefined : tableRoute,
 			weights,
 		};
@@ -256,12 +321,22 @@ export class Partitioner {
 		const rate = this.plan.campaignRate;
 		if (!rate) return undefined;
 		const all = this.plan.routes.map((_, i) => i).filter((i) => this.plan.routes[i].enabled);
-		const w = this.plan.mode === 'single' || this.plan.mode === 'failover' ? all.map(() => 1) : this.weights(all, share);
-		const total = this.plan.mode === 'single' || this.plan.mode === 'failover' ? 1 : w.reduce((a, b) => a + b, 0);
+		const w =
+			this.plan.mode === 'single' || this.plan.mode === 'failover'
+				? all.map(() => 1)
+				: this.weights(all, share);
+		const total =
+			this.plan.mode === 'single' || this.plan.mode === 'failover'
+				? 1
+				: w.reduce((a, b) => a + b, 0);
 		const out: Assignment['rate'][] = this.plan.routes.map(() => undefined);
 		all.forEach((i, k) => {
 			const limit = total > 0 ? (rate.limit * w[k]) / total : 0;
-			out[i] = { limit: Math.round(limit * 1000) / 1000, per: rate.per, intervalMs: RATE_UNITS[rate.per] };
+			out[i] = {
+				limit: Math.round(limit * 1000) / 1000,
+				per: rate.per,
+				intervalMs: RATE_UNITS[rate.per],
+			};
 		});
 		return out;
 	}

@@ -16,15 +16,23 @@ const isoDate = z
 	.trim()
 	.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date like 2026-11-22')
 	// the format alone lets 2026-02-31 through, and day counting would shift it into March
-	.refine(isIsoDate, (s) => labelled('Warm-Up Start Date', `"${s}" is not a real date (use YYYY-MM-DD)`));
+	.refine(isIsoDate, (s) =>
+		labelled('Warm-Up Start Date', `"${s}" is not a real date (use YYYY-MM-DD)`),
+	);
 
 const shown = (v: unknown) => (typeof v === 'string' ? `"${v}"` : String(v));
 /** A cap in whole messages; 0 lets nothing through (the node maps its "0 = no cap" to no cap before this). */
 const cap = (label: string) =>
-	z.custom<number>((v) => Number.isInteger(v) && (v as number) >= 0, (v) => labelled(label, `must be a whole number of 0 or more, not ${shown(v)}`));
+	z.custom<number>(
+		(v) => Number.isInteger(v) && (v as number) >= 0,
+		(v) => labelled(label, `must be a whole number of 0 or more, not ${shown(v)}`),
+	);
 /** Positive and finite: z.number().positive() lets Infinity through, which makes rates and TTLs meaningless. */
 const aboveZero = (unit: string) =>
-	z.custom<number>((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, (v) => ({ message: `must be a number of ${unit} above 0, not ${shown(v)}` }));
+	z.custom<number>(
+		(v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+		(v) => ({ message: `must be a number of ${unit} above 0, not ${shown(v)}` }),
+	);
 
 const warmupSchema = z.discriminatedUnion('kind', [
 	z.object({ kind: z.literal('none') }),
@@ -70,8 +78,18 @@ export const routePlanSchema = z
 		sticky: z.boolean().default(false),
 		/** weighted mode: keep recipients on their route by rendezvous hashing instead of stored assignments */
 		stickyByHash: z.boolean().default(false),
-		groupRoutes: z.array(z.object({ group: z.string().trim().toLowerCase().min(1), route: z.string().trim().min(1) })).default([]),
-		timeZone: z.string().refine(isValidTimeZone, 'is not a known time zone (use an IANA name such as Europe/Berlin)').default('UTC'),
+		groupRoutes: z
+			.array(
+				z.object({
+					group: z.string().trim().toLowerCase().min(1),
+					route: z.string().trim().min(1),
+				}),
+			)
+			.default([]),
+		timeZone: z
+			.string()
+			.refine(isValidTimeZone, 'is not a known time zone (use an IANA name such as Europe/Berlin)')
+			.default('UTC'),
 		dayStart: z
 			.string()
 			.default('00:00')
@@ -83,36 +101,73 @@ export const routePlanSchema = z
 					return false;
 				}
 			}, 'must be a time of day like 00:00 or 06:30'),
-		campaignRate: z.object({ limit: aboveZero('messages'), per: z.enum(RATE_UNIT_NAMES) }).optional(),
+		campaignRate: z
+			.object({ limit: aboveZero('messages'), per: z.enum(RATE_UNIT_NAMES) })
+			.optional(),
 		stateTtlDays: aboveZero('days').default(30),
 	})
 	.superRefine((plan, ctx) => {
 		const seen = new Set<string>();
 		plan.routes.forEach((r, i) => {
-			if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: ['routes', i, 'name'], message: `the name "${r.name}" is used by two routes` });
+			if (seen.has(r.name))
+				ctx.addIssue({
+					code: 'custom',
+					path: ['routes', i, 'name'],
+					message: `the name "${r.name}" is used by two routes`,
+				});
 			seen.add(r.name);
 		});
 		const enabled = plan.routes.filter((r) => r.enabled);
-		if (enabled.length === 0) ctx.addIssue({ code: 'custom', path: ['routes'], message: 'every route is disabled; enable at least one' });
+		if (enabled.length === 0)
+			ctx.addIssue({
+				code: 'custom',
+				path: ['routes'],
+				message: 'every route is disabled; enable at least one',
+			});
 		if (plan.mode === 'percentage') {
 			const missing = enabled.filter((r) => r.percentage === undefined).map((r) => r.name);
-			if (missing.length) ctx.addIssue({ code: 'custom', path: ['routes'], message: `set a percentage for ${missing.join(', ')}` });
+			if (missing.length)
+				ctx.addIssue({
+					code: 'custom',
+					path: ['routes'],
+					message: `set a percentage for ${missing.join(', ')}`,
+				});
 			const sum = enabled.reduce((a, r) => a + (r.percentage ?? 0), 0);
 			if (Math.abs(sum - 100) > 1e-9) {
 				const parts = enabled.map((r) => `${r.name} ${r.percentage ?? 0}%`).join(' + ');
-				ctx.addIssue({ code: 'custom', path: ['routes'], message: `the percentages of the enabled routes add up to ${+sum.toFixed(4)}, not 100 (${parts})` });
+				ctx.addIssue({
+					code: 'custom',
+					path: ['routes'],
+					message: `the percentages of the enabled routes add up to ${+sum.toFixed(4)}, not 100 (${parts})`,
+				});
 			}
 			for (const r of enabled) {
-				if (r.percentage !== undefined && Math.round(r.percentage * 100) !== r.percentage * 100 && Math.abs(Math.round(r.percentage * 100) - r.percentage * 100) > 1e-6)
-					ctx.addIssue({ code: 'custom', path: ['routes'], message: `${r.name}: percentages may have at most two decimals` });
+				if (
+					r.percentage !== undefined &&
+					Math.round(r.percentage * 100) !== r.percentage * 100 &&
+					Math.abs(Math.round(r.percentage * 100) - r.percentage * 100) > 1e-6
+				)
+					ctx.addIssue({
+						code: 'custom',
+						path: ['routes'],
+						message: `${r.name}: percentages may have at most two decimals`,
+					});
 			}
 		}
 		if (plan.mode === 'weighted' && enabled.every((r) => r.weight === 0))
-			ctx.addIssue({ code: 'custom', path: ['routes'], message: 'at least one enabled route needs a weight above 0' });
+			ctx.addIssue({
+				code: 'custom',
+				path: ['routes'],
+				message: 'at least one enabled route needs a weight above 0',
+			});
 		const names = new Set(enabled.map((r) => r.name));
 		plan.groupRoutes.forEach((g, i) => {
 			if (!names.has(g.route))
-				ctx.addIssue({ code: 'custom', path: ['groupRoutes', i, 'route'], message: `group "${g.group}" is sent to "${g.route}", which is not an enabled route` });
+				ctx.addIssue({
+					code: 'custom',
+					path: ['groupRoutes', i, 'route'],
+					message: `group "${g.group}" is sent to "${g.route}", which is not an enabled route`,
+				});
 		});
 	});
 

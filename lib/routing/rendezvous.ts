@@ -21,7 +21,11 @@ function fnv1a(text: string): number {
 }
 
 /** The index (into `routes`) of the route this key belongs to; routes with weight 0 never win. */
-export function rendezvousPick(key: string, routes: readonly string[], weights: readonly number[]): number {
+export function rendezvousPick(
+	key: string,
+	routes: readonly string[],
+	weights: readonly number[],
+): number {
 	let best = -1;
 	let bestScore = -Infinity;
 	for (let i = 0; i < routes.length; i++) {

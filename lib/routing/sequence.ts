@@ -13,7 +13,9 @@ function gcd(a: number, b: number): number {
 
 /** Whole-number weights reduced by their greatest common divisor. */
 export function reduceWeights(weights: readonly number[]): number[] {
-	for (const w of weights) if (!Number.isInteger(w) || w < 0) throw new RangeError(`weights must be whole numbers ≥ 0, got ${w}`);
+	for (const w of weights)
+		if (!Number.isInteger(w) || w < 0)
+			throw new RangeError(`weights must be whole numbers ≥ 0, got ${w}`);
 	const g = weights.reduce((acc, w) => gcd(acc, w), 0);
 	if (g === 0) throw new RangeError('at least one weight must be above 0');
 	return weights.map((w) => w / g);
@@ -21,7 +23,10 @@ export function reduceWeights(weights: readonly number[]): number[] {
 
 function cycleLength(weights: readonly number[]): number {
 	const total = weights.reduce((a, b) => a + b, 0);
-	if (total > MAX_CYCLE) throw new RangeError(`the split is too fine-grained (a cycle of ${total} positions; at most ${MAX_CYCLE})`);
+	if (total > MAX_CYCLE)
+		throw new RangeError(
+			`the split is too fine-grained (a cycle of ${total} positions; at most ${MAX_CYCLE})`,
+		);
 	return total;
 }
 

@@ -35,7 +35,8 @@ export function warmupSharePercent(schedule: WarmupSchedule, dayNumber: number):
 	if (schedule.kind !== 'share') return 100;
 	if (dayNumber < 1) return 0;
 	if (dayNumber > schedule.days) return 100;
-	const grown = schedule.startPercent + ((100 - schedule.startPercent) * (dayNumber - 1)) / schedule.days;
+	const grown =
+		schedule.startPercent + ((100 - schedule.startPercent) * (dayNumber - 1)) / schedule.days;
 	return Math.max(1, Math.min(100, Math.round(grown)));
 }
 
@@ -50,11 +51,13 @@ export function parseCapTable(text: string): Array<{ day: number; cap: number }>
 			if (!m) throw new RangeError(`"${pair}" is not a day:cap pair like 1:50`);
 			return { day: Number(m[1]), cap: Number(m[2]) };
 		});
-	if (entries.length === 0) throw new RangeError('the table is empty; write day:cap pairs like 1:50, 2:100');
+	if (entries.length === 0)
+		throw new RangeError('the table is empty; write day:cap pairs like 1:50, 2:100');
 	entries.sort((a, b) => a.day - b.day);
 	for (let i = 0; i < entries.length; i++) {
 		if (entries[i].day < 1) throw new RangeError('days start at 1');
-		if (i > 0 && entries[i].day === entries[i - 1].day) throw new RangeError(`day ${entries[i].day} appears twice`);
+		if (i > 0 && entries[i].day === entries[i - 1].day)
+			throw new RangeError(`day ${entries[i].day} appears twice`);
 	}
 	return entries;
 }

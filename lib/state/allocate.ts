@@ -41,12 +41,21 @@ export interface AllocationWrites {
  * All reads happen first and all writes at the end, so it is atomic wherever the caller makes the
  * whole call atomic.
  */
-export function allocate(req: AllocateRequest, state: AllocationState, now: number): { result: AllocateResult; writes: AllocationWrites } {
+export function allocate(
+	req: AllocateRequest,
+	state: AllocationState,
+	now: number,
+): { result: AllocateResult; writes: AllocationWrites } {
 	const n = req.items.length;
 	const route = new Array<number>(n);
 	const via = new Array<Via>(n);
 	const retryAt = new Array<number>(n).fill(0);
-	const writes: AllocationWrites = { counters: new Map(), spills: new Map(), sticky: new Map(), caps: new Map() };
+	const writes: AllocationWrites = {
+		counters: new Map(),
+		spills: new Map(),
+		sticky: new Map(),
+		caps: new Map(),
+	};
 
 	const routeIndex = new Map<string, number>();
 	req.routes.forEach((r, i) => routeIndex.set(r.name, i));
@@ -70,7 +79,8 @@ export function allocate(req: AllocateRequest, state: AllocationState, now: numb
 	const reopensAt = (r: number): number => {
 		let t = open[r];
 		const caps = req.routes[r].caps;
-		for (let k = 0; k < caps.length; k++) if (capUsed[r][k] >= caps[k].limit) t = Math.max(t, caps[k].resetAt);
+		for (let k = 0; k < caps.length; k++)
+			if (capUsed[r][k] >= caps[k].limit) t = Math.max(t, caps[k].resetAt);
 		return t;
 	};
 
@@ -98,7 +108,9 @@ export function allocate(req: AllocateRequest, state: AllocationState, now: numb
 		let chosen = -1;
 		let how: Via = VIA_SEQUENCE;
 		const fromSequence = item.prefer === undefined;
-		const seqRoute = fromSequence ? cls.cycle[Math.floor(pos[ci] / cls.repeat) % cls.cycle.length] : item.prefer!;
+		const seqRoute = fromSequence
+			? cls.cycle[Math.floor(pos[ci] / cls.repeat) % cls.cycle.length]
+			: item.prefer!;
 		if (hasRoom(seqRoute)) {
 			chosen = seqRoute;
 		} else {
@@ -145,7 +157,9 @@ export function allocate(req: AllocateRequest, state: AllocationState, now: numb
 		writes.spills.set(c.counterKey, spills[ci]);
 	});
 	for (const [k, v] of stickyLocal) writes.sticky.set(k, v);
-	req.routes.forEach((r, ri) => r.caps.forEach((c, k) => writes.caps.set(c.key, { used: capUsed[ri][k], resetAt: c.resetAt })));
+	req.routes.forEach((r, ri) =>
+		r.caps.forEach((c, k) => writes.caps.set(c.key, { used: capUsed[ri][k], resetAt: c.resetAt })),
+	);
 
 	return { result: { route, via, retryAt, now, openUntil: open }, writes };
 }

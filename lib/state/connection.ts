@@ -26,23 +26,27 @@ export const redisCredentialSchema = z
 		keyPrefix: z.string().optional(),
 	})
 	.superRefine((c, ctx) => {
-		if (c.mode === 'standalone' && !c.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'is empty' });
-		if (c.mode !== 'standalone' && splitNodes(c.nodes).length === 0) ctx.addIssue({ code: 'custom', path: ['nodes'], message: `is empty: list the ${c.mode} nodes as host:port` });
+		if (c.mode === 'standalone' && !c.host)
+			ctx.addIssue({ code: 'custom', path: ['host'], message: 'is empty' });
+		if (c.mode !== 'standalone' && splitNodes(c.nodes).length === 0)
+			ctx.addIssue({
+				code: 'custom',
+				path: ['nodes'],
+				message: `is empty: list the ${c.mode} nodes as host:port`,
+			});
 	})
-	.transform(
-		(c): RedisConnection => ({
-			mode: c.mode,
-			host: c.host,
-			port: c.port,
-			nodes: splitNodes(c.nodes),
-			sentinelName: c.sentinelName,
-			username: c.username || undefined,
-			password: c.password || undefined,
-			db: c.db,
-			tls: c.tls,
-			keyPrefix: c.prefix || c.keyPrefix || 'postal:',
-		}),
-	);
+	.transform((c): RedisConnection => ({
+		mode: c.mode,
+		host: c.host,
+		port: c.port,
+		nodes: splitNodes(c.nodes),
+		sentinelName: c.sentinelName,
+		username: c.username || undefined,
+		password: c.password || undefined,
+		db: c.db,
+		tls: c.tls,
+		keyPrefix: c.prefix || c.keyPrefix || 'postal:',
+	}));
 
 /** Parses credential data; the error names the field, never a value. */
 export function parseRedisCredential(data: unknown): RedisConnection {

@@ -3,7 +3,10 @@
  * not guess. Part of the contract, so callers and the local fallback need not know which store threw.
  */
 export class StateUnavailableError extends Error {
-	constructor(message: string, readonly cause?: Error) {
+	constructor(
+		message: string,
+		readonly cause?: Error,
+	) {
 		super(message);
 		this.name = 'StateUnavailableError';
 	}

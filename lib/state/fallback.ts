@@ -1,5 +1,15 @@
 import { StateUnavailableError } from './errors';
-import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore } from './types';
+import type {
+	AllocateRequest,
+	AllocateResult,
+	CircuitState,
+	HealthPolicy,
+	MxCacheEntry,
+	OnceState,
+	RateDecision,
+	RateLimit,
+	StateStore,
+} from './types';
 
 /**
  * "Continue on local state": calls go to the primary (Redis); when it is unreachable, that call
@@ -55,7 +65,11 @@ export class FallbackStateStore implements StateStore {
 		return this.run((s) => s.releaseOnce(scope, keys, token));
 	}
 
-	recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }> {
+	recordHealth(
+		route: string,
+		ok: boolean,
+		policy: HealthPolicy,
+	): Promise<{ state: CircuitState; opened: boolean }> {
 		return this.run((s) => s.recordHealth(route, ok, policy));
 	}
 

@@ -1,7 +1,12 @@
 import type { CircuitState, HealthPolicy } from './types';
 
 /** One outcome applied to a route's circuit (mirrored by lua/record_health.lua). */
-export function applyHealth(prior: CircuitState | null, ok: boolean, policy: HealthPolicy, now: number): { state: CircuitState; opened: boolean } {
+export function applyHealth(
+	prior: CircuitState | null,
+	ok: boolean,
+	policy: HealthPolicy,
+	now: number,
+): { state: CircuitState; opened: boolean } {
 	// each field with its default, as the Lua script reads them: a field set to undefined is absent
 	const state: CircuitState = {
 		...prior,
@@ -14,7 +19,12 @@ export function applyHealth(prior: CircuitState | null, ok: boolean, policy: Hea
 	if (ok) {
 		if (state.probing && state.openUntil <= now) state.probing = false;
 		state.failures = 0;
-		if (state.ejections > 0 && !state.probing && now - (state.lastEjectedAt ?? 0) > policy.maxEjectionMs) state.ejections = 0;
+		if (
+			state.ejections > 0 &&
+			!state.probing &&
+			now - (state.lastEjectedAt ?? 0) > policy.maxEjectionMs
+		)
+			state.ejections = 0;
 		return { state, opened: false };
 	}
 	// another worker already opened it: that ejection stands
@@ -22,7 +32,11 @@ export function applyHealth(prior: CircuitState | null, ok: boolean, policy: Hea
 	state.failures = (state.failures ?? 0) + 1;
 	if (!state.probing && state.failures < policy.failureThreshold) return { state, opened: false };
 	state.ejections += 1;
-	const cool = Math.min(policy.baseEjectionMs * Math.pow(policy.backoff, state.ejections - 1), policy.maxEjectionMs) * policy.jitter;
+	const cool =
+		Math.min(
+			policy.baseEjectionMs * Math.pow(policy.backoff, state.ejections - 1),
+			policy.maxEjectionMs,
+		) * policy.jitter;
 	state.openUntil = Math.round(now + cool);
 	state.failures = 0;
 	state.probing = true;

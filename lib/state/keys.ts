@@ -36,7 +36,8 @@ export const rateKeys = {
 	/** the route's share of a campaign rate, set by the partitioner */
 	campaignShare: (campaign: string, route: string) => `campaign:${keyOf(campaign, route)}`,
 	/** a send node's per-domain-group limit on a route, within a campaign */
-	group: (campaign: string, route: string, group: string) => `group:${keyOf(campaign, route, group)}`,
+	group: (campaign: string, route: string, group: string) =>
+		`group:${keyOf(campaign, route, group)}`,
 };
 
 /**
@@ -45,7 +46,10 @@ export const rateKeys = {
  * `2:…`), so it holds no secret and no address.
  */
 export function smtpCredentialId(host: string, port: number, user: string): string {
-	return createHash('sha256').update(keyOf(host.toLowerCase(), String(port), user)).digest('hex').slice(0, 16);
+	return createHash('sha256')
+		.update(keyOf(host.toLowerCase(), String(port), user))
+		.digest('hex')
+		.slice(0, 16);
 }
 
 /** Cap windows of a route: its daily (warm-up or cap) and hourly counters. */
@@ -91,7 +95,8 @@ export class StoreKeys {
 	/** spill counts per class (a hash) */
 	spills = (scope: string) => this.campaign(scope, 'spill');
 	/** recipient digest → route, per partitioner node (a hash) */
-	sticky = (scope: string, partition: string) => this.campaign(scope, `sticky:${keyPart(partition)}`);
+	sticky = (scope: string, partition: string) =>
+		this.campaign(scope, `sticky:${keyPart(partition)}`);
 	/** the campaign's sticky and cap keys, for clearScope (a set) */
 	index = (scope: string) => this.campaign(scope, 'idx');
 	/** a cap window's counter; `window` from capKeys */

@@ -2,7 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { allocate, type AllocationState } from './allocate';
 import { checkRateArgs, gcra } from './gcra';
 import { applyHealth } from './health';
-import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore } from './types';
+import type {
+	AllocateRequest,
+	AllocateResult,
+	CircuitState,
+	HealthPolicy,
+	MxCacheEntry,
+	OnceState,
+	RateDecision,
+	RateLimit,
+	StateStore,
+} from './types';
 
 /** A marker's map key: a tuple, so no campaign text can reach into another campaign's markers. */
 const onceId = (scope: string, key: string) => JSON.stringify([scope, key]);
@@ -113,11 +123,18 @@ export class MemoryStateStore implements StateStore {
 		});
 		const { newTats, waitMs } = gcra(limits, tats, cost, now);
 		if (waitMs > 0) return { allowed: false, retryAfterMs: waitMs, now };
-		limits.forEach((l, i) => this.rates.set(l.key, { value: newTats[i], expiresAt: newTats[i] + 1000 }));
+		limits.forEach((l, i) =>
+			this.rates.set(l.key, { value: newTats[i], expiresAt: newTats[i] + 1000 }),
+		);
 		return { allowed: true, retryAfterMs: 0, now };
 	}
 
-	async claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]> {
+	async claimOnce(
+		scope: string,
+		keys: string[],
+		ttlMs: number,
+		token: string,
+	): Promise<OnceState[]> {
 		const now = this.clock();
 		return keys.map((k) => {
 			const id = onceId(scope, k);
@@ -140,7 +157,11 @@ export class MemoryStateStore implements StateStore {
 		}
 	}
 
-	async recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }> {
+	async recordHealth(
+		route: string,
+		ok: boolean,
+		policy: HealthPolicy,
+	): Promise<{ state: CircuitState; opened: boolean }> {
 		const result = applyHealth(this.circuits.get(route) ?? null, ok, policy, this.clock());
 		this.circuits.set(route, result.state);
 		return { state: { ...result.state }, opened: result.opened };
@@ -166,9 +187,13 @@ export class MemoryStateStore implements StateStore {
 		});
 	}
 
-	async setMx(entries: Array<{ domain: string; value: MxCacheEntry }>, ttlMs: number): Promise<void> {
+	async setMx(
+		entries: Array<{ domain: string; value: MxCacheEntry }>,
+		ttlMs: number,
+	): Promise<void> {
 		const expiresAt = this.clock() + ttlMs;
-		for (const e of entries) this.mx.set(e.domain, { value: { hosts: [...e.value.hosts] }, expiresAt });
+		for (const e of entries)
+			this.mx.set(e.domain, { value: { hosts: [...e.value.hosts] }, expiresAt });
 	}
 
 	async clearScope(scope: string): Promise<void> {
@@ -183,7 +208,13 @@ export class MemoryStateStore implements StateStore {
 	private scope(name: string, now: number): ScopeState {
 		let s = this.scopes.get(name);
 		if (!s) {
-			s = { counters: new Map(), spills: new Map(), expiresAt: now, sticky: new Map(), caps: new Map() };
+			s = {
+				counters: new Map(),
+				spills: new Map(),
+				expiresAt: now,
+				sticky: new Map(),
+				caps: new Map(),
+			};
 			this.scopes.set(name, s);
 		} else if (s.expiresAt <= now) {
 			// the counters expired; sticky assignments and cap windows have their own ends
@@ -198,7 +229,8 @@ export class MemoryStateStore implements StateStore {
 		if (now - this.lastSweep < 60_000) return;
 		this.lastSweep = now;
 		for (const [k, s] of this.scopes) {
-			for (const map of [s.sticky, s.caps] as Array<Map<string, Expiring<unknown>>>) for (const [key, e] of map) if (e.expiresAt <= now) map.delete(key);
+			for (const map of [s.sticky, s.caps] as Array<Map<string, Expiring<unknown>>>)
+				for (const [key, e] of map) if (e.expiresAt <= now) map.delete(key);
 			if (s.expiresAt > now) continue;
 			if (s.sticky.size === 0 && s.caps.size === 0) this.scopes.delete(k);
 			else if (s.counters.size > 0) {

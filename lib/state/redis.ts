@@ -5,7 +5,18 @@ import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { StateUnavailableError } from './errors';
 import { checkRateArgs } from './gcra';
 import { StoreKeys } from './keys';
-import type { AllocateRequest, AllocateResult, CircuitState, HealthPolicy, MxCacheEntry, OnceState, RateDecision, RateLimit, StateStore, Via } from './types';
+import type {
+	AllocateRequest,
+	AllocateResult,
+	CircuitState,
+	HealthPolicy,
+	MxCacheEntry,
+	OnceState,
+	RateDecision,
+	RateLimit,
+	StateStore,
+	Via,
+} from './types';
 
 // the error belongs to the contract now (./errors.ts); still exported here for older imports
 export { StateUnavailableError };
@@ -27,23 +38,34 @@ export interface RedisConnection {
 }
 
 const LUA_DIR = join(__dirname, 'lua');
-const SCRIPTS = { allocate: 'allocate.lua', consumeRate: 'consume_rate.lua', claimOnce: 'claim_once.lua', releaseOnce: 'release_once.lua', recordHealth: 'record_health.lua' } as const;
+const SCRIPTS = {
+	allocate: 'allocate.lua',
+	consumeRate: 'consume_rate.lua',
+	claimOnce: 'claim_once.lua',
+	releaseOnce: 'release_once.lua',
+	recordHealth: 'record_health.lua',
+} as const;
 
 type ScriptClient = (Redis | Cluster) & {
-	postalAllocate(numKeys: number, ...args: string[]): Promise<[number[], number[], number[], number, number[]]>;
+	postalAllocate(
+		numKeys: number,
+		...args: string[]
+	): Promise<[number[], number[], number[], number, number[]]>;
 	postalConsumeRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
 	postalClaimOnce(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalReleaseOnce(numKeys: number, ...args: string[]): Promise<number>;
 	postalRecordHealth(numKeys: number, ...args: string[]): Promise<[string, number]>;
 };
 
-
 function hostLabel(c: RedisConnection): string {
 	if (c.mode === 'standalone') return `${c.host}:${c.port}`;
 	return `${c.mode} ${(c.nodes ?? []).join(', ')}`;
 }
 
-function parseNodes(nodes: string[] | undefined, fallback: { host: string; port: number }): Array<{ host: string; port: number }> {
+function parseNodes(
+	nodes: string[] | undefined,
+	fallback: { host: string; port: number },
+): Array<{ host: string; port: number }> {
 	const list = (nodes ?? []).map((n) => {
 		const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(n.trim());
 		return m ? { host: m[1], port: Number(m[2]) } : { host: n.trim(), port: fallback.port };
@@ -66,10 +88,20 @@ export function createRedisClient(c: RedisConnection): Redis | Cluster {
 		retryStrategy: (times) => Math.min(times * 200, 2000),
 	};
 	if (c.mode === 'cluster') {
-		return new Cluster(parseNodes(c.nodes, c), { redisOptions: base, lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: (times) => Math.min(times * 200, 2000) });
+		return new Cluster(parseNodes(c.nodes, c), {
+			redisOptions: base,
+			lazyConnect: true,
+			enableOfflineQueue: false,
+			clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+		});
 	}
 	if (c.mode === 'sentinel') {
-		return new Redis({ ...base, sentinels: parseNodes(c.nodes, c), name: c.sentinelName || 'mymaster', sentinelPassword: c.password || undefined });
+		return new Redis({
+			...base,
+			sentinels: parseNodes(c.nodes, c),
+			name: c.sentinelName || 'mymaster',
+			sentinelPassword: c.password || undefined,
+		});
 	}
 	return new Redis({ ...base, host: c.host, port: c.port });
 }
@@ -102,13 +134,22 @@ export class RedisStateStore implements StateStore {
 		this.label = hostLabel(connection);
 		this.circuitsInScript = connection.mode !== 'cluster';
 		this.client.on('error', () => undefined); // surfaced per call; an unhandled 'error' event would crash n8n
-		this.client.defineCommand('postalAllocate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.allocate), 'utf8') });
-		this.client.defineCommand('postalConsumeRate', { lua: readFileSync(join(LUA_DIR, SCRIPTS.consumeRate), 'utf8') });
-		this.client.defineCommand('postalClaimOnce', { lua: readFileSync(join(LUA_DIR, SCRIPTS.claimOnce), 'utf8') });
-		this.client.defineCommand('postalReleaseOnce', { lua: readFileSync(join(LUA_DIR, SCRIPTS.releaseOnce), 'utf8') });
-		this.client.defineCommand('postalRecordHealth', { lua: readFileSync(join(LUA_DIR, SCRIPTS.recordHealth), 'utf8') });
+		this.client.defineCommand('postalAllocate', {
+			lua: readFileSync(join(LUA_DIR, SCRIPTS.allocate), 'utf8'),
+		});
+		this.client.defineCommand('postalConsumeRate', {
+			lua: readFileSync(join(LUA_DIR, SCRIPTS.consumeRate), 'utf8'),
+		});
+		this.client.defineCommand('postalClaimOnce', {
+			lua: readFileSync(join(LUA_DIR, SCRIPTS.claimOnce), 'utf8'),
+		});
+		this.client.defineCommand('postalReleaseOnce', {
+			lua: readFileSync(join(LUA_DIR, SCRIPTS.releaseOnce), 'utf8'),
+		});
+		this.client.defineCommand('postalRecordHealth', {
+			lua: readFileSync(join(LUA_DIR, SCRIPTS.recordHealth), 'utf8'),
+		});
 	}
-
 
 	/** Runs a call, connecting first if needed, and turns failures into one clear error. */
 	private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -118,7 +159,10 @@ export class RedisStateStore implements StateStore {
 		} catch (error) {
 			if (error instanceof StateUnavailableError) throw error;
 			const reason = (error as Error).message.replace(/\s+/g, ' ');
-			throw new StateUnavailableError(`Redis at ${this.label} failed during ${what}: ${reason}`, error as Error);
+			throw new StateUnavailableError(
+				`Redis at ${this.label} failed during ${what}: ${reason}`,
+				error as Error,
+			);
 		}
 	}
 
@@ -138,7 +182,10 @@ export class RedisStateStore implements StateStore {
 		try {
 			await this.connecting;
 		} catch (error) {
-			throw new StateUnavailableError(`Could not reach Redis at ${this.label}: ${(error as Error).message}`, error as Error);
+			throw new StateUnavailableError(
+				`Could not reach Redis at ${this.label}: ${(error as Error).message}`,
+				error as Error,
+			);
 		}
 	}
 
@@ -148,7 +195,13 @@ export class RedisStateStore implements StateStore {
 		// offline queue it refuses (and retries 100 ms later) commands sent while one is opening:
 		// open them all now
 		if (this.client instanceof Cluster) {
-			await Promise.all(this.client.nodes('master').map((node) => (node.status === 'wait' ? node.connect().catch(() => undefined) : undefined)));
+			await Promise.all(
+				this.client
+					.nodes('master')
+					.map((node) =>
+						node.status === 'wait' ? node.connect().catch(() => undefined) : undefined,
+					),
+			);
 		}
 	}
 
@@ -156,7 +209,9 @@ export class RedisStateStore implements StateStore {
 		return new Promise<void>((resolve, reject) => {
 			const timer = setTimeout(() => {
 				cleanup();
-				reject(new StateUnavailableError(`Could not reach Redis at ${this.label} (still ${status})`));
+				reject(
+					new StateUnavailableError(`Could not reach Redis at ${this.label} (still ${status})`),
+				);
 			}, 5000);
 			const onReady = () => {
 				cleanup();
@@ -205,25 +260,62 @@ export class RedisStateStore implements StateStore {
 
 	async allocate(req: AllocateRequest): Promise<AllocateResult> {
 		const capKeys = req.routes.flatMap((r) => r.caps.map((c) => this.keys.cap(req.scope, c.key)));
-		const keys = [this.keys.counters(req.scope), this.keys.spills(req.scope), this.keys.sticky(req.scope, req.stickyKey), this.keys.index(req.scope), ...capKeys];
+		const keys = [
+			this.keys.counters(req.scope),
+			this.keys.spills(req.scope),
+			this.keys.sticky(req.scope, req.stickyKey),
+			this.keys.index(req.scope),
+			...capKeys,
+		];
 		let openUntil: number[] | undefined;
 		if (this.circuitsInScript) keys.push(this.keys.circuits());
-		else openUntil = (await this.getCircuits(req.routes.map((r) => r.circuit))).map((c) => c?.openUntil ?? 0);
+		else
+			openUntil = (await this.getCircuits(req.routes.map((r) => r.circuit))).map(
+				(c) => c?.openUntil ?? 0,
+			);
 		const payload = JSON.stringify({
 			h: this.circuitsInScript ? 1 : 0,
-			r: req.routes.map((r, i) => ({ n: r.name, u: r.circuit, o: openUntil?.[i] ?? 0, c: r.caps.map((c) => [jsonLimit(c.limit), c.resetAt]) })),
-			k: req.classes.map((c) => ({ k: c.counterKey, y: c.cycle, n: c.repeat, c: c.candidates, w: c.weights, p: c.spill === 'priority' ? 1 : 0 })),
-			i: req.items.map((it) => (it.prefer !== undefined ? [it.cls, it.key ?? false, it.prefer] : it.key === undefined ? [it.cls] : [it.cls, it.key])),
+			r: req.routes.map((r, i) => ({
+				n: r.name,
+				u: r.circuit,
+				o: openUntil?.[i] ?? 0,
+				c: r.caps.map((c) => [jsonLimit(c.limit), c.resetAt]),
+			})),
+			k: req.classes.map((c) => ({
+				k: c.counterKey,
+				y: c.cycle,
+				n: c.repeat,
+				c: c.candidates,
+				w: c.weights,
+				p: c.spill === 'priority' ? 1 : 0,
+			})),
+			i: req.items.map((it) =>
+				it.prefer !== undefined
+					? [it.cls, it.key ?? false, it.prefer]
+					: it.key === undefined
+						? [it.cls]
+						: [it.cls, it.key],
+			),
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});
-		const [route, via, retryAt, now, open] = await this.call('routing', () => this.client.postalAllocate(keys.length, ...keys, payload));
-		return { route: route.map(Number), via: via.map(Number) as Via[], retryAt: retryAt.map(Number), now: Number(now), openUntil: open.map(Number) };
+		const [route, via, retryAt, now, open] = await this.call('routing', () =>
+			this.client.postalAllocate(keys.length, ...keys, payload),
+		);
+		return {
+			route: route.map(Number),
+			via: via.map(Number) as Via[],
+			retryAt: retryAt.map(Number),
+			now: Number(now),
+			openUntil: open.map(Number),
+		};
 	}
 
 	async capUsage(scope: string, keys: string[]): Promise<number[]> {
 		if (keys.length === 0) return [];
-		const values = await this.call('reading caps', () => this.client.mget(...keys.map((k) => this.keys.cap(scope, k))));
+		const values = await this.call('reading caps', () =>
+			this.client.mget(...keys.map((k) => this.keys.cap(scope, k))),
+		);
 		return values.map((v) => Number(v ?? 0));
 	}
 
@@ -231,14 +323,23 @@ export class RedisStateStore implements StateStore {
 		checkRateArgs(limits, cost);
 		const keys = limits.map((l) => this.keys.rate(l.key));
 		const args = limits.flatMap((l) => [String(l.intervalMs), String(l.burst)]);
-		const [allowed, wait, now] = await this.call('rate limiting', () => this.client.postalConsumeRate(keys.length, ...keys, String(cost), ...args));
+		const [allowed, wait, now] = await this.call('rate limiting', () =>
+			this.client.postalConsumeRate(keys.length, ...keys, String(cost), ...args),
+		);
 		return { allowed: Number(allowed) === 1, retryAfterMs: Number(wait), now: Number(now) };
 	}
 
-	async claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]> {
+	async claimOnce(
+		scope: string,
+		keys: string[],
+		ttlMs: number,
+		token: string,
+	): Promise<OnceState[]> {
 		if (keys.length === 0) return [];
 		const redisKeys = keys.map((k) => this.keys.once(scope, k));
-		const out = await this.call('claiming idempotency markers', () => this.client.postalClaimOnce(redisKeys.length, ...redisKeys, String(Math.round(ttlMs)), token));
+		const out = await this.call('claiming idempotency markers', () =>
+			this.client.postalClaimOnce(redisKeys.length, ...redisKeys, String(Math.round(ttlMs)), token),
+		);
 		return out.map((v) => (v === 'sent' ? 'sent' : v === 'claimed' ? 'claimed' : 'pending'));
 	}
 
@@ -255,39 +356,73 @@ export class RedisStateStore implements StateStore {
 	async releaseOnce(scope: string, keys: string[], token: string): Promise<void> {
 		if (keys.length === 0) return;
 		const redisKeys = keys.map((k) => this.keys.once(scope, k));
-		await this.call('releasing idempotency markers', () => this.client.postalReleaseOnce(redisKeys.length, ...redisKeys, token));
+		await this.call('releasing idempotency markers', () =>
+			this.client.postalReleaseOnce(redisKeys.length, ...redisKeys, token),
+		);
 	}
 
-	async recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }> {
-		const args = [route, ok ? '1' : '0', policy.failureThreshold, policy.baseEjectionMs, policy.maxEjectionMs, policy.backoff, policy.jitter].map(String);
-		const [text, opened] = await this.call('recording route health', () => this.client.postalRecordHealth(1, this.keys.circuits(), ...args));
+	async recordHealth(
+		route: string,
+		ok: boolean,
+		policy: HealthPolicy,
+	): Promise<{ state: CircuitState; opened: boolean }> {
+		const args = [
+			route,
+			ok ? '1' : '0',
+			policy.failureThreshold,
+			policy.baseEjectionMs,
+			policy.maxEjectionMs,
+			policy.backoff,
+			policy.jitter,
+		].map(String);
+		const [text, opened] = await this.call('recording route health', () =>
+			this.client.postalRecordHealth(1, this.keys.circuits(), ...args),
+		);
 		return { state: JSON.parse(text) as CircuitState, opened: Number(opened) === 1 };
 	}
 
 	async getCircuits(routes: string[]): Promise<(CircuitState | null)[]> {
 		if (routes.length === 0) return [];
-		const values = await this.call('reading route health', () => this.client.hmget(this.keys.circuits(), ...routes));
+		const values = await this.call('reading route health', () =>
+			this.client.hmget(this.keys.circuits(), ...routes),
+		);
 		return values.map((v) => (v ? (JSON.parse(v) as CircuitState) : null));
 	}
 
 	async setCircuit(route: string, state: CircuitState | null): Promise<void> {
 		// every field, as the memory store keeps it: recordHealth goes on from failures and probing too
-		const fields = state && { openUntil: state.openUntil, ejections: state.ejections, failures: state.failures, probing: state.probing, lastEjectedAt: state.lastEjectedAt };
-		await this.call('writing route health', () => (fields ? this.client.hset(this.keys.circuits(), route, JSON.stringify(fields)) : this.client.hdel(this.keys.circuits(), route)));
+		const fields = state && {
+			openUntil: state.openUntil,
+			ejections: state.ejections,
+			failures: state.failures,
+			probing: state.probing,
+			lastEjectedAt: state.lastEjectedAt,
+		};
+		await this.call('writing route health', () =>
+			fields
+				? this.client.hset(this.keys.circuits(), route, JSON.stringify(fields))
+				: this.client.hdel(this.keys.circuits(), route),
+		);
 	}
 
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
 		if (domains.length === 0) return [];
-		const values = await this.call('reading the MX cache', () => this.client.mget(...domains.map((d) => this.keys.mx(d))));
+		const values = await this.call('reading the MX cache', () =>
+			this.client.mget(...domains.map((d) => this.keys.mx(d))),
+		);
 		return values.map((v) => (v === null ? null : { hosts: v ? v.split(' ') : [] }));
 	}
 
-	async setMx(entries: Array<{ domain: string; value: MxCacheEntry }>, ttlMs: number): Promise<void> {
+	async setMx(
+		entries: Array<{ domain: string; value: MxCacheEntry }>,
+		ttlMs: number,
+	): Promise<void> {
 		if (entries.length === 0) return;
 		const ttl = Math.max(1, Math.round(ttlMs));
 		await this.call('writing the MX cache', async () => {
 			const multi = this.client.multi();
-			for (const e of entries) multi.set(this.keys.mx(e.domain), e.value.hosts.join(' '), 'PX', ttl);
+			for (const e of entries)
+				multi.set(this.keys.mx(e.domain), e.value.hosts.join(' '), 'PX', ttl);
 			await multi.exec();
 		});
 	}

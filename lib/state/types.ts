@@ -164,7 +164,11 @@ export interface StateStore {
 	/** Gives back markers still pending under `token` (the send failed); a sent marker is never removed. */
 	releaseOnce(scope: string, keys: string[], token: string): Promise<void>;
 	/** Records a send outcome for a route's health, atomically; says whether this call opened the circuit. */
-	recordHealth(route: string, ok: boolean, policy: HealthPolicy): Promise<{ state: CircuitState; opened: boolean }>;
+	recordHealth(
+		route: string,
+		ok: boolean,
+		policy: HealthPolicy,
+	): Promise<{ state: CircuitState; opened: boolean }>;
 	getCircuits(routes: string[]): Promise<(CircuitState | null)[]>;
 	setCircuit(route: string, state: CircuitState | null): Promise<void>;
 	getMx(domains: string[]): Promise<(MxCacheEntry | null)[]>;

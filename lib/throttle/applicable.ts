@@ -39,7 +39,8 @@ export interface LimitsInput {
 export function shareOf(rate: unknown): Rate | undefined {
 	if (rate === null || typeof rate !== 'object') return undefined;
 	const { limit, per } = rate as { limit?: unknown; per?: unknown };
-	if (typeof limit !== 'number' || !(limit > 0) || !Number.isFinite(limit) || !isRateUnit(per)) return undefined;
+	if (typeof limit !== 'number' || !(limit > 0) || !Number.isFinite(limit) || !isRateUnit(per))
+		return undefined;
 	return { limit, per };
 }
 
@@ -59,7 +60,11 @@ function onePerKey(limits: RateLimit[]): RateLimit[] {
 		const intervalMs = Math.max(seen.intervalMs, l.intervalMs);
 		const tolerance = Math.min((seen.burst - 1) * seen.intervalMs, (l.burst - 1) * l.intervalMs);
 		// the epsilon keeps a tolerance that is a whole number of intervals from rounding down
-		byKey.set(l.key, { key: l.key, intervalMs, burst: Math.max(1, Math.floor(tolerance / intervalMs + 1e-9) + 1) });
+		byKey.set(l.key, {
+			key: l.key,
+			intervalMs,
+			burst: Math.max(1, Math.floor(tolerance / intervalMs + 1e-9) + 1),
+		});
 	}
 	return [...byKey.values()];
 }
@@ -72,15 +77,41 @@ function onePerKey(limits: RateLimit[]): RateLimit[] {
 export function limitsFor(input: LimitsInput): RateLimit[] {
 	const { credential, connection, share, group } = input;
 	const limits: RateLimit[] = [];
-	if (credential && credential.limit > 0) limits.push(gcraLimit(rateKeys.smtpCredential(credential.id), { limit: credential.limit, per: credential.per }));
+	if (credential && credential.limit > 0)
+		limits.push(
+			gcraLimit(rateKeys.smtpCredential(credential.id), {
+				limit: credential.limit,
+				per: credential.per,
+			}),
+		);
 	if (connection && connection.limit > 0) {
-		const burst = connection.burst !== undefined && connection.burst > 0 ? connection.burst : undefined;
-		limits.push(gcraLimit(rateKeys.connection(input.provider, input.node), { limit: connection.limit, per: connection.per, burst }));
+		const burst =
+			connection.burst !== undefined && connection.burst > 0 ? connection.burst : undefined;
+		limits.push(
+			gcraLimit(rateKeys.connection(input.provider, input.node), {
+				limit: connection.limit,
+				per: connection.per,
+				burst,
+			}),
+		);
 	}
 	if (share && share.limit > 0) {
 		const perSecond = (share.limit * 1000) / RATE_UNITS[share.per];
-		limits.push(gcraLimit(rateKeys.campaignShare(input.campaign, input.route), { ...share, burst: Math.max(1, Math.floor(perSecond * input.campaignBurstSeconds)) }));
+		limits.push(
+			gcraLimit(rateKeys.campaignShare(input.campaign, input.route), {
+				...share,
+				burst: Math.max(1, Math.floor(perSecond * input.campaignBurstSeconds)),
+			}),
+		);
 	}
-	if (group) for (const g of input.groupLimits) if (g.group === group) limits.push(gcraLimit(rateKeys.group(input.campaign, input.route, group), { limit: g.limit, per: g.per }));
+	if (group)
+		for (const g of input.groupLimits)
+			if (g.group === group)
+				limits.push(
+					gcraLimit(rateKeys.group(input.campaign, input.route, group), {
+						limit: g.limit,
+						per: g.per,
+					}),
+				);
 	return onePerKey(limits);
 }

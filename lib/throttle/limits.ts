@@ -23,14 +23,20 @@ export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve,
  * Waits until every limit allows `cost` messages and takes them (all or none, in one store call
  * per try). Gives up when the wait would pass `maxWaitMs`, returning when to come back.
  */
-export async function acquire(store: StateStore, limits: RateLimit[], cost: number, options: { maxWaitMs: number; sleep?: Sleep }): Promise<{ ok: true; waitedMs: number } | { ok: false; retryAt: number }> {
+export async function acquire(
+	store: StateStore,
+	limits: RateLimit[],
+	cost: number,
+	options: { maxWaitMs: number; sleep?: Sleep },
+): Promise<{ ok: true; waitedMs: number } | { ok: false; retryAt: number }> {
 	if (limits.length === 0) return { ok: true, waitedMs: 0 };
 	const pause = options.sleep ?? sleep;
 	let waited = 0;
 	for (;;) {
 		const decision = await store.consumeRate(limits, cost);
 		if (decision.allowed) return { ok: true, waitedMs: waited };
-		if (waited + decision.retryAfterMs > options.maxWaitMs) return { ok: false, retryAt: decision.now + decision.retryAfterMs };
+		if (waited + decision.retryAfterMs > options.maxWaitMs)
+			return { ok: false, retryAt: decision.now + decision.retryAfterMs };
 		await pause(decision.retryAfterMs);
 		waited += decision.retryAfterMs;
 	}

@@ -1,5 +1,10 @@
 /** The units a rate can be given in, as milliseconds: every rate in the package is counted in these. */
-export const RATE_UNITS = { second: 1_000, minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
+export const RATE_UNITS = {
+	second: 1_000,
+	minute: 60_000,
+	hour: 3_600_000,
+	day: 86_400_000,
+} as const;
 export type RateUnit = keyof typeof RATE_UNITS;
 /** The unit names, for schemas (`z.enum(RATE_UNIT_NAMES)`). */
 export const RATE_UNIT_NAMES = Object.keys(RATE_UNITS) as [RateUnit, ...RateUnit[]];

@@ -10,7 +10,9 @@ import type { MailAttachment } from './types';
 const TOKEN = "[!#$%&'*+\\-.^_`{|}~0-9A-Za-z]+";
 /** a quoted parameter value without quotes, backslashes or control characters inside */
 const QUOTED = '"[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]*"';
-const MEDIA_TYPE = new RegExp(`^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|${QUOTED}))*[ \\t]*$`);
+const MEDIA_TYPE = new RegExp(
+	`^${TOKEN}/${TOKEN}(?:[ \\t]*;[ \\t]*${TOKEN}=(?:${TOKEN}|${QUOTED}))*[ \\t]*$`,
+);
 
 /** RFC 6838 allows 127 characters each for type and subtype; parameters stay short in practice. */
 const MAX_LENGTH = 255;
@@ -37,7 +39,8 @@ export function describeFilename(filename: string): string {
 export function attachmentTypeProblem(attachments: readonly MailAttachment[]): string | undefined {
 	for (const attachment of attachments) {
 		const reason = checkMimeType(attachment.contentType);
-		if (reason) return `attachment ${describeFilename(attachment.filename)}: its MIME type ${reason}`;
+		if (reason)
+			return `attachment ${describeFilename(attachment.filename)}: its MIME type ${reason}`;
 	}
 	return undefined;
 }

@@ -12,7 +12,14 @@ import { parseCredentialData } from '../util/credential';
 import { capText, safeText } from '../util/secrets';
 import { attachmentTypeProblem } from './mime';
 import { classifySmtpError, parseSmtpReply, type SmtpErrorLike } from './smtpReplies';
-import type { MailAddress, OutgoingMessage, SendFailure, SendOutcome, SendSuccess, Transport } from './types';
+import type {
+	MailAddress,
+	OutgoingMessage,
+	SendFailure,
+	SendOutcome,
+	SendSuccess,
+	Transport,
+} from './types';
 
 // ---------------------------------------------------------------------------------------------
 // Credential
@@ -23,7 +30,13 @@ import type { MailAddress, OutgoingMessage, SendFailure, SendOutcome, SendSucces
  * starttlsRequired: always required. none: no TLS, and never a password. noneInsecureAuth: no TLS,
  * the password in clear: the one choice that sends it unencrypted, and its label says so.
  */
-export const SMTP_SECURITY = ['tls', 'starttls', 'starttlsRequired', 'none', 'noneInsecureAuth'] as const;
+export const SMTP_SECURITY = [
+	'tls',
+	'starttls',
+	'starttlsRequired',
+	'none',
+	'noneInsecureAuth',
+] as const;
 export type SmtpSecurity = (typeof SMTP_SECURITY)[number];
 
 /** The option names of the credential's Security field (credentials/PostalSmtp.credentials.ts), for messages. */
@@ -35,7 +48,13 @@ export const SMTP_SECURITY_LABELS: Record<SmtpSecurity, string> = {
 	noneInsecureAuth: 'None — Send Password Unencrypted (Not Recommended)',
 };
 
-const DEFAULT_PORT: Record<SmtpSecurity, number> = { tls: 465, starttls: 587, starttlsRequired: 587, none: 25, noneInsecureAuth: 25 };
+const DEFAULT_PORT: Record<SmtpSecurity, number> = {
+	tls: 465,
+	starttls: 587,
+	starttlsRequired: 587,
+	none: 25,
+	noneInsecureAuth: 25,
+};
 
 /** n8n stores an unset number as 0 or '' */
 const unset = (v: unknown) => (v === '' || v === null || v === 0 ? undefined : v);
@@ -110,7 +129,12 @@ export class SmtpTransport implements Transport {
 		const { user, password } = credential;
 		// the password as typed and as it travels in AUTH PLAIN / LOGIN, should a server echo it
 		this.secrets = password
-			? [password, b64(password), b64(`\0${user}\0${password}`), b64(`${user}\0${user}\0${password}`)]
+			? [
+					password,
+					b64(password),
+					b64(`\0${user}\0${password}`),
+					b64(`${user}\0${user}\0${password}`),
+				]
 			: [];
 	}
 
@@ -124,7 +148,13 @@ export class SmtpTransport implements Transport {
 		if (refused) return refused;
 		// nodemailer writes the type into a MIME part header: a CR/LF there would add headers
 		const badType = attachmentTypeProblem(message.attachments);
-		if (badType) return { ok: false, kind: 'permanent', scope: 'recipient', message: safeText(`SMTP: ${badType}`, this.secrets) };
+		if (badType)
+			return {
+				ok: false,
+				kind: 'permanent',
+				scope: 'recipient',
+				message: safeText(`SMTP: ${badType}`, this.secrets),
+			};
 		this.inFlight++;
 		this.activity?.();
 		try {
@@ -204,7 +234,10 @@ export class SmtpTransport implements Transport {
 		if (info.rejected?.length) {
 			outcome.rejected = info.rejected.map((address) => {
 				const err = info.rejectedErrors?.find((e) => e.recipient === address);
-				return { address, failure: this.failure(err ?? { code: 'EENVELOPE', message: 'Recipient rejected' }) };
+				return {
+					address,
+					failure: this.failure(err ?? { code: 'EENVELOPE', message: 'Recipient rejected' }),
+				};
 			});
 		}
 		return outcome;
@@ -216,7 +249,9 @@ export class SmtpTransport implements Transport {
 
 	private requiresStarttls(): boolean {
 		const { security } = this.credential;
-		return security === 'starttlsRequired' || (security === 'starttls' && hasLogin(this.credential));
+		return (
+			security === 'starttlsRequired' || (security === 'starttls' && hasLogin(this.credential))
+		);
 	}
 
 	/** 'none' with a user or password: refused before connecting, the password would go in clear. */
@@ -242,8 +277,10 @@ export class SmtpTransport implements Transport {
 	private starttlsMissing(error: unknown): SendFailure | undefined {
 		if (!this.requiresStarttls() || typeof error !== 'object' || error === null) return undefined;
 		const err = error as SmtpErrorLike;
-		const refused = err.code === 'ETLS' && err.command === 'STARTTLS' && (err.responseCode ?? 0) >= 500;
-		const heloOnly = err.code === 'ECONNECTION' && err.command === 'EHLO' && /STARTTLS/.test(err.message ?? '');
+		const refused =
+			err.code === 'ETLS' && err.command === 'STARTTLS' && (err.responseCode ?? 0) >= 500;
+		const heloOnly =
+			err.code === 'ECONNECTION' && err.command === 'EHLO' && /STARTTLS/.test(err.message ?? '');
 		if (!refused && !heloOnly) return undefined;
 		const c = this.credential;
 		const server = `${c.host}:${c.port} offers no STARTTLS`;
@@ -254,12 +291,17 @@ export class SmtpTransport implements Transport {
 				`Use 'SSL/TLS' if the server supports it (usually port 465), or '${SMTP_SECURITY_LABELS.starttls}' to send unencrypted when it is not offered.`;
 		// blocked/route, not permanent: the route cannot take any message, a backup route may. Our own
 		// words, no server text: capped, not scrubbed (a one-letter password would blank every letter)
-		return { ok: false, kind: 'blocked', scope: 'route', ...(err.responseCode ? { code: err.responseCode } : {}), message: capText(message) };
+		return {
+			ok: false,
+			kind: 'blocked',
+			scope: 'route',
+			...(err.responseCode ? { code: err.responseCode } : {}),
+			message: capText(message),
+		};
 	}
 }
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-
 
 const toAddress = (a: MailAddress) => ({ name: a.name ?? '', address: a.address });
 
@@ -306,13 +348,21 @@ const registry = new Map<string, RegistryEntry>();
  * The shared transport for a credential. Keyed by a sha256 of the parsed credential and the
  * timeouts, so the key holds no secret and equal settings share one pool across executions.
  */
-export function smtpTransportFor(credential: unknown, options: SmtpRegistryOptions = {}): SmtpTransport {
+export function smtpTransportFor(
+	credential: unknown,
+	options: SmtpRegistryOptions = {},
+): SmtpTransport {
 	const parsed = parseSmtpCredential(credential);
 	const { idleTimeoutMs = 5 * 60_000, ...transportOptions } = options;
-	const key = createHash('sha256').update(JSON.stringify([sortedEntries(parsed), sortedEntries(transportOptions)])).digest('hex');
+	const key = createHash('sha256')
+		.update(JSON.stringify([sortedEntries(parsed), sortedEntries(transportOptions)]))
+		.digest('hex');
 	let entry = registry.get(key);
 	if (!entry) {
-		const created: RegistryEntry = { transport: new SmtpTransport(parsed, transportOptions), idleTimeoutMs };
+		const created: RegistryEntry = {
+			transport: new SmtpTransport(parsed, transportOptions),
+			idleTimeoutMs,
+		};
 		created.transport.activity = () => armIdleClose(key, created);
 		registry.set(key, created);
 		entry = created;
@@ -365,7 +415,9 @@ export async function testSmtpCredential(
 	const transport = new SmtpTransport(credential, options);
 	try {
 		const result = await transport.verify();
-		return result.ok ? { status: 'OK', message: 'Connection successful' } : { status: 'Error', message: result.message };
+		return result.ok
+			? { status: 'OK', message: 'Connection successful' }
+			: { status: 'Error', message: result.message };
 	} finally {
 		transport.close();
 	}

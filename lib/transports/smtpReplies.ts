@@ -38,24 +38,49 @@ export interface SmtpReply {
  * 5.7.700 through 5.7.750" and the Outlook.com troubleshooting page (S3140, OU-002),
  * support.google.com/a/answer/3726730 (Gmail SMTP errors: 5.7.26–5.7.28).
  */
-export const POLICY_BLOCKS: ReadonlyArray<{ pattern: RegExp; provider: string; meaning: string }> = [
-	{
-		pattern: /\[TSS?0\d\]/i,
-		provider: 'Yahoo / AOL',
-		meaning: 'TS01 new IP, TS02 complaints, TS03 "permanently deferred", TSS04/TSS05 unexpected volume or complaints, TS06 repeated violations; others (TSS07 …) alike',
-	},
-	{ pattern: /\[BL\d\d\]/i, provider: 'Yahoo / AOL', meaning: 'sending IP on a block list (e.g. [BL21] Spamhaus)' },
-	{ pattern: /\bS3(?:140|150)\b/, provider: 'Outlook.com', meaning: 'sending IP on the Outlook.com block list' },
-	{ pattern: /\b(?:OU|SC)-00\d\b/, provider: 'Outlook.com', meaning: 'network or IP on the block list' },
-	{ pattern: /(?:^|[^.\d])5\.7\.(?:606|705|708|750)\b/, provider: 'Microsoft 365', meaning: 'banned sending IP, tenant over threshold, traffic not accepted from this IP' },
-	{ pattern: /(?:^|[^.\d])5\.7\.2[5-8]\b/, provider: 'Gmail', meaning: '5.7.25 no PTR, 5.7.26 unauthenticated (DMARC), 5.7.27 SPF fail, 5.7.28 unusual rate of unsolicited mail' },
-];
+export const POLICY_BLOCKS: ReadonlyArray<{ pattern: RegExp; provider: string; meaning: string }> =
+	[
+		{
+			pattern: /\[TSS?0\d\]/i,
+			provider: 'Yahoo / AOL',
+			meaning:
+				'TS01 new IP, TS02 complaints, TS03 "permanently deferred", TSS04/TSS05 unexpected volume or complaints, TS06 repeated violations; others (TSS07 …) alike',
+		},
+		{
+			pattern: /\[BL\d\d\]/i,
+			provider: 'Yahoo / AOL',
+			meaning: 'sending IP on a block list (e.g. [BL21] Spamhaus)',
+		},
+		{
+			pattern: /\bS3(?:140|150)\b/,
+			provider: 'Outlook.com',
+			meaning: 'sending IP on the Outlook.com block list',
+		},
+		{
+			pattern: /\b(?:OU|SC)-00\d\b/,
+			provider: 'Outlook.com',
+			meaning: 'network or IP on the block list',
+		},
+		{
+			pattern: /(?:^|[^.\d])5\.7\.(?:606|705|708|750)\b/,
+			provider: 'Microsoft 365',
+			meaning: 'banned sending IP, tenant over threshold, traffic not accepted from this IP',
+		},
+		{
+			pattern: /(?:^|[^.\d])5\.7\.2[5-8]\b/,
+			provider: 'Gmail',
+			meaning:
+				'5.7.25 no PTR, 5.7.26 unauthenticated (DMARC), 5.7.27 SPF fail, 5.7.28 unusual rate of unsolicited mail',
+		},
+	];
 
 /** Reply text that names a block list or reputation without a provider code (no enhanced 5.1/5.2 code). */
-const BLOCK_PHRASES = /\b(?:blocked|block ?list(?:ed)?|black ?list(?:ed)?|deny ?list(?:ed)?|spamhaus|spamcop|barracuda|sorbs|poor reputation|listed (?:at|on|in)|policy reasons)\b/i;
+const BLOCK_PHRASES =
+	/\b(?:blocked|block ?list(?:ed)?|black ?list(?:ed)?|deny ?list(?:ed)?|spamhaus|spamcop|barracuda|sorbs|poor reputation|listed (?:at|on|in)|policy reasons)\b/i;
 
 /** Node's TLS certificate errors: the route is misconfigured (or intercepted); retrying will not help. */
-const CERT_ERROR = /CERT|SELF[_ -]SIGNED|UNABLE_TO_(?:VERIFY|GET_ISSUER)|ALTNAME|HOSTNAME_MISMATCH|WRONG_VERSION_NUMBER/i;
+const CERT_ERROR =
+	/CERT|SELF[_ -]SIGNED|UNABLE_TO_(?:VERIFY|GET_ISSUER)|ALTNAME|HOSTNAME_MISMATCH|WRONG_VERSION_NUMBER/i;
 
 /** nodemailer's err.command for replies that come before any recipient is named */
 const SESSION_COMMANDS = /^(?:CONN|EHLO|HELO|LHLO|STARTTLS|MAIL FROM)$/;
@@ -71,7 +96,9 @@ export function parseSmtpReply(response: string): SmtpReply {
 	let enhancedCode = leading?.[1];
 	if (!enhancedCode && code) {
 		const cls = String(code)[0];
-		const anywhere = new RegExp(`(?:^|[\\s(#\\[])(${cls}\\.\\d{1,3}\\.\\d{1,3})(?![.\\d])`).exec(text);
+		const anywhere = new RegExp(`(?:^|[\\s(#\\[])(${cls}\\.\\d{1,3}\\.\\d{1,3})(?![.\\d])`).exec(
+			text,
+		);
 		enhancedCode = anywhere?.[1];
 	}
 	return { code, enhancedCode, text };
@@ -86,7 +113,10 @@ const recipient = (kind: SendFailure['kind']): Verdict => ({ kind, scope: 'recip
  * The rules for a reply the server actually sent. `command` is the command it answered,
  * `auth` says the reply came from the AUTH exchange.
  */
-export function classifySmtpReply(reply: SmtpReply, context: { command?: string; auth?: boolean } = {}): Verdict {
+export function classifySmtpReply(
+	reply: SmtpReply,
+	context: { command?: string; auth?: boolean } = {},
+): Verdict {
 	const { code, enhancedCode: enhanced = '', text } = reply;
 	if (!code) return route('transient');
 	const cls = Math.floor(code / 100);
@@ -97,12 +127,15 @@ export function classifySmtpReply(reply: SmtpReply, context: { command?: string;
 
 	// AUTH: wrong credentials are the route's configuration (permanent); 454 is a passing failure.
 	// By reply code, not by 5.7.8/5.7.9: Yahoo answers policy refusals with 554 5.7.9
-	if (context.auth || [530, 534, 535, 538].includes(code)) return route(cls === 4 ? 'transient' : 'permanent');
+	if (context.auth || [530, 534, 535, 538].includes(code))
+		return route(cls === 4 ? 'transient' : 'permanent');
 
 	if (cls === 4) {
 		// 4.2.1 / 4.2.2: this mailbox is paused or full, says nothing about the route. Every other
 		// deferral (421, 450 4.2.0 greylisting, 451 4.7.x, 452 4.5.3 …) counts against the route
-		return enhanced === '4.2.1' || enhanced === '4.2.2' ? recipient('transient') : route('transient');
+		return enhanced === '4.2.1' || enhanced === '4.2.2'
+			? recipient('transient')
+			: route('transient');
 	}
 
 	// 503 bad sequence: the session was in the wrong state, a new one can take the message
@@ -116,7 +149,8 @@ export function classifySmtpReply(reply: SmtpReply, context: { command?: string;
 	// the sender's own address refused (5.1.7 bad sender mailbox, 5.1.8 bad sender domain)
 	if (enhanced === '5.1.7' || enhanced === '5.1.8') return route('permanent');
 	// before any recipient was named (greeting, EHLO, STARTTLS, MAIL FROM) it is the route's setup
-	if (SESSION_COMMANDS.test(context.command ?? '')) return route(BLOCK_PHRASES.test(text) ? 'blocked' : 'permanent');
+	if (SESSION_COMMANDS.test(context.command ?? ''))
+		return route(BLOCK_PHRASES.test(text) ? 'blocked' : 'permanent');
 	// recipient (5.1.x address, 5.2.x mailbox) problems
 	if (/^5\.[1-5]\./.test(enhanced)) return recipient('permanent');
 	if (BLOCK_PHRASES.test(text)) return route('blocked');
@@ -128,7 +162,10 @@ export function classifySmtpReply(reply: SmtpReply, context: { command?: string;
  * the message before it is cut short (in that order, so no part of a secret can survive the cut).
  */
 export function classifySmtpError(error: unknown, secrets: readonly string[] = []): SendFailure {
-	const err: SmtpErrorLike = typeof error === 'object' && error !== null ? (error as SmtpErrorLike) : { message: String(error) };
+	const err: SmtpErrorLike =
+		typeof error === 'object' && error !== null
+			? (error as SmtpErrorLike)
+			: { message: String(error) };
 	const raw = err.message || err.code || 'SMTP send failed';
 	const response = typeof err.response === 'string' ? err.response : undefined;
 	const reply = response ? parseSmtpReply(response) : undefined;
@@ -136,8 +173,17 @@ export function classifySmtpError(error: unknown, secrets: readonly string[] = [
 
 	if (code) {
 		const parsed: SmtpReply = { text: reply?.text ?? '', ...reply, code };
-		const verdict = classifySmtpReply(parsed, { command: err.command, auth: err.code === 'EAUTH' || /^AUTH\b/.test(err.command ?? '') });
-		return { ok: false, ...verdict, code, enhancedCode: parsed.enhancedCode, message: safeText(raw, secrets) };
+		const verdict = classifySmtpReply(parsed, {
+			command: err.command,
+			auth: err.code === 'EAUTH' || /^AUTH\b/.test(err.command ?? ''),
+		});
+		return {
+			ok: false,
+			...verdict,
+			code,
+			enhancedCode: parsed.enhancedCode,
+			message: safeText(raw, secrets),
+		};
 	}
 	// no reply to quote: name nodemailer's code ("Timeout (ETIMEDOUT)") so people can tell the step
 	const tagged = err.code && !raw.includes(err.code) ? `${raw} (${err.code})` : raw;

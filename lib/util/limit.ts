@@ -1,6 +1,7 @@
 /** A tiny concurrency limiter: at most `concurrency` tasks run at once, the rest wait in FIFO order. */
 export function createLimiter(concurrency: number): <T>(task: () => Promise<T>) => Promise<T> {
-	if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a whole number ≥ 1');
+	if (!Number.isInteger(concurrency) || concurrency < 1)
+		throw new RangeError('concurrency must be a whole number ≥ 1');
 	let active = 0;
 	const waiting: Array<() => void> = [];
 	const next = () => {

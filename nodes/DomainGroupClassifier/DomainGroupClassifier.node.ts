@@ -11,7 +11,12 @@ import { GroupCatalog } from '../../lib/domains/groups';
 import { MxResolver } from '../../lib/domains/mx';
 import { StateUnavailableError } from '../../lib/state/types';
 import { perItemValues, splitList } from '../shared/itemValues';
-import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
+import {
+	REDIS_TEST,
+	stateFor,
+	stateUnavailableMessage,
+	testRedisCredential,
+} from '../shared/state';
 import { classifierProperties, GROUP_LABELS } from './description';
 import { readClassifierParameters } from './options';
 import { classifierOutputs } from './outputs';
@@ -35,11 +40,20 @@ export class DomainGroupClassifier implements INodeType {
 		icon: 'file:domainGroupClassifier.svg',
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ $parameter["outputMode"] === "perGroup" ? "One output per group" : "Add fields" }}',
-		description: 'Groups recipients by the mailbox provider that really receives their mail (Gmail, Microsoft, Yahoo, …)',
+		subtitle:
+			'={{ $parameter["outputMode"] === "perGroup" ? "One output per group" : "Add fields" }}',
+		description:
+			'Groups recipients by the mailbox provider that really receives their mail (Gmail, Microsoft, Yahoo, …)',
 		defaults: { name: 'Domain Group Classifier' },
 		inputs: ['main'],
-		credentials: [{ name: 'postalRedis', required: true, testedBy: 'postalRedisConnectionTest', displayOptions: { show: { stateStore: ['redis'] } } }],
+		credentials: [
+			{
+				name: 'postalRedis',
+				required: true,
+				testedBy: 'postalRedisConnectionTest',
+				displayOptions: { show: { stateStore: ['redis'] } },
+			},
+		],
 		outputs: `={{(${classifierOutputs.toString()})($parameter, ${JSON.stringify(GROUP_LABELS)}).map(o => ({ type: 'main', displayName: o.displayName }))}}`,
 		properties: classifierProperties,
 	};
@@ -50,8 +64,11 @@ export class DomainGroupClassifier implements INodeType {
 		const items = this.getInputData();
 		const { outputMode, fieldKey, customGroups, options } = readClassifierParameters(this);
 		const userGroups = customGroups.values.map((g, i) => {
-			const name = String(g.name ?? '').trim().toLowerCase();
-			if (!name) throw new NodeOperationError(this.getNode(), `Custom Groups: group ${i + 1} has no name`);
+			const name = String(g.name ?? '')
+				.trim()
+				.toLowerCase();
+			if (!name)
+				throw new NodeOperationError(this.getNode(), `Custom Groups: group ${i + 1} has no name`);
 			return { name, domains: splitList(g.domains), mxPatterns: splitList(g.mxPatterns) };
 		});
 
@@ -70,17 +87,28 @@ export class DomainGroupClassifier implements INodeType {
 		try {
 			classifications = await classifier.classifyMany(perItemValues(this, 'recipient', items));
 		} catch (error) {
-			if (error instanceof StateUnavailableError) throw new NodeOperationError(this.getNode(), stateUnavailableMessage(error, 'The MX cache lives there.'));
-			throw new NodeOperationError(this.getNode(), error as Error, { message: `Could not classify the recipients: ${(error as Error).message}` });
+			if (error instanceof StateUnavailableError)
+				throw new NodeOperationError(
+					this.getNode(),
+					stateUnavailableMessage(error, 'The MX cache lives there.'),
+				);
+			throw new NodeOperationError(this.getNode(), error as Error, {
+				message: `Could not classify the recipients: ${(error as Error).message}`,
+			});
 		}
 
-		const withFields = (item: INodeExecutionData, i: number, c: Classification): INodeExecutionData => {
+		const withFields = (
+			item: INodeExecutionData,
+			i: number,
+			c: Classification,
+		): INodeExecutionData => {
 			const fields = classificationFields(c);
 			const json = fieldKey ? { ...item.json, [fieldKey]: fields } : { ...item.json, ...fields };
 			return { json, binary: item.binary, pairedItem: { item: i } };
 		};
 
-		if (outputMode !== 'perGroup') return [items.map((item, i) => withFields(item, i, classifications[i]))];
+		if (outputMode !== 'perGroup')
+			return [items.map((item, i) => withFields(item, i, classifications[i]))];
 
 		const slots = classifierOutputs(this.getNode().parameters, GROUP_LABELS);
 		const outputs: INodeExecutionData[][] = slots.map(() => []);
@@ -94,12 +122,16 @@ export class DomainGroupClassifier implements INodeType {
 				if (!this.continueOnFail())
 					throw new NodeOperationError(this.getNode(), message, {
 						itemIndex: i,
-						description: 'Check the Recipient parameter, or turn on "Output Invalid Addresses Separately".',
+						description:
+							'Check the Recipient parameter, or turn on "Output Invalid Addresses Separately".',
 					});
-				outputs[otherSlot].push({ json: { ...withFields(item, i, c).json, error: message }, pairedItem: { item: i } });
+				outputs[otherSlot].push({
+					json: { ...withFields(item, i, c).json, error: message },
+					pairedItem: { item: i },
+				});
 				return;
 			}
-			const slot = c.group === 'invalid' ? invalidSlot! : slotOf.get(c.group) ?? otherSlot;
+			const slot = c.group === 'invalid' ? invalidSlot! : (slotOf.get(c.group) ?? otherSlot);
 			outputs[slot].push(withFields(item, i, c));
 		});
 		return outputs;

@@ -1,6 +1,12 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { z } from 'zod';
-import { booleanField, nodeParameter, numberField, parseParameters, stringField } from '../shared/parameters';
+import {
+	booleanField,
+	nodeParameter,
+	numberField,
+	parseParameters,
+	stringField,
+} from '../shared/parameters';
 import { classifierProperties as P } from './description';
 
 /** The classifier's parameters read once per execution (item 0), defaults from the description. */
@@ -19,10 +25,19 @@ export const classifierParametersSchema = z.object({
 		.default({}),
 });
 
-export type ClassifierParameters = z.output<typeof classifierParametersSchema> & { outputMode: string };
+export type ClassifierParameters = z.output<typeof classifierParametersSchema> & {
+	outputMode: string;
+};
 
 /** Reads and checks the node-level parameters; an error names the field as the node shows it. */
 export function readClassifierParameters(ctx: IExecuteFunctions): ClassifierParameters {
-	const raw = { fieldKey: nodeParameter(ctx, P, 'fieldKey'), customGroups: nodeParameter(ctx, P, 'customGroups'), options: nodeParameter(ctx, P, 'options') };
-	return { outputMode: String(nodeParameter(ctx, P, 'outputMode')), ...parseParameters(ctx, P, classifierParametersSchema, raw) };
+	const raw = {
+		fieldKey: nodeParameter(ctx, P, 'fieldKey'),
+		customGroups: nodeParameter(ctx, P, 'customGroups'),
+		options: nodeParameter(ctx, P, 'options'),
+	};
+	return {
+		outputMode: String(nodeParameter(ctx, P, 'outputMode')),
+		...parseParameters(ctx, P, classifierParametersSchema, raw),
+	};
 }

@@ -10,7 +10,10 @@ export interface OutputSlot {
  * then Other, then Invalid. It is turned into source text for the node's `outputs` expression
  * (as n8n's Switch node does), so it must stay self-contained: no imports, no helpers.
  */
-export function classifierOutputs(parameters: INodeParameters, labels: Record<string, string>): OutputSlot[] {
+export function classifierOutputs(
+	parameters: INodeParameters,
+	labels: Record<string, string>,
+): OutputSlot[] {
 	if (parameters.outputMode !== 'perGroup') return [{ key: 'main', displayName: 'Output' }];
 	const slots: OutputSlot[] = [];
 	const seen: Record<string, boolean> = {};
@@ -20,9 +23,13 @@ export function classifierOutputs(parameters: INodeParameters, labels: Record<st
 		seen[id] = true;
 		slots.push({ key: id, displayName: labels[id] || id });
 	}
-	const custom = ((parameters.customGroups as { values?: Array<{ name?: string }> } | undefined) || {}).values || [];
+	const custom =
+		((parameters.customGroups as { values?: Array<{ name?: string }> } | undefined) || {}).values ||
+		[];
 	for (const g of custom) {
-		const name = String(g.name || '').trim().toLowerCase();
+		const name = String(g.name || '')
+			.trim()
+			.toLowerCase();
 		if (!name || seen[name]) continue;
 		seen[name] = true;
 		slots.push({ key: name, displayName: String(g.name).trim() });

@@ -10,13 +10,23 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { deliver, type DeliveryJob, type DeliveryRecord, type DeliveryResult } from '../../lib/delivery/pipeline';
+import {
+	deliver,
+	type DeliveryJob,
+	type DeliveryRecord,
+	type DeliveryResult,
+} from '../../lib/delivery/pipeline';
 import { StateUnavailableError } from '../../lib/state/types';
 import { API_PROVIDERS, ApiTransport } from '../../lib/transports/api';
 import { nodeHttpClient } from '../../lib/transports/nodeHttp';
 import { testSmtpCredential } from '../../lib/transports/smtp';
 import { ParameterReader } from '../shared/itemValues';
-import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
+import {
+	REDIS_TEST,
+	stateFor,
+	stateUnavailableMessage,
+	testRedisCredential,
+} from '../shared/state';
 import { sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob, type JobSettings } from './jobs';
 import { deliverySettings, readSendParameters } from './options';
@@ -24,18 +34,30 @@ import { connectionFor } from './transport';
 
 const OUTPUT = { sent: 0, failed: 1, fallback: 2 } as const;
 
-async function testSes(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+async function testSes(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	try {
 		const ses = API_PROVIDERS.ses;
 		// verify() scrubs and caps what SES answers, like a send's failure
-		const result = await new ApiTransport(ses, ses.parseCredential(credential.data), nodeHttpClient).verify();
-		return result.ok ? { status: 'OK', message: 'Connected: SES answered GetAccount' } : { status: 'Error', message: result.message };
+		const result = await new ApiTransport(
+			ses,
+			ses.parseCredential(credential.data),
+			nodeHttpClient,
+		).verify();
+		return result.ok
+			? { status: 'OK', message: 'Connected: SES answered GetAccount' }
+			: { status: 'Error', message: result.message };
 	} catch (error) {
 		return { status: 'Error', message: (error as Error).message };
 	}
 }
 
-async function testSmtp(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+async function testSmtp(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	return testSmtpCredential(credential.data);
 }
 
@@ -46,28 +68,71 @@ export class LoadBalancedSend implements INodeType {
 		icon: 'file:loadBalancedSend.svg',
 		group: ['output'],
 		version: 1,
-		subtitle: '={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
-		description: 'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
+		subtitle:
+			'={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
+		description:
+			'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
 		defaults: { name: 'Load-Balanced Send' },
 		inputs: ['main'],
 		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
 		outputNames: ['Sent', 'Failed', 'Fallback'],
 		// written out, not generated: n8n's lint rules read the description statically
 		credentials: [
-			{ name: 'postalSmtp', required: true, testedBy: 'postalSmtpTest', displayOptions: { show: { provider: ['smtp'] } } },
-			{ name: 'postalSendGridApi', required: true, displayOptions: { show: { provider: ['sendgrid'] } } },
-			{ name: 'postalMailgunApi', required: true, displayOptions: { show: { provider: ['mailgun'] } } },
-			{ name: 'postalPostmarkApi', required: true, displayOptions: { show: { provider: ['postmark'] } } },
-			{ name: 'postalSparkPostApi', required: true, displayOptions: { show: { provider: ['sparkpost'] } } },
-			{ name: 'postalSesApi', required: true, testedBy: 'postalSesTest', displayOptions: { show: { provider: ['ses'] } } },
-			{ name: 'postalResendApi', required: true, displayOptions: { show: { provider: ['resend'] } } },
+			{
+				name: 'postalSmtp',
+				required: true,
+				testedBy: 'postalSmtpTest',
+				displayOptions: { show: { provider: ['smtp'] } },
+			},
+			{
+				name: 'postalSendGridApi',
+				required: true,
+				displayOptions: { show: { provider: ['sendgrid'] } },
+			},
+			{
+				name: 'postalMailgunApi',
+				required: true,
+				displayOptions: { show: { provider: ['mailgun'] } },
+			},
+			{
+				name: 'postalPostmarkApi',
+				required: true,
+				displayOptions: { show: { provider: ['postmark'] } },
+			},
+			{
+				name: 'postalSparkPostApi',
+				required: true,
+				displayOptions: { show: { provider: ['sparkpost'] } },
+			},
+			{
+				name: 'postalSesApi',
+				required: true,
+				testedBy: 'postalSesTest',
+				displayOptions: { show: { provider: ['ses'] } },
+			},
+			{
+				name: 'postalResendApi',
+				required: true,
+				displayOptions: { show: { provider: ['resend'] } },
+			},
 			{ name: 'postalBrevoApi', required: true, displayOptions: { show: { provider: ['brevo'] } } },
-			{ name: 'postalRedis', required: true, testedBy: 'postalRedisConnectionTest', displayOptions: { show: { stateStore: ['redis'] } } },
+			{
+				name: 'postalRedis',
+				required: true,
+				testedBy: 'postalRedisConnectionTest',
+				displayOptions: { show: { stateStore: ['redis'] } },
+			},
 		],
 		properties: sendProperties,
 	};
 
-	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential, [SMTP_TEST]: testSmtp, [SES_TEST]: testSes } };
+	methods = {
+		credentialTest: {
+			[REDIS_TEST]: testRedisCredential,
+			[SMTP_TEST]: testSmtp,
+			[SES_TEST]: testSes,
+		},
+	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
@@ -80,7 +145,11 @@ export class LoadBalancedSend implements INodeType {
 				provider,
 				node: node.id || node.name,
 				credential: credentialLimit,
-				connection: { limit: options.rateLimit, per: options.rateLimitPer, burst: options.rateBurst },
+				connection: {
+					limit: options.rateLimit,
+					per: options.rateLimitPer,
+					burst: options.rateBurst,
+				},
 				campaignBurstSeconds: options.campaignBurstSeconds,
 				groupLimits,
 			},
@@ -95,7 +164,16 @@ export class LoadBalancedSend implements INodeType {
 			const built = await itemJob(this, params, items[i], i, settings);
 			if (built.ok) jobs.push(built.job);
 			else {
-				const record: DeliveryRecord = { route: built.route, provider, status: 'failed', error: built.error, failureScope: 'recipient', attempts: 0, latencyMs: 0, queuedAt: new Date().toISOString() };
+				const record: DeliveryRecord = {
+					route: built.route,
+					provider,
+					status: 'failed',
+					error: built.error,
+					failureScope: 'recipient',
+					attempts: 0,
+					latencyMs: 0,
+					queuedAt: new Date().toISOString(),
+				};
 				results[i] = { index: i, output: 'failed', record };
 			}
 		}
@@ -112,7 +190,13 @@ export class LoadBalancedSend implements INodeType {
 				});
 			} catch (error) {
 				if (error instanceof StateUnavailableError)
-					throw new NodeOperationError(node, stateUnavailableMessage(error, 'Sending stopped: without the shared state a message could go out twice or past its limits.'));
+					throw new NodeOperationError(
+						node,
+						stateUnavailableMessage(
+							error,
+							'Sending stopped: without the shared state a message could go out twice or past its limits.',
+						),
+					);
 				throw error;
 			}
 			for (const r of delivered) results[r.index] = r;
@@ -121,7 +205,10 @@ export class LoadBalancedSend implements INodeType {
 		const outputs: INodeExecutionData[][] = [[], [], []];
 		items.forEach((item, i) => {
 			const r = results[i];
-			const json: IDataObject = { ...item.json, postalDelivery: r.record as unknown as IDataObject };
+			const json: IDataObject = {
+				...item.json,
+				postalDelivery: r.record as unknown as IDataObject,
+			};
 			outputs[OUTPUT[r.output]].push({ json, binary: item.binary, pairedItem: { item: i } });
 		});
 		return outputs;

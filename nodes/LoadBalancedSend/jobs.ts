@@ -16,28 +16,51 @@ export interface JobSettings {
 export type ItemJob = { ok: true; job: DeliveryJob } | { ok: false; route: string; error: string };
 
 const pairs = (collection: unknown): Array<{ name: string; value: unknown; route?: string }> =>
-	(((collection as IDataObject | undefined)?.values as IDataObject[] | undefined) ?? []).map((v) => ({ name: String(v.name ?? '').trim(), value: v.value, route: v.route === undefined ? undefined : String(v.route).trim() }));
+	(((collection as IDataObject | undefined)?.values as IDataObject[] | undefined) ?? []).map(
+		(v) => ({
+			name: String(v.name ?? '').trim(),
+			value: v.value,
+			route: v.route === undefined ? undefined : String(v.route).trim(),
+		}),
+	);
 
 /** The route an item is sent on: the node's Route Name, or the partitioner's choice, or the node's name on a backup branch. */
-function routeOf(ctx: IExecuteFunctions, params: ParameterReader, item: INodeExecutionData, i: number): string {
+function routeOf(
+	ctx: IExecuteFunctions,
+	params: ParameterReader,
+	item: INodeExecutionData,
+	i: number,
+): string {
 	const named = String(params.get('routeName', i, '') ?? '').trim();
 	if (named) return named;
 	const json = item.json as IDataObject;
 	const assigned = (json.postalRoute as IDataObject | undefined)?.route;
 	// an item coming from another send node's Fallback is on a backup route: this node's own
-	if (typeof assigned === 'string' && assigned && json.postalDelivery === undefined) return assigned;
+	if (typeof assigned === 'string' && assigned && json.postalDelivery === undefined)
+		return assigned;
 	return ctx.getNode().name;
 }
 
 /** Reads one item's message and limits; a problem with the item's data comes back as an error naming the field. */
-export async function itemJob(ctx: IExecuteFunctions, params: ParameterReader, item: INodeExecutionData, i: number, s: JobSettings): Promise<ItemJob> {
+export async function itemJob(
+	ctx: IExecuteFunctions,
+	params: ParameterReader,
+	item: INodeExecutionData,
+	i: number,
+	s: JobSettings,
+): Promise<ItemJob> {
 	const route = routeOf(ctx, params, item, i);
 	const options = params.get('options', i, {}) as IDataObject;
 
 	const attachments: MailAttachment[] = [];
 	for (const property of splitList(options.attachments)) {
 		const binary = item.binary?.[property];
-		if (!binary) return { ok: false, route, error: `Item ${i}: Attachments: the item has no binary property "${property}"` };
+		if (!binary)
+			return {
+				ok: false,
+				route,
+				error: `Item ${i}: Attachments: the item has no binary property "${property}"`,
+			};
 		attachments.push({
 			filename: binary.fileName ?? property,
 			contentType: binary.mimeType || 'application/octet-stream',
@@ -47,7 +70,8 @@ export async function itemJob(ctx: IExecuteFunctions, params: ParameterReader, i
 
 	const headers: Record<string, unknown> = {};
 	for (const h of pairs(params.get('headers', i, {}))) if (h.name) headers[h.name] = h.value;
-	for (const h of pairs(params.get('routeHeaders', i, {}))) if (h.name && h.route === route) headers[h.name] = h.value;
+	for (const h of pairs(params.get('routeHeaders', i, {})))
+		if (h.name && h.route === route) headers[h.name] = h.value;
 	const metadata: Record<string, unknown> = {};
 	for (const m of pairs(params.get('metadata', i, {}))) if (m.name) metadata[m.name] = m.value;
 
@@ -64,13 +88,22 @@ export async function itemJob(ctx: IExecuteFunctions, params: ParameterReader, i
 		attachments,
 		tags: options.tags,
 		metadata,
-		maxListAddresses: typeof options.maxListAddresses === 'number' ? options.maxListAddresses : undefined,
+		maxListAddresses:
+			typeof options.maxListAddresses === 'number' ? options.maxListAddresses : undefined,
 	});
 	if (!built.ok) {
 		// an empty To on an item the classifier marked invalid: say why it is empty
 		const reason = (item.json as IDataObject).invalidReason;
-		if (built.field === 'To' && typeof reason === 'string' && (item.json as IDataObject).domainGroup === 'invalid')
-			return { ok: false, route, error: `Item ${i}: To: the Domain Group Classifier found no valid recipient — ${reason}` };
+		if (
+			built.field === 'To' &&
+			typeof reason === 'string' &&
+			(item.json as IDataObject).domainGroup === 'invalid'
+		)
+			return {
+				ok: false,
+				route,
+				error: `Item ${i}: To: the Domain Group Classifier found no valid recipient — ${reason}`,
+			};
 		return { ok: false, route, error: `Item ${i}: ${built.field}: ${built.reason}` };
 	}
 
@@ -78,7 +111,13 @@ export async function itemJob(ctx: IExecuteFunctions, params: ParameterReader, i
 	const assignment = json.postalRoute as IDataObject | undefined;
 	const campaign = String(assignment?.campaignId ?? '') || s.workflowId;
 	const group = typeof json.domainGroup === 'string' ? json.domainGroup.toLowerCase() : undefined;
-	const limits = limitsFor({ ...s.limits, campaign, route, share: shareOf(assignment?.rate), group });
+	const limits = limitsFor({
+		...s.limits,
+		campaign,
+		route,
+		share: shareOf(assignment?.rate),
+		group,
+	});
 
 	const message = built.message;
 	const messageKey = String(options.messageKey ?? '').trim();

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { DeliveryOptions } from '../../lib/delivery/pipeline';
 import type { GroupLimit } from '../../lib/throttle/applicable';
 import { RATE_UNIT_NAMES } from '../../lib/throttle/units';
-import { booleanField, choiceField, nodeParameter, numberField, parseParameters } from '../shared/parameters';
+import {
+	booleanField,
+	choiceField,
+	nodeParameter,
+	numberField,
+	parseParameters,
+} from '../shared/parameters';
 import { sendProperties as P } from './description';
 
 /**
@@ -15,11 +21,25 @@ export const sendParametersSchema = z.object({
 	groupLimits: z
 		.object({
 			values: z
-				.array(z.object({ group: z.unknown(), messages: z.unknown(), per: choiceField(P, 'groupLimits.values.per', RATE_UNIT_NAMES) }))
+				.array(
+					z.object({
+						group: z.unknown(),
+						messages: z.unknown(),
+						per: choiceField(P, 'groupLimits.values.per', RATE_UNIT_NAMES),
+					}),
+				)
 				.default([])
 				// an entry without a group or a positive number of messages limits nothing
 				.transform((entries) =>
-					entries.map((g): GroupLimit => ({ group: String(g.group ?? '').trim().toLowerCase(), limit: Number(g.messages), per: g.per })).filter((g) => g.group && g.limit > 0),
+					entries
+						.map((g): GroupLimit => ({
+							group: String(g.group ?? '')
+								.trim()
+								.toLowerCase(),
+							limit: Number(g.messages),
+							per: g.per,
+						}))
+						.filter((g) => g.group && g.limit > 0),
 				),
 		})
 		.default({}),
@@ -54,19 +74,39 @@ export interface SendParameters {
 
 /** Reads and checks the node-level parameters; an error names the field as the node shows it. */
 export function readSendParameters(ctx: IExecuteFunctions): SendParameters {
-	const raw = { dryRun: nodeParameter(ctx, P, 'dryRun'), groupLimits: nodeParameter(ctx, P, 'groupLimits'), options: nodeParameter(ctx, P, 'options') };
+	const raw = {
+		dryRun: nodeParameter(ctx, P, 'dryRun'),
+		groupLimits: nodeParameter(ctx, P, 'groupLimits'),
+		options: nodeParameter(ctx, P, 'options'),
+	};
 	const { dryRun, groupLimits, options } = parseParameters(ctx, P, sendParametersSchema, raw);
 	// the provider is checked against the credential types by connectionFor
-	return { provider: String(ctx.getNodeParameter('provider', 0)), dryRun, groupLimits: groupLimits.values, options };
+	return {
+		provider: String(ctx.getNodeParameter('provider', 0)),
+		dryRun,
+		groupLimits: groupLimits.values,
+		options,
+	};
 }
 
 /** The options as the delivery pipeline takes them. */
-export function deliverySettings(o: SendOptions): Pick<DeliveryOptions, 'concurrency' | 'retry' | 'health' | 'idempotencyTtlMs' | 'maxRateWaitMs'> {
+export function deliverySettings(
+	o: SendOptions,
+): Pick<
+	DeliveryOptions,
+	'concurrency' | 'retry' | 'health' | 'idempotencyTtlMs' | 'maxRateWaitMs'
+> {
 	return {
 		concurrency: o.concurrency,
 		retry: { maxAttempts: o.maxAttempts, baseDelayMs: o.retryBaseMs, maxDelayMs: o.retryMaxMs },
 		// backoff and jitter are no options: doubling, ±10%
-		health: { failureThreshold: o.failureThreshold, baseEjectionMs: o.ejectionSeconds * 1000, maxEjectionMs: o.maxEjectionSeconds * 1000, backoff: 2, jitterRatio: 0.1 },
+		health: {
+			failureThreshold: o.failureThreshold,
+			baseEjectionMs: o.ejectionSeconds * 1000,
+			maxEjectionMs: o.maxEjectionSeconds * 1000,
+			backoff: 2,
+			jitterRatio: 0.1,
+		},
 		idempotencyTtlMs: o.duplicateWindowDays * 86_400_000,
 		maxRateWaitMs: o.maxRateWaitSeconds * 1000,
 	};

@@ -19,8 +19,17 @@ function n8nHttpClient(ctx: IExecuteFunctions): HttpClient {
 			json: false,
 			encoding: 'text',
 			timeout: 30_000,
-		})) as { statusCode: number; headers: Record<string, string | string[] | undefined>; body: unknown };
-		const body = typeof res.body === 'string' ? res.body : Buffer.isBuffer(res.body) ? res.body.toString('utf8') : JSON.stringify(res.body ?? '');
+		})) as {
+			statusCode: number;
+			headers: Record<string, string | string[] | undefined>;
+			body: unknown;
+		};
+		const body =
+			typeof res.body === 'string'
+				? res.body
+				: Buffer.isBuffer(res.body)
+					? res.body.toString('utf8')
+					: JSON.stringify(res.body ?? '');
 		return { statusCode: res.statusCode, headers: res.headers, body };
 	};
 }
@@ -32,16 +41,26 @@ export interface ConnectionSetup {
 }
 
 /** The transport for the node's provider and credential. Credential problems name the field, never a value. */
-export async function connectionFor(ctx: IExecuteFunctions, provider: string): Promise<ConnectionSetup> {
+export async function connectionFor(
+	ctx: IExecuteFunctions,
+	provider: string,
+): Promise<ConnectionSetup> {
 	const entry = PROVIDERS.find((p) => p.value === provider);
-	if (!entry) throw new NodeOperationError(ctx.getNode(), `Provider: "${provider}" is not one of ${PROVIDERS.map((p) => p.value).join(', ')}`);
+	if (!entry)
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`Provider: "${provider}" is not one of ${PROVIDERS.map((p) => p.value).join(', ')}`,
+		);
 	const data = await ctx.getCredentials(entry.credential);
 	try {
 		if (provider === 'smtp') {
 			const credential = parseSmtpCredential(data);
 			// the credential's rate key names the server and user it logs in as, hashed
 			const id = smtpCredentialId(credential.host, credential.port, credential.user ?? '');
-			return { transport: smtpTransportFor(credential), credentialLimit: { id, limit: credential.rateLimit, per: credential.rateLimitPer } };
+			return {
+				transport: smtpTransportFor(credential),
+				credentialLimit: { id, limit: credential.rateLimit, per: credential.rateLimitPer },
+			};
 		}
 		const api = API_PROVIDERS[provider as ApiProviderId];
 		return { transport: new ApiTransport(api, api.parseCredential(data), n8nHttpClient(ctx)) };

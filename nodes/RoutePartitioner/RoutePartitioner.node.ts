@@ -12,7 +12,12 @@ import { Partitioner, type Assignment, type PartitionInput } from '../../lib/rou
 import { parseRoutePlan, PlanError, type RoutePlan } from '../../lib/routing/plan';
 import { StateUnavailableError } from '../../lib/state/types';
 import { perItemValues } from '../shared/itemValues';
-import { REDIS_TEST, stateFor, stateUnavailableMessage, testRedisCredential } from '../shared/state';
+import {
+	REDIS_TEST,
+	stateFor,
+	stateUnavailableMessage,
+	testRedisCredential,
+} from '../shared/state';
 import { partitionerProperties } from './description';
 import { readPartitionerParameters } from './options';
 import { PLAN_FIELD_LABELS, planInputFromParameters } from './plan';
@@ -32,11 +37,20 @@ export class RoutePartitioner implements INodeType {
 		icon: 'file:routePartitioner.svg',
 		group: ['transform'],
 		version: 1,
-		subtitle: '={{ {single: "Single route", percentage: "Percentage split", roundRobin: "Round robin", weighted: "Weighted", failover: "Failover"}[$parameter["mode"]] }}',
-		description: 'Splits recipients across routes exactly (percentage, round robin, weight, failover) with warm-up caps and health',
+		subtitle:
+			'={{ {single: "Single route", percentage: "Percentage split", roundRobin: "Round robin", weighted: "Weighted", failover: "Failover"}[$parameter["mode"]] }}',
+		description:
+			'Splits recipients across routes exactly (percentage, round robin, weight, failover) with warm-up caps and health',
 		defaults: { name: 'Route Partitioner' },
 		inputs: ['main'],
-		credentials: [{ name: 'postalRedis', required: true, testedBy: 'postalRedisConnectionTest', displayOptions: { show: { stateStore: ['redis'] } } }],
+		credentials: [
+			{
+				name: 'postalRedis',
+				required: true,
+				testedBy: 'postalRedisConnectionTest',
+				displayOptions: { show: { stateStore: ['redis'] } },
+			},
+		],
 		outputs: `={{(${partitionerOutputs.toString()})($parameter).map(name => ({ type: 'main', displayName: name }))}}`,
 		properties: partitionerProperties,
 	};
@@ -52,9 +66,15 @@ export class RoutePartitioner implements INodeType {
 
 		let plan: RoutePlan;
 		try {
-			plan = parseRoutePlan(planInputFromParameters({ ...parameters, workflowTimeZone: this.getTimezone() }));
+			plan = parseRoutePlan(
+				planInputFromParameters({ ...parameters, workflowTimeZone: this.getTimezone() }),
+			);
 		} catch (error) {
-			if (error instanceof PlanError) throw new NodeOperationError(node, `${PLAN_FIELD_LABELS[error.field] ?? error.field}: ${error.message}`);
+			if (error instanceof PlanError)
+				throw new NodeOperationError(
+					node,
+					`${PLAN_FIELD_LABELS[error.field] ?? error.field}: ${error.message}`,
+				);
 			throw error;
 		}
 
@@ -67,7 +87,12 @@ export class RoutePartitioner implements INodeType {
 		const byCampaign = new Map<string, number[]>();
 		campaigns.forEach((c, i) => {
 			const id = c === undefined || c === null ? '' : String(c).trim();
-			if (!id) throw new NodeOperationError(node, `Campaign ID is empty for item ${i}`, { itemIndex: i, description: 'Set Campaign ID, or leave its default ({{ $workflow.id }}); save the workflow so it has an id.' });
+			if (!id)
+				throw new NodeOperationError(node, `Campaign ID is empty for item ${i}`, {
+					itemIndex: i,
+					description:
+						'Set Campaign ID, or leave its default ({{ $workflow.id }}); save the workflow so it has an id.',
+				});
 			const list = byCampaign.get(id);
 			if (list) list.push(i);
 			else byCampaign.set(id, [i]);
@@ -83,17 +108,31 @@ export class RoutePartitioner implements INodeType {
 			}));
 			let result: Assignment[];
 			try {
-				result = await new Partitioner(plan, state.store, { campaign, partition }).assign(inputs, { dryRun });
+				result = await new Partitioner(plan, state.store, { campaign, partition }).assign(inputs, {
+					dryRun,
+				});
 			} catch (error) {
-				if (error instanceof RangeError) throw new NodeOperationError(node, `Routes: ${error.message}`);
+				if (error instanceof RangeError)
+					throw new NodeOperationError(node, `Routes: ${error.message}`);
 				if (error instanceof StateUnavailableError)
-					throw new NodeOperationError(node, stateUnavailableMessage(error, 'Nothing was routed in this batch: routing without the shared state could send more than a split or cap allows.'));
-				throw new NodeOperationError(node, error as Error, { message: `The route state could not be updated: ${(error as Error).message}` });
+					throw new NodeOperationError(
+						node,
+						stateUnavailableMessage(
+							error,
+							'Nothing was routed in this batch: routing without the shared state could send more than a split or cap allows.',
+						),
+					);
+				throw new NodeOperationError(node, error as Error, {
+					message: `The route state could not be updated: ${(error as Error).message}`,
+				});
 			}
 			indices.forEach((i, k) => (assignments[i] = result[k]));
 		}
 
-		const outputs: INodeExecutionData[][] = Array.from({ length: outputMode === 'fields' ? 1 : plan.routes.length + 1 }, () => []);
+		const outputs: INodeExecutionData[][] = Array.from(
+			{ length: outputMode === 'fields' ? 1 : plan.routes.length + 1 },
+			() => [],
+		);
 		const deferredOutput = outputs.length - 1;
 
 		items.forEach((item, i) => {
@@ -102,8 +141,20 @@ export class RoutePartitioner implements INodeType {
 			if (a.via === 'unroutable') {
 				const message = `Item ${i}: ${a.reason}`;
 				if (!this.continueOnFail())
-					throw new NodeOperationError(node, message, { itemIndex: i, description: 'Add a route without a domain-group restriction, or one that lists this group (Routes › Only for Domain Groups).' });
-				outputs[deferredOutput].push({ json: { ...item.json, [fieldKey]: { campaignId, status: 'unroutable', reason: a.reason }, error: message }, binary: item.binary, pairedItem: { item: i } });
+					throw new NodeOperationError(node, message, {
+						itemIndex: i,
+						description:
+							'Add a route without a domain-group restriction, or one that lists this group (Routes › Only for Domain Groups).',
+					});
+				outputs[deferredOutput].push({
+					json: {
+						...item.json,
+						[fieldKey]: { campaignId, status: 'unroutable', reason: a.reason },
+						error: message,
+					},
+					binary: item.binary,
+					pairedItem: { item: i },
+				});
 				return;
 			}
 			const record: IDataObject = { campaignId, mode, via: a.via };
@@ -112,8 +163,13 @@ export class RoutePartitioner implements INodeType {
 			if (a.reason) record.reason = a.reason;
 			if (a.rate) record.rate = { ...a.rate };
 			if (dryRun) record.dryRun = true;
-			if (state.usedFallback) record.stateFallback = 'Redis was unreachable: routed on this process’s local state';
-			const out: INodeExecutionData = { json: { ...item.json, [fieldKey]: record }, binary: item.binary, pairedItem: { item: i } };
+			if (state.usedFallback)
+				record.stateFallback = 'Redis was unreachable: routed on this process’s local state';
+			const out: INodeExecutionData = {
+				json: { ...item.json, [fieldKey]: record },
+				binary: item.binary,
+				pairedItem: { item: i },
+			};
 			if (outputMode === 'fields') outputs[0].push(out);
 			else outputs[a.routeIndex === -1 ? deferredOutput : a.routeIndex].push(out);
 		});

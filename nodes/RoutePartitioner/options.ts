@@ -1,6 +1,16 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { z } from 'zod';
-import { booleanDefault, booleanField, looseNumberField, looseStringField, nodeParameter, numberDefault, parseParameters, stringDefault, stringField } from '../shared/parameters';
+import {
+	booleanDefault,
+	booleanField,
+	looseNumberField,
+	looseStringField,
+	nodeParameter,
+	numberDefault,
+	parseParameters,
+	stringDefault,
+	stringField,
+} from '../shared/parameters';
 import { partitionerProperties as P } from './description';
 
 /**
@@ -22,7 +32,10 @@ export const partitionerOptionsSchema = z
 
 export type PartitionerOptions = z.output<typeof partitionerOptionsSchema>;
 
-const parametersSchema = z.object({ dryRun: booleanField(P, 'dryRun'), options: partitionerOptionsSchema });
+const parametersSchema = z.object({
+	dryRun: booleanField(P, 'dryRun'),
+	options: partitionerOptionsSchema,
+});
 
 /** A route's fields where the parameters have none: n8n fills them in, a direct caller may not. */
 export const ROUTE_DEFAULTS = {
@@ -52,7 +65,10 @@ export interface PartitionerParameters {
 export function readPartitionerParameters(ctx: IExecuteFunctions): PartitionerParameters {
 	const get = (name: string) => nodeParameter(ctx, P, name);
 	const mode = String(ctx.getNodeParameter('mode', 0));
-	const { dryRun, options } = parseParameters(ctx, P, parametersSchema, { dryRun: get('dryRun'), options: get('options') });
+	const { dryRun, options } = parseParameters(ctx, P, parametersSchema, {
+		dryRun: get('dryRun'),
+		options: get('options'),
+	});
 	return {
 		mode,
 		outputMode: String(get('outputMode')),

@@ -6,7 +6,8 @@ import type { INodeParameters } from 'n8n-workflow';
  */
 export function partitionerOutputs(parameters: INodeParameters): string[] {
 	if (parameters.outputMode === 'fields') return ['Output'];
-	const routes = ((parameters.routes as { values?: Array<{ name?: string }> } | undefined) || {}).values || [];
+	const routes =
+		((parameters.routes as { values?: Array<{ name?: string }> } | undefined) || {}).values || [];
 	const names = routes.map((r, i) => String(r.name || '').trim() || 'Route ' + (i + 1));
 	names.push('Deferred');
 	return names;

@@ -36,22 +36,40 @@ function warmupOf(r: IDataObject, index: number): IDataObject {
 	const startDate = dateOf(r.warmupStartDate);
 	switch (kind) {
 		case 'ramp':
-			return { kind, startDate, startCap: r.warmupStartCap ?? ROUTE_DEFAULTS.warmupStartCap, growth: r.warmupGrowth ?? ROUTE_DEFAULTS.warmupGrowth };
+			return {
+				kind,
+				startDate,
+				startCap: r.warmupStartCap ?? ROUTE_DEFAULTS.warmupStartCap,
+				growth: r.warmupGrowth ?? ROUTE_DEFAULTS.warmupGrowth,
+			};
 		case 'table':
 			try {
 				return { kind, startDate, caps: parseCapTable(String(r.warmupTable ?? '')) };
 			} catch (e) {
-				throw new PlanError(`route ${index + 1}${r.name ? ` "${r.name}"` : ''}, Cap Table: ${(e as Error).message}`, 'routes');
+				throw new PlanError(
+					`route ${index + 1}${r.name ? ` "${r.name}"` : ''}, Cap Table: ${(e as Error).message}`,
+					'routes',
+				);
 			}
 		case 'share':
-			return { kind, startDate, startPercent: r.warmupStartPercent ?? ROUTE_DEFAULTS.warmupStartPercent, days: r.warmupDays ?? ROUTE_DEFAULTS.warmupDays };
+			return {
+				kind,
+				startDate,
+				startPercent: r.warmupStartPercent ?? ROUTE_DEFAULTS.warmupStartPercent,
+				days: r.warmupDays ?? ROUTE_DEFAULTS.warmupDays,
+			};
 		default:
 			return { kind: 'none' };
 	}
 }
 
 /** The node's parameters as a route plan (validated afterwards by `parseRoutePlan`). */
-export function planInputFromParameters(p: Pick<PartitionerParameters, 'mode' | 'routes' | 'roundRobinBatch' | 'sticky' | 'stickyByHash' | 'groupRoutes' | 'options'> & { workflowTimeZone: string }): RoutePlanInput {
+export function planInputFromParameters(
+	p: Pick<
+		PartitionerParameters,
+		'mode' | 'routes' | 'roundRobinBatch' | 'sticky' | 'stickyByHash' | 'groupRoutes' | 'options'
+	> & { workflowTimeZone: string },
+): RoutePlanInput {
 	const routes = ((p.routes.values as IDataObject[] | undefined) ?? []).map((r, i) => ({
 		name: String(r.name ?? ''),
 		enabled: r.enabled === undefined ? ROUTE_DEFAULTS.enabled : r.enabled !== false,
@@ -71,11 +89,15 @@ export function planInputFromParameters(p: Pick<PartitionerParameters, 'mode' | 
 		roundRobinBatch: p.roundRobinBatch as RoutePlanInput['roundRobinBatch'],
 		sticky: p.sticky as RoutePlanInput['sticky'],
 		stickyByHash: p.stickyByHash as RoutePlanInput['stickyByHash'],
-		groupRoutes: ((p.groupRoutes.values as IDataObject[] | undefined) ?? []).map((g) => ({ group: String(g.group ?? ''), route: String(g.route ?? '') })),
+		groupRoutes: ((p.groupRoutes.values as IDataObject[] | undefined) ?? []).map((g) => ({
+			group: String(g.group ?? ''),
+			route: String(g.route ?? ''),
+		})),
 		// lib's own 'UTC' is for a workflow without a time zone
 		timeZone: o.timeZone || p.workflowTimeZone || 'UTC',
 		dayStart: o.dayStart,
-		campaignRate: rate === undefined ? undefined : { limit: rate, per: o.campaignRatePer as RateUnit },
+		campaignRate:
+			rate === undefined ? undefined : { limit: rate, per: o.campaignRatePer as RateUnit },
 		stateTtlDays: o.stateTtlDays,
 	};
 }

@@ -9,9 +9,31 @@ const SIMPLE_JSON_PATH = new RegExp(String.raw`^=\{\{\s*\$json((?:${KEY})+)\s*\}
  * is left to n8n, so its error stands.
  */
 const UNSAFE_KEYS = new Set([
-	'__proto__', 'prototype', 'constructor', 'getPrototypeOf', 'setPrototypeOf', 'getOwnPropertyDescriptor', 'getOwnPropertyDescriptors', 'defineProperty',
-	'defineProperties', 'mainModule', 'binding', '_linkedBinding', '_load', 'prepareStackTrace', '__lookupGetter__', '__lookupSetter__', '__defineGetter__',
-	'__defineSetter__', 'caller', 'callee', 'arguments', 'getBuiltinModule', 'dlopen', 'execve', 'loadEnvFile',
+	'__proto__',
+	'prototype',
+	'constructor',
+	'getPrototypeOf',
+	'setPrototypeOf',
+	'getOwnPropertyDescriptor',
+	'getOwnPropertyDescriptors',
+	'defineProperty',
+	'defineProperties',
+	'mainModule',
+	'binding',
+	'_linkedBinding',
+	'_load',
+	'prepareStackTrace',
+	'__lookupGetter__',
+	'__lookupSetter__',
+	'__defineGetter__',
+	'__defineSetter__',
+	'caller',
+	'callee',
+	'arguments',
+	'getBuiltinModule',
+	'dlopen',
+	'execve',
+	'loadEnvFile',
 ]);
 
 /**
@@ -49,14 +71,22 @@ function readPath(json: unknown, path: string[]): unknown {
 }
 
 /** A per-item parameter for every item (see ParameterReader for how each is read). */
-export function perItemValues(ctx: IExecuteFunctions, name: string, items: INodeExecutionData[]): unknown[] {
+export function perItemValues(
+	ctx: IExecuteFunctions,
+	name: string,
+	items: INodeExecutionData[],
+): unknown[] {
 	const reader = new ParameterReader(ctx, items);
 	return items.map((_, i) => reader.get(name, i));
 }
 
 /** Splits "a, b\nc" into trimmed, non-empty parts. */
 export function splitList(text: unknown): string[] {
-	if (Array.isArray(text)) return text.map(String).map((s) => s.trim()).filter(Boolean);
+	if (Array.isArray(text))
+		return text
+			.map(String)
+			.map((s) => s.trim())
+			.filter(Boolean);
 	if (typeof text !== 'string') return [];
 	return text
 		.split(/[,\n;]/)
@@ -71,7 +101,8 @@ function hasExpression(value: unknown): boolean {
 	return false;
 }
 
-type Plan = { kind: 'constant'; value: unknown } | { kind: 'path'; path: string[] } | { kind: 'evaluate' };
+type Plan =
+	{ kind: 'constant'; value: unknown } | { kind: 'path'; path: string[] } | { kind: 'evaluate' };
 
 /**
  * Per-item parameters without n8n's per-item expression cost where it is not needed: a parameter
@@ -92,7 +123,8 @@ export class ParameterReader {
 			const raw = this.ctx.getNodeParameter(name, 0, fallback as never, { rawExpressions: true });
 			const path = simpleJsonPath(raw);
 			if (path) plan = { kind: 'path', path };
-			else if (!hasExpression(raw)) plan = { kind: 'constant', value: this.ctx.getNodeParameter(name, 0, fallback as never) };
+			else if (!hasExpression(raw))
+				plan = { kind: 'constant', value: this.ctx.getNodeParameter(name, 0, fallback as never) };
 			else plan = { kind: 'evaluate' };
 			this.plans.set(name, plan);
 		}

@@ -1,4 +1,10 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeProperties, type INodePropertyCollection, type INodePropertyOptions } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type IExecuteFunctions,
+	type INodeProperties,
+	type INodePropertyCollection,
+	type INodePropertyOptions,
+} from 'n8n-workflow';
 import { z } from 'zod';
 
 /**
@@ -21,28 +27,40 @@ export function propertyAt(properties: readonly INodeProperties[], path: string)
 		if (found.type === 'collection') list = found.options as INodeProperties[];
 		else if (found.type === 'fixedCollection') {
 			const group = (found.options as INodePropertyCollection[]).find((o) => o.name === names[++k]);
-			if (!group || k === names.length - 1) throw new Error(`the node description has no property "${path}"`);
+			if (!group || k === names.length - 1)
+				throw new Error(`the node description has no property "${path}"`);
 			list = group.values;
 		} else throw new Error(`"${names.slice(0, k + 1).join('.')}" in "${path}" holds no properties`);
 	}
 }
 
-function typedDefault<T extends 'number' | 'string' | 'boolean'>(properties: readonly INodeProperties[], path: string, type: T) {
+function typedDefault<T extends 'number' | 'string' | 'boolean'>(
+	properties: readonly INodeProperties[],
+	path: string,
+	type: T,
+) {
 	const value = propertyAt(properties, path).default;
 	if (typeof value !== type) throw new Error(`the default of "${path}" is not a ${type}`);
 	return value as T extends 'number' ? number : T extends 'string' ? string : boolean;
 }
 
 /** The default the description gives a property. */
-export const numberDefault = (properties: readonly INodeProperties[], path: string) => typedDefault(properties, path, 'number');
-export const stringDefault = (properties: readonly INodeProperties[], path: string) => typedDefault(properties, path, 'string');
-export const booleanDefault = (properties: readonly INodeProperties[], path: string) => typedDefault(properties, path, 'boolean');
+export const numberDefault = (properties: readonly INodeProperties[], path: string) =>
+	typedDefault(properties, path, 'number');
+export const stringDefault = (properties: readonly INodeProperties[], path: string) =>
+	typedDefault(properties, path, 'string');
+export const booleanDefault = (properties: readonly INodeProperties[], path: string) =>
+	typedDefault(properties, path, 'boolean');
 
 /** n8n leaves a field that was emptied as '' or null: that is the field not set. */
 const unset = (v: unknown) => (v === '' || v === null ? undefined : v);
 
 /** A number option: the description's default, and its minValue / maxValue checked (an expression can pass them). */
-export function numberField(properties: readonly INodeProperties[], path: string, options: { int?: boolean } = {}) {
+export function numberField(
+	properties: readonly INodeProperties[],
+	path: string,
+	options: { int?: boolean } = {},
+) {
 	const p = propertyAt(properties, path);
 	let n = z.number().finite();
 	if (options.int) n = n.int();
@@ -79,9 +97,16 @@ export function stringField(properties: readonly INodeProperties[], path: string
  * An options (choice) field: one of the description's values, else its default when unset. `values`
  * types the result; they must be the description's own, which is checked when the module loads.
  */
-export function choiceField<T extends string>(properties: readonly INodeProperties[], path: string, values: readonly [T, ...T[]]) {
-	const listed = ((propertyAt(properties, path).options ?? []) as INodePropertyOptions[]).map((o) => String(o.value));
-	if (listed.length !== values.length || !values.every((v) => listed.includes(v))) throw new Error(`"${path}" offers ${listed.join(', ')}, not ${values.join(', ')}`);
+export function choiceField<T extends string>(
+	properties: readonly INodeProperties[],
+	path: string,
+	values: readonly [T, ...T[]],
+) {
+	const listed = ((propertyAt(properties, path).options ?? []) as INodePropertyOptions[]).map((o) =>
+		String(o.value),
+	);
+	if (listed.length !== values.length || !values.every((v) => listed.includes(v)))
+		throw new Error(`"${path}" offers ${listed.join(', ')}, not ${values.join(', ')}`);
 	return z.preprocess(unset, z.enum(values).default(stringDefault(properties, path) as T));
 }
 
@@ -98,18 +123,32 @@ function labelOf(properties: readonly INodeProperties[], path: (string | number)
 		}
 	}
 	const entry = path.find((p): p is number => typeof p === 'number');
-	return (labels.join(' › ') || path.join('.')) + (entry === undefined ? '' : ` (entry ${entry + 1})`);
+	return (
+		(labels.join(' › ') || path.join('.')) + (entry === undefined ? '' : ` (entry ${entry + 1})`)
+	);
 }
 
 /** Parses node parameters with their schema; the error names the field as the node shows it. */
-export function parseParameters<S extends z.ZodTypeAny>(ctx: IExecuteFunctions, properties: readonly INodeProperties[], schema: S, value: unknown): z.output<S> {
+export function parseParameters<S extends z.ZodTypeAny>(
+	ctx: IExecuteFunctions,
+	properties: readonly INodeProperties[],
+	schema: S,
+	value: unknown,
+): z.output<S> {
 	const parsed = schema.safeParse(value);
 	if (parsed.success) return parsed.data;
 	const issue = parsed.error.issues[0];
-	throw new NodeOperationError(ctx.getNode(), `${labelOf(properties, issue.path)}: ${issue.message}`);
+	throw new NodeOperationError(
+		ctx.getNode(),
+		`${labelOf(properties, issue.path)}: ${issue.message}`,
+	);
 }
 
 /** A node-level parameter (item 0), with the description's default where the workflow has none. */
-export function nodeParameter(ctx: IExecuteFunctions, properties: readonly INodeProperties[], name: string): unknown {
+export function nodeParameter(
+	ctx: IExecuteFunctions,
+	properties: readonly INodeProperties[],
+	name: string,
+): unknown {
 	return ctx.getNodeParameter(name, 0, propertyAt(properties, name).default);
 }

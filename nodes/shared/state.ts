@@ -1,4 +1,11 @@
-import { NodeOperationError, type ICredentialTestFunctions, type ICredentialsDecrypted, type IExecuteFunctions, type INodeCredentialTestResult, type INodeProperties } from 'n8n-workflow';
+import {
+	NodeOperationError,
+	type ICredentialTestFunctions,
+	type ICredentialsDecrypted,
+	type IExecuteFunctions,
+	type INodeCredentialTestResult,
+	type INodeProperties,
+} from 'n8n-workflow';
 import { parseRedisCredential, redisStateStoreFor } from '../../lib/state/connection';
 import { withLocalFallback } from '../../lib/state/fallback';
 import { RedisStateStore } from '../../lib/state/redis';
@@ -17,8 +24,16 @@ export const stateProperties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		options: [
-			{ name: 'Embedded (This Process)', value: 'memory', description: 'Nothing to set up; state is per n8n process' },
-			{ name: 'Redis (Shared by All Workers)', value: 'redis', description: 'Needed for queue mode: every worker sees the same counters, caps and health' },
+			{
+				name: 'Embedded (This Process)',
+				value: 'memory',
+				description: 'Nothing to set up; state is per n8n process',
+			},
+			{
+				name: 'Redis (Shared by All Workers)',
+				value: 'redis',
+				description: 'Needed for queue mode: every worker sees the same counters, caps and health',
+			},
 		],
 		default: 'memory',
 	},
@@ -28,7 +43,8 @@ export const stateProperties: INodeProperties[] = [
 		type: 'boolean',
 		default: false,
 		displayOptions: { show: { stateStore: ['redis'] } },
-		description: 'Whether to keep routing on this process’s own state when Redis cannot be reached. Off: the node stops with an error, so nothing goes out beyond what the shared state recorded.',
+		description:
+			'Whether to keep routing on this process’s own state when Redis cannot be reached. Off: the node stops with an error, so nothing goes out beyond what the shared state recorded.',
 	},
 ];
 
@@ -45,14 +61,16 @@ export function stateUnavailableMessage(error: Error, what: string): string {
 
 /** The store for this execution: the embedded one, or Redis from the node's credential. */
 export async function stateFor(ctx: IExecuteFunctions): Promise<NodeState> {
-	if (nodeParameter(ctx, stateProperties, 'stateStore') !== 'redis') return { store: embeddedStateStore(), usedFallback: false };
+	if (nodeParameter(ctx, stateProperties, 'stateStore') !== 'redis')
+		return { store: embeddedStateStore(), usedFallback: false };
 	let store: StateStore;
 	try {
 		store = redisStateStoreFor(parseRedisCredential(await ctx.getCredentials(REDIS_CREDENTIAL)));
 	} catch (error) {
 		throw new NodeOperationError(ctx.getNode(), (error as Error).message);
 	}
-	if (!nodeParameter(ctx, stateProperties, 'continueOnLocalState')) return { store, usedFallback: false };
+	if (!nodeParameter(ctx, stateProperties, 'continueOnLocalState'))
+		return { store, usedFallback: false };
 	const wrapped = withLocalFallback(store, embeddedStateStore());
 	return {
 		store: wrapped,
@@ -63,13 +81,18 @@ export async function stateFor(ctx: IExecuteFunctions): Promise<NodeState> {
 }
 
 /** The credential test: connect, PING, disconnect. The message names the server, never the password. */
-export async function testRedisCredential(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+export async function testRedisCredential(
+	this: ICredentialTestFunctions,
+	credential: ICredentialsDecrypted,
+): Promise<INodeCredentialTestResult> {
 	let store: RedisStateStore | undefined;
 	try {
 		const connection = { ...parseRedisCredential(credential.data), connectTimeoutMs: 5000 };
 		store = new RedisStateStore(connection);
 		const pong = await store.ping();
-		return pong === 'PONG' ? { status: 'OK', message: 'Connected: Redis answered PING' } : { status: 'Error', message: `Unexpected answer to PING: ${pong}` };
+		return pong === 'PONG'
+			? { status: 'OK', message: 'Connected: Redis answered PING' }
+			: { status: 'Error', message: `Unexpected answer to PING: ${pong}` };
 	} catch (error) {
 		return { status: 'Error', message: (error as Error).message };
 	} finally {

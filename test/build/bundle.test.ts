@@ -3,19 +3,32 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: object; n8n: { nodes: string[]; credentials: string[] } };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+	dependencies?: object;
+	n8n: { nodes: string[]; credentials: string[] };
+};
 
 // `npm test` builds first; run alone, `npm run build` must come before
 describe('the bundled build (dist/)', () => {
 	it('has no runtime dependencies and lists files that exist, with the Lua scripts next to each node', () => {
 		expect(pkg.dependencies ?? {}).toEqual({});
-		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials]) expect(existsSync(join(root, file))).toBe(true);
-		for (const file of pkg.n8n.nodes) expect(existsSync(join(root, file, '..', 'lua', 'allocate.lua'))).toBe(true);
+		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials])
+			expect(existsSync(join(root, file))).toBe(true);
+		for (const file of pkg.n8n.nodes)
+			expect(existsSync(join(root, file, '..', 'lua', 'allocate.lua'))).toBe(true);
 	});
 
 	it('runs classify → split → send on Redis state through the n8n engine with the bundled node classes', () => {
-		const out = execFileSync(process.execPath, ['-r', 'ts-node/register', join(__dirname, 'runBundled.ts')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-		const result = JSON.parse(out.trim().split('\n').pop()!) as { error?: string; received: number[]; status: string };
+		const out = execFileSync(
+			process.execPath,
+			['-r', 'ts-node/register', join(__dirname, 'runBundled.ts')],
+			{ cwd: root, encoding: 'utf8', timeout: 60_000 },
+		);
+		const result = JSON.parse(out.trim().split('\n').pop()!) as {
+			error?: string;
+			received: number[];
+			status: string;
+		};
 		expect(result.error).toBeUndefined();
 		expect(result.received).toEqual([70, 30, 0]);
 		expect(result.status).toBe('sent');

@@ -11,12 +11,15 @@ import type { IDataObject, INodeType } from 'n8n-workflow';
 process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-bundle-'));
 
 async function main(): Promise<void> {
-	const { loadWorkflow, nodeTypesWith, runWorkflow, withRedisState } = await import('../helpers/engine');
+	const { loadWorkflow, nodeTypesWith, runWorkflow, withRedisState } =
+		await import('../helpers/engine');
 	const { recipients } = await import('../helpers/recipients');
 	const { startRedisServer } = await import('../helpers/redisServer');
 	const { startSmtpSink } = await import('../helpers/smtpSink');
 	const root = join(__dirname, '..', '..');
-	const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { n8n: { nodes: string[] } };
+	const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+		n8n: { nodes: string[] };
+	};
 	const ours: Record<string, INodeType> = {};
 	for (const file of pkg.n8n.nodes) {
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,9 +38,17 @@ async function main(): Promise<void> {
 		'smtp-c': smtp(sinks[2].port),
 		'redis-1': { host: '127.0.0.1', port: redis.port, prefix: 'bundle:' },
 	};
-	const run = await runWorkflow(workflow, { Recipients: recipients(100, 5, ['gmail.com']) }, { credentials, nodeTypes: nodeTypesWith(ours) });
-	const status = run.error ? undefined : (run.outputs('Send A')[0][0]?.json.postalDelivery as IDataObject | undefined)?.status;
-	process.stdout.write(`${JSON.stringify({ error: run.error?.message, received: sinks.map((s) => s.messages.length), status })}\n`);
+	const run = await runWorkflow(
+		workflow,
+		{ Recipients: recipients(100, 5, ['gmail.com']) },
+		{ credentials, nodeTypes: nodeTypesWith(ours) },
+	);
+	const status = run.error
+		? undefined
+		: (run.outputs('Send A')[0][0]?.json.postalDelivery as IDataObject | undefined)?.status;
+	process.stdout.write(
+		`${JSON.stringify({ error: run.error?.message, received: sinks.map((s) => s.messages.length), status })}\n`,
+	);
 	await Promise.all(sinks.map((s) => s.stop()));
 	await redis.stop();
 	process.exit(0);

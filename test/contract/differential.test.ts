@@ -1,7 +1,17 @@
 import fc from 'fast-check';
 import { MemoryStateStore } from '../../lib/state/memory';
 import { RedisStateStore } from '../../lib/state/redis';
-import type { AllocateRequest, AllocClass, AllocItem, AllocRoute, CircuitState, HealthPolicy, MxCacheEntry, RateLimit, StateStore } from '../../lib/state/types';
+import type {
+	AllocateRequest,
+	AllocClass,
+	AllocItem,
+	AllocRoute,
+	CircuitState,
+	HealthPolicy,
+	MxCacheEntry,
+	RateLimit,
+	StateStore,
+} from '../../lib/state/types';
 import { startRedisCluster, type RedisCluster } from '../helpers/redisCluster';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 
@@ -23,7 +33,8 @@ import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 
 const SEED = Number(process.env.POSTAL_DIFF_SEED ?? 20261215);
 const RUNS = Number(process.env.POSTAL_DIFF_RUNS ?? 1000);
-if (!Number.isInteger(SEED) || !Number.isInteger(RUNS)) throw new Error('POSTAL_DIFF_SEED and POSTAL_DIFF_RUNS must be whole numbers');
+if (!Number.isInteger(SEED) || !Number.isInteger(RUNS))
+	throw new Error('POSTAL_DIFF_SEED and POSTAL_DIFF_RUNS must be whole numbers');
 const TIME_TOLERANCE = 1000;
 /** fields whose numbers are clock readings (or derived from one) */
 const CLOCK_FIELDS = new Set(['now', 'openUntil', 'retryAt', 'retryAfterMs', 'lastEjectedAt']);
@@ -57,14 +68,33 @@ const HOSTS = ['mx1.example', 'mx2.example', 'alt.mx.example'];
 type At = 'zero' | number;
 
 type Command =
-	| { op: 'allocate'; scope: string; stickyKey: string; routes: Array<{ name: string; circuit: string; caps: Array<{ cap: number; limit: number }> }>; classes: AllocClass[]; items: AllocItem[]; dryRun: boolean; ttlMs: number }
+	| {
+			op: 'allocate';
+			scope: string;
+			stickyKey: string;
+			routes: Array<{ name: string; circuit: string; caps: Array<{ cap: number; limit: number }> }>;
+			classes: AllocClass[];
+			items: AllocItem[];
+			dryRun: boolean;
+			ttlMs: number;
+	  }
 	| { op: 'capUsage'; scope: string; keys: string[] }
 	| { op: 'consumeRate'; limits: RateLimit[]; cost: number }
 	| { op: 'claimOnce'; scope: string; keys: string[]; ttlMs: number; token: string }
 	| { op: 'confirmOnce'; scope: string; keys: string[]; ttlMs: number }
 	| { op: 'releaseOnce'; scope: string; keys: string[]; token: string }
 	| { op: 'recordHealth'; route: string; ok: boolean; policy: HealthPolicy }
-	| { op: 'setCircuit'; route: string; state: null | { openUntil: At; ejections: number; failures?: number; probing?: boolean; lastEjectedAt?: At } }
+	| {
+			op: 'setCircuit';
+			route: string;
+			state: null | {
+				openUntil: At;
+				ejections: number;
+				failures?: number;
+				probing?: boolean;
+				lastEjectedAt?: At;
+			};
+	  }
 	| { op: 'getCircuits'; routes: string[] }
 	| { op: 'setMx'; entries: Array<{ domain: string; value: MxCacheEntry }>; ttlMs: number }
 	| { op: 'getMx'; domains: string[] }
@@ -83,18 +113,29 @@ const allocateCommand: fc.Arbitrary<Command> = fc.integer({ min: 1, max: 4 }).ch
 		const route = fc.record({
 			name: pick(ROUTE_NAMES),
 			circuit: pick(CIRCUITS),
-			caps: fc.array(fc.record({ cap: fc.integer({ min: 0, max: CAPS.length - 1 }), limit: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(Infinity)) }), { maxLength: 2 }),
+			caps: fc.array(
+				fc.record({
+					cap: fc.integer({ min: 0, max: CAPS.length - 1 }),
+					limit: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(Infinity)),
+				}),
+				{ maxLength: 2 },
+			),
 		});
-		const cls: fc.Arbitrary<AllocClass> = fc.shuffledSubarray([...Array(n).keys()]).chain((candidates) =>
-			fc.record({
-				counterKey: pick(COUNTERS),
-				cycle: fc.array(routeIndex, { minLength: 1, maxLength: 6 }),
-				repeat: fc.integer({ min: 1, max: 3 }),
-				candidates: fc.constant(candidates),
-				weights: fc.array(fc.constantFrom(1, 2, 3, 0.5, 1 / 3, 1e-9), { minLength: candidates.length, maxLength: candidates.length }),
-				spill: fc.constantFrom('weights' as const, 'priority' as const),
-			}),
-		);
+		const cls: fc.Arbitrary<AllocClass> = fc
+			.shuffledSubarray([...Array(n).keys()])
+			.chain((candidates) =>
+				fc.record({
+					counterKey: pick(COUNTERS),
+					cycle: fc.array(routeIndex, { minLength: 1, maxLength: 6 }),
+					repeat: fc.integer({ min: 1, max: 3 }),
+					candidates: fc.constant(candidates),
+					weights: fc.array(fc.constantFrom(1, 2, 3, 0.5, 1 / 3, 1e-9), {
+						minLength: candidates.length,
+						maxLength: candidates.length,
+					}),
+					spill: fc.constantFrom('weights' as const, 'priority' as const),
+				}),
+			);
 		const item: fc.Arbitrary<AllocItem> = fc.record(
 			{ cls: fc.integer({ min: 0, max: k - 1 }), key: pick(ITEM_KEYS), prefer: routeIndex },
 			{ requiredKeys: ['cls'] },
@@ -128,12 +169,59 @@ const rateLimit: fc.Arbitrary<RateLimit> = fc.record({
 
 const command: fc.Arbitrary<Command> = fc.oneof(
 	{ arbitrary: allocateCommand, weight: 6 },
-	{ arbitrary: fc.record({ op: fc.constant('capUsage' as const), scope: pick(SCOPES), keys: some(CAPS.map((c) => c.key).concat('d:9:none')) }), weight: 2 },
-	{ arbitrary: fc.record({ op: fc.constant('consumeRate' as const), limits: fc.array(rateLimit, { maxLength: 3 }), cost: fc.oneof({ arbitrary: fc.constant(1), weight: 3 }, fc.integer({ min: 2, max: 3 })) }), weight: 4 },
-	{ arbitrary: fc.record({ op: fc.constant('claimOnce' as const), scope: pick(SCOPES), keys: some(ONCE_KEYS), ttlMs: fc.constantFrom(HOUR, DAY), token: pick(TOKENS) }), weight: 2 },
-	{ arbitrary: fc.record({ op: fc.constant('confirmOnce' as const), scope: pick(SCOPES), keys: some(ONCE_KEYS), ttlMs: fc.constantFrom(HOUR, DAY) }), weight: 1 },
-	{ arbitrary: fc.record({ op: fc.constant('releaseOnce' as const), scope: pick(SCOPES), keys: some(ONCE_KEYS), token: pick(TOKENS) }), weight: 1 },
-	{ arbitrary: fc.record({ op: fc.constant('recordHealth' as const), route: pick(CIRCUITS), ok: fc.boolean(), policy }), weight: 4 },
+	{
+		arbitrary: fc.record({
+			op: fc.constant('capUsage' as const),
+			scope: pick(SCOPES),
+			keys: some(CAPS.map((c) => c.key).concat('d:9:none')),
+		}),
+		weight: 2,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('consumeRate' as const),
+			limits: fc.array(rateLimit, { maxLength: 3 }),
+			cost: fc.oneof({ arbitrary: fc.constant(1), weight: 3 }, fc.integer({ min: 2, max: 3 })),
+		}),
+		weight: 4,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('claimOnce' as const),
+			scope: pick(SCOPES),
+			keys: some(ONCE_KEYS),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+			token: pick(TOKENS),
+		}),
+		weight: 2,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('confirmOnce' as const),
+			scope: pick(SCOPES),
+			keys: some(ONCE_KEYS),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('releaseOnce' as const),
+			scope: pick(SCOPES),
+			keys: some(ONCE_KEYS),
+			token: pick(TOKENS),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('recordHealth' as const),
+			route: pick(CIRCUITS),
+			ok: fc.boolean(),
+			policy,
+		}),
+		weight: 4,
+	},
 	{
 		arbitrary: fc.record({
 			op: fc.constant('setCircuit' as const),
@@ -145,7 +233,9 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 						ejections: fc.integer({ min: 0, max: 3 }),
 						failures: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
 						probing: fc.option(fc.boolean(), { nil: undefined }),
-						lastEjectedAt: fc.option(fc.constantFrom<At>('zero', -2 * HOUR, -MIN), { nil: undefined }),
+						lastEjectedAt: fc.option(fc.constantFrom<At>('zero', -2 * HOUR, -MIN), {
+							nil: undefined,
+						}),
 					},
 					{ requiredKeys: ['openUntil', 'ejections'] },
 				),
@@ -154,17 +244,29 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		}),
 		weight: 2,
 	},
-	{ arbitrary: fc.record({ op: fc.constant('getCircuits' as const), routes: some(CIRCUITS) }), weight: 1 },
+	{
+		arbitrary: fc.record({ op: fc.constant('getCircuits' as const), routes: some(CIRCUITS) }),
+		weight: 1,
+	},
 	{
 		arbitrary: fc.record({
 			op: fc.constant('setMx' as const),
-			entries: fc.array(fc.record({ domain: pick(DOMAINS), value: fc.record({ hosts: some(HOSTS, 2) }) }), { maxLength: 2 }),
+			entries: fc.array(
+				fc.record({ domain: pick(DOMAINS), value: fc.record({ hosts: some(HOSTS, 2) }) }),
+				{ maxLength: 2 },
+			),
 			ttlMs: fc.constantFrom(HOUR, DAY),
 		}),
 		weight: 1,
 	},
-	{ arbitrary: fc.record({ op: fc.constant('getMx' as const), domains: some(DOMAINS) }), weight: 1 },
-	{ arbitrary: fc.record({ op: fc.constant('clearScope' as const), scope: pick(SCOPES) }), weight: 1 },
+	{
+		arbitrary: fc.record({ op: fc.constant('getMx' as const), domains: some(DOMAINS) }),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({ op: fc.constant('clearScope' as const), scope: pick(SCOPES) }),
+		weight: 1,
+	},
 	{ arbitrary: fc.constantFrom({ op: 'now' as const }, { op: 'hashSecret' as const }), weight: 1 },
 );
 
@@ -185,8 +287,18 @@ function finalReads(): Command[] {
 				scope,
 				stickyKey,
 				routes: ROUTE_NAMES.map((name) => ({ name, circuit: `${name}-never-open`, caps: [] })),
-				classes: COUNTERS.map((counterKey) => ({ counterKey, cycle, repeat: 1, candidates: [0, 1, 2, 3], weights: [1, 1, 1, 1], spill: 'weights' })),
-				items: [...COUNTERS.flatMap((_, cls) => [{ cls }, { cls }]), ...ITEM_KEYS.map((key) => ({ cls: 0, key }))],
+				classes: COUNTERS.map((counterKey) => ({
+					counterKey,
+					cycle,
+					repeat: 1,
+					candidates: [0, 1, 2, 3],
+					weights: [1, 1, 1, 1],
+					spill: 'weights',
+				})),
+				items: [
+					...COUNTERS.flatMap((_, cls) => [{ cls }, { cls }]),
+					...ITEM_KEYS.map((key) => ({ cls: 0, key })),
+				],
 				dryRun: true,
 				ttlMs: HOUR,
 			});
@@ -196,13 +308,34 @@ function finalReads(): Command[] {
 type Outcome = { value: unknown } | { error: string };
 
 /** Runs one command on one store; times are offsets from `t0`, the case's start. */
-async function run(store: StateStore, c: Command, t0: number, secrets: Map<StateStore, string>): Promise<Outcome> {
+async function run(
+	store: StateStore,
+	c: Command,
+	t0: number,
+	secrets: Map<StateStore, string>,
+): Promise<Outcome> {
 	const at = (t: At) => (t === 'zero' ? 0 : t0 + t);
 	try {
 		switch (c.op) {
 			case 'allocate': {
-				const routes: AllocRoute[] = c.routes.map((r) => ({ name: r.name, circuit: r.circuit, caps: r.caps.map(({ cap, limit }) => ({ key: CAPS[cap].key, limit, resetAt: t0 + CAPS[cap].resetIn })) }));
-				const req: AllocateRequest = { scope: c.scope, stickyKey: c.stickyKey, routes, classes: c.classes, items: c.items, dryRun: c.dryRun, ttlMs: c.ttlMs };
+				const routes: AllocRoute[] = c.routes.map((r) => ({
+					name: r.name,
+					circuit: r.circuit,
+					caps: r.caps.map(({ cap, limit }) => ({
+						key: CAPS[cap].key,
+						limit,
+						resetAt: t0 + CAPS[cap].resetIn,
+					})),
+				}));
+				const req: AllocateRequest = {
+					scope: c.scope,
+					stickyKey: c.stickyKey,
+					routes,
+					classes: c.classes,
+					items: c.items,
+					dryRun: c.dryRun,
+					ttlMs: c.ttlMs,
+				};
 				return { value: await store.allocate(req) };
 			}
 			case 'capUsage':
@@ -222,7 +355,8 @@ async function run(store: StateStore, c: Command, t0: number, secrets: Map<State
 				// absent, undefined and a time stay what they were generated as
 				const { lastEjectedAt, ...fields } = c.state;
 				const state: CircuitState = { ...fields, openUntil: at(c.state.openUntil) };
-				if ('lastEjectedAt' in c.state) state.lastEjectedAt = lastEjectedAt === undefined ? undefined : at(lastEjectedAt);
+				if ('lastEjectedAt' in c.state)
+					state.lastEjectedAt = lastEjectedAt === undefined ? undefined : at(lastEjectedAt);
 				return { value: await store.setCircuit(c.route, state) };
 			}
 			case 'getCircuits':
@@ -242,7 +376,12 @@ async function run(store: StateStore, c: Command, t0: number, secrets: Map<State
 				// each store's own secret: only that it is one, and stays the same
 				const secret = await store.hashSecret();
 				if (!secrets.has(store)) secrets.set(store, secret);
-				return { value: secret.length >= 32 && secrets.get(store) === secret ? 'a stable secret' : `unstable: ${secret}` };
+				return {
+					value:
+						secret.length >= 32 && secrets.get(store) === secret
+							? 'a stable secret'
+							: `unstable: ${secret}`,
+				};
 			}
 		}
 	} catch (error) {
@@ -264,14 +403,29 @@ function difference(a: unknown, b: unknown, path: string, clock = false): string
 		}
 		return undefined;
 	}
-	if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+	if (
+		a &&
+		b &&
+		typeof a === 'object' &&
+		typeof b === 'object' &&
+		!Array.isArray(a) &&
+		!Array.isArray(b)
+	) {
 		// an absent field and an undefined one are the same answer (as for toEqual)
-		const keys = (o: object) => Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined).sort();
+		const keys = (o: object) =>
+			Object.keys(o)
+				.filter((k) => (o as Record<string, unknown>)[k] !== undefined)
+				.sort();
 		const ka = keys(a);
 		const kb = keys(b);
 		if (ka.join() !== kb.join()) return `${path}: fields ${ka.join(',')} vs ${kb.join(',')}`;
 		for (const k of ka) {
-			const d = difference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`, clock || CLOCK_FIELDS.has(k));
+			const d = difference(
+				(a as Record<string, unknown>)[k],
+				(b as Record<string, unknown>)[k],
+				`${path}.${k}`,
+				clock || CLOCK_FIELDS.has(k),
+			);
 			if (d) return d;
 		}
 		return undefined;
@@ -306,8 +460,13 @@ async function differential(makers: StoreMaker[], commands: Command[]): Promise<
 			for (let s = 1; s < stores.length; s++) {
 				const d = difference(outcomes[0], outcomes[s], 'answer');
 				if (d) {
-					const where = i < commands.length ? `call ${i + 1} of ${commands.length}` : `final read ${i - commands.length + 1}`;
-					throw new Error(`memory and ${names[s]} differ at ${where} (${all[i].op}): ${d}\n  call: ${JSON.stringify(all[i])}\n  memory: ${JSON.stringify(outcomes[0])}\n  ${names[s]}: ${JSON.stringify(outcomes[s])}`);
+					const where =
+						i < commands.length
+							? `call ${i + 1} of ${commands.length}`
+							: `final read ${i - commands.length + 1}`;
+					throw new Error(
+						`memory and ${names[s]} differ at ${where} (${all[i].op}): ${d}\n  call: ${JSON.stringify(all[i])}\n  memory: ${JSON.stringify(outcomes[0])}\n  ${names[s]}: ${JSON.stringify(outcomes[s])}`,
+					);
 				}
 			}
 		}
@@ -327,25 +486,44 @@ afterAll(async () => {
 
 const redis: StoreMaker = {
 	name: 'redis',
-	open: (id) => new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port: server.port, keyPrefix: `diff${id}:` }),
+	open: (id) =>
+		new RedisStateStore({
+			mode: 'standalone',
+			host: '127.0.0.1',
+			port: server.port,
+			keyPrefix: `diff${id}:`,
+		}),
 };
 const redisCluster: StoreMaker = {
 	name: 'redis cluster',
-	open: (id) => new RedisStateStore({ mode: 'cluster', host: '127.0.0.1', port: cluster!.ports[0], nodes: cluster!.nodes, keyPrefix: `cdiff${id}:` }),
+	open: (id) =>
+		new RedisStateStore({
+			mode: 'cluster',
+			host: '127.0.0.1',
+			port: cluster!.ports[0],
+			nodes: cluster!.nodes,
+			keyPrefix: `cdiff${id}:`,
+		}),
 };
 
 describe('StateStore differential: memory, Redis and Redis Cluster give the same answers', () => {
 	it(`${RUNS.toLocaleString('en')} random call sequences (fast-check, seed ${SEED}; POSTAL_DIFF_SEED to change)`, async () => {
-		console.log(`StateStore differential: seed ${SEED}, ${RUNS} cases (rerun with POSTAL_DIFF_SEED=${SEED})`);
+		console.log(
+			`StateStore differential: seed ${SEED}, ${RUNS} cases (rerun with POSTAL_DIFF_SEED=${SEED})`,
+		);
 		await fc.assert(
-			fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 40 }), (commands) => differential([redis, redisCluster], commands)),
+			fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 40 }), (commands) =>
+				differential([redis, redisCluster], commands),
+			),
 			{ numRuns: RUNS, seed: SEED },
 		);
 	}, 300_000);
 });
 
 /** a one-class allocate for the kept cases */
-const alloc = (over: Partial<Extract<Command, { op: 'allocate' }>> & { items: AllocItem[] }): Command => ({
+const alloc = (
+	over: Partial<Extract<Command, { op: 'allocate' }>> & { items: AllocItem[] },
+): Command => ({
 	op: 'allocate',
 	scope: 'c1',
 	stickyKey: 'p1',
@@ -353,12 +531,27 @@ const alloc = (over: Partial<Extract<Command, { op: 'allocate' }>> & { items: Al
 		{ name: 'a', circuit: 'c1:a', caps: [{ cap: 0, limit: 2 }] },
 		{ name: 'b', circuit: 'c1:b', caps: [] },
 	],
-	classes: [{ counterKey: 'p1:c1', cycle: [0, 1], repeat: 1, candidates: [0, 1], weights: [1, 1], spill: 'priority' }],
+	classes: [
+		{
+			counterKey: 'p1:c1',
+			cycle: [0, 1],
+			repeat: 1,
+			candidates: [0, 1],
+			weights: [1, 1],
+			spill: 'priority',
+		},
+	],
 	dryRun: false,
 	ttlMs: DAY,
 	...over,
 });
-const health: HealthPolicy = { failureThreshold: 2, baseEjectionMs: 10 * SEC, maxEjectionMs: 20 * SEC, backoff: 1, jitter: 0.8 };
+const health: HealthPolicy = {
+	failureThreshold: 2,
+	baseEjectionMs: 10 * SEC,
+	maxEjectionMs: 20 * SEC,
+	backoff: 1,
+	jitter: 0.8,
+};
 
 /**
  * Differences the property found (or that reading the stores showed), kept as plain cases: each
@@ -368,8 +561,16 @@ const KEPT: Array<[string, Command[]]> = [
 	[
 		'setCircuit keeps every field of the state (Redis kept only openUntil and ejections)',
 		[
-			{ op: 'setCircuit', route: 'c1:a', state: { openUntil: 'zero', ejections: 0, lastEjectedAt: 'zero' } },
-			{ op: 'setCircuit', route: 'c1:b', state: { openUntil: -HOUR, ejections: 1, failures: 1, probing: true, lastEjectedAt: -MIN } },
+			{
+				op: 'setCircuit',
+				route: 'c1:a',
+				state: { openUntil: 'zero', ejections: 0, lastEjectedAt: 'zero' },
+			},
+			{
+				op: 'setCircuit',
+				route: 'c1:b',
+				state: { openUntil: -HOUR, ejections: 1, failures: 1, probing: true, lastEjectedAt: -MIN },
+			},
 			{ op: 'getCircuits', routes: ['c1:a', 'c1:b'] },
 			// a probe that fails re-ejects at once
 			{ op: 'recordHealth', route: 'c1:b', ok: false, policy: health },
@@ -378,47 +579,130 @@ const KEPT: Array<[string, Command[]]> = [
 	[
 		'a circuit field set to undefined is an absent one (memory answered probing: undefined)',
 		[
-			{ op: 'setCircuit', route: 'x{y}', state: { openUntil: 'zero', ejections: 0, probing: undefined } },
+			{
+				op: 'setCircuit',
+				route: 'x{y}',
+				state: { openUntil: 'zero', ejections: 0, probing: undefined },
+			},
 			{ op: 'recordHealth', route: 'x{y}', ok: false, policy: health },
 		],
 	],
 	[
 		'an unlimited cap window (a long warm-up ramp overflows to Infinity; Redis failed: JSON has no Infinity)',
-		[alloc({ routes: [{ name: 'a', circuit: 'c1:a', caps: [{ cap: 0, limit: Infinity }] }], classes: [{ counterKey: 'p1:c1', cycle: [0], repeat: 1, candidates: [0], weights: [1], spill: 'weights' }], items: [{ cls: 0 }, { cls: 0 }] })],
+		[
+			alloc({
+				routes: [{ name: 'a', circuit: 'c1:a', caps: [{ cap: 0, limit: Infinity }] }],
+				classes: [
+					{
+						counterKey: 'p1:c1',
+						cycle: [0],
+						repeat: 1,
+						candidates: [0],
+						weights: [1],
+						spill: 'weights',
+					},
+				],
+				items: [{ cls: 0 }, { cls: 0 }],
+			}),
+		],
 	],
 	[
 		'a cap window outlives the campaign TTL: it ends when its window ends (memory forgot it with the campaign)',
-		[alloc({ ttlMs: 300, items: [{ cls: 0 }, { cls: 0 }, { cls: 0 }] }), { op: 'sleep', ms: 600 }, { op: 'capUsage', scope: 'c1', keys: ['d:1:a'] }, alloc({ ttlMs: 300, items: [{ cls: 0 }, { cls: 0 }] }), { op: 'capUsage', scope: 'c1', keys: ['d:1:a'] }],
+		[
+			alloc({ ttlMs: 300, items: [{ cls: 0 }, { cls: 0 }, { cls: 0 }] }),
+			{ op: 'sleep', ms: 600 },
+			{ op: 'capUsage', scope: 'c1', keys: ['d:1:a'] },
+			alloc({ ttlMs: 300, items: [{ cls: 0 }, { cls: 0 }] }),
+			{ op: 'capUsage', scope: 'c1', keys: ['d:1:a'] },
+		],
 	],
 	[
 		'clearScope forgets a cap window that outlived the campaign TTL (Redis had let the index expire)',
-		[alloc({ ttlMs: 300, items: [{ cls: 0 }] }), { op: 'sleep', ms: 600 }, { op: 'clearScope', scope: 'c1' }, { op: 'capUsage', scope: 'c1', keys: ['d:1:a'] }],
+		[
+			alloc({ ttlMs: 300, items: [{ cls: 0 }] }),
+			{ op: 'sleep', ms: 600 },
+			{ op: 'clearScope', scope: 'c1' },
+			{ op: 'capUsage', scope: 'c1', keys: ['d:1:a'] },
+		],
 	],
 	[
 		"a sticky assignment lives the TTL after its partition's last call, not after it was made (Redis forgot it)",
 		[
-			alloc({ ttlMs: 600, routes: [{ name: 'a', circuit: 'c1:a', caps: [] }, { name: 'b', circuit: 'c1:b', caps: [] }], items: [{ cls: 0, key: 'u1' }] }),
+			alloc({
+				ttlMs: 600,
+				routes: [
+					{ name: 'a', circuit: 'c1:a', caps: [] },
+					{ name: 'b', circuit: 'c1:b', caps: [] },
+				],
+				items: [{ cls: 0, key: 'u1' }],
+			}),
 			{ op: 'sleep', ms: 400 },
-			alloc({ ttlMs: 600, routes: [{ name: 'a', circuit: 'c1:a', caps: [] }, { name: 'b', circuit: 'c1:b', caps: [] }], items: [{ cls: 0, key: 'u1' }] }),
+			alloc({
+				ttlMs: 600,
+				routes: [
+					{ name: 'a', circuit: 'c1:a', caps: [] },
+					{ name: 'b', circuit: 'c1:b', caps: [] },
+				],
+				items: [{ cls: 0, key: 'u1' }],
+			}),
 			{ op: 'sleep', ms: 400 },
-			alloc({ ttlMs: 600, routes: [{ name: 'a', circuit: 'c1:a', caps: [] }, { name: 'b', circuit: 'c1:b', caps: [] }], items: [{ cls: 0, key: 'u1' }, { cls: 0 }] }),
+			alloc({
+				ttlMs: 600,
+				routes: [
+					{ name: 'a', circuit: 'c1:a', caps: [] },
+					{ name: 'b', circuit: 'c1:b', caps: [] },
+				],
+				items: [{ cls: 0, key: 'u1' }, { cls: 0 }],
+			}),
 		],
 	],
 	[
 		"a partition's sticky assignments are its own: another partition's calls do not keep them (memory did)",
 		[
-			alloc({ ttlMs: 600, stickyKey: 'p:2', routes: [{ name: 'a', circuit: 'c1:a', caps: [] }, { name: 'b', circuit: 'c1:b', caps: [] }], items: [{ cls: 0, key: 'u1' }] }),
+			alloc({
+				ttlMs: 600,
+				stickyKey: 'p:2',
+				routes: [
+					{ name: 'a', circuit: 'c1:a', caps: [] },
+					{ name: 'b', circuit: 'c1:b', caps: [] },
+				],
+				items: [{ cls: 0, key: 'u1' }],
+			}),
 			{ op: 'sleep', ms: 400 },
-			alloc({ ttlMs: 600, routes: [{ name: 'a', circuit: 'c1:a', caps: [] }, { name: 'b', circuit: 'c1:b', caps: [] }], items: [{ cls: 0 }] }),
+			alloc({
+				ttlMs: 600,
+				routes: [
+					{ name: 'a', circuit: 'c1:a', caps: [] },
+					{ name: 'b', circuit: 'c1:b', caps: [] },
+				],
+				items: [{ cls: 0 }],
+			}),
 			{ op: 'sleep', ms: 400 },
-			alloc({ ttlMs: 600, stickyKey: 'p:2', routes: [{ name: 'a', circuit: 'c1:a', caps: [] }, { name: 'b', circuit: 'c1:b', caps: [] }], items: [{ cls: 0, key: 'u1' }] }),
+			alloc({
+				ttlMs: 600,
+				stickyKey: 'p:2',
+				routes: [
+					{ name: 'a', circuit: 'c1:a', caps: [] },
+					{ name: 'b', circuit: 'c1:b', caps: [] },
+				],
+				items: [{ cls: 0, key: 'u1' }],
+			}),
 		],
 	],
 	[
 		'a batch larger than the Lua chunks (1,000 sticky reads, 500 sticky writes)',
 		[
-			alloc({ routes: [{ name: 'a', circuit: 'c1:a', caps: [{ cap: 0, limit: 1200 }] }, { name: 'b', circuit: 'c1:b', caps: [] }], items: Array.from({ length: 2500 }, (_, i) => ({ cls: 0, key: `u${i % 2100}` })) }),
-			alloc({ stickyKey: 'p1', items: Array.from({ length: 2500 }, (_, i) => ({ cls: 0, key: `u${(i * 7) % 2600}` })) }),
+			alloc({
+				routes: [
+					{ name: 'a', circuit: 'c1:a', caps: [{ cap: 0, limit: 1200 }] },
+					{ name: 'b', circuit: 'c1:b', caps: [] },
+				],
+				items: Array.from({ length: 2500 }, (_, i) => ({ cls: 0, key: `u${i % 2100}` })),
+			}),
+			alloc({
+				stickyKey: 'p1',
+				items: Array.from({ length: 2500 }, (_, i) => ({ cls: 0, key: `u${(i * 7) % 2600}` })),
+			}),
 		],
 	],
 ];

@@ -16,18 +16,39 @@ export const COLLIDING_CAMPAIGNS: Array<[string, string]> = [
 
 const DAY = 86_400_000;
 
-const message = (to: string): OutgoingMessage => ({ from: { address: 'news@shop.example' }, to: [{ address: to }], cc: [], bcc: [], subject: 'Hi', text: 'Hello', headers: {}, attachments: [], tags: [], metadata: {} });
+const message = (to: string): OutgoingMessage => ({
+	from: { address: 'news@shop.example' },
+	to: [{ address: to }],
+	cc: [],
+	bcc: [],
+	subject: 'Hi',
+	text: 'Hello',
+	headers: {},
+	attachments: [],
+	tags: [],
+	metadata: {},
+});
 
 const failing: Transport = {
 	provider: 'smtp',
-	send: async (): Promise<SendOutcome> => ({ ok: false, kind: 'transient', scope: 'route', code: 421, message: '421 try later' }),
+	send: async (): Promise<SendOutcome> => ({
+		ok: false,
+		kind: 'transient',
+		scope: 'route',
+		code: 421,
+		message: '421 try later',
+	}),
 };
 
 /**
  * No user text can make two things share a key: campaigns that differ only in braces or colons,
  * rate-limit parts that join to the same text, and routes of one name in unrelated workflows.
  */
-export function describeKeyIsolationContract(name: string, createStore: () => Promise<StateStore>, destroy?: (s: StateStore) => Promise<void>): void {
+export function describeKeyIsolationContract(
+	name: string,
+	createStore: () => Promise<StateStore>,
+	destroy?: (s: StateStore) => Promise<void>,
+): void {
 	describe(`StateStore keys cannot collide: ${name}`, () => {
 		let store: StateStore;
 		let run = 0;
@@ -39,29 +60,47 @@ export function describeKeyIsolationContract(name: string, createStore: () => Pr
 			if (destroy) await destroy(store);
 		});
 
-		it.each(COLLIDING_CAMPAIGNS)('campaigns %j and %j keep their own duplicate markers', async (a, b) => {
-			const key = `k-${run}-${Date.now()}`;
-			expect(await store.claimOnce(a, [key], DAY, 'token-a')).toEqual(['claimed']);
-			await store.confirmOnce(a, [key], DAY);
-			// before the fix the second campaign found the first one's marker: its recipient was skipped as a duplicate
-			expect(await store.claimOnce(b, [key], DAY, 'token-b')).toEqual(['claimed']);
-		});
+		it.each(COLLIDING_CAMPAIGNS)(
+			'campaigns %j and %j keep their own duplicate markers',
+			async (a, b) => {
+				const key = `k-${run}-${Date.now()}`;
+				expect(await store.claimOnce(a, [key], DAY, 'token-a')).toEqual(['claimed']);
+				await store.confirmOnce(a, [key], DAY);
+				// before the fix the second campaign found the first one's marker: its recipient was skipped as a duplicate
+				expect(await store.claimOnce(b, [key], DAY, 'token-b')).toEqual(['claimed']);
+			},
+		);
 
-		it.each(COLLIDING_CAMPAIGNS)('campaigns %j and %j keep their own split counters and sticky routes', async (a, b) => {
-			const request = (scope: string): AllocateRequest => ({
-				scope,
-				stickyKey: `p-${run}`,
-				routes: [0, 1].map((i) => ({ name: `r${i}`, circuit: `iso-${run}-r${i}`, caps: [] })),
-				classes: [{ counterKey: `c-${run}`, cycle: [0, 1], repeat: 1, candidates: [0, 1], weights: [1, 1], spill: 'weights' }],
-				items: [{ cls: 0, key: 'same-recipient' }],
-				ttlMs: DAY,
-			});
-			expect((await store.allocate(request(a))).route).toEqual([0]);
-			// its own counter starts at position 0 as well, and finds no sticky assignment of the other
-			const other = await store.allocate({ ...request(b), items: [{ cls: 0 }, { cls: 0, key: 'same-recipient' }] });
-			expect(other.route).toEqual([0, 1]);
-			expect(other.via).toEqual([0, 0]);
-		});
+		it.each(COLLIDING_CAMPAIGNS)(
+			'campaigns %j and %j keep their own split counters and sticky routes',
+			async (a, b) => {
+				const request = (scope: string): AllocateRequest => ({
+					scope,
+					stickyKey: `p-${run}`,
+					routes: [0, 1].map((i) => ({ name: `r${i}`, circuit: `iso-${run}-r${i}`, caps: [] })),
+					classes: [
+						{
+							counterKey: `c-${run}`,
+							cycle: [0, 1],
+							repeat: 1,
+							candidates: [0, 1],
+							weights: [1, 1],
+							spill: 'weights',
+						},
+					],
+					items: [{ cls: 0, key: 'same-recipient' }],
+					ttlMs: DAY,
+				});
+				expect((await store.allocate(request(a))).route).toEqual([0]);
+				// its own counter starts at position 0 as well, and finds no sticky assignment of the other
+				const other = await store.allocate({
+					...request(b),
+					items: [{ cls: 0 }, { cls: 0, key: 'same-recipient' }],
+				});
+				expect(other.route).toEqual([0, 1]);
+				expect(other.via).toEqual([0, 0]);
+			},
+		);
 
 		it('rate limits whose parts join to the same text stay apart', async () => {
 			const pairs: Array<[string, string]> = [
@@ -71,7 +110,11 @@ export function describeKeyIsolationContract(name: string, createStore: () => Pr
 			];
 			for (const [x, y] of pairs) {
 				expect(x).not.toBe(y);
-				const limit = (key: string) => ({ key: `${key}-${run}-${Date.now()}`, intervalMs: 60_000, burst: 1 });
+				const limit = (key: string) => ({
+					key: `${key}-${run}-${Date.now()}`,
+					intervalMs: 60_000,
+					burst: 1,
+				});
 				const suffix = `-${run}-${Date.now()}`;
 				expect((await store.consumeRate([{ ...limit(x), key: x + suffix }], 1)).allowed).toBe(true);
 				expect((await store.consumeRate([{ ...limit(y), key: y + suffix }], 1)).allowed).toBe(true);
@@ -81,14 +124,42 @@ export function describeKeyIsolationContract(name: string, createStore: () => Pr
 		it('a route called "Primary" in one workflow does not eject the "Primary" of another', async () => {
 			const wfA = `workflow-A-${run}-${Date.now()}`;
 			const wfB = `workflow-B-${run}-${Date.now()}`;
-			const jobs: DeliveryJob[] = Array.from({ length: 5 }, (_, i) => ({ index: i, message: message(`u${i}@x.example`), route: 'Primary', campaign: wfA, limits: [] }));
-			const health = { failureThreshold: 3, baseEjectionMs: 60_000, maxEjectionMs: 600_000, backoff: 2, jitterRatio: 0 };
-			const out = await deliver(jobs, { transport: failing, store, concurrency: 1, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, health, idempotencyTtlMs: DAY, maxRateWaitMs: 1000 });
+			const jobs: DeliveryJob[] = Array.from({ length: 5 }, (_, i) => ({
+				index: i,
+				message: message(`u${i}@x.example`),
+				route: 'Primary',
+				campaign: wfA,
+				limits: [],
+			}));
+			const health = {
+				failureThreshold: 3,
+				baseEjectionMs: 60_000,
+				maxEjectionMs: 600_000,
+				backoff: 2,
+				jitterRatio: 0,
+			};
+			const out = await deliver(jobs, {
+				transport: failing,
+				store,
+				concurrency: 1,
+				retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+				health,
+				idempotencyTtlMs: DAY,
+				maxRateWaitMs: 1000,
+			});
 			expect(out.filter((r) => r.record.status === 'circuit-open')).toHaveLength(2); // A's circuit opened after 3
 
-			const plan = parseRoutePlan({ mode: 'failover', timeZone: 'UTC', routes: [{ name: 'Primary' }, { name: 'Backup' }] });
-			const inA = await new Partitioner(plan, store, { campaign: wfA, partition: 'p' }).assign([{ key: 'x@y.example' }]);
-			const inB = await new Partitioner(plan, store, { campaign: wfB, partition: 'p' }).assign([{ key: 'x@y.example' }]);
+			const plan = parseRoutePlan({
+				mode: 'failover',
+				timeZone: 'UTC',
+				routes: [{ name: 'Primary' }, { name: 'Backup' }],
+			});
+			const inA = await new Partitioner(plan, store, { campaign: wfA, partition: 'p' }).assign([
+				{ key: 'x@y.example' },
+			]);
+			const inB = await new Partitioner(plan, store, { campaign: wfB, partition: 'p' }).assign([
+				{ key: 'x@y.example' },
+			]);
 			expect(inA[0].route).toBe('Backup');
 			expect(inB[0].route).toBe('Primary');
 		});

@@ -7,7 +7,11 @@ import type { StateStore } from '../../lib/state/types';
 import type { Transport } from '../../lib/transports/types';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 import { describeKeyIsolationContract } from './keyIsolation.contract';
-import { describeHealthContract, describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
+import {
+	describeHealthContract,
+	describeRateAndOnceContract,
+	describeStateStoreContract,
+} from './stateStore.contract';
 
 let server: RedisServer;
 let n = 0;
@@ -18,7 +22,13 @@ afterAll(async () => {
 	await server.stop();
 });
 
-const create = async () => new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port: server.port, keyPrefix: `t${++n}:` });
+const create = async () =>
+	new RedisStateStore({
+		mode: 'standalone',
+		host: '127.0.0.1',
+		port: server.port,
+		keyPrefix: `t${++n}:`,
+	});
 const destroy = async (store: StateStore) => store.close();
 describeStateStoreContract('redis', create, destroy);
 describeRateAndOnceContract('redis', create, destroy);
@@ -28,7 +38,15 @@ describeKeyIsolationContract('redis', create, destroy);
 describe('RedisStateStore: what is stored', () => {
 	it('gives every store on one prefix the same hashing secret, and another prefix its own', async () => {
 		const prefix = `secret${++n}:`;
-		const [a, b, c] = [prefix, prefix, `other-${prefix}`].map((keyPrefix) => new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port: server.port, keyPrefix }));
+		const [a, b, c] = [prefix, prefix, `other-${prefix}`].map(
+			(keyPrefix) =>
+				new RedisStateStore({
+					mode: 'standalone',
+					host: '127.0.0.1',
+					port: server.port,
+					keyPrefix,
+				}),
+		);
 		const secrets = await Promise.all([a.hashSecret(), b.hashSecret(), c.hashSecret()]);
 		expect(secrets[0]).toBe(secrets[1]);
 		expect(secrets[2]).not.toBe(secrets[0]);
@@ -37,14 +55,61 @@ describe('RedisStateStore: what is stored', () => {
 
 	it('keeps no recipient address in any key or value after routing and sending', async () => {
 		const keyPrefix = `hashed${++n}:`;
-		const store = new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port: server.port, keyPrefix });
+		const store = new RedisStateStore({
+			mode: 'standalone',
+			host: '127.0.0.1',
+			port: server.port,
+			keyPrefix,
+		});
 		const recipients = Array.from({ length: 20 }, (_, i) => `Person.${i}+tag@Mailbox-${i}.example`);
-		const plan = parseRoutePlan({ mode: 'percentage', sticky: true, timeZone: 'UTC', routes: [{ name: 'a', percentage: 50 }, { name: 'b', percentage: 50 }] });
-		const assigned = await new Partitioner(plan, store, { campaign: 'c', partition: 'p' }).assign(recipients.map((r) => ({ key: r.toLowerCase() })));
+		const plan = parseRoutePlan({
+			mode: 'percentage',
+			sticky: true,
+			timeZone: 'UTC',
+			routes: [
+				{ name: 'a', percentage: 50 },
+				{ name: 'b', percentage: 50 },
+			],
+		});
+		const assigned = await new Partitioner(plan, store, { campaign: 'c', partition: 'p' }).assign(
+			recipients.map((r) => ({ key: r.toLowerCase() })),
+		);
 		expect(assigned.every((a) => a.route)).toBe(true);
 		const ok: Transport = { provider: 'smtp', send: async () => ({ ok: true, messageId: 'm' }) };
-		const jobs: DeliveryJob[] = recipients.map((r, i) => ({ index: i, message: { from: { address: 'n@shop.example' }, to: [{ address: r }], cc: [], bcc: [], subject: 's', text: 't', headers: {}, attachments: [], tags: [], metadata: {} }, route: assigned[i].route!, campaign: 'c', idempotencyKey: JSON.stringify([[r.toLowerCase()], '']), limits: [] }));
-		const sent = await deliver(jobs, { transport: ok, store, concurrency: 4, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, health: { failureThreshold: 5, baseEjectionMs: 1000, maxEjectionMs: 1000, backoff: 2, jitterRatio: 0 }, idempotencyTtlMs: 86_400_000, maxRateWaitMs: 1000 });
+		const jobs: DeliveryJob[] = recipients.map((r, i) => ({
+			index: i,
+			message: {
+				from: { address: 'n@shop.example' },
+				to: [{ address: r }],
+				cc: [],
+				bcc: [],
+				subject: 's',
+				text: 't',
+				headers: {},
+				attachments: [],
+				tags: [],
+				metadata: {},
+			},
+			route: assigned[i].route!,
+			campaign: 'c',
+			idempotencyKey: JSON.stringify([[r.toLowerCase()], '']),
+			limits: [],
+		}));
+		const sent = await deliver(jobs, {
+			transport: ok,
+			store,
+			concurrency: 4,
+			retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
+			health: {
+				failureThreshold: 5,
+				baseEjectionMs: 1000,
+				maxEjectionMs: 1000,
+				backoff: 2,
+				jitterRatio: 0,
+			},
+			idempotencyTtlMs: 86_400_000,
+			maxRateWaitMs: 1000,
+		});
 		expect(sent.every((r) => r.record.status === 'sent')).toBe(true);
 
 		const redis = store.redis as Redis;

@@ -1,9 +1,18 @@
 import { Cluster } from 'ioredis';
 import { RedisStateStore, StateUnavailableError } from '../../lib/state/redis';
-import { VIA_SEQUENCE, VIA_SPILL, type AllocateRequest, type StateStore } from '../../lib/state/types';
+import {
+	VIA_SEQUENCE,
+	VIA_SPILL,
+	type AllocateRequest,
+	type StateStore,
+} from '../../lib/state/types';
 import { redisCli, startRedisCluster, type RedisCluster } from '../helpers/redisCluster';
 import { describeKeyIsolationContract } from './keyIsolation.contract';
-import { describeHealthContract, describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
+import {
+	describeHealthContract,
+	describeRateAndOnceContract,
+	describeStateStoreContract,
+} from './stateStore.contract';
 
 /**
  * The RedisStateStore on a real 3-master Redis Cluster: the shared contract, plus proof that
@@ -52,24 +61,45 @@ describe('RedisStateStore on Redis Cluster: slots', () => {
 	});
 
 	/** Two campaigns on two different masters, neither on the master that holds the circuits hash. */
-	async function spreadCampaigns(): Promise<{ circuitsPort: number; campaigns: Array<{ scope: string; slot: number; port: number }> }> {
+	async function spreadCampaigns(): Promise<{
+		circuitsPort: number;
+		campaigns: Array<{ scope: string; slot: number; port: number }>;
+	}> {
 		const circuitsPort = await cluster.portForSlot(await cluster.keySlot(`${prefix}{circuits}`));
 		const campaigns: Array<{ scope: string; slot: number; port: number }> = [];
 		for (let i = 0; i < 500 && campaigns.length < 2; i++) {
 			const scope = `campaign-${i}`;
 			const slot = await cluster.keySlot(`${prefix}{${scope}}:ctr`);
 			const port = await cluster.portForSlot(slot);
-			if (port !== circuitsPort && !campaigns.some((c) => c.port === port)) campaigns.push({ scope, slot, port });
+			if (port !== circuitsPort && !campaigns.some((c) => c.port === port))
+				campaigns.push({ scope, slot, port });
 		}
 		if (campaigns.length < 2) throw new Error('found no two campaigns on distinct masters');
 		return { circuitsPort, campaigns };
 	}
 
-	const request = (scope: string, routeNames: string[], items: AllocateRequest['items']): AllocateRequest => ({
+	const request = (
+		scope: string,
+		routeNames: string[],
+		items: AllocateRequest['items'],
+	): AllocateRequest => ({
 		scope,
 		stickyKey: 'p1',
-		routes: routeNames.map((name, i) => ({ name, circuit: name, caps: [{ key: `d:test:r${i}`, limit: 100, resetAt: Date.now() + DAY }] })),
-		classes: [{ counterKey: 'p1:c1', cycle: [0, 1], repeat: 1, candidates: [0, 1], weights: [1, 1], spill: 'weights' }],
+		routes: routeNames.map((name, i) => ({
+			name,
+			circuit: name,
+			caps: [{ key: `d:test:r${i}`, limit: 100, resetAt: Date.now() + DAY }],
+		})),
+		classes: [
+			{
+				counterKey: 'p1:c1',
+				cycle: [0, 1],
+				repeat: 1,
+				candidates: [0, 1],
+				weights: [1, 1],
+				spill: 'weights',
+			},
+		],
 		items,
 		ttlMs: DAY,
 	});
@@ -81,46 +111,78 @@ describe('RedisStateStore on Redis Cluster: slots', () => {
 		const routeNames = [`${prefix}r0`, `${prefix}r1`];
 
 		for (const { scope, slot, port } of campaigns) {
-			const res = await store.allocate(request(scope, routeNames, [{ cls: 0, key: 'a@example.com' }, { cls: 0, key: 'b@example.com' }, { cls: 0 }]));
+			const res = await store.allocate(
+				request(scope, routeNames, [
+					{ cls: 0, key: 'a@example.com' },
+					{ cls: 0, key: 'b@example.com' },
+					{ cls: 0 },
+				]),
+			);
 			expect(res.route).toEqual([0, 1, 0]);
 			expect(await store.capUsage(scope, ['d:test:r0', 'd:test:r1'])).toEqual([2, 1]);
 
 			// every key the campaign wrote — counters, spills, sticky, index, caps — is in the one slot,
 			// on the master that serves it
-			const names = ['ctr', 'spill', 'sticky:p1', 'idx', 'cap:d:test:r0', 'cap:d:test:r1'].map((k) => `${prefix}{${scope}}:${k}`);
+			const names = ['ctr', 'spill', 'sticky:p1', 'idx', 'cap:d:test:r0', 'cap:d:test:r1'].map(
+				(k) => `${prefix}{${scope}}:${k}`,
+			);
 			for (const key of names) {
 				expect(await cluster.keySlot(key)).toBe(slot);
 				expect((await redisCli(port, ['EXISTS', key])).trim()).toBe('1');
 			}
 			// (other tests' campaigns could share the slot by chance: at least ours)
-			expect(Number(await redisCli(port, ['CLUSTER', 'COUNTKEYSINSLOT', String(slot)]))).toBeGreaterThanOrEqual(names.length);
-			expect((await redisCli(port, ['HGET', `${prefix}{${scope}}:sticky:p1`, 'a@example.com'])).trim()).toBe(routeNames[0]);
+			expect(
+				Number(await redisCli(port, ['CLUSTER', 'COUNTKEYSINSLOT', String(slot)])),
+			).toBeGreaterThanOrEqual(names.length);
+			expect(
+				(await redisCli(port, ['HGET', `${prefix}{${scope}}:sticky:p1`, 'a@example.com'])).trim(),
+			).toBe(routeNames[0]);
 		}
 
 		// sticky assignments and counters continue per campaign, on each master
 		for (const { scope } of campaigns) {
-			const again = await store.allocate(request(scope, routeNames, [{ cls: 0, key: 'b@example.com' }, { cls: 0 }]));
+			const again = await store.allocate(
+				request(scope, routeNames, [{ cls: 0, key: 'b@example.com' }, { cls: 0 }]),
+			);
 			expect(again.route).toEqual([1, 1]);
 		}
 		await store.clearScope(campaigns[0].scope);
 		for (const k of ['ctr', 'spill', 'sticky:p1', 'idx', 'cap:d:test:r0', 'cap:d:test:r1']) {
-			expect((await redisCli(campaigns[0].port, ['EXISTS', `${prefix}{${campaigns[0].scope}}:${k}`])).trim()).toBe('0');
+			expect(
+				(
+					await redisCli(campaigns[0].port, ['EXISTS', `${prefix}{${campaigns[0].scope}}:${k}`])
+				).trim(),
+			).toBe('0');
 		}
 		expect(await store.capUsage(campaigns[1].scope, ['d:test:r0'])).toEqual([2]);
 	});
 
 	it('would be refused with CROSSSLOT if the circuits hash went into the allocate script (control)', async () => {
 		const { campaigns } = await spreadCampaigns();
-		const client = new Cluster(cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })), { lazyConnect: true, enableOfflineQueue: false });
+		const client = new Cluster(
+			cluster.nodes.map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })),
+			{ lazyConnect: true, enableOfflineQueue: false },
+		);
 		// a standalone-mode store passes the circuits key to the script, whatever client it is given
-		const naive = new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port: cluster.ports[0], keyPrefix: prefix }, client);
+		const naive = new RedisStateStore(
+			{ mode: 'standalone', host: '127.0.0.1', port: cluster.ports[0], keyPrefix: prefix },
+			client,
+		);
 		stores.push(naive);
-		const error = await naive.allocate(request(campaigns[0].scope, [`${prefix}r0`, `${prefix}r1`], [{ cls: 0 }])).catch((e: Error) => e);
+		const error = await naive
+			.allocate(request(campaigns[0].scope, [`${prefix}r0`, `${prefix}r1`], [{ cls: 0 }]))
+			.catch((e: Error) => e);
 		expect(error).toBeInstanceOf(StateUnavailableError);
 		expect((error as Error).message).toMatch(/CROSSSLOT/);
 		// the cluster-mode store reads the circuits first and gets through
 		const store = open();
-		expect((await store.allocate(request(campaigns[0].scope, [`${prefix}r0`, `${prefix}r1`], [{ cls: 0 }]))).route).toEqual([0]);
+		expect(
+			(
+				await store.allocate(
+					request(campaigns[0].scope, [`${prefix}r0`, `${prefix}r1`], [{ cls: 0 }]),
+				)
+			).route,
+		).toEqual([0]);
 	});
 
 	it('sees route health written by recordHealth (another worker) when allocating on every master', async () => {
@@ -128,7 +190,13 @@ describe('RedisStateStore on Redis Cluster: slots', () => {
 		const sender = open(); // the send node recording outcomes
 		const router = open(); // a partitioner in another worker, same prefix
 		const routeNames = [`${prefix}r0`, `${prefix}r1`];
-		const policy = { failureThreshold: 3, baseEjectionMs: 600, maxEjectionMs: 5_000, backoff: 2, jitter: 1 };
+		const policy = {
+			failureThreshold: 3,
+			baseEjectionMs: 600,
+			maxEjectionMs: 5_000,
+			backoff: 2,
+			jitter: 1,
+		};
 
 		let state = (await sender.recordHealth(routeNames[0], false, policy)).state;
 		await sender.recordHealth(routeNames[0], false, policy);
@@ -136,7 +204,9 @@ describe('RedisStateStore on Redis Cluster: slots', () => {
 		expect(third.opened).toBe(true);
 		state = third.state;
 		// the circuit lives on its own master, not on either campaign's
-		expect((await redisCli(circuitsPort, ['HEXISTS', `${prefix}{circuits}`, routeNames[0]])).trim()).toBe('1');
+		expect(
+			(await redisCli(circuitsPort, ['HEXISTS', `${prefix}{circuits}`, routeNames[0]])).trim(),
+		).toBe('1');
 
 		for (const { scope } of campaigns) {
 			const res = await router.allocate(request(scope, routeNames, [{ cls: 0 }, { cls: 0 }]));

@@ -2,7 +2,11 @@ import { RedisStateStore } from '../../lib/state/redis';
 import type { StateStore } from '../../lib/state/types';
 import { redisCli } from '../helpers/redisCluster';
 import { startRedisSentinel, type RedisSentinel } from '../helpers/redisSentinel';
-import { describeHealthContract, describeRateAndOnceContract, describeStateStoreContract } from './stateStore.contract';
+import {
+	describeHealthContract,
+	describeRateAndOnceContract,
+	describeStateStoreContract,
+} from './stateStore.contract';
 
 /** The RedisStateStore through a real Redis Sentinel (one master, one sentinel): the shared contract. */
 
@@ -41,7 +45,11 @@ describe('RedisStateStore through Redis Sentinel', () => {
 		expect(await store.ping()).toBe('PONG');
 		await store.setCircuit('r-sentinel', { openUntil: 42, ejections: 1 });
 		// read straight from the master's port: the store's writes went to the master the sentinel named
-		expect(JSON.parse(await redisCli(sentinel.masterPort, ['HGET', `${prefix}{circuits}`, 'r-sentinel']))).toEqual({ openUntil: 42, ejections: 1 });
+		expect(
+			JSON.parse(
+				await redisCli(sentinel.masterPort, ['HGET', `${prefix}{circuits}`, 'r-sentinel']),
+			),
+		).toEqual({ openUntil: 42, ejections: 1 });
 		expect((await redisCli(sentinel.masterPort, ['ROLE'])).split('\n')[0].trim()).toBe('master');
 	});
 });

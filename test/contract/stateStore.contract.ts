@@ -13,7 +13,11 @@ import {
  * The one contract every StateStore passes (memory and Redis alike), in the manner of keyv's
  * shared test suite: a factory per implementation, the same expectations for all.
  */
-export function describeStateStoreContract(name: string, createStore: () => Promise<StateStore>, destroy?: (s: StateStore) => Promise<void>): void {
+export function describeStateStoreContract(
+	name: string,
+	createStore: () => Promise<StateStore>,
+	destroy?: (s: StateStore) => Promise<void>,
+): void {
 	describe(`StateStore contract: ${name}`, () => {
 		let store: StateStore;
 		let scope: string;
@@ -33,9 +37,16 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 			Array.from({ length: n }, (_, i) => ({
 				name: `${scope}-r${i}`,
 				circuit: `${scope}-r${i}`,
-				caps: caps[i] === undefined ? [] : [{ key: `d:test:r${i}`, limit: caps[i]!, resetAt: Date.now() + DAY }],
+				caps:
+					caps[i] === undefined
+						? []
+						: [{ key: `d:test:r${i}`, limit: caps[i]!, resetAt: Date.now() + DAY }],
 			}));
-		const cls = (cycle: number[], candidates: number[], extra: Partial<AllocClass> = {}): AllocClass => ({
+		const cls = (
+			cycle: number[],
+			candidates: number[],
+			extra: Partial<AllocClass> = {},
+		): AllocClass => ({
 			counterKey: 'p1:c1',
 			cycle,
 			repeat: 1,
@@ -44,7 +55,12 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 			spill: 'weights',
 			...extra,
 		});
-		const request = (r: AllocRoute[], classes: AllocClass[], items: AllocateRequest['items'], extra: Partial<AllocateRequest> = {}): AllocateRequest => ({
+		const request = (
+			r: AllocRoute[],
+			classes: AllocClass[],
+			items: AllocateRequest['items'],
+			extra: Partial<AllocateRequest> = {},
+		): AllocateRequest => ({
 			scope,
 			stickyKey: 'p1',
 			routes: r,
@@ -72,7 +88,14 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 
 		it('takes the preferred route of an item instead of the sequence, spilling when it is full', async () => {
 			const c = [cls([0, 1], [0, 1, 2])];
-			const r = await store.allocate(request(routes(3, [undefined, 1]), c, [{ cls: 0, prefer: 2 }, { cls: 0, prefer: 1 }, { cls: 0, prefer: 1, key: 'k' }, { cls: 0 }]));
+			const r = await store.allocate(
+				request(routes(3, [undefined, 1]), c, [
+					{ cls: 0, prefer: 2 },
+					{ cls: 0, prefer: 1 },
+					{ cls: 0, prefer: 1, key: 'k' },
+					{ cls: 0 },
+				]),
+			);
 			expect(r.route.slice(0, 2)).toEqual([2, 1]);
 			expect(r.via.slice(0, 2)).toEqual([VIA_SEQUENCE, VIA_SEQUENCE]);
 			expect(r.via[2]).toBe(VIA_SPILL); // route 1 is full after one
@@ -82,18 +105,35 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 
 		it('keeps counters per class key and per scope', async () => {
 			const two = [cls([0, 1], [0, 1]), cls([1, 0], [0, 1], { counterKey: 'p1:c2' })];
-			const a = await store.allocate(request(routes(2), two, [{ cls: 0 }, { cls: 1 }, { cls: 0 }, { cls: 1 }]));
+			const a = await store.allocate(
+				request(routes(2), two, [{ cls: 0 }, { cls: 1 }, { cls: 0 }, { cls: 1 }]),
+			);
 			expect(a.route).toEqual([0, 1, 1, 0]);
-			const other = await store.allocate({ ...request(routes(2), two, [{ cls: 0 }]), scope: `${scope}-other` });
+			const other = await store.allocate({
+				...request(routes(2), two, [{ cls: 0 }]),
+				scope: `${scope}-other`,
+			});
 			expect(other.route).toEqual([0]);
 		});
 
 		it('gives a sticky key its earlier route without moving the sequence', async () => {
 			const c = [cls([0, 1], [0, 1])];
-			const first = await store.allocate(request(routes(2), c, [{ cls: 0, key: 'a' }, { cls: 0, key: 'b' }, { cls: 0, key: 'a' }]));
+			const first = await store.allocate(
+				request(routes(2), c, [
+					{ cls: 0, key: 'a' },
+					{ cls: 0, key: 'b' },
+					{ cls: 0, key: 'a' },
+				]),
+			);
 			expect(first.route).toEqual([0, 1, 0]);
 			expect(first.via).toEqual([VIA_SEQUENCE, VIA_SEQUENCE, VIA_STICKY]);
-			const second = await store.allocate(request(routes(2), c, [{ cls: 0, key: 'b' }, { cls: 0, key: 'c' }, { cls: 0, key: 'a' }]));
+			const second = await store.allocate(
+				request(routes(2), c, [
+					{ cls: 0, key: 'b' },
+					{ cls: 0, key: 'c' },
+					{ cls: 0, key: 'a' },
+				]),
+			);
 			expect(second.route).toEqual([1, 0, 0]);
 			expect(second.via).toEqual([VIA_STICKY, VIA_SEQUENCE, VIA_STICKY]);
 		});
@@ -101,9 +141,14 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 		it('keeps sticky assignments per partition and reassigns when the route is no longer a candidate', async () => {
 			const c = [cls([1], [0, 1])];
 			await store.allocate(request(routes(2), c, [{ cls: 0, key: 'x' }]));
-			const otherPartition = await store.allocate({ ...request(routes(2), [cls([0], [0, 1], { counterKey: 'p2:c1' })], [{ cls: 0, key: 'x' }]), stickyKey: 'p2' });
+			const otherPartition = await store.allocate({
+				...request(routes(2), [cls([0], [0, 1], { counterKey: 'p2:c1' })], [{ cls: 0, key: 'x' }]),
+				stickyKey: 'p2',
+			});
 			expect(otherPartition.route).toEqual([0]);
-			const narrowed = await store.allocate(request(routes(2), [cls([0], [0], { counterKey: 'p1:c9' })], [{ cls: 0, key: 'x' }]));
+			const narrowed = await store.allocate(
+				request(routes(2), [cls([0], [0], { counterKey: 'p1:c9' })], [{ cls: 0, key: 'x' }]),
+			);
 			expect(narrowed.route).toEqual([0]);
 			expect(narrowed.via).toEqual([VIA_SEQUENCE]);
 		});
@@ -117,7 +162,9 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 			// more room: the sequence resumes at position 2 (route 0), not 4
 			const roomy = await store.allocate(request(routes(2, [10, 10]), c, plain(3)));
 			expect(roomy.route).toEqual([0, 1, 1]);
-			expect(await store.capUsage(scope, ['d:test:r0', 'd:test:r1', 'd:test:none'])).toEqual([2, 3, 0]);
+			expect(await store.capUsage(scope, ['d:test:r0', 'd:test:r1', 'd:test:none'])).toEqual([
+				2, 3, 0,
+			]);
 		});
 
 		it('spills to the candidate furthest behind its weight, or by priority', async () => {
@@ -152,10 +199,17 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 
 		it('writes nothing on a dry run', async () => {
 			const c = [cls([0, 1], [0, 1])];
-			const dry = await store.allocate(request(routes(2, [5, 5]), c, [{ cls: 0, key: 'a' }, { cls: 0 }], { dryRun: true }));
+			const dry = await store.allocate(
+				request(routes(2, [5, 5]), c, [{ cls: 0, key: 'a' }, { cls: 0 }], { dryRun: true }),
+			);
 			expect(dry.route).toEqual([0, 1]);
 			expect(await store.capUsage(scope, ['d:test:r0', 'd:test:r1'])).toEqual([0, 0]);
-			const real = await store.allocate(request(routes(2, [5, 5]), c, [{ cls: 0, key: 'z' }, { cls: 0, key: 'a' }]));
+			const real = await store.allocate(
+				request(routes(2, [5, 5]), c, [
+					{ cls: 0, key: 'z' },
+					{ cls: 0, key: 'a' },
+				]),
+			);
 			expect(real.route).toEqual([0, 1]);
 			expect(real.via).toEqual([VIA_SEQUENCE, VIA_SEQUENCE]);
 		});
@@ -163,28 +217,56 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 		it('stays exact under many concurrent calls', async () => {
 			const c = [cls([0, 0, 0, 1, 1, 1, 1, 1, 1, 1], [0, 1])];
 			const calls = Array.from({ length: 40 }, (_, k) =>
-				store.allocate(request(routes(2), c, Array.from({ length: 25 }, (_, j) => ({ cls: 0, key: `u${k}-${j}` })))),
+				store.allocate(
+					request(
+						routes(2),
+						c,
+						Array.from({ length: 25 }, (_, j) => ({ cls: 0, key: `u${k}-${j}` })),
+					),
+				),
 			);
 			const results = await Promise.all(calls);
 			const all = results.flatMap((r) => r.route);
 			expect(all.filter((r) => r === 0)).toHaveLength(300);
 			expect(all.filter((r) => r === 1)).toHaveLength(700);
 			// every call got a contiguous, non-overlapping run of the sequence
-			const again = await store.allocate(request(routes(2), c, Array.from({ length: 1000 }, (_, i) => ({ cls: 0, key: `u${Math.floor(i / 25)}-${i % 25}` }))));
+			const again = await store.allocate(
+				request(
+					routes(2),
+					c,
+					Array.from({ length: 1000 }, (_, i) => ({
+						cls: 0,
+						key: `u${Math.floor(i / 25)}-${i % 25}`,
+					})),
+				),
+			);
 			expect(again.via.every((v) => v === VIA_STICKY)).toBe(true);
 		});
 
 		it('stores circuits per route', async () => {
 			await store.setCircuit('r-health', { openUntil: 123, ejections: 2 });
-			expect(await store.getCircuits(['r-health', 'r-unknown'])).toEqual([{ openUntil: 123, ejections: 2 }, null]);
+			expect(await store.getCircuits(['r-health', 'r-unknown'])).toEqual([
+				{ openUntil: 123, ejections: 2 },
+				null,
+			]);
 			await store.setCircuit('r-health', null);
 			expect(await store.getCircuits(['r-health'])).toEqual([null]);
 		});
 
 		it('caches MX answers for their TTL', async () => {
 			const d = `mx-${scope}.example`;
-			await store.setMx([{ domain: d, value: { hosts: ['a.mx.example', 'b.mx.example'] } }, { domain: `none-${d}`, value: { hosts: [] } }], 150);
-			expect(await store.getMx([d, `none-${d}`, `unknown-${d}`])).toEqual([{ hosts: ['a.mx.example', 'b.mx.example'] }, { hosts: [] }, null]);
+			await store.setMx(
+				[
+					{ domain: d, value: { hosts: ['a.mx.example', 'b.mx.example'] } },
+					{ domain: `none-${d}`, value: { hosts: [] } },
+				],
+				150,
+			);
+			expect(await store.getMx([d, `none-${d}`, `unknown-${d}`])).toEqual([
+				{ hosts: ['a.mx.example', 'b.mx.example'] },
+				{ hosts: [] },
+				null,
+			]);
 			await new Promise((r) => setTimeout(r, 300));
 			expect(await store.getMx([d])).toEqual([null]);
 		});
@@ -206,7 +288,11 @@ export function describeStateStoreContract(name: string, createStore: () => Prom
 }
 
 /** Rate limits and idempotency markers: part of the same contract, kept apart for readability. */
-export function describeRateAndOnceContract(name: string, createStore: () => Promise<StateStore>, destroy?: (s: StateStore) => Promise<void>): void {
+export function describeRateAndOnceContract(
+	name: string,
+	createStore: () => Promise<StateStore>,
+	destroy?: (s: StateStore) => Promise<void>,
+): void {
 	describe(`StateStore contract (rates, idempotency): ${name}`, () => {
 		let store: StateStore;
 		let id = 0;
@@ -252,8 +338,14 @@ export function describeRateAndOnceContract(name: string, createStore: () => Pro
 
 		it('claims an idempotency marker once, until released or expired, and tells sent from pending', async () => {
 			const scope = `once-${id}-${Date.now()}`;
-			expect(await store.claimOnce(scope, ['a', 'b'], 60_000, 't1')).toEqual(['claimed', 'claimed']);
-			expect(await store.claimOnce(scope, ['a', 'c'], 60_000, 't2')).toEqual(['pending', 'claimed']);
+			expect(await store.claimOnce(scope, ['a', 'b'], 60_000, 't1')).toEqual([
+				'claimed',
+				'claimed',
+			]);
+			expect(await store.claimOnce(scope, ['a', 'c'], 60_000, 't2')).toEqual([
+				'pending',
+				'claimed',
+			]);
 			await store.confirmOnce(scope, ['b'], 60_000);
 			expect(await store.claimOnce(scope, ['b'], 60_000, 't3')).toEqual(['sent']);
 			expect(await store.claimOnce(`${scope}-other`, ['a'], 60_000, 't3')).toEqual(['claimed']);
@@ -271,12 +363,22 @@ export function describeRateAndOnceContract(name: string, createStore: () => Pro
 }
 
 /** Route health (circuit breaking): part of the same contract. */
-export function describeHealthContract(name: string, createStore: () => Promise<StateStore>, destroy?: (s: StateStore) => Promise<void>): void {
+export function describeHealthContract(
+	name: string,
+	createStore: () => Promise<StateStore>,
+	destroy?: (s: StateStore) => Promise<void>,
+): void {
 	describe(`StateStore contract (route health): ${name}`, () => {
 		let store: StateStore;
 		let route: string;
 		let id = 0;
-		const policy = { failureThreshold: 3, baseEjectionMs: 200, maxEjectionMs: 1000, backoff: 2, jitter: 1 };
+		const policy = {
+			failureThreshold: 3,
+			baseEjectionMs: 200,
+			maxEjectionMs: 1000,
+			backoff: 2,
+			jitter: 1,
+		};
 		beforeEach(async () => {
 			store = await createStore();
 			route = `health-${Date.now()}-${++id}`;
@@ -295,7 +397,9 @@ export function describeHealthContract(name: string, createStore: () => Promise<
 			expect(third.state.openUntil - t0).toBeGreaterThanOrEqual(195);
 			expect(third.state.openUntil - t0).toBeLessThan(450);
 			// failures while open (other workers) change nothing
-			expect((await store.recordHealth(route, false, policy)).state.openUntil).toBe(third.state.openUntil);
+			expect((await store.recordHealth(route, false, policy)).state.openUntil).toBe(
+				third.state.openUntil,
+			);
 			expect((await store.getCircuits([route]))[0]?.openUntil).toBe(third.state.openUntil);
 
 			// after the cool-down a failed probe re-ejects at once, for twice as long

@@ -34,7 +34,8 @@ export async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
 
 export function printTimings(): void {
 	log('\nStep timings:');
-	for (const t of timings) log(`  ${t.ok ? '✔' : '✘'} ${t.seconds.toFixed(1).padStart(7)} s  ${t.name}`);
+	for (const t of timings)
+		log(`  ${t.ok ? '✔' : '✘'} ${t.seconds.toFixed(1).padStart(7)} s  ${t.name}`);
 }
 
 export class AssertionFailure extends Error {}
@@ -54,7 +55,12 @@ export class Checks {
 	}
 	equal<T>(actual: T, expected: T, message: string): boolean {
 		const same = JSON.stringify(actual) === JSON.stringify(expected);
-		return this.ok(same, same ? `${message}: ${JSON.stringify(actual)}` : `${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+		return this.ok(
+			same,
+			same
+				? `${message}: ${JSON.stringify(actual)}`
+				: `${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`,
+		);
 	}
 }
 
@@ -70,7 +76,8 @@ export async function killAll(): Promise<void> {
 	while (Date.now() < deadline && alive.some((c) => c.exitCode === null && c.signalCode === null)) {
 		await new Promise((r) => setTimeout(r, 100));
 	}
-	for (const child of alive) if (child.exitCode === null && child.signalCode === null) signalGroup(child, 'SIGKILL');
+	for (const child of alive)
+		if (child.exitCode === null && child.signalCode === null) signalGroup(child, 'SIGKILL');
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -111,7 +118,11 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
 	const { timeoutMs = 10 * 60_000, logFile, allowFailure, echo, ...spawnOptions } = options;
 	const t0 = Date.now();
 	return new Promise((resolve, reject) => {
-		const child = spawn(command, args, { ...spawnOptions, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(command, args, {
+			...spawnOptions,
+			detached: true,
+			stdio: ['ignore', 'pipe', 'pipe'],
+		});
 		children.add(child);
 		let logStream: WriteStream | undefined;
 		if (logFile) {
@@ -126,7 +137,8 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
 			both.push(chunk);
 			logStream?.write(chunk);
 			if (echo) {
-				for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) process.stdout.write(`${echo}${line}\n`);
+				for (const line of chunk.toString('utf8').split('\n'))
+					if (line.trim()) process.stdout.write(`${echo}${line}\n`);
 			}
 		};
 		child.stdout?.on('data', tee(out));
@@ -154,10 +166,18 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
 				ms: Date.now() - t0,
 			};
 			if (timedOut) {
-				return reject(new Error(`${command} ${args.join(' ')} timed out after ${fmt(timeoutMs)}\n${tail(result.stdout + result.stderr)}`));
+				return reject(
+					new Error(
+						`${command} ${args.join(' ')} timed out after ${fmt(timeoutMs)}\n${tail(result.stdout + result.stderr)}`,
+					),
+				);
 			}
 			if (code !== 0 && !allowFailure) {
-				return reject(new Error(`${command} ${args.join(' ')} exited with ${code ?? signal}\n${tail(result.stdout + '\n' + result.stderr)}`));
+				return reject(
+					new Error(
+						`${command} ${args.join(' ')} exited with ${code ?? signal}\n${tail(result.stdout + '\n' + result.stderr)}`,
+					),
+				);
 			}
 			resolve(result);
 		});
@@ -170,12 +190,16 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
  * n8n's folders behave as if typed there. Registry, cache, TLS and proxy settings are kept.
  */
 export function cleanNpmEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-	const keep = /^npm_config_(cache|registry|userconfig|globalconfig|cafile|proxy|https_proxy|noproxy|strict_ssl)$/i;
-	const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || keep.test(k)));
+	const keep =
+		/^npm_config_(cache|registry|userconfig|globalconfig|cafile|proxy|https_proxy|noproxy|strict_ssl)$/i;
+	const env = Object.fromEntries(
+		Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || keep.test(k)),
+	);
 	return { ...env, ...extra };
 }
 
-export const tail = (text: string, lines = 40): string => text.trimEnd().split('\n').slice(-lines).join('\n');
+export const tail = (text: string, lines = 40): string =>
+	text.trimEnd().split('\n').slice(-lines).join('\n');
 
 export function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {

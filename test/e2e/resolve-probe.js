@@ -30,10 +30,22 @@ if (out) {
 		const resolved = original.call(this, request, parent, ...rest);
 		try {
 			const from = parent && parent.filename;
-			if (from && !request.startsWith('.') && !request.startsWith('/') && !request.startsWith('node:') && !Module.isBuiltin(request)) {
-				const fromOurs = from.includes(`${path.sep}${PKG}${path.sep}`) && !from.includes(`${path.sep}${PKG}${path.sep}node_modules${path.sep}`);
-				const fromN8n = request === 'n8n-workflow' && from.includes(`${path.sep}node_modules${path.sep}n8n${path.sep}dist${path.sep}`);
-				const fromN8nCore = request === 'n8n-workflow' && from.includes(`${path.sep}node_modules${path.sep}n8n-core${path.sep}dist${path.sep}`);
+			if (
+				from &&
+				!request.startsWith('.') &&
+				!request.startsWith('/') &&
+				!request.startsWith('node:') &&
+				!Module.isBuiltin(request)
+			) {
+				const fromOurs =
+					from.includes(`${path.sep}${PKG}${path.sep}`) &&
+					!from.includes(`${path.sep}${PKG}${path.sep}node_modules${path.sep}`);
+				const fromN8n =
+					request === 'n8n-workflow' &&
+					from.includes(`${path.sep}node_modules${path.sep}n8n${path.sep}dist${path.sep}`);
+				const fromN8nCore =
+					request === 'n8n-workflow' &&
+					from.includes(`${path.sep}node_modules${path.sep}n8n-core${path.sep}dist${path.sep}`);
 				const who = fromOurs ? 'package' : fromN8n ? 'n8n' : fromN8nCore ? 'n8n-core' : undefined;
 				const key = `${who}|${request}|${resolved}`;
 				if (who && !seen.has(key)) {
@@ -41,7 +53,16 @@ if (out) {
 					const pkg = versionOf(resolved);
 					fs.appendFileSync(
 						out,
-						JSON.stringify({ pid: process.pid, who, request, from, resolved, pkg: pkg && `${pkg.name}@${pkg.version}`, pkgDir: pkg && pkg.dir, nodePath: who === 'package' ? process.env.NODE_PATH : undefined }) + '\n',
+						JSON.stringify({
+							pid: process.pid,
+							who,
+							request,
+							from,
+							resolved,
+							pkg: pkg && `${pkg.name}@${pkg.version}`,
+							pkgDir: pkg && pkg.dir,
+							nodePath: who === 'package' ? process.env.NODE_PATH : undefined,
+						}) + '\n',
 					);
 				}
 			}

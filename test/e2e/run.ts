@@ -16,7 +16,16 @@
  *      POSTAL_E2E_ALLOW_SECOND_WORKFLOW_COPY=1 (a second n8n-workflow copy is a warning, not a failure).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readdirSync,
+	readFileSync,
+	rmSync,
+	statSync,
+	writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../helpers/smtpSink';
@@ -59,7 +68,9 @@ const MODES = (process.env.POSTAL_E2E_MODES ?? 'npm,gui')
 	.split(',')
 	.map((m) => m.trim())
 	.filter((m) => m && m !== 'none') as Mode[];
-for (const m of MODES) if (m !== 'npm' && m !== 'gui') throw new Error(`POSTAL_E2E_MODES: unknown mode "${m}" (npm, gui or none)`);
+for (const m of MODES)
+	if (m !== 'npm' && m !== 'gui')
+		throw new Error(`POSTAL_E2E_MODES: unknown mode "${m}" (npm, gui or none)`);
 
 interface Env {
 	node24: string;
@@ -77,7 +88,12 @@ let interrupted: string | undefined;
 // ------------------------------------------------------------------------------------------ setup
 
 async function setup(): Promise<Env> {
-	const result = await run('bash', [join(REPO, 'scripts', 'e2e', 'setup.sh')], { cwd: REPO, env: cleanNpmEnv(), echo: '  ', timeoutMs: 25 * 60_000 });
+	const result = await run('bash', [join(REPO, 'scripts', 'e2e', 'setup.sh')], {
+		cwd: REPO,
+		env: cleanNpmEnv(),
+		echo: '  ',
+		timeoutMs: 25 * 60_000,
+	});
 	const vars = Object.fromEntries(
 		result.stdout
 			.split('\n')
@@ -85,18 +101,26 @@ async function setup(): Promise<Env> {
 			.filter((m): m is RegExpMatchArray => !!m)
 			.map((m) => [m[1], m[2]]),
 	);
-	for (const k of ['NODE24', 'NPM_CLI', 'N8N_DIR', 'N8N_BIN']) if (!vars[k]) throw new Error(`setup.sh did not print ${k}=`);
+	for (const k of ['NODE24', 'NPM_CLI', 'N8N_DIR', 'N8N_BIN'])
+		if (!vars[k]) throw new Error(`setup.sh did not print ${k}=`);
 	return { node24: vars.NODE24, npmCli: vars.NPM_CLI, n8nDir: vars.N8N_DIR, n8nBin: vars.N8N_BIN };
 }
 
 /** npm's environment for installing into n8n's folders: Node 24 first on PATH, no project config of ours. */
 function npmEnv(env: Env): NodeJS.ProcessEnv {
-	const clean = Object.fromEntries(Object.entries(cleanNpmEnv()).filter(([k]) => !k.startsWith('N8N_')));
+	const clean = Object.fromEntries(
+		Object.entries(cleanNpmEnv()).filter(([k]) => !k.startsWith('N8N_')),
+	);
 	return { ...clean, PATH: `${dirname(env.node24)}:${process.env.PATH}` };
 }
 
 const npm24 = (env: Env, args: string[], cwd: string, logFile: string) =>
-	run(env.node24, [env.npmCli, ...args], { cwd, env: npmEnv(env), logFile, timeoutMs: 10 * 60_000 });
+	run(env.node24, [env.npmCli, ...args], {
+		cwd,
+		env: npmEnv(env),
+		logFile,
+		timeoutMs: 10 * 60_000,
+	});
 
 // ------------------------------------------------------------------------------------ build, pack
 
@@ -116,25 +140,48 @@ async function buildAndPack(work: string): Promise<Packed> {
 	if (process.env.POSTAL_E2E_TGZ) {
 		// a given tarball (experiments: another package.json, an older release)
 		tgz = resolve(process.env.POSTAL_E2E_TGZ);
-		files = (await run('tar', ['-tzf', tgz])).stdout.split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+		files = (await run('tar', ['-tzf', tgz])).stdout
+			.split('\n')
+			.filter(Boolean)
+			.map((f) => f.replace(/^package\//, ''));
 		log(`  using POSTAL_E2E_TGZ=${tgz} (no build)`);
 	} else {
 		// the repo's own npm (Node 20): `npm run build` and `npm pack` exactly as a maintainer would
 		const repoEnv = cleanNpmEnv();
 		if (!process.env.POSTAL_E2E_SKIP_BUILD) {
-			await run('npm', ['run', 'build'], { cwd: REPO, env: repoEnv, logFile: join(work, 'build.log'), timeoutMs: 10 * 60_000 });
+			await run('npm', ['run', 'build'], {
+				cwd: REPO,
+				env: repoEnv,
+				logFile: join(work, 'build.log'),
+				timeoutMs: 10 * 60_000,
+			});
 		}
-		const packed = await run('npm', ['pack', '--pack-destination', packDir, '--json'], { cwd: REPO, env: repoEnv, logFile: join(work, 'build.log') });
-		const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }>; size: number; unpackedSize: number }>;
+		const packed = await run('npm', ['pack', '--pack-destination', packDir, '--json'], {
+			cwd: REPO,
+			env: repoEnv,
+			logFile: join(work, 'build.log'),
+		});
+		const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{
+			filename: string;
+			files: Array<{ path: string }>;
+			size: number;
+			unpackedSize: number;
+		}>;
 		tgz = join(packDir, basename(info[0].filename));
 		files = info[0].files.map((f) => f.path);
-		log(`  ${basename(tgz)}: ${(info[0].size / 1024).toFixed(0)} kB packed, ${(info[0].unpackedSize / 1024).toFixed(0)} kB unpacked, ${files.length} files`);
+		log(
+			`  ${basename(tgz)}: ${(info[0].size / 1024).toFixed(0)} kB packed, ${(info[0].unpackedSize / 1024).toFixed(0)} kB unpacked, ${files.length} files`,
+		);
 	}
 	if (!existsSync(tgz)) throw new Error(`npm pack did not produce ${tgz}`);
 	const manifest = JSON.parse((await run('tar', ['-xzOf', tgz, 'package/package.json'])).stdout);
 	log(`  dependencies: ${JSON.stringify(manifest.dependencies ?? {})}`);
-	log(`  bundleDependencies: ${JSON.stringify(manifest.bundleDependencies ?? manifest.bundledDependencies ?? [])}`);
-	log(`  peerDependencies: ${JSON.stringify(manifest.peerDependencies ?? {})} meta: ${JSON.stringify(manifest.peerDependenciesMeta ?? {})}`);
+	log(
+		`  bundleDependencies: ${JSON.stringify(manifest.bundleDependencies ?? manifest.bundledDependencies ?? [])}`,
+	);
+	log(
+		`  peerDependencies: ${JSON.stringify(manifest.peerDependencies ?? {})} meta: ${JSON.stringify(manifest.peerDependenciesMeta ?? {})}`,
+	);
 	log(`  n8n.nodes: ${JSON.stringify(manifest.n8n?.nodes ?? [])}`);
 	log(`  n8n.credentials: ${JSON.stringify(manifest.n8n?.credentials ?? [])}`);
 	return { tgz, manifest, files };
@@ -147,10 +194,16 @@ function checkManifest(packed: Packed): void {
 	c.equal(packed.manifest.name, PKG, 'package name');
 	for (const n of ['DomainGroupClassifier', 'RoutePartitioner', 'LoadBalancedSend']) {
 		const entry = nodes.find((p) => p.includes(`${n}.node.js`));
-		c.ok(entry && packed.files.includes(entry), `n8n.nodes lists ${n} and the file is in the tarball${entry ? ` (${entry})` : ''}`);
+		c.ok(
+			entry && packed.files.includes(entry),
+			`n8n.nodes lists ${n} and the file is in the tarball${entry ? ` (${entry})` : ''}`,
+		);
 	}
 	const smtp = creds.find((p) => p.includes('PostalSmtp.credentials.js'));
-	c.ok(smtp && packed.files.includes(smtp), `n8n.credentials lists PostalSmtp and the file is in the tarball${smtp ? ` (${smtp})` : ''}`);
+	c.ok(
+		smtp && packed.files.includes(smtp),
+		`n8n.credentials lists PostalSmtp and the file is in the tarball${smtp ? ` (${smtp})` : ''}`,
+	);
 	failures.push(...c.failures);
 }
 
@@ -168,10 +221,18 @@ async function install(env: Env, mode: Mode, packed: Packed, base: string): Prom
 	const pkgDir = join(nodesDir, 'node_modules', PKG);
 	mkdirSync(nodesDir, { recursive: true });
 	// the package.json n8n's installer keeps in the nodes folder (ensurePackageJson)
-	writeFileSync(join(nodesDir, 'package.json'), JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2));
+	writeFileSync(
+		join(nodesDir, 'package.json'),
+		JSON.stringify({ name: 'installed-nodes', private: true, dependencies: {} }, null, 2),
+	);
 	const logFile = join(base, 'npm-install.log');
 	if (mode === 'npm') {
-		await npm24(env, ['install', packed.tgz, '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], nodesDir, logFile);
+		await npm24(
+			env,
+			['install', packed.tgz, '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'],
+			nodesDir,
+			logFile,
+		);
 	} else {
 		// n8n: mkdir <pkgDir>; tar -xzf <tgz> -C <pkgDir> --strip-components=1; strip devDependencies,
 		// peerDependencies, optionalDependencies; npm install with these flags inside <pkgDir>;
@@ -181,10 +242,25 @@ async function install(env: Env, mode: Mode, packed: Packed, base: string): Prom
 		const pj = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 		const { devDependencies: _d, peerDependencies: _p, optionalDependencies: _o, ...stripped } = pj;
 		writeFileSync(join(pkgDir, 'package.json'), JSON.stringify(stripped, null, 2));
-		const registry = (await run(env.node24, [env.npmCli, 'config', 'get', 'registry'], { cwd: pkgDir, env: npmEnv(env) })).stdout.trim() || 'https://registry.npmjs.org/';
+		const registry =
+			(
+				await run(env.node24, [env.npmCli, 'config', 'get', 'registry'], {
+					cwd: pkgDir,
+					env: npmEnv(env),
+				})
+			).stdout.trim() || 'https://registry.npmjs.org/';
 		await npm24(
 			env,
-			['install', '--audit=false', '--fund=false', '--bin-links=false', '--install-strategy=shallow', '--ignore-scripts=true', '--package-lock=false', `--registry=${registry}`],
+			[
+				'install',
+				'--audit=false',
+				'--fund=false',
+				'--bin-links=false',
+				'--install-strategy=shallow',
+				'--ignore-scripts=true',
+				'--package-lock=false',
+				`--registry=${registry}`,
+			],
 			pkgDir,
 			logFile,
 		);
@@ -192,7 +268,8 @@ async function install(env: Env, mode: Mode, packed: Packed, base: string): Prom
 		nodesPj.dependencies[PKG] = stripped.version;
 		writeFileSync(join(nodesDir, 'package.json'), JSON.stringify(nodesPj, null, 2));
 	}
-	if (!existsSync(join(pkgDir, 'package.json'))) throw new Error(`${PKG} is not in ${pkgDir} after the install`);
+	if (!existsSync(join(pkgDir, 'package.json')))
+		throw new Error(`${PKG} is not in ${pkgDir} after the install`);
 	return { userFolder, nodesDir, pkgDir };
 }
 
@@ -211,7 +288,10 @@ function findWorkflowCopies(root: string): Array<{ path: string; version: string
 			const p = join(dir, e);
 			if (e === 'n8n-workflow' && basename(dir) === 'node_modules') {
 				try {
-					found.push({ path: p, version: JSON.parse(readFileSync(join(p, 'package.json'), 'utf8')).version });
+					found.push({
+						path: p,
+						version: JSON.parse(readFileSync(join(p, 'package.json'), 'utf8')).version,
+					});
 				} catch {
 					// no package.json
 				}
@@ -227,11 +307,18 @@ function findWorkflowCopies(root: string): Array<{ path: string; version: string
 	return found;
 }
 
-const du = async (dir: string) => (await run('du', ['-sh', dir], { allowFailure: true })).stdout.split('\t')[0] || '?';
+const du = async (dir: string) =>
+	(await run('du', ['-sh', dir], { allowFailure: true })).stdout.split('\t')[0] || '?';
 
 // -------------------------------------------------------------------------------------------- n8n
 
-function n8nEnv(env: Env, inst: Installed, base: string, brokerPort: number, probeFile: string): NodeJS.ProcessEnv {
+function n8nEnv(
+	env: Env,
+	inst: Installed,
+	base: string,
+	brokerPort: number,
+	probeFile: string,
+): NodeJS.ProcessEnv {
 	const tmp = join(base, 'tmp');
 	mkdirSync(tmp, { recursive: true });
 	return {
@@ -255,13 +342,28 @@ function n8nEnv(env: Env, inst: Installed, base: string, brokerPort: number, pro
 	};
 }
 
-async function n8n(env: Env, args: string[], n8nEnvVars: NodeJS.ProcessEnv, logFile: string, allowFailure = false) {
-	return run(env.node24, [env.n8nBin, ...args], { cwd: n8nEnvVars.N8N_USER_FOLDER, env: n8nEnvVars, logFile, allowFailure, timeoutMs: 5 * 60_000 });
+async function n8n(
+	env: Env,
+	args: string[],
+	n8nEnvVars: NodeJS.ProcessEnv,
+	logFile: string,
+	allowFailure = false,
+) {
+	return run(env.node24, [env.n8nBin, ...args], {
+		cwd: n8nEnvVars.N8N_USER_FOLDER,
+		env: n8nEnvVars,
+		logFile,
+		allowFailure,
+		timeoutMs: 5 * 60_000,
+	});
 }
 
 function assertNoSecrets(c: Checks, what: string, text: string): void {
 	const leaked = secrets.filter((s) => text.includes(s));
-	c.ok(leaked.length === 0, `no SMTP password in ${what}${leaked.length ? ` (LEAKED ${leaked.length})` : ''}`);
+	c.ok(
+		leaked.length === 0,
+		`no SMTP password in ${what}${leaked.length ? ` (LEAKED ${leaked.length})` : ''}`,
+	);
 }
 
 // ---------------------------------------------------------------------------------------- one mode
@@ -272,19 +374,28 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 	const c = new Checks(mode);
 	const n8nLog = join(base, 'n8n.log');
 
-	const inst = await step(`[${mode}] install the tarball (${mode === 'npm' ? 'npm install <tgz> --omit=dev' : "n8n's GUI installer steps"})`, () =>
-		install(env, mode, packed, base),
+	const inst = await step(
+		`[${mode}] install the tarball (${mode === 'npm' ? 'npm install <tgz> --omit=dev' : "n8n's GUI installer steps"})`,
+		() => install(env, mode, packed, base),
 	);
 	const copies = findWorkflowCopies(inst.nodesDir);
-	log(`  nodes folder: ${await du(inst.nodesDir)}; n8n-workflow copies under it: ${copies.length ? copies.map((x) => `${x.path.slice(inst.nodesDir.length + 1)}@${x.version}`).join(', ') : 'none'}`);
+	log(
+		`  nodes folder: ${await du(inst.nodesDir)}; n8n-workflow copies under it: ${copies.length ? copies.map((x) => `${x.path.slice(inst.nodesDir.length + 1)}@${x.version}`).join(', ') : 'none'}`,
+	);
 
 	const sinks: SmtpSink[] = [];
 	try {
 		const users = ['relay-a', 'relay-b'];
-		const passwords = [`pw-A-${randomBytes(12).toString('hex')}`, `pw-B-${randomBytes(12).toString('hex')}`];
+		const passwords = [
+			`pw-A-${randomBytes(12).toString('hex')}`,
+			`pw-B-${randomBytes(12).toString('hex')}`,
+		];
 		secrets.push(...passwords);
-		for (let i = 0; i < 2; i++) sinks.push(await startSmtpSink({ auth: { user: users[i], pass: passwords[i] } }));
-		log(`  SMTP sinks on 127.0.0.1:${sinks[0].port} (relay A) and 127.0.0.1:${sinks[1].port} (relay B), both with AUTH`);
+		for (let i = 0; i < 2; i++)
+			sinks.push(await startSmtpSink({ auth: { user: users[i], pass: passwords[i] } }));
+		log(
+			`  SMTP sinks on 127.0.0.1:${sinks[0].port} (relay A) and 127.0.0.1:${sinks[1].port} (relay B), both with AUTH`,
+		);
 
 		const probeFile = join(base, 'resolve-probe.jsonl');
 		const vars = n8nEnv(env, inst, base, await freePort(), probeFile);
@@ -292,7 +403,14 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 		const wfFile = join(base, 'workflow.json');
 		writeFileSync(
 			credsFile,
-			JSON.stringify([smtpCredential(CRED_A.id, CRED_A.name, sinks[0].port, users[0], passwords[0]), smtpCredential(CRED_B.id, CRED_B.name, sinks[1].port, users[1], passwords[1])], null, 2),
+			JSON.stringify(
+				[
+					smtpCredential(CRED_A.id, CRED_A.name, sinks[0].port, users[0], passwords[0]),
+					smtpCredential(CRED_B.id, CRED_B.name, sinks[1].port, users[1], passwords[1]),
+				],
+				null,
+				2,
+			),
 		);
 		writeFileSync(wfFile, JSON.stringify([buildWorkflow(), buildErrorWorkflow()], null, 2));
 
@@ -301,13 +419,21 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 			const a = await n8n(env, ['import:credentials', `--input=${credsFile}`], vars, n8nLog);
 			const b = await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
 			outputs.push(a.stdout, a.stderr, b.stdout, b.stderr);
-			if (!/Successfully imported 2 credentials/.test(a.stdout + a.stderr)) throw new Error(`import:credentials did not report 2 credentials:\n${tail(a.stdout + a.stderr)}`);
-			if (!/Successfully imported 2 workflows/.test(b.stdout + b.stderr)) throw new Error(`import:workflow did not report 2 workflows:\n${tail(b.stdout + b.stderr)}`);
+			if (!/Successfully imported 2 credentials/.test(a.stdout + a.stderr))
+				throw new Error(
+					`import:credentials did not report 2 credentials:\n${tail(a.stdout + a.stderr)}`,
+				);
+			if (!/Successfully imported 2 workflows/.test(b.stdout + b.stderr))
+				throw new Error(
+					`import:workflow did not report 2 workflows:\n${tail(b.stdout + b.stderr)}`,
+				);
 		});
 		// the import wrote the credentials file to disk in clear: remove it now that n8n has them encrypted
 		rmSync(credsFile);
 
-		const exec = await step(`[${mode}] n8n execute --id=${WORKFLOW_ID} --rawOutput`, () => n8n(env, ['execute', `--id=${WORKFLOW_ID}`, '--rawOutput'], vars, n8nLog, true));
+		const exec = await step(`[${mode}] n8n execute --id=${WORKFLOW_ID} --rawOutput`, () =>
+			n8n(env, ['execute', `--id=${WORKFLOW_ID}`, '--rawOutput'], vars, n8nLog, true),
+		);
 		outputs.push(exec.stdout, exec.stderr);
 		log(`  n8n exit code ${exec.code}; log: ${n8nLog}`);
 		const runJson = extractRunJson(exec.stdout) ?? extractRunJson(exec.stderr);
@@ -315,8 +441,17 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 
 		log(`  checks [${mode}]:`);
 		c.equal(exec.code, 0, 'n8n execute exit code');
-		const problems = (exec.stdout + exec.stderr).split('\n').filter((l) => /Unrecognized node type|Cannot find module|Failed to load package|is not known|Error:/i.test(l));
-		c.ok(problems.length === 0, `no load errors in n8n's output${problems.length ? `: ${problems.slice(0, 5).join(' | ')}` : ''}`);
+		const problems = (exec.stdout + exec.stderr)
+			.split('\n')
+			.filter((l) =>
+				/Unrecognized node type|Cannot find module|Failed to load package|is not known|Error:/i.test(
+					l,
+				),
+			);
+		c.ok(
+			problems.length === 0,
+			`no load errors in n8n's output${problems.length ? `: ${problems.slice(0, 5).join(' | ')}` : ''}`,
+		);
 		if (!c.ok(runJson, 'run JSON in the output')) {
 			log(tail(exec.stdout + '\n' + exec.stderr, 30).replace(/^/gm, '      '));
 		}
@@ -326,8 +461,9 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 		assertNoSecrets(c, 'the n8n log file', readFileSync(n8nLog, 'utf8'));
 
 		// a NodeOperationError thrown by our node: a failed run, and n8n must treat it as one of its own errors
-		const errExec = await step(`[${mode}] n8n execute --id=${ERROR_WORKFLOW_ID} (must fail in our node)`, () =>
-			n8n(env, ['execute', `--id=${ERROR_WORKFLOW_ID}`, '--rawOutput'], vars, n8nLog, true),
+		const errExec = await step(
+			`[${mode}] n8n execute --id=${ERROR_WORKFLOW_ID} (must fail in our node)`,
+			() => n8n(env, ['execute', `--id=${ERROR_WORKFLOW_ID}`, '--rawOutput'], vars, n8nLog, true),
 		);
 		checkErrorRun(c, errExec.code, errExec.combined);
 		outputs.push(errExec.stdout, errExec.stderr);
@@ -342,7 +478,10 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 
 function checkRun(c: Checks, runJson: RunJson, sinks: SmtpSink[]): void {
 	const err = runJson.data.resultData.error;
-	c.ok(!err, `no workflow error${err ? `: ${err.message} ${err.description ?? ''} (node ${err.node?.name ?? '?'})` : ''}`);
+	c.ok(
+		!err,
+		`no workflow error${err ? `: ${err.message} ${err.description ?? ''} (node ${err.node?.name ?? '?'})` : ''}`,
+	);
 	for (const [name, runs] of Object.entries(runJson.data.resultData.runData)) {
 		const e = runs[0]?.error;
 		if (e) c.ok(false, `node "${name}" error: ${e.message} ${e.description ?? ''}`);
@@ -354,16 +493,27 @@ function checkRun(c: Checks, runJson: RunJson, sinks: SmtpSink[]): void {
 		const email = String(it.json.email);
 		return it.json.domainGroup !== (email.endsWith('@gmail.com') ? 'google' : 'microsoft');
 	});
-	c.ok(classified.length > 0 && wrongGroup.length === 0, `domainGroup is google for gmail.com and microsoft for outlook.com${wrongGroup.length ? ` (wrong: ${wrongGroup.map((i) => `${i.json.email}=${i.json.domainGroup}`).join(', ')})` : ''}`);
+	c.ok(
+		classified.length > 0 && wrongGroup.length === 0,
+		`domainGroup is google for gmail.com and microsoft for outlook.com${wrongGroup.length ? ` (wrong: ${wrongGroup.map((i) => `${i.json.email}=${i.json.domainGroup}`).join(', ')})` : ''}`,
+	);
 
 	const routeA = outputItems(runJson, 'Split 70/30', 0);
 	const routeB = outputItems(runJson, 'Split 70/30', 1);
 	const deferred = outputItems(runJson, 'Split 70/30', 2);
 	const expectA = Math.round((RECIPIENTS.length * 70) / 100);
 	const expectB = RECIPIENTS.length - expectA;
-	c.equal([routeA.length, routeB.length, deferred.length], [expectA, expectB, 0], 'Split 70/30: items on Relay A / Relay B / Deferred');
+	c.equal(
+		[routeA.length, routeB.length, deferred.length],
+		[expectA, expectB, 0],
+		'Split 70/30: items on Relay A / Relay B / Deferred',
+	);
 	const routeOf = (it: RunItem) => (it.json.postalRoute as { route?: string } | undefined)?.route;
-	c.ok(routeA.every((it) => routeOf(it) === 'Relay A') && routeB.every((it) => routeOf(it) === 'Relay B'), 'each routed item carries postalRoute.route of its output');
+	c.ok(
+		routeA.every((it) => routeOf(it) === 'Relay A') &&
+			routeB.every((it) => routeOf(it) === 'Relay B'),
+		'each routed item carries postalRoute.route of its output',
+	);
 
 	const sends: Array<[string, RunItem[], SmtpSink, string]> = [
 		['Send A', routeA, sinks[0], 'Relay A'],
@@ -374,20 +524,43 @@ function checkRun(c: Checks, runJson: RunJson, sinks: SmtpSink[]): void {
 		const sent = outputItems(runJson, node, 0);
 		const failed = outputItems(runJson, node, 1);
 		const fallback = outputItems(runJson, node, 2);
-		c.equal([sent.length, failed.length, fallback.length], [routed.length, 0, 0], `${node}: items on Sent / Failed / Fallback`);
-		const deliveries = sent.map((it) => it.json.postalDelivery as Record<string, unknown> | undefined);
-		const bad = deliveries.filter((d) => !d || d.status !== 'sent' || typeof d.messageId !== 'string' || !d.messageId || d.route !== route || d.provider !== 'smtp');
-		c.ok(sent.length > 0 && bad.length === 0, `${node}: every item has postalDelivery {status 'sent', messageId, route '${route}', provider 'smtp'}${bad.length ? ` (bad: ${JSON.stringify(bad.slice(0, 2))})` : ''}`);
+		c.equal(
+			[sent.length, failed.length, fallback.length],
+			[routed.length, 0, 0],
+			`${node}: items on Sent / Failed / Fallback`,
+		);
+		const deliveries = sent.map(
+			(it) => it.json.postalDelivery as Record<string, unknown> | undefined,
+		);
+		const bad = deliveries.filter(
+			(d) =>
+				!d ||
+				d.status !== 'sent' ||
+				typeof d.messageId !== 'string' ||
+				!d.messageId ||
+				d.route !== route ||
+				d.provider !== 'smtp',
+		);
+		c.ok(
+			sent.length > 0 && bad.length === 0,
+			`${node}: every item has postalDelivery {status 'sent', messageId, route '${route}', provider 'smtp'}${bad.length ? ` (bad: ${JSON.stringify(bad.slice(0, 2))})` : ''}`,
+		);
 		for (const d of deliveries) if (d && typeof d.messageId === 'string') allIds.push(d.messageId);
 		if (failed.length || fallback.length) {
-			log(`      ${node} failed/fallback: ${JSON.stringify([...failed, ...fallback].slice(0, 3).map((i) => i.json.postalDelivery))}`);
+			log(
+				`      ${node} failed/fallback: ${JSON.stringify([...failed, ...fallback].slice(0, 3).map((i) => i.json.postalDelivery))}`,
+			);
 		}
 
 		// what the sink received
 		c.equal(sink.messages.length, routed.length, `${route} sink: messages received`);
 		const expectedRcpts = routed.map((it) => String(it.json.email)).sort();
 		const gotRcpts = sink.messages.flatMap((m: SinkMessage) => m.rcpts).sort();
-		c.equal(gotRcpts, expectedRcpts, `${route} sink: envelope recipients are exactly the items routed to ${route}`);
+		c.equal(
+			gotRcpts,
+			expectedRcpts,
+			`${route} sink: envelope recipients are exactly the items routed to ${route}`,
+		);
 		const wrong = sink.messages.filter((m) => {
 			const to = m.rcpts[0];
 			const from = m.parsed.from?.value[0];
@@ -400,7 +573,17 @@ function checkRun(c: Checks, runJson: RunJson, sinks: SmtpSink[]): void {
 				!String(m.parsed.text ?? '').includes(`through route ${route}`)
 			);
 		});
-		c.ok(sink.messages.length > 0 && wrong.length === 0, `${route} sink: subject, From, envelope sender, X-Campaign header and body are right${wrong.length ? ` (wrong: ${wrong.slice(0, 2).map((m) => `${m.parsed.subject} from ${m.mailFrom}`).join('; ')})` : ''}`);
+		c.ok(
+			sink.messages.length > 0 && wrong.length === 0,
+			`${route} sink: subject, From, envelope sender, X-Campaign header and body are right${
+				wrong.length
+					? ` (wrong: ${wrong
+							.slice(0, 2)
+							.map((m) => `${m.parsed.subject} from ${m.mailFrom}`)
+							.join('; ')})`
+					: ''
+			}`,
+		);
 		// the delivery's messageId should be what the relay answered ("queued as sink-N") or the Message-ID sent
 		const known = new Set<string>();
 		sink.messages.forEach((m, i) => {
@@ -411,7 +594,17 @@ function checkRun(c: Checks, runJson: RunJson, sinks: SmtpSink[]): void {
 			}
 		});
 		const unknown = deliveries.filter((d) => d && !known.has(String(d.messageId)));
-		c.ok(unknown.length === 0, `${node}: every messageId is one the ${route} sink gave or received${unknown.length ? ` (unknown: ${unknown.slice(0, 3).map((d) => d?.messageId).join(', ')})` : ''}`);
+		c.ok(
+			unknown.length === 0,
+			`${node}: every messageId is one the ${route} sink gave or received${
+				unknown.length
+					? ` (unknown: ${unknown
+							.slice(0, 3)
+							.map((d) => d?.messageId)
+							.join(', ')})`
+					: ''
+			}`,
+		);
 	}
 	c.equal(new Set(allIds).size === allIds.length, true, 'messageIds are unique within each relay');
 	assertNoSecrets(c, 'the run JSON', JSON.stringify(runJson));
@@ -420,9 +613,12 @@ function checkRun(c: Checks, runJson: RunJson, sinks: SmtpSink[]): void {
 function checkErrorRun(c: Checks, code: number | null, output: string): void {
 	c.equal(code, 1, 'error run: n8n exit code');
 	const runJson = extractRunJson(output);
-	const err = runJson?.data.resultData.error as { name?: string; message?: string; node?: { name?: string } } | undefined;
+	const err = runJson?.data.resultData.error as
+		{ name?: string; message?: string; node?: { name?: string } } | undefined;
 	c.ok(
-		err?.name === 'NodeOperationError' && String(err.message).includes(`"${INVALID_ADDRESS}" is not a valid email address`) && err.node?.name === 'Classify Strictly',
+		err?.name === 'NodeOperationError' &&
+			String(err.message).includes(`"${INVALID_ADDRESS}" is not a valid email address`) &&
+			err.node?.name === 'Classify Strictly',
 		`error run: the run JSON carries our NodeOperationError naming the item and the node${err ? ` (${err.name}: ${err.message})` : ' (none)'}`,
 	);
 	// n8n-core's ErrorReporter logs an n8n error (instanceof BaseError) of level "warning" as its message alone;
@@ -445,9 +641,27 @@ function reportResolution(c: Checks, mode: Mode, probeFile: string, env: Env): v
 	const records = readFileSync(probeFile, 'utf8')
 		.split('\n')
 		.filter(Boolean)
-		.map((l) => JSON.parse(l) as { pid: number; who: string; request: string; resolved: string; pkg?: string; pkgDir?: string; nodePath?: string });
-	const show = (p?: string) => (p ? p.replace(env.n8nDir, '<n8n>').replace(/^.*\/\.n8n\/nodes/, '<nodes>') : '?');
-	const n8nOwn = [...new Set(records.filter((r) => r.who !== 'package' && r.request === 'n8n-workflow').map((r) => `${show(r.pkgDir)} (${r.pkg})`))];
+		.map(
+			(l) =>
+				JSON.parse(l) as {
+					pid: number;
+					who: string;
+					request: string;
+					resolved: string;
+					pkg?: string;
+					pkgDir?: string;
+					nodePath?: string;
+				},
+		);
+	const show = (p?: string) =>
+		p ? p.replace(env.n8nDir, '<n8n>').replace(/^.*\/\.n8n\/nodes/, '<nodes>') : '?';
+	const n8nOwn = [
+		...new Set(
+			records
+				.filter((r) => r.who !== 'package' && r.request === 'n8n-workflow')
+				.map((r) => `${show(r.pkgDir)} (${r.pkg})`),
+		),
+	];
 	const ours = records.filter((r) => r.who === 'package');
 	const byRequest = new Map<string, Set<string>>();
 	for (const r of ours) {
@@ -457,9 +671,12 @@ function reportResolution(c: Checks, mode: Mode, probeFile: string, env: Env): v
 	}
 	log(`  module resolution [${mode}]:`);
 	log(`    n8n's own n8n-workflow: ${n8nOwn.join(', ') || '?'}`);
-	for (const [request, where] of byRequest) log(`    ${PKG} require('${request}') → ${[...where].join(', ')}`);
+	for (const [request, where] of byRequest)
+		log(`    ${PKG} require('${request}') → ${[...where].join(', ')}`);
 	const oursWf = [...(byRequest.get('n8n-workflow') ?? [])];
-	const n8nDirs = new Set(records.filter((r) => r.who !== 'package' && r.request === 'n8n-workflow').map((r) => r.pkgDir));
+	const n8nDirs = new Set(
+		records.filter((r) => r.who !== 'package' && r.request === 'n8n-workflow').map((r) => r.pkgDir),
+	);
 	const oursDirs = new Set(ours.filter((r) => r.request === 'n8n-workflow').map((r) => r.pkgDir));
 	if (oursDirs.size === 0) {
 		log(`    (${PKG} did not require n8n-workflow at run time)`);
@@ -479,7 +696,11 @@ function reportResolution(c: Checks, mode: Mode, probeFile: string, env: Env): v
 /** examples/*.json: import each with its postalSmtp credentials pointed at a sink, run it, expect no error. */
 async function runExamples(env: Env, packed: Packed, work: string): Promise<void> {
 	const dir = process.env.POSTAL_E2E_EXAMPLES_DIR ?? join(REPO, 'examples');
-	const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+	const files = existsSync(dir)
+		? readdirSync(dir)
+				.filter((f) => f.endsWith('.json'))
+				.sort()
+		: [];
 	if (!files.length) {
 		log(`\n(no example workflows in ${dir}: skipped)`);
 		summary.push('examples: none found, skipped');
@@ -487,7 +708,9 @@ async function runExamples(env: Env, packed: Packed, work: string): Promise<void
 	}
 	const base = join(work, 'examples');
 	mkdirSync(base, { recursive: true });
-	const inst = await step('[examples] install the tarball (GUI installer steps)', () => install(env, 'gui', packed, base));
+	const inst = await step('[examples] install the tarball (GUI installer steps)', () =>
+		install(env, 'gui', packed, base),
+	);
 	const sink = await startSmtpSink();
 	const results: string[] = [];
 	try {
@@ -511,11 +734,29 @@ async function runExamples(env: Env, packed: Packed, work: string): Promise<void
 					const hooks = nodes.filter((n) => n.type === 'n8n-nodes-base.webhook');
 					if (!nodes.some((n) => n.type === 'n8n-nodes-base.manualTrigger') && hooks.length === 1) {
 						const hook = hooks[0];
-						const sample = { headers: { 'content-type': 'application/json' }, params: {}, query: {}, body: { email: 'e2e.signup@gmail.com', name: 'Sam', firstName: 'Sam' } };
-						Object.assign(hook, { type: 'n8n-nodes-base.code', typeVersion: 2, parameters: { jsCode: `return [{ json: ${JSON.stringify(sample)} }];` } });
+						const sample = {
+							headers: { 'content-type': 'application/json' },
+							params: {},
+							query: {},
+							body: { email: 'e2e.signup@gmail.com', name: 'Sam', firstName: 'Sam' },
+						};
+						Object.assign(hook, {
+							type: 'n8n-nodes-base.code',
+							typeVersion: 2,
+							parameters: { jsCode: `return [{ json: ${JSON.stringify(sample)} }];` },
+						});
 						delete hook.webhookId;
-						nodes.push({ id: 'e2e-start', name: 'E2E Manual Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-200, 0], parameters: {} });
-						wf.connections['E2E Manual Start'] = { main: [[{ node: hook.name, type: 'main', index: 0 }]] };
+						nodes.push({
+							id: 'e2e-start',
+							name: 'E2E Manual Start',
+							type: 'n8n-nodes-base.manualTrigger',
+							typeVersion: 1,
+							position: [-200, 0],
+							parameters: {},
+						});
+						wf.connections['E2E Manual Start'] = {
+							main: [[{ node: hook.name, type: 'main', index: 0 }]],
+						};
 						note = ' (its Webhook trigger replaced by a Manual Trigger + a sample request)';
 					}
 					if (!nodes.some((n) => n.type === 'n8n-nodes-base.manualTrigger')) {
@@ -526,31 +767,46 @@ async function runExamples(env: Env, packed: Packed, work: string): Promise<void
 					const creds = new Map<string, { id: string; name: string }>();
 					const other = new Set<string>();
 					for (const n of nodes) {
-						for (const [type, ref] of Object.entries<{ id?: string; name?: string }>(n.credentials ?? {})) {
+						for (const [type, ref] of Object.entries<{ id?: string; name?: string }>(
+							n.credentials ?? {},
+						)) {
 							if (type !== 'postalSmtp') {
 								other.add(type);
 								continue;
 							}
-							const credId = (ref.id ?? `exSmtp${(ref.name ?? '').replace(/[^A-Za-z0-9]/g, '')}`).slice(0, 21);
+							const credId = (
+								ref.id ?? `exSmtp${(ref.name ?? '').replace(/[^A-Za-z0-9]/g, '')}`
+							).slice(0, 21);
 							creds.set(credId, { id: credId, name: ref.name ?? credId });
 							n.credentials[type] = { id: credId, name: ref.name ?? credId };
 						}
 					}
 					if (other.size) {
-						results.push(`${file}: skipped (needs credentials the test cannot fake: ${[...other].join(', ')})`);
+						results.push(
+							`${file}: skipped (needs credentials the test cannot fake: ${[...other].join(', ')})`,
+						);
 						return;
 					}
 					const before = sink.messages.length;
 					const credsFile = join(base, `${id}-credentials.json`);
-					writeFileSync(credsFile, JSON.stringify([...creds.values()].map((cr) => smtpCredential(cr.id, cr.name, sink.port, '', ''))));
+					writeFileSync(
+						credsFile,
+						JSON.stringify(
+							[...creds.values()].map((cr) => smtpCredential(cr.id, cr.name, sink.port, '', '')),
+						),
+					);
 					const wfFile = join(base, `${id}.json`);
 					writeFileSync(wfFile, JSON.stringify(wf));
-					if (creds.size) await n8n(env, ['import:credentials', `--input=${credsFile}`], vars, n8nLog);
+					if (creds.size)
+						await n8n(env, ['import:credentials', `--input=${credsFile}`], vars, n8nLog);
 					await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
 					const exec = await n8n(env, ['execute', `--id=${id}`, '--rawOutput'], vars, n8nLog, true);
 					const runJson = extractRunJson(exec.stdout) ?? extractRunJson(exec.stderr);
 					c.equal(exec.code, 0, `${file}: exit code`);
-					c.ok(runJson && !runJson.data.resultData.error, `${file}: ran without a workflow error${runJson?.data.resultData.error ? `: ${runJson.data.resultData.error.message}` : ''}`);
+					c.ok(
+						runJson && !runJson.data.resultData.error,
+						`${file}: ran without a workflow error${runJson?.data.resultData.error ? `: ${runJson.data.resultData.error.message}` : ''}`,
+					);
 					// every run of every send node (a send node fed by several partitioners runs once per input)
 					const statuses: Record<string, number> = {};
 					for (const [name, runs] of Object.entries(runJson?.data.resultData.runData ?? {})) {
@@ -558,20 +814,27 @@ async function runExamples(env: Env, packed: Packed, work: string): Promise<void
 						for (const r of runs) {
 							for (const out of r.data?.main ?? []) {
 								for (const it of out ?? []) {
-									const st = (it.json.postalDelivery as { status?: string } | undefined)?.status ?? 'none';
+									const st =
+										(it.json.postalDelivery as { status?: string } | undefined)?.status ?? 'none';
 									statuses[st] = (statuses[st] ?? 0) + 1;
 								}
 							}
 						}
 					}
 					const received = sink.messages.length - before;
-					c.ok(received > 0 && received === (statuses.sent ?? 0), `${file}: messages at the sink (${received}) = deliveries with status 'sent' (${statuses.sent ?? 0})`);
+					c.ok(
+						received > 0 && received === (statuses.sent ?? 0),
+						`${file}: messages at the sink (${received}) = deliveries with status 'sent' (${statuses.sent ?? 0})`,
+					);
 					c.ok(!statuses.failed, `${file}: no 'failed' deliveries`);
-					results.push(`${file}${note}: exit ${exec.code}, ${received} messages at the sink, send-node items by status ${JSON.stringify(statuses)}`);
+					results.push(
+						`${file}${note}: exit ${exec.code}, ${received} messages at the sink, send-node items by status ${JSON.stringify(statuses)}`,
+					);
 					if (c.failures.length) throw new Error(c.failures.join('; '));
 				});
 			} catch (error) {
-				if (!c.failures.length) c.failures.push(`[example ${file}] ${(error as Error).message.split('\n')[0]}`);
+				if (!c.failures.length)
+					c.failures.push(`[example ${file}] ${(error as Error).message.split('\n')[0]}`);
 			}
 			failures.push(...c.failures);
 		}

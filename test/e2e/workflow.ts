@@ -13,10 +13,13 @@ export const FROM = 'e2e@postal-routes.example';
 export const FROM_NAME = 'Postal E2E';
 export const subjectFor = (email: string) => `E2E hello ${email}`;
 
-export const RECIPIENTS: Array<{ email: string; name: string }> = Array.from({ length: 20 }, (_, i) => {
-	const domain = i % 3 === 2 ? 'outlook.com' : 'gmail.com';
-	return { email: `user${String(i + 1).padStart(2, '0')}@${domain}`, name: `User ${i + 1}` };
-});
+export const RECIPIENTS: Array<{ email: string; name: string }> = Array.from(
+	{ length: 20 },
+	(_, i) => {
+		const domain = i % 3 === 2 ? 'outlook.com' : 'gmail.com';
+		return { email: `user${String(i + 1).padStart(2, '0')}@${domain}`, name: `User ${i + 1}` };
+	},
+);
 
 export interface SmtpCredentialData {
 	host: string;
@@ -33,7 +36,13 @@ export interface SmtpCredentialData {
 	rateLimitPer: 'second';
 }
 
-export function smtpCredential(id: string, name: string, port: number, user: string, password: string) {
+export function smtpCredential(
+	id: string,
+	name: string,
+	port: number,
+	user: string,
+	password: string,
+) {
 	const data: SmtpCredentialData = {
 		host: '127.0.0.1',
 		port,
@@ -51,7 +60,13 @@ export function smtpCredential(id: string, name: string, port: number, user: str
 	return { id, name, type: 'postalSmtp', data };
 }
 
-const sendNode = (id: string, name: string, x: number, y: number, cred: { id: string; name: string }) => ({
+const sendNode = (
+	id: string,
+	name: string,
+	x: number,
+	y: number,
+	cred: { id: string; name: string },
+) => ({
 	id,
 	name,
 	type: `${PKG}.loadBalancedSend`,
@@ -77,8 +92,22 @@ export function buildWorkflow() {
 		name: 'Postal Routes e2e: classify, split 70/30, send to two relays',
 		active: false,
 		nodes: [
-			{ id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-			{ id: 'recipients', name: 'Recipients', type: 'n8n-nodes-base.code', typeVersion: 2, position: [200, 0], parameters: { jsCode } },
+			{
+				id: 'start',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: 'recipients',
+				name: 'Recipients',
+				type: 'n8n-nodes-base.code',
+				typeVersion: 2,
+				position: [200, 0],
+				parameters: { jsCode },
+			},
 			{
 				id: 'classify',
 				name: 'Classify Domains',
@@ -112,7 +141,11 @@ export function buildWorkflow() {
 			Recipients: { main: [[{ node: 'Classify Domains', type: 'main', index: 0 }]] },
 			'Classify Domains': { main: [[{ node: 'Split 70/30', type: 'main', index: 0 }]] },
 			'Split 70/30': {
-				main: [[{ node: 'Send A', type: 'main', index: 0 }], [{ node: 'Send B', type: 'main', index: 0 }], []],
+				main: [
+					[{ node: 'Send A', type: 'main', index: 0 }],
+					[{ node: 'Send B', type: 'main', index: 0 }],
+					[],
+				],
 			},
 		},
 		settings: { executionOrder: 'v1' },
@@ -135,14 +168,23 @@ export function buildErrorWorkflow() {
 		name: 'Postal Routes e2e: an invalid address stops the classifier',
 		active: false,
 		nodes: [
-			{ id: 'start', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
+			{
+				id: 'start',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
 			{
 				id: 'recipients',
 				name: 'Recipients',
 				type: 'n8n-nodes-base.code',
 				typeVersion: 2,
 				position: [200, 0],
-				parameters: { jsCode: `return [{ json: { email: 'fine@gmail.com' } }, { json: { email: ${JSON.stringify(INVALID_ADDRESS)} } }];` },
+				parameters: {
+					jsCode: `return [{ json: { email: 'fine@gmail.com' } }, { json: { email: ${JSON.stringify(INVALID_ADDRESS)} } }];`,
+				},
 			},
 			{
 				id: 'classify',

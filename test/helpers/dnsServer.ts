@@ -29,7 +29,10 @@ export interface TestDnsServer {
 }
 
 /** A real DNS server on loopback UDP (free port), answering from `zones`; unknown names → NXDOMAIN. */
-export async function startDnsServer(zones: Record<string, Zone>, options: DnsServerOptions = {}): Promise<TestDnsServer> {
+export async function startDnsServer(
+	zones: Record<string, Zone>,
+	options: DnsServerOptions = {},
+): Promise<TestDnsServer> {
 	const names: string[] = [];
 	const timers = new Set<NodeJS.Timeout>();
 	let inFlight = 0;
@@ -50,7 +53,13 @@ export async function startDnsServer(zones: Record<string, Zone>, options: DnsSe
 			const records = zone === 'null-mx' ? [{ exchange: '', priority: 0 }] : zone.mx;
 			for (const r of records) {
 				// ttl 0: c-ares (Node's resolver) has its own query cache; keep it out of cache tests
-				response.answers.push({ name: question.name, type: Packet.TYPE.MX, class: Packet.CLASS.IN, ttl: 0, ...r } as DNS.Packet.Resource);
+				response.answers.push({
+					name: question.name,
+					type: Packet.TYPE.MX,
+					class: Packet.CLASS.IN,
+					ttl: 0,
+					...r,
+				} as DNS.Packet.Resource);
 			}
 		}
 

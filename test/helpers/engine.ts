@@ -62,7 +62,10 @@ class InjectedItems implements INodeType {
 			items.map(({ $binary, ...json }) => {
 				if (!$binary) return { json };
 				const binary: INodeExecutionData['binary'] = {};
-				for (const [prop, b] of Object.entries($binary as Record<string, { base64: string; fileName: string; mimeType: string }>)) binary[prop] = { data: b.base64, fileName: b.fileName, mimeType: b.mimeType };
+				for (const [prop, b] of Object.entries(
+					$binary as Record<string, { base64: string; fileName: string; mimeType: string }>,
+				))
+					binary[prop] = { data: b.base64, fileName: b.fileName, mimeType: b.mimeType };
 				return { json, binary };
 			}),
 		];
@@ -112,7 +115,11 @@ export const nodeTypes: INodeTypes = typesOf(registry);
 
 /** The test stand-ins plus the given node classes (e.g. the bundled ones from dist/) under our type names. */
 export function nodeTypesWith(ours: Record<string, INodeType>): INodeTypes {
-	const types: Record<string, INodeType> = { 'n8n-nodes-base.manualTrigger': registry['n8n-nodes-base.manualTrigger'], 'n8n-nodes-base.noOp': registry['n8n-nodes-base.noOp'], 'test.injectedItems': registry['test.injectedItems'] };
+	const types: Record<string, INodeType> = {
+		'n8n-nodes-base.manualTrigger': registry['n8n-nodes-base.manualTrigger'],
+		'n8n-nodes-base.noOp': registry['n8n-nodes-base.noOp'],
+		'test.injectedItems': registry['test.injectedItems'],
+	};
 	for (const [name, type] of Object.entries(ours)) types[`${PACKAGE}.${name}`] = type;
 	return typesOf(types);
 }
@@ -126,7 +133,9 @@ export interface WorkflowJson {
 }
 
 export function loadWorkflow(name: string): WorkflowJson {
-	return JSON.parse(readFileSync(join(__dirname, '..', 'workflows', `${name}.json`), 'utf8')) as WorkflowJson;
+	return JSON.parse(
+		readFileSync(join(__dirname, '..', 'workflows', `${name}.json`), 'utf8'),
+	) as WorkflowJson;
 }
 
 export interface RunResult {
@@ -144,8 +153,10 @@ let credentialData: Record<string, IDataObject> = {};
 
 const credentialsHelper = {
 	getDecrypted: async (_data: unknown, nodeCredentials: { id?: string | null }, type: string) => {
-		const data = (nodeCredentials.id ? credentialData[nodeCredentials.id] : undefined) ?? credentialData[type];
-		if (!data) throw new Error(`the test gave no credential data for ${nodeCredentials.id ?? type}`);
+		const data =
+			(nodeCredentials.id ? credentialData[nodeCredentials.id] : undefined) ?? credentialData[type];
+		if (!data)
+			throw new Error(`the test gave no credential data for ${nodeCredentials.id ?? type}`);
 		return data;
 	},
 	getParentTypes: () => [],
@@ -192,7 +203,11 @@ let executionCounter = 0;
  * for a manual execution, and returns every node's output.
  */
 /** `credentials` maps a credential id (as referenced by the workflow's nodes) or a type to its data. */
-export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDataObject[]> = {}, options: { credentials?: Record<string, IDataObject>; nodeTypes?: INodeTypes } = {}): Promise<RunResult> {
+export async function runWorkflow(
+	json: WorkflowJson,
+	inputs: Record<string, IDataObject[]> = {},
+	options: { credentials?: Record<string, IDataObject>; nodeTypes?: INodeTypes } = {},
+): Promise<RunResult> {
 	injected.clear();
 	credentialData = options.credentials ?? {};
 	for (const [node, items] of Object.entries(inputs)) injected.set(node, items);
@@ -208,8 +223,15 @@ export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDa
 	const start = json.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
 	if (!start) throw new Error('the workflow needs a Manual Trigger');
 	const executionId = String(++executionCounter);
-	const hooks = new ExecutionLifecycleHooks('manual', executionId, { ...json, id: workflow.id, active: false } as never);
-	const run = await new WorkflowExecute(additionalData(hooks), 'manual').run({ workflow, startNode: workflow.getNode(start.name)! });
+	const hooks = new ExecutionLifecycleHooks('manual', executionId, {
+		...json,
+		id: workflow.id,
+		active: false,
+	} as never);
+	const run = await new WorkflowExecute(additionalData(hooks), 'manual').run({
+		workflow,
+		startNode: workflow.getNode(start.name)!,
+	});
 	const error = run.data.resultData.error as Error | undefined;
 	return {
 		run,
@@ -221,16 +243,22 @@ export async function runWorkflow(json: WorkflowJson, inputs: Record<string, IDa
 		},
 		allOutputs(node: string) {
 			const tasks = run.data.resultData.runData[node] ?? [];
-			if (tasks.length === 0) throw new Error(`node "${node}" did not run${error ? `: ${error.message}` : ''}`);
+			if (tasks.length === 0)
+				throw new Error(`node "${node}" did not run${error ? `: ${error.message}` : ''}`);
 			const merged: INodeExecutionData[][] = [];
-			for (const task of tasks) (task.data?.main ?? []).forEach((o, k) => (merged[k] ??= []).push(...(o ?? [])));
+			for (const task of tasks)
+				(task.data?.main ?? []).forEach((o, k) => (merged[k] ??= []).push(...(o ?? [])));
 			return merged;
 		},
 	};
 }
 
 /** Switches a node to the Redis state store with a credential reference, in a copy of the workflow. */
-export function withRedisState(json: WorkflowJson, node: string, extra: IDataObject = {}): WorkflowJson {
+export function withRedisState(
+	json: WorkflowJson,
+	node: string,
+	extra: IDataObject = {},
+): WorkflowJson {
 	const copy = withParameters(json, node, { stateStore: 'redis', ...extra });
 	const n = copy.nodes.find((x) => x.name === node)!;
 	n.credentials = { ...n.credentials, postalRedis: { id: 'redis-1', name: 'Test Redis' } };
@@ -242,6 +270,6 @@ export function withParameters(json: WorkflowJson, node: string, patch: IDataObj
 	const copy = JSON.parse(JSON.stringify(json)) as WorkflowJson;
 	const n = copy.nodes.find((x) => x.name === node);
 	if (!n) throw new Error(`no node ${node}`);
-	n.parameters = { ...n.parameters, ...patch } as INode["parameters"];
+	n.parameters = { ...n.parameters, ...patch } as INode['parameters'];
 	return copy;
 }

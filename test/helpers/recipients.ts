@@ -12,14 +12,39 @@ export function seededRandom(seed: number): () => number {
 }
 
 export const CATALOG_DOMAINS = [
-	'gmail.com', 'googlemail.com', 'outlook.com', 'hotmail.co.uk', 'live.fr', 'yahoo.com', 'yahoo.co.jp', 'aol.com',
-	'icloud.com', 'gmx.de', 'web.de', 'yandex.ru', 'mail.ru', 'comcast.net', 'orange.fr', 'qq.com', '163.com',
-	'zoho.com', 'proton.me', 'fastmail.com', 'example-shop.com', 'acme.io',
+	'gmail.com',
+	'googlemail.com',
+	'outlook.com',
+	'hotmail.co.uk',
+	'live.fr',
+	'yahoo.com',
+	'yahoo.co.jp',
+	'aol.com',
+	'icloud.com',
+	'gmx.de',
+	'web.de',
+	'yandex.ru',
+	'mail.ru',
+	'comcast.net',
+	'orange.fr',
+	'qq.com',
+	'163.com',
+	'zoho.com',
+	'proton.me',
+	'fastmail.com',
+	'example-shop.com',
+	'acme.io',
 ];
 
-export function recipients(count: number, seed = 1, domains = CATALOG_DOMAINS): Array<{ email: string }> {
+export function recipients(
+	count: number,
+	seed = 1,
+	domains = CATALOG_DOMAINS,
+): Array<{ email: string }> {
 	const rnd = seededRandom(seed);
-	return Array.from({ length: count }, (_, i) => ({ email: `user${i}.${Math.floor(rnd() * 1e6)}@${domains[Math.floor(rnd() * domains.length)]}` }));
+	return Array.from({ length: count }, (_, i) => ({
+		email: `user${i}.${Math.floor(rnd() * 1e6)}@${domains[Math.floor(rnd() * domains.length)]}`,
+	}));
 }
 
 export function shuffled<T>(list: readonly T[], seed: number): T[] {
@@ -33,13 +58,17 @@ export function shuffled<T>(list: readonly T[], seed: number): T[] {
 }
 
 /** The largest |count_r(n) − share_r · n| over every prefix n of a route stream. */
-export function maxPrefixDeviation(stream: readonly string[], shares: Record<string, number>): number {
+export function maxPrefixDeviation(
+	stream: readonly string[],
+	shares: Record<string, number>,
+): number {
 	const counts: Record<string, number> = Object.fromEntries(Object.keys(shares).map((k) => [k, 0]));
 	let worst = 0;
 	stream.forEach((route, i) => {
 		counts[route]++;
 		const n = i + 1;
-		for (const [r, share] of Object.entries(shares)) worst = Math.max(worst, Math.abs(counts[r] - share * n));
+		for (const [r, share] of Object.entries(shares))
+			worst = Math.max(worst, Math.abs(counts[r] - share * n));
 	});
 	return worst;
 }

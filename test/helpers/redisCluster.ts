@@ -15,7 +15,9 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 function requireBinaries(): void {
 	for (const bin of ['redis-server', 'redis-cli']) {
 		if (spawnSync(bin, ['--version']).status !== 0) {
-			throw new Error(`${bin} is not installed: run \`apt-get install -y redis-server\` (.ci/run does this)`);
+			throw new Error(
+				`${bin} is not installed: run \`apt-get install -y redis-server\` (.ci/run does this)`,
+			);
 		}
 	}
 }
@@ -23,20 +25,31 @@ function requireBinaries(): void {
 /** Runs redis-cli against 127.0.0.1:port; resolves with stdout, rejects with a clear message. */
 export function redisCli(port: number, args: string[], timeoutMs = 5_000): Promise<string> {
 	return new Promise((resolve, reject) => {
-		execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-			if (error) {
-				const why = error.killed ? `timed out after ${timeoutMs} ms` : `exit ${error.code}`;
-				reject(new Error(`redis-cli -p ${port} ${args.join(' ')} failed (${why}): ${`${stdout}${stderr}`.trim()}`));
-				return;
-			}
-			resolve(stdout);
-		});
+		execFile(
+			'redis-cli',
+			['-h', '127.0.0.1', '-p', String(port), ...args],
+			{ timeout: timeoutMs, killSignal: 'SIGKILL' },
+			(error, stdout, stderr) => {
+				if (error) {
+					const why = error.killed ? `timed out after ${timeoutMs} ms` : `exit ${error.code}`;
+					reject(
+						new Error(
+							`redis-cli -p ${port} ${args.join(' ')} failed (${why}): ${`${stdout}${stderr}`.trim()}`,
+						),
+					);
+					return;
+				}
+				resolve(stdout);
+			},
+		);
 	});
 }
 
 function logTail(file: string, lines = 15): string {
 	try {
-		return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n') : '(no log)';
+		return existsSync(file)
+			? readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n')
+			: '(no log)';
 	} catch {
 		return '(log unreadable)';
 	}
@@ -69,7 +82,13 @@ function track(child: ChildProcess): void {
  * Rejects with the log tail if the process exits early (e.g. the port was taken in the meantime)
  * or does not answer within `timeoutMs`.
  */
-export async function spawnRedis(label: string, port: number, args: string[], logFile: string, timeoutMs = 10_000): Promise<RedisProcess> {
+export async function spawnRedis(
+	label: string,
+	port: number,
+	args: string[],
+	logFile: string,
+	timeoutMs = 10_000,
+): Promise<RedisProcess> {
 	const child = spawn('redis-server', args, { stdio: 'ignore' });
 	track(child);
 	let exited: string | undefined;
@@ -93,17 +112,25 @@ export async function spawnRedis(label: string, port: number, args: string[], lo
 		if (exited) throw new Error(`${label} on port ${port} ${exited}:\n${logTail(logFile)}`);
 		// the answer must come from this very process, not from another server that took the port
 		const info = parseInfo(await redisCli(port, ['INFO', 'server'], 1_000).catch(() => ''));
-		if (info.process_id && Number(info.process_id) === child.pid) return { port, child, logFile, stop };
+		if (info.process_id && Number(info.process_id) === child.pid)
+			return { port, child, logFile, stop };
 		if (Date.now() > deadline) {
 			await stop();
-			throw new Error(`${label} on port ${port} did not answer within ${timeoutMs} ms:\n${logTail(logFile)}`);
+			throw new Error(
+				`${label} on port ${port} did not answer within ${timeoutMs} ms:\n${logTail(logFile)}`,
+			);
 		}
 		await sleep(50);
 	}
 }
 
 /** Polls `check` until it returns true; on timeout throws with the last reason it gave. */
-export async function waitFor(what: string, check: () => Promise<true | string>, timeoutMs: number, everyMs = 100): Promise<void> {
+export async function waitFor(
+	what: string,
+	check: () => Promise<true | string>,
+	timeoutMs: number,
+	everyMs = 100,
+): Promise<void> {
 	const deadline = Date.now() + timeoutMs;
 	let last = '';
 	for (;;) {
@@ -114,7 +141,8 @@ export async function waitFor(what: string, check: () => Promise<true | string>,
 		} catch (e) {
 			last = (e as Error).message;
 		}
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last}`);
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${last}`);
 		await sleep(everyMs);
 	}
 }
@@ -148,7 +176,9 @@ const MASTERS = 3;
  * cluster bus ports are chosen explicitly (--cluster-port) so that a high client port never pushes
  * the default port+10000 past 65535.
  */
-export async function startRedisCluster(options: { timeoutMs?: number } = {}): Promise<RedisCluster> {
+export async function startRedisCluster(
+	options: { timeoutMs?: number } = {},
+): Promise<RedisCluster> {
 	requireBinaries();
 	const timeoutMs = options.timeoutMs ?? 30_000;
 	const dir = mkdtempSync(join(tmpdir(), 'postal-redis-cluster-'));
@@ -170,18 +200,30 @@ export async function startRedisCluster(options: { timeoutMs?: number } = {}): P
 			if (port === busPort || procs.some((p) => p.port === port || p.port === busPort)) continue;
 			const logFile = join(dir, `redis-${port}.log`);
 			const args = [
-				'--port', String(port),
-				'--cluster-enabled', 'yes',
-				'--cluster-port', String(busPort),
-				'--cluster-config-file', join(dir, `nodes-${port}.conf`),
-				'--cluster-node-timeout', '5000',
-				'--appendonly', 'no',
-				'--save', '',
-				'--bind', '127.0.0.1',
-				'--dir', dir,
-				'--daemonize', 'no',
-				'--logfile', logFile,
-				'--loglevel', 'notice',
+				'--port',
+				String(port),
+				'--cluster-enabled',
+				'yes',
+				'--cluster-port',
+				String(busPort),
+				'--cluster-config-file',
+				join(dir, `nodes-${port}.conf`),
+				'--cluster-node-timeout',
+				'5000',
+				'--appendonly',
+				'no',
+				'--save',
+				'',
+				'--bind',
+				'127.0.0.1',
+				'--dir',
+				dir,
+				'--daemonize',
+				'no',
+				'--logfile',
+				logFile,
+				'--loglevel',
+				'notice',
 			];
 			try {
 				procs.push(await spawnRedis('cluster node', port, args, logFile));
@@ -192,8 +234,14 @@ export async function startRedisCluster(options: { timeoutMs?: number } = {}): P
 		const ports = procs.map((p) => p.port);
 		const nodes = ports.map((p) => `127.0.0.1:${p}`);
 
-		await redisCli(ports[0], ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], timeoutMs).catch((error: Error) => {
-			throw new Error(`redis-cli --cluster create failed: ${error.message}\n${procs.map((p) => `--- ${p.logFile}\n${logTail(p.logFile, 8)}`).join('\n')}`);
+		await redisCli(
+			ports[0],
+			['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'],
+			timeoutMs,
+		).catch((error: Error) => {
+			throw new Error(
+				`redis-cli --cluster create failed: ${error.message}\n${procs.map((p) => `--- ${p.logFile}\n${logTail(p.logFile, 8)}`).join('\n')}`,
+			);
 		});
 
 		// every node must see the whole cluster: all slots served, all masters known, state ok
@@ -203,8 +251,15 @@ export async function startRedisCluster(options: { timeoutMs?: number } = {}): P
 					`cluster_state:ok on 127.0.0.1:${port}`,
 					async () => {
 						const info = parseInfo(await redisCli(port, ['CLUSTER', 'INFO'], 2_000));
-						const ok = info.cluster_state === 'ok' && info.cluster_slots_assigned === '16384' && info.cluster_slots_ok === '16384' && Number(info.cluster_known_nodes) === MASTERS;
-						return ok || `state=${info.cluster_state} slots_assigned=${info.cluster_slots_assigned} slots_ok=${info.cluster_slots_ok} known_nodes=${info.cluster_known_nodes}`;
+						const ok =
+							info.cluster_state === 'ok' &&
+							info.cluster_slots_assigned === '16384' &&
+							info.cluster_slots_ok === '16384' &&
+							Number(info.cluster_known_nodes) === MASTERS;
+						return (
+							ok ||
+							`state=${info.cluster_state} slots_assigned=${info.cluster_slots_assigned} slots_ok=${info.cluster_slots_ok} known_nodes=${info.cluster_known_nodes}`
+						);
 					},
 					timeoutMs,
 				),

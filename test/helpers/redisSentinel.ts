@@ -21,9 +21,14 @@ export interface RedisSentinel {
  * a temporary folder. Resolves once the Sentinel answers `SENTINEL get-master-addr-by-name` with
  * the master and reports it as a healthy master.
  */
-export async function startRedisSentinel(options: { masterName?: string; timeoutMs?: number } = {}): Promise<RedisSentinel> {
+export async function startRedisSentinel(
+	options: { masterName?: string; timeoutMs?: number } = {},
+): Promise<RedisSentinel> {
 	for (const bin of ['redis-server', 'redis-cli']) {
-		if (spawnSync(bin, ['--version']).status !== 0) throw new Error(`${bin} is not installed: run \`apt-get install -y redis-server\` (.ci/run does this)`);
+		if (spawnSync(bin, ['--version']).status !== 0)
+			throw new Error(
+				`${bin} is not installed: run \`apt-get install -y redis-server\` (.ci/run does this)`,
+			);
 	}
 	const masterName = options.masterName ?? 'mymaster';
 	const timeoutMs = options.timeoutMs ?? 20_000;
@@ -39,7 +44,9 @@ export async function startRedisSentinel(options: { masterName?: string; timeout
 	};
 
 	/** ports are free when picked but could be taken before redis binds them: retry a few times */
-	const withFreePort = async (start: (port: number) => Promise<RedisProcess>): Promise<RedisProcess> => {
+	const withFreePort = async (
+		start: (port: number) => Promise<RedisProcess>,
+	): Promise<RedisProcess> => {
 		for (let attempt = 1; ; attempt++) {
 			const port = await freePort();
 			if (procs.some((p) => p.port === port)) continue;
@@ -54,7 +61,22 @@ export async function startRedisSentinel(options: { masterName?: string; timeout
 	try {
 		const master = await withFreePort((port) => {
 			const logFile = join(dir, `master-${port}.log`);
-			const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'no', '--save', '', '--daemonize', 'no', '--logfile', logFile];
+			const args = [
+				'--port',
+				String(port),
+				'--bind',
+				'127.0.0.1',
+				'--dir',
+				dir,
+				'--appendonly',
+				'no',
+				'--save',
+				'',
+				'--daemonize',
+				'no',
+				'--logfile',
+				logFile,
+			];
 			return spawnRedis('redis master', port, args, logFile);
 		});
 		procs.push(master);
@@ -83,13 +105,23 @@ export async function startRedisSentinel(options: { masterName?: string; timeout
 		await waitFor(
 			`SENTINEL get-master-addr-by-name ${masterName} on 127.0.0.1:${sentinel.port}`,
 			async () => {
-				const addr = (await redisCli(sentinel.port, ['SENTINEL', 'get-master-addr-by-name', masterName], 2_000)).trim().split(/\s+/);
-				if (addr[0] !== '127.0.0.1' || Number(addr[1]) !== master.port) return `answered ${JSON.stringify(addr)}`;
+				const addr = (
+					await redisCli(sentinel.port, ['SENTINEL', 'get-master-addr-by-name', masterName], 2_000)
+				)
+					.trim()
+					.split(/\s+/);
+				if (addr[0] !== '127.0.0.1' || Number(addr[1]) !== master.port)
+					return `answered ${JSON.stringify(addr)}`;
 				// and the sentinel has reached the master and sees it up (not s_down / o_down)
-				const lines = (await redisCli(sentinel.port, ['SENTINEL', 'master', masterName], 2_000)).trim().split('\n');
+				const lines = (await redisCli(sentinel.port, ['SENTINEL', 'master', masterName], 2_000))
+					.trim()
+					.split('\n');
 				const fields: Record<string, string> = {};
 				for (let i = 0; i + 1 < lines.length; i += 2) fields[lines[i].trim()] = lines[i + 1].trim();
-				return (fields.flags === 'master' && fields['role-reported'] === 'master') || `flags=${fields.flags} role-reported=${fields['role-reported']}`;
+				return (
+					(fields.flags === 'master' && fields['role-reported'] === 'master') ||
+					`flags=${fields.flags} role-reported=${fields['role-reported']}`
+				);
 			},
 			timeoutMs,
 		);

@@ -42,14 +42,33 @@ function ping(port: number): Promise<boolean> {
  * A real redis-server (the Debian package) on a free loopback port, for the tests. `persistent`
  * turns on an fsync-always append-only file, so a restart keeps what was written.
  */
-export async function startRedisServer(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+export async function startRedisServer(
+	options: { persistent?: boolean } = {},
+): Promise<RedisServer> {
 	if (spawnSync('redis-server', ['--version']).status !== 0) {
-		throw new Error('redis-server is not installed: run `apt-get install -y redis-server` (.ci/run does this)');
+		throw new Error(
+			'redis-server is not installed: run `apt-get install -y redis-server` (.ci/run does this)',
+		);
 	}
 	const port = await freePort();
 	const dir = mkdtempSync(join(tmpdir(), 'postal-redis-'));
 	let child: ChildProcess | undefined;
-	const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'];
+	const args = [
+		'--port',
+		String(port),
+		'--bind',
+		'127.0.0.1',
+		'--dir',
+		dir,
+		'--save',
+		'',
+		'--daemonize',
+		'no',
+		'--protected-mode',
+		'yes',
+		'--loglevel',
+		'warning',
+	];
 	args.push('--appendonly', options.persistent ? 'yes' : 'no');
 	if (options.persistent) args.push('--appendfsync', 'always');
 

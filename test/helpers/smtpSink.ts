@@ -60,7 +60,8 @@ export interface SmtpSink {
 	close(): Promise<void>;
 }
 
-const smtpError = (r: { code: number; message: string }) => Object.assign(new Error(r.message), { responseCode: r.code });
+const smtpError = (r: { code: number; message: string }) =>
+	Object.assign(new Error(r.message), { responseCode: r.code });
 
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
 	const tls = options.tls ?? 'none';
@@ -78,7 +79,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 		stop: async () => {
 			const closed = new Promise<void>((resolve) => server.close(() => resolve()));
 			// smtp-server would wait closeTimeout for clients: a stopped sink must refuse now
-			for (const connection of server.connections) (connection as unknown as { _socket?: Socket })._socket?.destroy();
+			for (const connection of server.connections)
+				(connection as unknown as { _socket?: Socket })._socket?.destroy();
 			for (const socket of sockets) socket.destroy();
 			await closed;
 		},
@@ -103,8 +105,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 			open--;
 		},
 		onAuth(auth, _session, callback) {
-			const ok = options.auth && auth.username === options.auth.user && auth.password === options.auth.pass;
-			if (!ok) return callback(smtpError({ code: 535, message: '5.7.8 Authentication credentials invalid' }));
+			const ok =
+				options.auth && auth.username === options.auth.user && auth.password === options.auth.pass;
+			if (!ok)
+				return callback(
+					smtpError({ code: 535, message: '5.7.8 Authentication credentials invalid' }),
+				);
 			callback(null, { user: auth.username });
 		},
 		onMailFrom(_address, _session, callback) {
@@ -115,7 +121,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 			sink.attempts.rcpt++;
 			const attempt = (rcptAttempts.get(address.address) ?? 0) + 1;
 			rcptAttempts.set(address.address, attempt);
-			const reply = options.reply?.({ phase: 'rcpt', rcpt: address.address, attempt, messageIndex: transactions - 1 });
+			const reply = options.reply?.({
+				phase: 'rcpt',
+				rcpt: address.address,
+				attempt,
+				messageIndex: transactions - 1,
+			});
 			callback(reply ? smtpError(reply) : undefined);
 		},
 		onData(stream, session, callback) {
@@ -128,13 +139,26 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 				const rcpts = session.envelope.rcptTo.map((a) => a.address);
 				const messageIndex = transactions - 1;
 				const finish = async () => {
-					if (stream.sizeExceeded) return callback(smtpError({ code: 552, message: '5.3.4 Message too big' }));
+					if (stream.sizeExceeded)
+						return callback(smtpError({ code: 552, message: '5.3.4 Message too big' }));
 					for (const rcpt of rcpts) {
-						const reply = options.reply?.({ phase: 'data', rcpt, attempt: rcptAttempts.get(rcpt) ?? 1, messageIndex });
+						const reply = options.reply?.({
+							phase: 'data',
+							rcpt,
+							attempt: rcptAttempts.get(rcpt) ?? 1,
+							messageIndex,
+						});
 						if (reply) return callback(smtpError(reply));
 					}
 					const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-					sink.messages.push({ parsed: await simpleParser(raw), mailFrom, rcpts, raw, ehlo: session.hostNameAppearsAs, secure: session.secure });
+					sink.messages.push({
+						parsed: await simpleParser(raw),
+						mailFrom,
+						rcpts,
+						raw,
+						ehlo: session.hostNameAppearsAs,
+						secure: session.secure,
+					});
 					callback(null, 'OK: queued as sink-' + sink.messages.length);
 				};
 				const run = () => void finish().catch((err: Error) => callback(err));

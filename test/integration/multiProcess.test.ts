@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { recipients } from '../helpers/recipients';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
-import { RESULT_TAG, type AssignmentRow, type Execution, type GcraResult, type RoundRobinResult, type RowsResult, type WorkerJob, type WorkerResult } from './worker';
+import {
+	RESULT_TAG,
+	type AssignmentRow,
+	type Execution,
+	type GcraResult,
+	type RoundRobinResult,
+	type RowsResult,
+	type WorkerJob,
+	type WorkerResult,
+} from './worker';
 
 const ROOT = join(__dirname, '..', '..');
 const WORKER = join(__dirname, 'worker.ts');
@@ -48,12 +57,18 @@ function runWorker(job: WorkerJob): Promise<WorkerResult> {
 		child.once('error', reject);
 		child.once('close', (code, signal) => {
 			const stderr = Buffer.concat(err).toString();
-			if (code !== 0) return reject(new Error(`worker ${job.worker} (${job.kind}) exited with ${code ?? signal}:\n${stderr}`));
+			if (code !== 0)
+				return reject(
+					new Error(`worker ${job.worker} (${job.kind}) exited with ${code ?? signal}:\n${stderr}`),
+				);
 			const line = Buffer.concat(out)
 				.toString()
 				.split('\n')
 				.find((l) => l.startsWith(`{"${RESULT_TAG}":`));
-			if (!line) return reject(new Error(`worker ${job.worker} (${job.kind}) printed no result line:\n${stderr}`));
+			if (!line)
+				return reject(
+					new Error(`worker ${job.worker} (${job.kind}) printed no result line:\n${stderr}`),
+				);
 			resolve((JSON.parse(line) as Record<string, WorkerResult>)[RESULT_TAG]);
 		});
 	});
@@ -62,14 +77,22 @@ function runWorker(job: WorkerJob): Promise<WorkerResult> {
 /** Starts the 4 workers together and waits for all of them. */
 async function runWorkers<R extends WorkerResult>(spec: JobSpec): Promise<R[]> {
 	const barrier = `barrier:${++round}`;
-	const jobs = Array.from({ length: WORKERS }, (_, worker) => ({ ...spec, worker, workers: WORKERS, port: server.port, barrier }) as WorkerJob);
+	const jobs = Array.from(
+		{ length: WORKERS },
+		(_, worker) => ({ ...spec, worker, workers: WORKERS, port: server.port, barrier }) as WorkerJob,
+	);
 	return (await Promise.all(jobs.map(runWorker))) as R[];
 }
 
 /** For each worker, how many of its executions overlapped in time with an execution of another worker. */
 function overlapping(results: Array<{ executions: Execution[] }>): number[] {
-	return results.map((mine, w) =>
-		mine.executions.filter((a) => results.some((other, v) => v !== w && other.executions.some((b) => a.start < b.end && b.start < a.end))).length,
+	return results.map(
+		(mine, w) =>
+			mine.executions.filter((a) =>
+				results.some(
+					(other, v) => v !== w && other.executions.some((b) => a.start < b.end && b.start < a.end),
+				),
+			).length,
 	);
 }
 
@@ -78,7 +101,11 @@ function rowsOf(results: Array<{ rows: AssignmentRow[] }>): AssignmentRow[] {
 }
 
 function report(title: string, numbers: Record<string, unknown>): void {
-	console.log(`${title}\n${Object.entries(numbers).map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n')}`);
+	console.log(
+		`${title}\n${Object.entries(numbers)
+			.map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+			.join('\n')}`,
+	);
 }
 
 describe('4 worker processes sharing one Redis', () => {
@@ -94,13 +121,25 @@ describe('4 worker processes sharing one Redis', () => {
 		// whole number of 70/30 cycles, so per-process counters would miss 14,000), executions of 250–500 items
 		const cuts = [0, 4321, 9876, 15003, total];
 		const t0 = Date.now();
-		const first = await runWorkers<RowsResult>({ kind: 'split', keyPrefix, seed, total, shuffleSeed: 1, layout: 'blocks', cuts, minBatch: 250, maxBatch: 500 });
+		const first = await runWorkers<RowsResult>({
+			kind: 'split',
+			keyPrefix,
+			seed,
+			total,
+			shuffleSeed: 1,
+			layout: 'blocks',
+			cuts,
+			minBatch: 250,
+			maxBatch: 500,
+		});
 		const firstMs = Date.now() - t0;
 		expect(first.map((r) => r.rows.length)).toEqual([4321, 5555, 5127, 4997]);
 		const rows = rowsOf(first);
 		const assigned = new Map<string, string>();
 		const duplicates: string[] = [];
-		const bad = rows.filter(([, output, route, via]) => output > 1 || route !== names[output] || via !== 'sequence'); // not Deferred; nobody assigned before
+		const bad = rows.filter(
+			([, output, route, via]) => output > 1 || route !== names[output] || via !== 'sequence',
+		); // not Deferred; nobody assigned before
 		for (const [email, , route] of rows) {
 			if (assigned.has(email)) duplicates.push(email);
 			assigned.set(email, route!);
@@ -122,17 +161,32 @@ describe('4 worker processes sharing one Redis', () => {
 
 		// run 2: reshuffled and dealt round the workers, other batch sizes — every route comes back via sticky
 		const t1 = Date.now();
-		const second = await runWorkers<RowsResult>({ kind: 'split', keyPrefix, seed, total, shuffleSeed: 2, layout: 'modulo', minBatch: 300, maxBatch: 450 });
+		const second = await runWorkers<RowsResult>({
+			kind: 'split',
+			keyPrefix,
+			seed,
+			total,
+			shuffleSeed: 2,
+			layout: 'modulo',
+			minBatch: 300,
+			maxBatch: 450,
+		});
 		const secondMs = Date.now() - t1;
 		const again = rowsOf(second);
-		expect(again.filter(([, output, route, via]) => route !== names[output] || via !== 'sticky')).toEqual([]);
-		const changed = again.filter(([email, , route]) => assigned.get(email) !== route).map(([email]) => email);
+		expect(
+			again.filter(([, output, route, via]) => route !== names[output] || via !== 'sticky'),
+		).toEqual([]);
+		const changed = again
+			.filter(([email, , route]) => assigned.get(email) !== route)
+			.map(([email]) => email);
 		expect(changed).toEqual([]);
 		expect(new Set(again.map((r) => r[0])).size).toBe(total);
 		expect(again).toHaveLength(total);
 		expect(again.filter((r) => r[2] === 'SendGrid')).toHaveLength(sendGrid);
 		// sticky items take no sequence position
-		expect(Object.values(await redis.hgetall(`${keyPrefix}{wfSplit7030}:ctr`))).toEqual([String(total)]);
+		expect(Object.values(await redis.hgetall(`${keyPrefix}{wfSplit7030}:ctr`))).toEqual([
+			String(total),
+		]);
 
 		report('split 70/30 across 4 processes', {
 			recipients: total,
@@ -152,7 +206,17 @@ describe('4 worker processes sharing one Redis', () => {
 		const total = 3000;
 		const perTurn = 7;
 		const keyPrefix = 'mp-rr:';
-		const results = await runWorkers<RoundRobinResult>({ kind: 'roundRobin', perTurn, keyPrefix, seed: 77, total, shuffleSeed: 3, layout: 'modulo', minBatch: 50, maxBatch: 150 });
+		const results = await runWorkers<RoundRobinResult>({
+			kind: 'roundRobin',
+			perTurn,
+			keyPrefix,
+			seed: 77,
+			total,
+			shuffleSeed: 3,
+			layout: 'modulo',
+			minBatch: 50,
+			maxBatch: 150,
+		});
 		const at = (p: number) => Math.floor(p / perTurn) % 3;
 
 		const expected = [0, 0, 0];
@@ -169,7 +233,9 @@ describe('4 worker processes sharing one Redis', () => {
 					counts[o]++;
 				}
 				// one execution = one atomic allocate: its items took consecutive positions of the shared sequence
-				const starts = Array.from({ length: 3 * perTurn }, (_, p0) => p0).filter((p0) => e.stream.every((o, k) => o === at(p0 + k)));
+				const starts = Array.from({ length: 3 * perTurn }, (_, p0) => p0).filter((p0) =>
+					e.stream.every((o, k) => o === at(p0 + k)),
+				);
 				expect(starts.length).toBeGreaterThan(0);
 			}
 		}
@@ -199,7 +265,18 @@ describe('4 worker processes sharing one Redis', () => {
 		const total = 4000;
 		const cap = 500;
 		const keyPrefix = 'mp-warm:';
-		const results = await runWorkers<RowsResult>({ kind: 'warmup', today, cap, keyPrefix, seed: 500, total, shuffleSeed: 4, layout: 'modulo', minBatch: 50, maxBatch: 150 });
+		const results = await runWorkers<RowsResult>({
+			kind: 'warmup',
+			today,
+			cap,
+			keyPrefix,
+			seed: 500,
+			total,
+			shuffleSeed: 4,
+			layout: 'modulo',
+			minBatch: 50,
+			maxBatch: 150,
+		});
 
 		const rows = rowsOf(results);
 		expect(rows).toHaveLength(total);
@@ -213,7 +290,11 @@ describe('4 worker processes sharing one Redis', () => {
 		}
 		expect(byOutput).toEqual([cap, total - cap, 0]); // New IP exactly 500, the rest on Warm IP, nothing deferred
 		// 50/50 over 4,000 positions: 2,000 sequence slots each; the New IP slots past its cap spill to Warm IP
-		expect(via).toEqual({ 'New IP/sequence': cap, 'Warm IP/sequence': total / 2, 'Warm IP/spill': total / 2 - cap });
+		expect(via).toEqual({
+			'New IP/sequence': cap,
+			'Warm IP/sequence': total / 2,
+			'Warm IP/spill': total / 2 - cap,
+		});
 		expect(await redis.get(`${keyPrefix}{wfWarmup}:cap:d:${today}:New IP`)).toBe(String(cap));
 		const overlap = overlapping(results);
 		for (const n of overlap) expect(n).toBeGreaterThan(0);
@@ -230,7 +311,15 @@ describe('4 worker processes sharing one Redis', () => {
 		const intervalMs = 5;
 		const burst = 20;
 		const windowMs = 3000;
-		const results = await runWorkers<GcraResult>({ kind: 'gcra', keyPrefix: 'mp-rate:', key: 'shared-limit', intervalMs, burst, windowMs, leadMs: 300 });
+		const results = await runWorkers<GcraResult>({
+			kind: 'gcra',
+			keyPrefix: 'mp-rate:',
+			key: 'shared-limit',
+			intervalMs,
+			burst,
+			windowMs,
+			leadMs: 300,
+		});
 
 		const allowed = results.reduce((a, r) => a + r.allowed, 0);
 		const calls = results.reduce((a, r) => a + r.calls, 0);
@@ -256,7 +345,9 @@ describe('4 worker processes sharing one Redis', () => {
 			'server span first→last allowed (ms)': +(last - first).toFixed(3),
 			'GCRA bound for that span (burst + floor(span/interval))': bound,
 			'calls (allowed + refused)': calls,
-			'start spread: first allowed per worker − common start (ms)': results.map((r) => +(r.firstAllowedNow - r.startAt).toFixed(1)),
+			'start spread: first allowed per worker − common start (ms)': results.map(
+				(r) => +(r.firstAllowedNow - r.startAt).toFixed(1),
+			),
 		});
 	}, 120_000);
 });

@@ -40,7 +40,14 @@ export type WorkerJob =
 	| (EngineJob & { kind: 'split' })
 	| (EngineJob & { kind: 'roundRobin'; perTurn: number })
 	| (EngineJob & { kind: 'warmup'; today: string; cap: number })
-	| (JobBase & { kind: 'gcra'; key: string; intervalMs: number; burst: number; windowMs: number; leadMs: number });
+	| (JobBase & {
+			kind: 'gcra';
+			key: string;
+			intervalMs: number;
+			burst: number;
+			windowMs: number;
+			leadMs: number;
+	  });
 
 export interface Execution {
 	/** local wall clock (ms) around the execution */
@@ -97,12 +104,18 @@ async function main(): Promise<void> {
 
 	// only now load n8n-core (through the engine harness) and the store
 	const { default: Redis } = await import('ioredis');
-	const { closeRedisStateStores, parseRedisCredential, redisStateStoreFor } = await import('../../lib/state/connection');
+	const { closeRedisStateStores, parseRedisCredential, redisStateStoreFor } =
+		await import('../../lib/state/connection');
 	const { RedisStateStore } = await import('../../lib/state/redis');
 	const engine = await import('../helpers/engine');
 	const { recipients, seededRandom, shuffled } = await import('../helpers/recipients');
 
-	const control = new Redis({ host: '127.0.0.1', port: job.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+	const control = new Redis({
+		host: '127.0.0.1',
+		port: job.port,
+		lazyConnect: true,
+		maxRetriesPerRequest: 1,
+	});
 	await control.connect();
 
 	/** Waits until every worker has arrived; the last one to arrive fixes a common start time. */
@@ -110,22 +123,38 @@ async function main(): Promise<void> {
 		const arrived = await control.incr(job.barrier);
 		if (arrived === job.workers) {
 			const [sec, usec] = await control.time();
-			await control.set(`${job.barrier}:start`, String(Number(sec) * 1000 + Math.floor(Number(usec) / 1000) + leadMs));
+			await control.set(
+				`${job.barrier}:start`,
+				String(Number(sec) * 1000 + Math.floor(Number(usec) / 1000) + leadMs),
+			);
 		}
 		const deadline = Date.now() + 30_000;
 		for (;;) {
 			const start = await control.get(`${job.barrier}:start`);
 			if (start !== null) return Number(start);
-			if (Date.now() > deadline) throw new Error(`worker ${job.worker}: the other workers did not arrive within 30 s`);
+			if (Date.now() > deadline)
+				throw new Error(`worker ${job.worker}: the other workers did not arrive within 30 s`);
 			await sleep(2);
 		}
 	}
 
 	let result: WorkerResult;
-	const credentials = { postalRedis: { mode: 'standalone', host: '127.0.0.1', port: job.port, keyPrefix: job.keyPrefix } };
+	const credentials = {
+		postalRedis: {
+			mode: 'standalone',
+			host: '127.0.0.1',
+			port: job.port,
+			keyPrefix: job.keyPrefix,
+		},
+	};
 
 	if (job.kind === 'gcra') {
-		const store = new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port: job.port, keyPrefix: job.keyPrefix });
+		const store = new RedisStateStore({
+			mode: 'standalone',
+			host: '127.0.0.1',
+			port: job.port,
+			keyPrefix: job.keyPrefix,
+		});
 		await store.now(); // connect before the start line
 		const startAt = await barrier(job.leadMs);
 		const limit = [{ key: job.key, intervalMs: job.intervalMs, burst: job.burst }];
@@ -149,7 +178,16 @@ async function main(): Promise<void> {
 			}
 		}
 		await store.close();
-		result = { kind: 'gcra', worker: job.worker, calls, allowed, firstAllowedNow, lastAllowedNow, startAt, stoppedAt: Date.now() };
+		result = {
+			kind: 'gcra',
+			worker: job.worker,
+			calls,
+			allowed,
+			firstAllowedNow,
+			lastAllowedNow,
+			startAt,
+			stoppedAt: Date.now(),
+		};
 	} else {
 		const all = shuffled(recipients(job.total, job.seed), job.shuffleSeed);
 		const share =
@@ -157,10 +195,13 @@ async function main(): Promise<void> {
 				? all.filter((_, i) => i % job.workers === job.worker)
 				: job.cuts
 					? all.slice(job.cuts[job.worker], job.cuts[job.worker + 1])
-					: all.slice(Math.floor((job.worker * all.length) / job.workers), Math.floor(((job.worker + 1) * all.length) / job.workers));
+					: all.slice(
+							Math.floor((job.worker * all.length) / job.workers),
+							Math.floor(((job.worker + 1) * all.length) / job.workers),
+						);
 		const rnd = seededRandom(job.seed * 1000 + job.shuffleSeed * 10 + job.worker);
 		const batches: Array<Array<{ email: string }>> = [];
-		for (let i = 0; i < share.length; ) {
+		for (let i = 0; i < share.length;) {
 			const n = job.minBatch + Math.floor(rnd() * (job.maxBatch - job.minBatch + 1));
 			batches.push(share.slice(i, i + n));
 			i += n;
@@ -173,14 +214,25 @@ async function main(): Promise<void> {
 			workflow = engine.withRedisState(engine.loadWorkflow('split-70-30'), node);
 		} else if (job.kind === 'roundRobin') {
 			node = 'Rotate';
-			workflow = engine.withRedisState(engine.withParameters(engine.loadWorkflow('round-robin'), node, { roundRobinBatch: job.perTurn }), node);
+			workflow = engine.withRedisState(
+				engine.withParameters(engine.loadWorkflow('round-robin'), node, {
+					roundRobinBatch: job.perTurn,
+				}),
+				node,
+			);
 		} else {
 			node = 'Warm-up Split';
 			workflow = engine.withRedisState(
 				engine.withParameters(engine.loadWorkflow('warmup'), node, {
 					routes: {
 						values: [
-							{ name: 'New IP', percentage: 50, warmup: 'table', warmupStartDate: job.today, warmupTable: `1:${job.cap}` },
+							{
+								name: 'New IP',
+								percentage: 50,
+								warmup: 'table',
+								warmupStartDate: job.today,
+								warmupTable: `1:${job.cap}`,
+							},
 							{ name: 'Warm IP', percentage: 50 },
 						],
 					},
@@ -199,23 +251,38 @@ async function main(): Promise<void> {
 			const start = Date.now();
 			const run = await engine.runWorkflow(workflow, { Recipients: batch }, { credentials });
 			const end = Date.now();
-			if (run.error) throw new Error(`worker ${job.worker}: execution failed: ${run.error.message}`);
+			if (run.error)
+				throw new Error(`worker ${job.worker}: execution failed: ${run.error.message}`);
 			const outputs: INodeExecutionData[][] = run.outputs(node);
 			const byInput: number[] = new Array(batch.length).fill(-1);
 			outputs.forEach((items, o) =>
 				items.forEach((item) => {
 					const k = (item.pairedItem as { item: number }).item;
-					if (byInput[k] !== -1) throw new Error(`worker ${job.worker}: input item ${k} left on two outputs`);
+					if (byInput[k] !== -1)
+						throw new Error(`worker ${job.worker}: input item ${k} left on two outputs`);
 					byInput[k] = o;
 					const rec = (item.json.postalRoute ?? {}) as IDataObject;
-					rows.push([item.json.email as string, o, (rec.route as string | undefined) ?? null, (rec.via as string | undefined) ?? null]);
+					rows.push([
+						item.json.email as string,
+						o,
+						(rec.route as string | undefined) ?? null,
+						(rec.via as string | undefined) ?? null,
+					]);
 				}),
 			);
-			executions.push(job.kind === 'roundRobin' ? { start, end, items: batch.length, stream: byInput } : { start, end, items: batch.length });
+			executions.push(
+				job.kind === 'roundRobin'
+					? { start, end, items: batch.length, stream: byInput }
+					: { start, end, items: batch.length },
+			);
 		}
 		result =
 			job.kind === 'roundRobin'
-				? { kind: 'roundRobin', worker: job.worker, executions: executions as Array<Execution & { stream: number[] }> }
+				? {
+						kind: 'roundRobin',
+						worker: job.worker,
+						executions: executions as Array<Execution & { stream: number[] }>,
+					}
 				: { kind: job.kind, worker: job.worker, executions, rows };
 	}
 
@@ -230,7 +297,9 @@ if (require.main === module) {
 		() => {
 			// everything is closed: the process ends by itself; if something still holds it open, say so
 			setTimeout(() => {
-				process.stderr.write('worker: still running 5 s after finishing: an open handle keeps it alive\n');
+				process.stderr.write(
+					'worker: still running 5 s after finishing: an open handle keeps it alive\n',
+				);
 				process.exit(3);
 			}, 5000).unref();
 		},

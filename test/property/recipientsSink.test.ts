@@ -11,8 +11,22 @@ const CASES = 10_000;
 const workflow: WorkflowJson = {
 	id: 'wfRecipientProperty',
 	nodes: [
-		{ id: 't', name: 'Manual Trigger', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-		{ id: 'in', name: 'Webhook Items', type: 'test.injectedItems', typeVersion: 1, position: [200, 0], parameters: {} },
+		{
+			id: 't',
+			name: 'Manual Trigger',
+			type: 'n8n-nodes-base.manualTrigger',
+			typeVersion: 1,
+			position: [0, 0],
+			parameters: {},
+		},
+		{
+			id: 'in',
+			name: 'Webhook Items',
+			type: 'test.injectedItems',
+			typeVersion: 1,
+			position: [200, 0],
+			parameters: {},
+		},
 		{
 			id: 'send',
 			name: 'Send',
@@ -52,7 +66,15 @@ describe('Load-Balanced Send to a real SMTP sink: an adversarial To reaches exac
 	it(`${CASES.toLocaleString('en')} values (fast-check, seeded) through the n8n engine`, async () => {
 		resetEmbeddedStateStore();
 		const values = fc.sample(adversarialRecipient, { numRuns: CASES, seed: 424242 });
-		const run = await runWorkflow(workflow, { 'Webhook Items': values.map((email, i) => ({ email, i })) }, { credentials: { sink: { host: '127.0.0.1', port: sink.port, security: 'none', poolSize: 4 } } });
+		const run = await runWorkflow(
+			workflow,
+			{ 'Webhook Items': values.map((email, i) => ({ email, i })) },
+			{
+				credentials: {
+					sink: { host: '127.0.0.1', port: sink.port, security: 'none', poolSize: 4 },
+				},
+			},
+		);
 		expect(run.error).toBeUndefined();
 		const [sent, failed, fallback] = run.outputs('Send');
 		expect(fallback).toHaveLength(0);

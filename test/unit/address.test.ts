@@ -23,7 +23,14 @@ describe('parseAddress', () => {
 
 	it('keeps plus-addressing and reports the tag and display name', () => {
 		const r = parseAddress('Ann <ann+promo@gmail.com>');
-		expect(r).toEqual({ ok: true, address: 'ann+promo@gmail.com', local: 'ann+promo', domain: 'gmail.com', displayName: 'Ann', tag: 'promo' });
+		expect(r).toEqual({
+			ok: true,
+			address: 'ann+promo@gmail.com',
+			local: 'ann+promo',
+			domain: 'gmail.com',
+			displayName: 'Ann',
+			tag: 'promo',
+		});
 	});
 
 	it.each([
@@ -51,21 +58,36 @@ describe('parseAddress', () => {
 	});
 
 	it('rejects what is not text', () => {
-		expect(parseAddress(undefined)).toMatchObject({ ok: false, reason: 'expected an email address as text, got nothing' });
-		expect(parseAddress(42)).toMatchObject({ ok: false, reason: 'expected an email address as text, got number' });
+		expect(parseAddress(undefined)).toMatchObject({
+			ok: false,
+			reason: 'expected an email address as text, got nothing',
+		});
+		expect(parseAddress(42)).toMatchObject({
+			ok: false,
+			reason: 'expected an email address as text, got number',
+		});
 	});
 });
 
 describe('one item, exactly the recipients it names', () => {
 	it.each([
 		// a quoted local part hid a list: the classifier took it as one address, the send node split it into 4
-		['"eve"@attacker.test, victim1@gmail.com, victim2@yahoo.com, "z"@attacker.test', 'it holds more than one address (a "," outside quotes): put one address per item'],
-		['a@x.test; victim@evil.test', 'it holds more than one address (a ";" outside quotes): put one address per item'],
+		[
+			'"eve"@attacker.test, victim1@gmail.com, victim2@yahoo.com, "z"@attacker.test',
+			'it holds more than one address (a "," outside quotes): put one address per item',
+		],
+		[
+			'a@x.test; victim@evil.test',
+			'it holds more than one address (a ";" outside quotes): put one address per item',
+		],
 		// NBSP became a space in one reader and a separator in the other: the envelope went to b@x.com
 		['a\u00a0b@x.com', 'the character U+00A0 (a no-break space) is not allowed in an address'],
 		['a\u2028b@x.com', 'the character U+2028 (a line separator) is not allowed in an address'],
 		['a\u200bb@x.com', 'the character U+200B (a zero-width space) is not allowed in an address'],
-		['ann@gmail.com\u202e', 'the character U+202E (an invisible or control character) is not allowed in an address'],
+		[
+			'ann@gmail.com\u202e',
+			'the character U+202E (an invisible or control character) is not allowed in an address',
+		],
 		['a\tb@x.com', 'the character U+0009 (a tab) is not allowed in an address'],
 		// a URL parser cut the domain at "/", "?" or "#" and kept the prefix
 		['a@exämple.com/evil', 'the character "/" is not allowed in a domain'],
@@ -75,15 +97,33 @@ describe('one item, exactly the recipients it names', () => {
 		['a@ｇmail.com', '"ｇmail" is not a valid international domain name'],
 		// the second address became a display name
 		['a@x.test victim@evil.test', 'it holds more than one address: put one address per item'],
-		['a@x.test (victim@evil.test)', 'the comment "(victim@evil.test)" holds another address: put one address per item'],
-		['b@y.com <ann@x.com>', 'the name before "<" holds another address: put it in quotes, or put one address per item'],
+		[
+			'a@x.test (victim@evil.test)',
+			'the comment "(victim@evil.test)" holds another address: put one address per item',
+		],
+		[
+			'b@y.com <ann@x.com>',
+			'the name before "<" holds another address: put it in quotes, or put one address per item',
+		],
 		['Ann <a@x.com> <b@y.com>', 'it holds more than one <address>: put one address per item'],
 		['a@b@c.com', 'it holds more than one "@": put one address per item'],
-		['"a,b"@c.com', 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently'],
-		['"a@b"@c.com', 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently'],
+		[
+			'"a,b"@c.com',
+			'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently',
+		],
+		[
+			'"a@b"@c.com',
+			'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently',
+		],
 		// a real SMTP server refused this one as bad syntax after the classifier had accepted it
-		['"quoted local"@example.com', 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently'],
-		['"C% B\\f"@mail-box.evil.yahoo.test', 'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently'],
+		[
+			'"quoted local"@example.com',
+			'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently',
+		],
+		[
+			'"C% B\\f"@mail-box.evil.yahoo.test',
+			'an address that needs quotes before "@" (spaces, commas or unusual dots) is not supported: mail servers read it differently',
+		],
 		['Team: a@x.com;', 'a ";" outside quotes: write exactly one address, without list separators'],
 	])('refuses %j', (input, reason) => {
 		expect(parseAddress(input)).toMatchObject({ ok: false, reason });
@@ -114,8 +154,14 @@ describe('one item, exactly the recipients it names', () => {
 	it('reads an explicit list, each address checked, up to its limit', () => {
 		const r = parseAddressList(['a@x.com; "Smith, Bob" <bob@y.com>', 'c@z.com'], { max: 3 });
 		expect(r.ok && r.addresses.map((a) => a.address)).toEqual(['a@x.com', 'bob@y.com', 'c@z.com']);
-		expect(parseAddressList('a@x.com, b@y.com, c@z.com, d@w.com', { max: 3 })).toMatchObject({ ok: false, reason: 'more than 3 addresses (the limit is set in the options)' });
-		expect(parseAddressList('a@x.com, a\u00a0b@y.com', { max: 3 })).toMatchObject({ ok: false, reason: 'the character U+00A0 (a no-break space) is not allowed in an address' });
+		expect(parseAddressList('a@x.com, b@y.com, c@z.com, d@w.com', { max: 3 })).toMatchObject({
+			ok: false,
+			reason: 'more than 3 addresses (the limit is set in the options)',
+		});
+		expect(parseAddressList('a@x.com, a\u00a0b@y.com', { max: 3 })).toMatchObject({
+			ok: false,
+			reason: 'the character U+00A0 (a no-break space) is not allowed in an address',
+		});
 		expect(parseAddressList('a@x.com, (b@y.com)', { max: 3 })).toMatchObject({ ok: false });
 	});
 });

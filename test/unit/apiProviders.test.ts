@@ -9,25 +9,46 @@ import { PostalResendApi } from '../../credentials/PostalResendApi.credentials';
 import { PostalSendGridApi } from '../../credentials/PostalSendGridApi.credentials';
 import { PostalSesApi } from '../../credentials/PostalSesApi.credentials';
 import { PostalSparkPostApi } from '../../credentials/PostalSparkPostApi.credentials';
-import { API_PROVIDERS, ApiTransport, type ApiProvider, type ApiProviderId, parseRetryAfter, signV4 } from '../../lib/transports/api';
+import {
+	API_PROVIDERS,
+	ApiTransport,
+	type ApiProvider,
+	type ApiProviderId,
+	parseRetryAfter,
+	signV4,
+} from '../../lib/transports/api';
 import { mailgunParts } from '../../lib/transports/api/mailgun';
 import { postmarkBody } from '../../lib/transports/api/postmark';
 import { resendBody } from '../../lib/transports/api/resend';
 import { sendGridBody } from '../../lib/transports/api/sendgrid';
 import { sparkPostBody } from '../../lib/transports/api/sparkpost';
-import type { HttpClient, HttpRequest, OutgoingMessage, SendFailure, SendOutcome } from '../../lib/transports/types';
+import type {
+	HttpClient,
+	HttpRequest,
+	OutgoingMessage,
+	SendFailure,
+	SendOutcome,
+} from '../../lib/transports/types';
 
 /** The transports' HttpClient over node:https, so nock (which patches node:http) sees every request. */
 const httpsClient: HttpClient = (request) =>
 	new Promise((resolve, reject) => {
-		const req = https.request(request.url, { method: request.method, headers: request.headers }, (res) => {
-			const chunks: Buffer[] = [];
-			res.on('data', (chunk: Buffer) => chunks.push(chunk));
-			res.on('end', () =>
-				resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-			);
-			res.on('error', reject);
-		});
+		const req = https.request(
+			request.url,
+			{ method: request.method, headers: request.headers },
+			(res) => {
+				const chunks: Buffer[] = [];
+				res.on('data', (chunk: Buffer) => chunks.push(chunk));
+				res.on('end', () =>
+					resolve({
+						statusCode: res.statusCode ?? 0,
+						headers: res.headers,
+						body: Buffer.concat(chunks).toString('utf8'),
+					}),
+				);
+				res.on('error', reject);
+			},
+		);
 		req.on('error', reject);
 		req.end(request.body);
 	});
@@ -60,7 +81,14 @@ interface Seen {
 type Headers = Record<string, string>;
 
 /** Intercepts one request and records what reached the wire. */
-function intercept(origin: string, method: 'GET' | 'POST', path: string, status: number, body = '', headers: Headers = {}) {
+function intercept(
+	origin: string,
+	method: 'GET' | 'POST',
+	path: string,
+	status: number,
+	body = '',
+	headers: Headers = {},
+) {
 	const seen: { request?: Seen } = {};
 	nock(origin)
 		.intercept(path, method)
@@ -68,7 +96,9 @@ function intercept(origin: string, method: 'GET' | 'POST', path: string, status:
 			seen.request = {
 				method,
 				path: uri,
-				headers: Object.fromEntries(Object.entries(this.req.headers).map(([k, v]) => [k, String(v)])),
+				headers: Object.fromEntries(
+					Object.entries(this.req.headers).map(([k, v]) => [k, String(v)]),
+				),
 				body: typeof requestBody === 'string' ? requestBody : JSON.stringify(requestBody),
 			};
 			return [status, body, headers];
@@ -120,7 +150,13 @@ const CASES: ProviderCase[] = [
 		invalid: {
 			status: 400,
 			body: JSON.stringify({
-				errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to.0.email', help: null }],
+				errors: [
+					{
+						message: 'Does not contain a valid address.',
+						field: 'personalizations.0.to.0.email',
+						help: null,
+					},
+				],
 			}),
 		},
 		testPath: '/v3/scopes',
@@ -131,13 +167,24 @@ const CASES: ProviderCase[] = [
 		secret: 'key-mailgun-secret',
 		origin: 'https://api.mailgun.net',
 		sendPath: '/v3/mg.sender.example/messages',
-		checkAuth: (h) => expect(h.authorization).toBe(`Basic ${Buffer.from('api:key-mailgun-secret').toString('base64')}`),
+		checkAuth: (h) =>
+			expect(h.authorization).toBe(
+				`Basic ${Buffer.from('api:key-mailgun-secret').toString('base64')}`,
+			),
 		ok: {
 			status: 200,
-			body: JSON.stringify({ id: '<20240102030405.1@mg.sender.example>', message: 'Queued. Thank you.' }),
+			body: JSON.stringify({
+				id: '<20240102030405.1@mg.sender.example>',
+				message: 'Queued. Thank you.',
+			}),
 			messageId: '<20240102030405.1@mg.sender.example>',
 		},
-		invalid: { status: 400, body: JSON.stringify({ message: "to parameter is not a valid address. please check documentation" }) },
+		invalid: {
+			status: 400,
+			body: JSON.stringify({
+				message: 'to parameter is not a valid address. please check documentation',
+			}),
+		},
 		testPath: '/v3/domains/mg.sender.example',
 	},
 	{
@@ -149,10 +196,19 @@ const CASES: ProviderCase[] = [
 		checkAuth: (h) => expect(h['x-postmark-server-token']).toBe('pm-server-token-secret'),
 		ok: {
 			status: 200,
-			body: JSON.stringify({ To: 'ann@example.org', SubmittedAt: '2024-01-02T03:04:05Z', MessageID: 'pm-msg-1', ErrorCode: 0, Message: 'OK' }),
+			body: JSON.stringify({
+				To: 'ann@example.org',
+				SubmittedAt: '2024-01-02T03:04:05Z',
+				MessageID: 'pm-msg-1',
+				ErrorCode: 0,
+				Message: 'OK',
+			}),
 			messageId: 'pm-msg-1',
 		},
-		invalid: { status: 422, body: JSON.stringify({ ErrorCode: 300, Message: "Invalid 'To' address: 'ann@'." }) },
+		invalid: {
+			status: 422,
+			body: JSON.stringify({ ErrorCode: 300, Message: "Invalid 'To' address: 'ann@'." }),
+		},
 		testPath: '/server',
 	},
 	{
@@ -164,18 +220,38 @@ const CASES: ProviderCase[] = [
 		checkAuth: (h) => expect(h.authorization).toBe('sp-api-key-secret'),
 		ok: {
 			status: 200,
-			body: JSON.stringify({ results: { total_rejected_recipients: 0, total_accepted_recipients: 3, id: '11668787484950529' } }),
+			body: JSON.stringify({
+				results: {
+					total_rejected_recipients: 0,
+					total_accepted_recipients: 3,
+					id: '11668787484950529',
+				},
+			}),
 			messageId: '11668787484950529',
 		},
 		invalid: {
 			status: 422,
-			body: JSON.stringify({ errors: [{ message: 'invalid data format/type', description: 'Invalid recipient address.email: ann@', code: '1300' }] }),
+			body: JSON.stringify({
+				errors: [
+					{
+						message: 'invalid data format/type',
+						description: 'Invalid recipient address.email: ann@',
+						code: '1300',
+					},
+				],
+			}),
 		},
 		testPath: '/api/v1/account',
 	},
 	{
 		id: 'ses',
-		data: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SES_SECRET, sessionToken: SES_TOKEN, region: 'eu-west-1', configurationSetName: 'transactional' },
+		data: {
+			accessKeyId: 'AKIDEXAMPLE',
+			secretAccessKey: SES_SECRET,
+			sessionToken: SES_TOKEN,
+			region: 'eu-west-1',
+			configurationSetName: 'transactional',
+		},
 		secret: SES_SECRET,
 		origin: 'https://email.eu-west-1.amazonaws.com',
 		sendPath: '/v2/email/outbound-emails',
@@ -183,11 +259,18 @@ const CASES: ProviderCase[] = [
 			expect(h.authorization).toMatch(
 				/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20240102\/eu-west-1\/ses\/aws4_request, SignedHeaders=[a-z;-]+, Signature=[0-9a-f]{64}$/,
 			),
-		ok: { status: 200, body: JSON.stringify({ MessageId: '0102018cc8e0-ses-1' }), messageId: '0102018cc8e0-ses-1' },
+		ok: {
+			status: 200,
+			body: JSON.stringify({ MessageId: '0102018cc8e0-ses-1' }),
+			messageId: '0102018cc8e0-ses-1',
+		},
 		invalid: {
 			status: 400,
 			body: JSON.stringify({ message: "Missing final '@domain'" }),
-			headers: { 'x-amzn-ErrorType': 'BadRequestException:http://internal.amazon.com/coral/com.amazonaws.sesv2/' },
+			headers: {
+				'x-amzn-ErrorType':
+					'BadRequestException:http://internal.amazon.com/coral/com.amazonaws.sesv2/',
+			},
 		},
 		testPath: '/v2/email/account',
 	},
@@ -198,13 +281,18 @@ const CASES: ProviderCase[] = [
 		origin: 'https://api.resend.com',
 		sendPath: '/emails',
 		checkAuth: (h) => expect(h.authorization).toBe('Bearer re_test_secret_key'),
-		ok: { status: 200, body: JSON.stringify({ id: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' }), messageId: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' },
+		ok: {
+			status: 200,
+			body: JSON.stringify({ id: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794' }),
+			messageId: '49a3999c-0ce1-4ea6-ab68-afcd6dc2e794',
+		},
 		invalid: {
 			status: 400,
 			body: JSON.stringify({
 				statusCode: 400,
 				name: 'validation_error',
-				message: 'Invalid `to` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.',
+				message:
+					'Invalid `to` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.',
 			}),
 		},
 		testPath: '/domains',
@@ -216,16 +304,31 @@ const CASES: ProviderCase[] = [
 		origin: 'https://api.brevo.com',
 		sendPath: '/v3/smtp/email',
 		checkAuth: (h) => expect(h['api-key']).toBe('xkeysib-brevo-secret'),
-		ok: { status: 201, body: JSON.stringify({ messageId: '<202401020304.12345@smtp-relay.mailin.fr>' }), messageId: '<202401020304.12345@smtp-relay.mailin.fr>' },
-		invalid: { status: 400, body: JSON.stringify({ code: 'invalid_parameter', message: 'email is not valid in to' }) },
+		ok: {
+			status: 201,
+			body: JSON.stringify({ messageId: '<202401020304.12345@smtp-relay.mailin.fr>' }),
+			messageId: '<202401020304.12345@smtp-relay.mailin.fr>',
+		},
+		invalid: {
+			status: 400,
+			body: JSON.stringify({ code: 'invalid_parameter', message: 'email is not valid in to' }),
+		},
 		testPath: '/v3/account',
 	},
 ];
 
-function setup(c: ProviderCase): { provider: ApiProvider<unknown>; credential: unknown; transport: ApiTransport<unknown> } {
+function setup(c: ProviderCase): {
+	provider: ApiProvider<unknown>;
+	credential: unknown;
+	transport: ApiTransport<unknown>;
+} {
 	const provider = API_PROVIDERS[c.id];
 	const credential = provider.parseCredential(c.data);
-	return { provider, credential, transport: new ApiTransport(provider, credential, httpsClient, () => NOW) };
+	return {
+		provider,
+		credential,
+		transport: new ApiTransport(provider, credential, httpsClient, () => NOW),
+	};
 }
 
 beforeAll(() => {
@@ -256,7 +359,9 @@ describe.each(CASES)('$id', (c) => {
 	});
 
 	it('429 with Retry-After: 7 is transient, route-wide, and asks for 7 s', async () => {
-		intercept(c.origin, 'POST', c.sendPath, 429, JSON.stringify({ message: 'Too many requests' }), { 'Retry-After': '7' });
+		intercept(c.origin, 'POST', c.sendPath, 429, JSON.stringify({ message: 'Too many requests' }), {
+			'Retry-After': '7',
+		});
 		const f = failure(await setup(c).transport.send(MESSAGE));
 		expect(f).toMatchObject({ kind: 'transient', scope: 'route', code: 429, retryAfterMs: 7000 });
 		expect(f.message).not.toContain(c.secret);
@@ -286,15 +391,25 @@ describe.each(CASES)('$id', (c) => {
 
 	it('a network error is transient and route-wide', async () => {
 		// an Error instance: nock 14 never settles the request when given a plain { message, code } object
-		nock(c.origin).post(c.sendPath).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+		nock(c.origin)
+			.post(c.sendPath)
+			.replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
 		const f = failure(await setup(c).transport.send(MESSAGE));
 		expect(f).toMatchObject({ kind: 'transient', scope: 'route' });
-		expect(f.message).toBe(`${API_PROVIDERS[c.id].label}: request failed: socket hang up (ECONNRESET)`);
+		expect(f.message).toBe(
+			`${API_PROVIDERS[c.id].label}: request failed: socket hang up (ECONNRESET)`,
+		);
 		expect(f.message).not.toContain(c.secret);
 	});
 
 	it('scrubs the key even when the server echoes it back', async () => {
-		intercept(c.origin, 'POST', c.sendPath, 403, JSON.stringify({ message: `key ${c.secret} is not allowed` }));
+		intercept(
+			c.origin,
+			'POST',
+			c.sendPath,
+			403,
+			JSON.stringify({ message: `key ${c.secret} is not allowed` }),
+		);
 		const f = failure(await setup(c).transport.send(MESSAGE));
 		expect(f.message).not.toContain(c.secret);
 		expect(f.message).toContain('[redacted]');
@@ -313,8 +428,18 @@ describe.each(CASES)('$id', (c) => {
 	});
 
 	it('has a matching n8n credential type', () => {
-		const types = [PostalSendGridApi, PostalMailgunApi, PostalPostmarkApi, PostalSparkPostApi, PostalSesApi, PostalResendApi, PostalBrevoApi];
-		const type = types.map((T) => new T()).find((t) => t.name === API_PROVIDERS[c.id].credentialType);
+		const types = [
+			PostalSendGridApi,
+			PostalMailgunApi,
+			PostalPostmarkApi,
+			PostalSparkPostApi,
+			PostalSesApi,
+			PostalResendApi,
+			PostalBrevoApi,
+		];
+		const type = types
+			.map((T) => new T())
+			.find((t) => t.name === API_PROVIDERS[c.id].credentialType);
 		expect(type?.displayName).toMatch(/^Postal Routes /);
 		const secretFields = type?.properties.filter((p) => p.typeOptions?.password).map((p) => p.name);
 		expect(secretFields).toContain(Object.keys(c.data).find((k) => c.data[k] === c.secret));
@@ -326,7 +451,12 @@ describe.each(CASES)('$id', (c) => {
 async function sendAndCapture(c: ProviderCase, data = c.data, origin = c.origin): Promise<Seen> {
 	const seen = intercept(origin, 'POST', c.sendPath, c.ok.status, c.ok.body, c.ok.headers);
 	const provider = API_PROVIDERS[c.id];
-	const transport = new ApiTransport(provider, provider.parseCredential(data), httpsClient, () => NOW);
+	const transport = new ApiTransport(
+		provider,
+		provider.parseCredential(data),
+		httpsClient,
+		() => NOW,
+	);
 	expect((await transport.send(MESSAGE)).ok).toBe(true);
 	return seenRequest(seen);
 }
@@ -341,7 +471,11 @@ describe('SendGrid body', () => {
 		expect(request.headers['content-type']).toBe('application/json');
 		expect(JSON.parse(request.body)).toEqual({
 			personalizations: [
-				{ to: [{ email: 'ann@example.org', name: 'Ann' }], cc: [{ email: 'carl@example.org' }], bcc: [{ email: 'bea@example.net' }] },
+				{
+					to: [{ email: 'ann@example.org', name: 'Ann' }],
+					cc: [{ email: 'carl@example.org' }],
+					bcc: [{ email: 'bea@example.net' }],
+				},
 			],
 			from: { email: 'news@sender.example', name: 'Sender Co' },
 			reply_to: { email: 'help@sender.example', name: 'Help Desk' },
@@ -350,7 +484,14 @@ describe('SendGrid body', () => {
 				{ type: 'text/plain', value: 'Thanks for your order.' },
 				{ type: 'text/html', value: '<p>Thanks for your order.</p>' },
 			],
-			attachments: [{ content: b64(ATTACHMENT), filename: 'receipt.txt', type: 'text/plain', disposition: 'attachment' }],
+			attachments: [
+				{
+					content: b64(ATTACHMENT),
+					filename: 'receipt.txt',
+					type: 'text/plain',
+					disposition: 'attachment',
+				},
+			],
 			headers: { 'X-Virtual-MTA': 'pool-a' },
 			categories: ['receipts', 'q1'],
 			custom_args: { orderId: 'A-1001' },
@@ -358,7 +499,11 @@ describe('SendGrid body', () => {
 	});
 
 	it('uses api.eu.sendgrid.com for the EU region', async () => {
-		const request = await sendAndCapture(c, { ...c.data, region: 'eu' }, 'https://api.eu.sendgrid.com');
+		const request = await sendAndCapture(
+			c,
+			{ ...c.data, region: 'eu' },
+			'https://api.eu.sendgrid.com',
+		);
 		expect(request.path).toBe('/v3/mail/send');
 	});
 });
@@ -403,10 +548,24 @@ describe('Mailgun body', () => {
 	});
 
 	it('uses api.eu.mailgun.net for the EU region; a 404 (unknown domain) fails the route', async () => {
-		const request = await sendAndCapture(c, { ...c.data, region: 'eu' }, 'https://api.eu.mailgun.net');
+		const request = await sendAndCapture(
+			c,
+			{ ...c.data, region: 'eu' },
+			'https://api.eu.mailgun.net',
+		);
 		expect(request.path).toBe('/v3/mg.sender.example/messages');
-		intercept(c.origin, 'POST', c.sendPath, 404, JSON.stringify({ message: 'Domain not found: mg.sender.example' }));
-		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({ kind: 'permanent', scope: 'route', code: 404 });
+		intercept(
+			c.origin,
+			'POST',
+			c.sendPath,
+			404,
+			JSON.stringify({ message: 'Domain not found: mg.sender.example' }),
+		);
+		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({
+			kind: 'permanent',
+			scope: 'route',
+			code: 404,
+		});
 	});
 });
 
@@ -434,11 +593,27 @@ describe('Postmark body and error codes', () => {
 	});
 
 	it.each([
-		[406, "You tried to send to recipient(s) that have been marked as inactive.", 'permanent', 'recipient'],
-		[10, 'The Server Token you provided in the X-Postmark-Server-Token request header was invalid.', 'permanent', 'route'],
+		[
+			406,
+			'You tried to send to recipient(s) that have been marked as inactive.',
+			'permanent',
+			'recipient',
+		],
+		[
+			10,
+			'The Server Token you provided in the X-Postmark-Server-Token request header was invalid.',
+			'permanent',
+			'route',
+		],
 		[412, 'Your account is pending approval.', 'blocked', 'route'],
 	])('ErrorCode %d → %s/%s', async (code, text, kind, scope) => {
-		intercept(c.origin, 'POST', c.sendPath, 422, JSON.stringify({ ErrorCode: code, Message: text }));
+		intercept(
+			c.origin,
+			'POST',
+			c.sendPath,
+			422,
+			JSON.stringify({ ErrorCode: code, Message: text }),
+		);
 		const f = failure(await setup(c).transport.send(MESSAGE));
 		expect(f).toMatchObject({ kind, scope, code: 422 });
 		expect(f.message).toContain(`ErrorCode ${code}`);
@@ -474,8 +649,17 @@ describe('SparkPost body', () => {
 
 	it('uses api.eu.sparkpost.com for the EU region; 420 (sending limit) blocks the route', async () => {
 		await sendAndCapture(c, { ...c.data, region: 'eu' }, 'https://api.eu.sparkpost.com');
-		intercept(c.origin, 'POST', c.sendPath, 420, JSON.stringify({ errors: [{ message: 'Exceed Sending Limit (daily)', code: '2102' }] }));
-		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({ kind: 'blocked', scope: 'route' });
+		intercept(
+			c.origin,
+			'POST',
+			c.sendPath,
+			420,
+			JSON.stringify({ errors: [{ message: 'Exceed Sending Limit (daily)', code: '2102' }] }),
+		);
+		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({
+			kind: 'blocked',
+			scope: 'route',
+		});
 	});
 });
 
@@ -494,7 +678,9 @@ describe('Resend body', () => {
 			html: '<p>Thanks for your order.</p>',
 			text: 'Thanks for your order.',
 			headers: { 'X-Virtual-MTA': 'pool-a' },
-			attachments: [{ filename: 'receipt.txt', content: b64(ATTACHMENT), content_type: 'text/plain' }],
+			attachments: [
+				{ filename: 'receipt.txt', content: b64(ATTACHMENT), content_type: 'text/plain' },
+			],
 			tags: [
 				{ name: 'receipts', value: 'true' },
 				{ name: 'q1', value: 'true' },
@@ -509,9 +695,17 @@ describe('Resend body', () => {
 			'POST',
 			c.sendPath,
 			429,
-			JSON.stringify({ statusCode: 429, name: 'daily_quota_exceeded', message: 'You have reached your daily email sending quota.' }),
+			JSON.stringify({
+				statusCode: 429,
+				name: 'daily_quota_exceeded',
+				message: 'You have reached your daily email sending quota.',
+			}),
 		);
-		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({ kind: 'blocked', scope: 'route', code: 429 });
+		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({
+			kind: 'blocked',
+			scope: 'route',
+			code: 429,
+		});
 	});
 });
 
@@ -536,31 +730,57 @@ describe('Brevo body', () => {
 	});
 
 	it('402 / not_enough_credits blocks the route', async () => {
-		intercept(c.origin, 'POST', c.sendPath, 402, JSON.stringify({ code: 'not_enough_credits', message: 'Not enough credits' }));
-		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({ kind: 'blocked', scope: 'route', code: 402 });
+		intercept(
+			c.origin,
+			'POST',
+			c.sendPath,
+			402,
+			JSON.stringify({ code: 'not_enough_credits', message: 'Not enough credits' }),
+		);
+		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({
+			kind: 'blocked',
+			scope: 'route',
+			code: 402,
+		});
 	});
 });
 
 // ---------------------------------------------------------------------------------------------------
 
 const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+const hmac = (key: string | Buffer, data: string) =>
+	createHmac('sha256', key).update(data).digest();
 
 /**
  * Recomputes the SigV4 signature from what reached the wire, step by step as the AWS guide describes
  * (canonical request → string to sign → derived key), without the code under test.
  */
-function independentSignature(request: Seen, secret: string, region: string, service: string): string {
+function independentSignature(
+	request: Seen,
+	secret: string,
+	region: string,
+	service: string,
+): string {
 	const signedHeaders = /SignedHeaders=([^,]+)/.exec(request.headers.authorization)?.[1] as string;
 	const amzDate = request.headers['x-amz-date'];
 	const canonicalHeaders = signedHeaders
 		.split(';')
 		.map((name) => `${name}:${request.headers[name].trim()}\n`)
 		.join('');
-	const canonicalRequest = [request.method, request.path, '', canonicalHeaders, signedHeaders, sha256(request.body)].join('\n');
+	const canonicalRequest = [
+		request.method,
+		request.path,
+		'',
+		canonicalHeaders,
+		signedHeaders,
+		sha256(request.body),
+	].join('\n');
 	const scope = `${amzDate.slice(0, 8)}/${region}/${service}/aws4_request`;
 	const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
-	const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, amzDate.slice(0, 8)), region), service), 'aws4_request');
+	const key = hmac(
+		hmac(hmac(hmac(`AWS4${secret}`, amzDate.slice(0, 8)), region), service),
+		'aws4_request',
+	);
 	return hmac(key, stringToSign).toString('hex');
 }
 
@@ -572,7 +792,11 @@ describe('Amazon SES', () => {
 		const body = JSON.parse(request.body);
 		expect(body).toEqual({
 			FromEmailAddress: 'news@sender.example',
-			Destination: { ToAddresses: ['ann@example.org'], CcAddresses: ['carl@example.org'], BccAddresses: ['bea@example.net'] },
+			Destination: {
+				ToAddresses: ['ann@example.org'],
+				CcAddresses: ['carl@example.org'],
+				BccAddresses: ['bea@example.net'],
+			},
 			Content: { Raw: { Data: expect.any(String) } },
 			EmailTags: [
 				{ Name: 'receipts', Value: 'true' },
@@ -603,7 +827,9 @@ describe('Amazon SES', () => {
 		const request = await sendAndCapture(c);
 		expect(request.headers['x-amz-date']).toBe('20240102T030405Z');
 		expect(request.headers['x-amz-security-token']).toBe(SES_TOKEN);
-		expect(request.headers.authorization).toContain('SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,');
+		expect(request.headers.authorization).toContain(
+			'SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,',
+		);
 		const signature = /Signature=([0-9a-f]{64})$/.exec(request.headers.authorization)?.[1];
 		expect(signature).toBe(independentSignature(request, SES_SECRET, 'eu-west-1', 'ses'));
 	});
@@ -641,22 +867,42 @@ describe('SigV4 signer against the AWS Signature Version 4 test suite', () => {
 	// Vectors from the official suite as AWS ships it in aws/aws-sdk-js-v3
 	// (packages/signature-v4/src/suite.fixture.ts) and awslabs/aws-c-auth
 	// (tests/aws-signing-test-suite/v4/post-sts-header-before/header-signed-request.txt).
-	const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+	const credentials = {
+		accessKeyId: 'AKIDEXAMPLE',
+		secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+	};
 	const scope = { region: 'us-east-1', service: 'service', now: new Date('2015-08-30T12:36:00Z') };
 	const authorization = (signedHeaders: string, signature: string) =>
 		`AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=${signedHeaders}, Signature=${signature}`;
 
 	it('get-vanilla', () => {
-		const signed = signV4({ method: 'GET', url: 'https://example.amazonaws.com/', headers: {} }, credentials, scope);
+		const signed = signV4(
+			{ method: 'GET', url: 'https://example.amazonaws.com/', headers: {} },
+			credentials,
+			scope,
+		);
 		expect(signed.headers['X-Amz-Date']).toBe('20150830T123600Z');
 		expect(signed.headers.Authorization).toBe(
-			authorization('host;x-amz-date', '5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31'),
+			authorization(
+				'host;x-amz-date',
+				'5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31',
+			),
 		);
 	});
 
 	it('get-vanilla-query-order-key-case', () => {
-		const signed = signV4({ method: 'GET', url: 'https://example.amazonaws.com/?Param2=value2&Param1=value1', headers: {} }, credentials, scope);
-		expect(signed.signature).toBe('b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500');
+		const signed = signV4(
+			{
+				method: 'GET',
+				url: 'https://example.amazonaws.com/?Param2=value2&Param1=value1',
+				headers: {},
+			},
+			credentials,
+			scope,
+		);
+		expect(signed.signature).toBe(
+			'b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500',
+		);
 	});
 
 	it('post-x-www-form-urlencoded (a signed body and content type)', () => {
@@ -671,17 +917,27 @@ describe('SigV4 signer against the AWS Signature Version 4 test suite', () => {
 			scope,
 		);
 		expect(signed.headers.Authorization).toBe(
-			authorization('content-type;host;x-amz-date', 'ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a'),
+			authorization(
+				'content-type;host;x-amz-date',
+				'ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a',
+			),
 		);
 	});
 
 	it('post-sts-header-before (session token signed)', () => {
 		const token =
 			'AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==';
-		const signed = signV4({ method: 'POST', url: 'https://example.amazonaws.com/', headers: {} }, { ...credentials, sessionToken: token }, scope);
+		const signed = signV4(
+			{ method: 'POST', url: 'https://example.amazonaws.com/', headers: {} },
+			{ ...credentials, sessionToken: token },
+			scope,
+		);
 		expect(signed.headers['X-Amz-Security-Token']).toBe(token);
 		expect(signed.headers.Authorization).toBe(
-			authorization('host;x-amz-date;x-amz-security-token', '85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead'),
+			authorization(
+				'host;x-amz-date;x-amz-security-token',
+				'85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead',
+			),
 		);
 	});
 });
@@ -690,9 +946,15 @@ describe('SigV4 signer against the AWS Signature Version 4 test suite', () => {
 
 describe('credentials', () => {
 	it('names the missing field', () => {
-		expect(() => API_PROVIDERS.sendgrid.parseCredential({})).toThrow('Postal Routes SendGrid API credential: apiKey is required');
-		expect(() => API_PROVIDERS.mailgun.parseCredential({ apiKey: 'k' })).toThrow(/domain is required/);
-		expect(() => API_PROVIDERS.ses.parseCredential({ accessKeyId: 'a', secretAccessKey: 's', region: '' })).toThrow(/region is required/);
+		expect(() => API_PROVIDERS.sendgrid.parseCredential({})).toThrow(
+			'Postal Routes SendGrid API credential: apiKey is required',
+		);
+		expect(() => API_PROVIDERS.mailgun.parseCredential({ apiKey: 'k' })).toThrow(
+			/domain is required/,
+		);
+		expect(() =>
+			API_PROVIDERS.ses.parseCredential({ accessKeyId: 'a', secretAccessKey: 's', region: '' }),
+		).toThrow(/region is required/);
 	});
 
 	it('never echoes a value it rejects (a key pasted into the wrong field stays out of errors)', () => {
@@ -717,28 +979,62 @@ describe('credentials', () => {
 	});
 
 	it('trims keys and fills defaults', () => {
-		expect(API_PROVIDERS.sendgrid.parseCredential({ apiKey: ' SG.x \n' })).toEqual({ apiKey: 'SG.x', region: 'global' });
-		expect(API_PROVIDERS.postmark.parseCredential({ serverToken: 't', messageStream: '' })).toEqual({
-			serverToken: 't',
-			messageStream: 'outbound',
+		expect(API_PROVIDERS.sendgrid.parseCredential({ apiKey: ' SG.x \n' })).toEqual({
+			apiKey: 'SG.x',
+			region: 'global',
 		});
+		expect(API_PROVIDERS.postmark.parseCredential({ serverToken: 't', messageStream: '' })).toEqual(
+			{
+				serverToken: 't',
+				messageStream: 'outbound',
+			},
+		);
 	});
 });
 
 describe('inline images and non-ASCII names', () => {
-	const logo = { filename: 'logo.png', contentType: 'image/png', content: Buffer.from([0x89, 0x50, 0x4e, 0x47]), cid: 'logo@sender' };
-	const message: OutgoingMessage = { ...MESSAGE, cc: [{ address: 'jorg@example.de', name: 'Jörg Müller' }], attachments: [logo] };
+	const logo = {
+		filename: 'logo.png',
+		contentType: 'image/png',
+		content: Buffer.from([0x89, 0x50, 0x4e, 0x47]),
+		cid: 'logo@sender',
+	};
+	const message: OutgoingMessage = {
+		...MESSAGE,
+		cc: [{ address: 'jorg@example.de', name: 'Jörg Müller' }],
+		attachments: [logo],
+	};
 
 	it('marks cid attachments inline the way each API documents it', () => {
 		expect(sendGridBody(message).attachments).toEqual([
-			{ content: 'iVBORw==', filename: 'logo.png', type: 'image/png', disposition: 'inline', content_id: 'logo@sender' },
+			{
+				content: 'iVBORw==',
+				filename: 'logo.png',
+				type: 'image/png',
+				disposition: 'inline',
+				content_id: 'logo@sender',
+			},
 		]);
-		expect(postmarkBody(message, { serverToken: 't', messageStream: 'outbound' }).Attachments).toEqual([
-			{ Name: 'logo.png', Content: 'iVBORw==', ContentType: 'image/png', ContentID: 'cid:logo@sender' },
+		expect(
+			postmarkBody(message, { serverToken: 't', messageStream: 'outbound' }).Attachments,
+		).toEqual([
+			{
+				Name: 'logo.png',
+				Content: 'iVBORw==',
+				ContentType: 'image/png',
+				ContentID: 'cid:logo@sender',
+			},
 		]);
-		expect(sparkPostBody(message).content).toMatchObject({ inline_images: [{ name: 'logo@sender', type: 'image/png', data: 'iVBORw==' }] });
+		expect(sparkPostBody(message).content).toMatchObject({
+			inline_images: [{ name: 'logo@sender', type: 'image/png', data: 'iVBORw==' }],
+		});
 		expect(resendBody(message).attachments).toEqual([
-			{ filename: 'logo.png', content: 'iVBORw==', content_type: 'image/png', content_id: 'logo@sender' },
+			{
+				filename: 'logo.png',
+				content: 'iVBORw==',
+				content_type: 'image/png',
+				content_id: 'logo@sender',
+			},
 		]);
 		expect(mailgunParts(message).filter((p) => p.name === 'inline')).toEqual([
 			{ name: 'inline', filename: 'logo@sender', contentType: 'image/png', content: logo.content },
@@ -747,7 +1043,9 @@ describe('inline images and non-ASCII names', () => {
 
 	it('RFC 2047-encodes a non-ASCII name in a header SparkPost passes through (CC)', () => {
 		const cc = (sparkPostBody(message).content as { headers: Record<string, string> }).headers.CC;
-		expect(cc).toBe(`=?UTF-8?B?${Buffer.from('Jörg Müller').toString('base64')}?= <jorg@example.de>`);
+		expect(cc).toBe(
+			`=?UTF-8?B?${Buffer.from('Jörg Müller').toString('base64')}?= <jorg@example.de>`,
+		);
 	});
 });
 
@@ -763,14 +1061,28 @@ describe('ApiTransport', () => {
 		};
 		const f = failure(await new ApiTransport(provider, 'key-123456', httpsClient).send(MESSAGE));
 		expect(f).toMatchObject({ kind: 'permanent', scope: 'recipient' });
-		expect(f.message).toBe('Resend: could not build the request: attachment too large for [redacted]');
+		expect(f.message).toBe(
+			'Resend: could not build the request: attachment too large for [redacted]',
+		);
 	});
 
 	it('a rejected HttpClient (timeout) is transient and route-wide', async () => {
-		const timeout: HttpClient = (request: HttpRequest) => Promise.reject(new Error(`timeout after 30000 ms (${request.method})`));
+		const timeout: HttpClient = (request: HttpRequest) =>
+			Promise.reject(new Error(`timeout after 30000 ms (${request.method})`));
 		const provider = API_PROVIDERS.brevo;
-		const f = failure(await new ApiTransport(provider, provider.parseCredential({ apiKey: 'k-123456' }), timeout).send(MESSAGE));
-		expect(f).toEqual({ ok: false, kind: 'transient', scope: 'route', message: 'Brevo: request failed: timeout after 30000 ms (POST)' });
+		const f = failure(
+			await new ApiTransport(
+				provider,
+				provider.parseCredential({ apiKey: 'k-123456' }),
+				timeout,
+			).send(MESSAGE),
+		);
+		expect(f).toEqual({
+			ok: false,
+			kind: 'transient',
+			scope: 'route',
+			message: 'Brevo: request failed: timeout after 30000 ms (POST)',
+		});
 	});
 });
 
@@ -785,7 +1097,13 @@ describe('Retry-After', () => {
 
 	it('is honoured on a 503 too', async () => {
 		const c = caseOf('postmark');
-		intercept(c.origin, 'POST', c.sendPath, 503, 'Service Unavailable', { 'Retry-After': 'Tue, 02 Jan 2024 03:05:05 GMT' });
-		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({ kind: 'transient', scope: 'route', retryAfterMs: 60_000 });
+		intercept(c.origin, 'POST', c.sendPath, 503, 'Service Unavailable', {
+			'Retry-After': 'Tue, 02 Jan 2024 03:05:05 GMT',
+		});
+		expect(failure(await setup(c).transport.send(MESSAGE))).toMatchObject({
+			kind: 'transient',
+			scope: 'route',
+			retryAfterMs: 60_000,
+		});
 	});
 });

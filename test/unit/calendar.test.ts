@@ -4,7 +4,11 @@ import { parseCapTable, warmupCap, warmupSharePercent } from '../../lib/routing/
 describe('sending days', () => {
 	it('starts the day at midnight UTC by default', () => {
 		const d = sendingDay(Date.UTC(2026, 10, 22, 13, 0), 'UTC', 0);
-		expect(d).toEqual({ date: '2026-11-22', startsAt: Date.UTC(2026, 10, 22), endsAt: Date.UTC(2026, 10, 23) });
+		expect(d).toEqual({
+			date: '2026-11-22',
+			startsAt: Date.UTC(2026, 10, 22),
+			endsAt: Date.UTC(2026, 10, 23),
+		});
 	});
 
 	it('uses the time zone and the day start time', () => {
@@ -30,10 +34,24 @@ describe('sending days', () => {
 	it('counts days only between real YYYY-MM-DD dates, leap days included', () => {
 		expect(daysBetween('2024-02-28', '2024-03-01')).toBe(2);
 		expect(daysBetween('2000-02-29', '2000-03-01')).toBe(1);
-		expect(() => daysBetween('2026-02-31', '2026-03-03')).toThrow('"2026-02-31" is not a real date (use YYYY-MM-DD)');
-		for (const bad of ['2026-13-45', '2026-02-29', '1900-02-29', '2026-04-31', '2026-00-10', '2026-01-00', '2026-1-5', '2026-01-05T00:00', 'soon'])
+		expect(() => daysBetween('2026-02-31', '2026-03-03')).toThrow(
+			'"2026-02-31" is not a real date (use YYYY-MM-DD)',
+		);
+		for (const bad of [
+			'2026-13-45',
+			'2026-02-29',
+			'1900-02-29',
+			'2026-04-31',
+			'2026-00-10',
+			'2026-01-00',
+			'2026-1-5',
+			'2026-01-05T00:00',
+			'soon',
+		])
 			expect(() => daysBetween(bad, '2026-11-22')).toThrow(`"${bad}" is not a real date`);
-		expect(() => daysBetween('2026-11-22', '2026-02-30')).toThrow('"2026-02-30" is not a real date');
+		expect(() => daysBetween('2026-11-22', '2026-02-30')).toThrow(
+			'"2026-02-30" is not a real date',
+		);
 	});
 
 	it('rejects times that are not HH:MM', () => {
@@ -49,14 +67,27 @@ describe('warm-up schedules', () => {
 	});
 
 	it('follows a custom table, then lets the route run free', () => {
-		const s = { kind: 'table' as const, startDate: '2026-11-01', caps: parseCapTable('1:50, 3:200, 2:100, 5:500') };
-		expect([1, 2, 3, 4, 5, 6].map((d) => warmupCap(s, d))).toEqual([50, 100, 200, 200, 500, undefined]);
+		const s = {
+			kind: 'table' as const,
+			startDate: '2026-11-01',
+			caps: parseCapTable('1:50, 3:200, 2:100, 5:500'),
+		};
+		expect([1, 2, 3, 4, 5, 6].map((d) => warmupCap(s, d))).toEqual([
+			50,
+			100,
+			200,
+			200,
+			500,
+			undefined,
+		]);
 		expect(() => parseCapTable('1:50, x')).toThrow('"x" is not a day:cap pair like 1:50');
 		expect(() => parseCapTable('1:50, 1:60')).toThrow('day 1 appears twice');
 	});
 
 	it('grows a share linearly to full weight', () => {
 		const s = { kind: 'share' as const, startDate: '2026-11-01', startPercent: 10, days: 10 };
-		expect([0, 1, 6, 10, 11, 30].map((d) => warmupSharePercent(s, d))).toEqual([0, 10, 55, 91, 100, 100]);
+		expect([0, 1, 6, 10, 11, 30].map((d) => warmupSharePercent(s, d))).toEqual([
+			0, 10, 55, 91, 100, 100,
+		]);
 	});
 });

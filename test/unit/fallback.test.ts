@@ -4,19 +4,36 @@ import { RedisStateStore } from '../../lib/state/redis';
 import { StateUnavailableError, type StateStore } from '../../lib/state/types';
 import { freePort } from '../helpers/redisServer';
 
-type Method = { [K in keyof StateStore]: StateStore[K] extends (...args: never[]) => unknown ? K : never }[keyof StateStore];
+type Method = {
+	[K in keyof StateStore]: StateStore[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof StateStore];
 
 /** One call per StateStore method: typed by the contract, so a new method must be added here. */
 const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	now: [],
 	hashSecret: [],
-	allocate: [{ scope: 's', stickyKey: 'p', routes: [{ name: 'a', circuit: 'c', caps: [] }], classes: [{ counterKey: 'k', cycle: [0], repeat: 1, candidates: [0], weights: [1], spill: 'weights' }], items: [{ cls: 0 }], ttlMs: 1000 }],
+	allocate: [
+		{
+			scope: 's',
+			stickyKey: 'p',
+			routes: [{ name: 'a', circuit: 'c', caps: [] }],
+			classes: [
+				{ counterKey: 'k', cycle: [0], repeat: 1, candidates: [0], weights: [1], spill: 'weights' },
+			],
+			items: [{ cls: 0 }],
+			ttlMs: 1000,
+		},
+	],
 	capUsage: ['s', ['d:x']],
 	consumeRate: [[{ key: 'l', intervalMs: 1000, burst: 1 }], 1],
 	claimOnce: ['s', ['k'], 1000, 't'],
 	confirmOnce: ['s', ['k'], 1000],
 	releaseOnce: ['s', ['k'], 't'],
-	recordHealth: ['r', false, { failureThreshold: 1, baseEjectionMs: 1000, maxEjectionMs: 1000, backoff: 2, jitter: 1 }],
+	recordHealth: [
+		'r',
+		false,
+		{ failureThreshold: 1, baseEjectionMs: 1000, maxEjectionMs: 1000, backoff: 2, jitter: 1 },
+	],
 	getCircuits: [['r']],
 	setCircuit: ['r', { openUntil: 1, ejections: 1 }],
 	getMx: [['example.com']],
@@ -43,23 +60,29 @@ function fake(label: string, kind: StateStore['kind']) {
 	return { store, calls, failWith: (e: Error | undefined) => (failure = e) };
 }
 
-const invoke = (store: StateStore, method: Method) => (store[method] as (...a: unknown[]) => Promise<unknown>)(...CALLS[method]);
+const invoke = (store: StateStore, method: Method) =>
+	(store[method] as (...a: unknown[]) => Promise<unknown>)(...CALLS[method]);
 
 describe('FallbackStateStore ("Continue on local state")', () => {
 	it('has exactly the StateStore methods (and usedFallback)', () => {
-		const own = Object.getOwnPropertyNames(FallbackStateStore.prototype).filter((n) => n !== 'constructor' && n !== 'run' && n !== 'usedFallback');
+		const own = Object.getOwnPropertyNames(FallbackStateStore.prototype).filter(
+			(n) => n !== 'constructor' && n !== 'run' && n !== 'usedFallback',
+		);
 		expect(own.sort()).toEqual([...METHODS].sort());
 	});
 
-	it.each(METHODS)('%s goes to the primary, with its arguments, while the primary answers', async (method) => {
-		const primary = fake('primary', 'redis');
-		const local = fake('local', 'memory');
-		const store = withLocalFallback(primary.store, local.store);
-		expect(await invoke(store, method)).toBe(`primary:${method}`);
-		expect(primary.calls).toEqual([[method, CALLS[method]]]);
-		expect(local.calls).toEqual([]);
-		expect(store.usedFallback).toBe(false);
-	});
+	it.each(METHODS)(
+		'%s goes to the primary, with its arguments, while the primary answers',
+		async (method) => {
+			const primary = fake('primary', 'redis');
+			const local = fake('local', 'memory');
+			const store = withLocalFallback(primary.store, local.store);
+			expect(await invoke(store, method)).toBe(`primary:${method}`);
+			expect(primary.calls).toEqual([[method, CALLS[method]]]);
+			expect(local.calls).toEqual([]);
+			expect(store.usedFallback).toBe(false);
+		},
+	);
 
 	it.each(METHODS)('%s goes to the local store when the primary is unavailable', async (method) => {
 		const primary = fake('primary', 'redis');
@@ -98,7 +121,12 @@ describe('FallbackStateStore ("Continue on local state")', () => {
 
 	it('routes on the memory store when Redis cannot be reached', async () => {
 		const port = await freePort(); // nothing listens there
-		const redis = new RedisStateStore({ mode: 'standalone', host: '127.0.0.1', port, connectTimeoutMs: 500 });
+		const redis = new RedisStateStore({
+			mode: 'standalone',
+			host: '127.0.0.1',
+			port,
+			connectTimeoutMs: 500,
+		});
 		const store = withLocalFallback(redis, new MemoryStateStore());
 		try {
 			const result = await store.allocate(CALLS.allocate[0]);

@@ -39,22 +39,37 @@ describe('GroupCatalog', () => {
 	});
 
 	it('matches MX hosts on a label boundary only', () => {
-		expect(catalog.matchMxHosts(['aspmx.l.google.com'])).toEqual({ group: 'google', source: 'catalog' });
+		expect(catalog.matchMxHosts(['aspmx.l.google.com'])).toEqual({
+			group: 'google',
+			source: 'catalog',
+		});
 		expect(catalog.matchMxHosts(['google.com'])).toEqual({ group: 'google', source: 'catalog' });
 		expect(catalog.matchMxHosts(['mx.evilgoogle.com'])).toBeUndefined();
-		expect(catalog.matchMxHosts(['acme-com.mail.protection.outlook.com'])).toEqual({ group: 'microsoft', source: 'catalog' });
-		expect(catalog.matchMxHosts(['mta5.am0.yahoodns.net'])).toEqual({ group: 'yahoo', source: 'catalog' });
+		expect(catalog.matchMxHosts(['acme-com.mail.protection.outlook.com'])).toEqual({
+			group: 'microsoft',
+			source: 'catalog',
+		});
+		expect(catalog.matchMxHosts(['mta5.am0.yahoodns.net'])).toEqual({
+			group: 'yahoo',
+			source: 'catalog',
+		});
 	});
 
 	it('leaves security gateways out unless asked', () => {
 		expect(catalog.matchMxHosts(['mx0a-001.pphosted.com'])).toBeUndefined();
-		expect(new GroupCatalog({ includeGateways: true }).matchMxHosts(['mx0a-001.pphosted.com'])).toEqual({ group: 'proofpoint', source: 'catalog' });
+		expect(
+			new GroupCatalog({ includeGateways: true }).matchMxHosts(['mx0a-001.pphosted.com']),
+		).toEqual({ group: 'proofpoint', source: 'catalog' });
 	});
 
 	it('lets user groups win over built-ins, with exact, subdomain and brand patterns', () => {
 		const c = new GroupCatalog({
 			userGroups: [
-				{ name: 'vip', domains: ['gmail.com', '*.acme.io', 'brandco.*'], mxPatterns: ['.google.com'] },
+				{
+					name: 'vip',
+					domains: ['gmail.com', '*.acme.io', 'brandco.*'],
+					mxPatterns: ['.google.com'],
+				},
 				{ name: 'late', domains: ['gmail.com'], mxPatterns: [] },
 			],
 		});
@@ -68,10 +83,11 @@ describe('GroupCatalog', () => {
 
 	it('has no domain claimed by two built-in groups', () => {
 		const owner = new Map<string, string>();
-		for (const g of BUILT_IN_GROUPS) for (const d of g.domains) {
-			expect(owner.get(d) ?? g.id).toBe(g.id);
-			owner.set(d, g.id);
-		}
+		for (const g of BUILT_IN_GROUPS)
+			for (const d of g.domains) {
+				expect(owner.get(d) ?? g.id).toBe(g.id);
+				owner.set(d, g.id);
+			}
 	});
 });
 

@@ -1,17 +1,33 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capKeys, circuitName, hashTag, keyOf, keyPart, rateKeys, smtpCredentialId, StoreKeys } from '../../lib/state/keys';
+import {
+	capKeys,
+	circuitName,
+	hashTag,
+	keyOf,
+	keyPart,
+	rateKeys,
+	smtpCredentialId,
+	StoreKeys,
+} from '../../lib/state/keys';
 
-const text = fc.string({ unit: fc.constantFrom('a', 'b', ':', '{', '}', '%', '3', 'A', '_', '.', '') , maxLength: 8 });
+const text = fc.string({
+	unit: fc.constantFrom('a', 'b', ':', '{', '}', '%', '3', 'A', '_', '.', ''),
+	maxLength: 8,
+});
 
 describe('state keys', () => {
 	it('escape injectively: different tuples of texts never give the same key', () => {
 		fc.assert(
-			fc.property(fc.array(text, { minLength: 1, maxLength: 3 }), fc.array(text, { minLength: 1, maxLength: 3 }), (a, b) => {
-				if (JSON.stringify(a) === JSON.stringify(b)) return;
-				expect(keyOf(...a)).not.toBe(keyOf(...b));
-			}),
+			fc.property(
+				fc.array(text, { minLength: 1, maxLength: 3 }),
+				fc.array(text, { minLength: 1, maxLength: 3 }),
+				(a, b) => {
+					if (JSON.stringify(a) === JSON.stringify(b)) return;
+					expect(keyOf(...a)).not.toBe(keyOf(...b));
+				},
+			),
 			{ numRuns: 5000, seed: 1 },
 		);
 	});
@@ -31,19 +47,32 @@ describe('state keys', () => {
 
 	it('never give two kinds of key, or two campaigns, one name', () => {
 		fc.assert(
-			fc.property(fc.uniqueArray(text, { minLength: 2, maxLength: 2 }), text, text, (campaigns, route, part) => {
-				const k = new StoreKeys('postal:');
-				const all = [
-					k.circuits(),
-					k.secret(),
-					k.rate(rateKeys.campaignShare(campaigns[0], route)),
-					k.rate(rateKeys.group(campaigns[0], route, part)),
-					k.rate(rateKeys.connection(part, route)),
-					k.mx('example.com'),
-					...campaigns.flatMap((c) => [k.counters(c), k.spills(c), k.index(c), k.sticky(c, part), k.cap(c, capKeys.daily('2026-12-01', route)), k.cap(c, capKeys.hourly(7, route)), k.once(c, 'digest')]),
-				];
-				expect(new Set(all).size).toBe(all.length);
-			}),
+			fc.property(
+				fc.uniqueArray(text, { minLength: 2, maxLength: 2 }),
+				text,
+				text,
+				(campaigns, route, part) => {
+					const k = new StoreKeys('postal:');
+					const all = [
+						k.circuits(),
+						k.secret(),
+						k.rate(rateKeys.campaignShare(campaigns[0], route)),
+						k.rate(rateKeys.group(campaigns[0], route, part)),
+						k.rate(rateKeys.connection(part, route)),
+						k.mx('example.com'),
+						...campaigns.flatMap((c) => [
+							k.counters(c),
+							k.spills(c),
+							k.index(c),
+							k.sticky(c, part),
+							k.cap(c, capKeys.daily('2026-12-01', route)),
+							k.cap(c, capKeys.hourly(7, route)),
+							k.once(c, 'digest'),
+						]),
+					];
+					expect(new Set(all).size).toBe(all.length);
+				},
+			),
 			{ numRuns: 2000, seed: 3 },
 		);
 		// the collisions found before keys were escaped
@@ -55,12 +84,17 @@ describe('state keys', () => {
 		expect(keyPart('a%3Ab')).toBe('a%253Ab');
 		// host "a:1" port 2 user "x" was host "a" port 1 user "2:x" when the parts were joined with ":"
 		expect(smtpCredentialId('a:1', 2, 'x')).not.toBe(smtpCredentialId('a', 1, '2:x'));
-		expect(smtpCredentialId('Relay.Example', 587, 'u')).toBe(smtpCredentialId('relay.example', 587, 'u'));
+		expect(smtpCredentialId('Relay.Example', 587, 'u')).toBe(
+			smtpCredentialId('relay.example', 587, 'u'),
+		);
 	});
 
 	it("match the README's key table, row for row", () => {
 		const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-		const table = readme.slice(readme.indexOf('| key (prefix `postal:`)'), readme.indexOf('## Security'));
+		const table = readme.slice(
+			readme.indexOf('| key (prefix `postal:`)'),
+			readme.indexOf('## Security'),
+		);
 		const rows = [...table.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
 		const k = new StoreKeys('postal:');
 		// what the store writes, with the README's placeholders for the variable parts

@@ -1,5 +1,10 @@
 import { MemoryStateStore } from '../../lib/state/memory';
-import { VIA_SEQUENCE, VIA_STICKY, type AllocateRequest, type AllocItem } from '../../lib/state/types';
+import {
+	VIA_SEQUENCE,
+	VIA_STICKY,
+	type AllocateRequest,
+	type AllocItem,
+} from '../../lib/state/types';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -17,13 +22,24 @@ describe('MemoryStateStore: each part of a campaign expires on its own', () => {
 			{ name: 'a', circuit: 'a', caps: [{ key: 'd:1:a', limit: 10, resetAt: t0 + DAY }] },
 			{ name: 'b', circuit: 'b', caps: [] },
 		],
-		classes: [{ counterKey: 'k', cycle: [0, 1], repeat: 1, candidates: [0, 1], weights: [1, 1], spill: 'weights' }],
+		classes: [
+			{
+				counterKey: 'k',
+				cycle: [0, 1],
+				repeat: 1,
+				candidates: [0, 1],
+				weights: [1, 1],
+				spill: 'weights',
+			},
+		],
 		items,
 		ttlMs: HOUR,
 	});
 
 	it('keeps a cap window past the counters and sticky assignments, through the sweep, until the window ends', async () => {
-		expect((await store.allocate(request('c', [{ cls: 0 }, { cls: 0, key: 'u1' }]))).route).toEqual([0, 1]);
+		expect((await store.allocate(request('c', [{ cls: 0 }, { cls: 0, key: 'u1' }]))).route).toEqual(
+			[0, 1],
+		);
 		expect((await store.allocate(request('c', [{ cls: 0, key: 'u1' }]))).via).toEqual([VIA_STICKY]);
 
 		t += 2 * HOUR; // counters and sticky assignments expired; the next call sweeps

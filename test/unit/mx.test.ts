@@ -43,8 +43,16 @@ afterAll(async () => {
 	await dns?.close();
 });
 
-function classifier(mx: MxResolverOptions = {}, groups: GroupCatalogOptions = {}): DomainClassifier {
-	const resolver = new MxResolver({ servers: [dns.address], timeoutMs: 2000, cacheTtlMs: 0, ...mx });
+function classifier(
+	mx: MxResolverOptions = {},
+	groups: GroupCatalogOptions = {},
+): DomainClassifier {
+	const resolver = new MxResolver({
+		servers: [dns.address],
+		timeoutMs: 2000,
+		cacheTtlMs: 0,
+		...mx,
+	});
 	return new DomainClassifier(new GroupCatalog(groups), resolver);
 }
 
@@ -69,7 +77,11 @@ describe('MX classification', () => {
 
 	it('matches MX suffixes on label boundaries only (mx.evilgoogle.com is not Google)', async () => {
 		const r = await classify(classifier(), 'evil.example');
-		expect(r).toMatchObject({ group: 'other', classifiedBy: 'mx-unmatched', mxHosts: ['mx.evilgoogle.com'] });
+		expect(r).toMatchObject({
+			group: 'other',
+			classifiedBy: 'mx-unmatched',
+			mxHosts: ['mx.evilgoogle.com'],
+		});
 	});
 
 	it('takes the first matching host in priority order; gateways only when enabled', async () => {
@@ -77,13 +89,19 @@ describe('MX classification', () => {
 		expect(withGateways).toMatchObject({ group: 'proofpoint', classifiedBy: 'mx' });
 		expect(withGateways.mxHosts).toEqual(['x.pphosted.com', 'aspmx.l.google.com']);
 
-		const withoutGateways = await classify(classifier({}, { includeGateways: false }), 'gated.example');
+		const withoutGateways = await classify(
+			classifier({}, { includeGateways: false }),
+			'gated.example',
+		);
 		expect(withoutGateways).toMatchObject({ group: 'google', classifiedBy: 'mx' });
 	});
 
 	it('lets a user group claim a domain by MX pattern', async () => {
 		const userGroups = [{ name: 'Acme', domains: [], mxPatterns: ['.mx.acme-mail.net'] }];
-		expect(await classify(classifier(), 'acme.example')).toMatchObject({ group: 'other', classifiedBy: 'mx-unmatched' });
+		expect(await classify(classifier(), 'acme.example')).toMatchObject({
+			group: 'other',
+			classifiedBy: 'mx-unmatched',
+		});
 		expect(await classify(classifier({}, { userGroups }), 'acme.example')).toMatchObject({
 			group: 'Acme',
 			classifiedBy: 'mx',
@@ -106,7 +124,10 @@ describe('MX classification', () => {
 
 	it('gives up on a silent server after timeoutMs', async () => {
 		const started = Date.now();
-		const results = await classifier({ timeoutMs: 300 }).classifyMany(['a@silent.example', 'b@google-co.example']);
+		const results = await classifier({ timeoutMs: 300 }).classifyMany([
+			'a@silent.example',
+			'b@google-co.example',
+		]);
 		const elapsed = Date.now() - started;
 		expect(results.map((r) => [r.group, r.classifiedBy])).toEqual([
 			['other', 'mx-timeout'],
@@ -142,8 +163,14 @@ describe('MX cache and de-duplication', () => {
 		const c = classifier({ store, cacheTtlMs: 60_000 });
 		expect(await queriesDuring(() => c.classifyMany(['a@cached.example']))).toBe(1);
 		let second: Classification[] = [];
-		expect(await queriesDuring(async () => (second = await c.classifyMany(['b@cached.example'])))).toBe(0);
-		expect(second[0]).toMatchObject({ group: 'google', classifiedBy: 'mx', mxHosts: ['aspmx.l.google.com'] });
+		expect(
+			await queriesDuring(async () => (second = await c.classifyMany(['b@cached.example']))),
+		).toBe(0);
+		expect(second[0]).toMatchObject({
+			group: 'google',
+			classifiedBy: 'mx',
+			mxHosts: ['aspmx.l.google.com'],
+		});
 	});
 
 	it('queries once for 50 items of the same domain in one batch', async () => {
@@ -189,7 +216,9 @@ describe('MX concurrency limit', () => {
 
 	beforeAll(async () => {
 		// every answer takes 100 ms, so unlimited lookups would all be in flight together
-		const zones = Object.fromEntries(domains.map((d) => [d, { mx: [{ exchange: 'aspmx.l.google.com', priority: 1 }] }]));
+		const zones = Object.fromEntries(
+			domains.map((d) => [d, { mx: [{ exchange: 'aspmx.l.google.com', priority: 1 }] }]),
+		);
 		slow = await startDnsServer(zones, { delayMs: 100 });
 	});
 
@@ -198,8 +227,15 @@ describe('MX concurrency limit', () => {
 	});
 
 	async function run(concurrency: number): Promise<Classification[]> {
-		const resolver = new MxResolver({ servers: [slow.address], timeoutMs: 2000, cacheTtlMs: 0, concurrency });
-		return new DomainClassifier(new GroupCatalog(), resolver).classifyMany(domains.map((d) => `x@${d}`));
+		const resolver = new MxResolver({
+			servers: [slow.address],
+			timeoutMs: 2000,
+			cacheTtlMs: 0,
+			concurrency,
+		});
+		return new DomainClassifier(new GroupCatalog(), resolver).classifyMany(
+			domains.map((d) => `x@${d}`),
+		);
 	}
 
 	it('keeps at most `concurrency` queries in flight', async () => {

@@ -5,10 +5,28 @@ import { sendProperties } from '../../nodes/LoadBalancedSend/description';
 import { deliverySettings, sendParametersSchema } from '../../nodes/LoadBalancedSend/options';
 import { partitionerProperties } from '../../nodes/RoutePartitioner/description';
 import { partitionerOptionsSchema, ROUTE_DEFAULTS } from '../../nodes/RoutePartitioner/options';
-import { choiceField, numberDefault, parseParameters, propertyAt } from '../../nodes/shared/parameters';
+import {
+	choiceField,
+	numberDefault,
+	parseParameters,
+	propertyAt,
+} from '../../nodes/shared/parameters';
 
-const ctx = { getNode: () => ({ id: 'n', name: 'Node', type: 't', typeVersion: 1, position: [0, 0], parameters: {} }) } as unknown as IExecuteFunctions;
-const errorOf = (properties: INodeProperties[], schema: Parameters<typeof parseParameters>[2], value: unknown): string => {
+const ctx = {
+	getNode: () => ({
+		id: 'n',
+		name: 'Node',
+		type: 't',
+		typeVersion: 1,
+		position: [0, 0],
+		parameters: {},
+	}),
+} as unknown as IExecuteFunctions;
+const errorOf = (
+	properties: INodeProperties[],
+	schema: Parameters<typeof parseParameters>[2],
+	value: unknown,
+): string => {
 	try {
 		parseParameters(ctx, properties, schema, value);
 	} catch (error) {
@@ -42,14 +60,29 @@ describe('node options: each default read from the node description', () => {
 		expect(deliverySettings(options)).toEqual({
 			concurrency: 20,
 			retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 30_000 },
-			health: { failureThreshold: 5, baseEjectionMs: 30_000, maxEjectionMs: 600_000, backoff: 2, jitterRatio: 0.1 },
+			health: {
+				failureThreshold: 5,
+				baseEjectionMs: 30_000,
+				maxEjectionMs: 600_000,
+				backoff: 2,
+				jitterRatio: 0.1,
+			},
 			idempotencyTtlMs: 90 * 86_400_000,
 			maxRateWaitMs: 300_000,
 		});
 	});
 
 	it('Load-Balanced Send: group limits without a group or messages limit nothing; an unset unit is per hour', () => {
-		const { groupLimits } = sendParametersSchema.parse({ groupLimits: { values: [{ group: ' Yahoo ', messages: 600 }, { group: '', messages: 5, per: 'second' }, { group: 'aol', messages: 0 }, { group: 'gmx', messages: 10, per: 'minute' }] } });
+		const { groupLimits } = sendParametersSchema.parse({
+			groupLimits: {
+				values: [
+					{ group: ' Yahoo ', messages: 600 },
+					{ group: '', messages: 5, per: 'second' },
+					{ group: 'aol', messages: 0 },
+					{ group: 'gmx', messages: 10, per: 'minute' },
+				],
+			},
+		});
 		expect(groupLimits.values).toEqual([
 			{ group: 'yahoo', limit: 600, per: 'hour' },
 			{ group: 'gmx', limit: 10, per: 'minute' },
@@ -57,29 +90,84 @@ describe('node options: each default read from the node description', () => {
 	});
 
 	it('Load-Balanced Send: an emptied field is its default; a value the field does not allow names the option', () => {
-		expect(sendParametersSchema.parse({ options: { concurrency: null, maxAttempts: '' } }).options).toMatchObject({ concurrency: 20, maxAttempts: 3 });
-		expect(errorOf(sendProperties, sendParametersSchema, { options: { concurrency: 0 } })).toBe('Options › Parallel Sends: Number must be greater than or equal to 1');
-		expect(errorOf(sendProperties, sendParametersSchema, { options: { maxAttempts: 'three' } })).toBe('Options › Attempts: Expected number, received string');
-		expect(errorOf(sendProperties, sendParametersSchema, { options: { rateLimitPer: 'week' } })).toMatch(/^Options › Connection Rate Per: Invalid enum value/);
-		expect(errorOf(sendProperties, sendParametersSchema, { groupLimits: { values: [{ group: 'a', messages: 1 }, { group: 'b', messages: 1, per: 'fortnight' }] } })).toMatch(/^Domain Group Limits › Per \(entry 2\): Invalid enum value/);
+		expect(
+			sendParametersSchema.parse({ options: { concurrency: null, maxAttempts: '' } }).options,
+		).toMatchObject({ concurrency: 20, maxAttempts: 3 });
+		expect(errorOf(sendProperties, sendParametersSchema, { options: { concurrency: 0 } })).toBe(
+			'Options › Parallel Sends: Number must be greater than or equal to 1',
+		);
+		expect(
+			errorOf(sendProperties, sendParametersSchema, { options: { maxAttempts: 'three' } }),
+		).toBe('Options › Attempts: Expected number, received string');
+		expect(
+			errorOf(sendProperties, sendParametersSchema, { options: { rateLimitPer: 'week' } }),
+		).toMatch(/^Options › Connection Rate Per: Invalid enum value/);
+		expect(
+			errorOf(sendProperties, sendParametersSchema, {
+				groupLimits: {
+					values: [
+						{ group: 'a', messages: 1 },
+						{ group: 'b', messages: 1, per: 'fortnight' },
+					],
+				},
+			}),
+		).toMatch(/^Domain Group Limits › Per \(entry 2\): Invalid enum value/);
 	});
 
 	it('Domain Group Classifier: the defaults it always had, and its checks', () => {
 		expect(classifierParametersSchema.parse({})).toEqual({
 			fieldKey: '',
 			customGroups: { values: [] },
-			options: { mxDetection: false, dnsServers: '', mxTimeoutMs: 3000, mxConcurrency: 16, mxCacheMinutes: 360, includeGateways: false },
+			options: {
+				mxDetection: false,
+				dnsServers: '',
+				mxTimeoutMs: 3000,
+				mxConcurrency: 16,
+				mxCacheMinutes: 360,
+				includeGateways: false,
+			},
 		});
-		expect(classifierParametersSchema.parse({ fieldKey: '  classification ' }).fieldKey).toBe('classification');
-		expect(errorOf(classifierProperties, classifierParametersSchema, { options: { mxTimeoutMs: 50 } })).toBe('Options › MX Timeout (Ms): Number must be greater than or equal to 100');
-		expect(errorOf(classifierProperties, classifierParametersSchema, { options: { mxConcurrency: 2.5 } })).toBe('Options › MX Lookups at Once: Expected integer, received float');
+		expect(classifierParametersSchema.parse({ fieldKey: '  classification ' }).fieldKey).toBe(
+			'classification',
+		);
+		expect(
+			errorOf(classifierProperties, classifierParametersSchema, { options: { mxTimeoutMs: 50 } }),
+		).toBe('Options › MX Timeout (Ms): Number must be greater than or equal to 100');
+		expect(
+			errorOf(classifierProperties, classifierParametersSchema, {
+				options: { mxConcurrency: 2.5 },
+			}),
+		).toBe('Options › MX Lookups at Once: Expected integer, received float');
 	});
 
 	it('Route Partitioner: the defaults it always had; plan values pass on unchecked for parseRoutePlan', () => {
-		expect(partitionerOptionsSchema.parse({})).toEqual({ fieldKey: 'postalRoute', campaignRate: 0, campaignRatePer: 'hour', dayStart: '00:00', stateTtlDays: 30, timeZone: '' });
-		expect(partitionerOptionsSchema.parse({ fieldKey: '', dayStart: '', stateTtlDays: '' })).toMatchObject({ fieldKey: 'postalRoute', dayStart: '00:00', stateTtlDays: 30 });
-		expect(partitionerOptionsSchema.parse({ stateTtlDays: -1, campaignRate: 'lots', campaignRatePer: 'week' })).toMatchObject({ stateTtlDays: -1, campaignRate: NaN, campaignRatePer: 'week' });
-		expect(ROUTE_DEFAULTS).toEqual({ enabled: true, weight: 1, warmup: 'none', warmupStartCap: 50, warmupGrowth: 1.5, warmupStartPercent: 10, warmupDays: 14 });
+		expect(partitionerOptionsSchema.parse({})).toEqual({
+			fieldKey: 'postalRoute',
+			campaignRate: 0,
+			campaignRatePer: 'hour',
+			dayStart: '00:00',
+			stateTtlDays: 30,
+			timeZone: '',
+		});
+		expect(
+			partitionerOptionsSchema.parse({ fieldKey: '', dayStart: '', stateTtlDays: '' }),
+		).toMatchObject({ fieldKey: 'postalRoute', dayStart: '00:00', stateTtlDays: 30 });
+		expect(
+			partitionerOptionsSchema.parse({
+				stateTtlDays: -1,
+				campaignRate: 'lots',
+				campaignRatePer: 'week',
+			}),
+		).toMatchObject({ stateTtlDays: -1, campaignRate: NaN, campaignRatePer: 'week' });
+		expect(ROUTE_DEFAULTS).toEqual({
+			enabled: true,
+			weight: 1,
+			warmup: 'none',
+			warmupStartCap: 50,
+			warmupGrowth: 1.5,
+			warmupStartPercent: 10,
+			warmupDays: 14,
+		});
 	});
 });
 
@@ -92,13 +180,19 @@ describe('reading a description', () => {
 	});
 
 	it('refuses a path the description does not have, or a default of another type, when the module loads', () => {
-		expect(() => propertyAt(sendProperties, 'options.concurency')).toThrow('the node description has no property "options.concurency"');
+		expect(() => propertyAt(sendProperties, 'options.concurency')).toThrow(
+			'the node description has no property "options.concurency"',
+		);
 		expect(() => propertyAt(sendProperties, 'groupLimits.values')).toThrow(/no property/);
 		expect(() => propertyAt(sendProperties, 'from.x')).toThrow(/holds no properties/);
-		expect(() => numberDefault(sendProperties, 'options.rateLimitPer')).toThrow('the default of "options.rateLimitPer" is not a number');
+		expect(() => numberDefault(sendProperties, 'options.rateLimitPer')).toThrow(
+			'the default of "options.rateLimitPer" is not a number',
+		);
 	});
 
 	it('ties a choice to the values the description offers', () => {
-		expect(() => choiceField(sendProperties, 'options.rateLimitPer', ['second', 'minute', 'hour'])).toThrow(/offers day, hour, minute, second/);
+		expect(() =>
+			choiceField(sendProperties, 'options.rateLimitPer', ['second', 'minute', 'hour']),
+		).toThrow(/offers day, hour, minute, second/);
 	});
 });

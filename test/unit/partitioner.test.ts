@@ -7,13 +7,21 @@ import { MemoryStateStore } from '../../lib/state/memory';
 const NOW = Date.UTC(2026, 10, 22, 12, 0);
 const ids = { campaign: 'c1', partition: 'node-1' };
 
-function setup(input: Partial<RoutePlanInput> & Pick<RoutePlanInput, 'mode' | 'routes'>, clock = () => NOW) {
+function setup(
+	input: Partial<RoutePlanInput> & Pick<RoutePlanInput, 'mode' | 'routes'>,
+	clock = () => NOW,
+) {
 	const store = new MemoryStateStore({ clock });
 	const plan = parseRoutePlan({ timeZone: 'UTC', ...input });
 	return { store, partitioner: new Partitioner(plan, store, ids) };
 }
-const items = (n: number, group = 'google', prefix = 'u'): PartitionInput[] => Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}@x.com`, group }));
-const tally = (routes: Array<string | undefined>) => routes.reduce<Record<string, number>>((acc, r) => ((acc[r ?? 'deferred'] = (acc[r ?? 'deferred'] ?? 0) + 1), acc), {});
+const items = (n: number, group = 'google', prefix = 'u'): PartitionInput[] =>
+	Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}@x.com`, group }));
+const tally = (routes: Array<string | undefined>) =>
+	routes.reduce<Record<string, number>>(
+		(acc, r) => ((acc[r ?? 'deferred'] = (acc[r ?? 'deferred'] ?? 0) + 1), acc),
+		{},
+	);
 
 describe('Partitioner', () => {
 	it('percentage: conserves items and keeps every prefix within ±1, across any batch sizes', async () => {
@@ -28,7 +36,11 @@ describe('Partitioner', () => {
 				}),
 				fc.array(fc.integer({ min: 1, max: 97 }), { minLength: 1, maxLength: 12 }),
 				async (pct, batches) => {
-					const { partitioner } = setup({ mode: 'percentage', sticky: false, routes: pct.map((p, i) => ({ name: `R${i}`, percentage: p })) });
+					const { partitioner } = setup({
+						mode: 'percentage',
+						sticky: false,
+						routes: pct.map((p, i) => ({ name: `R${i}`, percentage: p })),
+					});
 					const stream: number[] = [];
 					let n = 0;
 					for (const size of batches) {
@@ -39,7 +51,9 @@ describe('Partitioner', () => {
 					const counts = pct.map(() => 0);
 					stream.forEach((r, i) => {
 						counts[r]++;
-						pct.forEach((p, k) => expect(Math.abs(counts[k] - (p / 100) * (i + 1))).toBeLessThan(1));
+						pct.forEach((p, k) =>
+							expect(Math.abs(counts[k] - (p / 100) * (i + 1))).toBeLessThan(1),
+						);
 					});
 					expect(counts.reduce((a, b) => a + b, 0)).toBe(batches.reduce((a, b) => a + b, 0));
 				},
@@ -49,42 +63,101 @@ describe('Partitioner', () => {
 	});
 
 	it('groups with the same eligible routes share one sequence, even within one batch', async () => {
-		const { partitioner } = setup({ mode: 'roundRobin', roundRobinBatch: 2, routes: [{ name: 'a' }, { name: 'b' }] });
-		const mixed = ['apple', 'gmx', 'other', 'apple', 'gmx', 'other', 'apple', 'gmx'].map((group, i) => ({ key: `m${i}@x.com`, group }));
-		expect((await partitioner.assign(mixed)).map((a) => a.route)).toEqual(['a', 'a', 'b', 'b', 'a', 'a', 'b', 'b']);
+		const { partitioner } = setup({
+			mode: 'roundRobin',
+			roundRobinBatch: 2,
+			routes: [{ name: 'a' }, { name: 'b' }],
+		});
+		const mixed = ['apple', 'gmx', 'other', 'apple', 'gmx', 'other', 'apple', 'gmx'].map(
+			(group, i) => ({ key: `m${i}@x.com`, group }),
+		);
+		expect((await partitioner.assign(mixed)).map((a) => a.route)).toEqual([
+			'a',
+			'a',
+			'b',
+			'b',
+			'a',
+			'a',
+			'b',
+			'b',
+		]);
 		expect((await partitioner.assign(mixed.slice(0, 2))).map((a) => a.route)).toEqual(['a', 'a']);
 	});
 
 	it('weighted: interleaves smoothly by weight', async () => {
-		const { partitioner } = setup({ mode: 'weighted', routes: [{ name: 'a', weight: 5 }, { name: 'b', weight: 1 }, { name: 'c', weight: 1 }] });
+		const { partitioner } = setup({
+			mode: 'weighted',
+			routes: [
+				{ name: 'a', weight: 5 },
+				{ name: 'b', weight: 1 },
+				{ name: 'c', weight: 1 },
+			],
+		});
 		const out = await partitioner.assign(items(7));
 		expect(out.map((a) => a.route)).toEqual(['a', 'a', 'b', 'a', 'c', 'a', 'a']);
 	});
 
 	it('single: everything to the first enabled route', async () => {
-		const { partitioner } = setup({ mode: 'single', routes: [{ name: 'off', enabled: false }, { name: 'only' }, { name: 'other' }] });
+		const { partitioner } = setup({
+			mode: 'single',
+			routes: [{ name: 'off', enabled: false }, { name: 'only' }, { name: 'other' }],
+		});
 		expect(tally((await partitioner.assign(items(20))).map((a) => a.route))).toEqual({ only: 20 });
 	});
 
 	it('failover: the first healthy route with room, in order', async () => {
-		const { store, partitioner } = setup({ mode: 'failover', routes: [{ name: 'primary', dailyCap: 3 }, { name: 'backup' }, { name: 'last' }] });
-		expect((await partitioner.assign(items(5))).map((a) => a.route)).toEqual(['primary', 'primary', 'primary', 'backup', 'backup']);
-		await store.setCircuit(circuitName(ids.campaign, 'backup'), { openUntil: NOW + 60_000, ejections: 1 });
+		const { store, partitioner } = setup({
+			mode: 'failover',
+			routes: [{ name: 'primary', dailyCap: 3 }, { name: 'backup' }, { name: 'last' }],
+		});
+		expect((await partitioner.assign(items(5))).map((a) => a.route)).toEqual([
+			'primary',
+			'primary',
+			'primary',
+			'backup',
+			'backup',
+		]);
+		await store.setCircuit(circuitName(ids.campaign, 'backup'), {
+			openUntil: NOW + 60_000,
+			ejections: 1,
+		});
 		const fresh = new Partitioner(partitioner.plan, store, ids); // circuit state is cached for a second per instance
-		expect((await fresh.assign(items(2, 'google', 'v'))).map((a) => a.route)).toEqual(['last', 'last']);
+		expect((await fresh.assign(items(2, 'google', 'v'))).map((a) => a.route)).toEqual([
+			'last',
+			'last',
+		]);
 	});
 
 	it('skips unhealthy routes and gives their share to the healthy ones', async () => {
-		const { store, partitioner } = setup({ mode: 'percentage', sticky: false, routes: [{ name: 'a', percentage: 50 }, { name: 'b', percentage: 25 }, { name: 'c', percentage: 25 }] });
-		await store.setCircuit(circuitName(ids.campaign, 'a'), { openUntil: NOW + 60_000, ejections: 1 });
+		const { store, partitioner } = setup({
+			mode: 'percentage',
+			sticky: false,
+			routes: [
+				{ name: 'a', percentage: 50 },
+				{ name: 'b', percentage: 25 },
+				{ name: 'c', percentage: 25 },
+			],
+		});
+		await store.setCircuit(circuitName(ids.campaign, 'a'), {
+			openUntil: NOW + 60_000,
+			ejections: 1,
+		});
 		const out = await partitioner.assign(items(400));
 		const t = tally(out.map((a) => a.route));
 		expect(t.a).toBeUndefined();
 		expect(t.b + t.c).toBe(400);
 		expect(Math.abs(t.b - t.c)).toBeLessThanOrEqual(2);
-		await store.setCircuit(circuitName(ids.campaign, 'b'), { openUntil: NOW + 60_000, ejections: 1 });
-		await store.setCircuit(circuitName(ids.campaign, 'c'), { openUntil: NOW + 90_000, ejections: 1 });
-		const none = await new Partitioner(partitioner.plan, store, ids).assign(items(3, 'google', 'w'));
+		await store.setCircuit(circuitName(ids.campaign, 'b'), {
+			openUntil: NOW + 60_000,
+			ejections: 1,
+		});
+		await store.setCircuit(circuitName(ids.campaign, 'c'), {
+			openUntil: NOW + 90_000,
+			ejections: 1,
+		});
+		const none = await new Partitioner(partitioner.plan, store, ids).assign(
+			items(3, 'google', 'w'),
+		);
 		expect(none.every((a) => a.via === 'deferred' && a.retryAt === NOW + 60_000)).toBe(true);
 		expect(none[0].reason).toBe('every route is unhealthy (a, b, c)');
 	});
@@ -93,36 +166,80 @@ describe('Partitioner', () => {
 		const { partitioner } = setup({
 			mode: 'percentage',
 			sticky: false,
-			routes: [{ name: 'gmail-pool', percentage: 50, groups: ['google'] }, { name: 'ms-pool', percentage: 25 }, { name: 'general', percentage: 25 }],
+			routes: [
+				{ name: 'gmail-pool', percentage: 50, groups: ['google'] },
+				{ name: 'ms-pool', percentage: 25 },
+				{ name: 'general', percentage: 25 },
+			],
 			groupRoutes: [{ group: 'microsoft', route: 'ms-pool' }],
 		});
-		const out = await partitioner.assign([...items(100, 'microsoft', 'm'), ...items(100, 'yahoo', 'y'), ...items(100, 'google', 'g')]);
+		const out = await partitioner.assign([
+			...items(100, 'microsoft', 'm'),
+			...items(100, 'yahoo', 'y'),
+			...items(100, 'google', 'g'),
+		]);
 		expect(tally(out.slice(0, 100).map((a) => a.route))).toEqual({ 'ms-pool': 100 });
 		expect(out[0].via).toBe('group-table');
 		// yahoo may not use gmail-pool: ms-pool and general share it 25:25
 		expect(tally(out.slice(100, 200).map((a) => a.route))).toEqual({ 'ms-pool': 50, general: 50 });
-		expect(tally(out.slice(200).map((a) => a.route))).toEqual({ 'gmail-pool': 50, 'ms-pool': 25, general: 25 });
+		expect(tally(out.slice(200).map((a) => a.route))).toEqual({
+			'gmail-pool': 50,
+			'ms-pool': 25,
+			general: 25,
+		});
 	});
 
 	it('says which group no route accepts', async () => {
-		const { partitioner } = setup({ mode: 'weighted', routes: [{ name: 'g', groups: ['google'] }] });
+		const { partitioner } = setup({
+			mode: 'weighted',
+			routes: [{ name: 'g', groups: ['google'] }],
+		});
 		const [a] = await partitioner.assign(items(1, 'yahoo'));
-		expect(a).toEqual({ routeIndex: -1, via: 'unroutable', reason: 'no enabled route accepts the domain group "yahoo"' });
+		expect(a).toEqual({
+			routeIndex: -1,
+			via: 'unroutable',
+			reason: 'no enabled route accepts the domain group "yahoo"',
+		});
 	});
 
 	it('ramps a warming route by share (slow start) and caps it by a ramp', async () => {
 		const { partitioner } = setup({
 			mode: 'weighted',
-			routes: [{ name: 'new', weight: 1, warmup: { kind: 'share', startDate: '2026-11-22', startPercent: 10, days: 10 } }, { name: 'old', weight: 1 }],
+			routes: [
+				{
+					name: 'new',
+					weight: 1,
+					warmup: { kind: 'share', startDate: '2026-11-22', startPercent: 10, days: 10 },
+				},
+				{ name: 'old', weight: 1 },
+			],
 		});
 		const t = tally((await partitioner.assign(items(110))).map((a) => a.route));
 		expect(t).toEqual({ new: 10, old: 100 });
-		const ramp = setup({ mode: 'roundRobin', routes: [{ name: 'new', warmup: { kind: 'ramp', startDate: '2026-11-21', startCap: 40, growth: 1.5 } }, { name: 'old' }] });
-		expect(tally((await ramp.partitioner.assign(items(200))).map((a) => a.route))).toEqual({ new: 60, old: 140 });
+		const ramp = setup({
+			mode: 'roundRobin',
+			routes: [
+				{
+					name: 'new',
+					warmup: { kind: 'ramp', startDate: '2026-11-21', startCap: 40, growth: 1.5 },
+				},
+				{ name: 'old' },
+			],
+		});
+		expect(tally((await ramp.partitioner.assign(items(200))).map((a) => a.route))).toEqual({
+			new: 60,
+			old: 140,
+		});
 	});
 
 	it('defers until the next sending day when warm-up has not started', async () => {
-		const { partitioner } = setup({ mode: 'single', routes: [{ name: 'new', warmup: { kind: 'ramp', startDate: '2026-11-23', startCap: 50, growth: 2 } }], timeZone: 'America/New_York' });
+		const { partitioner } = setup({
+			mode: 'single',
+			routes: [
+				{ name: 'new', warmup: { kind: 'ramp', startDate: '2026-11-23', startCap: 50, growth: 2 } },
+			],
+			timeZone: 'America/New_York',
+		});
 		const [a] = await partitioner.assign(items(1));
 		expect(a.via).toBe('deferred');
 		expect(a.retryAt).toBe(Date.UTC(2026, 10, 23, 5, 0)); // midnight in New York
@@ -130,17 +247,43 @@ describe('Partitioner', () => {
 
 	it('resets caps on a new sending day', async () => {
 		let now = NOW;
-		const { partitioner } = setup({ mode: 'single', routes: [{ name: 'r', dailyCap: 2, hourlyCap: 10 }] }, () => now);
-		expect((await partitioner.assign(items(3))).map((a) => a.via)).toEqual(['sequence', 'sequence', 'deferred']);
+		const { partitioner } = setup(
+			{ mode: 'single', routes: [{ name: 'r', dailyCap: 2, hourlyCap: 10 }] },
+			() => now,
+		);
+		expect((await partitioner.assign(items(3))).map((a) => a.via)).toEqual([
+			'sequence',
+			'sequence',
+			'deferred',
+		]);
 		now += 86_400_000;
-		expect((await partitioner.assign(items(3, 'google', 'n'))).map((a) => a.via)).toEqual(['sequence', 'sequence', 'deferred']);
+		expect((await partitioner.assign(items(3, 'google', 'n'))).map((a) => a.via)).toEqual([
+			'sequence',
+			'sequence',
+			'deferred',
+		]);
 	});
 
 	it('divides the campaign rate by route share', async () => {
-		const { partitioner } = setup({ mode: 'percentage', routes: [{ name: 'a', percentage: 70 }, { name: 'b', percentage: 30 }], campaignRate: { limit: 6000, per: 'hour' } });
+		const { partitioner } = setup({
+			mode: 'percentage',
+			routes: [
+				{ name: 'a', percentage: 70 },
+				{ name: 'b', percentage: 30 },
+			],
+			campaignRate: { limit: 6000, per: 'hour' },
+		});
 		const out = await partitioner.assign(items(10));
-		expect(out.find((a) => a.route === 'a')!.rate).toEqual({ limit: 4200, per: 'hour', intervalMs: 3_600_000 });
-		expect(out.find((a) => a.route === 'b')!.rate).toEqual({ limit: 1800, per: 'hour', intervalMs: 3_600_000 });
+		expect(out.find((a) => a.route === 'a')!.rate).toEqual({
+			limit: 4200,
+			per: 'hour',
+			intervalMs: 3_600_000,
+		});
+		expect(out.find((a) => a.route === 'b')!.rate).toEqual({
+			limit: 1800,
+			per: 'hour',
+			intervalMs: 3_600_000,
+		});
 	});
 });
 
@@ -155,15 +298,52 @@ describe('parseRoutePlan', () => {
 		throw new Error('expected a PlanError');
 	};
 	it('names the field and the route', () => {
-		expect(bad({ mode: 'percentage', routes: [{ name: 'a', percentage: 60 }, { name: 'b', percentage: 30 }] })).toBe('routes: the percentages of the enabled routes add up to 90, not 100 (a 60% + b 30%)');
-		expect(bad({ mode: 'weighted', routes: [{ name: 'a' }, { name: 'a' }] })).toBe('routes: the name "a" is used by two routes (route 2 "a", name)');
-		expect(bad({ mode: 'weighted', routes: [{ name: '' }] })).toBe('routes: every route needs a name (route 1, name)');
-		expect(bad({ mode: 'weighted', routes: [{ name: 'a', enabled: false }] })).toBe('routes: every route is disabled; enable at least one');
-		expect(bad({ mode: 'weighted', routes: [{ name: 'a' }], groupRoutes: [{ group: 'google', route: 'zz' }] })).toBe('groupRoutes: group "google" is sent to "zz", which is not an enabled route');
-		expect(bad({ mode: 'weighted', routes: [{ name: 'a' }], timeZone: 'Mars/Base' })).toMatch(/^timeZone: is not a known time zone/);
-		expect(bad({ mode: 'weighted', routes: [{ name: 'a', warmup: { kind: 'ramp', startDate: 'soon', startCap: 5, growth: 2 } }] })).toMatch(/must be a date like 2026-11-22 \(route 1 "a", warmup\)/);
+		expect(
+			bad({
+				mode: 'percentage',
+				routes: [
+					{ name: 'a', percentage: 60 },
+					{ name: 'b', percentage: 30 },
+				],
+			}),
+		).toBe('routes: the percentages of the enabled routes add up to 90, not 100 (a 60% + b 30%)');
+		expect(bad({ mode: 'weighted', routes: [{ name: 'a' }, { name: 'a' }] })).toBe(
+			'routes: the name "a" is used by two routes (route 2 "a", name)',
+		);
+		expect(bad({ mode: 'weighted', routes: [{ name: '' }] })).toBe(
+			'routes: every route needs a name (route 1, name)',
+		);
+		expect(bad({ mode: 'weighted', routes: [{ name: 'a', enabled: false }] })).toBe(
+			'routes: every route is disabled; enable at least one',
+		);
+		expect(
+			bad({
+				mode: 'weighted',
+				routes: [{ name: 'a' }],
+				groupRoutes: [{ group: 'google', route: 'zz' }],
+			}),
+		).toBe('groupRoutes: group "google" is sent to "zz", which is not an enabled route');
+		expect(bad({ mode: 'weighted', routes: [{ name: 'a' }], timeZone: 'Mars/Base' })).toMatch(
+			/^timeZone: is not a known time zone/,
+		);
+		expect(
+			bad({
+				mode: 'weighted',
+				routes: [
+					{ name: 'a', warmup: { kind: 'ramp', startDate: 'soon', startCap: 5, growth: 2 } },
+				],
+			}),
+		).toMatch(/must be a date like 2026-11-22 \(route 1 "a", warmup\)/);
 	});
 	it('ignores disabled routes in the percentage sum', () => {
-		expect(parseRoutePlan({ mode: 'percentage', routes: [{ name: 'a', percentage: 100 }, { name: 'b', percentage: 40, enabled: false }] }).routes).toHaveLength(2);
+		expect(
+			parseRoutePlan({
+				mode: 'percentage',
+				routes: [
+					{ name: 'a', percentage: 100 },
+					{ name: 'b', percentage: 40, enabled: false },
+				],
+			}).routes,
+		).toHaveLength(2);
 	});
 });

@@ -19,7 +19,12 @@ function fromNode(route: IDataObject, options: IDataObject = {}) {
 	return parseRoutePlan(
 		planInputFromParameters({
 			mode: 'weighted',
-			routes: { values: [{ name: 'SendGrid', weight: 1, ...route }, { name: 'Relay', weight: 1 }] },
+			routes: {
+				values: [
+					{ name: 'SendGrid', weight: 1, ...route },
+					{ name: 'Relay', weight: 1 },
+				],
+			},
 			roundRobinBatch: 1,
 			sticky: false,
 			stickyByHash: false,
@@ -30,7 +35,11 @@ function fromNode(route: IDataObject, options: IDataObject = {}) {
 	);
 }
 
-const withWarmup = (warmup: RoutePlanInput['routes'][number]['warmup']): RoutePlanInput => ({ mode: 'weighted', timeZone: 'UTC', routes: [{ name: 'SendGrid', warmup }, { name: 'Relay' }] });
+const withWarmup = (warmup: RoutePlanInput['routes'][number]['warmup']): RoutePlanInput => ({
+	mode: 'weighted',
+	timeZone: 'UTC',
+	routes: [{ name: 'SendGrid', warmup }, { name: 'Relay' }],
+});
 const schedules = (startDate: string) => [
 	{ kind: 'ramp' as const, startDate, startCap: 50, growth: 1.5 },
 	{ kind: 'table' as const, startDate, caps: [{ day: 1, cap: 50 }] },
@@ -38,59 +47,135 @@ const schedules = (startDate: string) => [
 ];
 
 describe('warm-up start dates', () => {
-	it.each(['2026-02-31', '2026-13-45', '2026-02-29', '1900-02-29', '2026-04-31', '2026-00-10', '2026-06-00'])('rejects %s, which is not a real date, for every schedule', (date) => {
+	it.each([
+		'2026-02-31',
+		'2026-13-45',
+		'2026-02-29',
+		'1900-02-29',
+		'2026-04-31',
+		'2026-00-10',
+		'2026-06-00',
+	])('rejects %s, which is not a real date, for every schedule', (date) => {
 		for (const warmup of schedules(date))
-			expect(planError(() => parseRoutePlan(withWarmup(warmup)))).toBe(`routes: route 1 "SendGrid", Warm-Up Start Date: "${date}" is not a real date (use YYYY-MM-DD)`);
+			expect(planError(() => parseRoutePlan(withWarmup(warmup)))).toBe(
+				`routes: route 1 "SendGrid", Warm-Up Start Date: "${date}" is not a real date (use YYYY-MM-DD)`,
+			);
 	});
 
 	it('accepts leap days in leap years', () => {
-		for (const warmup of schedules('2024-02-29')) expect(parseRoutePlan(withWarmup(warmup)).routes[0].warmup).toMatchObject({ startDate: '2024-02-29' });
-		expect(parseRoutePlan(withWarmup(schedules('2000-02-29')[0])).routes[0].warmup).toMatchObject({ startDate: '2000-02-29' });
+		for (const warmup of schedules('2024-02-29'))
+			expect(parseRoutePlan(withWarmup(warmup)).routes[0].warmup).toMatchObject({
+				startDate: '2024-02-29',
+			});
+		expect(parseRoutePlan(withWarmup(schedules('2000-02-29')[0])).routes[0].warmup).toMatchObject({
+			startDate: '2000-02-29',
+		});
 	});
 
 	it('rejects an impossible date typed into the node, naming the route and the field', () => {
-		expect(planError(() => fromNode({ warmup: 'ramp', warmupStartDate: '2026-02-31' }))).toBe('routes: route 1 "SendGrid", Warm-Up Start Date: "2026-02-31" is not a real date (use YYYY-MM-DD)');
-		expect(planError(() => fromNode({ warmup: 'table', warmupStartDate: '2026-13-45', warmupTable: '1:50' }))).toMatch(/Warm-Up Start Date: "2026-13-45" is not a real date/);
+		expect(planError(() => fromNode({ warmup: 'ramp', warmupStartDate: '2026-02-31' }))).toBe(
+			'routes: route 1 "SendGrid", Warm-Up Start Date: "2026-02-31" is not a real date (use YYYY-MM-DD)',
+		);
+		expect(
+			planError(() =>
+				fromNode({ warmup: 'table', warmupStartDate: '2026-13-45', warmupTable: '1:50' }),
+			),
+		).toMatch(/Warm-Up Start Date: "2026-13-45" is not a real date/);
 	});
 
 	it('takes the date of an ISO date-time from an expression, but not a date with extra digits', () => {
-		expect(fromNode({ warmup: 'share', warmupStartDate: '2026-11-22T08:00:00.000+01:00' }).routes[0].warmup).toMatchObject({ startDate: '2026-11-22' });
-		expect(planError(() => fromNode({ warmup: 'share', warmupStartDate: '2026-11-223' }))).toMatch(/^routes: must be a date like 2026-11-22 \(route 1 "SendGrid", warmup\)/);
+		expect(
+			fromNode({ warmup: 'share', warmupStartDate: '2026-11-22T08:00:00.000+01:00' }).routes[0]
+				.warmup,
+		).toMatchObject({ startDate: '2026-11-22' });
+		expect(planError(() => fromNode({ warmup: 'share', warmupStartDate: '2026-11-223' }))).toMatch(
+			/^routes: must be a date like 2026-11-22 \(route 1 "SendGrid", warmup\)/,
+		);
 	});
 });
 
 describe('limits, caps and rates', () => {
 	it('rejects a negative or non-finite campaign rate; 0 means none', () => {
-		expect(planError(() => fromNode({}, { campaignRate: -5 }))).toBe('campaignRate: must be a number of messages above 0, not -5');
-		expect(planError(() => fromNode({}, { campaignRate: NaN }))).toBe('campaignRate: must be a number of messages above 0, not NaN');
-		expect(planError(() => fromNode({}, { campaignRate: Infinity }))).toBe('campaignRate: must be a number of messages above 0, not Infinity');
-		expect(planError(() => parseRoutePlan({ mode: 'single', routes: [{ name: 'a' }], campaignRate: { limit: Infinity, per: 'hour' } }))).toBe('campaignRate: must be a number of messages above 0, not Infinity');
+		expect(planError(() => fromNode({}, { campaignRate: -5 }))).toBe(
+			'campaignRate: must be a number of messages above 0, not -5',
+		);
+		expect(planError(() => fromNode({}, { campaignRate: NaN }))).toBe(
+			'campaignRate: must be a number of messages above 0, not NaN',
+		);
+		expect(planError(() => fromNode({}, { campaignRate: Infinity }))).toBe(
+			'campaignRate: must be a number of messages above 0, not Infinity',
+		);
+		expect(
+			planError(() =>
+				parseRoutePlan({
+					mode: 'single',
+					routes: [{ name: 'a' }],
+					campaignRate: { limit: Infinity, per: 'hour' },
+				}),
+			),
+		).toBe('campaignRate: must be a number of messages above 0, not Infinity');
 		expect(fromNode({}, { campaignRate: 0 }).campaignRate).toBeUndefined();
 		expect(fromNode({}, {}).campaignRate).toBeUndefined();
-		expect(fromNode({}, { campaignRate: 120, campaignRatePer: 'minute' }).campaignRate).toEqual({ limit: 120, per: 'minute' });
+		expect(fromNode({}, { campaignRate: 120, campaignRatePer: 'minute' }).campaignRate).toEqual({
+			limit: 120,
+			per: 'minute',
+		});
 	});
 
 	it('rejects negative or non-finite daily and hourly caps; 0 means no cap', () => {
-		expect(planError(() => fromNode({ dailyCap: -1 }))).toBe('routes: route 1 "SendGrid", Daily Cap: must be a whole number of 0 or more, not -1');
-		expect(planError(() => fromNode({ hourlyCap: -10 }))).toBe('routes: route 1 "SendGrid", Hourly Cap: must be a whole number of 0 or more, not -10');
-		expect(planError(() => fromNode({ dailyCap: NaN }))).toBe('routes: route 1 "SendGrid", Daily Cap: must be a whole number of 0 or more, not NaN');
-		expect(planError(() => fromNode({ hourlyCap: Infinity }))).toBe('routes: route 1 "SendGrid", Hourly Cap: must be a whole number of 0 or more, not Infinity');
-		expect(planError(() => fromNode({ dailyCap: 'lots' }))).toBe('routes: route 1 "SendGrid", Daily Cap: must be a whole number of 0 or more, not NaN');
+		expect(planError(() => fromNode({ dailyCap: -1 }))).toBe(
+			'routes: route 1 "SendGrid", Daily Cap: must be a whole number of 0 or more, not -1',
+		);
+		expect(planError(() => fromNode({ hourlyCap: -10 }))).toBe(
+			'routes: route 1 "SendGrid", Hourly Cap: must be a whole number of 0 or more, not -10',
+		);
+		expect(planError(() => fromNode({ dailyCap: NaN }))).toBe(
+			'routes: route 1 "SendGrid", Daily Cap: must be a whole number of 0 or more, not NaN',
+		);
+		expect(planError(() => fromNode({ hourlyCap: Infinity }))).toBe(
+			'routes: route 1 "SendGrid", Hourly Cap: must be a whole number of 0 or more, not Infinity',
+		);
+		expect(planError(() => fromNode({ dailyCap: 'lots' }))).toBe(
+			'routes: route 1 "SendGrid", Daily Cap: must be a whole number of 0 or more, not NaN',
+		);
 		const plan = fromNode({ dailyCap: 0, hourlyCap: ' ' });
 		expect([plan.routes[0].dailyCap, plan.routes[0].hourlyCap]).toEqual([undefined, undefined]);
-		expect(fromNode({ dailyCap: 500, hourlyCap: 50 }).routes[0]).toMatchObject({ dailyCap: 500, hourlyCap: 50 });
+		expect(fromNode({ dailyCap: 500, hourlyCap: 50 }).routes[0]).toMatchObject({
+			dailyCap: 500,
+			hourlyCap: 50,
+		});
 	});
 
 	it('rejects a state lifetime that is not a positive number of days', () => {
-		expect(planError(() => fromNode({}, { stateTtlDays: -1 }))).toBe('stateTtlDays: must be a number of days above 0, not -1');
-		expect(planError(() => fromNode({}, { stateTtlDays: 0 }))).toBe('stateTtlDays: must be a number of days above 0, not 0');
-		expect(planError(() => parseRoutePlan({ mode: 'single', routes: [{ name: 'a' }], stateTtlDays: Infinity }))).toBe('stateTtlDays: must be a number of days above 0, not Infinity');
+		expect(planError(() => fromNode({}, { stateTtlDays: -1 }))).toBe(
+			'stateTtlDays: must be a number of days above 0, not -1',
+		);
+		expect(planError(() => fromNode({}, { stateTtlDays: 0 }))).toBe(
+			'stateTtlDays: must be a number of days above 0, not 0',
+		);
+		expect(
+			planError(() =>
+				parseRoutePlan({ mode: 'single', routes: [{ name: 'a' }], stateTtlDays: Infinity }),
+			),
+		).toBe('stateTtlDays: must be a number of days above 0, not Infinity');
 		expect(fromNode({}, {}).stateTtlDays).toBe(30);
 		expect(fromNode({}, { stateTtlDays: 7 }).stateTtlDays).toBe(7);
 	});
 
 	it('still rejects negative weights and percentages', () => {
-		expect(planError(() => fromNode({ weight: -1 }))).toMatch(/^routes: .*route 1 "SendGrid", weight/);
-		expect(planError(() => parseRoutePlan({ mode: 'percentage', routes: [{ name: 'a', percentage: -10 }, { name: 'b', percentage: 110 }] }))).toMatch(/^routes: .*route 1 "a", percentage/);
+		expect(planError(() => fromNode({ weight: -1 }))).toMatch(
+			/^routes: .*route 1 "SendGrid", weight/,
+		);
+		expect(
+			planError(() =>
+				parseRoutePlan({
+					mode: 'percentage',
+					routes: [
+						{ name: 'a', percentage: -10 },
+						{ name: 'b', percentage: 110 },
+					],
+				}),
+			),
+		).toMatch(/^routes: .*route 1 "a", percentage/);
 	});
 });

@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { percentagesToWeights, quotaCycle, reduceWeights, smoothWeightedCycle } from '../../lib/routing/sequence';
+import {
+	percentagesToWeights,
+	quotaCycle,
+	reduceWeights,
+	smoothWeightedCycle,
+} from '../../lib/routing/sequence';
 
 /** Largest |count_i(n) − w_i/W · n| over every prefix of `reps` repetitions of the cycle. */
 function worstDeviation(cycle: number[], weights: number[], reps = 2): number {
@@ -8,12 +13,15 @@ function worstDeviation(cycle: number[], weights: number[], reps = 2): number {
 	let worst = 0;
 	for (let n = 1; n <= cycle.length * reps; n++) {
 		counts[cycle[(n - 1) % cycle.length]]++;
-		for (let i = 0; i < weights.length; i++) worst = Math.max(worst, Math.abs(counts[i] - (weights[i] * n) / total));
+		for (let i = 0; i < weights.length; i++)
+			worst = Math.max(worst, Math.abs(counts[i] - (weights[i] * n) / total));
 	}
 	return worst;
 }
 
-const weightsArb = fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 8 }).filter((w) => w.some((x) => x > 0));
+const weightsArb = fc
+	.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 8 })
+	.filter((w) => w.some((x) => x > 0));
 
 describe('quotaCycle (Balinski–Young quota method)', () => {
 	it('keeps every prefix strictly within 1 of the target, for any weights', () => {

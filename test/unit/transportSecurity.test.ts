@@ -13,19 +13,41 @@ import { SMTPServer } from 'smtp-server';
 import { PostalSmtp } from '../../credentials/PostalSmtp.credentials';
 import { API_PROVIDERS, ApiTransport, type ApiProviderId } from '../../lib/transports/api';
 import { checkMimeType } from '../../lib/transports/mime';
-import { parseSmtpCredential, SMTP_SECURITY, SMTP_SECURITY_LABELS, SmtpTransport, testSmtpCredential, type SmtpCredentialInput } from '../../lib/transports/smtp';
+import {
+	parseSmtpCredential,
+	SMTP_SECURITY,
+	SMTP_SECURITY_LABELS,
+	SmtpTransport,
+	testSmtpCredential,
+	type SmtpCredentialInput,
+} from '../../lib/transports/smtp';
 import { capText, REDACTED, safeText, scrubSecrets, secretForms } from '../../lib/util/secrets';
-import type { HttpClient, OutgoingMessage, SendFailure, SendOutcome } from '../../lib/transports/types';
+import type {
+	HttpClient,
+	OutgoingMessage,
+	SendFailure,
+	SendOutcome,
+} from '../../lib/transports/types';
 import { fixtureCert, startSmtpSink, type SmtpSinkOptions } from '../helpers/smtpSink';
 
 const httpsClient: HttpClient = (request) =>
 	new Promise((resolve, reject) => {
-		const req = https.request(request.url, { method: request.method, headers: request.headers }, (res) => {
-			const chunks: Buffer[] = [];
-			res.on('data', (chunk: Buffer) => chunks.push(chunk));
-			res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-			res.on('error', reject);
-		});
+		const req = https.request(
+			request.url,
+			{ method: request.method, headers: request.headers },
+			(res) => {
+				const chunks: Buffer[] = [];
+				res.on('data', (chunk: Buffer) => chunks.push(chunk));
+				res.on('end', () =>
+					resolve({
+						statusCode: res.statusCode ?? 0,
+						headers: res.headers,
+						body: Buffer.concat(chunks).toString('utf8'),
+					}),
+				);
+				res.on('error', reject);
+			},
+		);
 		req.on('error', reject);
 		req.end(request.body);
 	});
@@ -40,7 +62,9 @@ const MESSAGE: OutgoingMessage = {
 	subject: 'Your receipt',
 	text: 'Thanks for your order.',
 	headers: {},
-	attachments: [{ filename: 'receipt.txt', contentType: 'text/plain', content: Buffer.from('total: 42\n') }],
+	attachments: [
+		{ filename: 'receipt.txt', contentType: 'text/plain', content: Buffer.from('total: 42\n') },
+	],
 	tags: [],
 	metadata: {},
 };
@@ -134,11 +158,18 @@ describe('SMTP: no password in clear', () => {
 
 	test("'none' with credentials refuses before connecting, and the credential test says the same", async () => {
 		const s = await authSink(false);
-		const failure = expectFailure(await smtpTransport(s.port, { ...login, security: 'none' }).send(MESSAGE));
+		const failure = expectFailure(
+			await smtpTransport(s.port, { ...login, security: 'none' }).send(MESSAGE),
+		);
 		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
 		expect(failure.message).toMatch(/Security setting/);
 		expect(failure.message).toMatch(/Send Password Unencrypted/);
-		const tested = await testSmtpCredential({ host: '127.0.0.1', port: s.port, security: 'none', ...login });
+		const tested = await testSmtpCredential({
+			host: '127.0.0.1',
+			port: s.port,
+			security: 'none',
+			...login,
+		});
 		expect(tested).toEqual({ status: 'Error', message: failure.message });
 		expect(s.connections).toBe(0);
 		expect(s.auths).toEqual([]);
@@ -146,7 +177,9 @@ describe('SMTP: no password in clear', () => {
 
 	test('starttlsRequired with credentials and no STARTTLS: the same clear failure', async () => {
 		const s = await authSink(false);
-		const failure = expectFailure(await smtpTransport(s.port, { ...login, security: 'starttlsRequired' }).send(MESSAGE));
+		const failure = expectFailure(
+			await smtpTransport(s.port, { ...login, security: 'starttlsRequired' }).send(MESSAGE),
+		);
 		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
 		expect(failure.message).toMatch(/Security setting/);
 		expect(s.auths).toEqual([]);
@@ -154,10 +187,19 @@ describe('SMTP: no password in clear', () => {
 
 	test("the explicit 'noneInsecureAuth' choice does authenticate in plain text", async () => {
 		const s = await authSink(false);
-		expect(await smtpTransport(s.port, { ...login, security: 'noneInsecureAuth' }).send(MESSAGE)).toMatchObject({ ok: true });
+		expect(
+			await smtpTransport(s.port, { ...login, security: 'noneInsecureAuth' }).send(MESSAGE),
+		).toMatchObject({ ok: true });
 		expect(s.auths).toEqual([{ user: login.user, secure: false }]);
 		expect(s.delivered).toBe(1);
-		expect(await testSmtpCredential({ host: '127.0.0.1', port: s.port, security: 'noneInsecureAuth', ...login })).toEqual({ status: 'OK', message: 'Connection successful' });
+		expect(
+			await testSmtpCredential({
+				host: '127.0.0.1',
+				port: s.port,
+				security: 'noneInsecureAuth',
+				...login,
+			}),
+		).toEqual({ status: 'OK', message: 'Connection successful' });
 	});
 
 	test('default security with STARTTLS offered: upgrades, then authenticates over TLS', async () => {
@@ -199,7 +241,9 @@ describe('SMTP: no password in clear', () => {
 		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
 		cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
 		const port = (server.server.address() as AddressInfo).port;
-		expect(await smtpTransport(port, { ...login, allowUnauthorizedCerts: true }).send(MESSAGE)).toMatchObject({ ok: true });
+		expect(
+			await smtpTransport(port, { ...login, allowUnauthorizedCerts: true }).send(MESSAGE),
+		).toMatchObject({ ok: true });
 		expect(sink.auths).toEqual([{ user: login.user, secure: true }]);
 	});
 
@@ -215,8 +259,10 @@ describe('SMTP: no password in clear', () => {
 // 2. Item data cannot alter a provider request
 // ---------------------------------------------------------------------------------------------------
 
-const INJECTED_TYPE = 'text/plain\r\nContent-Disposition: form-data; name="bcc"\r\n\r\nvictim@evil.test';
-const INJECTED_NAME = 'x.txt"\r\nContent-Disposition: form-data; name="bcc"\r\n\r\nvictim@evil.test\r\n--';
+const INJECTED_TYPE =
+	'text/plain\r\nContent-Disposition: form-data; name="bcc"\r\n\r\nvictim@evil.test';
+const INJECTED_NAME =
+	'x.txt"\r\nContent-Disposition: form-data; name="bcc"\r\n\r\nvictim@evil.test\r\n--';
 
 interface ApiCase {
 	id: ApiProviderId;
@@ -232,13 +278,67 @@ const SES_SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 const SES_TOKEN = 'FwoGZXIvYXdzEXAMPLE/session+token==';
 
 const API_CASES: ApiCase[] = [
-	{ id: 'sendgrid', data: { apiKey: 'SG.test-key.secret-part/x+y' }, origin: 'https://api.sendgrid.com', sendPath: '/v3/mail/send', ok: { status: 202, body: '' }, secrets: ['SG.test-key.secret-part/x+y'] },
-	{ id: 'mailgun', data: { apiKey: 'key-mailgun-secret-3f9a', domain: 'mg.sender.example' }, origin: 'https://api.mailgun.net', sendPath: '/v3/mg.sender.example/messages', ok: { status: 200, body: '{"id":"<m@mg>"}' }, secrets: ['key-mailgun-secret-3f9a'] },
-	{ id: 'postmark', data: { serverToken: 'pm-server-token-secret-77' }, origin: 'https://api.postmarkapp.com', sendPath: '/email', ok: { status: 200, body: '{"MessageID":"pm-1","ErrorCode":0}' }, secrets: ['pm-server-token-secret-77'] },
-	{ id: 'sparkpost', data: { apiKey: 'sp-api-key-secret+plus/slash' }, origin: 'https://api.sparkpost.com', sendPath: '/api/v1/transmissions', ok: { status: 200, body: '{"results":{"id":"1"}}' }, secrets: ['sp-api-key-secret+plus/slash'] },
-	{ id: 'ses', data: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SES_SECRET, sessionToken: SES_TOKEN, region: 'eu-west-1' }, origin: 'https://email.eu-west-1.amazonaws.com', sendPath: '/v2/email/outbound-emails', ok: { status: 200, body: '{"MessageId":"ses-1"}' }, secrets: [SES_SECRET, SES_TOKEN] },
-	{ id: 'resend', data: { apiKey: 're_test_secret_key_4k2' }, origin: 'https://api.resend.com', sendPath: '/emails', ok: { status: 200, body: '{"id":"r-1"}' }, secrets: ['re_test_secret_key_4k2'] },
-	{ id: 'brevo', data: { apiKey: 'xkeysib-brevo-secret-9z' }, origin: 'https://api.brevo.com', sendPath: '/v3/smtp/email', ok: { status: 201, body: '{"messageId":"b-1"}' }, secrets: ['xkeysib-brevo-secret-9z'] },
+	{
+		id: 'sendgrid',
+		data: { apiKey: 'SG.test-key.secret-part/x+y' },
+		origin: 'https://api.sendgrid.com',
+		sendPath: '/v3/mail/send',
+		ok: { status: 202, body: '' },
+		secrets: ['SG.test-key.secret-part/x+y'],
+	},
+	{
+		id: 'mailgun',
+		data: { apiKey: 'key-mailgun-secret-3f9a', domain: 'mg.sender.example' },
+		origin: 'https://api.mailgun.net',
+		sendPath: '/v3/mg.sender.example/messages',
+		ok: { status: 200, body: '{"id":"<m@mg>"}' },
+		secrets: ['key-mailgun-secret-3f9a'],
+	},
+	{
+		id: 'postmark',
+		data: { serverToken: 'pm-server-token-secret-77' },
+		origin: 'https://api.postmarkapp.com',
+		sendPath: '/email',
+		ok: { status: 200, body: '{"MessageID":"pm-1","ErrorCode":0}' },
+		secrets: ['pm-server-token-secret-77'],
+	},
+	{
+		id: 'sparkpost',
+		data: { apiKey: 'sp-api-key-secret+plus/slash' },
+		origin: 'https://api.sparkpost.com',
+		sendPath: '/api/v1/transmissions',
+		ok: { status: 200, body: '{"results":{"id":"1"}}' },
+		secrets: ['sp-api-key-secret+plus/slash'],
+	},
+	{
+		id: 'ses',
+		data: {
+			accessKeyId: 'AKIDEXAMPLE',
+			secretAccessKey: SES_SECRET,
+			sessionToken: SES_TOKEN,
+			region: 'eu-west-1',
+		},
+		origin: 'https://email.eu-west-1.amazonaws.com',
+		sendPath: '/v2/email/outbound-emails',
+		ok: { status: 200, body: '{"MessageId":"ses-1"}' },
+		secrets: [SES_SECRET, SES_TOKEN],
+	},
+	{
+		id: 'resend',
+		data: { apiKey: 're_test_secret_key_4k2' },
+		origin: 'https://api.resend.com',
+		sendPath: '/emails',
+		ok: { status: 200, body: '{"id":"r-1"}' },
+		secrets: ['re_test_secret_key_4k2'],
+	},
+	{
+		id: 'brevo',
+		data: { apiKey: 'xkeysib-brevo-secret-9z' },
+		origin: 'https://api.brevo.com',
+		sendPath: '/v3/smtp/email',
+		ok: { status: 201, body: '{"messageId":"b-1"}' },
+		secrets: ['xkeysib-brevo-secret-9z'],
+	},
 ];
 
 function apiTransport(c: ApiCase): ApiTransport<unknown> {
@@ -247,20 +347,37 @@ function apiTransport(c: ApiCase): ApiTransport<unknown> {
 }
 
 /** Records the bodies that reach nock (any number of requests). */
-function capture(c: ApiCase, status = c.ok.status, reply: string | (() => string) = c.ok.body): Array<{ body: string; contentType: string }> {
+function capture(
+	c: ApiCase,
+	status = c.ok.status,
+	reply: string | (() => string) = c.ok.body,
+): Array<{ body: string; contentType: string }> {
 	const seen: Array<{ body: string; contentType: string }> = [];
 	nock(c.origin)
 		.post(c.sendPath)
 		.times(50)
 		.reply(function (_uri, body) {
-			seen.push({ body: typeof body === 'string' ? body : JSON.stringify(body), contentType: String(this.req.headers['content-type'] ?? '') });
+			seen.push({
+				body: typeof body === 'string' ? body : JSON.stringify(body),
+				contentType: String(this.req.headers['content-type'] ?? ''),
+			});
 			return [status, typeof reply === 'function' ? reply() : reply];
 		});
 	return seen;
 }
 
 /** Parses multipart/form-data the way a server would: every part's headers and name. */
-function formParts(body: string, contentType: string): Array<{ name: string; names: string[]; filename?: string; type?: string; headers: string[]; value: string }> {
+function formParts(
+	body: string,
+	contentType: string,
+): Array<{
+	name: string;
+	names: string[];
+	filename?: string;
+	type?: string;
+	headers: string[];
+	value: string;
+}> {
 	const boundary = /boundary=(.+)$/.exec(contentType)?.[1] as string;
 	return body
 		.split(`--${boundary}`)
@@ -293,7 +410,9 @@ afterAll(() => {
 describe('item data cannot alter a provider request', () => {
 	const injected: OutgoingMessage = {
 		...MESSAGE,
-		attachments: [{ filename: 'report.txt', contentType: INJECTED_TYPE, content: Buffer.from('hello') }],
+		attachments: [
+			{ filename: 'report.txt', contentType: INJECTED_TYPE, content: Buffer.from('hello') },
+		],
 	};
 
 	test('Mailgun: a CR/LF in an attachment type adds no form field; the message is refused naming the file', async () => {
@@ -318,12 +437,21 @@ describe('item data cannot alter a provider request', () => {
 		const message: OutgoingMessage = {
 			...MESSAGE,
 			metadata: { 'k"\r\nContent-Disposition: form-data; name="bcc"\r\n\r\nvictim@evil.test': 'v' },
-			attachments: [{ filename: INJECTED_NAME, contentType: 'text/plain', content: Buffer.from('hello') }],
+			attachments: [
+				{ filename: INJECTED_NAME, contentType: 'text/plain', content: Buffer.from('hello') },
+			],
 		};
 		expect(await apiTransport(c).send(message)).toMatchObject({ ok: true });
 		expect(seen).toHaveLength(1);
 		const parts = formParts(seen[0].body, seen[0].contentType);
-		expect(parts.map((p) => p.name)).toEqual(['from', 'to', 'subject', 'text', expect.stringMatching(/^v:k/), 'attachment']);
+		expect(parts.map((p) => p.name)).toEqual([
+			'from',
+			'to',
+			'subject',
+			'text',
+			expect.stringMatching(/^v:k/),
+			'attachment',
+		]);
 		for (const part of parts) {
 			// one Content-Disposition per part, and nothing but the headers a form part has
 			expect(part.headers.filter((h) => /^content-disposition:/i.test(h))).toHaveLength(1);
@@ -334,14 +462,17 @@ describe('item data cannot alter a provider request', () => {
 		expect(file?.filename).not.toMatch(/[\r\n"]/);
 	});
 
-	test.each(API_CASES.map((c) => [c.id, c] as const))('%s refuses an attachment whose MIME type is not type/subtype', async (_id, c) => {
-		const seen = capture(c);
-		const failure = expectFailure(await apiTransport(c).send(injected));
-		expect(failure).toMatchObject({ kind: 'permanent', scope: 'recipient' });
-		expect(failure.message).toContain('report.txt');
-		expect(failure.message).not.toMatch(/[\r\n]/);
-		expect(seen).toHaveLength(0);
-	});
+	test.each(API_CASES.map((c) => [c.id, c] as const))(
+		'%s refuses an attachment whose MIME type is not type/subtype',
+		async (_id, c) => {
+			const seen = capture(c);
+			const failure = expectFailure(await apiTransport(c).send(injected));
+			expect(failure).toMatchObject({ kind: 'permanent', scope: 'recipient' });
+			expect(failure.message).toContain('report.txt');
+			expect(failure.message).not.toMatch(/[\r\n]/);
+			expect(seen).toHaveLength(0);
+		},
+	);
 
 	test('SMTP refuses an attachment whose MIME type is not type/subtype, and sends nothing', async () => {
 		const s = await startSmtpSink();
@@ -374,57 +505,82 @@ function windows(text: string, n = 8): string[] {
 function expectNoLeak(message: string, secret: string): void {
 	for (const form of [secret, b64(secret), b64url(secret), encodeURIComponent(secret)]) {
 		for (const w of windows(form)) {
-			if (message.includes(w)) throw new Error(`leaked ${JSON.stringify(w)} of ${JSON.stringify(form)} in ${JSON.stringify(message)}`);
+			if (message.includes(w))
+				throw new Error(
+					`leaked ${JSON.stringify(w)} of ${JSON.stringify(form)} in ${JSON.stringify(message)}`,
+				);
 		}
 	}
 	const secretWindows = windows(secret);
 	for (const run of message.match(/[A-Za-z0-9+/_-]{8,}/g) ?? []) {
 		for (let shift = 0; shift < 4; shift++) {
-			const decoded = Buffer.from(run.slice(shift).replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1');
+			const decoded = Buffer.from(
+				run.slice(shift).replace(/-/g, '+').replace(/_/g, '/'),
+				'base64',
+			).toString('latin1');
 			const hit = secretWindows.find((w) => decoded.includes(w));
-			if (hit) throw new Error(`leaked ${JSON.stringify(hit)} base64-encoded in ${JSON.stringify(message)}`);
+			if (hit)
+				throw new Error(
+					`leaked ${JSON.stringify(hit)} base64-encoded in ${JSON.stringify(message)}`,
+				);
 		}
 	}
 }
 
 /** A JSON error body every provider reads its message from (message, Message, errors[].message). */
-const errorBody = (text: string) => JSON.stringify({ message: text, Message: text, errors: [{ message: text }], code: 'invalid_parameter' });
+const errorBody = (text: string) =>
+	JSON.stringify({
+		message: text,
+		Message: text,
+		errors: [{ message: text }],
+		code: 'invalid_parameter',
+	});
 
 /** Offsets that put the secret across the old 300-character cut (after any prefix) and around cuts up to 520. */
-const OFFSETS = [...Array.from({ length: 22 }, (_, i) => 170 + i * 6), ...Array.from({ length: 15 }, (_, i) => 420 + i * 6)];
+const OFFSETS = [
+	...Array.from({ length: 22 }, (_, i) => 170 + i * 6),
+	...Array.from({ length: 15 }, (_, i) => 420 + i * 6),
+];
 
-describe.each(API_CASES.map((c) => [c.id, c] as const))('%s: no secret in a failure message', (_id, c) => {
-	test('an echoed secret that straddles the shortening cut leaves no prefix behind', async () => {
-		for (const secret of c.secrets) {
-			for (const offset of OFFSETS) {
-				capture(c, 400, errorBody(`${'a'.repeat(offset)}${secret} and more text after it ${'b'.repeat(400)}`));
-				const failure = expectFailure(await apiTransport(c).send(MESSAGE));
-				expectNoLeak(failure.message, secret);
-				expect(failure.message.length).toBeLessThanOrEqual(500);
-				nock.cleanAll();
+describe.each(API_CASES.map((c) => [c.id, c] as const))(
+	'%s: no secret in a failure message',
+	(_id, c) => {
+		test('an echoed secret that straddles the shortening cut leaves no prefix behind', async () => {
+			for (const secret of c.secrets) {
+				for (const offset of OFFSETS) {
+					capture(
+						c,
+						400,
+						errorBody(`${'a'.repeat(offset)}${secret} and more text after it ${'b'.repeat(400)}`),
+					);
+					const failure = expectFailure(await apiTransport(c).send(MESSAGE));
+					expectNoLeak(failure.message, secret);
+					expect(failure.message.length).toBeLessThanOrEqual(500);
+					nock.cleanAll();
+				}
 			}
-		}
-	});
+		});
 
-	test('a secret echoed base64, base64url or URL-encoded is scrubbed', async () => {
-		for (const secret of c.secrets) {
-			for (const text of [
-				`bad key ${b64(secret)}`,
-				`bad key ${b64url(secret)}`,
-				`bad key ${encodeURIComponent(secret)}`,
-				`token ${b64(`x${secret}yz`)} rejected`,
-				`token ${b64(`xy${secret}z`)} rejected`,
-				`token ${b64(`xyz${secret}!`)} rejected`,
-				`header Basic ${b64(`api:${secret}`)}`,
-			]) {
-				capture(c, 403, errorBody(text));
-				const failure = expectFailure(await apiTransport(c).send(MESSAGE));
-				expectNoLeak(failure.message, secret);
-				nock.cleanAll();
+		test('a secret echoed base64, base64url or URL-encoded is scrubbed', async () => {
+			for (const secret of c.secrets) {
+				for (const text of [
+					`bad key ${b64(secret)}`,
+					`bad key ${b64url(secret)}`,
+					`bad key ${encodeURIComponent(secret)}`,
+					`token ${b64(`x${secret}yz`)} rejected`,
+					`token ${b64(`xy${secret}z`)} rejected`,
+					`token ${b64(`xyz${secret}!`)} rejected`,
+					`header Basic ${b64(`api:${secret}`)}`,
+				]) {
+					capture(c, 403, errorBody(text));
+					const failure = expectFailure(await apiTransport(c).send(MESSAGE));
+					expectNoLeak(failure.message, secret);
+					nock.cleanAll();
+				}
 			}
-		}
-	});
-});
+		});
+	},
+);
 
 describe('SMTP: no password in a failure message', () => {
 	const user = 'route-user';
@@ -433,7 +589,12 @@ describe('SMTP: no password in a failure message', () => {
 	const insecure: Partial<SmtpCredentialInput> = { security: 'noneInsecureAuth' };
 
 	async function replying(text: () => string, extra: Partial<SmtpSinkOptions> = {}) {
-		const s = await startSmtpSink({ auth: { user, pass: password }, reply: ({ phase }) => (phase === 'rcpt' ? { code: 550, message: `5.7.1 ${text()}` } : undefined), ...extra });
+		const s = await startSmtpSink({
+			auth: { user, pass: password },
+			reply: ({ phase }) =>
+				phase === 'rcpt' ? { code: 550, message: `5.7.1 ${text()}` } : undefined,
+			...extra,
+		});
 		cleanups.push(() => s.stop());
 		return s;
 	}
@@ -529,7 +690,13 @@ describe('secrets', () => {
 
 	test('secretForms lists the raw, base64, base64url and URL-encoded forms', () => {
 		const forms = secretForms(secret);
-		for (const form of [secret, b64(secret), b64url(secret), encodeURIComponent(secret), 'p%40ss+w%2Frd%2BKey%3F%26%3Dlong-enough']) {
+		for (const form of [
+			secret,
+			b64(secret),
+			b64url(secret),
+			encodeURIComponent(secret),
+			'p%40ss+w%2Frd%2BKey%3F%26%3Dlong-enough',
+		]) {
 			expect(forms).toContain(form);
 		}
 		expect(secretForms('')).toEqual([]);
@@ -550,7 +717,9 @@ describe('secrets', () => {
 
 	test('scrubSecrets leaves other text alone and takes several secrets', () => {
 		expect(scrubSecrets('550 user unknown', [secret])).toBe('550 user unknown');
-		expect(scrubSecrets('a=k1-secret-value b=k2-other-value', ['k1-secret-value', 'k2-other-value'])).toBe(`a=${REDACTED} b=${REDACTED}`);
+		expect(
+			scrubSecrets('a=k1-secret-value b=k2-other-value', ['k1-secret-value', 'k2-other-value']),
+		).toBe(`a=${REDACTED} b=${REDACTED}`);
 	});
 
 	test('capText folds whitespace, cuts with an ellipsis and never splits a surrogate pair', () => {
@@ -578,7 +747,13 @@ describe('ApiTransport.verify (the credential test)', () => {
 		expect(await apiTransport(c).verify()).toEqual({ ok: true });
 		nock(c.origin)
 			.get('/v2/email/account')
-			.reply(403, errorBody(`${'a'.repeat(280)}${SES_SECRET} ${b64(SES_SECRET)} ${encodeURIComponent(SES_TOKEN)}`), { 'x-amzn-ErrorType': 'InvalidSignatureException' });
+			.reply(
+				403,
+				errorBody(
+					`${'a'.repeat(280)}${SES_SECRET} ${b64(SES_SECRET)} ${encodeURIComponent(SES_TOKEN)}`,
+				),
+				{ 'x-amzn-ErrorType': 'InvalidSignatureException' },
+			);
 		const result = await apiTransport(c).verify();
 		expect(result.ok).toBe(false);
 		const message = result.ok ? '' : result.message;

@@ -8,10 +8,19 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 
 /** examples/webhook-funnel-send.json with its Webhook replaced by injected sign-up requests. */
 function funnel(): WorkflowJson {
-	const wf = JSON.parse(readFileSync(join(__dirname, '..', '..', 'examples', 'webhook-funnel-send.json'), 'utf8')) as WorkflowJson;
+	const wf = JSON.parse(
+		readFileSync(join(__dirname, '..', '..', 'examples', 'webhook-funnel-send.json'), 'utf8'),
+	) as WorkflowJson;
 	const hook = wf.nodes.find((n) => n.type === 'n8n-nodes-base.webhook')!;
 	Object.assign(hook, { type: 'test.injectedItems', typeVersion: 1, parameters: {} });
-	wf.nodes.push({ id: 'start', name: 'Manual Trigger', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [-200, 0], parameters: {} });
+	wf.nodes.push({
+		id: 'start',
+		name: 'Manual Trigger',
+		type: 'n8n-nodes-base.manualTrigger',
+		typeVersion: 1,
+		position: [-200, 0],
+		parameters: {},
+	});
 	wf.connections['Manual Trigger'] = { main: [[{ node: hook.name, type: 'main', index: 0 }]] };
 	return wf;
 }
@@ -37,19 +46,32 @@ describe('the funnel example: one sign-up mails exactly the address it names', (
 			'a@x.test victim@evil.test',
 			'a@x.test (victim@evil.test)',
 		];
-		const signUps = [...attacks, 'Sam <sam@gmail.com>'].map((email) => ({ body: { email, name: 'Eve' } }));
+		const signUps = [...attacks, 'Sam <sam@gmail.com>'].map((email) => ({
+			body: { email, name: 'Eve' },
+		}));
 		const smtp = (port: number) => ({ host: '127.0.0.1', port, security: 'none' });
-		const run = await runWorkflow(funnel(), { 'Sign-Up Webhook': signUps }, { credentials: { relayASmtp: smtp(relay.port), relayBSmtp: smtp(backup.port) } });
+		const run = await runWorkflow(
+			funnel(),
+			{ 'Sign-Up Webhook': signUps },
+			{ credentials: { relayASmtp: smtp(relay.port), relayBSmtp: smtp(backup.port) } },
+		);
 		expect(run.error).toBeUndefined();
 
-		expect(run.outputs('Classify Domain')[0].slice(0, attacks.length).every((i) => i.json.domainGroup === 'invalid')).toBe(true);
+		expect(
+			run
+				.outputs('Classify Domain')[0]
+				.slice(0, attacks.length)
+				.every((i) => i.json.domainGroup === 'invalid'),
+		).toBe(true);
 		const [sent, failed, fallback] = run.outputs('Send Welcome');
 		expect(sent.map((i) => delivery(i).recipients)).toEqual([['sam@gmail.com']]);
 		expect(fallback).toHaveLength(0);
 		expect(failed).toHaveLength(attacks.length);
 		for (const item of failed) {
 			expect(delivery(item).attempts).toBe(0);
-			expect(String(delivery(item).error)).toMatch(/^Item \d: To: the Domain Group Classifier found no valid recipient — /);
+			expect(String(delivery(item).error)).toMatch(
+				/^Item \d: To: the Domain Group Classifier found no valid recipient — /,
+			);
 		}
 		expect(String(delivery(failed[0]).error)).toContain('it holds more than one address');
 		expect(relay.messages.map((m) => m.rcpts)).toEqual([['sam@gmail.com']]);

@@ -1,4 +1,11 @@
-import { NodeConnectionTypes, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodeType } from 'n8n-workflow';
+import {
+	NodeConnectionTypes,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeProperties,
+	type INodeType,
+} from 'n8n-workflow';
 import { ParameterReader, perItemValues } from '../../nodes/shared/itemValues';
 import { nodeTypesWith, runWorkflow, type WorkflowJson } from '../helpers/engine';
 
@@ -81,7 +88,23 @@ const LEFT_TO_N8N = [
 const EXPRESSIONS = [...READ_ITSELF, ...MIXED, ...LEFT_TO_N8N];
 
 const ITEMS: IDataObject[] = [
-	{ email: 'ann@example.com', recipient: 'Ann <ann@example.com>', a: { b: 'deep', c: null }, 'x y': 'spaced', n: 42, f: 1.5, zero: 0, t: true, no: false, nul: null, empty: '', list: [1, 2], nested: { d: { e: [{ f: 1 }] } }, $dollar: 'd', default: 'kw' },
+	{
+		email: 'ann@example.com',
+		recipient: 'Ann <ann@example.com>',
+		a: { b: 'deep', c: null },
+		'x y': 'spaced',
+		n: 42,
+		f: 1.5,
+		zero: 0,
+		t: true,
+		no: false,
+		nul: null,
+		empty: '',
+		list: [1, 2],
+		nested: { d: { e: [{ f: 1 }] } },
+		$dollar: 'd',
+		default: 'kw',
+	},
 	{ email: 'bob@example.com' },
 	{ recipient: '', email: 'c@example.com', a: 'not an object', 'x y': 7, list: 'text' },
 	{ a: null, n: '42', t: 'true', email: null, nested: { d: null } },
@@ -123,10 +146,27 @@ class ReaderProbe implements INodeType {
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
 		properties: [
-			...names.map((name): INodeProperties => ({ displayName: name, name, type: 'string', default: '' })),
-			...Object.keys(COLLECTIONS).map((name): INodeProperties => ({ displayName: name, name, type: 'collection', default: {}, options: collectionOptions })),
+			...names.map((name): INodeProperties => ({
+				displayName: name,
+				name,
+				type: 'string',
+				default: '',
+			})),
+			...Object.keys(COLLECTIONS).map((name): INodeProperties => ({
+				displayName: name,
+				name,
+				type: 'collection',
+				default: {},
+				options: collectionOptions,
+			})),
 			// hidden, so the workflow holds no value: both must give the caller's fallback
-			{ displayName: 'Hidden', name: 'hidden', type: 'string', default: 'shown default', displayOptions: { show: { p0: ['never'] } } },
+			{
+				displayName: 'Hidden',
+				name: 'hidden',
+				type: 'string',
+				default: 'shown default',
+				displayOptions: { show: { p0: ['never'] } },
+			},
 		],
 	} as INodeType['description'];
 
@@ -134,7 +174,9 @@ class ReaderProbe implements INodeType {
 		const items = this.getInputData();
 		const all = [...names, ...Object.keys(COLLECTIONS), 'hidden'];
 		const fallback = (name: string) => (name === 'hidden' ? 'the fallback' : undefined);
-		const n8n = items.map((_, i) => all.map((name) => outcome(() => this.getNodeParameter(name, i, fallback(name)))));
+		const n8n = items.map((_, i) =>
+			all.map((name) => outcome(() => this.getNodeParameter(name, i, fallback(name)))),
+		);
 		const reader: Outcome[][] = items.map(() => []);
 		const asked: number[] = [];
 		const listed: Outcome[][] = [];
@@ -150,9 +192,20 @@ class ReaderProbe implements INodeType {
 			items.forEach((_, i) => reader[i].push(outcome(() => params.get(name, i, fallback(name)))));
 			asked.push(calls);
 			const values = outcome(() => perItemValues(this, name, items));
-			listed.push('value' in values ? (values.value as unknown[]).map((v) => outcome(() => v)) : []);
+			listed.push(
+				'value' in values ? (values.value as unknown[]).map((v) => outcome(() => v)) : [],
+			);
 		}
-		return [items.map((_, i) => ({ json: { n8n: n8n[i], reader: reader[i], ...(i === 0 ? { asked, listed } : {}) } as unknown as IDataObject, pairedItem: { item: i } }))];
+		return [
+			items.map((_, i) => ({
+				json: {
+					n8n: n8n[i],
+					reader: reader[i],
+					...(i === 0 ? { asked, listed } : {}),
+				} as unknown as IDataObject,
+				pairedItem: { item: i },
+			})),
+		];
 	}
 }
 
@@ -163,11 +216,35 @@ function probeWorkflow(): WorkflowJson {
 		id: 'reader-workflow',
 		name: 'Reader agreement',
 		nodes: [
-			{ id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} },
-			{ id: 'r', name: 'Recipients', type: 'test.injectedItems', typeVersion: 1, position: [200, 0], parameters: {} },
-			{ id: 'p', name: 'Probe', type: 'n8n-nodes-postal-routes.readerProbe', typeVersion: 1, position: [400, 0], parameters: parameters as never },
+			{
+				id: 't',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: 'r',
+				name: 'Recipients',
+				type: 'test.injectedItems',
+				typeVersion: 1,
+				position: [200, 0],
+				parameters: {},
+			},
+			{
+				id: 'p',
+				name: 'Probe',
+				type: 'n8n-nodes-postal-routes.readerProbe',
+				typeVersion: 1,
+				position: [400, 0],
+				parameters: parameters as never,
+			},
 		],
-		connections: { Start: { main: [[{ node: 'Recipients', type: NodeConnectionTypes.Main, index: 0 }]] }, Recipients: { main: [[{ node: 'Probe', type: NodeConnectionTypes.Main, index: 0 }]] } },
+		connections: {
+			Start: { main: [[{ node: 'Recipients', type: NodeConnectionTypes.Main, index: 0 }]] },
+			Recipients: { main: [[{ node: 'Probe', type: NodeConnectionTypes.Main, index: 0 }]] },
+		},
 	};
 }
 
@@ -178,9 +255,21 @@ describe('ParameterReader agrees with n8n’s own evaluation (n8n-core engine)',
 	let listed: Outcome[][];
 
 	beforeAll(async () => {
-		const run = await runWorkflow(probeWorkflow(), { Recipients: ITEMS }, { nodeTypes: nodeTypesWith({ readerProbe: new ReaderProbe() }) });
+		const run = await runWorkflow(
+			probeWorkflow(),
+			{ Recipients: ITEMS },
+			{ nodeTypes: nodeTypesWith({ readerProbe: new ReaderProbe() }) },
+		);
 		expect(run.error).toBeUndefined();
-		const out = run.outputs('Probe')[0].map((item) => item.json as unknown as { n8n: Outcome[]; reader: Outcome[]; asked?: number[]; listed?: Outcome[][] });
+		const out = run.outputs('Probe')[0].map(
+			(item) =>
+				item.json as unknown as {
+					n8n: Outcome[];
+					reader: Outcome[];
+					asked?: number[];
+					listed?: Outcome[][];
+				},
+		);
 		n8n = out.map((o) => o.n8n);
 		reader = out.map((o) => o.reader);
 		asked = out[0].asked!;
@@ -190,19 +279,25 @@ describe('ParameterReader agrees with n8n’s own evaluation (n8n-core engine)',
 	const column = (rows: Outcome[][], k: number) => rows.map((row) => row[k]);
 	const indexOf = (expression: string) => EXPRESSIONS.indexOf(expression);
 
-	it.each(READ_ITSELF)('reads %j itself, as n8n does, without asking n8n per item', (expression) => {
-		const k = indexOf(expression);
-		expect(column(reader, k)).toEqual(column(n8n, k));
-		// a constant is evaluated once; a $json reference not at all
-		expect(asked[k]).toBeLessThanOrEqual(1);
-	});
+	it.each(READ_ITSELF)(
+		'reads %j itself, as n8n does, without asking n8n per item',
+		(expression) => {
+			const k = indexOf(expression);
+			expect(column(reader, k)).toEqual(column(n8n, k));
+			// a constant is evaluated once; a $json reference not at all
+			expect(asked[k]).toBeLessThanOrEqual(1);
+		},
+	);
 
-	it.each(MIXED)('reads %j from the item where that is sure, else asks n8n for that item: the same values', (expression) => {
-		const k = indexOf(expression);
-		expect(column(reader, k)).toEqual(column(n8n, k));
-		expect(asked[k]).toBeGreaterThan(0);
-		expect(asked[k]).toBeLessThan(ITEMS.length);
-	});
+	it.each(MIXED)(
+		'reads %j from the item where that is sure, else asks n8n for that item: the same values',
+		(expression) => {
+			const k = indexOf(expression);
+			expect(column(reader, k)).toEqual(column(n8n, k));
+			expect(asked[k]).toBeGreaterThan(0);
+			expect(asked[k]).toBeLessThan(ITEMS.length);
+		},
+	);
 
 	it.each(LEFT_TO_N8N)('leaves %j to n8n for every item', (expression) => {
 		const k = indexOf(expression);

@@ -48,7 +48,10 @@ describe('broadcast: classifier per group → partitioner 70/30 on the Gmail bra
 		expect(maxPrefixDeviation(stream, { SendGrid: 0.7, 'SMTP relay': 0.3 })).toBeLessThan(1);
 
 		const assigned = new Map<string, string>();
-		split.slice(0, 2).flat().forEach((i) => assigned.set(i.json.email as string, route(i)));
+		split
+			.slice(0, 2)
+			.flat()
+			.forEach((i) => assigned.set(i.json.email as string, route(i)));
 
 		// second execution of the same campaign: same routes, nothing new counted
 		const again = await runWorkflow(workflow, { Recipients: people });
@@ -63,7 +66,8 @@ describe('broadcast: classifier per group → partitioner 70/30 on the Gmail bra
 		const mixed = await runWorkflow(workflow, { Recipients: shuffled(people, 7) });
 		const mixedItems = mixed.outputs('Gmail Split').slice(0, 2).flat();
 		expect(mixedItems).toHaveLength(total);
-		for (const item of mixedItems) expect(route(item)).toBe(assigned.get(item.json.email as string));
+		for (const item of mixedItems)
+			expect(route(item)).toBe(assigned.get(item.json.email as string));
 	});
 
 	it('without sticky, a second execution continues the same exact sequence', async () => {
@@ -83,17 +87,34 @@ describe('broadcast: classifier per group → partitioner 70/30 on the Gmail bra
 		const dry = withParameters(workflow, 'Gmail Split', { dryRun: true });
 		const first = await runWorkflow(dry, { Recipients: people.slice(0, 500) });
 		const second = await runWorkflow(dry, { Recipients: people.slice(0, 500) });
-		const routesOf = (r: typeof first) => r.outputs('Gmail Split').slice(0, 2).flat().map((i) => [i.json.email, route(i), (i.json.postalRoute as IDataObject).dryRun]);
+		const routesOf = (r: typeof first) =>
+			r
+				.outputs('Gmail Split')
+				.slice(0, 2)
+				.flat()
+				.map((i) => [i.json.email, route(i), (i.json.postalRoute as IDataObject).dryRun]);
 		expect(routesOf(first)).toEqual(routesOf(second)); // nothing was remembered between them
 		expect(routesOf(first).every(([, , d]) => d === true)).toBe(true);
-		const via = first.outputs('Gmail Split').flat().map((i) => (i.json.postalRoute as IDataObject).via);
+		const via = first
+			.outputs('Gmail Split')
+			.flat()
+			.map((i) => (i.json.postalRoute as IDataObject).via);
 		expect(via).not.toContain('sticky');
 	});
 
 	it('rejects percentages that do not add up to 100, naming the Routes parameter', async () => {
-		const wf = withParameters(workflow, 'Gmail Split', { routes: { values: [{ name: 'SendGrid', percentage: 60 }, { name: 'SMTP relay', percentage: 30 }] } });
+		const wf = withParameters(workflow, 'Gmail Split', {
+			routes: {
+				values: [
+					{ name: 'SendGrid', percentage: 60 },
+					{ name: 'SMTP relay', percentage: 30 },
+				],
+			},
+		});
 		const result = await runWorkflow(wf, { Recipients: people.slice(0, 100) });
-		expect(result.error?.message).toMatch(/^Routes: the percentages of the enabled routes add up to 90, not 100 \(SendGrid 60% \+ SMTP relay 30%\)/);
+		expect(result.error?.message).toMatch(
+			/^Routes: the percentages of the enabled routes add up to 90, not 100 \(SendGrid 60% \+ SMTP relay 30%\)/,
+		);
 	});
 });
 
@@ -120,10 +141,18 @@ describe('warm-up caps', () => {
 	const today = new Date().toISOString().slice(0, 10);
 	const base = loadWorkflow('warmup');
 	const workflow = withParameters(base, 'Warm-up Split', {
-		routes: { values: [
-			{ name: 'New IP', percentage: 50, warmup: 'table', warmupStartDate: today, warmupTable: '1:100, 2:200, 3:400' },
-			{ name: 'Warm IP', percentage: 50 },
-		] },
+		routes: {
+			values: [
+				{
+					name: 'New IP',
+					percentage: 50,
+					warmup: 'table',
+					warmupStartDate: today,
+					warmupTable: '1:100, 2:200, 3:400',
+				},
+				{ name: 'Warm IP', percentage: 50 },
+			],
+		},
 	});
 
 	it('spills the 101st message of a route capped at 100 today to the other route', async () => {
@@ -144,10 +173,18 @@ describe('warm-up caps', () => {
 
 	it('defers items with retryAt when every route is full', async () => {
 		const full = withParameters(workflow, 'Warm-up Split', {
-			routes: { values: [
-				{ name: 'New IP', percentage: 50, warmup: 'table', warmupStartDate: today, warmupTable: '1:100' },
-				{ name: 'Warm IP', percentage: 50, dailyCap: 100 },
-			] },
+			routes: {
+				values: [
+					{
+						name: 'New IP',
+						percentage: 50,
+						warmup: 'table',
+						warmupStartDate: today,
+						warmupTable: '1:100',
+					},
+					{ name: 'Warm IP', percentage: 50, dailyCap: 100 },
+				],
+			},
 		});
 		const r = await runWorkflow(full, { Recipients: recipients(250, 8) });
 		const [newIp, warmIp, deferred] = r.outputs('Warm-up Split');
@@ -167,7 +204,13 @@ describe('warm-up caps', () => {
 
 describe('invalid addresses', () => {
 	const workflow = loadWorkflow('classify');
-	const input = [{ email: 'ann@gmail.com' }, { email: 'not-an-address' }, { email: 'Bob <bob@outlook.com>' }, { email: 'x@@y' }, { email: 'zed@unknown-corp.example' }];
+	const input = [
+		{ email: 'ann@gmail.com' },
+		{ email: 'not-an-address' },
+		{ email: 'Bob <bob@outlook.com>' },
+		{ email: 'x@@y' },
+		{ email: 'zed@unknown-corp.example' },
+	];
 
 	it('leave on the Invalid output with a reason', async () => {
 		const r = await runWorkflow(workflow, { Recipients: input });
@@ -181,8 +224,13 @@ describe('invalid addresses', () => {
 	});
 
 	it('stop the node with an error naming the item when the Invalid output is off', async () => {
-		const r = await runWorkflow(withParameters(workflow, 'Classify Domains', { invalidOutput: false }), { Recipients: input });
-		expect(r.error?.message).toBe('Item 1: "not-an-address" is not a valid email address — there is no "@"');
+		const r = await runWorkflow(
+			withParameters(workflow, 'Classify Domains', { invalidOutput: false }),
+			{ Recipients: input },
+		);
+		expect(r.error?.message).toBe(
+			'Item 1: "not-an-address" is not a valid email address — there is no "@"',
+		);
 	});
 
 	it('with Continue on Fail, leave on Other carrying the error', async () => {
@@ -192,7 +240,10 @@ describe('invalid addresses', () => {
 		expect(r.error).toBeUndefined();
 		const outputs = r.outputs('Classify Domains');
 		expect(outputs).toHaveLength(3);
-		expect(outputs[2].filter((i) => i.json.error).map((i) => i.json.email)).toEqual(['not-an-address', 'x@@y']);
+		expect(outputs[2].filter((i) => i.json.error).map((i) => i.json.email)).toEqual([
+			'not-an-address',
+			'x@@y',
+		]);
 		expect(outputs.flat()).toHaveLength(input.length);
 	});
 });
@@ -202,7 +253,13 @@ describe('weighted, sticky without state (rendezvous hashing)', () => {
 		const wf = withParameters(loadWorkflow('round-robin'), 'Rotate', {
 			mode: 'weighted',
 			stickyByHash: true,
-			routes: { values: [{ name: 'Relay A', weight: 2 }, { name: 'Relay B', weight: 1 }, { name: 'Relay C', weight: 1 }] },
+			routes: {
+				values: [
+					{ name: 'Relay A', weight: 2 },
+					{ name: 'Relay B', weight: 1 },
+					{ name: 'Relay C', weight: 1 },
+				],
+			},
 		});
 		const people = recipients(2000, 31);
 		const routesOf = async () => {

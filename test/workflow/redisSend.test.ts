@@ -23,7 +23,8 @@ describe('sending on Redis state: Redis dies mid-run, restarts, and the campaign
 
 	it('stops with a clear error, sends nothing the state did not record, then delivers every recipient exactly once', async () => {
 		let workflow: WorkflowJson = loadWorkflow('send-split');
-		for (const node of ['Gmail Split', 'Send A', 'Send B', 'Backup Send']) workflow = withRedisState(workflow, node);
+		for (const node of ['Gmail Split', 'Send A', 'Send B', 'Backup Send'])
+			workflow = withRedisState(workflow, node);
 		const people = recipients(600, 91, ['gmail.com']);
 
 		// Redis goes down while Send A is at its 101st message
@@ -40,11 +41,19 @@ describe('sending on Redis state: Redis dies mid-run, restarts, and the campaign
 			'smtp-a': smtp(a.port),
 			'smtp-b': smtp(b.port),
 			'smtp-c': smtp(c.port),
-			'redis-1': { mode: 'standalone', host: '127.0.0.1', port: redis.port, keyPrefix: 'fault:', password: 'redis-secret-9' },
+			'redis-1': {
+				mode: 'standalone',
+				host: '127.0.0.1',
+				port: redis.port,
+				keyPrefix: 'fault:',
+				password: 'redis-secret-9',
+			},
 		};
 
 		const first = await runWorkflow(workflow, { Recipients: people }, { credentials });
-		expect(first.error?.message).toMatch(/Redis at 127\.0\.0\.1:\d+.*Sending stopped: without the shared state a message could go out twice or past its limits/);
+		expect(first.error?.message).toMatch(
+			/Redis at 127\.0\.0\.1:\d+.*Sending stopped: without the shared state a message could go out twice or past its limits/,
+		);
 		expect(JSON.stringify(first.run)).not.toContain('redis-secret-9');
 		const sentBeforeOutage = a.messages.length;
 		expect(sentBeforeOutage).toBeGreaterThanOrEqual(100);
@@ -61,7 +70,9 @@ describe('sending on Redis state: Redis dies mid-run, restarts, and the campaign
 		expect(a.messages).toHaveLength(420);
 		expect(b.messages).toHaveLength(180);
 		// the re-run skipped what the first run had sent, on the Sent output
-		const skipped = second.outputs('Send A')[0].filter((i) => (i.json.postalDelivery as IDataObject).status === 'skipped-duplicate');
+		const skipped = second
+			.outputs('Send A')[0]
+			.filter((i) => (i.json.postalDelivery as IDataObject).status === 'skipped-duplicate');
 		expect(skipped).toHaveLength(sentBeforeOutage);
 	});
 });

@@ -9,7 +9,15 @@ const route = (item: INodeExecutionData) => (item.json.postalRoute as IDataObjec
 describe('Route Partitioner on the Redis state store', () => {
 	let server: RedisServer;
 	let prefix = 0;
-	const credentials = () => ({ postalRedis: { mode: 'standalone', host: '127.0.0.1', port: server.port, password: 's3cret-never-shown', keyPrefix: `wf${prefix}:` } });
+	const credentials = () => ({
+		postalRedis: {
+			mode: 'standalone',
+			host: '127.0.0.1',
+			port: server.port,
+			password: 's3cret-never-shown',
+			keyPrefix: `wf${prefix}:`,
+		},
+	});
 
 	beforeAll(async () => {
 		server = await startRedisServer({ persistent: true });
@@ -29,7 +37,9 @@ describe('Route Partitioner on the Redis state store', () => {
 		for (const part of [recipients(250, 1), recipients(250, 2)]) {
 			const r = await runWorkflow(wf, { Recipients: part }, { credentials: credentials() });
 			expect(r.error).toBeUndefined();
-			r.outputs('Rotate').forEach((items, o) => items.forEach((i) => (stream[stream.length] = names[o] ?? route(i))));
+			r.outputs('Rotate').forEach((items, o) =>
+				items.forEach((i) => (stream[stream.length] = names[o] ?? route(i))),
+			);
 		}
 		const counts = names.map((n) => stream.filter((s) => s === n).length);
 		// positions 0..499 in turns of 100: A 0-99, 300-399; B 100-199, 400-499; C 200-299
@@ -40,29 +50,53 @@ describe('Route Partitioner on the Redis state store', () => {
 		const wf = withRedisState(loadWorkflow('round-robin'), 'Rotate');
 		const dead = { postalRedis: { ...credentials().postalRedis, port: 1 } };
 		const r = await runWorkflow(wf, { Recipients: recipients(10, 3) }, { credentials: dead });
-		expect(r.error?.message).toMatch(/^Could not reach Redis at 127\.0\.0\.1:1: .*Nothing was routed in this batch.*Continue on Local State if Redis Is Down/);
+		expect(r.error?.message).toMatch(
+			/^Could not reach Redis at 127\.0\.0\.1:1: .*Nothing was routed in this batch.*Continue on Local State if Redis Is Down/,
+		);
 		expect(JSON.stringify(r.run)).not.toContain('s3cret-never-shown');
 	});
 
 	it('continues on local state when asked, and says so on each item', async () => {
-		const wf = withRedisState(loadWorkflow('round-robin'), 'Rotate', { continueOnLocalState: true });
+		const wf = withRedisState(loadWorkflow('round-robin'), 'Rotate', {
+			continueOnLocalState: true,
+		});
 		const dead = { postalRedis: { ...credentials().postalRedis, port: 1 } };
 		const r = await runWorkflow(wf, { Recipients: recipients(10, 4) }, { credentials: dead });
 		expect(r.error).toBeUndefined();
 		const items = r.outputs('Rotate').flat();
 		expect(items).toHaveLength(10);
-		expect(items.every((i) => String((i.json.postalRoute as IDataObject).stateFallback).startsWith('Redis was unreachable'))).toBe(true);
+		expect(
+			items.every((i) =>
+				String((i.json.postalRoute as IDataObject).stateFallback).startsWith(
+					'Redis was unreachable',
+				),
+			),
+		).toBe(true);
 	});
 
 	it('survives a Redis restart: a re-run assigns nobody twice and loses nobody', async () => {
 		const wf = withRedisState(loadWorkflow('broadcast-split'), 'Gmail Split');
 		const people = recipients(3000, 9);
-		const first = await runWorkflow(wf, { Recipients: people.slice(0, 1500) }, { credentials: credentials() });
+		const first = await runWorkflow(
+			wf,
+			{ Recipients: people.slice(0, 1500) },
+			{ credentials: credentials() },
+		);
 		expect(first.error).toBeUndefined();
-		const before = new Map(first.outputs('Gmail Split').slice(0, 2).flat().map((i) => [i.json.email as string, route(i)]));
+		const before = new Map(
+			first
+				.outputs('Gmail Split')
+				.slice(0, 2)
+				.flat()
+				.map((i) => [i.json.email as string, route(i)]),
+		);
 
 		await server.stop();
-		const during = await runWorkflow(wf, { Recipients: people.slice(1500) }, { credentials: credentials() });
+		const during = await runWorkflow(
+			wf,
+			{ Recipients: people.slice(1500) },
+			{ credentials: credentials() },
+		);
 		expect(during.error?.message).toMatch(/Redis at 127\.0\.0\.1:\d+|Could not reach Redis/);
 		expect(during.outputs('Gmail Split').flat()).toHaveLength(0); // the partitioner let nothing through
 
@@ -74,7 +108,9 @@ describe('Route Partitioner on the Redis state store', () => {
 		const after = split.slice(0, 2).flat();
 		expect(after).toHaveLength(gmail.length); // nothing lost
 		expect(new Set(after.map((i) => i.json.email)).size).toBe(after.length); // nobody twice
-		for (const item of after) if (before.has(item.json.email as string)) expect(route(item)).toBe(before.get(item.json.email as string));
+		for (const item of after)
+			if (before.has(item.json.email as string))
+				expect(route(item)).toBe(before.get(item.json.email as string));
 		expect(Math.abs(split[0].length - 0.7 * gmail.length)).toBeLessThan(1);
 	});
 });

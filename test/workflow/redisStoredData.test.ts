@@ -3,7 +3,13 @@ import type { IDataObject } from 'n8n-workflow';
 import { closeRedisStateStores } from '../../lib/state/connection';
 import { resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
-import { loadWorkflow, runWorkflow, withParameters, withRedisState, type WorkflowJson } from '../helpers/engine';
+import {
+	loadWorkflow,
+	runWorkflow,
+	withParameters,
+	withRedisState,
+	type WorkflowJson,
+} from '../helpers/engine';
 import { recipients } from '../helpers/recipients';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
@@ -41,14 +47,22 @@ describe('what a campaign leaves in Redis', () => {
 	it('no recipient address in any key or value; duplicate markers live Duplicate Protection (Days)', async () => {
 		resetEmbeddedStateStore();
 		let workflow: WorkflowJson = loadWorkflow('send-split');
-		for (const node of ['Gmail Split', 'Send A', 'Send B', 'Backup Send']) workflow = withRedisState(workflow, node);
+		for (const node of ['Gmail Split', 'Send A', 'Send B', 'Backup Send'])
+			workflow = withRedisState(workflow, node);
 		const sendA = workflow.nodes.find((n) => n.name === 'Send A')!;
-		workflow = withParameters(workflow, 'Send A', { options: { ...(sendA.parameters.options as IDataObject), duplicateWindowDays: 2 } });
+		workflow = withParameters(workflow, 'Send A', {
+			options: { ...(sendA.parameters.options as IDataObject), duplicateWindowDays: 2 },
+		});
 		sinks = [await startSmtpSink(), await startSmtpSink(), await startSmtpSink()];
 		const smtp = (port: number) => ({ host: '127.0.0.1', port, security: 'none' });
 		const [a, b, c] = sinks;
 		const people = recipients(50, 5, ['gmail.com']);
-		const credentials: Record<string, IDataObject> = { 'smtp-a': smtp(a.port), 'smtp-b': smtp(b.port), 'smtp-c': smtp(c.port), 'redis-1': { mode: 'standalone', host: '127.0.0.1', port: redis.port, keyPrefix: 'stored:' } };
+		const credentials: Record<string, IDataObject> = {
+			'smtp-a': smtp(a.port),
+			'smtp-b': smtp(b.port),
+			'smtp-c': smtp(c.port),
+			'redis-1': { mode: 'standalone', host: '127.0.0.1', port: redis.port, keyPrefix: 'stored:' },
+		};
 		const run = await runWorkflow(workflow, { Recipients: people }, { credentials });
 		expect(run.error).toBeUndefined();
 		expect(a.messages.length + b.messages.length).toBe(50);
@@ -61,7 +75,9 @@ describe('what a campaign leaves in Redis', () => {
 			expect(text).not.toContain(address.split('@')[0]);
 		}
 		// Send A's markers: 2 days; Send B's (no option): the default 90
-		const ttls = await Promise.all(keys.filter((k) => k.includes(':once:')).map((k) => client.pttl(k)));
+		const ttls = await Promise.all(
+			keys.filter((k) => k.includes(':once:')).map((k) => client.pttl(k)),
+		);
 		expect(ttls).toHaveLength(50);
 		expect(ttls.filter((t) => t > 1.9 * DAY && t <= 2 * DAY)).toHaveLength(a.messages.length);
 		expect(ttls.filter((t) => t > 89.9 * DAY && t <= 90 * DAY)).toHaveLength(b.messages.length);

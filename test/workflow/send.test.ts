@@ -6,7 +6,14 @@ import { recipients } from '../helpers/recipients';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 
 const delivery = (i: INodeExecutionData) => i.json.postalDelivery as IDataObject;
-const smtpCredential = (port: number) => ({ host: '127.0.0.1', port, security: 'none', user: '', password: '', poolSize: 2 });
+const smtpCredential = (port: number) => ({
+	host: '127.0.0.1',
+	port,
+	security: 'none',
+	user: '',
+	password: '',
+	poolSize: 2,
+});
 
 describe('classifier → partitioner 70/30 → two Load-Balanced Send nodes on real SMTP sinks', () => {
 	let sinks: SmtpSink[] = [];
@@ -20,12 +27,20 @@ describe('classifier → partitioner 70/30 → two Load-Balanced Send nodes on r
 		sinks = [];
 	});
 
-	const credentialsFor = (a: SmtpSink, b: SmtpSink, c: SmtpSink) => ({ 'smtp-a': smtpCredential(a.port), 'smtp-b': smtpCredential(b.port), 'smtp-c': smtpCredential(c.port) });
+	const credentialsFor = (a: SmtpSink, b: SmtpSink, c: SmtpSink) => ({
+		'smtp-a': smtpCredential(a.port),
+		'smtp-b': smtpCredential(b.port),
+		'smtp-c': smtpCredential(c.port),
+	});
 
 	it('delivers each route its exact share, parseable with the right headers, and never twice', async () => {
 		sinks = await Promise.all([startSmtpSink(), startSmtpSink(), startSmtpSink()]);
 		const [a, b, c] = sinks;
-		const run = await runWorkflow(workflow, { Recipients: people }, { credentials: credentialsFor(a, b, c) });
+		const run = await runWorkflow(
+			workflow,
+			{ Recipients: people },
+			{ credentials: credentialsFor(a, b, c) },
+		);
 		expect(run.error).toBeUndefined();
 		expect(a.messages).toHaveLength(420);
 		expect(b.messages).toHaveLength(180);
@@ -33,7 +48,13 @@ describe('classifier → partitioner 70/30 → two Load-Balanced Send nodes on r
 
 		const sentA = run.outputs('Send A')[0];
 		expect(sentA).toHaveLength(420);
-		expect(delivery(sentA[0])).toMatchObject({ route: 'Relay A', provider: 'smtp', status: 'sent', responseCode: 250, attempts: 1 });
+		expect(delivery(sentA[0])).toMatchObject({
+			route: 'Relay A',
+			provider: 'smtp',
+			status: 'sent',
+			responseCode: 250,
+			attempts: 1,
+		});
 		expect(String(delivery(sentA[0]).messageId)).toMatch(/^<.+@.+>$/);
 
 		const m = a.messages[0].parsed;
@@ -48,10 +69,16 @@ describe('classifier → partitioner 70/30 → two Load-Balanced Send nodes on r
 		expect(JSON.stringify(run.run)).not.toMatch(/"password"/);
 
 		// the same campaign again: nothing goes out twice
-		const again = await runWorkflow(workflow, { Recipients: people }, { credentials: credentialsFor(a, b, c) });
+		const again = await runWorkflow(
+			workflow,
+			{ Recipients: people },
+			{ credentials: credentialsFor(a, b, c) },
+		);
 		expect(a.messages).toHaveLength(420);
 		expect(b.messages).toHaveLength(180);
-		expect(again.outputs('Send A')[0].every((i) => delivery(i).status === 'skipped-duplicate')).toBe(true);
+		expect(
+			again.outputs('Send A')[0].every((i) => delivery(i).status === 'skipped-duplicate'),
+		).toBe(true);
 	});
 
 	it('fails over: sink B stops mid-run, its items leave on Fallback and the backup delivers them', async () => {
@@ -67,7 +94,10 @@ describe('classifier → partitioner 70/30 → two Load-Balanced Send nodes on r
 		});
 		sinks = [await startSmtpSink(), b, await startSmtpSink()];
 		const [a, , c] = sinks;
-		const credentials = { ...credentialsFor(a, b, c), 'smtp-b': { ...smtpCredential(b.port), poolSize: 1 } };
+		const credentials = {
+			...credentialsFor(a, b, c),
+			'smtp-b': { ...smtpCredential(b.port), poolSize: 1 },
+		};
 		const run = await runWorkflow(workflow, { Recipients: people }, { credentials });
 		expect(run.error).toBeUndefined();
 
@@ -102,11 +132,20 @@ describe('classifier → partitioner 70/30 → two Load-Balanced Send nodes on r
 	it('rejects a header value with a line break for that item only, naming the item and the field', async () => {
 		sinks = await Promise.all([startSmtpSink(), startSmtpSink(), startSmtpSink()]);
 		const [a, b, c] = sinks;
-		const wf = withParameters(workflow, 'Send A', { subject: "={{ $json.email.startsWith('user0.') ? 'Hi\\r\\nBcc: victim@evil.example' : 'Hello' }}" });
-		const run = await runWorkflow(wf, { Recipients: people.slice(0, 20) }, { credentials: credentialsFor(a, b, c) });
+		const wf = withParameters(workflow, 'Send A', {
+			subject:
+				"={{ $json.email.startsWith('user0.') ? 'Hi\\r\\nBcc: victim@evil.example' : 'Hello' }}",
+		});
+		const run = await runWorkflow(
+			wf,
+			{ Recipients: people.slice(0, 20) },
+			{ credentials: credentialsFor(a, b, c) },
+		);
 		const [sent, failed] = run.outputs('Send A');
 		expect(failed).toHaveLength(1);
-		expect(delivery(failed[0]).error).toMatch(/^Item \d+: Subject: contains a line break \(CR or LF\), which could inject headers$/);
+		expect(delivery(failed[0]).error).toMatch(
+			/^Item \d+: Subject: contains a line break \(CR or LF\), which could inject headers$/,
+		);
 		expect(sent.length + failed.length).toBe(run.outputs('Gmail Split')[0].length);
 		expect(a.messages.some((m) => m.rcpts.includes('victim@evil.example'))).toBe(false);
 	});
@@ -122,14 +161,23 @@ describe('the campaign rate divided by the partitioner is enforced by the send n
 		const c = await startSmtpSink();
 		try {
 			// 20/second for the campaign: Relay A's 70% share is 14/second, with a one-second burst
-			let wf = withParameters(loadWorkflow('send-split'), 'Gmail Split', { sticky: false, options: { campaignRate: 20, campaignRatePer: 'second' } });
+			let wf = withParameters(loadWorkflow('send-split'), 'Gmail Split', {
+				sticky: false,
+				options: { campaignRate: 20, campaignRatePer: 'second' },
+			});
 			wf = withParameters(wf, 'Send A', { options: { campaignBurstSeconds: 1 } });
 			const smtp = (port: number) => ({ host: '127.0.0.1', port, security: 'none' });
-			const run = await runWorkflow(wf, { Recipients: recipients(60, 3, ['gmail.com']) }, { credentials: { 'smtp-a': smtp(a.port), 'smtp-b': smtp(b.port), 'smtp-c': smtp(c.port) } });
+			const run = await runWorkflow(
+				wf,
+				{ Recipients: recipients(60, 3, ['gmail.com']) },
+				{ credentials: { 'smtp-a': smtp(a.port), 'smtp-b': smtp(b.port), 'smtp-c': smtp(c.port) } },
+			);
 			expect(run.error).toBeUndefined();
 			const sentA = run.outputs('Send A')[0];
 			expect(sentA).toHaveLength(42);
-			expect((run.outputs('Gmail Split')[0][0].json.postalRoute as IDataObject).rate).toMatchObject({ limit: 14, per: 'second' });
+			expect((run.outputs('Gmail Split')[0][0].json.postalRoute as IDataObject).rate).toMatchObject(
+				{ limit: 14, per: 'second' },
+			);
 			// 14 may go at once, the other 28 one every 1/14 s: the last leaves 2 s after the start. The
 			// first sends also wait for the pool's connections, so allow for that (unthrottled: ~0.1 s)
 			const times = sentA.map((i) => Date.parse(String(delivery(i).sentAt))).sort((x, y) => x - y);
@@ -151,13 +199,33 @@ describe('item data the send node does not trust', () => {
 			const full = loadWorkflow('send-split');
 			const wf = {
 				...full,
-				nodes: full.nodes.filter((n) => ['Manual Trigger', 'Recipients', 'Send A'].includes(n.name)),
-				connections: { 'Manual Trigger': full.connections['Manual Trigger'], Recipients: { main: [[{ node: 'Send A', type: 'main', index: 0 }]] } } as typeof full.connections,
+				nodes: full.nodes.filter((n) =>
+					['Manual Trigger', 'Recipients', 'Send A'].includes(n.name),
+				),
+				connections: {
+					'Manual Trigger': full.connections['Manual Trigger'],
+					Recipients: { main: [[{ node: 'Send A', type: 'main', index: 0 }]] },
+				} as typeof full.connections,
 			};
-			const items = recipients(3, 9, ['gmail.com']).map((r, k) => ({ ...r, postalRoute: { route: 'Relay A', campaignId: 'c1', rate: { limit: 5, per: k === 0 ? 'toString' : 'second' } } }));
-			const run = await runWorkflow(wf, { Recipients: items }, { credentials: { 'smtp-a': smtpCredential(sink.port) } });
+			const items = recipients(3, 9, ['gmail.com']).map((r, k) => ({
+				...r,
+				postalRoute: {
+					route: 'Relay A',
+					campaignId: 'c1',
+					rate: { limit: 5, per: k === 0 ? 'toString' : 'second' },
+				},
+			}));
+			const run = await runWorkflow(
+				wf,
+				{ Recipients: items },
+				{ credentials: { 'smtp-a': smtpCredential(sink.port) } },
+			);
 			expect(run.error).toBeUndefined();
-			expect(run.outputs('Send A')[0].map((i) => delivery(i).status)).toEqual(['sent', 'sent', 'sent']);
+			expect(run.outputs('Send A')[0].map((i) => delivery(i).status)).toEqual([
+				'sent',
+				'sent',
+				'sent',
+			]);
 			expect(sink.messages).toHaveLength(3);
 		} finally {
 			await sink.stop();

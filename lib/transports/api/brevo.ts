@@ -11,7 +11,14 @@ import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, MailAddress, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact } from './format';
-import { type FailureKind, type FailureScope, httpFailure, isSuccess, parseJson, success } from './httpStatus';
+import {
+	type FailureKind,
+	type FailureScope,
+	httpFailure,
+	isSuccess,
+	parseJson,
+	success,
+} from './httpStatus';
 import type { ApiContext, ApiProvider } from './types';
 
 const schema = z.object({ apiKey: requiredString });
@@ -53,7 +60,10 @@ export function brevoBody(message: OutgoingMessage): Record<string, unknown> {
 		textContent: message.text,
 		headers: { ...message.headers, ...(custom ? { 'X-Mailin-custom': custom } : {}) },
 		// the documented attachment object has no content id: inline images go as plain attachments
-		attachment: message.attachments.map((a) => ({ name: a.filename, content: a.content.toString('base64') })),
+		attachment: message.attachments.map((a) => ({
+			name: a.filename,
+			content: a.content.toString('base64'),
+		})),
 		tags: message.tags,
 	});
 }
@@ -68,17 +78,25 @@ export const brevo: ApiProvider<BrevoCredential> = {
 		return {
 			method: 'POST',
 			url: `${BASE}/v3/smtp/email`,
-			headers: { 'api-key': credential.apiKey, 'Content-Type': 'application/json', Accept: 'application/json' },
+			headers: {
+				'api-key': credential.apiKey,
+				'Content-Type': 'application/json',
+				Accept: 'application/json',
+			},
 			body: JSON.stringify(brevoBody(message)),
 		};
 	},
 	parseResponse: (response: HttpResponse, ctx?: ApiContext) => {
-		const json = parseJson(response.body) as { messageId?: unknown; code?: unknown; message?: unknown } | undefined;
-		if (isSuccess(response)) return success(response, typeof json?.messageId === 'string' ? json.messageId : undefined);
+		const json = parseJson(response.body) as
+			{ messageId?: unknown; code?: unknown; message?: unknown } | undefined;
+		if (isSuccess(response))
+			return success(response, typeof json?.messageId === 'string' ? json.messageId : undefined);
 		const code = typeof json?.code === 'string' ? json.code : undefined;
 		const text = typeof json?.message === 'string' ? json.message : undefined;
 		// 402 Payment Required: the plan is out of credits, the same as not_enough_credits
-		const refine = (code && ERROR_CODES[code]) || (response.statusCode === 402 ? ERROR_CODES.not_enough_credits : undefined);
+		const refine =
+			(code && ERROR_CODES[code]) ||
+			(response.statusCode === 402 ? ERROR_CODES.not_enough_credits : undefined);
 		return httpFailure(response, {
 			label: LABEL,
 			now: ctx?.now ?? new Date(),

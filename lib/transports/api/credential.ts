@@ -12,6 +12,10 @@ export const optionalString = z
 	.transform((value) => (value ? value : undefined));
 
 /** Parses a provider credential; errors read "<label> credential: <field> <problem>". */
-export function parseCredentialData<S extends z.ZodTypeAny>(schema: S, data: unknown, label: string): z.output<S> {
+export function parseCredentialData<S extends z.ZodTypeAny>(
+	schema: S,
+	data: unknown,
+	label: string,
+): z.output<S> {
 	return parseShared(schema, data, `${label} credential`);
 }

@@ -23,7 +23,9 @@ export function formatHeaderAddress(address: MailAddress): string {
 		chunk += char;
 	}
 	words.push(chunk);
-	const encoded = words.map((word) => `=?UTF-8?B?${Buffer.from(word).toString('base64')}?=`).join(' ');
+	const encoded = words
+		.map((word) => `=?UTF-8?B?${Buffer.from(word).toString('base64')}?=`)
+		.join(' ');
 	return `${encoded} <${address.address}>`;
 }
 
@@ -40,7 +42,10 @@ export function tagSafe(value: string): string {
 export function nameValueTags(message: OutgoingMessage): Array<{ name: string; value: string }> {
 	return [
 		...message.tags.map((tag) => ({ name: tagSafe(tag), value: 'true' })),
-		...Object.entries(message.metadata).map(([key, value]) => ({ name: tagSafe(key), value: tagSafe(value) })),
+		...Object.entries(message.metadata).map(([key, value]) => ({
+			name: tagSafe(key),
+			value: tagSafe(value),
+		})),
 	];
 }
 
@@ -57,5 +62,7 @@ export function compact<T extends Record<string, unknown>>(body: T): Partial<T> 
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+	return (
+		typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value)
+	);
 }

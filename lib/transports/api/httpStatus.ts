@@ -61,13 +61,23 @@ export function describeBody(body: string): string {
 		for (const key of ['message', 'Message', 'error_description', 'error']) {
 			const value = record[key];
 			if (typeof value === 'string' && value) return value;
-			if (typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string') {
+			if (
+				typeof value === 'object' &&
+				value !== null &&
+				typeof (value as { message?: unknown }).message === 'string'
+			) {
 				return (value as { message: string }).message;
 			}
 		}
 		if (Array.isArray(record.errors)) {
 			const messages = record.errors
-				.map((e) => (typeof e === 'string' ? e : typeof e === 'object' && e !== null ? String((e as { message?: unknown }).message ?? '') : ''))
+				.map((e) =>
+					typeof e === 'string'
+						? e
+						: typeof e === 'object' && e !== null
+							? String((e as { message?: unknown }).message ?? '')
+							: '',
+				)
 				.filter(Boolean);
 			if (messages.length) return messages.join('; ');
 		}
@@ -91,7 +101,10 @@ export function httpFailure(response: HttpResponse, options: FailureOptions): Se
 	const kind = options.kind ?? byStatus.kind;
 	const scope = options.scope ?? byStatus.scope;
 	const detail = options.detail ?? describeBody(response.body);
-	const retryAfterMs = kind === 'transient' ? parseRetryAfter(header(response, 'retry-after'), options.now) : undefined;
+	const retryAfterMs =
+		kind === 'transient'
+			? parseRetryAfter(header(response, 'retry-after'), options.now)
+			: undefined;
 	return {
 		ok: false,
 		kind,
@@ -103,8 +116,10 @@ export function httpFailure(response: HttpResponse, options: FailureOptions): Se
 }
 
 export function classifyStatus(status: number): { kind: FailureKind; scope: FailureScope } {
-	if (status === 429 || status === 408 || status >= 500) return { kind: 'transient', scope: 'route' };
+	if (status === 429 || status === 408 || status >= 500)
+		return { kind: 'transient', scope: 'route' };
 	// 401/403, and the odd 1xx/3xx (a redirect means the endpoint itself is wrong)
-	if (status === 401 || status === 403 || status < 400) return { kind: 'permanent', scope: 'route' };
+	if (status === 401 || status === 403 || status < 400)
+		return { kind: 'permanent', scope: 'route' };
 	return { kind: 'permanent', scope: 'recipient' };
 }

@@ -35,22 +35,33 @@ function basicAuth(credential: MailgunCredential): string {
 
 export function mailgunParts(message: OutgoingMessage): FormPart[] {
 	const parts: FormPart[] = [{ name: 'from', value: formatAddress(message.from) }];
-	for (const [name, list] of [['to', message.to], ['cc', message.cc], ['bcc', message.bcc]] as const) {
+	for (const [name, list] of [
+		['to', message.to],
+		['cc', message.cc],
+		['bcc', message.bcc],
+	] as const) {
 		for (const address of list) parts.push({ name, value: formatAddress(address) });
 	}
 	parts.push({ name: 'subject', value: message.subject });
 	if (message.text !== undefined) parts.push({ name: 'text', value: message.text });
 	if (message.html !== undefined) parts.push({ name: 'html', value: message.html });
 	if (message.replyTo) parts.push({ name: 'h:Reply-To', value: formatAddress(message.replyTo) });
-	for (const [name, value] of Object.entries(message.headers)) parts.push({ name: `h:${name}`, value });
+	for (const [name, value] of Object.entries(message.headers))
+		parts.push({ name: `h:${name}`, value });
 	for (const tag of message.tags) parts.push({ name: 'o:tag', value: tag });
-	for (const [name, value] of Object.entries(message.metadata)) parts.push({ name: `v:${name}`, value });
+	for (const [name, value] of Object.entries(message.metadata))
+		parts.push({ name: `v:${name}`, value });
 	for (const a of message.attachments) {
 		// Mailgun takes an inline part's filename as its Content-ID, so the cid goes in the filename
 		parts.push(
 			a.cid
 				? { name: 'inline', filename: a.cid, contentType: a.contentType, content: a.content }
-				: { name: 'attachment', filename: a.filename, contentType: a.contentType, content: a.content },
+				: {
+						name: 'attachment',
+						filename: a.filename,
+						contentType: a.contentType,
+						content: a.content,
+					},
 		);
 	}
 	return parts;
@@ -78,7 +89,8 @@ export const mailgun: ApiProvider<MailgunCredential> = {
 			return success(response, typeof json?.id === 'string' ? json.id : undefined);
 		}
 		// 404 on a send means the sending domain is unknown to this account: every message would fail
-		const refine = response.statusCode === 404 ? ({ kind: 'permanent', scope: 'route' } as const) : {};
+		const refine =
+			response.statusCode === 404 ? ({ kind: 'permanent', scope: 'route' } as const) : {};
 		return httpFailure(response, { label: LABEL, now: ctx?.now ?? new Date(), ...refine });
 	},
 	testRequest: (credential) => ({
@@ -86,5 +98,8 @@ export const mailgun: ApiProvider<MailgunCredential> = {
 		url: `${baseUrl(credential)}/v3/domains/${encodeURIComponent(credential.domain)}`,
 		headers: { Authorization: basicAuth(credential) },
 	}),
-	secrets: (credential) => [credential.apiKey, Buffer.from(`api:${credential.apiKey}`).toString('base64')],
+	secrets: (credential) => [
+		credential.apiKey,
+		Buffer.from(`api:${credential.apiKey}`).toString('base64'),
+	],
 };

@@ -24,11 +24,13 @@ export async function buildMultipart(parts: FormPart[]): Promise<MultipartBody> 
 			continue;
 		}
 		const reason = checkMimeType(part.contentType);
-		if (reason) throw new Error(`attachment ${describeFilename(part.filename)}: its MIME type ${reason}`);
+		if (reason)
+			throw new Error(`attachment ${describeFilename(part.filename)}: its MIME type ${reason}`);
 		form.append(part.name, new Blob([part.content], { type: part.contentType }), part.filename);
 	}
 	const encoded = new Response(form);
 	const contentType = encoded.headers.get('content-type');
-	if (!contentType?.startsWith('multipart/form-data; boundary=')) throw new Error('FormData gave no multipart content type');
+	if (!contentType?.startsWith('multipart/form-data; boundary='))
+		throw new Error('FormData gave no multipart content type');
 	return { contentType, body: Buffer.from(await encoded.arrayBuffer()) };
 }

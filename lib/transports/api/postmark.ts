@@ -10,7 +10,14 @@ import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, OutgoingMessage } from '../types';
 import { optionalString, parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, joinAddresses } from './format';
-import { type FailureKind, type FailureScope, httpFailure, isSuccess, parseJson, success } from './httpStatus';
+import {
+	type FailureKind,
+	type FailureScope,
+	httpFailure,
+	isSuccess,
+	parseJson,
+	success,
+} from './httpStatus';
 import type { ApiContext, ApiProvider } from './types';
 
 const schema = z.object({
@@ -37,7 +44,10 @@ const ERROR_CODES: Record<number, { kind: FailureKind; scope: FailureScope }> = 
 	429: { kind: 'transient', scope: 'route' }, // rate limit exceeded
 };
 
-export function postmarkBody(message: OutgoingMessage, credential: PostmarkCredential): Record<string, unknown> {
+export function postmarkBody(
+	message: OutgoingMessage,
+	credential: PostmarkCredential,
+): Record<string, unknown> {
 	return compact({
 		From: formatAddress(message.from),
 		To: joinAddresses(message.to),
@@ -82,7 +92,8 @@ export const postmark: ApiProvider<PostmarkCredential> = {
 		};
 	},
 	parseResponse: (response: HttpResponse, ctx?: ApiContext) => {
-		const json = parseJson(response.body) as { MessageID?: unknown; ErrorCode?: unknown; Message?: unknown } | undefined;
+		const json = parseJson(response.body) as
+			{ MessageID?: unknown; ErrorCode?: unknown; Message?: unknown } | undefined;
 		const errorCode = typeof json?.ErrorCode === 'number' ? json.ErrorCode : undefined;
 		if (isSuccess(response) && !errorCode) {
 			return success(response, typeof json?.MessageID === 'string' ? json.MessageID : undefined);
@@ -92,7 +103,9 @@ export const postmark: ApiProvider<PostmarkCredential> = {
 		return httpFailure(response, {
 			label: LABEL,
 			now: ctx?.now ?? new Date(),
-			...(text !== undefined ? { detail: errorCode !== undefined ? `ErrorCode ${errorCode}: ${text}` : text } : {}),
+			...(text !== undefined
+				? { detail: errorCode !== undefined ? `ErrorCode ${errorCode}: ${text}` : text }
+				: {}),
 			...refine,
 		});
 	},

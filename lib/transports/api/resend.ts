@@ -11,7 +11,14 @@ import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, nameValueTags } from './format';
-import { type FailureKind, type FailureScope, httpFailure, isSuccess, parseJson, success } from './httpStatus';
+import {
+	type FailureKind,
+	type FailureScope,
+	httpFailure,
+	isSuccess,
+	parseJson,
+	success,
+} from './httpStatus';
 import type { ApiContext, ApiProvider } from './types';
 
 const schema = z.object({ apiKey: requiredString });
@@ -75,8 +82,10 @@ export const resend: ApiProvider<ResendCredential> = {
 		};
 	},
 	parseResponse: (response: HttpResponse, ctx?: ApiContext) => {
-		const json = parseJson(response.body) as { id?: unknown; name?: unknown; message?: unknown } | undefined;
-		if (isSuccess(response)) return success(response, typeof json?.id === 'string' ? json.id : undefined);
+		const json = parseJson(response.body) as
+			{ id?: unknown; name?: unknown; message?: unknown } | undefined;
+		if (isSuccess(response))
+			return success(response, typeof json?.id === 'string' ? json.id : undefined);
 		const name = typeof json?.name === 'string' ? json.name : undefined;
 		const text = typeof json?.message === 'string' ? json.message : undefined;
 		return httpFailure(response, {

@@ -38,7 +38,11 @@ export function sendGridBody(message: OutgoingMessage): Record<string, unknown> 
 	];
 	return compact({
 		personalizations: [
-			compact({ to: message.to.map(email), cc: message.cc.map(email), bcc: message.bcc.map(email) }),
+			compact({
+				to: message.to.map(email),
+				cc: message.cc.map(email),
+				bcc: message.bcc.map(email),
+			}),
 		],
 		from: email(message.from),
 		reply_to: message.replyTo ? email(message.replyTo) : undefined,

@@ -15,7 +15,16 @@ import { assertAttachmentTypes } from '../mime';
 import type { HttpRequest, HttpResponse, OutgoingMessage } from '../types';
 import { optionalString, parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, nameValueTags } from './format';
-import { type FailureKind, type FailureScope, describeBody, header, httpFailure, isSuccess, parseJson, success } from './httpStatus';
+import {
+	type FailureKind,
+	type FailureScope,
+	describeBody,
+	header,
+	httpFailure,
+	isSuccess,
+	parseJson,
+	success,
+} from './httpStatus';
 import { signV4 } from './sigv4';
 import type { ApiContext, ApiProvider } from './types';
 
@@ -111,8 +120,10 @@ export const ses: ApiProvider<SesCredential> = {
 		return signed(request, credential, ctx.now);
 	},
 	parseResponse: (response: HttpResponse, ctx?: ApiContext) => {
-		const json = parseJson(response.body) as { MessageId?: unknown; __type?: unknown; code?: unknown } | undefined;
-		if (isSuccess(response)) return success(response, typeof json?.MessageId === 'string' ? json.MessageId : undefined);
+		const json = parseJson(response.body) as
+			{ MessageId?: unknown; __type?: unknown; code?: unknown } | undefined;
+		if (isSuccess(response))
+			return success(response, typeof json?.MessageId === 'string' ? json.MessageId : undefined);
 		const type = errorType(header(response, 'x-amzn-errortype') ?? json?.__type ?? json?.code);
 		const message = describeBody(response.body);
 		return httpFailure(response, {
@@ -123,8 +134,15 @@ export const ses: ApiProvider<SesCredential> = {
 		});
 	},
 	testRequest: (credential, ctx) =>
-		signed({ method: 'GET', url: `${host(credential)}/v2/email/account`, headers: {} }, credential, ctx.now),
-	secrets: (credential) => [credential.secretAccessKey, ...(credential.sessionToken ? [credential.sessionToken] : [])],
+		signed(
+			{ method: 'GET', url: `${host(credential)}/v2/email/account`, headers: {} },
+			credential,
+			ctx.now,
+		),
+	secrets: (credential) => [
+		credential.secretAccessKey,
+		...(credential.sessionToken ? [credential.sessionToken] : []),
+	],
 };
 
 /** `MessageRejected:http://internal.amazon.com/…` or `com.amazonaws…#MessageRejected` → `MessageRejected` */

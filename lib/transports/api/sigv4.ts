@@ -36,7 +36,11 @@ export interface Signature {
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 
-export function signV4(request: SignableRequest, credentials: AwsCredentials, scope: SigningScope): Signature {
+export function signV4(
+	request: SignableRequest,
+	credentials: AwsCredentials,
+	scope: SigningScope,
+): Signature {
 	const url = new URL(request.url);
 	const amzDate = scope.now.toISOString().replace(/[-:]|\.\d{3}/g, '');
 	const date = amzDate.slice(0, 8);
@@ -54,7 +58,9 @@ export function signV4(request: SignableRequest, credentials: AwsCredentials, sc
 		sha256Hex(request.body ?? ''),
 	].join('\n');
 	const credentialScope = `${date}/${scope.region}/${scope.service}/aws4_request`;
-	const stringToSign = [ALGORITHM, amzDate, credentialScope, sha256Hex(canonicalRequest)].join('\n');
+	const stringToSign = [ALGORITHM, amzDate, credentialScope, sha256Hex(canonicalRequest)].join(
+		'\n',
+	);
 
 	const kDate = hmac(`AWS4${credentials.secretAccessKey}`, date);
 	const kSigning = hmac(hmac(hmac(kDate, scope.region), scope.service), 'aws4_request');
@@ -108,7 +114,10 @@ function canonicalQuery(search: string): string {
 }
 
 function uriEncode(value: string): string {
-	return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+	return encodeURIComponent(value).replace(
+		/[!'()*]/g,
+		(c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+	);
 }
 
 function decode(value: string): string {

@@ -50,9 +50,17 @@ export function sparkPostBody(message: OutgoingMessage): Record<string, unknown>
 			html: message.html,
 			reply_to: message.replyTo ? formatAddress(message.replyTo) : undefined,
 			headers,
-			attachments: files.map((a) => ({ name: a.filename, type: a.contentType, data: a.content.toString('base64') })),
+			attachments: files.map((a) => ({
+				name: a.filename,
+				type: a.contentType,
+				data: a.content.toString('base64'),
+			})),
 			// inline images are referenced by name from the HTML (cid:name)
-			inline_images: inline.map((a) => ({ name: a.cid, type: a.contentType, data: a.content.toString('base64') })),
+			inline_images: inline.map((a) => ({
+				name: a.cid,
+				type: a.contentType,
+				data: a.content.toString('base64'),
+			})),
 		}),
 		metadata: message.metadata,
 		// campaign_id is a single label (max 64 bytes): the first tag, as Postmark's Tag
@@ -61,7 +69,11 @@ export function sparkPostBody(message: OutgoingMessage): Record<string, unknown>
 }
 
 interface SparkPostReply {
-	results?: { id?: unknown; total_accepted_recipients?: unknown; total_rejected_recipients?: unknown };
+	results?: {
+		id?: unknown;
+		total_accepted_recipients?: unknown;
+		total_rejected_recipients?: unknown;
+	};
 	errors?: Array<{ code?: unknown }>;
 }
 
@@ -84,15 +96,26 @@ export const sparkPost: ApiProvider<SparkPostCredential> = {
 		const json = parseJson(response.body) as SparkPostReply | undefined;
 		if (isSuccess(response)) {
 			const results = json?.results;
-			if (results?.total_accepted_recipients === 0 && Number(results.total_rejected_recipients) > 0) {
-				return httpFailure(response, { label: LABEL, now, detail: 'all recipients rejected', kind: 'permanent', scope: 'recipient' });
+			if (
+				results?.total_accepted_recipients === 0 &&
+				Number(results.total_rejected_recipients) > 0
+			) {
+				return httpFailure(response, {
+					label: LABEL,
+					now,
+					detail: 'all recipients rejected',
+					kind: 'permanent',
+					scope: 'recipient',
+				});
 			}
 			return success(response, typeof results?.id === 'string' ? results.id : undefined);
 		}
 		const code = String(json?.errors?.[0]?.code ?? '');
 		// 420: daily/monthly/sandbox sending limit reached; 1100: the key lacks the needed permission
-		if (response.statusCode === 420) return httpFailure(response, { label: LABEL, now, kind: 'blocked', scope: 'route' });
-		if (code === '1100') return httpFailure(response, { label: LABEL, now, kind: 'permanent', scope: 'route' });
+		if (response.statusCode === 420)
+			return httpFailure(response, { label: LABEL, now, kind: 'blocked', scope: 'route' });
+		if (code === '1100')
+			return httpFailure(response, { label: LABEL, now, kind: 'permanent', scope: 'route' });
 		return httpFailure(response, { label: LABEL, now });
 	},
 	testRequest: (credential) => ({

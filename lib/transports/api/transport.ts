@@ -1,5 +1,13 @@
 import { safeText } from '../../util/secrets';
-import type { HttpClient, HttpRequest, HttpResponse, OutgoingMessage, SendFailure, SendOutcome, Transport } from '../types';
+import type {
+	HttpClient,
+	HttpRequest,
+	HttpResponse,
+	OutgoingMessage,
+	SendFailure,
+	SendOutcome,
+	Transport,
+} from '../types';
 import { isSuccess } from './httpStatus';
 import type { ApiProvider } from './types';
 
@@ -23,7 +31,11 @@ export class ApiTransport<C> implements Transport {
 			request = await this.api.buildRequest(message, this.credential, { now });
 		} catch (error) {
 			// the message itself could not be encoded: no route would do better
-			return this.failure('permanent', 'recipient', `could not build the request: ${errorMessage(error)}`);
+			return this.failure(
+				'permanent',
+				'recipient',
+				`could not build the request: ${errorMessage(error)}`,
+			);
 		}
 		let response: HttpResponse;
 		try {
@@ -45,21 +57,35 @@ export class ApiTransport<C> implements Transport {
 		try {
 			response = await this.http(this.api.testRequest(this.credential, { now }));
 		} catch (error) {
-			return { ok: false, message: this.safe(`${this.api.label}: request failed: ${errorMessage(error)}`) };
+			return {
+				ok: false,
+				message: this.safe(`${this.api.label}: request failed: ${errorMessage(error)}`),
+			};
 		}
 		if (isSuccess(response)) return { ok: true };
 		const outcome = this.api.parseResponse(response, { now });
-		return { ok: false, message: this.safe(outcome.ok ? `${this.api.label}: HTTP ${response.statusCode}` : outcome.message) };
+		return {
+			ok: false,
+			message: this.safe(
+				outcome.ok ? `${this.api.label}: HTTP ${response.statusCode}` : outcome.message,
+			),
+		};
 	}
 
-	private failure(kind: SendFailure['kind'], scope: SendFailure['scope'], text: string): SendFailure {
+	private failure(
+		kind: SendFailure['kind'],
+		scope: SendFailure['scope'],
+		text: string,
+	): SendFailure {
 		return { ok: false, kind, scope, message: this.safe(`${this.api.label}: ${text}`) };
 	}
 
 	/** Every text a server or library supplied, scrubbed and only then capped. */
 	private clean(outcome: SendOutcome): SendOutcome {
 		if (!outcome.ok) return { ...outcome, message: this.safe(outcome.message) };
-		return outcome.response === undefined ? outcome : { ...outcome, response: this.safe(outcome.response) };
+		return outcome.response === undefined
+			? outcome
+			: { ...outcome, response: this.safe(outcome.response) };
 	}
 
 	/** A last guard: no credential secret ever leaves, in any form a server or library may echo it. */
@@ -71,7 +97,9 @@ export class ApiTransport<C> implements Transport {
 function errorMessage(error: unknown): string {
 	if (error instanceof Error) {
 		const code = (error as { code?: unknown }).code;
-		return typeof code === 'string' && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
+		return typeof code === 'string' && !error.message.includes(code)
+			? `${error.message} (${code})`
+			: error.message;
 	}
 	return String(error);
 }

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, OutgoingMessage, SendOutcome } from '../types';
 
-export type ApiProviderId = 'sendgrid' | 'mailgun' | 'postmark' | 'sparkpost' | 'ses' | 'resend' | 'brevo';
+export type ApiProviderId =
+	'sendgrid' | 'mailgun' | 'postmark' | 'sparkpost' | 'ses' | 'resend' | 'brevo';
 
 /** The clock is passed in so requests (SigV4 dates, MIME Date headers) are reproducible in tests. */
 export interface ApiContext {
@@ -19,7 +20,11 @@ export interface ApiProvider<C> {
 	/** Validates n8n credential data; throws an Error naming the bad field, never echoing values. */
 	parseCredential(data: unknown): C;
 	/** Async only where the body must be composed first (SES builds a MIME message). */
-	buildRequest(message: OutgoingMessage, credential: C, ctx: ApiContext): HttpRequest | Promise<HttpRequest>;
+	buildRequest(
+		message: OutgoingMessage,
+		credential: C,
+		ctx: ApiContext,
+	): HttpRequest | Promise<HttpRequest>;
 	/** `ctx` resolves an HTTP-date Retry-After; without it the current time is used. */
 	parseResponse(response: HttpResponse, ctx?: ApiContext): SendOutcome;
 	/** A cheap authenticated request that proves the credential works. */
