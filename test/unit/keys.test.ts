@@ -8,6 +8,7 @@ import {
 	keyOf,
 	keyPart,
 	rateKeys,
+	recipientDigest,
 	smtpCredentialId,
 	StoreKeys,
 } from '../../lib/state/keys';
@@ -115,5 +116,18 @@ describe('state keys', () => {
 			k.secret(),
 		];
 		expect(rows).toEqual(written);
+	});
+});
+
+describe('recipient digests', () => {
+	it('are keyed: the same text under two secrets, or two texts under one, never match', () => {
+		const a = recipientDigest('secret-a', 'ann@gmail.com');
+		expect(a).toMatch(/^[A-Za-z0-9_-]{22}$/);
+		expect(recipientDigest('secret-a', 'ann@gmail.com')).toBe(a);
+		expect(recipientDigest('secret-b', 'ann@gmail.com')).not.toBe(a);
+		expect(recipientDigest('secret-a', 'bob@gmail.com')).not.toBe(a);
+		// the secret and the text are kept apart: moving a character across the seam changes the digest
+		expect(recipientDigest('secret-a', 'x')).not.toBe(recipientDigest('secret-ax', ''));
+		expect(a).not.toContain('ann');
 	});
 });
