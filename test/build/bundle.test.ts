@@ -33,4 +33,21 @@ describe('the bundled build (dist/)', () => {
 		expect(result.received).toEqual([70, 30, 0]);
 		expect(result.status).toBe('sent');
 	});
+
+	it('shares one embedded state store between the bundled nodes: the partitioner skips the circuit the send node opened', () => {
+		const out = execFileSync(
+			process.execPath,
+			['-r', 'ts-node/register', join(__dirname, 'runBundledEmbedded.ts')],
+			{ cwd: root, encoding: 'utf8', timeout: 60_000 },
+		);
+		const result = JSON.parse(out.trim().split('\n').pop()!) as {
+			error?: string;
+			circuitOpened: boolean;
+			secondSplit: number[];
+		};
+		expect(result.error).toBeUndefined();
+		expect(result.circuitOpened).toBe(true);
+		// Relay A, Relay B, Deferred: Relay B's 30% went to Relay A
+		expect(result.secondSplit).toEqual([100, 0, 0]);
+	});
 });

@@ -1,0 +1,68 @@
+/**
+ * The bundled node files each carry their own copy of lib/: on the embedded state store they must
+ * still share one store, as in a real n8n. Send B's relay refuses connections, so the bundled send
+ * node opens Relay B's circuit; in the next execution the bundled partitioner must see it and give
+ * Relay B's share to Relay A. Prints one JSON line.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { IDataObject, INodeType } from 'n8n-workflow';
+
+process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-bundle-'));
+
+async function main(): Promise<void> {
+	const { loadWorkflow, nodeTypesWith, runWorkflow } = await import('../helpers/engine');
+	const { recipients } = await import('../helpers/recipients');
+	const { freePort } = await import('../helpers/redisServer');
+	const { startSmtpSink } = await import('../helpers/smtpSink');
+	const root = join(__dirname, '..', '..');
+	const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+		n8n: { nodes: string[] };
+	};
+	const ours: Record<string, INodeType> = {};
+	for (const file of pkg.n8n.nodes) {
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const exported = require(join(root, file)) as Record<string, new () => INodeType>;
+		const type = new (Object.values(exported)[0])();
+		ours[type.description.name] = type;
+	}
+	const [a, c] = [await startSmtpSink(), await startSmtpSink()];
+	const refused = await freePort(); // nothing listens there
+	const smtp = (port: number) => ({ host: '127.0.0.1', port, security: 'none' });
+	const credentials: Record<string, IDataObject> = {
+		'smtp-a': smtp(a.port),
+		'smtp-b': smtp(refused),
+		'smtp-c': smtp(c.port),
+	};
+	const workflow = loadWorkflow('send-split');
+	const options = { credentials, nodeTypes: nodeTypesWith(ours) };
+	const first = await runWorkflow(
+		workflow,
+		{ Recipients: recipients(100, 5, ['gmail.com']) },
+		options,
+	);
+	const fallbackB = first.error ? [] : first.outputs('Send B')[2];
+	const second = await runWorkflow(
+		workflow,
+		{ Recipients: recipients(100, 6, ['gmail.com']) },
+		options,
+	);
+	const split = second.error ? [] : second.outputs('Gmail Split');
+	process.stdout.write(
+		`${JSON.stringify({
+			error: first.error?.message ?? second.error?.message,
+			circuitOpened: fallbackB.some(
+				(i) => (i.json.postalDelivery as IDataObject).status === 'circuit-open',
+			),
+			secondSplit: split.map((o) => o.length),
+		})}\n`,
+	);
+	await Promise.all([a.stop(), c.stop()]);
+	process.exit(0);
+}
+
+main().catch((error) => {
+	process.stdout.write(`${JSON.stringify({ error: String(error?.stack ?? error) })}\n`);
+	process.exit(1);
+});
