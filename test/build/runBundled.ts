@@ -3,10 +3,11 @@
  * from dist/, in a process of its own (the bundles keep their own pooled SMTP and Redis connections;
  * exiting is how they are closed). Prints one JSON line with what the sinks received.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IDataObject, INodeType } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
+import { bundledNodeTypes } from './bundled';
 
 process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-bundle-'));
 
@@ -16,17 +17,7 @@ async function main(): Promise<void> {
 	const { recipients } = await import('../helpers/recipients');
 	const { startRedisServer } = await import('../helpers/redisServer');
 	const { startSmtpSink } = await import('../helpers/smtpSink');
-	const root = join(__dirname, '..', '..');
-	const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-		n8n: { nodes: string[] };
-	};
-	const ours: Record<string, INodeType> = {};
-	for (const file of pkg.n8n.nodes) {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const exported = require(join(root, file)) as Record<string, new () => INodeType>;
-		const type = new (Object.values(exported)[0])();
-		ours[type.description.name] = type;
-	}
+	const ours = bundledNodeTypes();
 	const redis = await startRedisServer();
 	const sinks = [await startSmtpSink(), await startSmtpSink(), await startSmtpSink()];
 	let workflow = loadWorkflow('send-split');

@@ -4,10 +4,11 @@
  * node opens Relay B's circuit; in the next execution the bundled partitioner must see it and give
  * Relay B's share to Relay A. Prints one JSON line.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IDataObject, INodeType } from 'n8n-workflow';
+import type { IDataObject } from 'n8n-workflow';
+import { bundledNodeTypes } from './bundled';
 
 process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-bundle-'));
 
@@ -16,17 +17,7 @@ async function main(): Promise<void> {
 	const { recipients } = await import('../helpers/recipients');
 	const { freePort } = await import('../helpers/redisServer');
 	const { startSmtpSink } = await import('../helpers/smtpSink');
-	const root = join(__dirname, '..', '..');
-	const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-		n8n: { nodes: string[] };
-	};
-	const ours: Record<string, INodeType> = {};
-	for (const file of pkg.n8n.nodes) {
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const exported = require(join(root, file)) as Record<string, new () => INodeType>;
-		const type = new (Object.values(exported)[0])();
-		ours[type.description.name] = type;
-	}
+	const ours = bundledNodeTypes();
 	const [a, c] = [await startSmtpSink(), await startSmtpSink()];
 	const refused = await freePort(); // nothing listens there
 	const smtp = (port: number) => ({ host: '127.0.0.1', port, security: 'none' });

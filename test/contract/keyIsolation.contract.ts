@@ -3,7 +3,8 @@ import { Partitioner } from '../../lib/routing/partitioner';
 import { parseRoutePlan } from '../../lib/routing/plan';
 import { rateKeys } from '../../lib/state/keys';
 import type { AllocateRequest, StateStore } from '../../lib/state/types';
-import type { OutgoingMessage, SendOutcome, Transport } from '../../lib/transports/types';
+import type { SendOutcome, Transport } from '../../lib/transports/types';
+import { plainMessage } from '../helpers/messages';
 
 /** Campaign IDs that shared keys before keys were escaped: braces became "_", an empty tag "_". */
 export const COLLIDING_CAMPAIGNS: Array<[string, string]> = [
@@ -16,18 +17,7 @@ export const COLLIDING_CAMPAIGNS: Array<[string, string]> = [
 
 const DAY = 86_400_000;
 
-const message = (to: string): OutgoingMessage => ({
-	from: { address: 'news@shop.example' },
-	to: [{ address: to }],
-	cc: [],
-	bcc: [],
-	subject: 'Hi',
-	text: 'Hello',
-	headers: {},
-	attachments: [],
-	tags: [],
-	metadata: {},
-});
+const message = plainMessage;
 
 const failing: Transport = {
 	provider: 'smtp',

@@ -1,5 +1,4 @@
 import { createHash, createHmac } from 'node:crypto';
-import https from 'node:https';
 import { simpleParser } from 'mailparser';
 import nock from 'nock';
 import { PostalBrevoApi } from '../../credentials/PostalBrevoApi.credentials';
@@ -29,29 +28,7 @@ import type {
 	SendFailure,
 	SendOutcome,
 } from '../../lib/transports/types';
-
-/** The transports' HttpClient over node:https, so nock (which patches node:http) sees every request. */
-const httpsClient: HttpClient = (request) =>
-	new Promise((resolve, reject) => {
-		const req = https.request(
-			request.url,
-			{ method: request.method, headers: request.headers },
-			(res) => {
-				const chunks: Buffer[] = [];
-				res.on('data', (chunk: Buffer) => chunks.push(chunk));
-				res.on('end', () =>
-					resolve({
-						statusCode: res.statusCode ?? 0,
-						headers: res.headers,
-						body: Buffer.concat(chunks).toString('utf8'),
-					}),
-				);
-				res.on('error', reject);
-			},
-		);
-		req.on('error', reject);
-		req.end(request.body);
-	});
+import { httpsClient } from '../helpers/http';
 
 const NOW = new Date('2024-01-02T03:04:05Z');
 const ATTACHMENT = Buffer.from('total: 42\n');

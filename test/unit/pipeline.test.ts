@@ -5,22 +5,12 @@ import { circuitName } from '../../lib/state/keys';
 import { MemoryStateStore } from '../../lib/state/memory';
 import { gcraLimit } from '../../lib/throttle/limits';
 import type { OutgoingMessage, SendOutcome, Transport } from '../../lib/transports/types';
+import { plainMessage } from '../helpers/messages';
 
 /** the route's circuit: its health is its campaign's */
 const RELAY = circuitName('c1', 'relay');
 
-const message = (to: string): OutgoingMessage => ({
-	from: { address: 'news@shop.example' },
-	to: [{ address: to }],
-	cc: [],
-	bcc: [],
-	subject: 'Hi',
-	text: 'Hello',
-	headers: {},
-	attachments: [],
-	tags: [],
-	metadata: {},
-});
+const message = plainMessage;
 
 /** A transport that answers from a script, recording what it was asked to send. */
 class ScriptedTransport implements Transport {

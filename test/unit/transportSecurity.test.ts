@@ -6,7 +6,6 @@
  *  3. no secret leaves in a failure message, whether cut short or echoed encoded
  */
 
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { SMTPServer } from 'smtp-server';
@@ -22,35 +21,9 @@ import {
 	type SmtpCredentialInput,
 } from '../../lib/transports/smtp';
 import { capText, REDACTED, safeText, scrubSecrets, secretForms } from '../../lib/util/secrets';
-import type {
-	HttpClient,
-	OutgoingMessage,
-	SendFailure,
-	SendOutcome,
-} from '../../lib/transports/types';
+import type { OutgoingMessage, SendFailure, SendOutcome } from '../../lib/transports/types';
+import { httpsClient } from '../helpers/http';
 import { fixtureCert, startSmtpSink, type SmtpSinkOptions } from '../helpers/smtpSink';
-
-const httpsClient: HttpClient = (request) =>
-	new Promise((resolve, reject) => {
-		const req = https.request(
-			request.url,
-			{ method: request.method, headers: request.headers },
-			(res) => {
-				const chunks: Buffer[] = [];
-				res.on('data', (chunk: Buffer) => chunks.push(chunk));
-				res.on('end', () =>
-					resolve({
-						statusCode: res.statusCode ?? 0,
-						headers: res.headers,
-						body: Buffer.concat(chunks).toString('utf8'),
-					}),
-				);
-				res.on('error', reject);
-			},
-		);
-		req.on('error', reject);
-		req.end(request.body);
-	});
 
 const NOW = new Date('2024-01-02T03:04:05Z');
 
