@@ -71,6 +71,15 @@ export class PostalRedis implements ICredentialType {
 		},
 		{ displayName: 'SSL/TLS', name: 'tls', type: 'boolean', default: false },
 		{
+			displayName: 'Command Timeout (Ms)',
+			name: 'commandTimeoutMs',
+			type: 'number',
+			default: 5000,
+			typeOptions: { minValue: 1 },
+			description:
+				'A Redis command with no answer by then fails the run with an error naming the server, instead of waiting on a stalled or overloaded Redis',
+		},
+		{
 			displayName: 'Key Prefix',
 			name: 'prefix',
 			type: 'string',

@@ -21,6 +21,7 @@ export const redisCredentialSchema = z
 		password: z.string().default(''),
 		db: z.coerce.number().int().min(0).default(0),
 		tls: z.boolean().default(false),
+		commandTimeoutMs: z.coerce.number().int().min(1).default(5000),
 		prefix: z.string().optional(),
 		/** the field's first name, still accepted */
 		keyPrefix: z.string().optional(),
@@ -45,6 +46,7 @@ export const redisCredentialSchema = z
 		password: c.password || undefined,
 		db: c.db,
 		tls: c.tls,
+		commandTimeoutMs: c.commandTimeoutMs,
 		keyPrefix: c.prefix || c.keyPrefix || 'postal:',
 	}));
 

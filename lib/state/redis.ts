@@ -35,7 +35,15 @@ export interface RedisConnection {
 	sentinelName?: string;
 	keyPrefix?: string;
 	connectTimeoutMs?: number;
+	/** a command with no answer by then fails (a stalled server, not a dead one); default 5000 */
+	commandTimeoutMs?: number;
 }
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
+
+/** Redis refusing the credential: a wrong password, no AUTH sent, or an ACL without the right */
+const AUTH_ERROR = /\b(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|invalid username-password/i;
 
 const LUA_DIR = join(__dirname, 'lua');
 const SCRIPTS = {
@@ -80,7 +88,11 @@ export function createRedisClient(c: RedisConnection): Redis | Cluster {
 		password: c.password || undefined,
 		db: c.db ?? 0,
 		tls: c.tls ? {} : undefined,
-		connectTimeout: c.connectTimeoutMs ?? 5000,
+		connectTimeout: c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+		// a stopped (SIGSTOP) or overloaded server keeps the socket open and never answers
+		commandTimeout: c.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+		// no CLIENT SETINFO before the ready check: one round trip (and one timeout) less per connect
+		disableClientInfo: true,
 		lazyConnect: true,
 		enableOfflineQueue: false,
 		maxRetriesPerRequest: 1,
@@ -123,6 +135,11 @@ export class RedisStateStore implements StateStore {
 	private readonly label: string;
 	/** on Redis Cluster the circuits hash is in another slot: read it before the allocate script */
 	private readonly circuitsInScript: boolean;
+	private readonly password?: string;
+	private readonly connectTimeoutMs: number;
+	private readonly commandTimeoutMs: number;
+	/** ioredis reports why a connection failed only as an 'error' event; its promises say "closed" */
+	private lastError?: { error: Error; at: number };
 	private offset?: { ms: number; measuredAt: number };
 	private connecting?: Promise<void>;
 	private readyWait?: Promise<void>;
@@ -133,7 +150,11 @@ export class RedisStateStore implements StateStore {
 		this.keys = new StoreKeys(connection.keyPrefix ?? 'postal:');
 		this.label = hostLabel(connection);
 		this.circuitsInScript = connection.mode !== 'cluster';
-		this.client.on('error', () => undefined); // surfaced per call; an unhandled 'error' event would crash n8n
+		this.password = connection.password;
+		this.connectTimeoutMs = connection.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+		this.commandTimeoutMs = connection.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+		// surfaced per call (an unhandled 'error' event would crash n8n); kept to name the cause
+		this.client.on('error', (error: Error) => (this.lastError = { error, at: Date.now() }));
 		this.client.defineCommand('postalAllocate', {
 			lua: readFileSync(join(LUA_DIR, SCRIPTS.allocate), 'utf8'),
 		});
@@ -155,42 +176,99 @@ export class RedisStateStore implements StateStore {
 	private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 		try {
 			await this.ready();
+		} catch (error) {
+			throw this.unavailable(error as Error, `Could not reach Redis at ${this.label}`);
+		}
+		try {
 			return await fn();
 		} catch (error) {
-			if (error instanceof StateUnavailableError) throw error;
-			const reason = (error as Error).message.replace(/\s+/g, ' ');
-			throw new StateUnavailableError(
-				`Redis at ${this.label} failed during ${what}: ${reason}`,
-				error as Error,
-			);
+			throw this.unavailable(error as Error, `Redis at ${this.label} failed during ${what}`);
 		}
+	}
+
+	/** One StateUnavailableError that names the server and the cause, never the password. */
+	private unavailable(error: Error, context: string): StateUnavailableError {
+		let cause = error instanceof StateUnavailableError ? (error.cause ?? error) : error;
+		// "Connection is closed." hides the reason: the last 'error' event of this attempt has it
+		const recent = this.lastError;
+		if (
+			/Connection is closed|Stream isn't writeable|still connecting/.test(cause.message) &&
+			recent &&
+			Date.now() - recent.at < this.connectTimeoutMs + this.commandTimeoutMs
+		)
+			cause = recent.error;
+		const reason = this.describe(cause);
+		let message: string;
+		if (AUTH_ERROR.test(reason))
+			message = `Redis at ${this.label} refused the credential's user/password (${reason})`;
+		else if (/Command timed out/.test(reason))
+			message = `${context}: no answer within ${this.commandTimeoutMs} ms (the credential's Command Timeout); the server may be stalled or overloaded`;
+		else if (error instanceof StateUnavailableError && cause === error) message = error.message;
+		else message = `${context}: ${reason}`;
+		return new StateUnavailableError(this.redact(message), cause);
+	}
+
+	/** In words, not Node's codes: n8n replaces a message containing ECONNREFUSED & co. wholesale */
+	private describe(error: Error): string {
+		const code = (error as NodeJS.ErrnoException).code;
+		const words: Record<string, string> = {
+			ECONNREFUSED: 'connection refused (is Redis running on that host and port?)',
+			ECONNRESET: 'connection reset by the server',
+			ETIMEDOUT: `no connection within ${this.connectTimeoutMs} ms`,
+			ENOTFOUND: 'host name not found',
+			EAI_AGAIN: 'host name lookup failed',
+			EHOSTUNREACH: 'host unreachable',
+			ECONNABORTED: 'connection aborted',
+		};
+		if (code && words[code]) return words[code];
+		return error.message.replace(/\s+/g, ' ').trim();
+	}
+
+	private redact(message: string): string {
+		const p = this.password;
+		// very short passwords would match ordinary text; ioredis never echoes them anyway
+		return p && p.length >= 3 ? message.split(p).join('***') : message;
 	}
 
 	private async ready(): Promise<void> {
 		const status = this.client.status;
 		if (status === 'ready') return;
+		// every wait is stored once and awaited by each caller: a stored promise nobody awaited was
+		// what rejected unhandled (and ended the process) when Redis stayed down past 5 s
+		if (this.connecting) return this.connecting;
 		if (status === 'connecting' || status === 'connect') {
-			// one wait shared by every call made meanwhile (not a 'ready' listener each)
+			// ioredis's own background reconnect: one wait shared by every call made meanwhile
 			this.readyWait ??= this.waitForReady(status).finally(() => (this.readyWait = undefined));
-			await (this.connecting ?? this.readyWait);
-			return;
+			return this.readyWait;
 		}
 		// never connected, or dropped and waiting for its next retry: try now, so a restarted Redis
 		// is picked up at once and a dead one fails this call at once
 		if (status === 'reconnecting') this.client.disconnect();
-		this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
-		try {
-			await this.connecting;
-		} catch (error) {
-			throw new StateUnavailableError(
-				`Could not reach Redis at ${this.label}: ${(error as Error).message}`,
-				error as Error,
-			);
-		}
+		this.connecting = this.connect().finally(() => (this.connecting = undefined));
+		return this.connecting;
 	}
 
 	private async connect(): Promise<void> {
-		await this.client.connect();
+		// a stalled server (SIGSTOP) accepts the TCP connection and never answers the ready check:
+		// ioredis times the check out but closes the socket only after its disconnect timeout
+		await new Promise<void>((resolve, reject) => {
+			const onError = (error: Error) => {
+				if (!/Command timed out/.test(error.message)) return;
+				this.client.off('error', onError);
+				reject(error);
+			};
+			this.client.on('error', onError);
+			this.client.connect().then(
+				() => {
+					this.client.off('error', onError);
+					resolve();
+				},
+				(error: Error) => {
+					this.client.off('error', onError);
+					reject(error);
+				},
+			);
+		});
 		// a cluster client opens each master's connection on its first command, and without an
 		// offline queue it refuses (and retries 100 ms later) commands sent while one is opening:
 		// open them all now
@@ -207,12 +285,19 @@ export class RedisStateStore implements StateStore {
 
 	private waitForReady(status: string): Promise<void> {
 		return new Promise<void>((resolve, reject) => {
-			const timer = setTimeout(() => {
+			const fail = (error: Error) => {
 				cleanup();
-				reject(
-					new StateUnavailableError(`Could not reach Redis at ${this.label} (still ${status})`),
-				);
-			}, 5000);
+				reject(error);
+			};
+			// the attempt fails at once when its socket closes; the timer only backs up a stalled one
+			const onClose = () => fail(new Error('Connection is closed.'));
+			const timer = setTimeout(
+				() =>
+					fail(
+						new StateUnavailableError(`Could not reach Redis at ${this.label} (still ${status})`),
+					),
+				this.connectTimeoutMs + this.commandTimeoutMs,
+			);
 			const onReady = () => {
 				cleanup();
 				resolve();
@@ -220,8 +305,12 @@ export class RedisStateStore implements StateStore {
 			const cleanup = () => {
 				clearTimeout(timer);
 				this.client.off('ready', onReady);
+				this.client.off('close', onClose);
+				this.client.off('end', onClose);
 			};
 			this.client.once('ready', onReady);
+			this.client.once('close', onClose);
+			this.client.once('end', onClose);
 		});
 	}
 

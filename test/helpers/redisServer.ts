@@ -7,6 +7,8 @@ import { join } from 'node:path';
 export interface RedisServer {
 	port: number;
 	dir: string;
+	/** the running redis-server's process id (to SIGSTOP it), undefined while stopped */
+	readonly pid: number | undefined;
 	stop(): Promise<void>;
 	/** starts it again on the same port and data folder */
 	start(): Promise<void>;
@@ -34,7 +36,8 @@ function ping(port: number): Promise<boolean> {
 		s.setTimeout(500, () => done(false));
 		s.once('error', () => done(false));
 		s.connect(port, '127.0.0.1', () => s.write('PING\r\n'));
-		s.once('data', (d) => done(d.toString().startsWith('+PONG')));
+		// with --requirepass an unauthenticated PING gets NOAUTH: the server is up all the same
+		s.once('data', (d) => done(/^(\+PONG|-NOAUTH)/.test(d.toString())));
 	});
 }
 
@@ -43,7 +46,7 @@ function ping(port: number): Promise<boolean> {
  * turns on an fsync-always append-only file, so a restart keeps what was written.
  */
 export async function startRedisServer(
-	options: { persistent?: boolean } = {},
+	options: { persistent?: boolean; password?: string } = {},
 ): Promise<RedisServer> {
 	if (spawnSync('redis-server', ['--version']).status !== 0) {
 		throw new Error(
@@ -71,6 +74,7 @@ export async function startRedisServer(
 	];
 	args.push('--appendonly', options.persistent ? 'yes' : 'no');
 	if (options.persistent) args.push('--appendfsync', 'always');
+	if (options.password) args.push('--requirepass', options.password);
 
 	const start = async () => {
 		child = spawn('redis-server', args, { stdio: 'ignore' });
@@ -89,5 +93,13 @@ export async function startRedisServer(
 		});
 	};
 	await start();
-	return { port, dir, stop, start };
+	return {
+		port,
+		dir,
+		get pid() {
+			return child && child.exitCode === null ? child.pid : undefined;
+		},
+		stop,
+		start,
+	};
 }
