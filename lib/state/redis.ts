@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { StateUnavailableError } from './errors';
 import { checkRateArgs } from './gcra';
+import { scrubSecrets } from '../util/secrets';
 import { StoreKeys } from './keys';
 import type {
 	AllocateRequest,
@@ -227,7 +228,7 @@ export class RedisStateStore implements StateStore {
 	private redact(message: string): string {
 		const p = this.password;
 		// very short passwords would match ordinary text; ioredis never echoes them anyway
-		return p && p.length >= 3 ? message.split(p).join('***') : message;
+		return p && p.length >= 3 ? scrubSecrets(message, [p]) : message;
 	}
 
 	private async ready(): Promise<void> {
