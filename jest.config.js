@@ -19,5 +19,5 @@ module.exports = {
 		'!nodes/*/outputs.ts',
 	],
 	coverageReporters: ['text-summary'],
-	coverageThreshold: { global: { statements: 95, branches: 85, functions: 94, lines: 95.5 } },
+	coverageThreshold: { global: { statements: 94.5, branches: 85, functions: 93.5, lines: 95.5 } },
 };
