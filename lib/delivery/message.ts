@@ -1,5 +1,6 @@
 import { parseAddress, parseAddressList, type ParsedAddress } from '../domains/address';
 import { attachmentTypeProblem } from '../transports/mime';
+import { envelopeRecipients } from './records';
 import type { MailAddress, MailAttachment, OutgoingMessage } from '../transports/types';
 
 /** What a user can type into the message fields: address lists as text or arrays. */
@@ -167,8 +168,6 @@ export function buildMessage(input: MessageInput): BuildResult {
  * a keyed hash of it.
  */
 export function duplicateKey(message: OutgoingMessage, messageKey: string): string {
-	const recipients = [
-		...new Set([...message.to, ...message.cc, ...message.bcc].map((a) => a.address.toLowerCase())),
-	].sort();
+	const recipients = [...new Set(envelopeRecipients(message).map((a) => a.toLowerCase()))].sort();
 	return JSON.stringify([recipients, messageKey]);
 }

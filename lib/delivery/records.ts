@@ -1,4 +1,5 @@
 import type { OutgoingMessage, SendFailure, SendSuccess } from '../transports/types';
+import { capText } from '../util/secrets';
 import type { DeliveryJob, DeliveryRecord, DeliveryResult, DeliveryStatus } from './types';
 
 /** To, CC and BCC, each mailbox once: what the transport puts in the envelope. */
@@ -6,7 +7,8 @@ export function envelopeRecipients(message: OutgoingMessage): string[] {
 	return [...new Set([...message.to, ...message.cc, ...message.bcc].map((a) => a.address))];
 }
 
-const short = (s: string | undefined) => (s && s.length > 300 ? `${s.slice(0, 297)}...` : s);
+/** transports cap their texts already (../util/secrets safeText); this holds for any other */
+const short = (s: string | undefined) => (s === undefined ? s : capText(s));
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Each job's result for one batch: its record, and the output it leaves the node on. */
