@@ -1,14 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { recipientDigest } from '../state/keys';
-import type { OnceState, StateStore } from '../state/types';
+import type { OnceClaim, OnceSettlement, StateStore } from '../state/types';
 import type { DeliveryJob } from './types';
 import { rememberUnsettled, settleUnsettled } from './unsettled';
 
+export interface MarkerPolicy {
+	/** how long the duplicate window lasts */
+	ttlMs: number;
+	/** how long a claim protects a message that is being sent */
+	leaseMs: number;
+	/** an expired lease or an unknown outcome: true = send it again (at least once), false = leave it (at most once) */
+	resendInDoubt: boolean;
+	/** who claims (this run), for the record a later run shows */
+	owner: string;
+}
+
 /**
- * Duplicate protection for one batch: a marker per job that has an idempotency key, claimed
- * ('pending', under a token of this run), then confirmed ('sent') or released. A marker held as
- * pending by a run that never finished is never sent again. A store call that fails leaves its
- * marker unsettled: it is remembered (./unsettled.ts) and settled before the next batch.
+ * Duplicate protection for one batch: a marker per job that has an idempotency key, claimed as a
+ * lease right before the job's first try and settled after its last: sent, partial, released, or
+ * in doubt (../state/once.ts has the rules). A store call that fails leaves its settlement
+ * unwritten: it is remembered (./unsettled.ts) and written before the next batch.
  */
 export class IdempotencyMarkers {
 	/** markers store a keyed hash of the recipients, never the addresses */
@@ -17,9 +28,9 @@ export class IdempotencyMarkers {
 
 	private constructor(
 		jobs: DeliveryJob[],
-		secret: string,
+		private readonly secret: string,
 		private readonly store: StateStore,
-		private readonly ttlMs: number,
+		private readonly policy: MarkerPolicy,
 	) {
 		for (const j of jobs)
 			if (j.idempotencyKey !== undefined)
@@ -30,55 +41,64 @@ export class IdempotencyMarkers {
 	static async open(
 		store: StateStore,
 		jobs: DeliveryJob[],
-		ttlMs: number,
+		policy: MarkerPolicy,
 	): Promise<IdempotencyMarkers> {
-		await settleUnsettled(store, ttlMs);
+		await settleUnsettled(store, policy.ttlMs);
 		// the secret costs a store call: only fetch it when some job is marked
 		const secret = jobs.some((j) => j.idempotencyKey !== undefined) ? await store.hashSecret() : '';
-		return new IdempotencyMarkers(jobs, secret, store, ttlMs);
+		return new IdempotencyMarkers(jobs, secret, store, policy);
+	}
+
+	/** true when the job has duplicate protection */
+	marked(job: DeliveryJob): boolean {
+		return this.keys.has(job);
+	}
+
+	/** A recipient's digest as partial deliveries record it (never the address). */
+	recipientDigest(address: string): string {
+		return recipientDigest(this.secret, `rcpt\0${address}`);
 	}
 
 	/** 'claimed' when this run may send (always, for an unmarked job), else what an earlier run left. */
-	async claim(job: DeliveryJob): Promise<OnceState> {
-		if (!this.keys.has(job)) return 'claimed';
-		this.tokens.set(job, randomUUID());
-		let state: OnceState = 'claimed';
-		await this.guarded(
-			job,
-			false,
-			async (key, token) =>
-				(state = (await this.store.claimOnce(job.campaign, [key], this.ttlMs, token))[0]),
-		);
-		return state;
+	async claim(job: DeliveryJob): Promise<OnceClaim> {
+		const key = this.keys.get(job);
+		if (key === undefined) return { state: 'claimed' };
+		const token = randomUUID();
+		this.tokens.set(job, token);
+		const { ttlMs, leaseMs, owner, resendInDoubt } = this.policy;
+		try {
+			const [claim] = await this.store.claimOnce(job.campaign, {
+				keys: [key],
+				token,
+				owner,
+				leaseMs,
+				ttlMs,
+				takeExpired: resendInDoubt,
+			});
+			return claim;
+		} catch (error) {
+			// the claim may have landed: give it back before the next batch
+			rememberUnsettled(this.store, {
+				campaign: job.campaign,
+				settlement: { key, token, outcome: 'release' },
+			});
+			throw error;
+		}
 	}
 
-	/** the message went: the marker stays, as sent */
-	confirm(job: DeliveryJob): Promise<void> {
-		return this.guarded(job, true, (key) =>
-			this.store.confirmOnce(job.campaign, [key], this.ttlMs),
-		);
-	}
-
-	/** the message did not go: free the marker so a later run may send it */
-	release(job: DeliveryJob): Promise<void> {
-		return this.guarded(job, false, (key, token) =>
-			this.store.releaseOnce(job.campaign, [key], token),
-		);
-	}
-
-	/** `sent` says how a failed call is settled later: confirmed, or released */
-	private async guarded(
+	/** How the job's claim ended; `delivered` (digests, earlier runs' included) for a partial delivery. */
+	async settle(
 		job: DeliveryJob,
-		sent: boolean,
-		call: (key: string, token: string) => Promise<unknown>,
+		outcome: OnceSettlement['outcome'],
+		delivered?: string[],
 	): Promise<void> {
 		const key = this.keys.get(job);
 		if (key === undefined) return;
-		const token = this.tokens.get(job)!;
+		const settlement: OnceSettlement = { key, token: this.tokens.get(job)!, outcome, delivered };
 		try {
-			await call(key, token);
+			await this.store.settleOnce(job.campaign, [settlement], this.policy.ttlMs);
 		} catch (error) {
-			rememberUnsettled(this.store, { campaign: job.campaign, key, token, sent });
+			rememberUnsettled(this.store, { campaign: job.campaign, settlement });
 			throw error;
 		}
 	}

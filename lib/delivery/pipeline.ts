@@ -57,7 +57,7 @@ export async function deliver(
 		random,
 		clock,
 	});
-	const markers = await IdempotencyMarkers.open(options.store, jobs, options.idempotencyTtlMs);
+	const markers = await IdempotencyMarkers.open(options.store, jobs, options.duplicates);
 	const batch: Batch = {
 		options,
 		clock,
@@ -112,11 +112,12 @@ async function runBatch(
 async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 	if (b.health.isOpen(job)) return b.results.circuitOpen(job, b.health.openUntil(job));
 	const claim = await b.markers.claim(job);
-	if (claim !== 'claimed') return b.results.duplicate(job, claim);
+	if (claim.state !== 'claimed')
+		return b.results.duplicate(job, claim.state === 'sent' ? 'sent' : 'pending');
 	const started = b.clock();
 	const tried = await attempt(b, job);
 	if (tried.rateRetryAt !== undefined) {
-		await b.markers.release(job);
+		await b.markers.settle(job, 'release');
 		return b.results.rateDeferred(job, tried.attempts, b.clock() - started, tried.rateRetryAt);
 	}
 	const latencyMs = b.clock() - started;
@@ -162,7 +163,7 @@ async function send(b: Batch, job: DeliveryJob): Promise<SendOutcome> {
 
 /** Confirms the marker of a message that went, releases one that did not. */
 function settle(b: Batch, job: DeliveryJob, sent: boolean): Promise<void> {
-	return sent ? b.markers.confirm(job) : b.markers.release(job);
+	return b.markers.settle(job, sent ? 'sent' : 'release');
 }
 
 /** Sent; no try at all (the circuit opened first: Fallback); or failed, by kind. */

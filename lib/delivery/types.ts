@@ -1,6 +1,7 @@
 import type { RateLimit, StateStore } from '../state/types';
 import type { Sleep } from '../throttle/limits';
 import type { OutgoingMessage, Transport } from '../transports/types';
+import type { MarkerPolicy } from './idempotency';
 import type { RetryPolicy } from './retry';
 
 export interface DeliveryJob {
@@ -69,8 +70,8 @@ export interface DeliveryOptions {
 	concurrency: number;
 	retry: RetryPolicy;
 	health: HealthOptions;
-	/** how long idempotency markers live */
-	idempotencyTtlMs: number;
+	/** duplicate protection: the window, the lease, the in-doubt policy and who claims */
+	duplicates: MarkerPolicy;
 	/** the longest a message may wait for its rate limits before it is deferred */
 	maxRateWaitMs: number;
 	dryRun?: boolean;

@@ -1,17 +1,15 @@
-import type { StateStore } from '../state/types';
+import type { OnceSettlement, StateStore } from '../state/types';
 
 /**
- * Idempotency markers this process could not settle because the state store failed mid-call: a
- * claim whose answer never came (the message was not sent) or a confirmation that did not land
- * (the message was sent). They are settled at the start of the next batch on the same store, so a
- * re-run after an outage neither loses the first kind nor repeats the second. Only a process that
- * dies in between leaves markers pending — and those are never sent again.
+ * Settlements of duplicate markers this process could not write because the state store failed
+ * mid-call: the claim's lease then says nothing true (the message went, or did not). They are
+ * written at the start of the next batch on the same store, so a re-run after an outage neither
+ * leaves a sent message open to a resend nor holds an unsent one as in doubt. Only a process that
+ * dies in between leaves leases behind, and those run out into "in doubt" (./idempotency.ts).
  */
 interface Unsettled {
 	campaign: string;
-	key: string;
-	token: string;
-	sent: boolean;
+	settlement: OnceSettlement;
 }
 
 const byStore = new WeakMap<StateStore, Unsettled[]>();
@@ -26,8 +24,7 @@ export async function settleUnsettled(store: StateStore, ttlMs: number): Promise
 	const list = byStore.get(store);
 	while (list && list.length > 0) {
 		const e = list[0];
-		if (e.sent) await store.confirmOnce(e.campaign, [e.key], ttlMs);
-		else await store.releaseOnce(e.campaign, [e.key], e.token);
+		await store.settleOnce(e.campaign, [e.settlement], ttlMs);
 		list.shift();
 	}
 }

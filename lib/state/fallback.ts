@@ -5,7 +5,9 @@ import type {
 	CircuitState,
 	HealthPolicy,
 	MxCacheEntry,
-	OnceState,
+	OnceClaim,
+	OnceClaimRequest,
+	OnceSettlement,
 	RateDecision,
 	RateLimit,
 	StateStore,
@@ -53,16 +55,12 @@ export class FallbackStateStore implements StateStore {
 		return this.run((s) => s.consumeRate(limits, cost));
 	}
 
-	claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]> {
-		return this.run((s) => s.claimOnce(scope, keys, ttlMs, token));
+	claimOnce(scope: string, request: OnceClaimRequest): Promise<OnceClaim[]> {
+		return this.run((s) => s.claimOnce(scope, request));
 	}
 
-	confirmOnce(scope: string, keys: string[], ttlMs: number): Promise<void> {
-		return this.run((s) => s.confirmOnce(scope, keys, ttlMs));
-	}
-
-	releaseOnce(scope: string, keys: string[], token: string): Promise<void> {
-		return this.run((s) => s.releaseOnce(scope, keys, token));
+	settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void> {
+		return this.run((s) => s.settleOnce(scope, settlements, ttlMs));
 	}
 
 	recordHealth(

@@ -2,13 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { allocate, type AllocationState } from './allocate';
 import { checkRateArgs, gcra } from './gcra';
 import { applyHealth } from './health';
+import { claimMarker, settleMarker } from './once';
 import type {
 	AllocateRequest,
 	AllocateResult,
 	CircuitState,
 	HealthPolicy,
 	MxCacheEntry,
-	OnceState,
+	OnceClaim,
+	OnceClaimRequest,
+	OnceSettlement,
 	RateDecision,
 	RateLimit,
 	StateStore,
@@ -51,7 +54,7 @@ export class MemoryStateStore implements StateStore {
 	private readonly circuits = new Map<string, CircuitState>();
 	private readonly mx = new Map<string, Expiring<MxCacheEntry>>();
 	private readonly rates = new Map<string, Expiring<number>>();
-	/** 'sent', or 'pending:<token>' */
+	/** duplicate markers, as ./once.ts writes them */
 	private readonly once = new Map<string, Expiring<string>>();
 	private readonly clock: () => number;
 	private lastSweep = 0;
@@ -129,32 +132,29 @@ export class MemoryStateStore implements StateStore {
 		return { allowed: true, retryAfterMs: 0, now };
 	}
 
-	async claimOnce(
-		scope: string,
-		keys: string[],
-		ttlMs: number,
-		token: string,
-	): Promise<OnceState[]> {
+	async claimOnce(scope: string, req: OnceClaimRequest): Promise<OnceClaim[]> {
 		const now = this.clock();
-		return keys.map((k) => {
+		return req.keys.map((k) => {
 			const id = onceId(scope, k);
-			const e = this.once.get(id);
-			if (e && e.expiresAt > now) return e.value === 'sent' ? 'sent' : 'pending';
-			this.once.set(id, { value: `pending:${token}`, expiresAt: now + ttlMs });
-			return 'claimed';
+			const { claim, store } = claimMarker(this.onceValue(id, now), req, now);
+			if (store !== undefined) this.once.set(id, { value: store, expiresAt: now + req.ttlMs });
+			return claim;
 		});
 	}
 
-	async confirmOnce(scope: string, keys: string[], ttlMs: number): Promise<void> {
-		const expiresAt = this.clock() + ttlMs;
-		for (const k of keys) this.once.set(onceId(scope, k), { value: 'sent', expiresAt });
+	async settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void> {
+		const now = this.clock();
+		for (const s of settlements) {
+			const id = onceId(scope, s.key);
+			const next = settleMarker(this.onceValue(id, now), s, now);
+			if (next === null) this.once.delete(id);
+			else if (next !== undefined) this.once.set(id, { value: next, expiresAt: now + ttlMs });
+		}
 	}
 
-	async releaseOnce(scope: string, keys: string[], token: string): Promise<void> {
-		for (const k of keys) {
-			const id = onceId(scope, k);
-			if (this.once.get(id)?.value === `pending:${token}`) this.once.delete(id);
-		}
+	private onceValue(id: string, now: number): string | undefined {
+		const e = this.once.get(id);
+		return e && e.expiresAt > now ? e.value : undefined;
 	}
 
 	async recordHealth(

@@ -12,7 +12,9 @@ import type {
 	CircuitState,
 	HealthPolicy,
 	MxCacheEntry,
-	OnceState,
+	OnceClaim,
+	OnceClaimRequest,
+	OnceSettlement,
 	RateDecision,
 	RateLimit,
 	StateStore,
@@ -51,7 +53,7 @@ const SCRIPTS = {
 	allocate: 'allocate.lua',
 	consumeRate: 'consume_rate.lua',
 	claimOnce: 'claim_once.lua',
-	releaseOnce: 'release_once.lua',
+	settleOnce: 'settle_once.lua',
 	recordHealth: 'record_health.lua',
 } as const;
 
@@ -62,7 +64,7 @@ type ScriptClient = (Redis | Cluster) & {
 	): Promise<[number[], number[], number[], number, number[]]>;
 	postalConsumeRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
 	postalClaimOnce(numKeys: number, ...args: string[]): Promise<string[]>;
-	postalReleaseOnce(numKeys: number, ...args: string[]): Promise<number>;
+	postalSettleOnce(numKeys: number, ...args: string[]): Promise<number>;
 	postalRecordHealth(numKeys: number, ...args: string[]): Promise<[string, number]>;
 };
 
@@ -120,6 +122,9 @@ export function createRedisClient(c: RedisConnection): Redis | Cluster {
 }
 
 /** JSON has no Infinity (a long warm-up ramp's cap overflows to it): the largest double is as unreachable. */
+/** a duration for a Redis argument: whole ms, at least 1 */
+const ms = (v: number) => String(Math.max(1, Math.round(v)));
+
 const jsonLimit = (limit: number) => (limit === Infinity ? Number.MAX_VALUE : limit);
 
 /**
@@ -165,8 +170,8 @@ export class RedisStateStore implements StateStore {
 		this.client.defineCommand('postalClaimOnce', {
 			lua: readFileSync(join(LUA_DIR, SCRIPTS.claimOnce), 'utf8'),
 		});
-		this.client.defineCommand('postalReleaseOnce', {
-			lua: readFileSync(join(LUA_DIR, SCRIPTS.releaseOnce), 'utf8'),
+		this.client.defineCommand('postalSettleOnce', {
+			lua: readFileSync(join(LUA_DIR, SCRIPTS.settleOnce), 'utf8'),
 		});
 		this.client.defineCommand('postalRecordHealth', {
 			lua: readFileSync(join(LUA_DIR, SCRIPTS.recordHealth), 'utf8'),
@@ -419,35 +424,32 @@ export class RedisStateStore implements StateStore {
 		return { allowed: Number(allowed) === 1, retryAfterMs: Number(wait), now: Number(now) };
 	}
 
-	async claimOnce(
-		scope: string,
-		keys: string[],
-		ttlMs: number,
-		token: string,
-	): Promise<OnceState[]> {
-		if (keys.length === 0) return [];
-		const redisKeys = keys.map((k) => this.keys.once(scope, k));
-		const out = await this.call('claiming idempotency markers', () =>
-			this.client.postalClaimOnce(redisKeys.length, ...redisKeys, String(Math.round(ttlMs)), token),
+	async claimOnce(scope: string, req: OnceClaimRequest): Promise<OnceClaim[]> {
+		if (req.keys.length === 0) return [];
+		const redisKeys = req.keys.map((k) => this.keys.once(scope, k));
+		const args = [
+			req.token,
+			req.owner,
+			String(Math.max(0, Math.round(req.leaseMs))),
+			ms(req.ttlMs),
+			req.takeExpired ? '1' : '0',
+		];
+		const out = await this.call('claiming duplicate markers', () =>
+			this.client.postalClaimOnce(redisKeys.length, ...redisKeys, ...args),
 		);
-		return out.map((v) => (v === 'sent' ? 'sent' : v === 'claimed' ? 'claimed' : 'pending'));
+		return out.map((v) => JSON.parse(v) as OnceClaim);
 	}
 
-	async confirmOnce(scope: string, keys: string[], ttlMs: number): Promise<void> {
-		if (keys.length === 0) return;
-		const ttl = String(Math.max(1, Math.round(ttlMs)));
-		await this.call('confirming idempotency markers', async () => {
-			const multi = this.client.multi();
-			for (const k of keys) multi.set(this.keys.once(scope, k), 'sent', 'PX', ttl);
-			await multi.exec();
-		});
-	}
-
-	async releaseOnce(scope: string, keys: string[], token: string): Promise<void> {
-		if (keys.length === 0) return;
-		const redisKeys = keys.map((k) => this.keys.once(scope, k));
-		await this.call('releasing idempotency markers', () =>
-			this.client.postalReleaseOnce(redisKeys.length, ...redisKeys, token),
+	async settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void> {
+		if (settlements.length === 0) return;
+		const redisKeys = settlements.map((s) => this.keys.once(scope, s.key));
+		const args = settlements.flatMap((s) => [
+			s.token,
+			s.outcome,
+			s.delivered && s.delivered.length > 0 ? JSON.stringify(s.delivered) : '',
+		]);
+		await this.call('settling duplicate markers', () =>
+			this.client.postalSettleOnce(redisKeys.length, ...redisKeys, ms(ttlMs), ...args),
 		);
 	}
 

@@ -128,7 +128,57 @@ export interface RateDecision {
 	now: number;
 }
 
-export type OnceState = 'claimed' | 'sent' | 'pending';
+/**
+ * What a claim of a duplicate marker found (./once.ts has the rules):
+ * - claimed: this call took the key under the caller's lease; `reclaimed` when it took over an
+ *   earlier run's lease that ran out or ended in doubt (policy "resend"), `delivered` when an
+ *   earlier run delivered to some recipients already (send to the others only);
+ * - sent: delivered before, to every recipient;
+ * - leased: another run holds a live lease (it is sending it now): leave the item alone;
+ * - in-doubt: an earlier run's lease ran out or its send ended without an answer, and the caller's
+ *   policy is "don't resend".
+ */
+export type OnceState = 'claimed' | 'sent' | 'leased' | 'in-doubt';
+
+export interface OnceClaim {
+	state: OnceState;
+	/** leased, in-doubt, or claimed over a partial delivery: when the earlier claim was made (epoch ms) */
+	since?: number;
+	/** leased, in-doubt: the run that made it (e.g. "execution 42 · Send via A") */
+	owner?: string;
+	/** leased: when that lease runs out (epoch ms) */
+	leaseUntil?: number;
+	/** claimed over an expired lease or an in-doubt marker: whose, and since when */
+	reclaimed?: { since: number; owner: string };
+	/** claimed: digests (./keys.ts recipientDigest) of the recipients an earlier run delivered to */
+	delivered?: string[];
+}
+
+export interface OnceClaimRequest {
+	keys: string[];
+	/** this claim's own token: settlements other than 'sent' only apply over it */
+	token: string;
+	/** who claims, for people: shown to a later run that meets the lease */
+	owner: string;
+	/** how long the lease protects the claim (one transaction with its retries) */
+	leaseMs: number;
+	/** how long the marker lives in any state: the duplicate window */
+	ttlMs: number;
+	/** what to do with an expired lease or an in-doubt marker: true = take it (resend), false = leave it */
+	takeExpired: boolean;
+}
+
+/**
+ * How a claim ended: sent (every recipient accepted; written whatever the marker holds); partial
+ * (only the recipients in `delivered`, which includes earlier deliveries); release (nothing went:
+ * the marker goes back to what the claim found); doubt (it may have gone: an unknown outcome).
+ */
+export interface OnceSettlement {
+	key: string;
+	token: string;
+	outcome: 'sent' | 'partial' | 'release' | 'doubt';
+	delivered?: string[];
+}
 
 /** An MX cache entry; `hosts` empty = the domain has no MX. */
 export interface MxCacheEntry {
@@ -153,16 +203,10 @@ export interface StateStore {
 	 * call never consumes one limit and fails on the next.
 	 */
 	consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision>;
-	/**
-	 * Claims idempotency markers in a campaign as pending, under the caller's `token`: 'claimed' where
-	 * this call took the key, else what an earlier claim left ('sent', or 'pending' when that run
-	 * neither confirmed nor released it).
-	 */
-	claimOnce(scope: string, keys: string[], ttlMs: number, token: string): Promise<OnceState[]>;
-	/** Marks markers as sent. */
-	confirmOnce(scope: string, keys: string[], ttlMs: number): Promise<void>;
-	/** Gives back markers still pending under `token` (the send failed); a sent marker is never removed. */
-	releaseOnce(scope: string, keys: string[], token: string): Promise<void>;
+	/** Claims duplicate markers in a campaign as leases: one answer per key (see OnceState). */
+	claimOnce(scope: string, request: OnceClaimRequest): Promise<OnceClaim[]>;
+	/** Settles claims, each by its outcome (see OnceSettlement); markers live `ttlMs` from now. */
+	settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void>;
 	/** Records a send outcome for a route's health, atomically; says whether this call opened the circuit. */
 	recordHealth(
 		route: string,

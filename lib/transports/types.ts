@@ -45,15 +45,22 @@ export interface SendSuccess {
 	enhancedCode?: string;
 	/** the server's reply text, shortened */
 	response?: string;
+	/**
+	 * recipients the server refused while it took the message for the others (SMTP RCPT TO
+	 * replies): the message went to every other envelope recipient
+	 */
+	refused?: Array<{ address: string; failure: SendFailure }>;
 }
 
 export interface SendFailure {
 	ok: false;
 	/**
 	 * permanent: do not retry (SMTP 5xx, API validation); transient: retry later (4xx, 429, 5xx, network);
-	 * blocked: the route refused on policy grounds: do not retry on this route; another route may deliver
+	 * blocked: the route refused on policy grounds: do not retry on this route; another route may deliver.
+	 * unknown: the whole message went and no answer came (the connection dropped after the final
+	 * dot, or the reply to it timed out): it may have been delivered, so it is never retried blindly.
 	 */
-	kind: 'permanent' | 'transient' | 'blocked';
+	kind: 'permanent' | 'transient' | 'blocked' | 'unknown';
 	/**
 	 * route: the connection is unhealthy (connection failure, timeout, 421/451 deferral, policy block,
 	 * HTTP 5xx/429) — counts toward opening the route's circuit. recipient: this recipient's problem
@@ -66,6 +73,11 @@ export interface SendFailure {
 	message: string;
 	/** the server asked to wait this long (HTTP Retry-After) */
 	retryAfterMs?: number;
+	/**
+	 * the route cannot send anything until someone fixes it (authentication refused, a certificate
+	 * rejected): its circuit opens at once, other sends on it stop, and what is left goes to Fallback
+	 */
+	opensCircuit?: boolean;
 }
 
 export type SendOutcome = SendSuccess | SendFailure;

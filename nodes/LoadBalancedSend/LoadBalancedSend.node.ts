@@ -31,8 +31,14 @@ import { sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob, type JobSettings } from './jobs';
 import { deliverySettings, readSendParameters } from './options';
 import { connectionFor } from './transport';
+import { capText } from '../../lib/util/secrets';
 
 const OUTPUT = { sent: 0, failed: 1, fallback: 2 } as const;
+
+/** This run, as a later run that meets its claims names it: the execution and the node. */
+function runOwner(ctx: IExecuteFunctions): string {
+	return capText(`execution ${ctx.getExecutionId() ?? '?'} · ${ctx.getNode().name}`);
+}
 
 async function testSes(
 	this: ICredentialTestFunctions,
@@ -185,7 +191,7 @@ export class LoadBalancedSend implements INodeType {
 				delivered = await deliver(jobs, {
 					transport,
 					store: state.store,
-					...deliverySettings(options),
+					...deliverySettings(options, runOwner(this)),
 					dryRun,
 				});
 			} catch (error) {

@@ -125,6 +125,37 @@ const optionFields: INodeProperties[] = [
 			'How long a sent message is remembered, so the same recipients (plus message key) are not sent it again in this campaign. The state store keeps a keyed hash, never the address.',
 	},
 	{
+		displayName: 'If a Send Was Interrupted',
+		name: 'inDoubt',
+		type: 'options',
+		options: [
+			{
+				name: 'Resend (At Least Once)',
+				value: 'resend',
+				description:
+					'A message whose send was cut off (n8n stopped, the connection dropped after the whole message went) is sent again by the next run. Nothing is lost; a recipient may get it twice.',
+			},
+			{
+				name: "Don't Resend (At Most Once)",
+				value: 'skip',
+				description:
+					'Such a message is never sent again: it leaves on Skipped as "in doubt" for you to check. Nobody gets it twice; it may never arrive.',
+			},
+		],
+		default: 'resend',
+		description:
+			'What a later run does with a message an earlier run may or may not have delivered. Only messages that were on the wire when a send was cut off are affected.',
+	},
+	{
+		displayName: 'Send Claim Lease (Minutes)',
+		name: 'leaseMinutes',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 1440 },
+		default: 10,
+		description:
+			'How long a message being sent is reserved for this run. Another run (a second worker, a retry of the execution) leaves it alone until then; after that it counts as interrupted. Keep it longer than one send with all its retries.',
+	},
+	{
 		displayName: 'Duplicate Protection',
 		name: 'idempotency',
 		type: 'boolean',

@@ -59,6 +59,8 @@ export const sendParametersSchema = z.object({
 			maxEjectionSeconds: numberField(P, 'options.maxEjectionSeconds'),
 			duplicateWindowDays: numberField(P, 'options.duplicateWindowDays'),
 			idempotency: booleanField(P, 'options.idempotency'),
+			inDoubt: choiceField(P, 'options.inDoubt', ['resend', 'skip'] as const),
+			leaseMinutes: numberField(P, 'options.leaseMinutes'),
 		})
 		.default({}),
 });
@@ -89,14 +91,18 @@ export function readSendParameters(ctx: IExecuteFunctions): SendParameters {
 	};
 }
 
-/** The options as the delivery pipeline takes them. */
+/** The options as the delivery pipeline takes them; `owner` names this run to a later one. */
 export function deliverySettings(
 	o: SendOptions,
-): Pick<
-	DeliveryOptions,
-	'concurrency' | 'retry' | 'health' | 'idempotencyTtlMs' | 'maxRateWaitMs'
-> {
+	owner: string,
+): Pick<DeliveryOptions, 'concurrency' | 'retry' | 'health' | 'maxRateWaitMs' | 'duplicates'> {
 	return {
+		duplicates: {
+			ttlMs: o.duplicateWindowDays * 86_400_000,
+			leaseMs: o.leaseMinutes * 60_000,
+			resendInDoubt: o.inDoubt === 'resend',
+			owner,
+		},
 		concurrency: o.concurrency,
 		retry: { maxAttempts: o.maxAttempts, baseDelayMs: o.retryBaseMs, maxDelayMs: o.retryMaxMs },
 		// backoff and jitter are no options: doubling, ±10%
@@ -107,7 +113,6 @@ export function deliverySettings(
 			backoff: 2,
 			jitterRatio: 0.1,
 		},
-		idempotencyTtlMs: o.duplicateWindowDays * 86_400_000,
 		maxRateWaitMs: o.maxRateWaitSeconds * 1000,
 	};
 }

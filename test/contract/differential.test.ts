@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { MemoryStateStore } from '../../lib/state/memory';
 import { RedisStateStore } from '../../lib/state/redis';
 import type {
+	OnceSettlement,
 	AllocateRequest,
 	AllocClass,
 	AllocItem,
@@ -26,7 +27,7 @@ import { startRedisServer, type RedisServer } from '../helpers/redisServer';
  * multiples of 10 s (allowed or not never hangs on a millisecond), and a circuit's age since its
  * last ejection (ms, 1 min, 2 h) is never near a max ejection (20 s, 10 min). A case takes
  * milliseconds, so the clock never decides an answer; the numbers that carry a clock reading
- * (now, openUntil, retryAt, retryAfterMs, lastEjectedAt) are compared within TIME_TOLERANCE.
+ * (now, openUntil, retryAt, retryAfterMs, lastEjectedAt, a marker's since and leaseUntil) are compared within TIME_TOLERANCE.
  *
  * POSTAL_DIFF_SEED=<n> replays another seed, POSTAL_DIFF_RUNS=<n> runs more cases.
  */
@@ -37,7 +38,15 @@ if (!Number.isInteger(SEED) || !Number.isInteger(RUNS))
 	throw new Error('POSTAL_DIFF_SEED and POSTAL_DIFF_RUNS must be whole numbers');
 const TIME_TOLERANCE = 1000;
 /** fields whose numbers are clock readings (or derived from one) */
-const CLOCK_FIELDS = new Set(['now', 'openUntil', 'retryAt', 'retryAfterMs', 'lastEjectedAt']);
+const CLOCK_FIELDS = new Set([
+	'now',
+	'openUntil',
+	'retryAt',
+	'retryAfterMs',
+	'lastEjectedAt',
+	'since',
+	'leaseUntil',
+]);
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -80,9 +89,21 @@ type Command =
 	  }
 	| { op: 'capUsage'; scope: string; keys: string[] }
 	| { op: 'consumeRate'; limits: RateLimit[]; cost: number }
-	| { op: 'claimOnce'; scope: string; keys: string[]; ttlMs: number; token: string }
-	| { op: 'confirmOnce'; scope: string; keys: string[]; ttlMs: number }
-	| { op: 'releaseOnce'; scope: string; keys: string[]; token: string }
+	| {
+			op: 'claimOnce';
+			scope: string;
+			keys: string[];
+			ttlMs: number;
+			leaseMs: number;
+			token: string;
+			takeExpired: boolean;
+	  }
+	| {
+			op: 'settleOnce';
+			scope: string;
+			settlements: OnceSettlement[];
+			ttlMs: number;
+	  }
 	| { op: 'recordHealth'; route: string; ok: boolean; policy: HealthPolicy }
 	| {
 			op: 'setCircuit';
@@ -191,27 +212,36 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 			scope: pick(SCOPES),
 			keys: some(ONCE_KEYS),
 			ttlMs: fc.constantFrom(HOUR, DAY),
+			// a lease that outlives the case, or one that has run out at once
+			leaseMs: fc.constantFrom(HOUR, 0),
 			token: pick(TOKENS),
+			takeExpired: fc.boolean(),
 		}),
 		weight: 2,
 	},
 	{
 		arbitrary: fc.record({
-			op: fc.constant('confirmOnce' as const),
+			op: fc.constant('settleOnce' as const),
 			scope: pick(SCOPES),
-			keys: some(ONCE_KEYS),
+			settlements: fc.array(
+				fc.record({
+					key: pick(ONCE_KEYS),
+					token: pick(TOKENS),
+					outcome: fc.constantFrom(
+						'sent' as const,
+						'partial' as const,
+						'release' as const,
+						'doubt' as const,
+					),
+					delivered: fc.option(fc.array(pick(['dA', 'dB', 'dC']), { minLength: 1, maxLength: 2 }), {
+						nil: undefined,
+					}),
+				}),
+				{ maxLength: 3 },
+			),
 			ttlMs: fc.constantFrom(HOUR, DAY),
 		}),
-		weight: 1,
-	},
-	{
-		arbitrary: fc.record({
-			op: fc.constant('releaseOnce' as const),
-			scope: pick(SCOPES),
-			keys: some(ONCE_KEYS),
-			token: pick(TOKENS),
-		}),
-		weight: 1,
+		weight: 2,
 	},
 	{
 		arbitrary: fc.record({
@@ -342,12 +372,12 @@ async function run(
 				return { value: await store.capUsage(c.scope, c.keys) };
 			case 'consumeRate':
 				return { value: await store.consumeRate(c.limits, c.cost) };
-			case 'claimOnce':
-				return { value: await store.claimOnce(c.scope, c.keys, c.ttlMs, c.token) };
-			case 'confirmOnce':
-				return { value: await store.confirmOnce(c.scope, c.keys, c.ttlMs) };
-			case 'releaseOnce':
-				return { value: await store.releaseOnce(c.scope, c.keys, c.token) };
+			case 'claimOnce': {
+				const { scope, op: _op, ...request } = c;
+				return { value: await store.claimOnce(scope, { ...request, owner: `run ${c.token}` }) };
+			}
+			case 'settleOnce':
+				return { value: await store.settleOnce(c.scope, c.settlements, c.ttlMs) };
 			case 'recordHealth':
 				return { value: await store.recordHealth(c.route, c.ok, c.policy) };
 			case 'setCircuit': {

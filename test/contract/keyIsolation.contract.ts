@@ -54,10 +54,18 @@ export function describeKeyIsolationContract(
 			'campaigns %j and %j keep their own duplicate markers',
 			async (a, b) => {
 				const key = `k-${run}-${Date.now()}`;
-				expect(await store.claimOnce(a, [key], DAY, 'token-a')).toEqual(['claimed']);
-				await store.confirmOnce(a, [key], DAY);
+				const claim = (token: string) => ({
+					keys: [key],
+					token,
+					owner: token,
+					leaseMs: DAY,
+					ttlMs: DAY,
+					takeExpired: false,
+				});
+				expect(await store.claimOnce(a, claim('token-a'))).toEqual([{ state: 'claimed' }]);
+				await store.settleOnce(a, [{ key, token: 'token-a', outcome: 'sent' }], DAY);
 				// before the fix the second campaign found the first one's marker: its recipient was skipped as a duplicate
-				expect(await store.claimOnce(b, [key], DAY, 'token-b')).toEqual(['claimed']);
+				expect(await store.claimOnce(b, claim('token-b'))).toEqual([{ state: 'claimed' }]);
 			},
 		);
 
@@ -134,7 +142,7 @@ export function describeKeyIsolationContract(
 				concurrency: 1,
 				retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
 				health,
-				idempotencyTtlMs: DAY,
+				duplicates: { ttlMs: DAY, leaseMs: 600_000, resendInDoubt: true, owner: 'test' },
 				maxRateWaitMs: 1000,
 			});
 			expect(out.filter((r) => r.record.status === 'circuit-open')).toHaveLength(2); // A's circuit opened after 3

@@ -107,7 +107,7 @@ describe('RedisStateStore: what is stored', () => {
 				backoff: 2,
 				jitterRatio: 0,
 			},
-			idempotencyTtlMs: 86_400_000,
+			duplicates: { ttlMs: 86_400_000, leaseMs: 600_000, resendInDoubt: true, owner: 'test' },
 			maxRateWaitMs: 1000,
 		});
 		expect(sent.every((r) => r.record.status === 'sent')).toBe(true);

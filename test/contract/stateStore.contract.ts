@@ -6,6 +6,9 @@ import {
 	type AllocateRequest,
 	type AllocClass,
 	type AllocRoute,
+	type OnceClaim,
+	type OnceClaimRequest,
+	type OnceSettlement,
 	type StateStore,
 } from '../../lib/state/types';
 
@@ -336,28 +339,129 @@ export function describeRateAndOnceContract(
 			await expect(store.consumeRate([limit], 11)).rejects.toThrow('can never pass a burst of 10');
 		});
 
-		it('claims an idempotency marker once, until released or expired, and tells sent from pending', async () => {
-			const scope = `once-${id}-${Date.now()}`;
-			expect(await store.claimOnce(scope, ['a', 'b'], 60_000, 't1')).toEqual([
-				'claimed',
-				'claimed',
-			]);
-			expect(await store.claimOnce(scope, ['a', 'c'], 60_000, 't2')).toEqual([
-				'pending',
-				'claimed',
-			]);
-			await store.confirmOnce(scope, ['b'], 60_000);
-			expect(await store.claimOnce(scope, ['b'], 60_000, 't3')).toEqual(['sent']);
-			expect(await store.claimOnce(`${scope}-other`, ['a'], 60_000, 't3')).toEqual(['claimed']);
-			// only the claimer's token releases a pending marker; a sent one is never released
-			await store.releaseOnce(scope, ['a', 'b'], 't2');
-			expect(await store.claimOnce(scope, ['a'], 60_000, 't4')).toEqual(['pending']);
-			await store.releaseOnce(scope, ['a', 'b'], 't1');
-			expect(await store.claimOnce(scope, ['a', 'b'], 100, 't5')).toEqual(['claimed', 'sent']);
-			await store.clearScope(scope);
-			expect(await store.claimOnce(scope, ['b'], 60_000, 't6')).toEqual(['sent']);
-			await new Promise((r) => setTimeout(r, 250));
-			expect(await store.claimOnce(scope, ['a'], 60_000, 't7')).toEqual(['claimed']);
+		describe('duplicate markers (leases)', () => {
+			const HOUR = 3_600_000;
+			let scope: string;
+			beforeEach(() => {
+				scope = `once-${id}-${Date.now()}-${Math.random()}`;
+			});
+			const claim = (
+				keys: string[],
+				token: string,
+				extra: Partial<OnceClaimRequest> = {},
+			): Promise<OnceClaim[]> =>
+				store.claimOnce(scope, {
+					keys,
+					token,
+					owner: `run ${token}`,
+					leaseMs: HOUR,
+					ttlMs: HOUR,
+					takeExpired: false,
+					...extra,
+				});
+			const settle = (
+				key: string,
+				token: string,
+				outcome: OnceSettlement['outcome'],
+				delivered?: string[],
+			) => store.settleOnce(scope, [{ key, token, outcome, delivered }], HOUR);
+			const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+			it('claims once: a live lease is left alone and says whose it is and until when', async () => {
+				const before = await store.now();
+				expect((await claim(['a', 'b'], 't1')).map((c) => c.state)).toEqual(['claimed', 'claimed']);
+				const [a, c] = await claim(['a', 'c'], 't2');
+				expect(a).toMatchObject({ state: 'leased', owner: 'run t1' });
+				expect(a.since).toBeGreaterThanOrEqual(before - 5);
+				expect(a.leaseUntil! - a.since!).toBe(HOUR);
+				expect(c).toEqual({ state: 'claimed' });
+				// another campaign has its own markers
+				expect(
+					await store.claimOnce(`${scope}-other`, {
+						keys: ['a'],
+						token: 't3',
+						owner: 'o',
+						leaseMs: HOUR,
+						ttlMs: HOUR,
+						takeExpired: false,
+					}),
+				).toEqual([{ state: 'claimed' }]);
+			});
+
+			it('sent stays sent; only the claim itself releases its lease', async () => {
+				await claim(['a', 'b'], 't1');
+				await settle('b', 't1', 'sent');
+				expect(await claim(['b'], 't2', { takeExpired: true })).toEqual([{ state: 'sent' }]);
+				// a release under another token, or of a sent marker, changes nothing
+				await settle('a', 't2', 'release');
+				await settle('b', 't1', 'release');
+				expect((await claim(['a', 'b'], 't3')).map((c) => c.state)).toEqual(['leased', 'sent']);
+				await settle('a', 't1', 'release');
+				expect(await claim(['a'], 't4')).toEqual([{ state: 'claimed' }]);
+				// a campaign reset keeps the markers
+				await store.clearScope(scope);
+				expect(await claim(['b'], 't5')).toEqual([{ state: 'sent' }]);
+			});
+
+			it('an expired lease is in doubt: left under "don\'t resend", taken under "resend"', async () => {
+				await claim(['a'], 't1', { leaseMs: 50 });
+				await wait(120);
+				const [doubt] = await claim(['a'], 't2');
+				expect(doubt).toMatchObject({ state: 'in-doubt', owner: 'run t1' });
+				expect(doubt.leaseUntil).toBeUndefined();
+				const [taken] = await claim(['a'], 't3', { takeExpired: true });
+				expect(taken).toMatchObject({ state: 'claimed', reclaimed: { owner: 'run t1' } });
+				expect(taken.reclaimed!.since).toBe(doubt.since);
+				// the taker holds a fresh lease; the first run's late release cannot free it
+				await settle('a', 't1', 'release');
+				expect((await claim(['a'], 't4', { takeExpired: true }))[0].state).toBe('leased');
+				// but its late 'sent' is the truth: the message went
+				await settle('a', 't1', 'sent');
+				expect(await claim(['a'], 't5', { takeExpired: true })).toEqual([{ state: 'sent' }]);
+			});
+
+			it('an unknown outcome is in doubt at once, whatever the lease had left', async () => {
+				await claim(['a'], 't1');
+				await settle('a', 't1', 'doubt');
+				expect(await claim(['a'], 't2')).toEqual([
+					expect.objectContaining({ state: 'in-doubt', owner: 'run t1' }),
+				]);
+				expect((await claim(['a'], 't3', { takeExpired: true }))[0]).toMatchObject({
+					state: 'claimed',
+					reclaimed: { owner: 'run t1' },
+				});
+			});
+
+			it('a partial delivery is remembered: the next claim learns who has it, a release keeps it', async () => {
+				await claim(['a'], 't1');
+				await settle('a', 't1', 'partial', ['d1']);
+				const [next] = await claim(['a'], 't2');
+				expect(next).toMatchObject({ state: 'claimed', delivered: ['d1'] });
+				// nothing more went: the partial delivery stays for the run after
+				await settle('a', 't2', 'release');
+				expect((await claim(['a'], 't3'))[0]).toMatchObject({
+					state: 'claimed',
+					delivered: ['d1'],
+				});
+				await settle('a', 't3', 'partial', ['d1', 'd2']);
+				expect((await claim(['a'], 't4'))[0]).toMatchObject({ delivered: ['d1', 'd2'] });
+				// an unknown outcome after a partial delivery keeps what is known
+				await settle('a', 't4', 'doubt');
+				expect((await claim(['a'], 't5', { takeExpired: true }))[0]).toMatchObject({
+					state: 'claimed',
+					delivered: ['d1', 'd2'],
+				});
+				await settle('a', 't5', 'sent');
+				expect(await claim(['a'], 't6')).toEqual([{ state: 'sent' }]);
+			});
+
+			it('a marker lives for the duplicate window, then the message may go again', async () => {
+				await claim(['a'], 't1', { ttlMs: 100 });
+				await store.settleOnce(scope, [{ key: 'a', token: 't1', outcome: 'sent' }], 100);
+				expect(await claim(['a'], 't2')).toEqual([{ state: 'sent' }]);
+				await wait(250);
+				expect(await claim(['a'], 't3')).toEqual([{ state: 'claimed' }]);
+			});
 		});
 	});
 }

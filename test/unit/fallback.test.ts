@@ -26,9 +26,11 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	],
 	capUsage: ['s', ['d:x']],
 	consumeRate: [[{ key: 'l', intervalMs: 1000, burst: 1 }], 1],
-	claimOnce: ['s', ['k'], 1000, 't'],
-	confirmOnce: ['s', ['k'], 1000],
-	releaseOnce: ['s', ['k'], 't'],
+	claimOnce: [
+		's',
+		{ keys: ['k'], token: 't', owner: 'o', leaseMs: 1000, ttlMs: 1000, takeExpired: false },
+	],
+	settleOnce: ['s', [{ key: 'k', token: 't', outcome: 'release' }], 1000],
 	recordHealth: [
 		'r',
 		false,

@@ -56,8 +56,10 @@ describe('node options: each default read from the node description', () => {
 			maxEjectionSeconds: 600,
 			duplicateWindowDays: 90,
 			idempotency: true,
+			inDoubt: 'resend',
+			leaseMinutes: 10,
 		});
-		expect(deliverySettings(options)).toEqual({
+		expect(deliverySettings(options, 'execution 7 · Send')).toEqual({
 			concurrency: 20,
 			retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 30_000 },
 			health: {
@@ -67,7 +69,12 @@ describe('node options: each default read from the node description', () => {
 				backoff: 2,
 				jitterRatio: 0.1,
 			},
-			idempotencyTtlMs: 90 * 86_400_000,
+			duplicates: {
+				ttlMs: 90 * 86_400_000,
+				leaseMs: 600_000,
+				resendInDoubt: true,
+				owner: 'execution 7 · Send',
+			},
 			maxRateWaitMs: 300_000,
 		});
 	});

@@ -83,7 +83,7 @@ function setup(transport: Transport, overrides: Partial<DeliveryOptions> = {}) {
 			backoff: 2,
 			jitterRatio: 0,
 		},
-		idempotencyTtlMs: 86_400_000,
+		duplicates: { ttlMs: 86_400_000, leaseMs: 600_000, resendInDoubt: true, owner: 'test' },
 		maxRateWaitMs: 60_000,
 		sleep: async (ms) => void waits.push(ms),
 		random: () => 0.5,
