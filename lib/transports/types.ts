@@ -33,6 +33,8 @@ export interface OutgoingMessage {
 	tags: string[];
 	/** provider metadata / custom args (string values) */
 	metadata: Record<string, string>;
+	/** send to these envelope recipients only (a resend after a partial delivery); headers stay as they are */
+	envelopeTo?: string[];
 }
 
 export interface SendSuccess {
