@@ -147,11 +147,11 @@ const optionFields: INodeProperties[] = [
 			'What a later run does with a message an earlier run may or may not have delivered. Only messages that were on the wire when a send was cut off are affected.',
 	},
 	{
-		displayName: 'Send Claim Lease (Minutes)',
-		name: 'leaseMinutes',
+		displayName: 'Send Claim Lease (Seconds)',
+		name: 'leaseSeconds',
 		type: 'number',
-		typeOptions: { minValue: 1, maxValue: 1440 },
-		default: 10,
+		typeOptions: { minValue: 5, maxValue: 86400 },
+		default: 600,
 		description:
 			'How long a message being sent is reserved for this run. Another run (a second worker, a retry of the execution) leaves it alone until then; after that it counts as interrupted. Keep it longer than one send with all its retries.',
 	},

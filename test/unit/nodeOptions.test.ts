@@ -57,7 +57,7 @@ describe('node options: each default read from the node description', () => {
 			duplicateWindowDays: 90,
 			idempotency: true,
 			inDoubt: 'resend',
-			leaseMinutes: 10,
+			leaseSeconds: 600,
 		});
 		expect(deliverySettings(options, 'execution 7 · Send')).toEqual({
 			concurrency: 20,
