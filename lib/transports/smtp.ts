@@ -260,9 +260,11 @@ export class SmtpTransport implements Transport {
 		if (c.security !== 'none' || !hasLogin(c)) return undefined;
 		return {
 			ok: false,
-			// blocked/route: this route will not send it, another (a Fallback backup) may; no retry here
+			// blocked/route: this route will not send it, another (a Fallback backup) may; no retry
+			// here. Nothing goes through it until the credential changes: its circuit opens at once
 			kind: 'blocked',
 			scope: 'route',
+			opensCircuit: true,
 			message:
 				`Not sent: the SMTP credential has a user or password, but its Security setting is '${SMTP_SECURITY_LABELS.none}', which never sends them. ` +
 				`Choose 'SSL/TLS' or 'STARTTLS' if the server supports TLS; else '${SMTP_SECURITY_LABELS.noneInsecureAuth}', or clear User and Password.`,
@@ -295,6 +297,8 @@ export class SmtpTransport implements Transport {
 			ok: false,
 			kind: 'blocked',
 			scope: 'route',
+			// no message can go until the server or the credential changes: open the circuit at once
+			opensCircuit: true,
 			...(err.responseCode ? { code: err.responseCode } : {}),
 			message: capText(message),
 		};

@@ -14,6 +14,11 @@ export const fixtureCert = (): { key: Buffer; cert: Buffer } => ({
 	key: readFileSync(join(TLS_DIR, 'key.pem')),
 	cert: readFileSync(join(TLS_DIR, 'cert.pem')),
 });
+/** A certificate for relay.other.example only: trusted, it still does not match 127.0.0.1. */
+export const otherHostCert = (): { key: Buffer; cert: Buffer } => ({
+	key: readFileSync(join(TLS_DIR, 'other-host-key.pem')),
+	cert: readFileSync(join(TLS_DIR, 'other-host-cert.pem')),
+});
 
 export interface SinkReplyContext {
 	phase: 'rcpt' | 'data';
@@ -28,6 +33,8 @@ export interface SmtpSinkOptions {
 	/** require AUTH with these; anything else gets 535 */
 	auth?: { user: string; pass: string };
 	tls?: 'none' | 'starttls' | 'implicit';
+	/** the key and certificate for TLS; default the fixture for localhost / 127.0.0.1 */
+	certificate?: { key: Buffer; cert: Buffer };
 	/** answer the end of DATA this late */
 	delayMs?: number;
 	/** reject at RCPT or at the end of DATA: return a reply, or undefined to accept */
@@ -95,7 +102,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 		allowInsecureAuth: true,
 		disabledCommands: [...(options.auth ? [] : ['AUTH']), ...(tls === 'none' ? ['STARTTLS'] : [])],
 		secure: tls === 'implicit',
-		...(tls === 'none' ? {} : fixtureCert()),
+		...(tls === 'none' ? {} : (options.certificate ?? fixtureCert())),
 		onConnect(_session, callback) {
 			sink.connections++;
 			open++;

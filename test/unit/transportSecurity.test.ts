@@ -112,7 +112,7 @@ describe('SMTP: no password in clear', () => {
 		expect(s.auths).toEqual([]);
 		expect(s.delivered).toBe(0);
 		// blocked/route: the pipeline does not retry it here and hands the item to Fallback
-		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(failure.message).toMatch(/Security setting/);
 		expect(failure.message).toMatch(/STARTTLS/);
 		expect(failure.message).not.toContain(login.password);
@@ -125,7 +125,7 @@ describe('SMTP: no password in clear', () => {
 	test('a user alone counts as credentials too', async () => {
 		const s = await authSink(false);
 		const failure = expectFailure(await smtpTransport(s.port, { user: 'only-user' }).send(MESSAGE));
-		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(s.auths).toEqual([]);
 	});
 
@@ -134,7 +134,7 @@ describe('SMTP: no password in clear', () => {
 		const failure = expectFailure(
 			await smtpTransport(s.port, { ...login, security: 'none' }).send(MESSAGE),
 		);
-		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(failure.message).toMatch(/Security setting/);
 		expect(failure.message).toMatch(/Send Password Unencrypted/);
 		const tested = await testSmtpCredential({
@@ -153,7 +153,7 @@ describe('SMTP: no password in clear', () => {
 		const failure = expectFailure(
 			await smtpTransport(s.port, { ...login, security: 'starttlsRequired' }).send(MESSAGE),
 		);
-		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(failure.message).toMatch(/Security setting/);
 		expect(s.auths).toEqual([]);
 	});
@@ -188,7 +188,7 @@ describe('SMTP: no password in clear', () => {
 	test('default security, STARTTLS with an untrusted certificate: a certificate failure, still no AUTH', async () => {
 		const s = await authSink(true);
 		const failure = expectFailure(await smtpTransport(s.port, login).send(MESSAGE));
-		expect(failure).toMatchObject({ kind: 'permanent', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(failure.message).toMatch(/certificate/i);
 		expect(s.auths).toEqual([]);
 	});

@@ -7,13 +7,17 @@
  * github.com/SparkPost/gosparkpost examples/README.md "Cc and Bcc" (cc/bcc: one recipient each, header_to =
  * the To list, CC header in content.headers),
  * https://support.sparkpost.com/docs/tech-resources/extended-error-codes (errors[].code, 420 sending limit).
+ *
+ * Credentials: on that extended error codes page 1100 is "permission denied", HTTP 403, "check
+ * API key", and 1303/1304 an unauthorized tenant or user, HTTP 401: a 401, a 403 or code 1100 is
+ * a refused key (blocked, opens the circuit).
  */
 import { z } from 'zod';
 import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, MailAddress, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, formatHeaderAddress, joinAddresses } from './format';
-import { httpFailure, isSuccess, parseJson, success } from './httpStatus';
+import { CREDENTIAL_REFUSED, httpFailure, isSuccess, parseJson, success } from './httpStatus';
 import type { ApiContext, ApiProvider } from './types';
 
 const schema = z.object({
@@ -114,8 +118,8 @@ export const sparkPost: ApiProvider<SparkPostCredential> = {
 		// 420: daily/monthly/sandbox sending limit reached; 1100: the key lacks the needed permission
 		if (response.statusCode === 420)
 			return httpFailure(response, { label: LABEL, now, kind: 'blocked', scope: 'route' });
-		if (code === '1100')
-			return httpFailure(response, { label: LABEL, now, kind: 'permanent', scope: 'route' });
+		if (code === '1100' || response.statusCode === 401 || response.statusCode === 403)
+			return httpFailure(response, { label: LABEL, now, ...CREDENTIAL_REFUSED });
 		return httpFailure(response, { label: LABEL, now });
 	},
 	testRequest: (credential) => ({

@@ -1,4 +1,5 @@
 import { safeText } from '../../util/secrets';
+import { isTlsConfigError } from '../tls';
 import type {
 	HttpClient,
 	HttpRequest,
@@ -41,7 +42,14 @@ export class ApiTransport<C> implements Transport {
 		try {
 			response = await this.http(request);
 		} catch (error) {
-			// no response at all (DNS, TLS, reset, timeout): the route is unhealthy, try again later
+			// a certificate or TLS version the client refuses: configuration (or interception), which
+			// no retry fixes: blocked, and the route's circuit opens at once
+			if (isTlsConfigError(error))
+				return {
+					...this.failure('blocked', 'route', `request failed: ${errorMessage(error)}`),
+					opensCircuit: true,
+				};
+			// no response at all (DNS, reset, timeout): the route is unhealthy, try again later
 			return this.failure('transient', 'route', `request failed: ${errorMessage(error)}`);
 		}
 		return this.clean(this.api.parseResponse(response, { now }));
@@ -95,11 +103,12 @@ export class ApiTransport<C> implements Transport {
 }
 
 function errorMessage(error: unknown): string {
-	if (error instanceof Error) {
-		const code = (error as { code?: unknown }).code;
-		return typeof code === 'string' && !error.message.includes(code)
-			? `${error.message} (${code})`
-			: error.message;
-	}
-	return String(error);
+	// by shape, not instanceof: an error made in another realm (Node's own TLS errors seen from a
+	// vm context) is no instance of this realm's Error
+	const { message, code } = (typeof error === 'object' && error !== null ? error : {}) as {
+		message?: unknown;
+		code?: unknown;
+	};
+	if (typeof message !== 'string') return String(error);
+	return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }

@@ -1,0 +1,176 @@
+/**
+ * How the transports report the failures that decide what the pipeline may do next, each against
+ * a real counterpart on loopback:
+ *  1. failures no retry can fix (refused credentials, a certificate or TLS version the route does
+ *     not accept) open the route's circuit at once; a relay that is down or unresolvable does not
+ */
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { API_PROVIDERS, ApiTransport } from '../../lib/transports/api';
+import {
+	parseSmtpCredential,
+	SmtpTransport,
+	type SmtpCredentialInput,
+	type SmtpTransportOptions,
+} from '../../lib/transports/smtp';
+import type { HttpClient, SendFailure, SendOutcome } from '../../lib/transports/types';
+import { httpsClient } from '../helpers/http';
+import { plainMessage } from '../helpers/messages';
+import {
+	fixtureCert,
+	otherHostCert,
+	startSmtpSink,
+	type SmtpSink,
+	type SmtpSinkOptions,
+} from '../helpers/smtpSink';
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+	while (cleanups.length) await cleanups.pop()?.();
+});
+
+function transportTo(
+	port: number,
+	over: Partial<SmtpCredentialInput> = {},
+	options?: SmtpTransportOptions,
+): SmtpTransport {
+	const t = new SmtpTransport(
+		parseSmtpCredential({ host: '127.0.0.1', port, security: 'none', ...over }),
+		options,
+	);
+	cleanups.push(() => t.close());
+	return t;
+}
+
+async function sink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
+	const s = await startSmtpSink(options);
+	cleanups.push(() => s.stop());
+	return s;
+}
+
+function expectFailure(outcome: SendOutcome): SendFailure {
+	if (outcome.ok) throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`);
+	return outcome;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 1. Failures no retry fixes open the circuit; a relay that is down or unresolvable does not
+// ---------------------------------------------------------------------------------------------------
+
+const CHILD = join(__dirname, '../helpers/smtpTlsChild.ts');
+
+/** Runs test/helpers/smtpTlsChild.ts with these certificates trusted (NODE_EXTRA_CA_CERTS). */
+function sendFromChild(
+	trusted: Buffer[],
+	jobs: Array<{ name: string; port: number; security: 'tls' | 'starttls' }>,
+): Promise<Record<string, SendOutcome>> {
+	const dir = mkdtempSync(join(tmpdir(), 'postal-ca-'));
+	const bundle = join(dir, 'ca.pem');
+	writeFileSync(bundle, Buffer.concat(trusted));
+	return new Promise((resolve, reject) => {
+		const child = spawn(
+			process.execPath,
+			['-r', 'ts-node/register/transpile-only', CHILD, JSON.stringify(jobs)],
+			{
+				env: { ...process.env, NODE_EXTRA_CA_CERTS: bundle },
+				stdio: ['ignore', 'pipe', 'pipe'],
+			},
+		);
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (d) => (stdout += d));
+		child.stderr.on('data', (d) => (stderr += d));
+		child.on('error', reject);
+		child.on('exit', (code) => {
+			rmSync(dir, { recursive: true, force: true });
+			if (code !== 0) return reject(new Error(`child exited with ${code}: ${stderr}`));
+			resolve(JSON.parse(stdout) as Record<string, SendOutcome>);
+		});
+	});
+}
+
+describe('SMTP: what opens the circuit at once', () => {
+	test('a trusted certificate issued for another host name: blocked, opens the circuit (implicit TLS and STARTTLS)', async () => {
+		const right = await sink({ tls: 'implicit' });
+		const wrongImplicit = await sink({ tls: 'implicit', certificate: otherHostCert() });
+		const wrongStarttls = await sink({ tls: 'starttls', certificate: otherHostCert() });
+		const outcomes = await sendFromChild(
+			[fixtureCert().cert, otherHostCert().cert],
+			[
+				// the control: the fixture for 127.0.0.1, trusted the same way, is accepted
+				{ name: 'matching', port: right.port, security: 'tls' },
+				{ name: 'implicit', port: wrongImplicit.port, security: 'tls' },
+				{ name: 'starttls', port: wrongStarttls.port, security: 'starttls' },
+			],
+		);
+		expect(outcomes.matching).toMatchObject({ ok: true });
+		expect(right.messages).toHaveLength(1);
+		for (const name of ['implicit', 'starttls']) {
+			expect(outcomes[name]).toMatchObject({
+				ok: false,
+				kind: 'blocked',
+				scope: 'route',
+				opensCircuit: true,
+				message: expect.stringMatching(/does not match certificate's altnames/),
+			});
+		}
+		expect(wrongImplicit.messages).toHaveLength(0);
+		expect(wrongStarttls.messages).toHaveLength(0);
+	});
+
+	test('implicit TLS against a plain-text port (wrong version number): blocked, opens the circuit', async () => {
+		const s = await sink({ tls: 'none' });
+		const failure = expectFailure(
+			await transportTo(s.port, { security: 'tls' }).send(plainMessage('to@example.org')),
+		);
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
+		expect(failure.message).toMatch(/wrong version number/);
+		expect(failure.message.length).toBeLessThanOrEqual(300);
+		expect(s.messages).toHaveLength(0);
+	});
+
+	test('an unresolvable relay host (.invalid): transient for the route, counts toward the circuit but does not open it', async () => {
+		const t = new SmtpTransport(
+			parseSmtpCredential({ host: 'relay.postal-routes.invalid', port: 2525, security: 'none' }),
+			{ connectionTimeoutMs: 3000 },
+		);
+		cleanups.push(() => t.close());
+		const failure = expectFailure(await t.send(plainMessage('to@example.org')));
+		expect(failure).toMatchObject({ kind: 'transient', scope: 'route' });
+		expect(failure.opensCircuit).toBeUndefined();
+		// ENOTFOUND where a resolver answers, EAI_AGAIN where none can be reached
+		expect(failure.message).toMatch(/ENOTFOUND|EAI_AGAIN/);
+	});
+});
+
+describe('API transports: a certificate the client refuses opens the circuit', () => {
+	test('a self-signed certificate in front of the API (interception or a wrong endpoint): blocked, opens the circuit', async () => {
+		const server = https.createServer(fixtureCert(), (_req, res) => res.end('{}'));
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+		const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+		// the provider's request, sent to the local server instead of the provider's host
+		const redirected: HttpClient = (request) =>
+			httpsClient({ ...request, url: request.url.replace(/^https:\/\/[^/]+/, origin) });
+		const provider = API_PROVIDERS.resend;
+		const failure = expectFailure(
+			await new ApiTransport(
+				provider,
+				provider.parseCredential({ apiKey: 're_key_123456' }),
+				redirected,
+			).send(plainMessage('to@example.org')),
+		);
+		expect(failure).toEqual({
+			ok: false,
+			kind: 'blocked',
+			scope: 'route',
+			opensCircuit: true,
+			message: 'Resend: request failed: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)',
+		});
+	});
+});
