@@ -4,6 +4,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
@@ -11,7 +12,12 @@ import { RATE_UNIT_NAMES } from '../throttle/units';
 import { parseCredentialData } from '../util/credential';
 import { capText, safeText } from '../util/secrets';
 import { attachmentTypeProblem } from './mime';
-import { classifySmtpError, parseSmtpReply, type SmtpErrorLike } from './smtpReplies';
+import {
+	classifySmtpError,
+	parseSmtpReply,
+	type SmtpErrorContext,
+	type SmtpErrorLike,
+} from './smtpReplies';
 import type {
 	MailAddress,
 	OutgoingMessage,
@@ -111,7 +117,74 @@ export interface SmtpSendSuccess extends SendSuccess {
 type PoolMailer = ReturnType<typeof createPool>;
 
 function createPool(options: SMTPPoolOptions & { pool: true }) {
-	return nodemailer.createTransport(options);
+	const mailer = nodemailer.createTransport(options);
+	// a 'stream' plugin runs for every message once it is compiled, before the pool sends it
+	mailer.use('stream', (mail, done) => {
+		const progress = (mail.data as ProgressCarrier)[PROGRESS];
+		if (progress) mail.message.processFunc((input) => progress.track(input));
+		done();
+	});
+	return mailer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Did the final dot go out? (an error without a reply after it is an unknown outcome)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The key under which send() hands a message's BodyProgress to the stream plugin. nodemailer
+ * copies the message's own string keys into mail.data (MailMessage, shared.copyOwnKeys).
+ */
+const PROGRESS = 'postalRoutesBodyProgress';
+type ProgressCarrier = { [PROGRESS]?: BodyProgress };
+
+/**
+ * The message stream nodemailer sends, with one more stage at its end. nodemailer pipes it into
+ * its DataStream (SMTPConnection#send: `message.pipe(stream)`), which writes to the socket
+ * (`dataStream.pipe(this._socket, { end: false })`) and, when this stream ends, appends the final
+ * `\r\n.\r\n` (DataStream#_flush). So:
+ *  - this stream not read to its end: the final dot cannot have been written;
+ *  - the stream it was piped into not ended either: its last bytes, the dot among them, have not
+ *    been handed to the socket.
+ * Only when both ended can the server have the whole message. The two are public stream state
+ * (readableEnded), read when the send fails; nothing is inferred from error text.
+ */
+class MessageTail extends PassThrough {
+	private readonly readers: NodeJS.WritableStream[] = [];
+
+	override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+		this.readers.push(destination);
+		return super.pipe(destination, options);
+	}
+
+	/** the final dot may have been written to the connection */
+	get finalDotWritten(): boolean {
+		if (!this.readableEnded) return false;
+		// a reader that is itself a stream (nodemailer's DataStream): has it passed everything on?
+		// A reader that is not (or none seen): the message was read to its end, assume it went
+		const ended = this.readers
+			.map((r) => (r as { readableEnded?: unknown }).readableEnded)
+			.filter((e): e is boolean => typeof e === 'boolean');
+		return ended.length === 0 || ended.includes(true);
+	}
+}
+
+/** One send's message streams: nodemailer makes one per attempt (its pool may requeue a message). */
+class BodyProgress {
+	private readonly tails: MessageTail[] = [];
+
+	track(input: Readable): Readable {
+		const tail = new MessageTail();
+		// errors of the input reach nodemailer on the stream it reads, as its processFunc contract asks
+		pipeline(input, tail, () => undefined);
+		this.tails.push(tail);
+		return tail;
+	}
+
+	/** any attempt's final dot may have gone out: the server may hold the message */
+	get sent(): boolean {
+		return this.tails.some((tail) => tail.finalDotWritten);
+	}
 }
 
 export class SmtpTransport implements Transport {
@@ -155,13 +228,18 @@ export class SmtpTransport implements Transport {
 				scope: 'recipient',
 				message: safeText(`SMTP: ${badType}`, this.secrets),
 			};
+		const progress = new BodyProgress();
+		const options: SendMailOptions & ProgressCarrier = {
+			...toMailOptions(message),
+			[PROGRESS]: progress,
+		};
 		this.inFlight++;
 		this.activity?.();
 		try {
-			const info = await this.pool().sendMail(toMailOptions(message));
+			const info = await this.pool().sendMail(options);
 			return this.success(info);
 		} catch (err) {
-			return this.failure(err);
+			return this.failure(err, { bodySent: progress.sent });
 		} finally {
 			this.inFlight--;
 			this.activity?.();
@@ -243,8 +321,8 @@ export class SmtpTransport implements Transport {
 		return outcome;
 	}
 
-	private failure(err: unknown): SendFailure {
-		return this.starttlsMissing(err) ?? classifySmtpError(err, this.secrets);
+	private failure(err: unknown, context: SmtpErrorContext = {}): SendFailure {
+		return this.starttlsMissing(err) ?? classifySmtpError(err, this.secrets, context);
 	}
 
 	private requiresStarttls(): boolean {

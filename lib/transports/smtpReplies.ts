@@ -23,6 +23,15 @@ export interface SmtpErrorLike {
 	command?: string;
 }
 
+/** What the transport saw of the exchange, beyond the error itself. */
+export interface SmtpErrorContext {
+	/**
+	 * the whole message, up to and including the final dot, was handed to the connection before
+	 * the error: a failure without a reply is then an unknown outcome, not a transient one
+	 */
+	bodySent?: boolean;
+}
+
 export interface SmtpReply {
 	code?: number;
 	/** RFC 3463 enhanced status code, e.g. 5.1.1 */
@@ -168,7 +177,11 @@ export function classifySmtpReply(
  * Classifies anything nodemailer rejected with (or threw). Never throws. `secrets` are scrubbed from
  * the message before it is cut short (in that order, so no part of a secret can survive the cut).
  */
-export function classifySmtpError(error: unknown, secrets: readonly string[] = []): SendFailure {
+export function classifySmtpError(
+	error: unknown,
+	secrets: readonly string[] = [],
+	context: SmtpErrorContext = {},
+): SendFailure {
 	const err: SmtpErrorLike =
 		typeof error === 'object' && error !== null
 			? (error as SmtpErrorLike)
@@ -179,6 +192,7 @@ export function classifySmtpError(error: unknown, secrets: readonly string[] = [
 	const code = err.responseCode ?? reply?.code;
 
 	if (code) {
+		// a reply, also one to the final dot: the server said what became of the message
 		const parsed: SmtpReply = { text: reply?.text ?? '', ...reply, code };
 		const verdict = classifySmtpReply(parsed, {
 			command: err.command,
@@ -194,6 +208,19 @@ export function classifySmtpError(error: unknown, secrets: readonly string[] = [
 	}
 	// no reply to quote: name nodemailer's code ("Timeout (ETIMEDOUT)") so people can tell the step
 	const tagged = err.code && !raw.includes(err.code) ? `${raw} (${err.code})` : raw;
+	if (context.bodySent) {
+		// the final dot went out and no reply came (closed, reset, timed out): the server may have
+		// queued the message. Retrying would deliver it twice, failing over too: unknown
+		return {
+			ok: false,
+			kind: 'unknown',
+			scope: 'route',
+			message: safeText(
+				`No reply to the end of the message (${tagged}): it may have been delivered`,
+				secrets,
+			),
+		};
+	}
 	return { ok: false, ...classifyWithoutReply(err), message: safeText(tagged, secrets) };
 }
 

@@ -3,6 +3,8 @@
  * a real counterpart on loopback:
  *  1. failures no retry can fix (refused credentials, a certificate or TLS version the route does
  *     not accept) open the route's circuit at once; a relay that is down or unresolvable does not
+ *  2. the end of the message without an answer (raw fault servers written with node:net): unknown,
+ *     never retried, because the server may have the message; earlier failures stay transient
  */
 
 import { spawn } from 'node:child_process';
@@ -18,9 +20,15 @@ import {
 	type SmtpCredentialInput,
 	type SmtpTransportOptions,
 } from '../../lib/transports/smtp';
-import type { HttpClient, SendFailure, SendOutcome } from '../../lib/transports/types';
+import type {
+	HttpClient,
+	OutgoingMessage,
+	SendFailure,
+	SendOutcome,
+} from '../../lib/transports/types';
 import { httpsClient } from '../helpers/http';
 import { plainMessage } from '../helpers/messages';
+import { startSmtpFaultServer, type SmtpFault } from '../helpers/smtpFaultServer';
 import {
 	fixtureCert,
 	otherHostCert,
@@ -53,10 +61,34 @@ async function sink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
 	return s;
 }
 
+async function faultServer(fault: SmtpFault, faultOn = 1) {
+	const s = await startSmtpFaultServer({ fault, faultOn });
+	cleanups.push(() => s.stop());
+	return s;
+}
+
 function expectFailure(outcome: SendOutcome): SendFailure {
 	if (outcome.ok) throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`);
 	return outcome;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// nodemailer's pool requeues a message whose connection closed before its send callback ran,
+// after 50 ms: waiting past that shows no second copy is on its way
+const REQUEUE_WINDOW_MS = 300;
+
+/** Large enough that the body cannot all be in socket buffers when the server drops mid-body. */
+const bigMessage = (): OutgoingMessage => ({
+	...plainMessage('to@example.org'),
+	attachments: [
+		{
+			filename: 'big.bin',
+			contentType: 'application/octet-stream',
+			content: Buffer.alloc(8 * 1024 * 1024, 0x5a),
+		},
+	],
+});
 
 // ---------------------------------------------------------------------------------------------------
 // 1. Failures no retry fixes open the circuit; a relay that is down or unresolvable does not
@@ -172,5 +204,74 @@ describe('API transports: a certificate the client refuses opens the circuit', (
 			opensCircuit: true,
 			message: 'Resend: request failed: self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)',
 		});
+	});
+});
+
+// ---------------------------------------------------------------------------------------------------
+// 2. The end of the message without an answer
+// ---------------------------------------------------------------------------------------------------
+
+describe('SMTP: a failure after the final dot is an unknown outcome, before it a transient one', () => {
+	// a short socket timeout, so the server that never answers the dot times out quickly
+	const options: SmtpTransportOptions = { socketTimeoutMs: 400 };
+
+	test.each([
+		['closeAfterDot', 'the server reads the whole message, then drops the connection'],
+		['silentAfterDot', 'the server reads the final dot and never answers it'],
+	] as const)(
+		'%s (%s): unknown, and the server has the message exactly once',
+		async (fault, _how) => {
+			const s = await faultServer(fault);
+			const failure = expectFailure(
+				await transportTo(s.port, {}, options).send(plainMessage('to@example.org')),
+			);
+			expect(failure).toEqual({
+				ok: false,
+				kind: 'unknown',
+				scope: 'route',
+				message: expect.stringMatching(
+					/^No reply to the end of the message \(.+\): it may have been delivered$/,
+				),
+			});
+			expect(failure.message).toMatch(fault === 'closeAfterDot' ? /ECONNECTION/ : /ETIMEDOUT/);
+			await sleep(REQUEUE_WINDOW_MS);
+			expect(s.messages).toBe(1);
+			expect(s.transactions).toBe(1);
+			expect(s.connections).toBe(1);
+		},
+	);
+
+	test('closeAfterDot on a reused pooled connection: the first message went, the second is unknown and arrived once', async () => {
+		const s = await faultServer('closeAfterDot', 2);
+		const t = transportTo(s.port, { poolSize: 1 }, options);
+		expect(await t.send(plainMessage('first@example.org'))).toMatchObject({ ok: true });
+		expect(await t.send(plainMessage('second@example.org'))).toMatchObject({
+			ok: false,
+			kind: 'unknown',
+			scope: 'route',
+		});
+		await sleep(REQUEUE_WINDOW_MS);
+		expect(s.connections).toBe(1);
+		expect(s.transactions).toBe(2);
+		expect(s.messages).toBe(2);
+	});
+
+	test.each([
+		['closeMidBody', 'the server drops the connection in the middle of the body'],
+		['closeAfterRcpt', 'the server drops the connection at RCPT TO'],
+		['silentAfterRcpt', 'the server never answers RCPT TO'],
+	] as const)('%s (%s): transient for the route, nothing delivered', async (fault, _how) => {
+		const s = await faultServer(fault);
+		const failure = expectFailure(
+			await transportTo(s.port, {}, options).send(
+				fault === 'closeMidBody' ? bigMessage() : plainMessage('to@example.org'),
+			),
+		);
+		expect(failure).toMatchObject({ kind: 'transient', scope: 'route' });
+		expect(failure.opensCircuit).toBeUndefined();
+		await sleep(REQUEUE_WINDOW_MS);
+		expect(s.messages).toBe(0);
+		// the body had started arriving when the server dropped it, and only then
+		expect(s.bodyBytes > 0).toBe(fault === 'closeMidBody');
 	});
 });

@@ -20,6 +20,7 @@ import {
 	testSmtpCredential,
 	type SmtpCredentialInput,
 } from '../../lib/transports/smtp';
+import { classifySmtpError } from '../../lib/transports/smtpReplies';
 import { capText, REDACTED, safeText, scrubSecrets, secretForms } from '../../lib/util/secrets';
 import type { OutgoingMessage, SendFailure, SendOutcome } from '../../lib/transports/types';
 import { httpsClient } from '../helpers/http';
@@ -581,6 +582,24 @@ describe('SMTP: no password in a failure message', () => {
 			expect(failure.code).toBe(550);
 			expectNoLeak(failure.message, password);
 			expect(failure.message.length).toBeLessThanOrEqual(500);
+		}
+	});
+
+	test('an unknown outcome (no reply to the final dot) says so without the password, capped', () => {
+		for (const offset of OFFSETS) {
+			const failure = classifySmtpError(
+				{
+					code: 'ECONNECTION',
+					command: 'CONN',
+					message: `${'a'.repeat(offset)}${password} ${b64(password)} ${'b'.repeat(300)}`,
+				},
+				[password],
+				{ bodySent: true },
+			);
+			expect(failure).toMatchObject({ kind: 'unknown', scope: 'route' });
+			expect(failure.message).toMatch(/^No reply to the end of the message/);
+			expectNoLeak(failure.message, password);
+			expect(failure.message.length).toBeLessThanOrEqual(300);
 		}
 	});
 
