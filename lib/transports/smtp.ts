@@ -11,10 +11,12 @@ import { z } from 'zod';
 import { RATE_UNIT_NAMES } from '../throttle/units';
 import { parseCredentialData } from '../util/credential';
 import { capText, safeText } from '../util/secrets';
+import { envelopeRestriction } from './envelope';
 import { attachmentTypeProblem } from './mime';
 import {
 	classifySmtpError,
 	parseSmtpReply,
+	refusals,
 	type SmtpErrorContext,
 	type SmtpErrorLike,
 } from './smtpReplies';
@@ -107,11 +109,6 @@ export interface SmtpTransportOptions {
 	greetingTimeoutMs?: number;
 	/** inactivity on an open connection (also a slow reply to DATA); default 30 s */
 	socketTimeoutMs?: number;
-}
-
-/** A success that may still carry recipients the server refused (the others were accepted). */
-export interface SmtpSendSuccess extends SendSuccess {
-	rejected?: Array<{ address: string; failure: SendFailure }>;
 }
 
 type PoolMailer = ReturnType<typeof createPool>;
@@ -221,16 +218,18 @@ export class SmtpTransport implements Transport {
 		if (refused) return refused;
 		// nodemailer writes the type into a MIME part header: a CR/LF there would add headers
 		const badType = attachmentTypeProblem(message.attachments);
-		if (badType)
+		const envelope = envelopeRestriction(message);
+		const problem = badType ?? (envelope.kind === 'invalid' ? envelope.problem : undefined);
+		if (problem)
 			return {
 				ok: false,
 				kind: 'permanent',
 				scope: 'recipient',
-				message: safeText(`SMTP: ${badType}`, this.secrets),
+				message: safeText(`SMTP: ${problem}`, this.secrets),
 			};
 		const progress = new BodyProgress();
 		const options: SendMailOptions & ProgressCarrier = {
-			...toMailOptions(message),
+			...toMailOptions(message, envelope.kind === 'subset' ? envelope.to : undefined),
 			[PROGRESS]: progress,
 		};
 		this.inFlight++;
@@ -299,9 +298,9 @@ export class SmtpTransport implements Transport {
 		return this.mailer;
 	}
 
-	private success(info: SMTPPoolSentMessageInfo): SmtpSendSuccess {
+	private success(info: SMTPPoolSentMessageInfo): SendSuccess {
 		const reply = parseSmtpReply(info.response ?? '');
-		const outcome: SmtpSendSuccess = {
+		const outcome: SendSuccess = {
 			ok: true,
 			// a server that rewrites Message-ID (Microsoft 365, SES) tells its own: the delivered copy carries that one
 			messageId: info.serverMessageId ?? info.messageId,
@@ -309,15 +308,16 @@ export class SmtpTransport implements Transport {
 			enhancedCode: reply.enhancedCode,
 			response: safeText(info.response ?? '', this.secrets),
 		};
-		if (info.rejected?.length) {
-			outcome.rejected = info.rejected.map((address) => {
-				const err = info.rejectedErrors?.find((e) => e.recipient === address);
-				return {
-					address,
-					failure: this.failure(err ?? { code: 'EENVELOPE', message: 'Recipient rejected' }),
-				};
-			});
-		}
+		// the server took the message for some recipients and refused others at RCPT TO
+		const refused = refusals(
+			{
+				rejected: info.rejected?.map(String),
+				rejectedErrors: info.rejectedErrors as SmtpErrorLike[] | undefined,
+			},
+			this.secrets,
+			{ othersAccepted: true },
+		);
+		if (refused.length) outcome.refused = refused;
 		return outcome;
 	}
 
@@ -387,9 +387,14 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 const toAddress = (a: MailAddress) => ({ name: a.name ?? '', address: a.address });
 
-/** What the pooled transport hands nodemailer for a message (exported for the envelope property test). */
-export function toMailOptions(m: OutgoingMessage): SendMailOptions {
+/**
+ * What the pooled transport hands nodemailer for a message (exported for the envelope property
+ * test). `envelopeTo`: the recipients to send to (RCPT TO), checked by envelopeRestriction; the
+ * headers still name everyone the message is addressed to.
+ */
+export function toMailOptions(m: OutgoingMessage, envelopeTo?: string[]): SendMailOptions {
 	return {
+		...(envelopeTo ? { envelope: { from: m.from.address, to: envelopeTo } } : {}),
 		from: toAddress(m.from),
 		to: m.to.map(toAddress),
 		cc: m.cc.length ? m.cc.map(toAddress) : undefined,

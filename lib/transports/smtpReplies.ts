@@ -8,7 +8,7 @@
 
 import { safeText } from '../util/secrets';
 import { isTlsConfigText } from './tls';
-import type { SendFailure } from './types';
+import type { RefusedRecipient, SendFailure } from './types';
 
 /** The fields nodemailer puts on its errors (see NodemailerError in nodemailer's errors.d.ts). */
 export interface SmtpErrorLike {
@@ -21,6 +21,11 @@ export interface SmtpErrorLike {
 	response?: string;
 	/** the SMTP command in flight: 'CONN', 'AUTH PLAIN', 'MAIL FROM', 'RCPT TO', 'DATA', … */
 	command?: string;
+	/** the refused recipient, on an EENVELOPE error for one RCPT TO */
+	recipient?: string;
+	/** on "all recipients were rejected": the refused addresses and each one's error */
+	rejected?: string[];
+	rejectedErrors?: SmtpErrorLike[];
 }
 
 /** What the transport saw of the exchange, beyond the error itself. */
@@ -198,13 +203,16 @@ export function classifySmtpError(
 			command: err.command,
 			auth: err.code === 'EAUTH' || /^AUTH\b/.test(err.command ?? ''),
 		});
-		return {
+		const failure: SendFailure = {
 			ok: false,
 			...verdict,
 			code,
 			enhancedCode: parsed.enhancedCode,
 			message: safeText(raw, secrets),
 		};
+		// every recipient refused: say what each one was told (nodemailer puts them on the error)
+		const refused = refusals(err, secrets, { othersAccepted: false });
+		return refused.length ? { ...failure, refused } : failure;
 	}
 	// no reply to quote: name nodemailer's code ("Timeout (ETIMEDOUT)") so people can tell the step
 	const tagged = err.code && !raw.includes(err.code) ? `${raw} (${err.code})` : raw;
@@ -222,6 +230,42 @@ export function classifySmtpError(
 		};
 	}
 	return { ok: false, ...classifyWithoutReply(err), message: safeText(tagged, secrets) };
+}
+
+/**
+ * One refused RCPT TO, classified. `othersAccepted`: the server took the message for other
+ * recipients of the same transaction, so a deferral concerns this recipient only (greylisting
+ * is per recipient, 452 too many recipients per transaction), not the route's health.
+ */
+export function classifyRefusal(
+	error: SmtpErrorLike,
+	secrets: readonly string[] = [],
+	{ othersAccepted }: { othersAccepted: boolean },
+): SendFailure {
+	const failure = classifySmtpError(error, secrets);
+	return othersAccepted && failure.kind === 'transient'
+		? { ...failure, scope: 'recipient' }
+		: failure;
+}
+
+/** The refusals nodemailer lists on an error or a send result, one per address. */
+export function refusals(
+	source: Pick<SmtpErrorLike, 'rejected' | 'rejectedErrors'>,
+	secrets: readonly string[],
+	options: { othersAccepted: boolean },
+): RefusedRecipient[] {
+	const errors = Array.isArray(source.rejectedErrors) ? source.rejectedErrors : [];
+	const addresses = Array.isArray(source.rejected)
+		? source.rejected
+		: errors.map((e) => e.recipient).filter((a): a is string => typeof a === 'string');
+	return addresses.map((address) => {
+		const err = errors.find((e) => e.recipient === address) ?? {
+			code: 'EENVELOPE',
+			command: 'RCPT TO',
+			message: 'Recipient refused',
+		};
+		return { address, failure: classifyRefusal(err, secrets, options) };
+	});
 }
 
 /** No SMTP reply: the connection, TLS, the local configuration or the message itself failed. */

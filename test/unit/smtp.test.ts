@@ -6,7 +6,6 @@ import {
 	smtpTransportFor,
 	testSmtpCredential,
 	type SmtpCredentialInput,
-	type SmtpSendSuccess,
 	type SmtpTransportOptions,
 } from '../../lib/transports/smtp';
 import {
@@ -14,7 +13,12 @@ import {
 	parseSmtpReply,
 	type SmtpErrorLike,
 } from '../../lib/transports/smtpReplies';
-import type { OutgoingMessage, SendFailure, SendOutcome } from '../../lib/transports/types';
+import type {
+	OutgoingMessage,
+	SendFailure,
+	SendOutcome,
+	SendSuccess,
+} from '../../lib/transports/types';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../helpers/smtpSink';
 
 // ---------------------------------------------------------------------------------------------
@@ -645,9 +649,9 @@ describe('SmtpTransport', () => {
 			}),
 		);
 		expect(outcome).toMatchObject({ ok: true, code: 250 });
-		const success = outcome as SmtpSendSuccess;
+		const success = outcome as SendSuccess;
 		expect(success.response).toContain('queued as sink-1');
-		expect(success.rejected).toBeUndefined();
+		expect(success.refused).toBeUndefined();
 
 		expect(s.messages).toHaveLength(1);
 		const { parsed, rcpts, mailFrom, ehlo, secure, raw } = s.messages[0];
@@ -718,9 +722,9 @@ describe('SmtpTransport', () => {
 		// one bad recipient among good ones: delivered, with the refusal reported beside it
 		const partial = (await t.send(
 			message({ to: [{ address: 'to@example.org' }, { address: 'gone@example.org' }] }),
-		)) as SmtpSendSuccess;
+		)) as SendSuccess;
 		expect(partial.ok).toBe(true);
-		expect(partial.rejected).toEqual([
+		expect(partial.refused).toEqual([
 			{
 				address: 'gone@example.org',
 				failure: expect.objectContaining({ kind: 'permanent', scope: 'recipient', code: 550 }),

@@ -5,6 +5,8 @@
  *     not accept) open the route's circuit at once; a relay that is down or unresolvable does not
  *  2. the end of the message without an answer (raw fault servers written with node:net): unknown,
  *     never retried, because the server may have the message; earlier failures stay transient
+ *  3. some recipients refused (an smtp-server sink answering RCPT TO per recipient): a success that
+ *     says who was refused and why, and a resend to those only (envelopeTo)
  */
 
 import { spawn } from 'node:child_process';
@@ -25,6 +27,7 @@ import type {
 	OutgoingMessage,
 	SendFailure,
 	SendOutcome,
+	SendSuccess,
 } from '../../lib/transports/types';
 import { httpsClient } from '../helpers/http';
 import { plainMessage } from '../helpers/messages';
@@ -69,6 +72,11 @@ async function faultServer(fault: SmtpFault, faultOn = 1) {
 
 function expectFailure(outcome: SendOutcome): SendFailure {
 	if (outcome.ok) throw new Error(`expected a failure, got ${JSON.stringify(outcome)}`);
+	return outcome;
+}
+
+function expectSuccess(outcome: SendOutcome): SendSuccess {
+	if (!outcome.ok) throw new Error(`expected a success, got ${JSON.stringify(outcome)}`);
 	return outcome;
 }
 
@@ -273,5 +281,236 @@ describe('SMTP: a failure after the final dot is an unknown outcome, before it a
 		expect(s.messages).toBe(0);
 		// the body had started arriving when the server dropped it, and only then
 		expect(s.bodyBytes > 0).toBe(fault === 'closeMidBody');
+	});
+});
+
+// ---------------------------------------------------------------------------------------------------
+// 3. Some recipients refused
+// ---------------------------------------------------------------------------------------------------
+
+/** A sink that takes ok@ and refuses busy@ (452, try later) and gone@ (550 5.1.1) at RCPT TO. */
+const refusingSink = () =>
+	sink({
+		reply: ({ phase, rcpt }) => {
+			if (phase !== 'rcpt') return undefined;
+			if (rcpt === 'busy@example.org')
+				return { code: 452, message: '4.2.0 <busy@example.org>: mailbox busy, try again later' };
+			if (rcpt === 'gone@example.org')
+				return {
+					code: 550,
+					message: '5.1.1 <gone@example.org>: Recipient address rejected: User unknown',
+				};
+			return undefined;
+		},
+	});
+
+const threeRecipients = (over: Partial<OutgoingMessage> = {}): OutgoingMessage => ({
+	...plainMessage('ok@example.org'),
+	to: [{ address: 'ok@example.org' }, { address: 'busy@example.org', name: 'Busy Person' }],
+	cc: [{ address: 'gone@example.org' }],
+	...over,
+});
+
+describe('SMTP: some recipients refused', () => {
+	test('ok@ accepted, busy@ 452, gone@ 550 5.1.1: a success that names both refusals, with their codes', async () => {
+		const s = await refusingSink();
+		const success = expectSuccess(await transportTo(s.port).send(threeRecipients()));
+		expect(success.code).toBe(250);
+		expect(success.refused).toEqual([
+			{
+				address: 'busy@example.org',
+				// the route took the message for ok@: the deferral is busy@'s, not the route's
+				failure: {
+					ok: false,
+					kind: 'transient',
+					scope: 'recipient',
+					code: 452,
+					enhancedCode: '4.2.0',
+					message: expect.stringContaining('mailbox busy'),
+				},
+			},
+			{
+				address: 'gone@example.org',
+				failure: {
+					ok: false,
+					kind: 'permanent',
+					scope: 'recipient',
+					code: 550,
+					enhancedCode: '5.1.1',
+					message: expect.stringContaining('User unknown'),
+				},
+			},
+		]);
+		expect(s.messages).toHaveLength(1);
+		expect(s.messages[0].rcpts).toEqual(['ok@example.org']);
+	});
+
+	test('every recipient refused: still a failure, with what each one was told', async () => {
+		const s = await refusingSink();
+		const failure = expectFailure(
+			await transportTo(s.port).send(
+				threeRecipients({
+					to: [{ address: 'busy@example.org' }],
+					cc: [{ address: 'gone@example.org' }],
+				}),
+			),
+		);
+		// nodemailer reports the deferred reply for the whole message: worth a retry later
+		expect(failure).toMatchObject({ kind: 'transient', scope: 'route', code: 452 });
+		expect(failure.refused).toEqual([
+			{
+				address: 'busy@example.org',
+				failure: expect.objectContaining({ kind: 'transient', code: 452, enhancedCode: '4.2.0' }),
+			},
+			{
+				address: 'gone@example.org',
+				failure: expect.objectContaining({
+					kind: 'permanent',
+					scope: 'recipient',
+					code: 550,
+					enhancedCode: '5.1.1',
+				}),
+			},
+		]);
+		expect(s.messages).toHaveLength(0);
+	});
+
+	test('envelopeTo: the resend goes to busy@ alone, with the headers of the first send', async () => {
+		const s = await sink();
+		const t = transportTo(s.port);
+		const message = threeRecipients({
+			bcc: [{ address: 'hidden@example.org' }],
+			// as the pipeline writes it; case does not matter
+			envelopeTo: ['BUSY@example.org', 'hidden@example.org'],
+		});
+		expectSuccess(await t.send(message));
+		expect(s.messages).toHaveLength(1);
+		const { rcpts, parsed, raw } = s.messages[0];
+		expect(rcpts).toEqual(['busy@example.org', 'hidden@example.org']);
+		// headers stay as they are: To and Cc name everyone the message is addressed to
+		expect(parsed.to).toMatchObject({
+			value: [{ address: 'ok@example.org' }, { address: 'busy@example.org', name: 'Busy Person' }],
+		});
+		expect(parsed.cc).toMatchObject({ value: [{ address: 'gone@example.org' }] });
+		expect(raw.toString('latin1')).not.toContain('hidden@example.org');
+	});
+
+	test.each([
+		[[], 'envelopeTo names no recipient'],
+		[
+			['ok@example.org', 'stranger@example.net'],
+			"envelopeTo[1] is not one of the message's To, Cc or Bcc addresses",
+		],
+	])('envelopeTo %j: refused before connecting', async (envelopeTo, problem) => {
+		const s = await sink();
+		const failure = expectFailure(await transportTo(s.port).send(threeRecipients({ envelopeTo })));
+		expect(failure).toEqual({
+			ok: false,
+			kind: 'permanent',
+			scope: 'recipient',
+			message: `SMTP: ${problem}`,
+		});
+		expect(s.connections).toBe(0);
+	});
+});
+
+describe('API transports: envelopeTo', () => {
+	const unreachable: HttpClient = () => {
+		throw new Error('no request may be made');
+	};
+
+	test.each(
+		(['sendgrid', 'mailgun', 'postmark', 'ses', 'resend', 'brevo'] as const).map((id) => [id]),
+	)(
+		'%s cannot address part of the recipients: blocked for the route, no request made',
+		async (id) => {
+			const provider = API_PROVIDERS[id];
+			const key = 'key-0123456789';
+			const data = {
+				sendgrid: { apiKey: key },
+				mailgun: { apiKey: key, domain: 'mg.example.com' },
+				postmark: { serverToken: key },
+				ses: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: key, region: 'eu-west-1' },
+				resend: { apiKey: key },
+				brevo: { apiKey: key },
+			}[id];
+			let requests = 0;
+			const counting: HttpClient = (request) => {
+				requests++;
+				return unreachable(request);
+			};
+			const t = new ApiTransport(provider, provider.parseCredential(data), counting);
+			const failure = expectFailure(
+				await t.send(threeRecipients({ envelopeTo: ['busy@example.org'] })),
+			);
+			expect(failure).toEqual({
+				ok: false,
+				kind: 'blocked',
+				scope: 'route',
+				message: `${provider.label}: not sent: a resend to part of the recipients (envelopeTo) needs an SMTP route; this API sends every message to all of its To, Cc and Bcc addresses`,
+			});
+			expect(requests).toBe(0);
+		},
+	);
+
+	test('SparkPost addresses the subset: only those recipients, each with the same To and CC headers', async () => {
+		const provider = API_PROVIDERS.sparkpost;
+		const bodies: string[] = [];
+		const capture: HttpClient = async (request) => {
+			bodies.push(String(request.body));
+			return {
+				statusCode: 200,
+				headers: {},
+				body: JSON.stringify({
+					results: { id: 'sp-1', total_accepted_recipients: 1, total_rejected_recipients: 0 },
+				}),
+			};
+		};
+		const t = new ApiTransport(
+			provider,
+			provider.parseCredential({ apiKey: 'key-0123456789' }),
+			capture,
+		);
+		expect(await t.send(threeRecipients({ envelopeTo: ['gone@example.org'] }))).toMatchObject({
+			ok: true,
+			messageId: 'sp-1',
+		});
+		const full = new ApiTransport(
+			provider,
+			provider.parseCredential({ apiKey: 'key-0123456789' }),
+			capture,
+		);
+		expect(await full.send(threeRecipients())).toMatchObject({ ok: true });
+		type Body = {
+			recipients: Array<{ address: { email: string; header_to: string } }>;
+			content: { headers?: Record<string, string> };
+		};
+		const [subset, everyone] = bodies.map((b) => JSON.parse(b) as Body);
+		const headerTo = 'ok@example.org, "Busy Person" <busy@example.org>';
+		expect(everyone.recipients.map((r) => r.address)).toEqual([
+			{ email: 'ok@example.org', header_to: headerTo },
+			{ email: 'busy@example.org', name: 'Busy Person', header_to: headerTo },
+			{ email: 'gone@example.org', header_to: headerTo },
+		]);
+		expect(subset.recipients).toEqual([
+			{ address: { email: 'gone@example.org', header_to: headerTo } },
+		]);
+		// the same content, the CC header naming gone@ included
+		expect(subset.content).toEqual(everyone.content);
+		expect(subset.content.headers).toEqual({ CC: 'gone@example.org' });
+	});
+
+	test('an envelopeTo that is not among the recipients is refused by every API transport', async () => {
+		for (const provider of Object.values(API_PROVIDERS)) {
+			const t = new ApiTransport(provider, {}, unreachable);
+			expect(
+				expectFailure(await t.send(threeRecipients({ envelopeTo: ['stranger@example.net'] }))),
+			).toEqual({
+				ok: false,
+				kind: 'permanent',
+				scope: 'recipient',
+				message: `${provider.label}: not sent: envelopeTo[0] is not one of the message's To, Cc or Bcc addresses`,
+			});
+		}
 	});
 });

@@ -13,6 +13,7 @@
  * a refused key (blocked, opens the circuit).
  */
 import { z } from 'zod';
+import { envelopeRestriction } from '../envelope';
 import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, MailAddress, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
@@ -35,7 +36,12 @@ function baseUrl(credential: SparkPostCredential): string {
 
 export function sparkPostBody(message: OutgoingMessage): Record<string, unknown> {
 	// Every recipient (to, cc and bcc alike) gets its own entry; header_to makes all of them show the
-	// same To line, and the CC header shows the cc list. Bcc recipients appear in no header.
+	// same To line, and the CC header shows the cc list. Bcc recipients appear in no header. So the
+	// recipients list is the envelope: a resend to some of them (envelopeTo, checked by the
+	// transport) lists just those, and their headers are the same as the first time.
+	const envelope = envelopeRestriction(message);
+	const inEnvelope = (address: MailAddress) =>
+		envelope.kind !== 'subset' || envelope.to.includes(address.address);
 	const headerTo = joinAddresses(message.to, formatHeaderAddress);
 	const recipient = (address: MailAddress) => ({
 		address: compact({ email: address.address, name: address.name, header_to: headerTo }),
@@ -46,7 +52,7 @@ export function sparkPostBody(message: OutgoingMessage): Record<string, unknown>
 	const inline = message.attachments.filter((a) => a.cid);
 	const files = message.attachments.filter((a) => !a.cid);
 	return compact({
-		recipients: [...message.to, ...message.cc, ...message.bcc].map(recipient),
+		recipients: [...message.to, ...message.cc, ...message.bcc].filter(inEnvelope).map(recipient),
 		content: compact({
 			from: compact({ email: message.from.address, name: message.from.name }),
 			subject: message.subject,
@@ -85,6 +91,7 @@ export const sparkPost: ApiProvider<SparkPostCredential> = {
 	id: 'sparkpost',
 	label: LABEL,
 	credentialType: 'postalSparkPostApi',
+	envelopeSubset: true,
 	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes SparkPost API'),
 	buildRequest: (message, credential) => {
 		assertAttachmentTypes(message.attachments);

@@ -1,4 +1,5 @@
 import { safeText } from '../../util/secrets';
+import { envelopeRestriction } from '../envelope';
 import { isTlsConfigError } from '../tls';
 import type {
 	HttpClient,
@@ -27,6 +28,16 @@ export class ApiTransport<C> implements Transport {
 
 	async send(message: OutgoingMessage): Promise<SendOutcome> {
 		const now = this.clock();
+		const envelope = envelopeRestriction(message);
+		if (envelope.kind === 'invalid')
+			return this.failure('permanent', 'recipient', `not sent: ${envelope.problem}`);
+		if (envelope.kind === 'subset' && !this.api.envelopeSubset)
+			// blocked/route: this route cannot do it; an SMTP route can (the pipeline may fail over)
+			return this.failure(
+				'blocked',
+				'route',
+				`not sent: a resend to part of the recipients (envelopeTo) needs an SMTP route; this API sends every message to all of its To, Cc and Bcc addresses`,
+			);
 		let request: HttpRequest;
 		try {
 			request = await this.api.buildRequest(message, this.credential, { now });
