@@ -137,7 +137,8 @@ export class MemoryStateStore implements StateStore {
 		return req.keys.map((k) => {
 			const id = onceId(scope, k);
 			const { claim, store } = claimMarker(this.onceValue(id, now), req, now);
-			if (store !== undefined) this.once.set(id, { value: store, expiresAt: now + req.ttlMs });
+			if (store !== undefined && !req.peek)
+				this.once.set(id, { value: store, expiresAt: now + req.ttlMs });
 			return claim;
 		});
 	}

@@ -433,6 +433,7 @@ export class RedisStateStore implements StateStore {
 			String(Math.max(0, Math.round(req.leaseMs))),
 			ms(req.ttlMs),
 			req.takeExpired ? '1' : '0',
+			req.peek ? '1' : '0',
 		];
 		const out = await this.call('claiming duplicate markers', () =>
 			this.client.postalClaimOnce(redisKeys.length, ...redisKeys, ...args),

@@ -166,6 +166,8 @@ export interface OnceClaimRequest {
 	ttlMs: number;
 	/** what to do with an expired lease or an in-doubt marker: true = take it (resend), false = leave it */
 	takeExpired: boolean;
+	/** answer what the claim would find, and write nothing (a look before a rate wait) */
+	peek?: boolean;
 }
 
 /**

@@ -455,6 +455,20 @@ export function describeRateAndOnceContract(
 				expect(await claim(['a'], 't6')).toEqual([{ state: 'sent' }]);
 			});
 
+			it('a peek answers as a claim would and writes nothing', async () => {
+				expect(await claim(['a'], 't1', { peek: true })).toEqual([{ state: 'claimed' }]);
+				// nothing was taken: a real claim finds it free
+				expect(await claim(['a'], 't2')).toEqual([{ state: 'claimed' }]);
+				await settle('a', 't2', 'sent');
+				await claim(['b'], 't3', { leaseMs: 50 });
+				await wait(120);
+				expect(
+					(await claim(['a', 'b'], 'p', { peek: true, takeExpired: true })).map((c) => c.state),
+				).toEqual(['sent', 'claimed']);
+				// the expired lease was not taken by the peek: still in doubt
+				expect((await claim(['b'], 't4'))[0]).toMatchObject({ state: 'in-doubt', owner: 'run t3' });
+			});
+
 			it('a marker lives for the duplicate window, then the message may go again', async () => {
 				await claim(['a'], 't1', { ttlMs: 100 });
 				await store.settleOnce(scope, [{ key: 'a', token: 't1', outcome: 'sent' }], 100);
