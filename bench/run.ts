@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchEngine } from './engine';
 import { benchRedis } from './redis';
 import { benchSend } from './send';
 import { benchClassifier, benchPartitioner } from './routing';
@@ -10,6 +11,7 @@ const suites: Record<string, () => Promise<void>> = {
 	partitioner: benchPartitioner,
 	redis: benchRedis,
 	send: benchSend,
+	engine: benchEngine,
 };
 
 async function main(): Promise<void> {
