@@ -29,8 +29,11 @@ export interface Assignment {
 	retryAt?: number;
 	/** deferred / unroutable: why */
 	reason?: string;
-	/** the route's share of the campaign rate, when one is set */
-	rate?: { limit: number; per: RateUnit; intervalMs: number };
+	/**
+	 * the route's share of the campaign rate, when one is set; `campaignLimit` is the campaign's
+	 * whole rate (a ceiling for all its routes together), in the same unit
+	 */
+	rate?: { limit: number; per: RateUnit; intervalMs: number; campaignLimit: number };
 }
 
 export interface PartitionerIds {
@@ -336,6 +339,7 @@ export class Partitioner {
 				limit: Math.round(limit * 1000) / 1000,
 				per: rate.per,
 				intervalMs: RATE_UNITS[rate.per],
+				campaignLimit: rate.limit,
 			};
 		});
 		return out;

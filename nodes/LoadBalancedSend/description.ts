@@ -226,7 +226,7 @@ const optionFields: INodeProperties[] = [
 		typeOptions: { minValue: 1 },
 		default: 60,
 		description:
-			'How much unused campaign share (from the Route Partitioner) may be caught up at once, so branches that n8n runs one after another still reach their summed rate',
+			'How many seconds of its unused campaign share (from the Route Partitioner) a route may catch up by sending faster than its share, so branches that n8n runs one after another still reach the campaign rate. Never faster than the campaign rate itself, which no minute (or hour, or day, as the rate is given) exceeds.',
 	},
 	{
 		displayName: 'Longest Rate Wait (Seconds)',
