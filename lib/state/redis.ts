@@ -62,7 +62,7 @@ type ScriptClient = (Redis | Cluster) & {
 	postalAllocate(
 		numKeys: number,
 		...args: string[]
-	): Promise<[number[], number[], number[], number, number[]]>;
+	): Promise<[number[], number[], number[], number, number[], number[]]>;
 	postalReserveRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
 	postalClaimOnce(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalSettleOnce(numKeys: number, ...args: string[]): Promise<number>;
@@ -395,7 +395,7 @@ export class RedisStateStore implements StateStore {
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});
-		const [route, via, retryAt, now, open] = await this.call('routing', () =>
+		const [route, via, retryAt, now, open, pos] = await this.call('routing', () =>
 			this.client.postalAllocate(keys.length, ...keys, payload),
 		);
 		return {
@@ -404,6 +404,7 @@ export class RedisStateStore implements StateStore {
 			retryAt: retryAt.map(Number),
 			now: Number(now),
 			openUntil: open.map(Number),
+			pos: pos.map(Number),
 		};
 	}
 

@@ -82,6 +82,11 @@ export interface AllocateResult {
 	now: number;
 	/** per route, when its circuit closes (epoch ms) if it was open during the call, else 0 */
 	openUntil: number[];
+	/**
+	 * per item, the position of its class sequence it took (so the caller can tell which cycle
+	 * entry placed it); -1 for a sticky, preferred or deferred item
+	 */
+	pos: number[];
 }
 
 /** The circuit of a route, written by the send node and read when routing. */

@@ -1,7 +1,9 @@
 import { rateKeys } from '../state/keys';
-import type { RateLimit } from '../state/types';
+import type { RateLimit, RouteLimit } from '../state/types';
 import { gcraLimit } from './limits';
 import { isRateUnit, RATE_UNITS, type RateUnit } from './units';
+
+const positive = (v: unknown): v is number => typeof v === 'number' && v > 0 && Number.isFinite(v);
 
 /** Messages per unit. */
 export interface Rate {
@@ -41,12 +43,34 @@ export interface LimitsInput {
 	groupLimits: readonly GroupLimit[];
 }
 
+/**
+ * A route's own limit, as its send node reports it to the Route Partitioner: the tighter of the
+ * connection's and the SMTP credential's (their sustained rates; bursts do not count). None: null.
+ */
+export function routeLimitOf(
+	input: Pick<LimitsInput, 'connection' | 'credential'>,
+): RouteLimit | null {
+	const candidates: RouteLimit[] = [];
+	if (input.connection && positive(input.connection.limit))
+		candidates.push({
+			limit: input.connection.limit,
+			per: input.connection.per,
+			kind: 'connection',
+		});
+	if (input.credential && positive(input.credential.limit))
+		candidates.push({
+			limit: input.credential.limit,
+			per: input.credential.per,
+			kind: 'credential',
+		});
+	const perMs = (l: RouteLimit) => l.limit / RATE_UNITS[l.per as RateUnit];
+	return candidates.reduce<RouteLimit | null>((a, l) => (a && perMs(a) <= perMs(l) ? a : l), null);
+}
+
 /** A route's share of its campaign's rate, and the campaign's whole rate (same unit). */
 export interface Share extends Rate {
 	campaignLimit?: number;
 }
-
-const positive = (v: unknown): v is number => typeof v === 'number' && v > 0 && Number.isFinite(v);
 
 /** The partitioner's `postalRoute.rate` of an item, if it is a usable rate: item data can hold anything. */
 export function shareOf(rate: unknown): Share | undefined {

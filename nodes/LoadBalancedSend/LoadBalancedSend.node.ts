@@ -31,6 +31,7 @@ import { sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob, type JobSettings } from './jobs';
 import { deliverySettings, readSendParameters } from './options';
 import { connectionFor } from './transport';
+import { publishRouteLimits } from './routeLimits';
 import { capText } from '../../lib/util/secrets';
 
 const OUTPUT = { sent: 0, failed: 1, fallback: 2 } as const;
@@ -186,6 +187,7 @@ export class LoadBalancedSend implements INodeType {
 
 		if (jobs.length > 0) {
 			const state = await stateFor(this);
+			if (!dryRun) await publishRouteLimits(state.store, jobs, settings);
 			let delivered: DeliveryResult[];
 			try {
 				delivered = await deliver(jobs, {

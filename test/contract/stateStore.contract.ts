@@ -82,6 +82,26 @@ export function describeStateStoreContract(
 			expect(new Set([...a.via, ...b.via])).toEqual(new Set([VIA_SEQUENCE]));
 		});
 
+		it('tells each item the sequence position it took: spills too; sticky, preferred and deferred items none', async () => {
+			const c = [cls([0, 1], [0, 1])];
+			const first = await store.allocate(
+				request(routes(2, [1]), c, [{ cls: 0, key: 'a' }, { cls: 0 }, { cls: 0 }]),
+			);
+			// position 2 names route 0, which is full: the item spills to 1 and still took position 2
+			expect(first.pos).toEqual([0, 1, 2]);
+			expect(first.via).toEqual([VIA_SEQUENCE, VIA_SEQUENCE, VIA_SPILL]);
+			const full = routes(2, [1, 0]);
+			const second = await store.allocate(
+				request(full, c, [{ cls: 0, key: 'a' }, { cls: 0, prefer: 1 }, { cls: 0 }]),
+			);
+			expect(second.via).toEqual([VIA_STICKY, VIA_DEFERRED, VIA_DEFERRED]);
+			expect(second.pos).toEqual([-1, -1, -1]);
+			const third = await store.allocate(
+				request(routes(2), c, [{ cls: 0, prefer: 0 }, { cls: 0 }]),
+			);
+			expect(third.pos).toEqual([-1, 3]);
+		});
+
 		it('repeats each cycle entry `repeat` times (round robin per batch of N)', async () => {
 			const c = [cls([0, 1, 2], [0, 1, 2], { repeat: 2 })];
 			const a = await store.allocate(request(routes(3), c, plain(5)));
