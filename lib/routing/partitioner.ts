@@ -421,7 +421,7 @@ export class Partitioner {
 		if (move.keep.every((k) => k === 1)) return undefined;
 		const reasons = plan.routes.map((r, i) =>
 			move.keep[i] < 1
-				? capacityReason(r.name, reported[i]!.kind, limits[i]!, shares[i], rate.per)
+				? capacityReason(r.name, reported[i]?.kind ?? 'own', limits[i]!, shares[i], rate.per)
 				: undefined,
 		);
 		return { move, reasons };
