@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchRedis } from './redis';
 import { benchSend } from './send';
+import { benchThrottle } from './throttle';
 import { benchClassifier, benchPartitioner } from './routing';
 
 const suites: Record<string, () => Promise<void>> = {
@@ -10,6 +11,7 @@ const suites: Record<string, () => Promise<void>> = {
 	partitioner: benchPartitioner,
 	redis: benchRedis,
 	send: benchSend,
+	throttle: benchThrottle,
 };
 
 async function main(): Promise<void> {
