@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { benchEngine } from './engine';
 import { benchRedis } from './redis';
 import { benchSend } from './send';
+import { benchThrottle } from './throttle';
 import { benchClassifier, benchPartitioner } from './routing';
 
 const suites: Record<string, () => Promise<void>> = {
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<void>> = {
 	redis: benchRedis,
 	send: benchSend,
 	engine: benchEngine,
+	throttle: benchThrottle,
 };
 
 async function main(): Promise<void> {
