@@ -171,10 +171,15 @@ const credentialsHelper = {
 	isCredentialUsableByNode: async () => true,
 };
 
-function additionalData(hooks: ExecutionLifecycleHooks): IWorkflowExecuteAdditionalData {
+function additionalData(
+	hooks: ExecutionLifecycleHooks,
+	executionId: string,
+): IWorkflowExecuteAdditionalData {
 	const base = 'http://localhost:5678';
 	return {
 		hooks,
+		// n8n's runner sets it: a node's getExecutionId() reads it from here
+		executionId,
 		credentialsHelper: credentialsHelper as never,
 		executeWorkflow: async () => {
 			throw new Error('sub-workflows are not used in these tests');
@@ -202,11 +207,19 @@ let executionCounter = 0;
  * Runs workflow JSON through n8n-core's WorkflowExecute with our real node classes, as n8n does
  * for a manual execution, and returns every node's output.
  */
-/** `credentials` maps a credential id (as referenced by the workflow's nodes) or a type to its data. */
+/**
+ * `credentials` maps a credential id (as referenced by the workflow's nodes) or a type to its data.
+ * `executionId` names the execution (default: a counter from 1 per process); processes that share a
+ * state store give theirs distinct ids, as n8n's executions have.
+ */
 export async function runWorkflow(
 	json: WorkflowJson,
 	inputs: Record<string, IDataObject[]> = {},
-	options: { credentials?: Record<string, IDataObject>; nodeTypes?: INodeTypes } = {},
+	options: {
+		credentials?: Record<string, IDataObject>;
+		nodeTypes?: INodeTypes;
+		executionId?: string;
+	} = {},
 ): Promise<RunResult> {
 	injected.clear();
 	credentialData = options.credentials ?? {};
@@ -222,13 +235,13 @@ export async function runWorkflow(
 	});
 	const start = json.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
 	if (!start) throw new Error('the workflow needs a Manual Trigger');
-	const executionId = String(++executionCounter);
+	const executionId = options.executionId ?? String(++executionCounter);
 	const hooks = new ExecutionLifecycleHooks('manual', executionId, {
 		...json,
 		id: workflow.id,
 		active: false,
 	} as never);
-	const run = await new WorkflowExecute(additionalData(hooks), 'manual').run({
+	const run = await new WorkflowExecute(additionalData(hooks, executionId), 'manual').run({
 		workflow,
 		startNode: workflow.getNode(start.name)!,
 	});
