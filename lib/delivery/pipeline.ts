@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import type { OnceClaim } from '../state/types';
 import { acquire, sleep as realSleep, type Sleep } from '../throttle/limits';
-import type { OutgoingMessage, SendOutcome } from '../transports/types';
+import type { OutgoingMessage, SendFailure, SendOutcome } from '../transports/types';
 import { RouteHealth } from './health';
 import { IdempotencyMarkers } from './idempotency';
 import { envelopeRecipients, Results } from './records';
@@ -30,15 +30,6 @@ interface Batch {
 	markers: IdempotencyMarkers;
 	/** the first state-store failure: nothing new starts after it */
 	stateError?: Error;
-}
-
-/** What a job's tries came to. */
-interface Tried {
-	attempts: number;
-	/** the last send's outcome; none when the circuit opened before the first */
-	outcome?: SendOutcome;
-	/** set when the rate limits would have held a retry too long: when to come back */
-	rateRetryAt?: number;
 }
 
 /** One batch's results, and the state-store failure that stopped it early, if one did. */
@@ -134,29 +125,46 @@ async function runBatch(
 }
 
 /**
- * One job, step by step: the rate limits first (a crash while waiting leaves nothing claimed),
- * then the claim, then the tries, then the settlement. A crash between claim and settlement
- * leaves a lease that runs out into "in doubt" — only the messages on the wire at that moment.
+ * One job, try by try. Each try waits for the rate limits first (a crash while waiting leaves
+ * nothing claimed), then claims the marker, sends, and settles it at once; a transient failure
+ * gives the claim back before the retry waits. So a lease only ever covers one transaction, and a
+ * crash leaves leases only on the messages on the wire at that moment.
  */
 async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
-	if (b.health.isOpen(job)) return b.results.circuitOpen(job, b.health.openUntil(job));
 	const started = b.clock();
-	const slot = await pace(b, job);
 	const effort = (attempts: number) => ({ attempts, latencyMs: b.clock() - started });
-	if (!slot.ok) return b.results.rateDeferred(job, effort(0), slot.retryAt);
-	// the circuit may have opened, or the state store failed, while this job waited
-	if (b.health.isOpen(job)) return b.results.circuitOpen(job, b.health.openUntil(job));
-	if (b.stateError) throw b.stateError;
-	const claimedAt = b.clock();
-	const claim = await b.markers.claim(job);
-	if (claim.state !== 'claimed') return b.results.claimed(job, claim);
-	const send = remaining(b, job, claim);
-	if (send === undefined) {
-		await tolerate(b, () => b.markers.settle(job, 'sent'));
-		return b.results.deliveredEarlier(job);
+	let last: SendFailure | undefined;
+	for (let attempts = 0; ;) {
+		// the circuit may have opened, or the state store failed, while this job waited
+		if (b.health.isOpen(job))
+			return last
+				? b.results.failure(job, last, effort(attempts))
+				: b.results.circuitOpen(job, b.health.openUntil(job));
+		const slot = await pace(b, job);
+		if (!slot.ok) return b.results.rateDeferred(job, effort(attempts), slot.retryAt);
+		if (b.health.isOpen(job)) continue;
+		if (b.stateError) throw b.stateError;
+		const claimedAt = b.clock();
+		const claim = await b.markers.claim(job);
+		// on a retry too: another run may have taken (or sent) it while this one waited
+		if (claim.state !== 'claimed') return b.results.claimed(job, claim);
+		const send = remaining(b, job, claim);
+		if (send === undefined) {
+			await tolerate(b, () => b.markers.settle(job, 'sent'));
+			return b.results.deliveredEarlier(job);
+		}
+		attempts++;
+		const outcome = await sendOnce(b, job, send.job.message);
+		const retry =
+			!outcome.ok &&
+			outcome.kind === 'transient' &&
+			attempts < b.options.retry.maxAttempts &&
+			!b.health.isOpen(job);
+		if (!retry) return settle(b, send, claim, outcome, effort(attempts), claimedAt);
+		await tolerate(b, () => b.markers.settle(job, 'release'));
+		last = outcome as SendFailure;
+		await b.pause(retryDelay(attempts, b.options.retry, last.retryAfterMs, b.random));
 	}
-	const tried = await attempt(b, job, send.job.message);
-	return settle(b, send, claim, tried, effort(tried.attempts), claimedAt);
 }
 
 /** A job as this run sends it: after a partial delivery, to the recipients left only. */
@@ -186,12 +194,12 @@ function remaining(b: Batch, job: DeliveryJob, claim: OnceClaim): Sending | unde
 	};
 }
 
-/** Settles the claim by what the tries came to, and gives the job its result. */
+/** Settles the claim by how its try ended, and gives the job its result. */
 async function settle(
 	b: Batch,
 	{ claimed, job, delivered, deliveredEarlier }: Sending,
 	claim: OnceClaim,
-	tried: Tried,
+	outcome: SendOutcome,
 	effort: { attempts: number; latencyMs: number },
 	claimedAt: number,
 ): Promise<DeliveryResult> {
@@ -206,15 +214,6 @@ async function settle(
 				}
 			: {}),
 	};
-	const { outcome } = tried;
-	if (tried.rateRetryAt !== undefined) {
-		await tolerate(b, () => b.markers.settle(claimed, 'release'));
-		return b.results.rateDeferred(job, effort, tried.rateRetryAt);
-	}
-	if (outcome === undefined) {
-		await tolerate(b, () => b.markers.settle(claimed, 'release'));
-		return b.results.circuitOpen(job, b.health.openUntil(job));
-	}
 	if (outcome.ok) {
 		const refused = new Set((outcome.refused ?? []).map((r) => r.address.toLowerCase()));
 		if (refused.size === 0) await tolerate(b, () => b.markers.settle(claimed, 'sent'));
@@ -235,27 +234,6 @@ async function settle(
 	}
 	await tolerate(b, () => b.markers.settle(claimed, 'release'));
 	return b.results.failure(job, outcome, effort, extra);
-}
-
-/** Tries the job until it goes, fails for good, runs out of attempts, meets an open circuit or a long rate wait. */
-async function attempt(b: Batch, job: DeliveryJob, message: OutgoingMessage): Promise<Tried> {
-	let attempts = 0;
-	let outcome: SendOutcome | undefined;
-	for (;;) {
-		attempts++;
-		outcome = await sendOnce(b, job, message);
-		if (
-			outcome.ok ||
-			outcome.kind !== 'transient' ||
-			attempts >= b.options.retry.maxAttempts ||
-			b.health.isOpen(job)
-		)
-			return { attempts, outcome };
-		await b.pause(retryDelay(attempts, b.options.retry, outcome.retryAfterMs, b.random));
-		if (b.health.isOpen(job)) return { attempts, outcome };
-		const slot = await pace(b, job);
-		if (!slot.ok) return { attempts, outcome, rateRetryAt: slot.retryAt };
-	}
 }
 
 /** Waits for one message's room in all the job's rate limits, or says when to come back. */

@@ -4,6 +4,7 @@ import {
 	type DeliveryJob,
 	type DeliveryOptions,
 } from '../../lib/delivery/pipeline';
+import { IdempotencyMarkers } from '../../lib/delivery/idempotency';
 import { circuitName } from '../../lib/state/keys';
 import { MemoryStateStore } from '../../lib/state/memory';
 import { StateUnavailableError, type StateStore } from '../../lib/state/types';
@@ -149,6 +150,35 @@ describe('claims after the rate wait, as leases', () => {
 		const [dup] = await deliver([job(0)], options(t, store));
 		expect(dup).toMatchObject({ output: 'skipped', record: { status: 'skipped-duplicate' } });
 		expect(dup.record.error).toBeUndefined();
+	});
+
+	it('a lease covers one try: a retry gives it back while it waits, and claims again after', async () => {
+		const store = new MemoryStateStore();
+		const t = new ScriptedTransport((_, attempt) =>
+			attempt === 1
+				? { ok: false, kind: 'transient', scope: 'route', code: 451, message: '451 later' }
+				: ok,
+		);
+		let duringWait: string | undefined;
+		const other = { ttlMs: HOUR, leaseMs: HOUR, resendInDoubt: false, owner: 'run 2' };
+		const out = await deliver(
+			[job(0)],
+			options(t, store, {
+				// while run 1 waits to retry, run 2 finds the message free and takes it
+				sleep: async () => {
+					const theirs = job(0);
+					const markers = await IdempotencyMarkers.open(store, [theirs], other);
+					duringWait = (await markers.claim(theirs)).state;
+				},
+			}),
+		);
+		expect(duringWait).toBe('claimed');
+		// run 1's retry meets run 2's live lease: it leaves the message to run 2
+		expect(out[0]).toMatchObject({
+			output: 'skipped',
+			record: { status: 'skipped-in-flight', skip: { by: 'run 2' } },
+		});
+		expect(t.sent).toHaveLength(1);
 	});
 });
 
