@@ -1,12 +1,17 @@
 import type { OnceClaim } from '../state/types';
-import type { OutgoingMessage, SendFailure, SendSuccess } from '../transports/types';
+import type {
+	OutgoingMessage,
+	RefusedRecipient,
+	SendFailure,
+	SendSuccess,
+} from '../transports/types';
 import { capText } from '../util/secrets';
 import type {
 	DeliveryJob,
 	DeliveryRecord,
 	DeliveryResult,
 	DeliveryStatus,
-	RefusedRecipient,
+	RefusedRecipientRecord,
 	SkipRecord,
 } from './types';
 
@@ -25,6 +30,17 @@ const claimOf = (since: number | undefined, by: string | undefined) => ({
 	...(since ? { since: iso(since) } : {}),
 	...(by ? { by } : {}),
 });
+
+/** The refused recipients as the record lists them. */
+function refusedRecords(refused: RefusedRecipient[]): RefusedRecipientRecord[] {
+	return refused.map((r) => ({
+		recipient: r.address,
+		kind: r.failure.kind,
+		responseCode: r.failure.code,
+		enhancedCode: r.failure.enhancedCode,
+		error: short(r.failure.message)!,
+	}));
+}
 
 /** How one send of a job went, for the record: its tries and its time. */
 export interface Effort {
@@ -146,13 +162,7 @@ export class Results {
 		if (refused.length === 0)
 			return { index: job.index, output: 'sent', record: this.record(job, 'sent', fields) };
 		const refusedSet = new Set(refused.map((r) => r.address.toLowerCase()));
-		const list: RefusedRecipient[] = refused.map((r) => ({
-			recipient: r.address,
-			kind: r.failure.kind,
-			responseCode: r.failure.code,
-			enhancedCode: r.failure.enhancedCode,
-			error: short(r.failure.message)!,
-		}));
+		const list = refusedRecords(refused);
 		// a refusal that may pass later goes where another try can reach it: a backup route, a re-run
 		const retryable = list.some((r) => r.kind !== 'permanent');
 		return {
@@ -182,6 +192,8 @@ export class Results {
 			enhancedCode: outcome.enhancedCode,
 			error: short(outcome.message),
 			failureScope: outcome.scope,
+			// every recipient refused: each one's own reply
+			...(outcome.refused?.length ? { refused: refusedRecords(outcome.refused) } : {}),
 			...effort,
 			...extra,
 		};

@@ -51,7 +51,7 @@ export interface SkipRecord {
 }
 
 /** A recipient the server refused while it accepted the message for others. */
-export interface RefusedRecipient {
+export interface RefusedRecipientRecord {
 	recipient: string;
 	kind: 'permanent' | 'transient' | 'blocked' | 'unknown';
 	responseCode?: number;
@@ -73,7 +73,7 @@ export interface DeliveryRecord {
 	recipients?: string[];
 	/** partially-sent: the recipients that accepted it (this send) and those that refused it */
 	accepted?: string[];
-	refused?: RefusedRecipient[];
+	refused?: RefusedRecipientRecord[];
 	/** recipients an earlier run already delivered this message to (not sent again) */
 	deliveredEarlier?: string[];
 	/** Skipped: why */
