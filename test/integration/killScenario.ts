@@ -1,12 +1,13 @@
 /**
- * kill -9 mid-send, re-run, count: the scenario and its checks, for ./killResend.test.ts (Redis, memory)
- * and ./killResendSqlite.test.ts (the SQLite embedded store, on Node 24). A child process (./sendChild.ts: Recipients → Load-Balanced Send
- * through the n8n engine, with the bundled node classes from dist/) sends a campaign to a real SMTP
- * sink that lives in this process, like the Redis server; when the sink's reply hook sees the
- * `killAfter`-th message, this process SIGKILLs the child. A fresh child then runs the same
- * campaign at once (same store), and, once the leases the killed run left have run out, again with
- * "Don't Resend" (at most once) and then with "Resend" (at least once: the README's recovery of
- * in-doubt messages). The sink counts who got the message twice and who never got it.
+ * kill -9 mid-send, re-run, count: the scenario and its checks, for ./killResend.test.ts (Redis,
+ * memory) and ./killResendSqlite.test.ts (the SQLite embedded store, on Node 24). A child process
+ * (./sendChild.ts: Recipients → Load-Balanced Send through the n8n engine, with the bundled node
+ * classes from dist/) sends a campaign to a real SMTP sink that lives in this process, like the
+ * Redis server; when the sink's reply hook sees the `killAfter`-th message, this process SIGKILLs
+ * the child. A fresh child then runs the same campaign at once (same store), and, once the leases
+ * the killed run left have run out, again with "Don't Resend" (at most once) and then with "Resend"
+ * (at least once: the README's recovery of in-doubt messages). The sink counts who got the message
+ * twice and who never got it.
  *
  * "On the wire at the kill", precisely: the messages the killed child had claimed and not settled,
  * i.e. the leases it left in the store. The immediate re-run reports exactly these as
@@ -353,7 +354,9 @@ export async function runScenario(spec: Spec): Promise<Outcome> {
 		if (spec.durable) {
 			// until every lease the killed run left has run out (the immediate re-run's records say when)
 			const until = rerun.outputs[3].map((i) => Date.parse(i.skip?.leaseUntil ?? '0'));
-			await sleep(Math.max(rerunWall + LEASE_SECONDS * 1000, ...until) + 200 - Date.now());
+			await sleep(
+				Math.max(0, Math.max(rerunWall + LEASE_SECONDS * 1000, ...until) + 200 - Date.now()),
+			);
 			outcome.skipRun = await within(
 				second.run({ executionId: ids[2], inDoubt: 'skip' }),
 				60_000,
