@@ -131,6 +131,8 @@ async function runBatch(
  * crash leaves leases only on the messages on the wire at that moment.
  */
 async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
+	// sent before: a skip needs no rate slot (sent is final, so nothing can change it meanwhile)
+	if (b.markers.sentBefore(job)) return b.results.claimed(job, { state: 'sent' });
 	const started = b.clock();
 	const effort = (attempts: number) => ({ attempts, latencyMs: b.clock() - started });
 	let last: SendFailure | undefined;

@@ -9,7 +9,7 @@ import type { StateStore } from './types';
  * whatever the bundling. The version in the name changes with the StateStore contract, so a store
  * of another shape is never shared.
  */
-const SLOT = Symbol.for('n8n-nodes-postal-routes.embeddedStateStore.v1');
+const SLOT = Symbol.for('n8n-nodes-postal-routes.embeddedStateStore.v2');
 
 interface Slot {
 	store?: StateStore;

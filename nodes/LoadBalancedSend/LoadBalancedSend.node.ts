@@ -33,6 +33,7 @@ import { sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob, type JobSettings } from './jobs';
 import { deliverySettings, readSendParameters } from './options';
 import { connectionFor } from './transport';
+import { publishRouteLimits } from './routeLimits';
 import { capText } from '../../lib/util/secrets';
 
 const OUTPUT = { sent: 0, failed: 1, fallback: 2, skipped: 3 } as const;
@@ -241,6 +242,7 @@ export class LoadBalancedSend implements INodeType {
 		let usedFallback = false;
 		if (jobs.length > 0) {
 			const state = await stateFor(this);
+			if (!dryRun) await publishRouteLimits(state.store, jobs, settings);
 			const { results: delivered, stateError } = await deliverBatch(jobs, {
 				transport,
 				store: state.store,

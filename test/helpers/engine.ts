@@ -191,6 +191,7 @@ const credentialsHelper = {
 function additionalData(
 	hooks: ExecutionLifecycleHooks,
 	executionId: string,
+	variables: IDataObject = {},
 ): IWorkflowExecuteAdditionalData {
 	const base = 'http://localhost:5678';
 	return {
@@ -213,7 +214,7 @@ function additionalData(
 		webhookTestBaseUrl: `${base}/webhook-test`,
 		mcpBaseUrl: `${base}/mcp`,
 		mcpTestBaseUrl: `${base}/mcp-test`,
-		variables: {},
+		variables,
 		logAiEvent: () => undefined,
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
@@ -222,12 +223,10 @@ let executionCounter = 0;
 
 /**
  * Runs workflow JSON through n8n-core's WorkflowExecute with our real node classes, as n8n does
- * for a manual execution, and returns every node's output.
- */
-/**
- * `credentials` maps a credential id (as referenced by the workflow's nodes) or a type to its data.
- * `executionId` names the execution (default: a counter from 1 per process); processes that share a
- * state store give theirs distinct ids, as n8n's executions have.
+ * for a manual execution, and returns every node's output. `credentials` maps a credential id (as
+ * referenced by the workflow's nodes) or a type to its data; `variables` are the instance's
+ * variables (`$vars`); `executionId` names the execution (default: a counter from 1 per process):
+ * processes that share a state store give theirs distinct ids, as n8n's executions have.
  */
 export async function runWorkflow(
 	json: WorkflowJson,
@@ -236,6 +235,7 @@ export async function runWorkflow(
 		credentials?: Record<string, IDataObject>;
 		nodeTypes?: INodeTypes;
 		executionId?: string;
+		variables?: IDataObject;
 	} = {},
 ): Promise<RunResult> {
 	injected.clear();
@@ -258,7 +258,10 @@ export async function runWorkflow(
 		id: workflow.id,
 		active: false,
 	} as never);
-	const run = await new WorkflowExecute(additionalData(hooks, executionId), 'manual').run({
+	const run = await new WorkflowExecute(
+		additionalData(hooks, executionId, options.variables),
+		'manual',
+	).run({
 		workflow,
 		startNode: workflow.getNode(start.name)!,
 	});
