@@ -1,8 +1,9 @@
 /**
  * A re-run of a campaign that was already sent, under a rate limit. The pipeline waits for the rate
- * limits before it claims a message's marker (so a crash while waiting claims nothing); the claim is
- * also where it learns that the message went already. So a re-run waits for (and spends) a rate
- * token per message it is about to skip.
+ * limits before it claims a message's marker (so a crash while waiting claims nothing), and the
+ * claim is where it learns that the message went already: without the look at the batch's markers
+ * before the wait, a re-run put sent messages on Fallback as `rate-deferred` (or spent a rate slot
+ * on each skip, starving the route's other messages). Found by ../integration/killResend.test.ts.
  */
 import { deliver, type DeliveryJob, type DeliveryOptions } from '../../lib/delivery/pipeline';
 import { MemoryStateStore } from '../../lib/state/memory';
@@ -31,41 +32,35 @@ function options(store: MemoryStateStore, transport: ScriptedTransport): Deliver
 	};
 }
 
-// 2 an hour with a burst of 2: the first run takes the whole burst
-const limit = gcraLimit('conn:relay', { limit: 2, per: 'hour', burst: 2 });
-const jobs: DeliveryJob[] = ['a@x.example', 'b@x.example'].map((to, index) => ({
-	index,
-	message: plainMessage(to),
-	route: 'relay',
-	campaign: 'c1',
-	idempotencyKey: to,
-	limits: [limit],
-}));
+// 2 an hour with a burst of 3: after the first run's 2 messages, one slot is left this hour
+const limit = gcraLimit('conn:relay', { limit: 2, per: 'hour', burst: 3 });
+const jobs = (...to: string[]): DeliveryJob[] =>
+	to.map((address, index) => ({
+		index,
+		message: plainMessage(address),
+		route: 'relay',
+		campaign: 'c1',
+		idempotencyKey: address,
+		limits: [limit],
+	}));
 
 describe('re-running a campaign that was sent, under a rate limit', () => {
-	it('the first run sends both, and takes the burst', async () => {
+	it('skips the sent messages without a rate slot: the one slot left goes to the new message', async () => {
 		const store = new MemoryStateStore();
 		const t = new ScriptedTransport(() => ok);
-		const first = await deliver(jobs, options(store, t));
+		const first = await deliver(jobs('a@x.example', 'b@x.example'), options(store, t));
 		expect(first.map((r) => r.record.status)).toEqual(['sent', 'sent']);
-		expect((await store.consumeRate([limit], 1)).allowed).toBe(false);
-	});
-
-	// KNOWN BUG (fails today, hence it.failing: make it `it` once fixed). The re-run puts both
-	// already-sent messages on Fallback as `rate-deferred` ("the rate limits would hold this message
-	// too long") instead of on Skipped as `skipped-duplicate`: each waits for a rate token before the
-	// claim that would find it sent. With room in the limit it would instead spend one token per skip
-	// — a re-run of a mostly sent campaign crawls at the route's rate and starves the route's other
-	// senders while it sends nothing (killResend.test.ts measures ~5 s per 1,000 skips at 200/s).
-	it.failing('skips them as already sent, without waiting for the rate limit', async () => {
-		const store = new MemoryStateStore();
-		const t = new ScriptedTransport(() => ok);
-		await deliver(jobs, options(store, t));
-		const again = await deliver(jobs, options(store, t));
+		const again = await deliver(
+			jobs('a@x.example', 'b@x.example', 'c@x.example'),
+			options(store, t),
+		);
 		expect(again.map((r) => [r.output, r.record.status])).toEqual([
 			['skipped', 'skipped-duplicate'],
 			['skipped', 'skipped-duplicate'],
+			['sent', 'sent'],
 		]);
-		expect(t.sent).toHaveLength(2);
+		expect(t.sent).toEqual(['a@x.example', 'b@x.example', 'c@x.example']);
+		// and that was the last slot of the hour
+		expect((await store.reserveRate([limit], 1, 60_000)).granted).toBe(false);
 	});
 });
