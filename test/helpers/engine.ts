@@ -14,9 +14,6 @@ import {
 	type IRun,
 	type IWorkflowExecuteAdditionalData,
 } from 'n8n-workflow';
-import { DomainGroupClassifier } from '../../nodes/DomainGroupClassifier/DomainGroupClassifier.node';
-import { LoadBalancedSend } from '../../nodes/LoadBalancedSend/LoadBalancedSend.node';
-import { RoutePartitioner } from '../../nodes/RoutePartitioner/RoutePartitioner.node';
 
 export const PACKAGE = 'n8n-nodes-postal-routes';
 
@@ -90,20 +87,43 @@ class NoOp implements INodeType {
 	}
 }
 
-const registry: Record<string, INodeType> = {
+/** The test stand-ins for n8n's own nodes. */
+const standIns: Record<string, INodeType> = {
 	'n8n-nodes-base.manualTrigger': new ManualTrigger(),
 	'n8n-nodes-base.noOp': new NoOp(),
 	'test.injectedItems': new InjectedItems(),
-	[`${PACKAGE}.domainGroupClassifier`]: new DomainGroupClassifier(),
-	[`${PACKAGE}.routePartitioner`]: new RoutePartitioner(),
-	[`${PACKAGE}.loadBalancedSend`]: new LoadBalancedSend(),
 };
 
-function typesOf(types: Record<string, INodeType>): INodeTypes {
+/**
+ * Our node classes from the TypeScript sources, loaded on first use: a child process that runs
+ * only the bundled ones (nodeTypesWith) does not compile every source file (seconds under ts-node).
+ */
+let sourceNodes: Record<string, INodeType> | undefined;
+function fromSources(): Record<string, INodeType> {
+	if (!sourceNodes) {
+		/* eslint-disable @typescript-eslint/no-require-imports */
+		const { DomainGroupClassifier } =
+			require('../../nodes/DomainGroupClassifier/DomainGroupClassifier.node') as typeof import('../../nodes/DomainGroupClassifier/DomainGroupClassifier.node');
+		const { RoutePartitioner } =
+			require('../../nodes/RoutePartitioner/RoutePartitioner.node') as typeof import('../../nodes/RoutePartitioner/RoutePartitioner.node');
+		const { LoadBalancedSend } =
+			require('../../nodes/LoadBalancedSend/LoadBalancedSend.node') as typeof import('../../nodes/LoadBalancedSend/LoadBalancedSend.node');
+		/* eslint-enable @typescript-eslint/no-require-imports */
+		sourceNodes = {
+			...standIns,
+			[`${PACKAGE}.domainGroupClassifier`]: new DomainGroupClassifier(),
+			[`${PACKAGE}.routePartitioner`]: new RoutePartitioner(),
+			[`${PACKAGE}.loadBalancedSend`]: new LoadBalancedSend(),
+		};
+	}
+	return sourceNodes;
+}
+
+function typesOf(types: () => Record<string, INodeType>): INodeTypes {
 	return {
-		getByName: (type: string) => types[type],
+		getByName: (type: string) => types()[type],
 		getByNameAndVersion: (type: string) => {
-			const t = types[type];
+			const t = types()[type];
 			if (!t) throw new Error(`unknown node type ${type}`);
 			return t;
 		},
@@ -111,17 +131,14 @@ function typesOf(types: Record<string, INodeType>): INodeTypes {
 	} as INodeTypes;
 }
 
-export const nodeTypes: INodeTypes = typesOf(registry);
+/** The test stand-ins and our node classes from the sources. */
+export const nodeTypes: INodeTypes = typesOf(fromSources);
 
 /** The test stand-ins plus the given node classes (e.g. the bundled ones from dist/) under our type names. */
 export function nodeTypesWith(ours: Record<string, INodeType>): INodeTypes {
-	const types: Record<string, INodeType> = {
-		'n8n-nodes-base.manualTrigger': registry['n8n-nodes-base.manualTrigger'],
-		'n8n-nodes-base.noOp': registry['n8n-nodes-base.noOp'],
-		'test.injectedItems': registry['test.injectedItems'],
-	};
+	const types: Record<string, INodeType> = { ...standIns };
 	for (const [name, type] of Object.entries(ours)) types[`${PACKAGE}.${name}`] = type;
-	return typesOf(types);
+	return typesOf(() => types);
 }
 
 export interface WorkflowJson {
@@ -173,11 +190,14 @@ const credentialsHelper = {
 
 function additionalData(
 	hooks: ExecutionLifecycleHooks,
+	executionId: string,
 	variables: IDataObject = {},
 ): IWorkflowExecuteAdditionalData {
 	const base = 'http://localhost:5678';
 	return {
 		hooks,
+		// n8n's runner sets it: a node's getExecutionId() reads it from here
+		executionId,
 		credentialsHelper: credentialsHelper as never,
 		executeWorkflow: async () => {
 			throw new Error('sub-workflows are not used in these tests');
@@ -205,7 +225,8 @@ let executionCounter = 0;
  * Runs workflow JSON through n8n-core's WorkflowExecute with our real node classes, as n8n does
  * for a manual execution, and returns every node's output. `credentials` maps a credential id (as
  * referenced by the workflow's nodes) or a type to its data; `variables` are the instance's
- * variables (`$vars`).
+ * variables (`$vars`); `executionId` names the execution (default: a counter from 1 per process):
+ * processes that share a state store give theirs distinct ids, as n8n's executions have.
  */
 export async function runWorkflow(
 	json: WorkflowJson,
@@ -213,6 +234,7 @@ export async function runWorkflow(
 	options: {
 		credentials?: Record<string, IDataObject>;
 		nodeTypes?: INodeTypes;
+		executionId?: string;
 		variables?: IDataObject;
 	} = {},
 ): Promise<RunResult> {
@@ -230,13 +252,16 @@ export async function runWorkflow(
 	});
 	const start = json.nodes.find((n) => n.type === 'n8n-nodes-base.manualTrigger');
 	if (!start) throw new Error('the workflow needs a Manual Trigger');
-	const executionId = String(++executionCounter);
+	const executionId = options.executionId ?? String(++executionCounter);
 	const hooks = new ExecutionLifecycleHooks('manual', executionId, {
 		...json,
 		id: workflow.id,
 		active: false,
 	} as never);
-	const run = await new WorkflowExecute(additionalData(hooks, options.variables), 'manual').run({
+	const run = await new WorkflowExecute(
+		additionalData(hooks, executionId, options.variables),
+		'manual',
+	).run({
 		workflow,
 		startNode: workflow.getNode(start.name)!,
 	});

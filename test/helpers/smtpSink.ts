@@ -29,6 +29,23 @@ export interface SinkReplyContext {
 	messageIndex: number;
 }
 
+/**
+ * What the sink saw, as it happened (for tests that need to know what was on the wire at an
+ * instant): a connection, a transaction's MAIL FROM and RCPT TO, the whole message received (the
+ * final dot), the final reply to it sent (`code` 250, or the rejection's), a connection closed.
+ */
+export interface SinkEvent {
+	type: 'connect' | 'mail' | 'rcpt' | 'data' | 'reply' | 'close';
+	/** smtp-server's session id: one per connection */
+	session: string;
+	/** rcpt: the address; data and reply: the transaction's recipients */
+	rcpts?: string[];
+	/** reply: the code sent */
+	code?: number;
+	/** performance.now() when it happened */
+	at: number;
+}
+
 export interface SmtpSinkOptions {
 	/** require AUTH with these; anything else gets 535 */
 	auth?: { user: string; pass: string };
@@ -39,6 +56,8 @@ export interface SmtpSinkOptions {
 	delayMs?: number;
 	/** reject at RCPT or at the end of DATA: return a reply, or undefined to accept */
 	reply?: (ctx: SinkReplyContext) => undefined | { code: number; message: string };
+	/** called for every event, synchronously, in the order the sink handled them */
+	onEvent?: (event: SinkEvent) => void;
 }
 
 export interface SinkMessage {
@@ -78,6 +97,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 	const sockets = new Set<Socket>();
 	let transactions = 0;
 	let open = 0;
+	const emit = (e: Omit<SinkEvent, 'at'>) => options.onEvent?.({ ...e, at: performance.now() });
 
 	const sink: Omit<SmtpSink, 'port'> & { port: number } = {
 		port: 0,
@@ -106,13 +126,15 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 		disabledCommands: [...(options.auth ? [] : ['AUTH']), ...(tls === 'none' ? ['STARTTLS'] : [])],
 		secure: tls === 'implicit',
 		...(tls === 'none' ? {} : (options.certificate ?? fixtureCert())),
-		onConnect(_session, callback) {
+		onConnect(session, callback) {
 			sink.connections++;
 			open++;
+			emit({ type: 'connect', session: session.id });
 			callback();
 		},
-		onClose() {
+		onClose(session) {
 			open--;
+			emit({ type: 'close', session: session.id });
 		},
 		onAuth(auth, _session, callback) {
 			const ok =
@@ -125,11 +147,13 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 			}
 			callback(null, { user: auth.username });
 		},
-		onMailFrom(_address, _session, callback) {
+		onMailFrom(_address, session, callback) {
 			transactions++;
+			emit({ type: 'mail', session: session.id });
 			callback();
 		},
-		onRcptTo(address, _session, callback) {
+		onRcptTo(address, session, callback) {
+			emit({ type: 'rcpt', session: session.id, rcpts: [address.address] });
 			sink.attempts.rcpt++;
 			const attempt = (rcptAttempts.get(address.address) ?? 0) + 1;
 			rcptAttempts.set(address.address, attempt);
@@ -150,9 +174,13 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 				const raw = Buffer.concat(chunks);
 				const rcpts = session.envelope.rcptTo.map((a) => a.address);
 				const messageIndex = transactions - 1;
+				emit({ type: 'data', session: session.id, rcpts });
+				const refuse = (r: { code: number; message: string }) => {
+					emit({ type: 'reply', session: session.id, rcpts, code: r.code });
+					callback(smtpError(r));
+				};
 				const finish = async () => {
-					if (stream.sizeExceeded)
-						return callback(smtpError({ code: 552, message: '5.3.4 Message too big' }));
+					if (stream.sizeExceeded) return refuse({ code: 552, message: '5.3.4 Message too big' });
 					for (const rcpt of rcpts) {
 						const reply = options.reply?.({
 							phase: 'data',
@@ -160,7 +188,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 							attempt: rcptAttempts.get(rcpt) ?? 1,
 							messageIndex,
 						});
-						if (reply) return callback(smtpError(reply));
+						if (reply) return refuse(reply);
 					}
 					const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
 					sink.messages.push({
@@ -171,6 +199,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 						ehlo: session.hostNameAppearsAs,
 						secure: session.secure,
 					});
+					emit({ type: 'reply', session: session.id, rcpts, code: 250 });
 					callback(null, 'OK: queued as sink-' + sink.messages.length);
 				};
 				const run = () => void finish().catch((err: Error) => callback(err));

@@ -1,0 +1,82 @@
+/**
+ * kill -9 mid-send, re-run, count — on Redis (with and without a rate limit) and on the embedded
+ * in-memory store; ./killScenario.ts has the scenario, what "on the wire" means and the checks.
+ * Needs `npm run build` (dist/) and redis-server.
+ */
+import { startRedisServer, type RedisServer } from '../helpers/redisServer';
+import {
+	checkDurable,
+	countsOf,
+	countsTable,
+	neverIn,
+	requireDist,
+	runScenario,
+	twiceIn,
+	type Outcome,
+	type Spec,
+} from './killScenario';
+
+let redis: RedisServer;
+
+beforeAll(async () => {
+	requireDist();
+	redis = await startRedisServer();
+});
+
+afterAll(async () => {
+	await redis?.stop();
+	const table = countsTable();
+	if (table) console.log(table);
+});
+
+/** 1,000 recipients, Parallel Sends 10, killed at the 300th message; with a rate limit, 200/s */
+const noRate = { total: 1000, killAfter: 300, concurrency: 10, durable: true } as const;
+const rated = { ...noRate, rate: 200 } as const;
+const onRedis = (spec: Omit<Spec, 'store' | 'redisPort'>): Spec => ({
+	...spec,
+	store: 'redis',
+	redisPort: redis.port,
+});
+
+describe('kill -9 mid-send and re-run, counted at the SMTP sink', () => {
+	it('Redis: never-delivered and delivered-twice only among the leases left', async () => {
+		checkDurable(await runScenario(onRedis({ name: 'redis', ...noRate })));
+	}, 90_000);
+
+	it('Redis, 200/s: the sends waiting for the rate hold no lease', async () => {
+		checkDurable(await runScenario(onRedis({ name: 'redis · 200/s', ...rated })));
+	}, 90_000);
+
+	it('embedded memory store: it dies with the process, so the re-run sends everything again', async () => {
+		const o = await runScenario({ name: 'memory', store: 'memory', ...noRate, durable: false });
+		const [counts] = countsOf(o);
+		expect(o.killed.signal).toBe('SIGKILL');
+		expect(counts.sentBeforeKill).toBeGreaterThanOrEqual(300);
+		// a fresh process has a fresh embedded store: no marker, no lease, nothing skipped
+		expect(o.rerun.error).toBeUndefined();
+		expect(o.rerun.outputs[0]).toHaveLength(1000);
+		expect(o.rerun.outputs[3]).toEqual([]);
+		// never-delivered = 0; delivered twice = exactly what went before the kill
+		expect(neverIn(o.afterRerun)).toEqual([]);
+		expect(new Set(twiceIn(o.afterRerun))).toEqual(new Set(o.wire.acceptedAt.keys()));
+		expect(counts.deliveredTwice).toBe(counts.sentBeforeKill);
+	}, 60_000);
+
+	describe('Redis, the SMTP credential’s default pool (5) under the default Parallel Sends (20)', () => {
+		const pool = { name: 'redis · pool 5 < 20', ...noRate, concurrency: 20, poolSize: 5 };
+		let outcome: Outcome | undefined;
+		it('keeps the guarantees: never twice under Don’t Resend, never lost under Resend', async () => {
+			outcome = await runScenario(onRedis(pool));
+			checkDurable(outcome);
+		}, 90_000);
+		// KNOWN BUG (fails today, hence it.failing: make it `it` once fixed). A message is claimed
+		// before nodemailer's pool has a connection for it: Parallel Sends 20 over 5 connections leaves
+		// ~15 leases on messages queued inside the pool, never written to any socket. Under "Don't
+		// Resend" each of them is lost after a kill although nothing was sent. No more messages can be
+		// on the wire than the pool has connections, so no more leases should be left.
+		it.failing('leaves no more leases than the pool has connections', () => {
+			expect(outcome).toBeDefined();
+			expect(countsOf(outcome!)[0].inFlightSkips).toBeLessThanOrEqual(pool.poolSize);
+		});
+	});
+});
