@@ -78,7 +78,9 @@ export async function deliverBatch(
 		};
 	}
 	const b = batch;
-	const out = await runBatch(jobs, b.health.leaders(), options.concurrency, b, (job) =>
+	// sends past the transport's own parallelism would wait inside it, holding their leases
+	const concurrency = Math.min(options.concurrency, options.transport.maxParallel ?? Infinity);
+	const out = await runBatch(jobs, b.health.leaders(), concurrency, b, (job) =>
 		deliverOne(b, job),
 	);
 	return { results: out, stateError: b.stateError };

@@ -208,6 +208,11 @@ export class SmtpTransport implements Transport {
 			: [];
 	}
 
+	/** the pool's connections: nodemailer queues any send beyond them */
+	get maxParallel(): number {
+		return this.credential.poolSize;
+	}
+
 	/** true while sends are in flight */
 	get busy(): boolean {
 		return this.inFlight > 0;

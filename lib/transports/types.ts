@@ -104,6 +104,11 @@ export type SendOutcome = SendSuccess | SendFailure;
 export interface Transport {
 	/** `smtp`, `sendgrid`, `mailgun`, `postmark`, `sparkpost`, `ses`, `resend`, `brevo` */
 	readonly provider: string;
+	/**
+	 * the most sends that can be on the wire at once (an SMTP pool's connections); more would only
+	 * queue inside the transport, each holding its duplicate lease while it waits
+	 */
+	readonly maxParallel?: number;
 	send(message: OutgoingMessage): Promise<SendOutcome>;
 }
 

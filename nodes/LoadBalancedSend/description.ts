@@ -170,7 +170,7 @@ const optionFields: INodeProperties[] = [
 		typeOptions: { minValue: 1, maxValue: 200 },
 		default: 20,
 		description:
-			'Messages in flight at once. Above the SMTP pool size, so a connection never waits for the next message.',
+			'Messages in flight at once. On an SMTP route never more than the credential’s Pool Size: a message waiting inside the pool for a connection would hold its duplicate claim, and count as interrupted if n8n stopped.',
 	},
 	{
 		displayName: 'Attempts',

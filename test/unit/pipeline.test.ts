@@ -214,6 +214,12 @@ describe('deliver', () => {
 		expect((await store.getCircuits([RELAY]))[0]!.ejections).toBe(2);
 	});
 
+	it('never has more sends in flight than the transport can put on the wire (an SMTP pool)', async () => {
+		const t = Object.assign(new ScriptedTransport(() => ok, 5), { maxParallel: 2 });
+		await deliver(jobs(20), setup(t, { concurrency: 10 }).options);
+		expect(t.maxInFlight).toBe(2);
+	});
+
 	it('keeps to the concurrency limit', async () => {
 		const t = new ScriptedTransport(() => ok, 5);
 		await deliver(jobs(20), setup(t, { concurrency: 3 }).options);
