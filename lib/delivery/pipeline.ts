@@ -80,9 +80,7 @@ export async function deliverBatch(
 	const b = batch;
 	// sends past the transport's own parallelism would wait inside it, holding their leases
 	const concurrency = Math.min(options.concurrency, options.transport.maxParallel ?? Infinity);
-	const out = await runBatch(jobs, b.health.leaders(), concurrency, b, (job) =>
-		deliverOne(b, job),
-	);
+	const out = await runBatch(jobs, b.health.leaders(), concurrency, b, (job) => deliverOne(b, job));
 	return { results: out, stateError: b.stateError };
 }
 
