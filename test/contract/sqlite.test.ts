@@ -254,37 +254,41 @@ describeSqlite('SqliteStateStore', () => {
 		});
 
 		/** A real second process that takes the write lock and holds it for `ms` (or until killed). */
-		async function holdLock(file: string, ms: number): Promise<ChildProcess> {
+		async function holdLock(
+			file: string,
+			ms: number,
+		): Promise<{ child: ChildProcess; at: number }> {
 			const script = `
 				const { DatabaseSync } = require('node:sqlite');
 				const db = new DatabaseSync(process.argv[1]);
 				db.exec('BEGIN IMMEDIATE');
-				process.stdout.write('locked\\n');
+				process.stdout.write(Date.now() + '\\n');
 				setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, Number(process.argv[2]));
 			`;
 			const child = spawn(process.execPath, ['-e', script, file, String(ms)], {
 				stdio: ['ignore', 'pipe', 'inherit'],
 			});
 			const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-			expect(line.toString()).toBe('locked\n');
-			return child;
+			// when it took the lock, by its clock (the machine's): it lets go `ms` later
+			return { child, at: Number(line.toString()) };
 		}
 
 		it('waits for its transaction within the busy timeout', async () => {
 			const file = newFile();
 			const store = new SqliteStateStore({ file, busyTimeoutMs: 5000 });
-			holder = await holdLock(file, 400);
-			const t0 = Date.now();
+			const lock = await holdLock(file, 400);
+			holder = lock.child;
 			const routed = await store.allocate(request(['u1']));
 			expect(routed.route).toEqual([0]);
-			expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+			// it got the lock only once the other process let go
+			expect(Date.now()).toBeGreaterThanOrEqual(lock.at + 400);
 			await store.close();
 		});
 
 		it('fails after the busy timeout with an error that says to use Redis, then works again', async () => {
 			const file = newFile();
 			const store = new SqliteStateStore({ file, busyTimeoutMs: 300 });
-			holder = await holdLock(file, 60_000);
+			holder = (await holdLock(file, 60_000)).child;
 			const t0 = Date.now();
 			const error = await store.allocate(request(['u1'])).catch((e: Error) => e);
 			expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
@@ -301,8 +305,9 @@ describeSqlite('SqliteStateStore', () => {
 			await store.close();
 		});
 
-		it('names the store as closed after close()', async () => {
+		it('names the store as closed after close() (once or twice)', async () => {
 			const store = new SqliteStateStore({ file: newFile() });
+			await store.close();
 			await store.close();
 			await expect(store.capUsage('camp', ['d:1:a'])).rejects.toThrow(
 				/^The embedded state file .* failed \(reading caps\): the store was closed\.$/,

@@ -5,6 +5,8 @@ import {
 	embeddedStateStore,
 	resetEmbeddedStateStore,
 } from '../../lib/state/registry';
+import { MemoryStateStore } from '../../lib/state/memory';
+import { SqliteStateStore } from '../../lib/state/sqlite';
 import { embeddedStateFile, n8nFolder } from '../../lib/state/userFolder';
 import { describeSqlite, hasSqlite, openDatabase, tempFolders } from '../helpers/sqlite';
 
@@ -43,6 +45,12 @@ const withoutSqlite = 'the embedded store on a Node without node:sqlite';
 (hasSqlite ? describe.skip : describe)(
 	hasSqlite ? `${withoutSqlite} [skipped: this Node has node:sqlite]` : withoutSqlite,
 	() => {
+		it('has no SQLite store to open, and says why', () => {
+			expect(() => new SqliteStateStore({ file: join(folders.make(), 'state.sqlite') })).toThrow(
+				/^node:sqlite is not available in Node v/,
+			);
+		});
+
 		it('is the memory store, and says why', () => {
 			resetEmbeddedStateStore();
 			expect(embeddedStateStore().kind).toBe('memory');
@@ -57,6 +65,15 @@ const withoutSqlite = 'the embedded store on a Node without node:sqlite';
 		});
 	},
 );
+
+describe('a store handed to resetEmbeddedStateStore (tests)', () => {
+	it('is the embedded store, a chosen memory store with no reason to report', () => {
+		const store = new MemoryStateStore();
+		resetEmbeddedStateStore(store);
+		expect(embeddedStateStore()).toBe(store);
+		expect(embeddedStateInfo()).toEqual({ kind: 'memory' });
+	});
+});
 
 describeSqlite('the embedded store on a Node with node:sqlite', () => {
 	let userFolder: string;
@@ -87,6 +104,12 @@ describeSqlite('the embedded store on a Node with node:sqlite', () => {
 		expect(other!.embeddedStateStore).not.toBe(embeddedStateStore);
 		expect(other!.embeddedStateStore()).toBe(store);
 		expect(other!.embeddedStateInfo()).toEqual({ kind: 'sqlite', file: file() });
+	});
+
+	it('reports the file of a SQLite store handed to it', () => {
+		const store = new SqliteStateStore({ file: join(userFolder, 'other.sqlite') });
+		resetEmbeddedStateStore(store);
+		expect(embeddedStateInfo()).toEqual({ kind: 'sqlite', file: join(userFolder, 'other.sqlite') });
 	});
 
 	it('finds its state again after a reset, as after a restart', async () => {
