@@ -11,12 +11,14 @@ module.exports = {
 	reporters: ['default', '<rootDir>/test/helpers/summaryReporter.js'],
 	// `npm test` prints coverage of the sources users run (the bundle is built from them) and fails
 	// when it drops below the floor. The outputs expressions are excluded: n8n evaluates their
-	// source text, which instrumentation would change.
+	// source text, which instrumentation would change. So is the SQLite store: it needs node:sqlite,
+	// which this Node 20 run lacks; `npm run test:node24` measures it, with a floor of its own.
 	collectCoverageFrom: [
 		'lib/**/*.ts',
 		'nodes/**/*.ts',
 		'credentials/**/*.ts',
 		'!nodes/*/outputs.ts',
+		'!lib/state/sqlite.ts',
 	],
 	coverageReporters: ['text-summary'],
 	coverageThreshold: { global: { statements: 94.5, branches: 85, functions: 93.5, lines: 95.5 } },
