@@ -7,6 +7,8 @@ module.exports = {
 	testPathIgnorePatterns: ['/node_modules/', '/test/e2e/'],
 	transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 	globalSetup: '<rootDir>/test/helpers/globalSetup.ts',
+	// a fresh n8n user folder (and so a fresh embedded state file) for every test
+	setupFilesAfterEnv: ['<rootDir>/test/helpers/userFolderPerTest.ts'],
 	testTimeout: 60_000,
 	reporters: ['default', '<rootDir>/test/helpers/summaryReporter.js'],
 	// `npm test` prints coverage of the sources users run (the bundle is built from them) and fails
