@@ -1,8 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchEngine } from './engine';
 import { benchRedis } from './redis';
 import { benchSend } from './send';
+import { benchThrottle } from './throttle';
 import { benchClassifier, benchPartitioner } from './routing';
 
 const suites: Record<string, () => Promise<void>> = {
@@ -10,6 +12,8 @@ const suites: Record<string, () => Promise<void>> = {
 	partitioner: benchPartitioner,
 	redis: benchRedis,
 	send: benchSend,
+	engine: benchEngine,
+	throttle: benchThrottle,
 };
 
 async function main(): Promise<void> {

@@ -119,7 +119,7 @@ async function main(): Promise<void> {
 
 	const again = await runWorkflow(workflow, { 'Sample Recipients': recipients }, { credentials });
 	const skipped = ['Send via Relay A', 'Send via Relay B']
-		.flatMap((n) => again.allOutputs(n)[0] ?? [])
+		.flatMap((n) => again.allOutputs(n)[3] ?? [])
 		.filter((i) => (i.json.postalDelivery as IDataObject).status === 'skipped-duplicate').length;
 	console.log(
 		`Re-running the same campaign: relays received ${relayA.messages.length + relayB.messages.length - sentAll} more; ${skipped} items skipped as already sent.`,

@@ -49,17 +49,24 @@ export class RouteHealth {
 		return this.open.get(this.circuitOf.get(job)!)!;
 	}
 
-	/** Positions (in the batch) of the first job of each half-open circuit: the probes that go before the rest. */
-	probes(): number[] {
+	/**
+	 * Positions (in the batch) of each circuit's first job: sent alone before the rest. For a
+	 * half-open circuit it is the probe that closes or re-opens it; for any other, the try that finds
+	 * out whether the route works at all (a refused login then opens the circuit after one try).
+	 */
+	leaders(): number[] {
 		const first = new Map<string, number>();
 		this.jobs.forEach((job, k) => {
 			const circuit = this.circuitOf.get(job)!;
-			if (this.probing.has(circuit) && !first.has(circuit)) first.set(circuit, k);
+			if (!first.has(circuit) && !this.open.has(circuit)) first.set(circuit, k);
 		});
 		return [...first.values()];
 	}
 
-	/** A success closes a circuit that may have failures; a route-level failure counts toward opening it. */
+	/**
+	 * A success closes a circuit that may have failures; a route-level failure counts toward opening
+	 * it, and one that retrying cannot fix (a refused login, a rejected certificate) opens it at once.
+	 */
 	async record(job: DeliveryJob, failure: SendFailure | undefined): Promise<void> {
 		const circuit = this.circuitOf.get(job)!;
 		if (failure === undefined) {
@@ -72,7 +79,9 @@ export class RouteHealth {
 		}
 		if (failure.scope !== 'route') return;
 		this.dirty.add(circuit);
-		const { state, opened } = await this.options.store.recordHealth(circuit, false, this.policy());
+		const policy = this.policy();
+		if (failure.opensCircuit) policy.failureThreshold = 1;
+		const { state, opened } = await this.options.store.recordHealth(circuit, false, policy);
 		if (opened || state.openUntil > this.options.clock()) this.open.set(circuit, state.openUntil);
 	}
 

@@ -25,6 +25,8 @@ export class IdempotencyMarkers {
 	/** markers store a keyed hash of the recipients, never the addresses */
 	private readonly keys = new Map<DeliveryJob, string>();
 	private readonly tokens = new Map<DeliveryJob, string>();
+	/** jobs whose message the batch's first look found sent */
+	private readonly sent = new Set<DeliveryJob>();
 
 	private constructor(
 		jobs: DeliveryJob[],
@@ -37,7 +39,11 @@ export class IdempotencyMarkers {
 				this.keys.set(j, recipientDigest(secret, j.idempotencyKey));
 	}
 
-	/** Settles what earlier batches left unsettled on the store, then keys this batch's markers. */
+	/**
+	 * Settles what earlier batches left unsettled on the store, keys this batch's markers, and looks
+	 * (one call per campaign, writing nothing) at the markers of the jobs that will wait for a rate
+	 * limit: a message sent before is skipped at once, not after a wait and a slot it does not need.
+	 */
 	static async open(
 		store: StateStore,
 		jobs: DeliveryJob[],
@@ -46,7 +52,33 @@ export class IdempotencyMarkers {
 		await settleUnsettled(store, policy.ttlMs);
 		// the secret costs a store call: only fetch it when some job is marked
 		const secret = jobs.some((j) => j.idempotencyKey !== undefined) ? await store.hashSecret() : '';
-		return new IdempotencyMarkers(jobs, secret, store, policy);
+		const markers = new IdempotencyMarkers(jobs, secret, store, policy);
+		await markers.peekSent(jobs.filter((j) => j.limits.length > 0));
+		return markers;
+	}
+
+	/** true when the look at the batch's start found the job's message sent */
+	sentBefore(job: DeliveryJob): boolean {
+		return this.sent.has(job);
+	}
+
+	private async peekSent(jobs: DeliveryJob[]): Promise<void> {
+		const byCampaign = new Map<string, DeliveryJob[]>();
+		for (const j of jobs)
+			if (this.keys.has(j)) byCampaign.set(j.campaign, [...(byCampaign.get(j.campaign) ?? []), j]);
+		const { ttlMs, leaseMs, owner, resendInDoubt } = this.policy;
+		for (const [campaign, group] of byCampaign) {
+			const found = await this.store.claimOnce(campaign, {
+				keys: group.map((j) => this.keys.get(j)!),
+				token: 'peek',
+				owner,
+				leaseMs,
+				ttlMs,
+				takeExpired: resendInDoubt,
+				peek: true,
+			});
+			group.forEach((j, k) => found[k].state === 'sent' && this.sent.add(j));
+		}
 	}
 
 	/** true when the job has duplicate protection */

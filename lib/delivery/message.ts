@@ -88,6 +88,39 @@ function single(field: string, v: unknown, required: boolean): MailAddress | und
 	return toMail(parsed);
 }
 
+/**
+ * The last From and Reply-To text a run built a message with, and what it parsed to (or the error):
+ * a sender that is the same for every item, as it almost always is, is parsed once per run.
+ */
+export type AddressMemo = Partial<
+	Record<'from' | 'replyTo', { text: string; result: MailAddress | undefined | FieldError }>
+>;
+
+/** single(), answered from the memo when the text is the one it parsed last. */
+function remembered(
+	memo: AddressMemo | undefined,
+	key: keyof AddressMemo,
+	field: string,
+	v: unknown,
+	required: boolean,
+): MailAddress | undefined {
+	if (!memo || typeof v !== 'string') return single(field, v, required);
+	let last = memo[key];
+	if (last?.text !== v) {
+		let result: MailAddress | undefined | FieldError;
+		try {
+			result = single(field, v, required);
+		} catch (error) {
+			if (!(error instanceof FieldError)) throw error;
+			result = error;
+		}
+		last = memo[key] = { text: v, result };
+	}
+	if (last.result instanceof FieldError) throw last.result;
+	// a copy: a message never shares an address object with another
+	return last.result && { ...last.result };
+}
+
 /** An explicit list (CC, BCC): every address checked the same way, at most `max` of them. */
 function list(field: string, v: unknown, max: number): MailAddress[] {
 	const parsed = parseAddressList(v, { max });
@@ -98,10 +131,11 @@ function list(field: string, v: unknown, max: number): MailAddress[] {
 /**
  * Builds a message from user input and checks it: valid addresses, at least one recipient, a body,
  * and no CR/LF in any header value (header injection). Never throws: the error names the field.
+ * With a memo (one per run), a From or Reply-To text that repeats is parsed once.
  */
-export function buildMessage(input: MessageInput): BuildResult {
+export function buildMessage(input: MessageInput, memo?: AddressMemo): BuildResult {
 	try {
-		const from = single('From', input.from, true)!;
+		const from = remembered(memo, 'from', 'From', input.from, true)!;
 		const max = input.maxListAddresses ?? DEFAULT_MAX_LIST_ADDRESSES;
 		const one = single('To', input.to, false);
 		const to = one ? [one] : [];
@@ -109,7 +143,7 @@ export function buildMessage(input: MessageInput): BuildResult {
 		const bcc = list('BCC', input.bcc, max);
 		if (to.length + cc.length + bcc.length === 0)
 			throw new FieldError('To', 'is empty: a message needs at least one recipient');
-		const replyTo = single('Reply-To', input.replyTo, false);
+		const replyTo = remembered(memo, 'replyTo', 'Reply-To', input.replyTo, false);
 		const subject = noLineBreaks('Subject', text('Subject', input.subject) ?? '');
 		const textBody = text('Text', input.text);
 		const html = text('HTML', input.html);

@@ -1,11 +1,12 @@
 import PQueue from 'p-queue';
+import type { OnceClaim } from '../state/types';
 import { acquire, sleep as realSleep, type Sleep } from '../throttle/limits';
-import type { SendOutcome } from '../transports/types';
+import type { OutgoingMessage, SendFailure, SendOutcome } from '../transports/types';
 import { RouteHealth } from './health';
 import { IdempotencyMarkers } from './idempotency';
-import { Results } from './records';
+import { envelopeRecipients, Results } from './records';
 import { retryDelay } from './retry';
-import type { DeliveryJob, DeliveryOptions, DeliveryResult } from './types';
+import type { DeliveryJob, DeliveryOptions, DeliveryRecord, DeliveryResult } from './types';
 
 export type {
 	DeliveryJob,
@@ -27,123 +28,214 @@ interface Batch {
 	results: Results;
 	health: RouteHealth;
 	markers: IdempotencyMarkers;
+	/** the first state-store failure: nothing new starts after it */
+	stateError?: Error;
 }
 
-/** What a job's tries came to. */
-interface Tried {
-	attempts: number;
-	/** the last send's outcome; none when the circuit opened before the first */
-	outcome?: SendOutcome;
-	/** set when the rate limits would have held the message too long: when to come back */
-	rateRetryAt?: number;
+/** One batch's results, and the state-store failure that stopped it early, if one did. */
+export interface BatchOutcome {
+	results: DeliveryResult[];
+	/** set when the state store failed: the jobs not yet started are 'not-sent' (Failed) */
+	stateError?: Error;
 }
 
 /**
- * The send pipeline for one batch on one route: skip what this campaign already sent, respect the
- * rate limits, send with bounded concurrency, retry transient failures with backoff, feed route
- * health, and stop sending (Fallback) once the route's circuit opens. Every job gets one result.
+ * The send pipeline for one batch on one route: wait for the rate limits, claim the message's
+ * duplicate marker (a lease) right before its first try, send with bounded concurrency, retry
+ * transient failures with backoff, feed route health, and stop sending (Fallback) once the route's
+ * circuit opens. Every job gets exactly one result, also when the state store fails midway.
  */
+export async function deliverBatch(
+	jobs: DeliveryJob[],
+	options: DeliveryOptions,
+): Promise<BatchOutcome> {
+	const clock = options.clock ?? Date.now;
+	const results = new Results(options.transport.provider, new Date(clock()).toISOString());
+	if (options.dryRun) return { results: jobs.map((job) => results.dryRun(job)) };
+	const random = options.random ?? Math.random;
+	let batch: Batch;
+	try {
+		const health = await RouteHealth.load(jobs, {
+			store: options.store,
+			policy: options.health,
+			random,
+			clock,
+		});
+		const markers = await IdempotencyMarkers.open(options.store, jobs, options.duplicates);
+		batch = {
+			options,
+			clock,
+			pause: options.sleep ?? realSleep,
+			random,
+			results,
+			health,
+			markers,
+		};
+	} catch (error) {
+		return {
+			results: jobs.map((j) => results.notSent(j, error as Error)),
+			stateError: error as Error,
+		};
+	}
+	const b = batch;
+	const out = await runBatch(jobs, b.health.leaders(), options.concurrency, b, (job) =>
+		deliverOne(b, job),
+	);
+	return { results: out, stateError: b.stateError };
+}
+
+/** deliverBatch for callers that want the state store's failure thrown (the results are then lost). */
 export async function deliver(
 	jobs: DeliveryJob[],
 	options: DeliveryOptions,
 ): Promise<DeliveryResult[]> {
-	const clock = options.clock ?? Date.now;
-	const results = new Results(options.transport.provider, new Date(clock()).toISOString());
-	if (options.dryRun) return jobs.map((job) => results.dryRun(job));
-	const random = options.random ?? Math.random;
-	const health = await RouteHealth.load(jobs, {
-		store: options.store,
-		policy: options.health,
-		random,
-		clock,
-	});
-	const markers = await IdempotencyMarkers.open(options.store, jobs, options.duplicates);
-	const batch: Batch = {
-		options,
-		clock,
-		pause: options.sleep ?? realSleep,
-		random,
-		results,
-		health,
-		markers,
-	};
-	return runBatch(jobs, health.probes(), options.concurrency, (job) => deliverOne(batch, job));
-}
-
-/**
- * Runs every job once: first each half-open circuit's probe, alone, then the rest with bounded
- * concurrency. If the state store fails, start nothing new: let what is in flight finish, then
- * report the failure.
- */
-async function runBatch(
-	jobs: DeliveryJob[],
-	probes: number[],
-	concurrency: number,
-	one: (job: DeliveryJob) => Promise<DeliveryResult>,
-): Promise<DeliveryResult[]> {
-	const results = new Array<DeliveryResult>(jobs.length);
-	const run = async (k: number) => {
-		results[k] = await one(jobs[k]);
-	};
-	for (const k of probes) await run(k);
-	const queue = new PQueue({ concurrency: Math.max(1, concurrency) });
-	let failure: unknown;
-	for (const k of [...jobs.keys()].filter((j) => results[j] === undefined)) {
-		void queue.add(async () => {
-			if (failure !== undefined) return;
-			try {
-				await run(k);
-			} catch (error) {
-				failure ??= error;
-				queue.clear();
-			}
-		});
-	}
-	await queue.onIdle();
-	if (failure !== undefined) throw failure;
+	const { results, stateError } = await deliverBatch(jobs, options);
+	if (stateError) throw stateError;
 	return results;
 }
 
 /**
- * One job, step by step. Its marker is claimed right before its first try and settled after the
- * last, so if the state store or n8n dies mid-batch only the messages in flight at that moment are
- * in doubt — and those are never sent again.
+ * Runs every job once: first each circuit's leader, alone — a half-open circuit's probe, or the
+ * first message of a route, so a route that refuses the login fails once and not once per parallel
+ * send — then the rest with bounded concurrency. If the state store fails, start nothing new: what
+ * is in flight finishes, every job not started is 'not-sent'.
  */
-async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
-	if (b.health.isOpen(job)) return b.results.circuitOpen(job, b.health.openUntil(job));
-	const claim = await b.markers.claim(job);
-	if (claim.state !== 'claimed')
-		return b.results.duplicate(job, claim.state === 'sent' ? 'sent' : 'pending');
-	const started = b.clock();
-	const tried = await attempt(b, job);
-	if (tried.rateRetryAt !== undefined) {
-		await b.markers.settle(job, 'release');
-		return b.results.rateDeferred(job, tried.attempts, b.clock() - started, tried.rateRetryAt);
-	}
-	const latencyMs = b.clock() - started;
-	await settle(b, job, tried.outcome?.ok === true);
-	return classify(b, job, tried, latencyMs);
+async function runBatch(
+	jobs: DeliveryJob[],
+	leaders: number[],
+	concurrency: number,
+	b: Batch,
+	one: (job: DeliveryJob) => Promise<DeliveryResult>,
+): Promise<DeliveryResult[]> {
+	const results = new Array<DeliveryResult>(jobs.length);
+	const run = async (k: number) => {
+		if (b.stateError) return;
+		try {
+			results[k] = await one(jobs[k]);
+		} catch (error) {
+			b.stateError ??= error as Error;
+		}
+	};
+	for (const k of leaders) await run(k);
+	const queue = new PQueue({ concurrency: Math.max(1, concurrency) });
+	for (const k of [...jobs.keys()].filter((j) => results[j] === undefined && !leaders.includes(j)))
+		void queue.add(() => run(k));
+	await queue.onIdle();
+	return jobs.map((job, k) => results[k] ?? b.results.notSent(job, b.stateError!));
 }
 
-/** Tries the job until it goes, fails for good, runs out of attempts, meets an open circuit or a long rate wait. */
-async function attempt(b: Batch, job: DeliveryJob): Promise<Tried> {
-	let attempts = 0;
-	let outcome: SendOutcome | undefined;
-	for (;;) {
-		if (b.health.isOpen(job)) return { attempts, outcome };
+/**
+ * One job, try by try. Each try waits for the rate limits first (a crash while waiting leaves
+ * nothing claimed), then claims the marker, sends, and settles it at once; a transient failure
+ * gives the claim back before the retry waits. So a lease only ever covers one transaction, and a
+ * crash leaves leases only on the messages on the wire at that moment.
+ */
+async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
+	// sent before: a skip needs no rate slot (sent is final, so nothing can change it meanwhile)
+	if (b.markers.sentBefore(job)) return b.results.claimed(job, { state: 'sent' });
+	const started = b.clock();
+	const effort = (attempts: number) => ({ attempts, latencyMs: b.clock() - started });
+	let last: SendFailure | undefined;
+	for (let attempts = 0; ;) {
+		// the circuit may have opened, or the state store failed, while this job waited
+		if (b.health.isOpen(job))
+			return last
+				? b.results.failure(job, last, effort(attempts))
+				: b.results.circuitOpen(job, b.health.openUntil(job));
 		const slot = await pace(b, job);
-		if (!slot.ok) return { attempts, outcome, rateRetryAt: slot.retryAt };
+		if (!slot.ok) return b.results.rateDeferred(job, effort(attempts), slot.retryAt);
+		if (b.health.isOpen(job)) continue;
+		if (b.stateError) throw b.stateError;
+		const claimedAt = b.clock();
+		const claim = await b.markers.claim(job);
+		// on a retry too: another run may have taken (or sent) it while this one waited
+		if (claim.state !== 'claimed') return b.results.claimed(job, claim);
+		const send = remaining(b, job, claim);
+		if (send === undefined) {
+			await tolerate(b, () => b.markers.settle(job, 'sent'));
+			return b.results.deliveredEarlier(job);
+		}
 		attempts++;
-		outcome = await send(b, job);
-		if (
-			outcome.ok ||
-			outcome.kind !== 'transient' ||
-			attempts >= b.options.retry.maxAttempts ||
-			b.health.isOpen(job)
-		)
-			return { attempts, outcome };
-		await b.pause(retryDelay(attempts, b.options.retry, outcome.retryAfterMs, b.random));
+		const outcome = await sendOnce(b, job, send.job.message);
+		const retry =
+			!outcome.ok &&
+			outcome.kind === 'transient' &&
+			attempts < b.options.retry.maxAttempts &&
+			!b.health.isOpen(job);
+		if (!retry) return settle(b, send, claim, outcome, effort(attempts), claimedAt);
+		await tolerate(b, () => b.markers.settle(job, 'release'));
+		last = outcome as SendFailure;
+		await b.pause(retryDelay(attempts, b.options.retry, last.retryAfterMs, b.random));
 	}
+}
+
+/** A job as this run sends it: after a partial delivery, to the recipients left only. */
+interface Sending {
+	/** the batch's job: its marker is keyed by it */
+	claimed: DeliveryJob;
+	/** what is sent */
+	job: DeliveryJob;
+	/** digests of every recipient delivered so far (earlier runs') */
+	delivered: string[];
+	/** the addresses of those, for the record */
+	deliveredEarlier: string[];
+}
+
+/** The job to send after a claim; undefined when an earlier run delivered to every recipient. */
+function remaining(b: Batch, job: DeliveryJob, claim: OnceClaim): Sending | undefined {
+	if (!claim.delivered?.length) return { claimed: job, job, delivered: [], deliveredEarlier: [] };
+	const done = new Set(claim.delivered);
+	const all = envelopeRecipients(job.message);
+	const left = all.filter((a) => !done.has(b.markers.recipientDigest(a)));
+	if (left.length === 0) return undefined;
+	return {
+		claimed: job,
+		job: { ...job, message: { ...job.message, envelopeTo: left } },
+		delivered: claim.delivered,
+		deliveredEarlier: all.filter((a) => done.has(b.markers.recipientDigest(a))),
+	};
+}
+
+/** Settles the claim by how its try ended, and gives the job its result. */
+async function settle(
+	b: Batch,
+	{ claimed, job, delivered, deliveredEarlier }: Sending,
+	claim: OnceClaim,
+	outcome: SendOutcome,
+	effort: { attempts: number; latencyMs: number },
+	claimedAt: number,
+): Promise<DeliveryResult> {
+	const extra: Partial<DeliveryRecord> = {
+		...(deliveredEarlier.length ? { deliveredEarlier } : {}),
+		...(claim.reclaimed
+			? {
+					resentAfter: {
+						since: new Date(claim.reclaimed.since).toISOString(),
+						by: claim.reclaimed.owner,
+					},
+				}
+			: {}),
+	};
+	if (outcome.ok) {
+		const refused = new Set((outcome.refused ?? []).map((r) => r.address.toLowerCase()));
+		if (refused.size === 0) await tolerate(b, () => b.markers.settle(claimed, 'sent'));
+		else {
+			const now = envelopeRecipients(job.message).filter((a) => !refused.has(a.toLowerCase()));
+			const all = [...new Set([...delivered, ...now.map((a) => b.markers.recipientDigest(a))])];
+			await tolerate(b, () => b.markers.settle(claimed, 'partial', all));
+		}
+		return b.results.sent(job, outcome, effort, b.clock(), extra);
+	}
+	if (outcome.kind === 'unknown') {
+		await tolerate(b, () => b.markers.settle(claimed, 'doubt'));
+		return b.results.unknownOutcome(job, outcome, effort, {
+			since: claimedAt,
+			by: b.options.duplicates.owner,
+			resend: b.options.duplicates.resendInDoubt,
+		});
+	}
+	await tolerate(b, () => b.markers.settle(claimed, 'release'));
+	return b.results.failure(job, outcome, effort, extra);
 }
 
 /** Waits for one message's room in all the job's rate limits, or says when to come back. */
@@ -155,25 +247,25 @@ function pace(b: Batch, job: DeliveryJob) {
 }
 
 /** One send, its outcome fed to the route's health. */
-async function send(b: Batch, job: DeliveryJob): Promise<SendOutcome> {
-	const outcome = await b.options.transport.send(job.message);
-	await b.health.record(job, outcome.ok ? undefined : outcome);
+async function sendOnce(
+	b: Batch,
+	job: DeliveryJob,
+	message: OutgoingMessage,
+): Promise<SendOutcome> {
+	const outcome = await b.options.transport.send(message);
+	await tolerate(b, () => b.health.record(job, outcome.ok ? undefined : outcome));
 	return outcome;
 }
 
-/** Confirms the marker of a message that went, releases one that did not. */
-function settle(b: Batch, job: DeliveryJob, sent: boolean): Promise<void> {
-	return b.markers.settle(job, sent ? 'sent' : 'release');
-}
-
-/** Sent; no try at all (the circuit opened first: Fallback); or failed, by kind. */
-function classify(
-	b: Batch,
-	job: DeliveryJob,
-	{ attempts, outcome }: Tried,
-	latencyMs: number,
-): DeliveryResult {
-	if (outcome === undefined) return b.results.circuitOpen(job, b.health.openUntil(job));
-	if (outcome.ok) return b.results.sent(job, outcome, attempts, latencyMs, b.clock());
-	return b.results.failure(job, outcome, attempts, latencyMs);
+/**
+ * A state-store call after a message went (or surely did not): its failure must not cost the job
+ * its honest result. The failure stops the batch from starting anything new; a settlement that did
+ * not land is remembered (./unsettled.ts) and written before the next batch.
+ */
+async function tolerate(b: Batch, call: () => Promise<void>): Promise<void> {
+	try {
+		await call();
+	} catch (error) {
+		b.stateError ??= error as Error;
+	}
 }

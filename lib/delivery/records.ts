@@ -1,15 +1,52 @@
-import type { OutgoingMessage, SendFailure, SendSuccess } from '../transports/types';
+import type { OnceClaim } from '../state/types';
+import type {
+	OutgoingMessage,
+	RefusedRecipient,
+	SendFailure,
+	SendSuccess,
+} from '../transports/types';
 import { capText } from '../util/secrets';
-import type { DeliveryJob, DeliveryRecord, DeliveryResult, DeliveryStatus } from './types';
+import type {
+	DeliveryJob,
+	DeliveryRecord,
+	DeliveryResult,
+	DeliveryStatus,
+	RefusedRecipientRecord,
+	SkipRecord,
+} from './types';
 
-/** To, CC and BCC, each mailbox once: what the transport puts in the envelope. */
+/** To, CC and BCC, each mailbox once: what the transport puts in the envelope (or the restriction). */
 export function envelopeRecipients(message: OutgoingMessage): string[] {
+	if (message.envelopeTo) return [...message.envelopeTo];
 	return [...new Set([...message.to, ...message.cc, ...message.bcc].map((a) => a.address))];
 }
 
 /** transports cap their texts already (../util/secrets safeText); this holds for any other */
 const short = (s: string | undefined) => (s === undefined ? s : capText(s));
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** What the earlier claim a skip or a resend refers to says, in the record's terms. */
+const claimOf = (since: number | undefined, by: string | undefined) => ({
+	...(since ? { since: iso(since) } : {}),
+	...(by ? { by } : {}),
+});
+
+/** The refused recipients as the record lists them. */
+function refusedRecords(refused: RefusedRecipient[]): RefusedRecipientRecord[] {
+	return refused.map((r) => ({
+		recipient: r.address,
+		kind: r.failure.kind,
+		responseCode: r.failure.code,
+		enhancedCode: r.failure.enhancedCode,
+		error: short(r.failure.message)!,
+	}));
+}
+
+/** How one send of a job went, for the record: its tries and its time. */
+export interface Effort {
+	attempts: number;
+	latencyMs: number;
+}
 
 /** Each job's result for one batch: its record, and the output it leaves the node on. */
 export class Results {
@@ -31,31 +68,74 @@ export class Results {
 		};
 	}
 
-	/** the job's marker was already there: sent, or pending from a run that did not finish */
-	duplicate(job: DeliveryJob, marker: 'sent' | 'pending'): DeliveryResult {
-		const error =
-			marker === 'sent'
-				? 'already sent in this campaign'
-				: 'claimed by an earlier run that did not finish: it may have gone out, so it is not sent again';
+	/** What the claim found instead of a free marker: sent before, being sent, or in doubt. */
+	claimed(job: DeliveryJob, claim: OnceClaim): DeliveryResult {
+		if (claim.state === 'sent')
+			return this.skipped(job, 'skipped-duplicate', {
+				reason: 'already-sent',
+				detail: 'already sent to these recipients in this campaign',
+			});
+		if (claim.state === 'leased')
+			return this.skipped(job, 'skipped-in-flight', {
+				reason: 'in-flight',
+				detail:
+					'another run is sending this message now; it is left to that run (it counts as interrupted once its claim runs out)',
+				...claimOf(claim.since, claim.owner),
+				...(claim.leaseUntil ? { leaseUntil: iso(claim.leaseUntil) } : {}),
+			});
+		return this.skipped(job, 'in-doubt', {
+			reason: 'in-doubt',
+			detail:
+				'an earlier run was cut off while sending this message: it may have gone out, and "If a Send Was Interrupted" is set to "Don\'t Resend"',
+			...claimOf(claim.since, claim.owner),
+		});
+	}
+
+	/** every recipient of the message has it already (a partial delivery completed elsewhere) */
+	deliveredEarlier(job: DeliveryJob): DeliveryResult {
+		return this.skipped(job, 'skipped-duplicate', {
+			reason: 'already-sent',
+			detail: 'every recipient of this message has it already (earlier partial deliveries)',
+		});
+	}
+
+	/**
+	 * The send ended without an answer after the whole message went: it may have been delivered.
+	 * Not retried; the marker says "in doubt", and the policy decides what a later run does.
+	 */
+	unknownOutcome(
+		job: DeliveryJob,
+		failure: SendFailure,
+		effort: Effort,
+		claim: { since: number; by: string; resend: boolean },
+	): DeliveryResult {
+		const next = claim.resend
+			? 'the next run sends it again ("If a Send Was Interrupted": Resend)'
+			: 'it is not sent again ("If a Send Was Interrupted": Don\'t Resend)';
 		return {
 			index: job.index,
-			output: 'sent',
-			record: this.record(job, 'skipped-duplicate', { error }),
+			output: 'skipped',
+			record: this.record(job, 'in-doubt', {
+				...effort,
+				responseCode: failure.code,
+				enhancedCode: failure.enhancedCode,
+				error: short(failure.message),
+				failureScope: failure.scope,
+				skip: {
+					reason: 'in-doubt',
+					detail: `the server took the whole message and gave no answer: it may have been delivered, so it was not retried; ${next}`,
+					...claimOf(claim.since, claim.by),
+				},
+			}),
 		};
 	}
 
-	rateDeferred(
-		job: DeliveryJob,
-		attempts: number,
-		latencyMs: number,
-		retryAt: number,
-	): DeliveryResult {
+	rateDeferred(job: DeliveryJob, effort: Effort, retryAt: number): DeliveryResult {
 		return {
 			index: job.index,
 			output: 'fallback',
 			record: this.record(job, 'rate-deferred', {
-				attempts,
-				latencyMs,
+				...effort,
 				error: 'the rate limits would hold this message too long',
 				retryAt: iso(retryAt),
 			}),
@@ -65,47 +145,77 @@ export class Results {
 	sent(
 		job: DeliveryJob,
 		outcome: SendSuccess,
-		attempts: number,
-		latencyMs: number,
+		effort: Effort,
 		sentAt: number,
+		extra: Partial<DeliveryRecord> = {},
 	): DeliveryResult {
+		const fields = {
+			messageId: outcome.messageId,
+			responseCode: outcome.code,
+			enhancedCode: outcome.enhancedCode,
+			response: short(outcome.response),
+			...effort,
+			sentAt: iso(sentAt),
+			...extra,
+		};
+		const refused = outcome.refused ?? [];
+		if (refused.length === 0)
+			return { index: job.index, output: 'sent', record: this.record(job, 'sent', fields) };
+		const refusedSet = new Set(refused.map((r) => r.address.toLowerCase()));
+		const list = refusedRecords(refused);
+		// a refusal that may pass later goes where another try can reach it: a backup route, a re-run
+		const retryable = list.some((r) => r.kind !== 'permanent');
 		return {
 			index: job.index,
-			output: 'sent',
-			record: this.record(job, 'sent', {
-				messageId: outcome.messageId,
-				responseCode: outcome.code,
-				enhancedCode: outcome.enhancedCode,
-				response: short(outcome.response),
-				attempts,
-				latencyMs,
-				sentAt: iso(sentAt),
+			output: retryable ? 'fallback' : 'failed',
+			record: this.record(job, 'partially-sent', {
+				...fields,
+				accepted: envelopeRecipients(job.message).filter((a) => !refusedSet.has(a.toLowerCase())),
+				refused: list,
+				error: `${list.length} of the message's recipients refused it; the others have it${retryable ? ' (a backup route or a re-run sends it to the refused ones only)' : ''}`,
 			}),
 		};
 	}
 
-	/** permanent: Failed; blocked or transient: Fallback, where another route may deliver it */
+	/**
+	 * recipient- or message-scoped permanent: Failed. Anything about the route (blocked, transient,
+	 * or a route that refuses every message): Fallback, where another route may deliver it.
+	 */
 	failure(
 		job: DeliveryJob,
 		outcome: SendFailure,
-		attempts: number,
-		latencyMs: number,
+		effort: Effort,
+		extra: Partial<DeliveryRecord> = {},
 	): DeliveryResult {
 		const common = {
 			responseCode: outcome.code,
 			enhancedCode: outcome.enhancedCode,
 			error: short(outcome.message),
 			failureScope: outcome.scope,
-			attempts,
-			latencyMs,
+			// every recipient refused: each one's own reply
+			...(outcome.refused?.length ? { refused: refusedRecords(outcome.refused) } : {}),
+			...effort,
+			...extra,
 		};
-		if (outcome.kind === 'permanent')
+		if (outcome.kind === 'permanent' && outcome.scope === 'recipient')
 			return { index: job.index, output: 'failed', record: this.record(job, 'failed', common) };
+		const status = outcome.kind === 'transient' ? 'deferred' : 'blocked';
+		return { index: job.index, output: 'fallback', record: this.record(job, status, common) };
+	}
+
+	/** Never tried: the state store failed first, and sending without it could double a message. */
+	notSent(job: DeliveryJob, error: Error): DeliveryResult {
 		return {
 			index: job.index,
-			output: 'fallback',
-			record: this.record(job, outcome.kind === 'blocked' ? 'blocked' : 'deferred', common),
+			output: 'failed',
+			record: this.record(job, 'not-sent', {
+				error: short(`not sent: ${error.message}`),
+			}),
 		};
+	}
+
+	private skipped(job: DeliveryJob, status: DeliveryStatus, skip: SkipRecord): DeliveryResult {
+		return { index: job.index, output: 'skipped', record: this.record(job, status, { skip }) };
 	}
 
 	private record(

@@ -18,14 +18,46 @@ export interface DeliveryJob {
 
 export type DeliveryStatus =
 	| 'sent'
+	/** accepted for some recipients and refused for others (see accepted / refused) */
+	| 'partially-sent'
 	| 'skipped-duplicate'
+	/** another run holds a live claim on it: it is being sent right now */
+	| 'skipped-in-flight'
+	/** it may or may not have gone: a send cut off after the whole message went */
+	| 'in-doubt'
 	| 'dry-run'
 	| 'failed'
+	/** not tried: the state store failed before its turn */
+	| 'not-sent'
 	| 'deferred'
 	| 'blocked'
 	| 'circuit-open'
 	| 'rate-deferred';
-export type DeliveryOutput = 'sent' | 'failed' | 'fallback';
+export type DeliveryOutput = 'sent' | 'failed' | 'fallback' | 'skipped';
+
+/** Why an item left on Skipped, and for a claim of another run, whose and since when. */
+export interface SkipRecord {
+	/** already-sent: delivered before in this campaign; in-flight: another run is sending it now;
+	 * in-doubt: a run may have delivered it and the policy is not to resend (or it happened in this run) */
+	reason: 'already-sent' | 'in-flight' | 'in-doubt';
+	/** what happened and what to do, for people */
+	detail: string;
+	/** when the claim of the earlier (or this) run was made */
+	since?: string;
+	/** which run: "execution 42 · Send via A" */
+	by?: string;
+	/** in-flight: when that run's claim runs out */
+	leaseUntil?: string;
+}
+
+/** A recipient the server refused while it accepted the message for others. */
+export interface RefusedRecipientRecord {
+	recipient: string;
+	kind: 'permanent' | 'transient' | 'blocked' | 'unknown';
+	responseCode?: number;
+	enhancedCode?: string;
+	error: string;
+}
 
 /** What each item carries out of the send node. Never a credential. */
 export interface DeliveryRecord {
@@ -37,8 +69,17 @@ export interface DeliveryRecord {
 	enhancedCode?: string;
 	response?: string;
 	error?: string;
-	/** every mailbox the message is addressed to (To, CC, BCC): exactly the envelope recipients */
+	/** every mailbox this send put in the envelope (To, CC, BCC; after a partial delivery, only those left) */
 	recipients?: string[];
+	/** partially-sent: the recipients that accepted it (this send) and those that refused it */
+	accepted?: string[];
+	refused?: RefusedRecipientRecord[];
+	/** recipients an earlier run already delivered this message to (not sent again) */
+	deliveredEarlier?: string[];
+	/** Skipped: why */
+	skip?: SkipRecord;
+	/** sent again although an earlier run may have sent it (policy "Resend"): that run's claim */
+	resentAfter?: { since: string; by: string };
 	/** route: the connection's problem; recipient: this address's problem */
 	failureScope?: 'route' | 'recipient';
 	attempts: number;

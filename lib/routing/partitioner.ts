@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { AllocClass, AllocItem, AllocRoute, CapWindow, StateStore } from '../state/types';
 import { capKeys, circuitName, counterField, recipientDigest } from '../state/keys';
-import { VIA_DEFERRED, VIA_SPILL, VIA_STICKY } from '../state/types';
+import {
+	capacityReason,
+	classEntries,
+	limitIn,
+	moveExcess,
+	wholeWeights,
+	type CapacityMove,
+	type CycleEntry,
+} from './capacity';
+import { VIA_DEFERRED, VIA_SEQUENCE, VIA_SPILL, VIA_STICKY } from '../state/types';
 import { daysBetween, parseDayStart, sendingDay } from './calendar';
 import { RATE_UNITS, type RateUnit } from '../throttle/units';
 import type { RoutePlan, RouteConfig } from './plan';
@@ -17,7 +26,7 @@ export interface PartitionInput {
 }
 
 export type AssignedVia =
-	'sequence' | 'sticky' | 'spill' | 'group-table' | 'deferred' | 'unroutable';
+	'sequence' | 'sticky' | 'spill' | 'group-table' | 'capacity' | 'deferred' | 'unroutable';
 
 export interface Assignment {
 	/** the route's name; absent when deferred or unroutable */
@@ -27,10 +36,13 @@ export interface Assignment {
 	via: AssignedVia;
 	/** deferred: when to try again (epoch ms) */
 	retryAt?: number;
-	/** deferred / unroutable: why */
+	/** deferred / unroutable: why; capacity: which route's limit moved it */
 	reason?: string;
-	/** the route's share of the campaign rate, when one is set */
-	rate?: { limit: number; per: RateUnit; intervalMs: number };
+	/**
+	 * the route's share of the campaign rate, when one is set; `campaignLimit` is the campaign's
+	 * whole rate (a ceiling for all its routes together), in the same unit
+	 */
+	rate?: { limit: number; per: RateUnit; intervalMs: number; campaignLimit: number };
 }
 
 export interface PartitionerIds {
@@ -46,6 +58,18 @@ interface ClassInfo {
 	tableRoute?: number;
 	/** the candidates' weights as configured (spill weights replace 0 by a tiny number) */
 	weights: number[];
+	/**
+	 * with capacity moves: per cycle position, the route whose excess it takes over (-1: none), and
+	 * the entries a recipient hash picks from (rendezvous mode)
+	 */
+	movedFrom?: number[];
+	entries?: { entries: CycleEntry[]; weights: number[] };
+}
+
+/** The capacity moves of a batch: what moveExcess decided, and why each route gave some away. */
+interface Capacity {
+	move: CapacityMove;
+	reasons: Array<string | undefined>;
 }
 
 function shortHash(s: string): string {
@@ -89,6 +113,7 @@ export class Partitioner {
 			circuit: circuitName(this.ids.campaign, r.name),
 			caps: this.capWindows(r, dayNumbers[i], share[i], day, now),
 		}));
+		const capacity = await this.capacity(share);
 		// stored sticky assignments are keyed by a keyed hash of the recipient, never the address
 		const secret =
 			plan.sticky && inputs.some((input) => input.key !== undefined)
@@ -100,11 +125,13 @@ export class Partitioner {
 		const classByGroup = new Map<string, ClassInfo | string>();
 		const items: AllocItem[] = [];
 		const unroutable = new Map<number, string>();
+		/** rendezvous mode: the route whose excess a recipient's hash moved it from */
+		const hashMoved = new Map<number, number>();
 		inputs.forEach((input, i) => {
 			const group = (input.group ?? '').toLowerCase();
 			let info = classByGroup.get(group);
 			if (info === undefined) {
-				info = this.classFor(group, share, classes, classBySignature);
+				info = this.classFor(group, share, classes, classBySignature, capacity);
 				classByGroup.set(group, info);
 			}
 			if (typeof info === 'string') {
@@ -119,7 +146,13 @@ export class Partitioner {
 					candidates.map((r) => plan.routes[r].name),
 					info.weights,
 				);
-				items.push(k === -1 ? { cls: info.index } : { cls: info.index, prefer: candidates[k] });
+				if (k === -1) {
+					items.push({ cls: info.index });
+					return;
+				}
+				const moved = this.hashMove(input.key, candidates[k], info);
+				if (moved !== candidates[k]) hashMoved.set(i, candidates[k]);
+				items.push({ cls: info.index, prefer: moved });
 				return;
 			}
 			items.push(
@@ -142,7 +175,7 @@ export class Partitioner {
 				})
 			: undefined;
 
-		const rates = this.rates(share);
+		const rates = this.rates(share, capacity);
 		const out: Assignment[] = [];
 		let k = 0;
 		for (let i = 0; i < items.length; i++) {
@@ -164,6 +197,15 @@ export class Partitioner {
 				});
 				continue;
 			}
+			const from =
+				v !== VIA_SEQUENCE
+					? -1
+					: (hashMoved.get(i) ??
+						(info.movedFrom && result!.pos[k - 1] >= 0
+							? info.movedFrom[
+									Math.floor(result!.pos[k - 1] / info.cls.repeat) % info.movedFrom.length
+								]
+							: -1));
 			const via: AssignedVia =
 				v === VIA_STICKY
 					? 'sticky'
@@ -171,8 +213,11 @@ export class Partitioner {
 						? 'spill'
 						: info.tableRoute !== undefined
 							? 'group-table'
-							: 'sequence';
+							: from !== -1
+								? 'capacity'
+								: 'sequence';
 			const a: Assignment = { route: plan.routes[r].name, routeIndex: r, via };
+			if (from !== -1) a.reason = capacity!.reasons[from];
 			if (rates) a.rate = rates[r];
 			out.push(a);
 		}
@@ -239,6 +284,7 @@ export class Partitioner {
 		share: number[],
 		classes: ClassInfo[],
 		bySignature: Map<string, ClassInfo>,
+		capacity?: Capacity,
 	): ClassInfo | string {
 		const plan = this.plan;
 		const eligible = this.eligible(group);
@@ -255,6 +301,10 @@ export class Partitioner {
 		}
 		let cycle: number[];
 		let repeat = 1;
+		let entries: ClassInfo['entries'];
+		let movedFrom: number[] | undefined;
+		let moveSignature = '';
+		let spillFrom: number[] | undefined;
 		const spill: AllocClass['spill'] =
 			plan.mode === 'failover' || plan.mode === 'single' ? 'priority' : 'weights';
 		if (tableRoute !== -1) {
@@ -277,6 +327,23 @@ export class Partitioner {
 			cycle = eligible.filter((_, k) => weights[k] > 0);
 			if (cycle.length === 0) cycle = eligible;
 			repeat = plan.roundRobinBatch;
+		} else if (capacity) {
+			// the sequence runs over entries: each route's own part and the parts it takes over
+			entries = classEntries(candidates, weights, capacity.move);
+			const whole = wholeWeights(entries.weights);
+			const sig = `${plan.mode}|${entries.entries.map((e) => `${e.route}<${e.from}`).join(',')}|${whole.join(',')}`;
+			let local = this.cycleCache.get(sig);
+			if (!local) {
+				local = plan.mode === 'percentage' ? quotaCycle(whole) : smoothWeightedCycle(whole);
+				this.cycleCache.set(sig, local);
+			}
+			cycle = local.map((k) => entries!.entries[k].route);
+			movedFrom = local.map((k) => entries!.entries[k].from);
+			// spills follow what each route takes now
+			spillFrom = candidates.map((r) =>
+				entries!.entries.reduce((sum, e, k) => sum + (e.route === r ? entries!.weights[k] : 0), 0),
+			);
+			moveSignature = `|moves:${sig}`;
 		} else {
 			const sig = `${plan.mode}|${weights.join(',')}`;
 			let local = this.cycleCache.get(sig);
@@ -287,8 +354,8 @@ export class Partitioner {
 			cycle = local.map((k) => eligible[k]);
 		}
 		// spill weights must be positive for every candidate that may take spill
-		const spillWeights = weights.map((w) => (w > 0 ? w : 1e-9));
-		const signature = `${plan.mode}|${repeat}|${candidates.map((i) => plan.routes[i].name).join('\u0000')}|${weights.join(',')}|${tableRoute}`;
+		const spillWeights = (spillFrom ?? weights).map((w) => (w > 0 ? w : 1e-9));
+		const signature = `${plan.mode}|${repeat}|${candidates.map((i) => plan.routes[i].name).join('\u0000')}|${weights.join(',')}|${tableRoute}${moveSignature}`;
 		const existing = bySignature.get(signature);
 		if (existing) return existing;
 		const info: ClassInfo = {
@@ -303,6 +370,8 @@ export class Partitioner {
 			},
 			tableRoute: tableRoute === -1 ? undefined : tableRoute,
 			weights,
+			movedFrom,
+			entries,
 		};
 		classes.push(info);
 		bySignature.set(signature, info);
@@ -316,28 +385,82 @@ export class Partitioner {
 		return `no route has room today (${names.join(', ')}): caps reached${open.length ? `, unhealthy: ${open.join(', ')}` : ''}`;
 	}
 
-	/** The campaign rate divided by each route's share of the enabled routes. */
-	private rates(share: number[]): Assignment['rate'][] | undefined {
+	/** The routes' shares of the campaign rate (0 for a disabled route), in the campaign's unit. */
+	private shares(share: number[]): number[] | undefined {
 		const rate = this.plan.campaignRate;
 		if (!rate) return undefined;
 		const all = this.plan.routes.map((_, i) => i).filter((i) => this.plan.routes[i].enabled);
-		const w =
-			this.plan.mode === 'single' || this.plan.mode === 'failover'
-				? all.map(() => 1)
-				: this.weights(all, share);
-		const total =
-			this.plan.mode === 'single' || this.plan.mode === 'failover'
-				? 1
-				: w.reduce((a, b) => a + b, 0);
-		const out: Assignment['rate'][] = this.plan.routes.map(() => undefined);
-		all.forEach((i, k) => {
-			const limit = total > 0 ? (rate.limit * w[k]) / total : 0;
-			out[i] = {
-				limit: Math.round(limit * 1000) / 1000,
-				per: rate.per,
-				intervalMs: RATE_UNITS[rate.per],
-			};
-		});
+		const whole = this.plan.mode === 'single' || this.plan.mode === 'failover';
+		const w = whole ? all.map(() => 1) : this.weights(all, share);
+		const total = whole ? 1 : w.reduce((a, b) => a + b, 0);
+		const out = this.plan.routes.map(() => 0);
+		all.forEach((i, k) => (out[i] = total > 0 ? (rate.limit * w[k]) / total : 0));
 		return out;
+	}
+
+	/**
+	 * With "Move the excess to routes with room" (splitting modes, a campaign rate): the routes'
+	 * limits their send nodes reported, and what moves where. One store read per batch.
+	 */
+	private async capacity(share: number[]): Promise<Capacity | undefined> {
+		const plan = this.plan;
+		const rate = plan.campaignRate;
+		if (
+			plan.capacity !== 'move' ||
+			!rate ||
+			(plan.mode !== 'percentage' && plan.mode !== 'weighted')
+		)
+			return undefined;
+		const shares = this.shares(share)!;
+		const reported = await this.store.getRouteLimits(
+			this.ids.campaign,
+			plan.routes.map((r) => r.name),
+		);
+		const limits = reported.map((l) => limitIn(l, rate.per));
+		const move = moveExcess(shares, limits);
+		if (move.keep.every((k) => k === 1)) return undefined;
+		const reasons = plan.routes.map((r, i) =>
+			move.keep[i] < 1
+				? capacityReason(r.name, reported[i]?.kind ?? 'own', limits[i]!, shares[i], rate.per)
+				: undefined,
+		);
+		return { move, reasons };
+	}
+
+	/** Rendezvous mode: a recipient whose hash picked a route below its share may move on, by a second hash. */
+	private hashMove(key: string, picked: number, info: ClassInfo): number {
+		const parts = info.entries;
+		if (!parts) return picked;
+		const own = parts.entries.findIndex((e) => e.route === picked && e.from === -1);
+		const taken = parts.entries
+			.map((e, k) => [e, k] as const)
+			.filter(([e]) => e.from === picked)
+			.map(([, k]) => k);
+		if (taken.length === 0) return picked;
+		const options = own === -1 ? taken : [own, ...taken];
+		const k = rendezvousPick(
+			`${key}\u0000capacity`,
+			options.map((o) => this.plan.routes[parts.entries[o].route].name),
+			options.map((o) => parts.weights[o]),
+		);
+		return k === -1 ? picked : parts.entries[options[k]].route;
+	}
+
+	/** Each route's share of the campaign rate (after capacity moves), with the whole rate. */
+	private rates(share: number[], capacity?: Capacity): Assignment['rate'][] | undefined {
+		const rate = this.plan.campaignRate;
+		const shares = this.shares(share);
+		if (!rate || !shares) return undefined;
+		const limits = capacity ? capacity.move.rates : shares;
+		return this.plan.routes.map((r, i) =>
+			r.enabled
+				? {
+						limit: Math.round(limits[i] * 1000) / 1000,
+						per: rate.per,
+						intervalMs: RATE_UNITS[rate.per],
+						campaignLimit: rate.limit,
+					}
+				: undefined,
+		);
 	}
 }

@@ -104,6 +104,11 @@ export const routePlanSchema = z
 		campaignRate: z
 			.object({ limit: aboveZero('messages'), per: z.enum(RATE_UNIT_NAMES) })
 			.optional(),
+		/**
+		 * a route whose own limit (reported by its send node) is below its share of the campaign
+		 * rate: keep the exact split (the campaign slows) or move the excess to routes with room
+		 */
+		capacity: z.enum(['exact', 'move']).default('exact'),
 		stateTtlDays: aboveZero('days').default(30),
 	})
 	.superRefine((plan, ctx) => {

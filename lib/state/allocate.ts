@@ -36,6 +36,7 @@ export interface AllocationWrites {
  *    sequence advances (a preferred route leaves the sequence alone);
  * 3. otherwise the item spills to an available candidate — the first in priority order, or the one
  *    furthest behind its weight among spills — and the sequence still advances;
+ *    (an item placed by its class sequence, in 2 or 3, is told the position it took)
  * 4. when no candidate is available the item is deferred (the sequence does not advance) with the
  *    earliest time a candidate reopens.
  * All reads happen first and all writes at the end, so it is atomic wherever the caller makes the
@@ -50,6 +51,7 @@ export function allocate(
 	const route = new Array<number>(n);
 	const via = new Array<Via>(n);
 	const retryAt = new Array<number>(n).fill(0);
+	const position = new Array<number>(n).fill(-1);
 	const writes: AllocationWrites = {
 		counters: new Map(),
 		spills: new Map(),
@@ -145,7 +147,7 @@ export function allocate(
 			retryAt[i] = Number.isFinite(t) ? t : 0;
 			continue;
 		}
-		if (fromSequence) pos[ci]++;
+		if (fromSequence) position[i] = pos[ci]++;
 		take(chosen);
 		route[i] = chosen;
 		via[i] = how;
@@ -161,5 +163,5 @@ export function allocate(
 		r.caps.forEach((c, k) => writes.caps.set(c.key, { used: capUsed[ri][k], resetAt: c.resetAt })),
 	);
 
-	return { result: { route, via, retryAt, now, openUntil: open }, writes };
+	return { result: { route, via, retryAt, now, openUntil: open, pos: position }, writes };
 }

@@ -8,8 +8,9 @@ import type {
 	OnceClaim,
 	OnceClaimRequest,
 	OnceSettlement,
-	RateDecision,
 	RateLimit,
+	RateReservation,
+	RouteLimit,
 	StateStore,
 } from './types';
 
@@ -51,8 +52,8 @@ export class FallbackStateStore implements StateStore {
 		return this.run((s) => s.capUsage(scope, keys));
 	}
 
-	consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision> {
-		return this.run((s) => s.consumeRate(limits, cost));
+	reserveRate(limits: RateLimit[], cost: number, maxWaitMs: number): Promise<RateReservation> {
+		return this.run((s) => s.reserveRate(limits, cost, maxWaitMs));
 	}
 
 	claimOnce(scope: string, request: OnceClaimRequest): Promise<OnceClaim[]> {
@@ -77,6 +78,18 @@ export class FallbackStateStore implements StateStore {
 
 	setCircuit(route: string, state: CircuitState | null): Promise<void> {
 		return this.run((s) => s.setCircuit(route, state));
+	}
+
+	setRouteLimits(
+		scope: string,
+		entries: Array<{ route: string; limit: RouteLimit | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		return this.run((s) => s.setRouteLimits(scope, entries, ttlMs));
+	}
+
+	getRouteLimits(scope: string, routes: string[]): Promise<(RouteLimit | null)[]> {
+		return this.run((s) => s.getRouteLimits(scope, routes));
 	}
 
 	getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {

@@ -28,12 +28,14 @@ export function hashTag(scope: string): string {
 	return `{${keyPart(scope) || '%'}}`;
 }
 
-/** Rate-limit keys: the connection's own, its credential's, a campaign's share, a domain group's. */
+/** Rate-limit keys: the connection's own, its credential's, a campaign's rate and a route's share of it, a domain group's. */
 export const rateKeys = {
 	/** a send node's Connection Rate Limit */
 	connection: (provider: string, node: string) => `conn:${keyOf(provider, node)}`,
 	/** an SMTP credential's own rate limit; `id` is a hash of host, port and user */
 	smtpCredential: (id: string) => `smtp:${keyPart(id)}`,
+	/** a campaign's whole rate, every route together (the partitioner's Campaign Rate) */
+	campaignRate: (campaign: string) => `campaign:${keyPart(campaign)}`,
 	/** the route's share of a campaign rate, set by the partitioner */
 	campaignShare: (campaign: string, route: string) => `campaign:${keyOf(campaign, route)}`,
 	/** a send node's per-domain-group limit on a route, within a campaign */
@@ -93,7 +95,7 @@ export function recipientDigest(secret: string, text: string): string {
  *
  * Campaign keys are `prefix{campaign}:<kind>…` (one Cluster slot per campaign); the stores' own
  * keys use the tags `{circuits}`, `{rates}` and `{mx}`. A campaign of that name shares the tag but
- * never a key: its kinds (ctr, spill, idx, sticky:, cap:, once:) are neither a rate key (conn:,
+ * never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:, once:) are neither a rate key (conn:,
  * smtp:, campaign:, group:) nor a domain (which has a dot and no colon).
  */
 export class StoreKeys {
@@ -114,11 +116,13 @@ export class StoreKeys {
 	index = (scope: string) => this.campaign(scope, 'idx');
 	/** a cap window's counter; `window` from capKeys */
 	cap = (scope: string, window: string) => this.campaign(scope, `cap:${window}`);
+	/** the routes' own limits, as their send nodes report them (a hash: route → JSON) */
+	routeLimits = (scope: string) => this.campaign(scope, 'limits');
 	/** a duplicate marker; `digest` from recipientDigest */
 	once = (scope: string, digest: string) => this.campaign(scope, `once:${digest}`);
 	/** route health, one field per circuitName (a hash) */
 	circuits = () => `${this.prefix}{circuits}`;
-	/** a GCRA limit; `limit` from rateKeys */
+	/** a GCRA limit's state (./gcra.ts); `limit` from rateKeys */
 	rate = (limit: string) => `${this.prefix}{rates}:${limit}`;
 	/** the MX cache entry of a (valid, lower-case ASCII) domain */
 	mx = (domain: string) => `${this.prefix}{mx}:${domain}`;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { allocate, type AllocationState } from './allocate';
-import { checkRateArgs, gcra } from './gcra';
+import { checkRateArgs, rateStateEnd, reserve, type RateState } from './gcra';
 import { applyHealth } from './health';
 import { claimMarker, settleMarker } from './once';
 import type {
@@ -12,8 +12,9 @@ import type {
 	OnceClaim,
 	OnceClaimRequest,
 	OnceSettlement,
-	RateDecision,
 	RateLimit,
+	RateReservation,
+	RouteLimit,
 	StateStore,
 } from './types';
 
@@ -53,7 +54,9 @@ export class MemoryStateStore implements StateStore {
 	private readonly scopes = new Map<string, ScopeState>();
 	private readonly circuits = new Map<string, CircuitState>();
 	private readonly mx = new Map<string, Expiring<MxCacheEntry>>();
-	private readonly rates = new Map<string, Expiring<number>>();
+	private readonly rates = new Map<string, Expiring<RateState>>();
+	/** the routes' own limits per campaign, as their send nodes report them */
+	private readonly routeLimits = new Map<string, Expiring<Map<string, RouteLimit>>>();
 	/** duplicate markers, as ./once.ts writes them */
 	private readonly once = new Map<string, Expiring<string>>();
 	private readonly clock: () => number;
@@ -117,19 +120,26 @@ export class MemoryStateStore implements StateStore {
 		});
 	}
 
-	async consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision> {
-		checkRateArgs(limits, cost);
+	async reserveRate(
+		limits: RateLimit[],
+		cost: number,
+		maxWaitMs: number,
+	): Promise<RateReservation> {
+		checkRateArgs(limits, cost, maxWaitMs);
 		const now = this.clock();
-		const tats = limits.map((l) => {
+		const stored = limits.map((l) => {
 			const e = this.rates.get(l.key);
 			return e && e.expiresAt > now ? e.value : undefined;
 		});
-		const { newTats, waitMs } = gcra(limits, tats, cost, now);
-		if (waitMs > 0) return { allowed: false, retryAfterMs: waitMs, now };
-		limits.forEach((l, i) =>
-			this.rates.set(l.key, { value: newTats[i], expiresAt: newTats[i] + 1000 }),
-		);
-		return { allowed: true, retryAfterMs: 0, now };
+		const r = reserve(limits, stored, cost, now, maxWaitMs);
+		if (r.granted)
+			limits.forEach((l, i) =>
+				this.rates.set(l.key, {
+					value: r.states[i],
+					expiresAt: rateStateEnd(l, r.states[i]) + 1000,
+				}),
+			);
+		return { granted: r.granted, waitMs: r.waitMs, now };
 	}
 
 	async claimOnce(scope: string, req: OnceClaimRequest): Promise<OnceClaim[]> {
@@ -137,7 +147,8 @@ export class MemoryStateStore implements StateStore {
 		return req.keys.map((k) => {
 			const id = onceId(scope, k);
 			const { claim, store } = claimMarker(this.onceValue(id, now), req, now);
-			if (store !== undefined) this.once.set(id, { value: store, expiresAt: now + req.ttlMs });
+			if (store !== undefined && !req.peek)
+				this.once.set(id, { value: store, expiresAt: now + req.ttlMs });
 			return claim;
 		});
 	}
@@ -179,6 +190,32 @@ export class MemoryStateStore implements StateStore {
 		else this.circuits.delete(route);
 	}
 
+	async setRouteLimits(
+		scope: string,
+		entries: Array<{ route: string; limit: RouteLimit | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		const now = this.clock();
+		const e = this.routeLimits.get(scope);
+		const map = e && e.expiresAt > now ? e.value : new Map<string, RouteLimit>();
+		for (const { route, limit } of entries)
+			if (limit) map.set(route, { ...limit });
+			else map.delete(route);
+		// as a Redis hash: gone when its last field is, else kept ttlMs from this call
+		if (map.size === 0) this.routeLimits.delete(scope);
+		else this.routeLimits.set(scope, { value: map, expiresAt: now + ttlMs });
+	}
+
+	async getRouteLimits(scope: string, routes: string[]): Promise<(RouteLimit | null)[]> {
+		const now = this.clock();
+		const e = this.routeLimits.get(scope);
+		const map = e && e.expiresAt > now ? e.value : undefined;
+		return routes.map((r) => {
+			const limit = map?.get(r);
+			return limit ? { ...limit } : null;
+		});
+	}
+
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
 		const now = this.clock();
 		return domains.map((d) => {
@@ -197,7 +234,8 @@ export class MemoryStateStore implements StateStore {
 	}
 
 	async clearScope(scope: string): Promise<void> {
-		// idempotency markers stay: a campaign reset must never make a message go out twice
+		// idempotency markers stay: a campaign reset must never make a message go out twice; the
+		// routes' limits are facts about their connections, not routing state
 		this.scopes.delete(scope);
 	}
 
@@ -238,7 +276,9 @@ export class MemoryStateStore implements StateStore {
 				s.spills = new Map();
 			}
 		}
-		for (const map of [this.mx, this.rates, this.once] as Array<Map<string, Expiring<unknown>>>)
+		for (const map of [this.mx, this.rates, this.once, this.routeLimits] as Array<
+			Map<string, Expiring<unknown>>
+		>)
 			for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);
 	}
 }

@@ -15,8 +15,9 @@ import type {
 	OnceClaim,
 	OnceClaimRequest,
 	OnceSettlement,
-	RateDecision,
 	RateLimit,
+	RateReservation,
+	RouteLimit,
 	StateStore,
 	Via,
 } from './types';
@@ -51,7 +52,7 @@ const AUTH_ERROR = /\b(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|invalid usern
 const LUA_DIR = join(__dirname, 'lua');
 const SCRIPTS = {
 	allocate: 'allocate.lua',
-	consumeRate: 'consume_rate.lua',
+	reserveRate: 'reserve_rate.lua',
 	claimOnce: 'claim_once.lua',
 	settleOnce: 'settle_once.lua',
 	recordHealth: 'record_health.lua',
@@ -61,8 +62,8 @@ type ScriptClient = (Redis | Cluster) & {
 	postalAllocate(
 		numKeys: number,
 		...args: string[]
-	): Promise<[number[], number[], number[], number, number[]]>;
-	postalConsumeRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
+	): Promise<[number[], number[], number[], number, number[], number[]]>;
+	postalReserveRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
 	postalClaimOnce(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalSettleOnce(numKeys: number, ...args: string[]): Promise<number>;
 	postalRecordHealth(numKeys: number, ...args: string[]): Promise<[string, number]>;
@@ -164,8 +165,8 @@ export class RedisStateStore implements StateStore {
 		this.client.defineCommand('postalAllocate', {
 			lua: readFileSync(join(LUA_DIR, SCRIPTS.allocate), 'utf8'),
 		});
-		this.client.defineCommand('postalConsumeRate', {
-			lua: readFileSync(join(LUA_DIR, SCRIPTS.consumeRate), 'utf8'),
+		this.client.defineCommand('postalReserveRate', {
+			lua: readFileSync(join(LUA_DIR, SCRIPTS.reserveRate), 'utf8'),
 		});
 		this.client.defineCommand('postalClaimOnce', {
 			lua: readFileSync(join(LUA_DIR, SCRIPTS.claimOnce), 'utf8'),
@@ -394,7 +395,7 @@ export class RedisStateStore implements StateStore {
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});
-		const [route, via, retryAt, now, open] = await this.call('routing', () =>
+		const [route, via, retryAt, now, open, pos] = await this.call('routing', () =>
 			this.client.postalAllocate(keys.length, ...keys, payload),
 		);
 		return {
@@ -403,6 +404,7 @@ export class RedisStateStore implements StateStore {
 			retryAt: retryAt.map(Number),
 			now: Number(now),
 			openUntil: open.map(Number),
+			pos: pos.map(Number),
 		};
 	}
 
@@ -414,14 +416,20 @@ export class RedisStateStore implements StateStore {
 		return values.map((v) => Number(v ?? 0));
 	}
 
-	async consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision> {
-		checkRateArgs(limits, cost);
+	async reserveRate(
+		limits: RateLimit[],
+		cost: number,
+		maxWaitMs: number,
+	): Promise<RateReservation> {
+		checkRateArgs(limits, cost, maxWaitMs);
 		const keys = limits.map((l) => this.keys.rate(l.key));
 		const args = limits.flatMap((l) => [String(l.intervalMs), String(l.burst)]);
-		const [allowed, wait, now] = await this.call('rate limiting', () =>
-			this.client.postalConsumeRate(keys.length, ...keys, String(cost), ...args),
+		// Lua reads no "Infinity": a wait longer than any calendar is the same answer
+		const longest = Number.isFinite(maxWaitMs) ? String(maxWaitMs) : '1e300';
+		const [granted, wait, now] = await this.call('rate limiting', () =>
+			this.client.postalReserveRate(keys.length, ...keys, String(cost), longest, ...args),
 		);
-		return { allowed: Number(allowed) === 1, retryAfterMs: Number(wait), now: Number(now) };
+		return { granted: Number(granted) === 1, waitMs: Number(wait), now: Number(now) };
 	}
 
 	async claimOnce(scope: string, req: OnceClaimRequest): Promise<OnceClaim[]> {
@@ -433,6 +441,7 @@ export class RedisStateStore implements StateStore {
 			String(Math.max(0, Math.round(req.leaseMs))),
 			ms(req.ttlMs),
 			req.takeExpired ? '1' : '0',
+			req.peek ? '1' : '0',
 		];
 		const out = await this.call('claiming duplicate markers', () =>
 			this.client.postalClaimOnce(redisKeys.length, ...redisKeys, ...args),
@@ -495,6 +504,36 @@ export class RedisStateStore implements StateStore {
 				? this.client.hset(this.keys.circuits(), route, JSON.stringify(fields))
 				: this.client.hdel(this.keys.circuits(), route),
 		);
+	}
+
+	async setRouteLimits(
+		scope: string,
+		entries: Array<{ route: string; limit: RouteLimit | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		if (entries.length === 0) return;
+		const key = this.keys.routeLimits(scope);
+		await this.call('recording route limits', async () => {
+			const multi = this.client.multi();
+			for (const { route, limit } of entries)
+				if (limit)
+					multi.hset(
+						key,
+						route,
+						JSON.stringify({ limit: limit.limit, per: limit.per, kind: limit.kind }),
+					);
+				else multi.hdel(key, route);
+			multi.pexpire(key, ms(ttlMs));
+			await multi.exec();
+		});
+	}
+
+	async getRouteLimits(scope: string, routes: string[]): Promise<(RouteLimit | null)[]> {
+		if (routes.length === 0) return [];
+		const values = await this.call('reading route limits', () =>
+			this.client.hmget(this.keys.routeLimits(scope), ...routes),
+		);
+		return values.map((v) => (v ? (JSON.parse(v) as RouteLimit) : null));
 	}
 
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {

@@ -10,9 +10,10 @@ import { embeddedStateFile } from './userFolder';
  * would give each node its own store (the partitioner would never see a circuit the send node
  * opened). The store lives on `globalThis` under a registered symbol instead: one for the process,
  * whatever the bundling. The version in the name changes with the slot's shape or the StateStore
- * contract, so a store of another shape is never shared (v2: the slot also says where state lives).
+ * contract, so a store of another shape is never shared (v2: reserveRate; v3: the slot also says
+ * where state lives).
  */
-const SLOT = Symbol.for('n8n-nodes-postal-routes.embeddedStateStore.v2');
+const SLOT = Symbol.for('n8n-nodes-postal-routes.embeddedStateStore.v3');
 
 /** Where the embedded state lives, for the nodes to tell users. */
 export interface EmbeddedStateInfo {

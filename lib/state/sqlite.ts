@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { allocate, type AllocationState } from './allocate';
 import { StateUnavailableError } from './errors';
-import { checkRateArgs, gcra } from './gcra';
+import { checkRateArgs, decodeRateState, encodeRateState, rateStateEnd, reserve } from './gcra';
 import { applyHealth } from './health';
 import { StoreKeys } from './keys';
 import { claimMarker, settleMarker } from './once';
@@ -24,8 +24,9 @@ import type {
 	OnceClaim,
 	OnceClaimRequest,
 	OnceSettlement,
-	RateDecision,
 	RateLimit,
+	RateReservation,
+	RouteLimit,
 	StateStore,
 } from './types';
 
@@ -71,6 +72,7 @@ const STATEMENTS = {
 	hdel: 'DELETE FROM fields WHERE key = ? AND field = ?',
 	hclear: 'DELETE FROM fields WHERE key = ?',
 	hclearRange: 'DELETE FROM fields WHERE key >= ? AND key < ?',
+	hany: 'SELECT 1 AS n FROM fields WHERE key = ? LIMIT 1',
 	sweepFields: 'DELETE FROM fields WHERE key IN (SELECT key FROM entries WHERE expires_at <= ?)',
 	sweepEntries: 'DELETE FROM entries WHERE expires_at <= ?',
 } as const;
@@ -99,7 +101,7 @@ export interface SqliteStateStoreOptions {
  * markers, caps, warm-up counts, sticky assignments and circuits are still there after a restart
  * or a kill. Every call is one transaction (BEGIN IMMEDIATE … COMMIT for those that write), so it
  * is atomic against every other call, in this process or another sharing the file. The algorithms
- * are the memory store's own functions (allocate, gcra, applyHealth, claimMarker, settleMarker):
+ * are the memory store's own functions (allocate, reserve, applyHealth, claimMarker, settleMarker):
  * one definition of the behaviour, held to it by the contract and differential tests.
  */
 export class SqliteStateStore implements StateStore {
@@ -302,32 +304,40 @@ export class SqliteStateStore implements StateStore {
 		);
 	}
 
-	async consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision> {
-		checkRateArgs(limits, cost);
+	async reserveRate(
+		limits: RateLimit[],
+		cost: number,
+		maxWaitMs: number,
+	): Promise<RateReservation> {
+		checkRateArgs(limits, cost, maxWaitMs);
 		return this.write('rate limiting', (now) => {
-			const tats = limits.map((l) => {
-				const v = this.value(this.keys.rate(l.key), now);
-				return v === undefined ? undefined : Number(v);
-			});
-			const { newTats, waitMs } = gcra(limits, tats, cost, now);
-			if (waitMs > 0) return { allowed: false, retryAfterMs: waitMs, now };
-			limits.forEach((l, i) =>
-				this.sql.put.run(this.keys.rate(l.key), String(newTats[i]), newTats[i] + 1000),
-			);
-			return { allowed: true, retryAfterMs: 0, now };
+			const stored = limits.map((l) => decodeRateState(this.value(this.keys.rate(l.key), now)));
+			const r = reserve(limits, stored, cost, now, maxWaitMs);
+			if (r.granted)
+				limits.forEach((l, i) =>
+					this.sql.put.run(
+						this.keys.rate(l.key),
+						encodeRateState(r.states[i]),
+						rateStateEnd(l, r.states[i]) + 1000,
+					),
+				);
+			return { granted: r.granted, waitMs: r.waitMs, now };
 		});
 	}
 
 	async claimOnce(scope: string, req: OnceClaimRequest): Promise<OnceClaim[]> {
 		if (req.keys.length === 0) return [];
-		return this.write('claiming duplicate markers', (now) =>
+		const run = (now: number) =>
 			req.keys.map((k) => {
 				const key = this.keys.once(scope, k);
 				const { claim, store } = claimMarker(this.value(key, now), req, now);
-				if (store !== undefined) this.sql.put.run(key, store, now + req.ttlMs);
+				if (store !== undefined && !req.peek) this.sql.put.run(key, store, now + req.ttlMs);
 				return claim;
-			}),
-		);
+			});
+		// a peek writes nothing: a read transaction, which waits for no writer
+		return req.peek
+			? this.read('looking at duplicate markers', run)
+			: this.write('claiming duplicate markers', run);
 	}
 
 	async settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void> {
@@ -365,6 +375,34 @@ export class SqliteStateStore implements StateStore {
 		});
 	}
 
+	async setRouteLimits(
+		scope: string,
+		entries: Array<{ route: string; limit: RouteLimit | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		this.write('recording route limits', (now) => {
+			const key = this.keys.routeLimits(scope);
+			if (this.value(key, now) === undefined) this.sql.hclear.run(key);
+			for (const { route, limit } of entries)
+				if (limit) this.sql.hset.run(key, route, JSON.stringify(limit));
+				else this.sql.hdel.run(key, route);
+			// as a Redis hash: gone when its last field is, else kept ttlMs from this call
+			if (this.sql.hany.get(key) === undefined) this.sql.del.run(key);
+			else this.sql.put.run(key, '', now + ttlMs);
+		});
+	}
+
+	async getRouteLimits(scope: string, routes: string[]): Promise<(RouteLimit | null)[]> {
+		return this.read('reading route limits', (now) => {
+			const key = this.keys.routeLimits(scope);
+			if (this.value(key, now) === undefined) return routes.map(() => null);
+			return routes.map((r) => {
+				const text = this.field(key, r);
+				return text === undefined ? null : (JSON.parse(text) as RouteLimit);
+			});
+		});
+	}
+
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
 		return this.read('reading the MX cache', (now) =>
 			domains.map((d) => {
@@ -395,7 +433,8 @@ export class SqliteStateStore implements StateStore {
 			this.sql.delRange.run(...sticky);
 			this.sql.hclearRange.run(...sticky);
 			this.sql.delRange.run(...prefixRange(this.keys.cap(scope, '')));
-			// idempotency markers stay: a campaign reset must never make a message go out twice
+			// idempotency markers stay: a campaign reset must never make a message go out twice; so do
+			// the routes' limits, facts about their connections rather than routing state
 		});
 	}
 

@@ -82,6 +82,11 @@ export interface AllocateResult {
 	now: number;
 	/** per route, when its circuit closes (epoch ms) if it was open during the call, else 0 */
 	openUntil: number[];
+	/**
+	 * per item, the position of its class sequence it took (so the caller can tell which cycle
+	 * entry placed it); -1 for a sticky, preferred or deferred item
+	 */
+	pos: number[];
 }
 
 /** The circuit of a route, written by the send node and read when routing. */
@@ -111,8 +116,8 @@ export interface HealthPolicy {
 }
 
 /**
- * A GCRA rate limit (one key, one stored "theoretical arrival time"): at most one message per
- * `intervalMs` on average, and up to `burst` at once after an idle spell.
+ * A GCRA rate limit on one key: at most one message per `intervalMs` on average, and up to `burst`
+ * at once after an idle spell. The key holds its state (./gcra.ts RateState).
  */
 export interface RateLimit {
 	key: string;
@@ -120,12 +125,30 @@ export interface RateLimit {
 	burst: number;
 }
 
-export interface RateDecision {
-	allowed: boolean;
-	/** when not allowed: how long to wait before the same call can succeed */
-	retryAfterMs: number;
-	/** the store's clock (epoch ms) */
+/** What `reserveRate` answers. */
+export interface RateReservation {
+	/**
+	 * true: the slot `waitMs` from now is reserved in every limit — go then, not before;
+	 * false: the slot would be more than the longest wait away, and nothing was reserved
+	 */
+	granted: boolean;
+	/** granted: how long until the reserved slot; refused: until the slot it would have had */
+	waitMs: number;
+	/** the store's clock (epoch ms) when the call ran: the slot is at now + waitMs */
 	now: number;
+}
+
+/**
+ * A route's own rate limit, as its send node reports it for the Route Partitioner (*Move the excess
+ * to routes with room*): the tighter of the node's Connection Rate Limit and its SMTP credential's.
+ */
+export interface RouteLimit {
+	/** messages per `per` */
+	limit: number;
+	/** a rate unit name (lib/throttle/units.ts): second, minute, hour or day */
+	per: string;
+	/** which limit it is, for the reason the partitioner gives */
+	kind: 'connection' | 'credential';
 }
 
 /**
@@ -166,6 +189,8 @@ export interface OnceClaimRequest {
 	ttlMs: number;
 	/** what to do with an expired lease or an in-doubt marker: true = take it (resend), false = leave it */
 	takeExpired: boolean;
+	/** answer what the claim would find, and write nothing (a look before a rate wait) */
+	peek?: boolean;
 }
 
 /**
@@ -199,10 +224,13 @@ export interface StateStore {
 	/** How many assignments each cap window has used (0 for unknown keys). */
 	capUsage(scope: string, keys: string[]): Promise<number[]>;
 	/**
-	 * Takes `cost` messages from every limit, or from none: all are checked, then all written, so a
-	 * call never consumes one limit and fails on the next.
+	 * Reserves `cost` messages in every limit at the earliest slot all of them allow, or in none:
+	 * one atomic call per message, no polling. Callers are served in the order their calls reach
+	 * the store (first come, first served across every worker); the caller waits `waitMs`, and a
+	 * caller that goes late pushes nobody back. When the slot is more than `maxWaitMs` away nothing
+	 * is reserved and the answer says when that slot would have been. The algorithm is ./gcra.ts.
 	 */
-	consumeRate(limits: RateLimit[], cost: number): Promise<RateDecision>;
+	reserveRate(limits: RateLimit[], cost: number, maxWaitMs: number): Promise<RateReservation>;
 	/** Claims duplicate markers in a campaign as leases: one answer per key (see OnceState). */
 	claimOnce(scope: string, request: OnceClaimRequest): Promise<OnceClaim[]>;
 	/** Settles claims, each by its outcome (see OnceSettlement); markers live `ttlMs` from now. */
@@ -215,9 +243,23 @@ export interface StateStore {
 	): Promise<{ state: CircuitState; opened: boolean }>;
 	getCircuits(routes: string[]): Promise<(CircuitState | null)[]>;
 	setCircuit(route: string, state: CircuitState | null): Promise<void>;
+	/**
+	 * Records each route's own limit in a campaign (null: the route has none now), replacing what
+	 * was there; the campaign's limits live `ttlMs` after the last call.
+	 */
+	setRouteLimits(
+		scope: string,
+		entries: Array<{ route: string; limit: RouteLimit | null }>,
+		ttlMs: number,
+	): Promise<void>;
+	/** The limits last recorded for these routes of a campaign (null: none recorded). */
+	getRouteLimits(scope: string, routes: string[]): Promise<(RouteLimit | null)[]>;
 	getMx(domains: string[]): Promise<(MxCacheEntry | null)[]>;
 	setMx(entries: Array<{ domain: string; value: MxCacheEntry }>, ttlMs: number): Promise<void>;
-	/** Forgets a campaign's counters, caps and sticky assignments (a reset); idempotency markers stay. */
+	/**
+	 * Forgets a campaign's counters, caps and sticky assignments (a reset); idempotency markers and
+	 * the routes' recorded limits stay.
+	 */
 	clearScope(scope: string): Promise<void>;
 	close(): Promise<void>;
 }

@@ -1,7 +1,9 @@
 import { rateKeys } from '../state/keys';
-import type { RateLimit } from '../state/types';
+import type { RateLimit, RouteLimit } from '../state/types';
 import { gcraLimit } from './limits';
 import { isRateUnit, RATE_UNITS, type RateUnit } from './units';
+
+const positive = (v: unknown): v is number => typeof v === 'number' && v > 0 && Number.isFinite(v);
 
 /** Messages per unit. */
 export interface Rate {
@@ -26,22 +28,61 @@ export interface LimitsInput {
 	connection?: Rate & { burst?: number };
 	/** the SMTP credential's own limit, shared by every node using the credential; `id` names the credential */
 	credential?: Rate & { id: string };
-	/** the route's share of the campaign rate, from the partitioner (read from the item by shareOf) */
-	share?: Rate;
-	/** how many seconds of unused share may go at once, so branches n8n runs one after another still reach their summed rate */
+	/**
+	 * the route's share of the campaign rate, from the partitioner (read from the item by shareOf);
+	 * `campaignLimit` is the whole campaign's rate in the same unit: a ceiling for every route together
+	 */
+	share?: Share;
+	/**
+	 * how many seconds of unused share a route may catch up, faster than its share but never faster
+	 * than the campaign rate: so branches n8n runs one after another still reach their summed rate
+	 */
 	campaignBurstSeconds: number;
 	/** the item's domain group */
 	group?: string;
 	groupLimits: readonly GroupLimit[];
 }
 
+/**
+ * A route's own limit, as its send node reports it to the Route Partitioner: the tighter of the
+ * connection's and the SMTP credential's (their sustained rates; bursts do not count). None: null.
+ */
+export function routeLimitOf(
+	input: Pick<LimitsInput, 'connection' | 'credential'>,
+): RouteLimit | null {
+	const candidates: RouteLimit[] = [];
+	if (input.connection && positive(input.connection.limit))
+		candidates.push({
+			limit: input.connection.limit,
+			per: input.connection.per,
+			kind: 'connection',
+		});
+	if (input.credential && positive(input.credential.limit))
+		candidates.push({
+			limit: input.credential.limit,
+			per: input.credential.per,
+			kind: 'credential',
+		});
+	const perMs = (l: RouteLimit) => l.limit / RATE_UNITS[l.per as RateUnit];
+	return candidates.reduce<RouteLimit | null>((a, l) => (a && perMs(a) <= perMs(l) ? a : l), null);
+}
+
+/** A route's share of its campaign's rate, and the campaign's whole rate (same unit). */
+export interface Share extends Rate {
+	campaignLimit?: number;
+}
+
 /** The partitioner's `postalRoute.rate` of an item, if it is a usable rate: item data can hold anything. */
-export function shareOf(rate: unknown): Rate | undefined {
+export function shareOf(rate: unknown): Share | undefined {
 	if (rate === null || typeof rate !== 'object') return undefined;
-	const { limit, per } = rate as { limit?: unknown; per?: unknown };
-	if (typeof limit !== 'number' || !(limit > 0) || !Number.isFinite(limit) || !isRateUnit(per))
-		return undefined;
-	return { limit, per };
+	const { limit, per, campaignLimit } = rate as {
+		limit?: unknown;
+		per?: unknown;
+		campaignLimit?: unknown;
+	};
+	if (!positive(limit) || !isRateUnit(per)) return undefined;
+	// an item routed before the campaign ceiling existed has none: its share alone applies
+	return positive(campaignLimit) ? { limit, per, campaignLimit } : { limit, per };
 }
 
 /**
@@ -71,8 +112,14 @@ function onePerKey(limits: RateLimit[]): RateLimit[] {
 
 /**
  * The rate limits a message is sent under, all taken at once: the SMTP credential's, the send
- * node's connection limit, the route's share of the campaign rate, and the route's limit for the
- * message's domain group.
+ * node's connection limit, the campaign's rate and the route's share of it, and the route's limit
+ * for the message's domain group.
+ *
+ * The campaign's rate is one limit for every route of the campaign with a burst of 1: messages at
+ * least one interval apart, so no window of the rate's period ever holds more than the rate, from
+ * the campaign's first message on. The route's share keeps its catch-up burst (a branch n8n runs
+ * after another may send faster than its share): what it catches up is campaign rate that no other
+ * route is using at that moment, never more.
  */
 export function limitsFor(input: LimitsInput): RateLimit[] {
 	const { credential, connection, share, group } = input;
@@ -95,11 +142,20 @@ export function limitsFor(input: LimitsInput): RateLimit[] {
 			}),
 		);
 	}
+	if (share && share.campaignLimit !== undefined && share.campaignLimit > 0)
+		limits.push(
+			gcraLimit(rateKeys.campaignRate(input.campaign), {
+				limit: share.campaignLimit,
+				per: share.per,
+				burst: 1,
+			}),
+		);
 	if (share && share.limit > 0) {
 		const perSecond = (share.limit * 1000) / RATE_UNITS[share.per];
 		limits.push(
 			gcraLimit(rateKeys.campaignShare(input.campaign, input.route), {
-				...share,
+				limit: share.limit,
+				per: share.per,
 				burst: Math.max(1, Math.floor(perSecond * input.campaignBurstSeconds)),
 			}),
 		);

@@ -20,8 +20,11 @@ export type Sleep = (ms: number) => Promise<void>;
 export const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Waits until every limit allows `cost` messages and takes them (all or none, in one store call
- * per try). Gives up when the wait would pass `maxWaitMs`, returning when to come back.
+ * Reserves `cost` messages' slot in every limit (one store call) and waits until it: first come,
+ * first served across every worker, and no polling. A wait that runs long (a busy machine wakes
+ * late) costs nobody else anything: the slots after this one are already fixed in the store.
+ * When the slot would be more than `maxWaitMs` away nothing is reserved, and the answer says when
+ * that slot would have been (come back then).
  */
 export async function acquire(
 	store: StateStore,
@@ -30,14 +33,8 @@ export async function acquire(
 	options: { maxWaitMs: number; sleep?: Sleep },
 ): Promise<{ ok: true; waitedMs: number } | { ok: false; retryAt: number }> {
 	if (limits.length === 0) return { ok: true, waitedMs: 0 };
-	const pause = options.sleep ?? sleep;
-	let waited = 0;
-	for (;;) {
-		const decision = await store.consumeRate(limits, cost);
-		if (decision.allowed) return { ok: true, waitedMs: waited };
-		if (waited + decision.retryAfterMs > options.maxWaitMs)
-			return { ok: false, retryAt: decision.now + decision.retryAfterMs };
-		await pause(decision.retryAfterMs);
-		waited += decision.retryAfterMs;
-	}
+	const slot = await store.reserveRate(limits, cost, options.maxWaitMs);
+	if (!slot.granted) return { ok: false, retryAt: slot.now + slot.waitMs };
+	if (slot.waitMs > 0) await (options.sleep ?? sleep)(slot.waitMs);
+	return { ok: true, waitedMs: slot.waitMs };
 }

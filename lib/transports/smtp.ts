@@ -4,14 +4,22 @@
  */
 
 import { createHash } from 'node:crypto';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
 import { RATE_UNIT_NAMES } from '../throttle/units';
 import { parseCredentialData } from '../util/credential';
 import { capText, safeText } from '../util/secrets';
+import { envelopeRestriction } from './envelope';
 import { attachmentTypeProblem } from './mime';
-import { classifySmtpError, parseSmtpReply, type SmtpErrorLike } from './smtpReplies';
+import {
+	classifySmtpError,
+	parseSmtpReply,
+	refusals,
+	type SmtpErrorContext,
+	type SmtpErrorLike,
+} from './smtpReplies';
 import type {
 	MailAddress,
 	OutgoingMessage,
@@ -103,15 +111,77 @@ export interface SmtpTransportOptions {
 	socketTimeoutMs?: number;
 }
 
-/** A success that may still carry recipients the server refused (the others were accepted). */
-export interface SmtpSendSuccess extends SendSuccess {
-	rejected?: Array<{ address: string; failure: SendFailure }>;
-}
-
 type PoolMailer = ReturnType<typeof createPool>;
 
 function createPool(options: SMTPPoolOptions & { pool: true }) {
-	return nodemailer.createTransport(options);
+	const mailer = nodemailer.createTransport(options);
+	// a 'stream' plugin runs for every message once it is compiled, before the pool sends it
+	mailer.use('stream', (mail, done) => {
+		const progress = (mail.data as ProgressCarrier)[PROGRESS];
+		if (progress) mail.message.processFunc((input) => progress.track(input));
+		done();
+	});
+	return mailer;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Did the final dot go out? (an error without a reply after it is an unknown outcome)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The key under which send() hands a message's BodyProgress to the stream plugin. nodemailer
+ * copies the message's own string keys into mail.data (MailMessage, shared.copyOwnKeys).
+ */
+const PROGRESS = 'postalRoutesBodyProgress';
+type ProgressCarrier = { [PROGRESS]?: BodyProgress };
+
+/**
+ * The message stream nodemailer sends, with one more stage at its end. nodemailer pipes it into
+ * its DataStream (SMTPConnection#send: `message.pipe(stream)`), which writes to the socket
+ * (`dataStream.pipe(this._socket, { end: false })`) and, when this stream ends, appends the final
+ * `\r\n.\r\n` (DataStream#_flush). So:
+ *  - this stream not read to its end: the final dot cannot have been written;
+ *  - the stream it was piped into not ended either: its last bytes, the dot among them, have not
+ *    been handed to the socket.
+ * Only when both ended can the server have the whole message. The two are public stream state
+ * (readableEnded), read when the send fails; nothing is inferred from error text.
+ */
+class MessageTail extends PassThrough {
+	private readonly readers: NodeJS.WritableStream[] = [];
+
+	override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+		this.readers.push(destination);
+		return super.pipe(destination, options);
+	}
+
+	/** the final dot may have been written to the connection */
+	get finalDotWritten(): boolean {
+		if (!this.readableEnded) return false;
+		// a reader that is itself a stream (nodemailer's DataStream): has it passed everything on?
+		// A reader that is not (or none seen): the message was read to its end, assume it went
+		const ended = this.readers
+			.map((r) => (r as { readableEnded?: unknown }).readableEnded)
+			.filter((e): e is boolean => typeof e === 'boolean');
+		return ended.length === 0 || ended.includes(true);
+	}
+}
+
+/** One send's message streams: nodemailer makes one per attempt (its pool may requeue a message). */
+class BodyProgress {
+	private readonly tails: MessageTail[] = [];
+
+	track(input: Readable): Readable {
+		const tail = new MessageTail();
+		// errors of the input reach nodemailer on the stream it reads, as its processFunc contract asks
+		pipeline(input, tail, () => undefined);
+		this.tails.push(tail);
+		return tail;
+	}
+
+	/** any attempt's final dot may have gone out: the server may hold the message */
+	get sent(): boolean {
+		return this.tails.some((tail) => tail.finalDotWritten);
+	}
 }
 
 export class SmtpTransport implements Transport {
@@ -148,20 +218,27 @@ export class SmtpTransport implements Transport {
 		if (refused) return refused;
 		// nodemailer writes the type into a MIME part header: a CR/LF there would add headers
 		const badType = attachmentTypeProblem(message.attachments);
-		if (badType)
+		const envelope = envelopeRestriction(message);
+		const problem = badType ?? (envelope.kind === 'invalid' ? envelope.problem : undefined);
+		if (problem)
 			return {
 				ok: false,
 				kind: 'permanent',
 				scope: 'recipient',
-				message: safeText(`SMTP: ${badType}`, this.secrets),
+				message: safeText(`SMTP: ${problem}`, this.secrets),
 			};
+		const progress = new BodyProgress();
+		const options: SendMailOptions & ProgressCarrier = {
+			...toMailOptions(message, envelope.kind === 'subset' ? envelope.to : undefined),
+			[PROGRESS]: progress,
+		};
 		this.inFlight++;
 		this.activity?.();
 		try {
-			const info = await this.pool().sendMail(toMailOptions(message));
+			const info = await this.pool().sendMail(options);
 			return this.success(info);
 		} catch (err) {
-			return this.failure(err);
+			return this.failure(err, { bodySent: progress.sent });
 		} finally {
 			this.inFlight--;
 			this.activity?.();
@@ -221,9 +298,9 @@ export class SmtpTransport implements Transport {
 		return this.mailer;
 	}
 
-	private success(info: SMTPPoolSentMessageInfo): SmtpSendSuccess {
+	private success(info: SMTPPoolSentMessageInfo): SendSuccess {
 		const reply = parseSmtpReply(info.response ?? '');
-		const outcome: SmtpSendSuccess = {
+		const outcome: SendSuccess = {
 			ok: true,
 			// a server that rewrites Message-ID (Microsoft 365, SES) tells its own: the delivered copy carries that one
 			messageId: info.serverMessageId ?? info.messageId,
@@ -231,20 +308,21 @@ export class SmtpTransport implements Transport {
 			enhancedCode: reply.enhancedCode,
 			response: safeText(info.response ?? '', this.secrets),
 		};
-		if (info.rejected?.length) {
-			outcome.rejected = info.rejected.map((address) => {
-				const err = info.rejectedErrors?.find((e) => e.recipient === address);
-				return {
-					address,
-					failure: this.failure(err ?? { code: 'EENVELOPE', message: 'Recipient rejected' }),
-				};
-			});
-		}
+		// the server took the message for some recipients and refused others at RCPT TO
+		const refused = refusals(
+			{
+				rejected: info.rejected?.map(String),
+				rejectedErrors: info.rejectedErrors as SmtpErrorLike[] | undefined,
+			},
+			this.secrets,
+			{ othersAccepted: true },
+		);
+		if (refused.length) outcome.refused = refused;
 		return outcome;
 	}
 
-	private failure(err: unknown): SendFailure {
-		return this.starttlsMissing(err) ?? classifySmtpError(err, this.secrets);
+	private failure(err: unknown, context: SmtpErrorContext = {}): SendFailure {
+		return this.starttlsMissing(err) ?? classifySmtpError(err, this.secrets, context);
 	}
 
 	private requiresStarttls(): boolean {
@@ -260,9 +338,11 @@ export class SmtpTransport implements Transport {
 		if (c.security !== 'none' || !hasLogin(c)) return undefined;
 		return {
 			ok: false,
-			// blocked/route: this route will not send it, another (a Fallback backup) may; no retry here
+			// blocked/route: this route will not send it, another (a Fallback backup) may; no retry
+			// here. Nothing goes through it until the credential changes: its circuit opens at once
 			kind: 'blocked',
 			scope: 'route',
+			opensCircuit: true,
 			message:
 				`Not sent: the SMTP credential has a user or password, but its Security setting is '${SMTP_SECURITY_LABELS.none}', which never sends them. ` +
 				`Choose 'SSL/TLS' or 'STARTTLS' if the server supports TLS; else '${SMTP_SECURITY_LABELS.noneInsecureAuth}', or clear User and Password.`,
@@ -295,6 +375,8 @@ export class SmtpTransport implements Transport {
 			ok: false,
 			kind: 'blocked',
 			scope: 'route',
+			// no message can go until the server or the credential changes: open the circuit at once
+			opensCircuit: true,
 			...(err.responseCode ? { code: err.responseCode } : {}),
 			message: capText(message),
 		};
@@ -305,9 +387,14 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 const toAddress = (a: MailAddress) => ({ name: a.name ?? '', address: a.address });
 
-/** What the pooled transport hands nodemailer for a message (exported for the envelope property test). */
-export function toMailOptions(m: OutgoingMessage): SendMailOptions {
+/**
+ * What the pooled transport hands nodemailer for a message (exported for the envelope property
+ * test). `envelopeTo`: the recipients to send to (RCPT TO), checked by envelopeRestriction; the
+ * headers still name everyone the message is addressed to.
+ */
+export function toMailOptions(m: OutgoingMessage, envelopeTo?: string[]): SendMailOptions {
 	return {
+		...(envelopeTo ? { envelope: { from: m.from.address, to: envelopeTo } } : {}),
 		from: toAddress(m.from),
 		to: m.to.map(toAddress),
 		cc: m.cc.length ? m.cc.map(toAddress) : undefined,

@@ -7,7 +7,8 @@
  */
 
 import { safeText } from '../util/secrets';
-import type { SendFailure } from './types';
+import { isTlsConfigText } from './tls';
+import type { RefusedRecipient, SendFailure } from './types';
 
 /** The fields nodemailer puts on its errors (see NodemailerError in nodemailer's errors.d.ts). */
 export interface SmtpErrorLike {
@@ -20,6 +21,20 @@ export interface SmtpErrorLike {
 	response?: string;
 	/** the SMTP command in flight: 'CONN', 'AUTH PLAIN', 'MAIL FROM', 'RCPT TO', 'DATA', … */
 	command?: string;
+	/** the refused recipient, on an EENVELOPE error for one RCPT TO */
+	recipient?: string;
+	/** on "all recipients were rejected": the refused addresses and each one's error */
+	rejected?: string[];
+	rejectedErrors?: SmtpErrorLike[];
+}
+
+/** What the transport saw of the exchange, beyond the error itself. */
+export interface SmtpErrorContext {
+	/**
+	 * the whole message, up to and including the final dot, was handed to the connection before
+	 * the error: a failure without a reply is then an unknown outcome, not a transient one
+	 */
+	bodySent?: boolean;
 }
 
 export interface SmtpReply {
@@ -78,10 +93,6 @@ export const POLICY_BLOCKS: ReadonlyArray<{ pattern: RegExp; provider: string; m
 const BLOCK_PHRASES =
 	/\b(?:blocked|block ?list(?:ed)?|black ?list(?:ed)?|deny ?list(?:ed)?|spamhaus|spamcop|barracuda|sorbs|poor reputation|listed (?:at|on|in)|policy reasons)\b/i;
 
-/** Node's TLS certificate errors: the route is misconfigured (or intercepted); retrying will not help. */
-const CERT_ERROR =
-	/CERT|SELF[_ -]SIGNED|UNABLE_TO_(?:VERIFY|GET_ISSUER)|ALTNAME|HOSTNAME_MISMATCH|WRONG_VERSION_NUMBER/i;
-
 /** nodemailer's err.command for replies that come before any recipient is named */
 const SESSION_COMMANDS = /^(?:CONN|EHLO|HELO|LHLO|STARTTLS|MAIL FROM)$/;
 
@@ -104,10 +115,16 @@ export function parseSmtpReply(response: string): SmtpReply {
 	return { code, enhancedCode, text };
 }
 
-type Verdict = Pick<SendFailure, 'kind' | 'scope'>;
+type Verdict = Pick<SendFailure, 'kind' | 'scope' | 'opensCircuit'>;
 
 const route = (kind: SendFailure['kind']): Verdict => ({ kind, scope: 'route' });
 const recipient = (kind: SendFailure['kind']): Verdict => ({ kind, scope: 'recipient' });
+/**
+ * Refused credentials or a TLS setup the route does not accept: nothing will go through this
+ * route until someone fixes its configuration, and retrying only repeats it (and may lock the
+ * account). Blocked, so another route may take the message; the route's circuit opens at once.
+ */
+const routeCannotSend: Verdict = { kind: 'blocked', scope: 'route', opensCircuit: true };
 
 /**
  * The rules for a reply the server actually sent. `command` is the command it answered,
@@ -125,10 +142,12 @@ export function classifySmtpReply(
 
 	if (POLICY_BLOCKS.some((b) => b.pattern.test(text))) return route('blocked');
 
-	// AUTH: wrong credentials are the route's configuration (permanent); 454 is a passing failure.
-	// By reply code, not by 5.7.8/5.7.9: Yahoo answers policy refusals with 554 5.7.9
+	// AUTH refused (535 bad credentials, 534 mechanism too weak / web login required, 530 auth
+	// required, 538 encryption required for the mechanism): the route's configuration, every
+	// message would meet it; 454 is a passing failure. By reply code, not by 5.7.8/5.7.9: Yahoo
+	// answers policy refusals with 554 5.7.9 (matched above)
 	if (context.auth || [530, 534, 535, 538].includes(code))
-		return route(cls === 4 ? 'transient' : 'permanent');
+		return cls === 4 ? route('transient') : routeCannotSend;
 
 	if (cls === 4) {
 		// 4.2.1 / 4.2.2: this mailbox is paused or full, says nothing about the route. Every other
@@ -138,6 +157,8 @@ export function classifySmtpReply(
 			: route('transient');
 	}
 
+	// STARTTLS refused for good (502 not implemented, 5.7.x): TLS will not come up on this route
+	if (context.command === 'STARTTLS') return routeCannotSend;
 	// 503 bad sequence: the session was in the wrong state, a new one can take the message
 	if (code === 503) return route('transient');
 	// Exchange recipient restrictions (distribution group refusing outsiders) use 5.7.1 too
@@ -161,7 +182,11 @@ export function classifySmtpReply(
  * Classifies anything nodemailer rejected with (or threw). Never throws. `secrets` are scrubbed from
  * the message before it is cut short (in that order, so no part of a secret can survive the cut).
  */
-export function classifySmtpError(error: unknown, secrets: readonly string[] = []): SendFailure {
+export function classifySmtpError(
+	error: unknown,
+	secrets: readonly string[] = [],
+	context: SmtpErrorContext = {},
+): SendFailure {
 	const err: SmtpErrorLike =
 		typeof error === 'object' && error !== null
 			? (error as SmtpErrorLike)
@@ -172,22 +197,75 @@ export function classifySmtpError(error: unknown, secrets: readonly string[] = [
 	const code = err.responseCode ?? reply?.code;
 
 	if (code) {
+		// a reply, also one to the final dot: the server said what became of the message
 		const parsed: SmtpReply = { text: reply?.text ?? '', ...reply, code };
 		const verdict = classifySmtpReply(parsed, {
 			command: err.command,
 			auth: err.code === 'EAUTH' || /^AUTH\b/.test(err.command ?? ''),
 		});
-		return {
+		const failure: SendFailure = {
 			ok: false,
 			...verdict,
 			code,
 			enhancedCode: parsed.enhancedCode,
 			message: safeText(raw, secrets),
 		};
+		// every recipient refused: say what each one was told (nodemailer puts them on the error)
+		const refused = refusals(err, secrets, { othersAccepted: false });
+		return refused.length ? { ...failure, refused } : failure;
 	}
 	// no reply to quote: name nodemailer's code ("Timeout (ETIMEDOUT)") so people can tell the step
 	const tagged = err.code && !raw.includes(err.code) ? `${raw} (${err.code})` : raw;
+	if (context.bodySent) {
+		// the final dot went out and no reply came (closed, reset, timed out): the server may have
+		// queued the message. Retrying would deliver it twice, failing over too: unknown
+		return {
+			ok: false,
+			kind: 'unknown',
+			scope: 'route',
+			message: safeText(
+				`No reply to the end of the message (${tagged}): it may have been delivered`,
+				secrets,
+			),
+		};
+	}
 	return { ok: false, ...classifyWithoutReply(err), message: safeText(tagged, secrets) };
+}
+
+/**
+ * One refused RCPT TO, classified. `othersAccepted`: the server took the message for other
+ * recipients of the same transaction, so a deferral concerns this recipient only (greylisting
+ * is per recipient, 452 too many recipients per transaction), not the route's health.
+ */
+export function classifyRefusal(
+	error: SmtpErrorLike,
+	secrets: readonly string[] = [],
+	{ othersAccepted }: { othersAccepted: boolean },
+): SendFailure {
+	const failure = classifySmtpError(error, secrets);
+	return othersAccepted && failure.kind === 'transient'
+		? { ...failure, scope: 'recipient' }
+		: failure;
+}
+
+/** The refusals nodemailer lists on an error or a send result, one per address. */
+export function refusals(
+	source: Pick<SmtpErrorLike, 'rejected' | 'rejectedErrors'>,
+	secrets: readonly string[],
+	options: { othersAccepted: boolean },
+): RefusedRecipient[] {
+	const errors = Array.isArray(source.rejectedErrors) ? source.rejectedErrors : [];
+	const addresses = Array.isArray(source.rejected)
+		? source.rejected
+		: errors.map((e) => e.recipient).filter((a): a is string => typeof a === 'string');
+	return addresses.map((address) => {
+		const err = errors.find((e) => e.recipient === address) ?? {
+			code: 'EENVELOPE',
+			command: 'RCPT TO',
+			message: 'Recipient refused',
+		};
+		return { address, failure: classifyRefusal(err, secrets, options) };
+	});
 }
 
 /** No SMTP reply: the connection, TLS, the local configuration or the message itself failed. */
@@ -196,12 +274,14 @@ function classifyWithoutReply(err: SmtpErrorLike): Verdict {
 	switch (err.code) {
 		case 'ETLS':
 		case 'ESOCKET':
-			// a certificate the route does not accept is configuration (see allowUnauthorizedCerts),
-			// like a wrong password: permanent for the route; a reset handshake is transient
-			return CERT_ERROR.test(systemCode) ? route('permanent') : route('transient');
-		case 'EAUTH':
-		case 'ENOAUTH':
-		case 'EOAUTH2':
+			// a certificate the route does not accept (see allowUnauthorizedCerts) or a TLS version
+			// mismatch (implicit TLS against a plain port) is configuration, like a wrong password;
+			// a reset handshake is transient
+			return isTlsConfigText(systemCode) ? routeCannotSend : route('transient');
+		case 'EAUTH': // credentials missing for the mechanism, or refused without a reply
+		case 'ENOAUTH': // AUTH demanded (forceAuth) but no credentials given
+		case 'EOAUTH2': // the OAuth2 token could not be had
+			return routeCannotSend;
 		case 'EREQUIRETLS':
 		case 'ECONFIG':
 			return route('permanent');
@@ -213,7 +293,9 @@ function classifyWithoutReply(err: SmtpErrorLike): Verdict {
 		case 'EURLACCESS':
 			return recipient('permanent');
 		default:
-			// ECONNECTION, ETIMEDOUT, EDNS, ECONNREFUSED, EPROXY, EPROTOCOL, EABORT, unknown
+			// ECONNECTION, ETIMEDOUT, EDNS (ENOTFOUND, EAI_AGAIN), ECONNREFUSED, EPROXY, EPROTOCOL,
+			// EABORT, unknown: a relay that is down or unreachable counts toward the circuit, and
+			// may well come back, so it does not open the circuit by itself
 			return route('transient');
 	}
 }

@@ -33,6 +33,19 @@ export interface OutgoingMessage {
 	tags: string[];
 	/** provider metadata / custom args (string values) */
 	metadata: Record<string, string>;
+	/**
+	 * send to these envelope recipients only (a resend after a partial delivery); headers stay as
+	 * they are. Each must be one of the message's to/cc/bcc addresses. SMTP routes honour it (the
+	 * SMTP envelope); an API route whose provider cannot address a subset refuses the message
+	 * (blocked/route) rather than send it to everyone again.
+	 */
+	envelopeTo?: string[];
+}
+
+/** One envelope recipient the server refused, with its own reply, classified. */
+export interface RefusedRecipient {
+	address: string;
+	failure: SendFailure;
 }
 
 export interface SendSuccess {
@@ -47,9 +60,10 @@ export interface SendSuccess {
 	response?: string;
 	/**
 	 * recipients the server refused while it took the message for the others (SMTP RCPT TO
-	 * replies): the message went to every other envelope recipient
+	 * replies): the message went to every other envelope recipient. A deferral (4xx) here is
+	 * scope 'recipient': the route took the message, so it says nothing about the route's health.
 	 */
-	refused?: Array<{ address: string; failure: SendFailure }>;
+	refused?: RefusedRecipient[];
 }
 
 export interface SendFailure {
@@ -78,6 +92,11 @@ export interface SendFailure {
 	 * rejected): its circuit opens at once, other sends on it stop, and what is left goes to Fallback
 	 */
 	opensCircuit?: boolean;
+	/**
+	 * every envelope recipient was refused (SMTP RCPT TO), so nothing was sent: each one's reply,
+	 * classified as the reply says (kind and scope of the whole failure follow the deferred one)
+	 */
+	refused?: RefusedRecipient[];
 }
 
 export type SendOutcome = SendSuccess | SendFailure;

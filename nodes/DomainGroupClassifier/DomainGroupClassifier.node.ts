@@ -33,6 +33,9 @@ function classificationFields(c: Classification): IDataObject {
 	return fields;
 }
 
+/** on items classified by an MX lookup while Redis was unreachable */
+const LOCAL_MX_MARK = 'Redis was unreachable: the MX lookup used this process’s local cache';
+
 export class DomainGroupClassifier implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Domain Group Classifier',
@@ -73,13 +76,14 @@ export class DomainGroupClassifier implements INodeType {
 		});
 
 		const catalog = new GroupCatalog({ userGroups, includeGateways: options.includeGateways });
-		const mx = options.mxDetection
+		const state = options.mxDetection ? await stateFor(this) : undefined;
+		const mx = state
 			? new MxResolver({
 					servers: splitList(options.dnsServers),
 					timeoutMs: options.mxTimeoutMs,
 					concurrency: options.mxConcurrency,
 					cacheTtlMs: options.mxCacheMinutes * 60_000,
-					store: (await stateFor(this)).store,
+					store: state.store,
 				})
 			: undefined;
 		const classifier = new DomainClassifier(catalog, mx);
@@ -97,12 +101,15 @@ export class DomainGroupClassifier implements INodeType {
 			});
 		}
 
+		// Redis was down and the user chose local state: MX answers came from this process's cache
+		const stateFallback = state?.usedFallback ? LOCAL_MX_MARK : undefined;
 		const withFields = (
 			item: INodeExecutionData,
 			i: number,
 			c: Classification,
 		): INodeExecutionData => {
-			const fields = classificationFields(c);
+			const fields: IDataObject = { ...classificationFields(c) };
+			if (stateFallback && c.classifiedBy?.startsWith('mx')) fields.stateFallback = stateFallback;
 			const json = fieldKey ? { ...item.json, [fieldKey]: fields } : { ...item.json, ...fields };
 			return { json, binary: item.binary, pairedItem: { item: i } };
 		};

@@ -6,12 +6,14 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type INodeCredentialTestResult,
+	type INode,
 	type INodeExecutionData,
+	type NodeExecutionHint,
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
 import {
-	deliver,
+	deliverBatch,
 	type DeliveryJob,
 	type DeliveryRecord,
 	type DeliveryResult,
@@ -31,9 +33,57 @@ import { sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob, type JobSettings } from './jobs';
 import { deliverySettings, readSendParameters } from './options';
 import { connectionFor } from './transport';
+import { publishRouteLimits } from './routeLimits';
 import { capText } from '../../lib/util/secrets';
 
-const OUTPUT = { sent: 0, failed: 1, fallback: 2 } as const;
+const OUTPUT = { sent: 0, failed: 1, fallback: 2, skipped: 3 } as const;
+
+/** on every item sent (or not) while Redis was unreachable and the user chose local state */
+const LOCAL_STATE_MARK =
+	'Redis was unreachable: duplicate protection, limits and route health used this process’s local state';
+
+/** The error for a run the state store stopped: what went, what did not, what to do. */
+function stoppedByState(node: INode, error: Error, results: DeliveryResult[]): NodeOperationError {
+	const sent = results.filter(
+		(r) => r.record.status === 'sent' || r.record.status === 'partially-sent',
+	).length;
+	const notSent = results.filter((r) => r.record.status === 'not-sent').length;
+	if (!(error instanceof StateUnavailableError)) return new NodeOperationError(node, error);
+	return new NodeOperationError(
+		node,
+		stateUnavailableMessage(
+			error,
+			`Sending stopped: without the shared state a message could go out twice or past its limits. ${sent} message(s) went before it stopped and are remembered; ${notSent} were not sent — run it again once the state store is back.`,
+		),
+	);
+}
+
+/**
+ * When a run delivered nothing, the node says so in the output pane (a green run that sent no mail
+ * looks fine otherwise): how many went where, and the first route-level reason.
+ */
+function nothingDeliveredHint(
+	results: DeliveryResult[],
+	dryRun: boolean,
+): NodeExecutionHint | undefined {
+	if (dryRun || results.length === 0) return undefined;
+	if (results.some((r) => r.record.status === 'sent' || r.record.status === 'partially-sent'))
+		return undefined;
+	const count = (output: DeliveryResult['output']) =>
+		results.filter((r) => r.output === output).length;
+	const reason = results.find((r) => r.output === 'fallback' || r.output === 'failed')?.record
+		.error;
+	const parts = [
+		`${count('fallback')} on Fallback`,
+		`${count('failed')} failed`,
+		`${count('skipped')} skipped`,
+	];
+	return {
+		type: 'warning',
+		location: 'outputPane',
+		message: `No message was delivered: ${parts.join(', ')}.${reason ? ` First reason: ${reason}` : ''}`,
+	};
+}
 
 /** This run, as a later run that meets its claims names it: the execution and the node. */
 function runOwner(ctx: IExecuteFunctions): string {
@@ -80,8 +130,13 @@ export class LoadBalancedSend implements INodeType {
 			'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
 		defaults: { name: 'Load-Balanced Send' },
 		inputs: ['main'],
-		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-		outputNames: ['Sent', 'Failed', 'Fallback'],
+		outputs: [
+			NodeConnectionTypes.Main,
+			NodeConnectionTypes.Main,
+			NodeConnectionTypes.Main,
+			NodeConnectionTypes.Main,
+		],
+		outputNames: ['Sent', 'Failed', 'Fallback', 'Skipped'],
 		// written out, not generated: n8n's lint rules read the description statically
 		credentials: [
 			{
@@ -184,39 +239,32 @@ export class LoadBalancedSend implements INodeType {
 			}
 		}
 
+		let usedFallback = false;
 		if (jobs.length > 0) {
 			const state = await stateFor(this);
-			let delivered: DeliveryResult[];
-			try {
-				delivered = await deliver(jobs, {
-					transport,
-					store: state.store,
-					...deliverySettings(options, runOwner(this)),
-					dryRun,
-				});
-			} catch (error) {
-				if (error instanceof StateUnavailableError)
-					throw new NodeOperationError(
-						node,
-						stateUnavailableMessage(
-							error,
-							'Sending stopped: without the shared state a message could go out twice or past its limits.',
-						),
-					);
-				throw error;
-			}
+			if (!dryRun) await publishRouteLimits(state.store, jobs, settings);
+			const { results: delivered, stateError } = await deliverBatch(jobs, {
+				transport,
+				store: state.store,
+				...deliverySettings(options, runOwner(this)),
+				dryRun,
+			});
+			usedFallback = state.usedFallback;
+			// an outage ends the run unless the user chose to go on: then every item says what happened
+			if (stateError && !this.continueOnFail()) throw stoppedByState(node, stateError, delivered);
 			for (const r of delivered) results[r.index] = r;
 		}
 
-		const outputs: INodeExecutionData[][] = [[], [], []];
+		const outputs: INodeExecutionData[][] = [[], [], [], []];
 		items.forEach((item, i) => {
 			const r = results[i];
-			const json: IDataObject = {
-				...item.json,
-				postalDelivery: r.record as unknown as IDataObject,
-			};
+			const record = r.record as unknown as IDataObject;
+			if (usedFallback) record.stateFallback = LOCAL_STATE_MARK;
+			const json: IDataObject = { ...item.json, postalDelivery: record };
 			outputs[OUTPUT[r.output]].push({ json, binary: item.binary, pairedItem: { item: i } });
 		});
+		const hint = nothingDeliveredHint(results, dryRun);
+		if (hint) this.addExecutionHints(hint);
 		return outputs;
 	}
 }

@@ -147,11 +147,11 @@ const optionFields: INodeProperties[] = [
 			'What a later run does with a message an earlier run may or may not have delivered. Only messages that were on the wire when a send was cut off are affected.',
 	},
 	{
-		displayName: 'Send Claim Lease (Minutes)',
-		name: 'leaseMinutes',
+		displayName: 'Send Claim Lease (Seconds)',
+		name: 'leaseSeconds',
 		type: 'number',
-		typeOptions: { minValue: 1, maxValue: 1440 },
-		default: 10,
+		typeOptions: { minValue: 5, maxValue: 86400 },
+		default: 600,
 		description:
 			'How long a message being sent is reserved for this run. Another run (a second worker, a retry of the execution) leaves it alone until then; after that it counts as interrupted. Keep it longer than one send with all its retries.',
 	},
@@ -202,7 +202,7 @@ const optionFields: INodeProperties[] = [
 		typeOptions: { minValue: 0 },
 		default: 0,
 		description:
-			"This connection's own limit, shared by every execution and worker; 0 = none (an SMTP credential's rate limit applies too)",
+			"This connection's own limit, shared by every execution and worker; 0 = none (an SMTP credential's rate limit applies too). The node reports it to the state store, so a Route Partitioner set to move the excess gives this route no more than it can send.",
 	},
 	{
 		displayName: 'Connection Rate Per',
@@ -210,6 +210,7 @@ const optionFields: INodeProperties[] = [
 		type: 'options',
 		options: RATE_UNIT_OPTIONS,
 		default: 'second',
+		description: 'The unit of the Connection Rate Limit',
 	},
 	{
 		displayName: 'Connection Burst',
@@ -226,7 +227,7 @@ const optionFields: INodeProperties[] = [
 		typeOptions: { minValue: 1 },
 		default: 60,
 		description:
-			'How much unused campaign share (from the Route Partitioner) may be caught up at once, so branches that n8n runs one after another still reach their summed rate',
+			'How many seconds of its unused campaign share (from the Route Partitioner) a route may catch up by sending faster than its share, so branches that n8n runs one after another still reach the campaign rate. Never faster than the campaign rate itself, which no minute (or hour, or day, as the rate is given) exceeds.',
 	},
 	{
 		displayName: 'Longest Rate Wait (Seconds)',

@@ -1,7 +1,6 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
-import { buildMessage } from '../../lib/delivery/message';
+import { buildMessage, duplicateKey, type AddressMemo } from '../../lib/delivery/message';
 import type { DeliveryJob } from '../../lib/delivery/pipeline';
-import { duplicateKey } from '../../lib/delivery/message';
 import { limitsFor, shareOf, type LimitsInput } from '../../lib/throttle/applicable';
 import type { MailAttachment } from '../../lib/transports/types';
 import { splitList, type ParameterReader } from '../shared/itemValues';
@@ -41,6 +40,14 @@ function routeOf(
 	return ctx.getNode().name;
 }
 
+/** The parsed From and Reply-To of a run: the node makes one reader per run, so one memo per reader. */
+const addressMemos = new WeakMap<ParameterReader, AddressMemo>();
+function addressMemo(params: ParameterReader): AddressMemo {
+	let memo = addressMemos.get(params);
+	if (!memo) addressMemos.set(params, (memo = {}));
+	return memo;
+}
+
 /** Reads one item's message and limits; a problem with the item's data comes back as an error naming the field. */
 export async function itemJob(
 	ctx: IExecuteFunctions,
@@ -75,22 +82,25 @@ export async function itemJob(
 	const metadata: Record<string, unknown> = {};
 	for (const m of pairs(params.get('metadata', i, {}))) if (m.name) metadata[m.name] = m.value;
 
-	const built = buildMessage({
-		from: params.get('from', i),
-		to: params.get('to', i),
-		cc: options.cc,
-		bcc: options.bcc,
-		replyTo: options.replyTo,
-		subject: params.get('subject', i, ''),
-		text: params.get('text', i, ''),
-		html: params.get('html', i, ''),
-		headers,
-		attachments,
-		tags: options.tags,
-		metadata,
-		maxListAddresses:
-			typeof options.maxListAddresses === 'number' ? options.maxListAddresses : undefined,
-	});
+	const built = buildMessage(
+		{
+			from: params.get('from', i),
+			to: params.get('to', i),
+			cc: options.cc,
+			bcc: options.bcc,
+			replyTo: options.replyTo,
+			subject: params.get('subject', i, ''),
+			text: params.get('text', i, ''),
+			html: params.get('html', i, ''),
+			headers,
+			attachments,
+			tags: options.tags,
+			metadata,
+			maxListAddresses:
+				typeof options.maxListAddresses === 'number' ? options.maxListAddresses : undefined,
+		},
+		addressMemo(params),
+	);
 	if (!built.ok) {
 		// an empty To on an item the classifier marked invalid: say why it is empty
 		const reason = (item.json as IDataObject).invalidReason;

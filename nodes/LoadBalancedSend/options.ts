@@ -60,7 +60,7 @@ export const sendParametersSchema = z.object({
 			duplicateWindowDays: numberField(P, 'options.duplicateWindowDays'),
 			idempotency: booleanField(P, 'options.idempotency'),
 			inDoubt: choiceField(P, 'options.inDoubt', ['resend', 'skip'] as const),
-			leaseMinutes: numberField(P, 'options.leaseMinutes'),
+			leaseSeconds: numberField(P, 'options.leaseSeconds'),
 		})
 		.default({}),
 });
@@ -99,7 +99,7 @@ export function deliverySettings(
 	return {
 		duplicates: {
 			ttlMs: o.duplicateWindowDays * 86_400_000,
-			leaseMs: o.leaseMinutes * 60_000,
+			leaseMs: o.leaseSeconds * 1000,
 			resendInDoubt: o.inDoubt === 'resend',
 			owner,
 		},

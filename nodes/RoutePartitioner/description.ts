@@ -296,7 +296,7 @@ export const partitionerProperties: INodeProperties[] = [
 				typeOptions: { minValue: 0 },
 				default: 0,
 				description:
-					'Messages per unit for the whole campaign, divided between routes by their share; 0 = none. The share travels with each item for the send node.',
+					'Messages per unit for the whole campaign, every route and worker together; 0 = none. No stretch of one unit (a minute for a rate per minute) sends more, from the first message on. Each route gets a share by its percentage or weight; both travel with each item for the send node.',
 			},
 			{
 				displayName: 'Campaign Rate Per',
@@ -304,6 +304,7 @@ export const partitionerProperties: INodeProperties[] = [
 				type: 'options',
 				options: RATE_UNIT_OPTIONS,
 				default: 'hour',
+				description: 'The unit of the Campaign Rate',
 			},
 			{
 				displayName: 'Day Starts At',
@@ -327,6 +328,29 @@ export const partitionerProperties: INodeProperties[] = [
 				default: '',
 				placeholder: 'Europe/Berlin',
 				description: "Time zone of the sending day; empty = the workflow's",
+			},
+			{
+				displayName: "When a Route's Own Limit Is Below Its Share",
+				name: 'capacity',
+				type: 'options',
+				displayOptions: { show: { '/mode': ['percentage', 'weighted'] } },
+				options: [
+					{
+						name: 'Keep the Exact Split (the Campaign Slows)',
+						value: 'exact',
+						description:
+							'Every route gets its share of the items. A route whose send node has a connection or credential limit below its share of the Campaign Rate sends at that limit, and the campaign takes longer.',
+					},
+					{
+						name: 'Move the Excess to Routes with Room (the Campaign Keeps Its Rate)',
+						value: 'move',
+						description:
+							'Such a route gets only as many items as its own limit allows; the rest go to routes with room, each kept within its own limit, marked via "capacity" with the reason. The send nodes report their limits when they run, so the first batch of a campaign follows the exact split.',
+					},
+				],
+				default: 'exact',
+				description:
+					'Only with a Campaign Rate. What to do when a route cannot send its share of the campaign rate because its own connection is limited to less.',
 			},
 		],
 	},

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
 	booleanDefault,
 	booleanField,
+	choiceField,
 	looseNumberField,
 	looseStringField,
 	nodeParameter,
@@ -27,6 +28,7 @@ export const partitionerOptionsSchema = z
 		stateTtlDays: looseNumberField(P, 'options.stateTtlDays'),
 		/** '' = the workflow's */
 		timeZone: stringField(P, 'options.timeZone'),
+		capacity: choiceField(P, 'options.capacity', ['exact', 'move'] as const),
 	})
 	.default({});
 

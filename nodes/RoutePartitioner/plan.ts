@@ -12,6 +12,7 @@ export const PLAN_FIELD_LABELS: Record<string, string> = {
 	timeZone: 'Options › Time Zone',
 	dayStart: 'Options › Day Starts At',
 	campaignRate: 'Options › Campaign Rate',
+	capacity: "Options › When a Route's Own Limit Is Below Its Share",
 	roundRobinBatch: 'Messages per Turn',
 	stateTtlDays: 'Options › Keep State (Days)',
 	mode: 'Mode',
@@ -99,5 +100,7 @@ export function planInputFromParameters(
 		campaignRate:
 			rate === undefined ? undefined : { limit: rate, per: o.campaignRatePer as RateUnit },
 		stateTtlDays: o.stateTtlDays,
+		// outside the splitting modes the option is hidden and does nothing
+		capacity: p.mode === 'percentage' || p.mode === 'weighted' ? o.capacity : 'exact',
 	};
 }

@@ -13,6 +13,7 @@ import type {
 	HealthPolicy,
 	MxCacheEntry,
 	RateLimit,
+	RouteLimit,
 	StateStore,
 } from '../../lib/state/types';
 import { startRedisCluster, type RedisCluster } from '../helpers/redisCluster';
@@ -28,10 +29,11 @@ import { hasSqlite, tempFolders } from '../helpers/sqlite';
  * Time: Redis answers with its server clock (TIME), which no test can fake, so no generated
  * comparison lies within seconds of "now": circuits are set an hour off or open for ≥ 8 s, cap
  * windows end an hour or a day away (or ended an hour ago), TTLs are hours, GCRA intervals are
- * multiples of 10 s (allowed or not never hangs on a millisecond), and a circuit's age since its
+ * multiples of 10 s and the longest waits lie between them (granted or not never hangs on a
+ * millisecond), and a circuit's age since its
  * last ejection (ms, 1 min, 2 h) is never near a max ejection (20 s, 10 min). A case takes
  * milliseconds, so the clock never decides an answer; the numbers that carry a clock reading
- * (now, openUntil, retryAt, retryAfterMs, lastEjectedAt, a marker's since and leaseUntil) are compared within TIME_TOLERANCE.
+ * (now, openUntil, retryAt, waitMs, lastEjectedAt, a marker's since and leaseUntil) are compared within TIME_TOLERANCE.
  *
  * POSTAL_DIFF_SEED=<n> replays another seed, POSTAL_DIFF_RUNS=<n> runs more cases.
  */
@@ -46,7 +48,7 @@ const CLOCK_FIELDS = new Set([
 	'now',
 	'openUntil',
 	'retryAt',
-	'retryAfterMs',
+	'waitMs',
 	'lastEjectedAt',
 	'since',
 	'leaseUntil',
@@ -73,7 +75,7 @@ const COUNTERS = ['p1:c1', 'p1:c2', 'p:2:c1'];
 const ITEM_KEYS = ['u1', 'u2', 'u3', 'u4', 'u5', 'ü😀', ''];
 const ONCE_KEYS = ['m1', 'm2', 'm3', 'm4'];
 const TOKENS = ['t1', 't2', 't3'];
-const RATE_KEYS = ['conn:smtp:n1', 'campaign:c1:a', 'group:c1:a:yahoo'];
+const RATE_KEYS = ['conn:smtp:n1', 'campaign:c1:a', 'group:c1:a:yahoo', 'campaign:c1'];
 const DOMAINS = ['gmail.com', 'x.example', 'ä.example'];
 const HOSTS = ['mx1.example', 'mx2.example', 'alt.mx.example'];
 
@@ -92,7 +94,14 @@ type Command =
 			ttlMs: number;
 	  }
 	| { op: 'capUsage'; scope: string; keys: string[] }
-	| { op: 'consumeRate'; limits: RateLimit[]; cost: number }
+	| { op: 'reserveRate'; limits: RateLimit[]; cost: number; maxWaitMs: number }
+	| {
+			op: 'setRouteLimits';
+			scope: string;
+			entries: Array<{ route: string; limit: RouteLimit | null }>;
+			ttlMs: number;
+	  }
+	| { op: 'getRouteLimits'; scope: string; routes: string[] }
 	| {
 			op: 'claimOnce';
 			scope: string;
@@ -204,11 +213,43 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 	},
 	{
 		arbitrary: fc.record({
-			op: fc.constant('consumeRate' as const),
+			op: fc.constant('reserveRate' as const),
 			limits: fc.array(rateLimit, { maxLength: 3 }),
 			cost: fc.oneof({ arbitrary: fc.constant(1), weight: 3 }, fc.integer({ min: 2, max: 3 })),
+			// 0: only what is free now; the others between the 10 s steps slots come in
+			maxWaitMs: fc.constantFrom(0, 0, 15 * SEC, 45 * SEC, 5 * MIN, Infinity),
 		}),
-		weight: 4,
+		weight: 6,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('setRouteLimits' as const),
+			scope: pick(SCOPES),
+			entries: fc.array(
+				fc.record({
+					route: pick(ROUTE_NAMES),
+					limit: fc.option(
+						fc.record({
+							limit: fc.constantFrom(1, 60, 2.5),
+							per: fc.constantFrom('second', 'minute', 'hour'),
+							kind: fc.constantFrom('connection' as const, 'credential' as const),
+						}),
+						{ nil: null, freq: 3 },
+					),
+				}),
+				{ maxLength: 3 },
+			),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('getRouteLimits' as const),
+			scope: pick(SCOPES),
+			routes: some(ROUTE_NAMES),
+		}),
+		weight: 1,
 	},
 	{
 		arbitrary: fc.record({
@@ -310,6 +351,14 @@ function finalReads(): Command[] {
 		{ op: 'getCircuits', routes: CIRCUITS },
 		{ op: 'getMx', domains: DOMAINS },
 		...SCOPES.map((scope): Command => ({ op: 'capUsage', scope, keys: CAPS.map((c) => c.key) })),
+		...SCOPES.map((scope): Command => ({ op: 'getRouteLimits', scope, routes: ROUTE_NAMES })),
+		// what every rate limit holds: the slot each one alone gives next (burst 1: its whole chain)
+		...RATE_KEYS.map((key): Command => ({
+			op: 'reserveRate',
+			limits: [{ key, intervalMs: 10 * SEC, burst: 1 }],
+			cost: 1,
+			maxWaitMs: 10 * DAY,
+		})),
 	];
 	// a dry run per campaign and partition: every counter's position (two items per class on a cycle
 	// whose every pair of neighbours is unique) and every sticky assignment
@@ -374,8 +423,12 @@ async function run(
 			}
 			case 'capUsage':
 				return { value: await store.capUsage(c.scope, c.keys) };
-			case 'consumeRate':
-				return { value: await store.consumeRate(c.limits, c.cost) };
+			case 'reserveRate':
+				return { value: await store.reserveRate(c.limits, c.cost, c.maxWaitMs) };
+			case 'setRouteLimits':
+				return { value: await store.setRouteLimits(c.scope, c.entries, c.ttlMs) };
+			case 'getRouteLimits':
+				return { value: await store.getRouteLimits(c.scope, c.routes) };
 			case 'claimOnce': {
 				const { scope, op: _op, ...request } = c;
 				return { value: await store.claimOnce(scope, { ...request, owner: `run ${c.token}` }) };
@@ -474,10 +527,20 @@ interface StoreMaker {
 
 let caseId = 0;
 
+/**
+ * One clock reading per call for the stores that take a clock (memory and SQLite): both see the
+ * same time for the same call. Rate slots held past a gap (./gcra.ts) depend on whether two calls
+ * fell in the same millisecond, so two clocks read a moment apart could tell them apart; the
+ * Redis stores read their server's.
+ */
+let callTime = Date.now();
+const callClock = () => callTime;
+
 /** Drives one sequence into a fresh store of each kind, in lockstep; throws at the first difference. */
 async function differential(makers: StoreMaker[], commands: Command[]): Promise<void> {
 	const id = ++caseId;
-	const stores = [new MemoryStateStore() as StateStore, ...makers.map((m) => m.open(id))];
+	const memory = new MemoryStateStore({ clock: callClock });
+	const stores = [memory as StateStore, ...makers.map((m) => m.open(id))];
 	const names = ['memory', ...makers.map((m) => m.name)];
 	const secrets = new Map<StateStore, string>();
 	try {
@@ -490,6 +553,7 @@ async function differential(makers: StoreMaker[], commands: Command[]): Promise<
 				continue;
 			}
 			const outcomes: Outcome[] = [];
+			callTime = Date.now();
 			for (const store of stores) outcomes.push(await run(store, c, t0, secrets));
 			for (let s = 1; s < stores.length; s++) {
 				const d = difference(outcomes[0], outcomes[s], 'answer');
@@ -546,7 +610,10 @@ let sqliteFolder: string | undefined;
 const sqlite: StoreMaker = {
 	name: 'sqlite',
 	open: (id) =>
-		new SqliteStateStore({ file: join((sqliteFolder ??= folders.make()), `${id}.sqlite`) }),
+		new SqliteStateStore({
+			file: join((sqliteFolder ??= folders.make()), `${id}.sqlite`),
+			clock: callClock,
+		}),
 };
 /** every store the memory store is compared with */
 const makers = [redis, redisCluster, ...(hasSqlite ? [sqlite] : [])];
@@ -733,6 +800,26 @@ const KEPT: Array<[string, Command[]]> = [
 				],
 				items: [{ cls: 0, key: 'u1' }],
 			}),
+		],
+	],
+	[
+		'rate slots held past a gap: a slow limit sets the slot, the wide one fills around it and skips it',
+		[
+			...[0, 1].map((): Command => ({
+				op: 'reserveRate',
+				limits: [
+					{ key: 'conn:smtp:n1', intervalMs: 10 * SEC, burst: 1 },
+					{ key: 'group:c1:a:yahoo', intervalMs: 50 * SEC, burst: 1 },
+				],
+				cost: 1,
+				maxWaitMs: 10 * MIN,
+			})),
+			...[0, 1, 2, 3, 4, 5].map((): Command => ({
+				op: 'reserveRate',
+				limits: [{ key: 'conn:smtp:n1', intervalMs: 10 * SEC, burst: 1 }],
+				cost: 1,
+				maxWaitMs: 10 * MIN,
+			})),
 		],
 	],
 	[

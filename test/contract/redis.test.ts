@@ -35,6 +35,40 @@ describeRateAndOnceContract('redis', create, destroy);
 describeHealthContract('redis', create, destroy);
 describeKeyIsolationContract('redis', create, destroy);
 
+describe('RedisStateStore: rate slots, first come first served across clients', () => {
+	it('gives two store clients on one Redis their slots in the order their calls arrive, one interval apart', async () => {
+		const keyPrefix = `fifo${++n}:`;
+		const [a, b] = [0, 1].map(
+			() =>
+				new RedisStateStore({
+					mode: 'standalone',
+					host: '127.0.0.1',
+					port: server.port,
+					keyPrefix,
+				}),
+		);
+		const limit = { key: 'conn:smtp:shared', intervalMs: 500, burst: 1 };
+		// two workers asking in turn: a, b, a, b, …
+		const answers = [];
+		for (let k = 0; k < 8; k++) answers.push(await (k % 2 ? b : a).reserveRate([limit], 1, 60_000));
+		const slots = answers.map((r) => r.now + r.waitMs);
+		for (let k = 1; k < slots.length; k++)
+			expect(slots[k] - slots[k - 1]).toBeCloseTo(limit.intervalMs, 0);
+
+		// both at once, each with several calls in flight: whatever order Redis runs them in is the
+		// order of the slots
+		const racing = await Promise.all(
+			Array.from({ length: 20 }, (_, k) => (k % 2 ? b : a).reserveRate([limit], 1, 60_000)),
+		);
+		const byArrival = racing.slice().sort((x, y) => x.now - y.now);
+		const raceSlots = byArrival.map((r) => r.now + r.waitMs);
+		expect(raceSlots[0] - slots[slots.length - 1]).toBeCloseTo(limit.intervalMs, 0);
+		for (let k = 1; k < raceSlots.length; k++)
+			expect(raceSlots[k] - raceSlots[k - 1]).toBeCloseTo(limit.intervalMs, 0);
+		await Promise.all([a.close(), b.close()]);
+	});
+});
+
 describe('RedisStateStore: what is stored', () => {
 	it('gives every store on one prefix the same hashing secret, and another prefix its own', async () => {
 		const prefix = `secret${++n}:`;

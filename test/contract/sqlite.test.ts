@@ -73,7 +73,7 @@ describeSqlite('SqliteStateStore', () => {
 		});
 
 	describe('a restart (close, then open the same file)', () => {
-		it('keeps markers, caps, sticky assignments, counters, circuits, rates, the MX cache and the hashing secret', async () => {
+		it('keeps markers, caps, sticky assignments, counters, circuits, rates, route limits, the MX cache and the hashing secret', async () => {
 			const file = newFile();
 			const first = new SqliteStateStore({ file });
 			const secret = await first.hashSecret();
@@ -91,8 +91,10 @@ describeSqlite('SqliteStateStore', () => {
 			const opened = await first.recordHealth('camp:x', false, policy);
 			expect(opened.opened).toBe(true);
 			const limit = { key: 'conn:smtp:n1', intervalMs: HOUR, burst: 1 };
-			expect((await first.consumeRate([limit], 1)).allowed).toBe(true);
+			expect((await first.reserveRate([limit], 1, 0)).granted).toBe(true);
 			await first.setMx([{ domain: 'x.example', value: { hosts: ['mx.x.example'] } }], DAY);
+			const routeLimit = { limit: 60, per: 'minute', kind: 'connection' } as const;
+			await first.setRouteLimits('camp', [{ route: 'a', limit: routeLimit }], DAY);
 			await first.close();
 
 			const second = new SqliteStateStore({ file });
@@ -108,8 +110,12 @@ describeSqlite('SqliteStateStore', () => {
 			expect(claims.map((c) => c.state)).toEqual(['sent', 'leased']);
 			expect(claims[1].owner).toBe('run t1');
 			expect((await second.getCircuits(['camp:x']))[0]).toEqual(opened.state);
-			expect((await second.consumeRate([limit], 1)).allowed).toBe(false);
+			// the limit's one slot an hour is taken: the next is an hour away
+			const next = await second.reserveRate([limit], 1, 0);
+			expect(next.granted).toBe(false);
+			expect(next.waitMs).toBeGreaterThan(HOUR - 60_000);
 			expect(await second.getMx(['x.example'])).toEqual([{ hosts: ['mx.x.example'] }]);
+			expect(await second.getRouteLimits('camp', ['a', 'b'])).toEqual([routeLimit, null]);
 			await second.close();
 		});
 

@@ -82,6 +82,26 @@ export function describeStateStoreContract(
 			expect(new Set([...a.via, ...b.via])).toEqual(new Set([VIA_SEQUENCE]));
 		});
 
+		it('tells each item the sequence position it took: spills too; sticky, preferred and deferred items none', async () => {
+			const c = [cls([0, 1], [0, 1])];
+			const first = await store.allocate(
+				request(routes(2, [1]), c, [{ cls: 0, key: 'a' }, { cls: 0 }, { cls: 0 }]),
+			);
+			// position 2 names route 0, which is full: the item spills to 1 and still took position 2
+			expect(first.pos).toEqual([0, 1, 2]);
+			expect(first.via).toEqual([VIA_SEQUENCE, VIA_SEQUENCE, VIA_SPILL]);
+			const full = routes(2, [1, 0]);
+			const second = await store.allocate(
+				request(full, c, [{ cls: 0, key: 'a' }, { cls: 0, prefer: 1 }, { cls: 0 }]),
+			);
+			expect(second.via).toEqual([VIA_STICKY, VIA_DEFERRED, VIA_DEFERRED]);
+			expect(second.pos).toEqual([-1, -1, -1]);
+			const third = await store.allocate(
+				request(routes(2), c, [{ cls: 0, prefer: 0 }, { cls: 0 }]),
+			);
+			expect(third.pos).toEqual([-1, 3]);
+		});
+
 		it('repeats each cycle entry `repeat` times (round robin per batch of N)', async () => {
 			const c = [cls([0, 1, 2], [0, 1, 2], { repeat: 2 })];
 			const a = await store.allocate(request(routes(3), c, plain(5)));
@@ -307,36 +327,132 @@ export function describeRateAndOnceContract(
 			if (destroy) await destroy(store);
 		});
 
-		it('allows a burst, then spaces messages by the interval', async () => {
+		/** a reservation's slot, as an offset from `t0` (the store's clock) */
+		const slotOf = (r: { now: number; waitMs: number }, t0: number) => r.now + r.waitMs - t0;
+
+		it('allows a burst, then spaces messages by the interval; a longest wait of 0 takes only what is free now', async () => {
 			const limit = { key: `r${id}-${Date.now()}`, intervalMs: 200, burst: 3 };
-			const first = await Promise.all([1, 2, 3].map(() => store.consumeRate([limit], 1)));
-			expect(first.every((d) => d.allowed)).toBe(true);
-			const denied = await store.consumeRate([limit], 1);
-			expect(denied.allowed).toBe(false);
-			expect(denied.retryAfterMs).toBeGreaterThan(100);
-			expect(denied.retryAfterMs).toBeLessThanOrEqual(200);
-			await new Promise((r) => setTimeout(r, denied.retryAfterMs + 20));
-			expect((await store.consumeRate([limit], 1)).allowed).toBe(true);
+			const first = await Promise.all([1, 2, 3].map(() => store.reserveRate([limit], 1, 0)));
+			expect(first.map((d) => [d.granted, d.waitMs])).toEqual([
+				[true, 0],
+				[true, 0],
+				[true, 0],
+			]);
+			const denied = await store.reserveRate([limit], 1, 0);
+			expect(denied.granted).toBe(false);
+			expect(denied.waitMs).toBeGreaterThan(100);
+			expect(denied.waitMs).toBeLessThanOrEqual(200);
+			await new Promise((r) => setTimeout(r, denied.waitMs + 20));
+			expect((await store.reserveRate([limit], 1, 0)).granted).toBe(true);
 		});
 
-		it('consumes all limits or none', async () => {
+		it('reserves the next free slot: each caller is queued one interval behind the one before', async () => {
+			const limit = { key: `q${id}-${Date.now()}`, intervalMs: 1000, burst: 2 };
+			const answers = [];
+			for (let k = 0; k < 6; k++) answers.push(await store.reserveRate([limit], 1, 60_000));
+			const t0 = answers[0].now;
+			expect(answers.every((a) => a.granted)).toBe(true);
+			// two at once (the burst), then one a second: the slots are fixed, whenever each caller asked
+			const slots = answers.map((a) => slotOf(a, t0));
+			[0, 0, 1000, 2000, 3000, 4000].forEach((want, k) => {
+				expect(slots[k]).toBeGreaterThanOrEqual(want - 5);
+				expect(slots[k]).toBeLessThanOrEqual(want + 50);
+			});
+		});
+
+		it('refuses a slot beyond the longest wait, reserving nothing, and says when it would have been', async () => {
+			const limit = { key: `w${id}-${Date.now()}`, intervalMs: 60_000, burst: 1 };
+			expect((await store.reserveRate([limit], 1, 0)).granted).toBe(true);
+			const refused = await store.reserveRate([limit], 1, 30_000);
+			expect(refused.granted).toBe(false);
+			expect(refused.waitMs).toBeGreaterThan(59_000);
+			// nothing was reserved: the next caller willing to wait gets that same slot
+			const next = await store.reserveRate([limit], 1, 120_000);
+			expect(next.granted).toBe(true);
+			expect(Math.abs(slotOf(next, 0) - slotOf(refused, 0))).toBeLessThan(100);
+		});
+
+		it('reserves in all limits or none', async () => {
 			const wide = { key: `wide${id}-${Date.now()}`, intervalMs: 1000, burst: 5 };
 			const narrow = { key: `narrow${id}-${Date.now()}`, intervalMs: 60_000, burst: 1 };
-			expect((await store.consumeRate([wide, narrow], 1)).allowed).toBe(true);
-			const blocked = await store.consumeRate([wide, narrow], 1);
-			expect(blocked.allowed).toBe(false);
-			expect(blocked.retryAfterMs).toBeGreaterThan(50_000);
-			// the wide limit lost nothing to the blocked call: 4 left of its burst of 5
-			for (let i = 0; i < 4; i++) expect((await store.consumeRate([wide], 1)).allowed).toBe(true);
-			expect((await store.consumeRate([wide], 1)).allowed).toBe(false);
+			expect((await store.reserveRate([wide, narrow], 1, 0)).granted).toBe(true);
+			const blocked = await store.reserveRate([wide, narrow], 1, 0);
+			expect(blocked.granted).toBe(false);
+			expect(blocked.waitMs).toBeGreaterThan(50_000);
+			// the wide limit lost nothing to the refused call: 4 left of its burst of 5
+			for (let i = 0; i < 4; i++)
+				expect((await store.reserveRate([wide], 1, 0)).granted).toBe(true);
+			expect((await store.reserveRate([wide], 1, 0)).granted).toBe(false);
+		});
+
+		it('holds a slot a slower limit set without closing the wider limit before it', async () => {
+			// wide: one a second; narrow: one per 5 s. The second message's slot (5 s) is the narrow
+			// limit's; the wide limit keeps its seconds 1–4 for others and fits nobody at 5 s
+			const wide = { key: `hw${id}-${Date.now()}`, intervalMs: 1000, burst: 1 };
+			const narrow = { key: `hn${id}-${Date.now()}`, intervalMs: 5000, burst: 1 };
+			const calls: Array<(typeof wide)[]> = [
+				[wide, narrow],
+				[wide, narrow],
+				[wide],
+				[wide],
+				[wide],
+				[wide],
+				[wide],
+			];
+			const answers = [];
+			for (const limits of calls) answers.push(await store.reserveRate(limits, 1, 60_000));
+			const t0 = answers[0].now;
+			expect(answers.every((a) => a.granted)).toBe(true);
+			const slots = answers.map((a) => slotOf(a, t0));
+			[0, 5000, 1000, 2000, 3000, 4000, 6000].forEach((want, k) => {
+				expect(slots[k]).toBeGreaterThanOrEqual(want - 5);
+				expect(slots[k]).toBeLessThanOrEqual(want + 50);
+			});
 		});
 
 		it('takes a batch cost at once and refuses impossible batches', async () => {
 			const limit = { key: `batch${id}-${Date.now()}`, intervalMs: 1000, burst: 10 };
-			expect((await store.consumeRate([limit], 8)).allowed).toBe(true);
-			expect((await store.consumeRate([limit], 3)).allowed).toBe(false);
-			expect((await store.consumeRate([limit], 2)).allowed).toBe(true);
-			await expect(store.consumeRate([limit], 11)).rejects.toThrow('can never pass a burst of 10');
+			expect((await store.reserveRate([limit], 8, 0)).granted).toBe(true);
+			expect((await store.reserveRate([limit], 3, 0)).granted).toBe(false);
+			expect((await store.reserveRate([limit], 2, 0)).granted).toBe(true);
+			await expect(store.reserveRate([limit], 11, 0)).rejects.toThrow(
+				'can never pass a burst of 10',
+			);
+		});
+
+		describe("routes' own limits", () => {
+			let scope: string;
+			beforeEach(() => {
+				scope = `limits-${id}-${Date.now()}-${Math.random()}`;
+			});
+			const relay = { limit: 60, per: 'minute', kind: 'connection' as const };
+
+			it('records, replaces and forgets a route’s limit; other campaigns and routes see nothing', async () => {
+				expect(await store.getRouteLimits(scope, ['A', 'B'])).toEqual([null, null]);
+				await store.setRouteLimits(scope, [{ route: 'B', limit: relay }], 60_000);
+				expect(await store.getRouteLimits(scope, ['A', 'B'])).toEqual([null, relay]);
+				expect(await store.getRouteLimits(`${scope}-other`, ['B'])).toEqual([null]);
+				const tighter = { limit: 2, per: 'second', kind: 'credential' as const };
+				await store.setRouteLimits(
+					scope,
+					[
+						{ route: 'B', limit: tighter },
+						{ route: 'A', limit: relay },
+					],
+					60_000,
+				);
+				expect(await store.getRouteLimits(scope, ['A', 'B'])).toEqual([relay, tighter]);
+				await store.setRouteLimits(scope, [{ route: 'B', limit: null }], 60_000);
+				expect(await store.getRouteLimits(scope, ['A', 'B'])).toEqual([relay, null]);
+			});
+
+			it('keeps them through a campaign reset, and for the TTL after the last report', async () => {
+				await store.setRouteLimits(scope, [{ route: 'B', limit: relay }], 400);
+				await store.clearScope(scope);
+				expect(await store.getRouteLimits(scope, ['B'])).toEqual([relay]);
+				await new Promise((r) => setTimeout(r, 700));
+				expect(await store.getRouteLimits(scope, ['B'])).toEqual([null]);
+			});
 		});
 
 		describe('duplicate markers (leases)', () => {
@@ -453,6 +569,20 @@ export function describeRateAndOnceContract(
 				});
 				await settle('a', 't5', 'sent');
 				expect(await claim(['a'], 't6')).toEqual([{ state: 'sent' }]);
+			});
+
+			it('a peek answers as a claim would and writes nothing', async () => {
+				expect(await claim(['a'], 't1', { peek: true })).toEqual([{ state: 'claimed' }]);
+				// nothing was taken: a real claim finds it free
+				expect(await claim(['a'], 't2')).toEqual([{ state: 'claimed' }]);
+				await settle('a', 't2', 'sent');
+				await claim(['b'], 't3', { leaseMs: 50 });
+				await wait(120);
+				expect(
+					(await claim(['a', 'b'], 'p', { peek: true, takeExpired: true })).map((c) => c.state),
+				).toEqual(['sent', 'claimed']);
+				// the expired lease was not taken by the peek: still in doubt
+				expect((await claim(['b'], 't4'))[0]).toMatchObject({ state: 'in-doubt', owner: 'run t3' });
 			});
 
 			it('a marker lives for the duplicate window, then the message may go again', async () => {

@@ -171,7 +171,10 @@ const credentialsHelper = {
 	isCredentialUsableByNode: async () => true,
 };
 
-function additionalData(hooks: ExecutionLifecycleHooks): IWorkflowExecuteAdditionalData {
+function additionalData(
+	hooks: ExecutionLifecycleHooks,
+	variables: IDataObject = {},
+): IWorkflowExecuteAdditionalData {
 	const base = 'http://localhost:5678';
 	return {
 		hooks,
@@ -191,7 +194,7 @@ function additionalData(hooks: ExecutionLifecycleHooks): IWorkflowExecuteAdditio
 		webhookTestBaseUrl: `${base}/webhook-test`,
 		mcpBaseUrl: `${base}/mcp`,
 		mcpTestBaseUrl: `${base}/mcp-test`,
-		variables: {},
+		variables,
 		logAiEvent: () => undefined,
 	} as unknown as IWorkflowExecuteAdditionalData;
 }
@@ -200,13 +203,18 @@ let executionCounter = 0;
 
 /**
  * Runs workflow JSON through n8n-core's WorkflowExecute with our real node classes, as n8n does
- * for a manual execution, and returns every node's output.
+ * for a manual execution, and returns every node's output. `credentials` maps a credential id (as
+ * referenced by the workflow's nodes) or a type to its data; `variables` are the instance's
+ * variables (`$vars`).
  */
-/** `credentials` maps a credential id (as referenced by the workflow's nodes) or a type to its data. */
 export async function runWorkflow(
 	json: WorkflowJson,
 	inputs: Record<string, IDataObject[]> = {},
-	options: { credentials?: Record<string, IDataObject>; nodeTypes?: INodeTypes } = {},
+	options: {
+		credentials?: Record<string, IDataObject>;
+		nodeTypes?: INodeTypes;
+		variables?: IDataObject;
+	} = {},
 ): Promise<RunResult> {
 	injected.clear();
 	credentialData = options.credentials ?? {};
@@ -228,7 +236,7 @@ export async function runWorkflow(
 		id: workflow.id,
 		active: false,
 	} as never);
-	const run = await new WorkflowExecute(additionalData(hooks), 'manual').run({
+	const run = await new WorkflowExecute(additionalData(hooks, options.variables), 'manual').run({
 		workflow,
 		startNode: workflow.getNode(start.name)!,
 	});

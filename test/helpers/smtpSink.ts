@@ -14,6 +14,11 @@ export const fixtureCert = (): { key: Buffer; cert: Buffer } => ({
 	key: readFileSync(join(TLS_DIR, 'key.pem')),
 	cert: readFileSync(join(TLS_DIR, 'cert.pem')),
 });
+/** A certificate for relay.other.example only: trusted, it still does not match 127.0.0.1. */
+export const otherHostCert = (): { key: Buffer; cert: Buffer } => ({
+	key: readFileSync(join(TLS_DIR, 'other-host-key.pem')),
+	cert: readFileSync(join(TLS_DIR, 'other-host-cert.pem')),
+});
 
 export interface SinkReplyContext {
 	phase: 'rcpt' | 'data';
@@ -28,6 +33,8 @@ export interface SmtpSinkOptions {
 	/** require AUTH with these; anything else gets 535 */
 	auth?: { user: string; pass: string };
 	tls?: 'none' | 'starttls' | 'implicit';
+	/** the key and certificate for TLS; default the fixture for localhost / 127.0.0.1 */
+	certificate?: { key: Buffer; cert: Buffer };
 	/** answer the end of DATA this late */
 	delayMs?: number;
 	/** reject at RCPT or at the end of DATA: return a reply, or undefined to accept */
@@ -50,6 +57,8 @@ export interface SmtpSink {
 	port: number;
 	messages: SinkMessage[];
 	attempts: { rcpt: number; data: number };
+	/** AUTH attempts refused so far (each one counts toward a relay's lockout) */
+	authFailures: number;
 	/** connections accepted so far */
 	connections: number;
 	/** connections open now */
@@ -74,6 +83,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 		port: 0,
 		messages: [],
 		attempts: { rcpt: 0, data: 0 },
+		authFailures: 0,
 		connections: 0,
 		openConnections: () => open,
 		stop: async () => {
@@ -95,7 +105,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 		allowInsecureAuth: true,
 		disabledCommands: [...(options.auth ? [] : ['AUTH']), ...(tls === 'none' ? ['STARTTLS'] : [])],
 		secure: tls === 'implicit',
-		...(tls === 'none' ? {} : fixtureCert()),
+		...(tls === 'none' ? {} : (options.certificate ?? fixtureCert())),
 		onConnect(_session, callback) {
 			sink.connections++;
 			open++;
@@ -107,10 +117,12 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 		onAuth(auth, _session, callback) {
 			const ok =
 				options.auth && auth.username === options.auth.user && auth.password === options.auth.pass;
-			if (!ok)
+			if (!ok) {
+				sink.authFailures++;
 				return callback(
 					smtpError({ code: 535, message: '5.7.8 Authentication credentials invalid' }),
 				);
+			}
 			callback(null, { user: auth.username });
 		},
 		onMailFrom(_address, _session, callback) {

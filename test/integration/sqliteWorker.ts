@@ -4,7 +4,7 @@
  * on a Node with node:sqlite, the job as JSON in POSTAL_SQLITE_JOB.
  *
  * - hammer: opens the file, prints `ready`, waits for `go` on stdin (so every process starts at
- *   once), then runs `rounds` rounds of allocate + claimOnce + consumeRate as fast as it can, and
+ *   once), then runs `rounds` rounds of allocate + claimOnce + reserveRate as fast as it can, and
  *   prints one result line.
  * - partition: routes `total` recipients in batches through lib/routing/partitioner.ts on the
  *   embedded store (the SQLite file in N8N_USER_FOLDER, or memory with `memory`), printing each
@@ -161,7 +161,7 @@ async function hammer(job: HammerJob): Promise<HammerResult> {
 				if (c.state === 'claimed') result.claimed.push(markers[j]);
 				else if (c.state === 'leased') result.leased++;
 			});
-			if ((await store.consumeRate([limit], 1)).allowed) result.allowed++;
+			if ((await store.reserveRate([limit], 1, 0)).granted) result.allowed++;
 		} catch (error) {
 			result.errors.push((error as Error).message);
 		}

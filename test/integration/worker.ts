@@ -1,7 +1,8 @@
 /**
  * One "n8n worker" for test/integration/multiProcess.test.ts: a separate OS process that runs
- * workflow executions through the real n8n engine (or calls the Redis store directly, for the
- * GCRA part) against the Redis server the test started, and prints its result as one JSON line.
+ * workflow executions through the real n8n engine (or reserves rate slots in the Redis store
+ * directly, for the GCRA part) against the Redis server the test started, and prints its result as
+ * one JSON line.
  *
  * Run as `node -r ts-node/register test/integration/worker.ts` with the job as JSON in the
  * POSTAL_WORKER_JOB environment variable (the job is small: every worker rebuilds the same
@@ -47,6 +48,8 @@ export type WorkerJob =
 			burst: number;
 			windowMs: number;
 			leadMs: number;
+			/** reservations each worker keeps open at once (send lanes) */
+			lanes: number;
 	  });
 
 export interface Execution {
@@ -78,10 +81,10 @@ export interface GcraResult {
 	kind: 'gcra';
 	worker: number;
 	calls: number;
+	/** reserved slots inside the window */
 	allowed: number;
-	/** the server clock (consumeRate's `now`) of this worker's first and last allowed call */
-	firstAllowedNow: number;
-	lastAllowedNow: number;
+	/** per reservation: the server clock when the call ran, and the slot it got (now + waitMs) */
+	reservations: Array<[number, number]>;
 	/** the common start and this worker's local stop time */
 	startAt: number;
 	stoppedAt: number;
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
 	};
 
 	if (job.kind === 'gcra') {
+		const { acquire } = await import('../../lib/throttle/limits');
 		const store = new RedisStateStore({
 			mode: 'standalone',
 			host: '127.0.0.1',
@@ -162,29 +166,30 @@ async function main(): Promise<void> {
 		while (Date.now() < startAt) await sleep(Math.min(5, Math.max(0, startAt - Date.now())));
 		const stopAt = startAt + job.windowMs;
 		let calls = 0;
-		let allowed = 0;
-		let firstAllowedNow = 0;
-		let lastAllowedNow = 0;
-		while (Date.now() < stopAt) {
-			const d = await store.consumeRate(limit, 1);
+		const reservations: Array<[number, number]> = [];
+		// the store as the send pipeline sees it, with each reservation written down
+		const recording = Object.create(store) as typeof store;
+		recording.reserveRate = async (limits, cost, maxWaitMs) => {
+			const r = await store.reserveRate(limits, cost, maxWaitMs);
 			calls++;
-			if (d.allowed) {
-				allowed++;
-				if (!firstAllowedNow) firstAllowedNow = d.now;
-				lastAllowedNow = d.now;
-			} else {
-				const wait = Math.min(d.retryAfterMs, stopAt - Date.now());
-				if (wait > 0) await sleep(wait);
+			reservations.push([r.now, r.now + r.waitMs]);
+			return r;
+		};
+		// each lane reserves its slot (one store call), waits for it, and asks again: no polling
+		const lane = async () => {
+			for (;;) {
+				const got = await acquire(recording, limit, 1, { maxWaitMs: job.windowMs });
+				if (!got.ok || reservations[reservations.length - 1][1] >= stopAt) return;
 			}
-		}
+		};
+		await Promise.all(Array.from({ length: job.lanes }, lane));
 		await store.close();
 		result = {
 			kind: 'gcra',
 			worker: job.worker,
 			calls,
-			allowed,
-			firstAllowedNow,
-			lastAllowedNow,
+			allowed: reservations.filter(([, slot]) => slot >= startAt && slot < stopAt).length,
+			reservations,
 			startAt,
 			stoppedAt: Date.now(),
 		};

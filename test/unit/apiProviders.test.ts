@@ -109,7 +109,17 @@ interface ProviderCase {
 	ok: { status: number; body: string; headers?: Headers; messageId: string };
 	/** a documented validation error for a bad recipient address */
 	invalid: { status: number; body: string; headers?: Headers };
+	/** the provider's documented reply to a key it refuses (a 401, but SES says 403) */
+	keyRefused: Reply & { doc: string };
+	/** a documented 403 and whether the provider's docs make it a bad key (opens the circuit) */
+	forbidden: Reply & { badKey: boolean; doc: string };
 	testPath: string;
+}
+
+interface Reply {
+	status: number;
+	body: string;
+	headers?: Headers;
 }
 
 const SES_SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
@@ -135,6 +145,33 @@ const CASES: ProviderCase[] = [
 					},
 				],
 			}),
+		},
+		keyRefused: {
+			status: 401,
+			body: JSON.stringify({
+				errors: [
+					{
+						field: null,
+						message: 'The provided authorization grant is invalid, expired, or revoked',
+					},
+				],
+			}),
+			doc: 'https://support.sendgrid.com/hc/en-us/articles/18322114821403',
+		},
+		forbidden: {
+			status: 403,
+			body: JSON.stringify({
+				errors: [
+					{
+						field: 'from',
+						message:
+							'The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved.',
+						help: null,
+					},
+				],
+			}),
+			badKey: false,
+			doc: 'https://twilio.com/docs/api/errors/60222',
 		},
 		testPath: '/v3/scopes',
 	},
@@ -162,6 +199,17 @@ const CASES: ProviderCase[] = [
 				message: 'to parameter is not a valid address. please check documentation',
 			}),
 		},
+		keyRefused: {
+			status: 401,
+			body: 'Forbidden',
+			doc: 'https://documentation.mailgun.com/docs/mailgun/quickstart-guide/responses',
+		},
+		forbidden: {
+			status: 403,
+			body: JSON.stringify({ message: 'Invalid private key' }),
+			badKey: true,
+			doc: 'https://documentation.mailgun.com/docs/mailgun/quickstart-guide/responses',
+		},
 		testPath: '/v3/domains/mg.sender.example',
 	},
 	{
@@ -185,6 +233,22 @@ const CASES: ProviderCase[] = [
 		invalid: {
 			status: 422,
 			body: JSON.stringify({ ErrorCode: 300, Message: "Invalid 'To' address: 'ann@'." }),
+		},
+		keyRefused: {
+			status: 401,
+			body: JSON.stringify({
+				ErrorCode: 10,
+				Message:
+					'The Server Token you provided in the X-Postmark-Server-Token request header was invalid. Please verify that you are using a valid token.',
+			}),
+			doc: 'https://postmarkapp.com/developer/api/overview',
+		},
+		forbidden: {
+			status: 403,
+			body: '<html>\n<head><title>403 Forbidden</title></head>\n<body>\n<center><h1>403 Forbidden</h1></center>\n</body>\n</html>',
+			headers: { 'Content-Type': 'text/html' },
+			badKey: false,
+			doc: 'https://postmarkapp.com/support/article/getting-a-403-that-doesnt-look-like-a-postmark-error',
 		},
 		testPath: '/server',
 	},
@@ -218,6 +282,19 @@ const CASES: ProviderCase[] = [
 				],
 			}),
 		},
+		keyRefused: {
+			status: 401,
+			body: JSON.stringify({ errors: [{ message: 'Unauthorized.' }] }),
+			doc: 'https://support.sparkpost.com/docs/tech-resources/extended-error-codes',
+		},
+		forbidden: {
+			status: 403,
+			body: JSON.stringify({
+				errors: [{ message: 'permission denied', code: '1100' }],
+			}),
+			badKey: true,
+			doc: 'https://support.sparkpost.com/docs/tech-resources/extended-error-codes',
+		},
 		testPath: '/api/v1/account',
 	},
 	{
@@ -249,6 +326,22 @@ const CASES: ProviderCase[] = [
 					'BadRequestException:http://internal.amazon.com/coral/com.amazonaws.sesv2/',
 			},
 		},
+		// AWS answers a key it does not know with 403, not 401 (CommonErrors: InvalidClientTokenId 403)
+		keyRefused: {
+			status: 403,
+			body: JSON.stringify({ message: 'The security token included in the request is invalid.' }),
+			headers: { 'x-amzn-ErrorType': 'UnrecognizedClientException:http://internal.amazon.com/' },
+			doc: 'https://docs.aws.amazon.com/ses/latest/APIReference-V2/CommonErrors.html',
+		},
+		forbidden: {
+			status: 403,
+			body: JSON.stringify({
+				message: 'The request signature we calculated does not match the signature you provided.',
+			}),
+			headers: { 'x-amzn-ErrorType': 'InvalidSignatureException' },
+			badKey: true,
+			doc: 'https://docs.aws.amazon.com/ses/latest/APIReference-V2/CommonErrors.html',
+		},
 		testPath: '/v2/email/account',
 	},
 	{
@@ -272,6 +365,25 @@ const CASES: ProviderCase[] = [
 					'Invalid `to` field. The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.',
 			}),
 		},
+		keyRefused: {
+			status: 401,
+			body: JSON.stringify({
+				statusCode: 401,
+				name: 'missing_api_key',
+				message: 'Missing API key in the authorization header',
+			}),
+			doc: 'https://resend.com/docs/api-reference/errors',
+		},
+		forbidden: {
+			status: 403,
+			body: JSON.stringify({
+				statusCode: 403,
+				name: 'invalid_api_key',
+				message: 'API key is invalid',
+			}),
+			badKey: true,
+			doc: 'https://resend.com/docs/api-reference/errors',
+		},
 		testPath: '/domains',
 	},
 	{
@@ -289,6 +401,21 @@ const CASES: ProviderCase[] = [
 		invalid: {
 			status: 400,
 			body: JSON.stringify({ code: 'invalid_parameter', message: 'email is not valid in to' }),
+		},
+		keyRefused: {
+			status: 401,
+			body: JSON.stringify({ code: 'unauthorized', message: 'Key not found' }),
+			doc: 'https://developers.brevo.com/docs/how-it-works',
+		},
+		forbidden: {
+			status: 403,
+			body: JSON.stringify({
+				code: 'permission_denied',
+				message:
+					'Access denied for resource "smtp". The API key does not include the required permission.',
+			}),
+			badKey: true,
+			doc: 'https://help.brevo.com/hc/it/articles/40154686262546',
 		},
 		testPath: '/v3/account',
 	},
@@ -351,11 +478,39 @@ describe.each(CASES)('$id', (c) => {
 		expect(f.message).not.toContain(c.secret);
 	});
 
-	it('401 (bad key) is permanent and route-wide', async () => {
+	it('any 401 refuses the credential: blocked for the route, its circuit opens at once', async () => {
 		intercept(c.origin, 'POST', c.sendPath, 401, JSON.stringify({ message: 'Unauthorized' }));
 		const f = failure(await setup(c).transport.send(MESSAGE));
-		expect(f).toMatchObject({ kind: 'permanent', scope: 'route', code: 401 });
+		expect(f).toMatchObject({ kind: 'blocked', scope: 'route', code: 401, opensCircuit: true });
 		expect(f.message).not.toContain(c.secret);
+	});
+
+	it("the documented reply to a refused key opens the circuit (the provider's own body)", async () => {
+		const r = c.keyRefused;
+		intercept(c.origin, 'POST', c.sendPath, r.status, r.body, r.headers);
+		const f = failure(await setup(c).transport.send(MESSAGE));
+		expect(f).toEqual({
+			ok: false,
+			kind: 'blocked',
+			scope: 'route',
+			code: r.status,
+			opensCircuit: true,
+			message: expect.stringMatching(new RegExp(`^${API_PROVIDERS[c.id].label}: HTTP ${r.status}`)),
+		});
+		expect(f.message).not.toContain(c.secret);
+	});
+
+	it('a documented 403 opens the circuit only where the docs make it a bad key', async () => {
+		const r = c.forbidden;
+		intercept(c.origin, 'POST', c.sendPath, r.status, r.body, r.headers);
+		const f = failure(await setup(c).transport.send(MESSAGE));
+		expect(f).toMatchObject(
+			r.badKey
+				? { kind: 'blocked', scope: 'route', code: 403, opensCircuit: true }
+				: { kind: 'permanent', scope: 'route', code: 403 },
+		);
+		if (!r.badKey) expect(f.opensCircuit).toBeUndefined();
+		expect(f.message.length).toBeLessThanOrEqual(300);
 	});
 
 	it('a documented validation error is permanent for this recipient only', async () => {
@@ -579,7 +734,7 @@ describe('Postmark body and error codes', () => {
 		[
 			10,
 			'The Server Token you provided in the X-Postmark-Server-Token request header was invalid.',
-			'permanent',
+			'blocked',
 			'route',
 		],
 		[412, 'Your account is pending approval.', 'blocked', 'route'],
@@ -594,6 +749,8 @@ describe('Postmark body and error codes', () => {
 		const f = failure(await setup(c).transport.send(MESSAGE));
 		expect(f).toMatchObject({ kind, scope, code: 422 });
 		expect(f.message).toContain(`ErrorCode ${code}`);
+		// ErrorCode 10 is the token: nothing goes until it is fixed
+		expect(f.opensCircuit).toBe(code === 10 ? true : undefined);
 	});
 });
 

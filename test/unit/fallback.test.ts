@@ -25,7 +25,7 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 		},
 	],
 	capUsage: ['s', ['d:x']],
-	consumeRate: [[{ key: 'l', intervalMs: 1000, burst: 1 }], 1],
+	reserveRate: [[{ key: 'l', intervalMs: 1000, burst: 1 }], 1, 0],
 	claimOnce: [
 		's',
 		{ keys: ['k'], token: 't', owner: 'o', leaseMs: 1000, ttlMs: 1000, takeExpired: false },
@@ -38,6 +38,12 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	],
 	getCircuits: [['r']],
 	setCircuit: ['r', { openUntil: 1, ejections: 1 }],
+	setRouteLimits: [
+		's',
+		[{ route: 'r', limit: { limit: 1, per: 'second', kind: 'connection' } }],
+		1000,
+	],
+	getRouteLimits: ['s', ['r']],
 	getMx: [['example.com']],
 	setMx: [[{ domain: 'example.com', value: { hosts: ['mx.example.com'] } }], 1000],
 	clearScope: ['s'],

@@ -58,6 +58,8 @@ describe('state keys', () => {
 						k.circuits(),
 						k.secret(),
 						k.rate(rateKeys.campaignShare(campaigns[0], route)),
+						k.rate(rateKeys.campaignRate(campaigns[0])),
+						k.rate(rateKeys.campaignRate(campaigns[1])),
 						k.rate(rateKeys.group(campaigns[0], route, part)),
 						k.rate(rateKeys.connection(part, route)),
 						k.mx('example.com'),
@@ -69,6 +71,7 @@ describe('state keys', () => {
 							k.cap(c, capKeys.daily('2026-12-01', route)),
 							k.cap(c, capKeys.hourly(7, route)),
 							k.once(c, 'digest'),
+							k.routeLimits(c),
 						]),
 					];
 					expect(new Set(all).size).toBe(all.length);
@@ -81,6 +84,8 @@ describe('state keys', () => {
 		expect(hashTag('{}')).not.toBe(hashTag('__'));
 		expect(hashTag('')).not.toBe(hashTag('_'));
 		expect(rateKeys.campaignShare('a:b', 'c')).not.toBe(rateKeys.campaignShare('a', 'b:c'));
+		// a campaign's own rate is never one of its routes' shares, nor another campaign's share
+		expect(rateKeys.campaignRate('a:b')).not.toBe(rateKeys.campaignShare('a', 'b'));
 		expect(circuitName('wf-1', 'Primary')).not.toBe(circuitName('wf-2', 'Primary'));
 		expect(keyPart('a%3Ab')).toBe('a%253Ab');
 		// host "a:1" port 2 user "x" was host "a" port 1 user "2:x" when the parts were joined with ":"
@@ -107,9 +112,11 @@ describe('state keys', () => {
 			k.cap('campaign', capKeys.hourly('<hour>', '<route>')),
 			k.index('campaign'),
 			k.once('campaign', '<digest>'),
+			k.routeLimits('campaign'),
 			k.circuits(),
 			k.rate(rateKeys.connection('<provider>', '<node id>')),
 			k.rate(rateKeys.smtpCredential('<credential hash>')),
+			k.rate(rateKeys.campaignRate('<campaign>')),
 			k.rate(rateKeys.campaignShare('<campaign>', '<route>')),
 			k.rate(rateKeys.group('<campaign>', '<route>', '<group>')),
 			k.mx('<domain>'),

@@ -67,6 +67,29 @@ describe('limitsFor: which rate limits a message is sent under', () => {
 		]);
 	});
 
+	it('the campaign’s whole rate, one key for every route of the campaign, a burst of 1: a ceiling', () => {
+		const a = limitsFor({ ...base, share: { limit: 420, per: 'minute', campaignLimit: 600 } });
+		const b = limitsFor({
+			...base,
+			route: 'Relay B',
+			share: { limit: 180, per: 'minute', campaignLimit: 600 },
+		});
+		expect(a).toEqual([
+			{ key: 'campaign:winter', intervalMs: 100, burst: 1 },
+			{ key: 'campaign:winter:Relay A', intervalMs: 60_000 / 420, burst: 420 },
+		]);
+		expect(b[0]).toEqual(a[0]);
+		expect(b[1].key).toBe('campaign:winter:Relay B');
+		// another campaign has its own
+		expect(
+			limitsFor({
+				...base,
+				campaign: 'spring',
+				share: { limit: 1, per: 'second', campaignLimit: 2 },
+			})[0].key,
+		).toBe('campaign:spring');
+	});
+
 	it('the domain group’s limit on the route, only for a message of that group', () => {
 		const groupLimits = [
 			{ group: 'yahoo', limit: 600, per: 'hour' as const },
@@ -87,13 +110,14 @@ describe('limitsFor: which rate limits a message is sent under', () => {
 			...base,
 			credential: { id: 'abc', limit: 20, per: 'second' },
 			connection: { limit: 10, per: 'second', burst: 0 },
-			share: { limit: 360, per: 'minute' },
+			share: { limit: 360, per: 'minute', campaignLimit: 600 },
 			group: 'yahoo',
 			groupLimits: [{ group: 'yahoo', limit: 600, per: 'hour' }],
 		});
 		expect(limits).toEqual([
 			{ key: 'smtp:abc', intervalMs: 50, burst: 20 },
 			{ key: 'conn:smtp:node-1', intervalMs: 100, burst: 10 },
+			{ key: 'campaign:winter', intervalMs: 100, burst: 1 },
 			{ key: 'campaign:winter:Relay A', intervalMs: 1000 / 6, burst: 360 },
 			{ key: 'group:winter:Relay A:yahoo', intervalMs: 6000, burst: 1 },
 		]);
@@ -155,18 +179,29 @@ describe('limitsFor: which rate limits a message is sent under', () => {
 			let sent = 0;
 			// a try every 100 ms for a minute
 			for (let k = 0; k < 600; k++, now += 100)
-				if ((await store.consumeRate(limits, 1)).allowed) sent++;
+				if ((await store.reserveRate(limits, 1, 0)).granted) sent++;
 			expect(sent).toBe(30);
 		}
 	});
 });
 
 describe('shareOf: the partitioner’s share as the item carries it', () => {
-	it('takes a positive rate in a known unit (and nothing else of the record)', () => {
+	it('takes a positive rate in a known unit, and the campaign’s whole rate (nothing else of the record)', () => {
 		expect(shareOf({ limit: 4.5, per: 'minute', intervalMs: 60_000 })).toEqual({
 			limit: 4.5,
 			per: 'minute',
 		});
+		expect(shareOf({ limit: 4.5, per: 'minute', intervalMs: 60_000, campaignLimit: 9 })).toEqual({
+			limit: 4.5,
+			per: 'minute',
+			campaignLimit: 9,
+		});
+		// a campaign rate that is no usable number is left out; the share still applies
+		for (const campaignLimit of [0, -1, NaN, Infinity, '9', null])
+			expect(shareOf({ limit: 4.5, per: 'minute', campaignLimit })).toEqual({
+				limit: 4.5,
+				per: 'minute',
+			});
 	});
 
 	it.each([

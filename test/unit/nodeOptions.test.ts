@@ -57,7 +57,7 @@ describe('node options: each default read from the node description', () => {
 			duplicateWindowDays: 90,
 			idempotency: true,
 			inDoubt: 'resend',
-			leaseMinutes: 10,
+			leaseSeconds: 600,
 		});
 		expect(deliverySettings(options, 'execution 7 · Send')).toEqual({
 			concurrency: 20,
@@ -155,7 +155,10 @@ describe('node options: each default read from the node description', () => {
 			dayStart: '00:00',
 			stateTtlDays: 30,
 			timeZone: '',
+			capacity: 'exact',
 		});
+		// a value the option does not offer names the option
+		expect(() => partitionerOptionsSchema.parse({ capacity: 'spread' })).toThrow();
 		expect(
 			partitionerOptionsSchema.parse({ fieldKey: '', dayStart: '', stateTtlDays: '' }),
 		).toMatchObject({ fieldKey: 'postalRoute', dayStart: '00:00', stateTtlDays: 30 });

@@ -264,7 +264,7 @@ describe('Partitioner', () => {
 		]);
 	});
 
-	it('divides the campaign rate by route share', async () => {
+	it('divides the campaign rate by route share, and gives every item the whole rate too', async () => {
 		const { partitioner } = setup({
 			mode: 'percentage',
 			routes: [
@@ -278,11 +278,13 @@ describe('Partitioner', () => {
 			limit: 4200,
 			per: 'hour',
 			intervalMs: 3_600_000,
+			campaignLimit: 6000,
 		});
 		expect(out.find((a) => a.route === 'b')!.rate).toEqual({
 			limit: 1800,
 			per: 'hour',
 			intervalMs: 3_600_000,
+			campaignLimit: 6000,
 		});
 	});
 });

@@ -4,37 +4,14 @@ import { buildMessage } from '../../lib/delivery/message';
 import { circuitName } from '../../lib/state/keys';
 import { MemoryStateStore } from '../../lib/state/memory';
 import { gcraLimit } from '../../lib/throttle/limits';
-import type { OutgoingMessage, SendOutcome, Transport } from '../../lib/transports/types';
+import type { SendOutcome, Transport } from '../../lib/transports/types';
 import { plainMessage } from '../helpers/messages';
+import { ScriptedTransport } from '../helpers/scriptedTransport';
 
 /** the route's circuit: its health is its campaign's */
 const RELAY = circuitName('c1', 'relay');
 
 const message = plainMessage;
-
-/** A transport that answers from a script, recording what it was asked to send. */
-class ScriptedTransport implements Transport {
-	readonly provider = 'scripted';
-	sent: string[] = [];
-	inFlight = 0;
-	maxInFlight = 0;
-	constructor(
-		private readonly answer: (to: string, attempt: number) => SendOutcome,
-		private readonly delayMs = 0,
-	) {}
-	private attempts = new Map<string, number>();
-	async send(m: OutgoingMessage): Promise<SendOutcome> {
-		const to = m.to[0].address;
-		const attempt = (this.attempts.get(to) ?? 0) + 1;
-		this.attempts.set(to, attempt);
-		this.inFlight++;
-		this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-		if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-		this.inFlight--;
-		this.sent.push(to);
-		return this.answer(to, attempt);
-	}
-}
 
 const ok: SendOutcome = {
 	ok: true,

@@ -6,7 +6,6 @@ import {
 	smtpTransportFor,
 	testSmtpCredential,
 	type SmtpCredentialInput,
-	type SmtpSendSuccess,
 	type SmtpTransportOptions,
 } from '../../lib/transports/smtp';
 import {
@@ -14,14 +13,19 @@ import {
 	parseSmtpReply,
 	type SmtpErrorLike,
 } from '../../lib/transports/smtpReplies';
-import type { OutgoingMessage, SendFailure, SendOutcome } from '../../lib/transports/types';
+import type {
+	OutgoingMessage,
+	SendFailure,
+	SendOutcome,
+	SendSuccess,
+} from '../../lib/transports/types';
 import { startSmtpSink, type SmtpSink, type SmtpSinkOptions } from '../helpers/smtpSink';
 
 // ---------------------------------------------------------------------------------------------
 // Reply classification: real replies as nodemailer hands them over
 // ---------------------------------------------------------------------------------------------
 
-type Expect = Pick<SendFailure, 'kind' | 'scope'> & { enhancedCode?: string };
+type Expect = Pick<SendFailure, 'kind' | 'scope' | 'opensCircuit'> & { enhancedCode?: string };
 const rcpt = (response: string): SmtpErrorLike => ({
 	code: 'EENVELOPE',
 	command: 'RCPT TO',
@@ -221,11 +225,48 @@ const replyTable: Array<[string, SmtpErrorLike, Expect]> = [
 		auth(
 			'535 5.7.8 Username and Password not accepted. https://support.google.com/mail/?p=BadCredentials - gsmtp',
 		),
-		{ kind: 'permanent', scope: 'route', enhancedCode: '5.7.8' },
+		{ kind: 'blocked', scope: 'route', enhancedCode: '5.7.8', opensCircuit: true },
+	],
+	[
+		'gmail 534 application-specific password required',
+		auth(
+			gmail('534-5.7.9', [
+				'Application-specific password required. Learn more at',
+				'https://support.google.com/mail/?p=InvalidSecondFactor - gsmtp',
+			]),
+		),
+		{ kind: 'blocked', scope: 'route', enhancedCode: '5.7.9', opensCircuit: true },
+	],
+	[
+		'm365 535 5.7.139 SMTP AUTH disabled for the tenant',
+		auth(
+			'535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.',
+		),
+		{ kind: 'blocked', scope: 'route', enhancedCode: '5.7.139', opensCircuit: true },
+	],
+	[
+		'530 5.7.0 authentication required, at MAIL FROM',
+		mailFrom('530 5.7.0 Authentication required'),
+		{ kind: 'blocked', scope: 'route', enhancedCode: '5.7.0', opensCircuit: true },
+	],
+	[
+		'538 encryption required for the mechanism',
+		auth('538 5.7.11 Encryption required for requested authentication mechanism'),
+		{ kind: 'blocked', scope: 'route', opensCircuit: true },
 	],
 	[
 		'454 4.7.0 too many logins',
 		auth('454 4.7.0 Too many login attempts, please try again later.'),
+		{ kind: 'transient', scope: 'route' },
+	],
+	[
+		'454 TLS not available now',
+		{
+			code: 'ETLS',
+			command: 'STARTTLS',
+			response: '454 4.7.0 TLS not available due to local problem',
+			message: 'Error upgrading connection with STARTTLS',
+		},
 		{ kind: 'transient', scope: 'route' },
 	],
 	// Postfix / generic MTAs
@@ -311,8 +352,84 @@ const replyTable: Array<[string, SmtpErrorLike, Expect]> = [
 	],
 	[
 		'dns failure',
-		{ code: 'EDNS', command: 'CONN', message: 'getaddrinfo ENOTFOUND smtp.nowhere.invalid' },
+		{
+			code: 'EDNS',
+			originalCode: 'ENOTFOUND',
+			command: 'CONN',
+			message: 'getaddrinfo ENOTFOUND smtp.nowhere.invalid',
+		},
 		{ kind: 'transient', scope: 'route' },
+	],
+	[
+		'dns lookup failed for now',
+		{
+			code: 'EDNS',
+			originalCode: 'EAI_AGAIN',
+			command: 'CONN',
+			message: 'getaddrinfo EAI_AGAIN smtp.example.com',
+		},
+		{ kind: 'transient', scope: 'route' },
+	],
+	[
+		'TLS handshake reset (not configuration)',
+		{
+			code: 'ESOCKET',
+			originalCode: 'ECONNRESET',
+			command: 'CONN',
+			message: 'Client network socket disconnected before secure TLS connection was established',
+		},
+		{ kind: 'transient', scope: 'route' },
+	],
+	[
+		'implicit TLS against a plain-text port (wrong version number)',
+		{
+			code: 'ESOCKET',
+			originalCode: 'ERR_SSL_WRONG_VERSION_NUMBER',
+			command: 'CONN',
+			message:
+				'80BC2E01:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:355:',
+		},
+		{ kind: 'blocked', scope: 'route', opensCircuit: true },
+	],
+	[
+		'no shared TLS version',
+		{
+			code: 'ESOCKET',
+			originalCode: 'ERR_SSL_UNSUPPORTED_PROTOCOL',
+			command: 'CONN',
+			message: 'C0F7:error:0A000102:SSL routines:ssl_choose_client_version:unsupported protocol',
+		},
+		{ kind: 'blocked', scope: 'route', opensCircuit: true },
+	],
+	[
+		'certificate for another host name',
+		{
+			code: 'ESOCKET',
+			originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
+			command: 'CONN',
+			message:
+				"Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: ",
+		},
+		{ kind: 'blocked', scope: 'route', opensCircuit: true },
+	],
+	[
+		'expired certificate',
+		{
+			code: 'ESOCKET',
+			originalCode: 'CERT_HAS_EXPIRED',
+			command: 'CONN',
+			message: 'certificate has expired',
+		},
+		{ kind: 'blocked', scope: 'route', opensCircuit: true },
+	],
+	[
+		'AUTH demanded but no credentials given (ENOAUTH)',
+		{
+			code: 'ENOAUTH',
+			command: 'API',
+			message: 'Authentication info was not provided',
+		},
+		{ kind: 'blocked', scope: 'route', opensCircuit: true },
 	],
 	[
 		'connection closed',
@@ -326,12 +443,12 @@ const replyTable: Array<[string, SmtpErrorLike, Expect]> = [
 			command: 'STARTTLS',
 			message: 'Error initiating TLS - self-signed certificate',
 		},
-		{ kind: 'permanent', scope: 'route' },
+		{ kind: 'blocked', scope: 'route', opensCircuit: true },
 	],
 	[
 		'missing credentials',
 		{ code: 'EAUTH', command: 'API', message: 'Missing credentials for "PLAIN"' },
-		{ kind: 'permanent', scope: 'route' },
+		{ kind: 'blocked', scope: 'route', opensCircuit: true },
 	],
 	[
 		'STARTTLS required but not offered',
@@ -341,7 +458,7 @@ const replyTable: Array<[string, SmtpErrorLike, Expect]> = [
 			response: '502 Error: command not implemented',
 			message: 'Error upgrading connection with STARTTLS',
 		},
-		{ kind: 'permanent', scope: 'route' },
+		{ kind: 'blocked', scope: 'route', opensCircuit: true },
 	],
 	[
 		'all recipients rejected, one deferred',
@@ -360,6 +477,8 @@ describe('classifySmtpError: real-world replies', () => {
 	test.each(replyTable)('%s', (_name, err, expected) => {
 		const failure = classifySmtpError(err);
 		expect(failure).toMatchObject({ ok: false, kind: expected.kind, scope: expected.scope });
+		// only what no retry can fix opens the circuit at once
+		expect(failure.opensCircuit).toBe(expected.opensCircuit);
 		if (expected.enhancedCode) expect(failure.enhancedCode).toBe(expected.enhancedCode);
 		if (err.response) expect(failure.code).toBe(Number(err.response.slice(0, 3)));
 		expect(failure.message).not.toMatch(/\n/);
@@ -530,9 +649,9 @@ describe('SmtpTransport', () => {
 			}),
 		);
 		expect(outcome).toMatchObject({ ok: true, code: 250 });
-		const success = outcome as SmtpSendSuccess;
+		const success = outcome as SendSuccess;
 		expect(success.response).toContain('queued as sink-1');
-		expect(success.rejected).toBeUndefined();
+		expect(success.refused).toBeUndefined();
 
 		expect(s.messages).toHaveLength(1);
 		const { parsed, rcpts, mailFrom, ehlo, secure, raw } = s.messages[0];
@@ -603,9 +722,9 @@ describe('SmtpTransport', () => {
 		// one bad recipient among good ones: delivered, with the refusal reported beside it
 		const partial = (await t.send(
 			message({ to: [{ address: 'to@example.org' }, { address: 'gone@example.org' }] }),
-		)) as SmtpSendSuccess;
+		)) as SendSuccess;
 		expect(partial.ok).toBe(true);
-		expect(partial.rejected).toEqual([
+		expect(partial.refused).toEqual([
 			{
 				address: 'gone@example.org',
 				failure: expect.objectContaining({ kind: 'permanent', scope: 'recipient', code: 550 }),
@@ -636,6 +755,8 @@ describe('SmtpTransport', () => {
 		const started = Date.now();
 		const failure = expectFailure(await transportTo(port).send(message()));
 		expect(failure).toMatchObject({ kind: 'transient', scope: 'route' });
+		// a relay that is down counts toward the circuit, but may come back: it does not open it
+		expect(failure.opensCircuit).toBeUndefined();
 		expect(failure.message).toMatch(/ECONNREFUSED/);
 		expect(Date.now() - started).toBeLessThan(2000);
 	});
@@ -651,14 +772,19 @@ describe('SmtpTransport', () => {
 		});
 	});
 
-	test('slow server and a short socket timeout: transient for the route', async () => {
-		const s = await sink({ delayMs: 3000 });
+	test('a reply to the final dot slower than the socket timeout: unknown, and indeed delivered', async () => {
+		// the server queues the message after 1.5 s; the client gave up after 300 ms. Retrying would
+		// have sent it twice: the outcome is unknown, not transient
+		const s = await sink({ delayMs: 1500 });
 		const started = Date.now();
 		const failure = expectFailure(
 			await transportTo(s.port, {}, { socketTimeoutMs: 300 }).send(message()),
 		);
-		expect(failure).toMatchObject({ kind: 'transient', scope: 'route' });
-		expect(Date.now() - started).toBeLessThan(2500);
+		expect(failure).toMatchObject({ kind: 'unknown', scope: 'route' });
+		expect(failure.message).toMatch(/may have been delivered/);
+		expect(Date.now() - started).toBeLessThan(1400);
+		await waitFor(() => s.messages.length === 1);
+		expect(s.attempts.data).toBe(1);
 	});
 
 	describe('AUTH', () => {
@@ -669,7 +795,7 @@ describe('SmtpTransport', () => {
 		// the sink speaks no TLS: authenticating needs the explicit plain-text choice
 		const security = 'noneInsecureAuth';
 
-		test('correct credentials deliver; a wrong password is permanent for the route and never appears in messages', async () => {
+		test('correct credentials deliver; a wrong password (535 5.7.8) blocks the route, opens its circuit and never appears in messages', async () => {
 			const s = await sink({ auth: { user, pass: password } });
 			expect(await transportTo(s.port, { security, user, password }).send(message())).toMatchObject(
 				{ ok: true },
@@ -677,7 +803,13 @@ describe('SmtpTransport', () => {
 
 			const bad = transportTo(s.port, { security, user, password: wrong });
 			const failure = expectFailure(await bad.send(message()));
-			expect(failure).toMatchObject({ kind: 'permanent', scope: 'route', code: 535 });
+			expect(failure).toMatchObject({
+				kind: 'blocked',
+				scope: 'route',
+				opensCircuit: true,
+				code: 535,
+				enhancedCode: '5.7.8',
+			});
 			const verified = await bad.verify();
 			expect(verified.ok).toBe(false);
 			const tested = await testSmtpCredential({
@@ -730,13 +862,13 @@ describe('SmtpTransport', () => {
 
 	describe('TLS with the self-signed fixture certificate', () => {
 		// A certificate the route does not accept is configuration, like a wrong password: retrying
-		// the same route cannot fix it, so permanent/route (not transient) is the classification.
-		test('STARTTLS: refused by default (permanent/route), accepted with allowUnauthorizedCerts', async () => {
+		// the same route cannot fix it, so blocked/route with the circuit opened at once
+		test('STARTTLS: refused by default (blocked/route, opens the circuit), accepted with allowUnauthorizedCerts', async () => {
 			const s = await sink({ tls: 'starttls' });
 			const failure = expectFailure(
 				await transportTo(s.port, { security: 'starttls' }).send(message()),
 			);
-			expect(failure).toMatchObject({ kind: 'permanent', scope: 'route' });
+			expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 			expect(failure.message).toMatch(/certificate/i);
 			expect(s.messages).toHaveLength(0);
 
@@ -748,10 +880,10 @@ describe('SmtpTransport', () => {
 			expect(s.messages[0].secure).toBe(true);
 		});
 
-		test('implicit TLS: refused by default (permanent/route), accepted with allowUnauthorizedCerts', async () => {
+		test('implicit TLS: refused by default (blocked/route, opens the circuit), accepted with allowUnauthorizedCerts', async () => {
 			const s = await sink({ tls: 'implicit' });
 			const failure = expectFailure(await transportTo(s.port, { security: 'tls' }).send(message()));
-			expect(failure).toMatchObject({ kind: 'permanent', scope: 'route' });
+			expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 			expect(failure.message).toMatch(/certificate/i);
 
 			expect(
@@ -767,8 +899,9 @@ describe('SmtpTransport', () => {
 			const failure = expectFailure(
 				await transportTo(s.port, { security: 'starttlsRequired' }).send(message()),
 			);
-			// blocked, not permanent: this route cannot send it, a backup route (Fallback) may
-			expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+			// blocked, not permanent: this route cannot send it, a backup route (Fallback) may; and
+			// nothing will go through it until the server or the credential changes
+			expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 			expect(failure.message).toMatch(
 				/offers no STARTTLS.*Security setting is 'STARTTLS Required'/,
 			);

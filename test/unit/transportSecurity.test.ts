@@ -20,6 +20,7 @@ import {
 	testSmtpCredential,
 	type SmtpCredentialInput,
 } from '../../lib/transports/smtp';
+import { classifySmtpError } from '../../lib/transports/smtpReplies';
 import { capText, REDACTED, safeText, scrubSecrets, secretForms } from '../../lib/util/secrets';
 import type { OutgoingMessage, SendFailure, SendOutcome } from '../../lib/transports/types';
 import { httpsClient } from '../helpers/http';
@@ -112,7 +113,7 @@ describe('SMTP: no password in clear', () => {
 		expect(s.auths).toEqual([]);
 		expect(s.delivered).toBe(0);
 		// blocked/route: the pipeline does not retry it here and hands the item to Fallback
-		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(failure.message).toMatch(/Security setting/);
 		expect(failure.message).toMatch(/STARTTLS/);
 		expect(failure.message).not.toContain(login.password);
@@ -125,7 +126,7 @@ describe('SMTP: no password in clear', () => {
 	test('a user alone counts as credentials too', async () => {
 		const s = await authSink(false);
 		const failure = expectFailure(await smtpTransport(s.port, { user: 'only-user' }).send(MESSAGE));
-		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(s.auths).toEqual([]);
 	});
 
@@ -134,7 +135,7 @@ describe('SMTP: no password in clear', () => {
 		const failure = expectFailure(
 			await smtpTransport(s.port, { ...login, security: 'none' }).send(MESSAGE),
 		);
-		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(failure.message).toMatch(/Security setting/);
 		expect(failure.message).toMatch(/Send Password Unencrypted/);
 		const tested = await testSmtpCredential({
@@ -153,7 +154,7 @@ describe('SMTP: no password in clear', () => {
 		const failure = expectFailure(
 			await smtpTransport(s.port, { ...login, security: 'starttlsRequired' }).send(MESSAGE),
 		);
-		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(failure.message).toMatch(/Security setting/);
 		expect(s.auths).toEqual([]);
 	});
@@ -188,7 +189,7 @@ describe('SMTP: no password in clear', () => {
 	test('default security, STARTTLS with an untrusted certificate: a certificate failure, still no AUTH', async () => {
 		const s = await authSink(true);
 		const failure = expectFailure(await smtpTransport(s.port, login).send(MESSAGE));
-		expect(failure).toMatchObject({ kind: 'permanent', scope: 'route' });
+		expect(failure).toMatchObject({ kind: 'blocked', scope: 'route', opensCircuit: true });
 		expect(failure.message).toMatch(/certificate/i);
 		expect(s.auths).toEqual([]);
 	});
@@ -561,16 +562,25 @@ describe('SMTP: no password in a failure message', () => {
 	// the explicit choice to authenticate without TLS (the sink here speaks no TLS)
 	const insecure: Partial<SmtpCredentialInput> = { security: 'noneInsecureAuth' };
 
-	async function replying(text: () => string, extra: Partial<SmtpSinkOptions> = {}) {
+	/** refuses at RCPT TO with `text` every recipient, or only `only` (the others are accepted) */
+	async function replying(text: () => string, extra: Partial<SmtpSinkOptions> = {}, only?: string) {
 		const s = await startSmtpSink({
 			auth: { user, pass: password },
-			reply: ({ phase }) =>
-				phase === 'rcpt' ? { code: 550, message: `5.7.1 ${text()}` } : undefined,
+			reply: ({ phase, rcpt }) =>
+				phase === 'rcpt' && (only === undefined || rcpt === only)
+					? { code: 550, message: `5.7.1 ${text()}` }
+					: undefined,
 			...extra,
 		});
 		cleanups.push(() => s.stop());
 		return s;
 	}
+
+	/** every text a failure carries: its own message and each refused recipient's */
+	const texts = (outcome: SendOutcome): string[] => [
+		...(outcome.ok ? [] : [outcome.message]),
+		...(outcome.refused ?? []).map((r) => r.failure.message),
+	];
 
 	test('an echoed password that straddles the shortening cut leaves no prefix behind', async () => {
 		let offset = 0;
@@ -579,13 +589,77 @@ describe('SMTP: no password in a failure message', () => {
 		for (offset of OFFSETS) {
 			const failure = expectFailure(await t.send(MESSAGE));
 			expect(failure.code).toBe(550);
-			expectNoLeak(failure.message, password);
-			expect(failure.message.length).toBeLessThanOrEqual(500);
+			// the one recipient's own reply comes along (every recipient was refused)
+			expect(failure.refused).toHaveLength(1);
+			for (const text of texts(failure)) {
+				expectNoLeak(text, password);
+				expect(text.length).toBeLessThanOrEqual(300);
+			}
 		}
 	});
 
+	test("a refused recipient's reply beside a delivery is scrubbed and capped the same way", async () => {
+		let text = '';
+		const s = await replying(() => text, {}, 'refused@example.org');
+		const t = smtpTransport(s.port, { ...insecure, user, password });
+		const partial: OutgoingMessage = {
+			...MESSAGE,
+			cc: [{ address: 'refused@example.org' }],
+		};
+		for (text of [
+			...OFFSETS.map((offset) => `${'a'.repeat(offset)}${password} and more ${'b'.repeat(300)}`),
+			`bad ${b64(password)}`,
+			`bad ${b64(`\0${user}\0${password}`)}`,
+			`bad ${encodeURIComponent(password)}`,
+		]) {
+			const outcome = await t.send(partial);
+			expect(outcome.ok).toBe(true);
+			expect(outcome.refused?.map((r) => r.address)).toEqual(['refused@example.org']);
+			for (const message of texts(outcome)) {
+				expectNoLeak(message, password);
+				expect(message.length).toBeLessThanOrEqual(300);
+			}
+		}
+		expect(s.messages.every((m) => m.rcpts.join() === 'ann@example.org')).toBe(true);
+	});
+
+	test('an unknown outcome (no reply to the final dot) says so without the password, capped', () => {
+		for (const offset of OFFSETS) {
+			const failure = classifySmtpError(
+				{
+					code: 'ECONNECTION',
+					command: 'CONN',
+					message: `${'a'.repeat(offset)}${password} ${b64(password)} ${'b'.repeat(300)}`,
+				},
+				[password],
+				{ bodySent: true },
+			);
+			expect(failure).toMatchObject({ kind: 'unknown', scope: 'route' });
+			expect(failure.message).toMatch(/^No reply to the end of the message/);
+			expectNoLeak(failure.message, password);
+			expect(failure.message.length).toBeLessThanOrEqual(300);
+		}
+	});
+
+	test('an envelopeTo holding the password by mistake is refused without echoing it', async () => {
+		const s = await replying(() => 'unused');
+		const message: OutgoingMessage = { ...MESSAGE, envelopeTo: [password] };
+		const failure = expectFailure(
+			await smtpTransport(s.port, { ...insecure, user, password }).send(message),
+		);
+		expect(failure).toMatchObject({ kind: 'permanent', scope: 'recipient' });
+		expectNoLeak(failure.message, password);
+		for (const c of API_CASES) {
+			const apiFailure = expectFailure(
+				await apiTransport(c).send({ ...message, envelopeTo: c.secrets }),
+			);
+			for (const secret of c.secrets) expectNoLeak(apiFailure.message, secret);
+		}
+		expect(s.connections).toBe(0);
+	});
+
 	test('a password echoed base64, base64url or URL-encoded is scrubbed (and the AUTH PLAIN form)', async () => {
-		const texts = [
+		const echoes = [
 			`bad ${b64(password)}`,
 			`bad ${b64url(password)}`,
 			`bad ${encodeURIComponent(password)}`,
@@ -594,12 +668,12 @@ describe('SMTP: no password in a failure message', () => {
 			`bad ${b64(`xy${password}z`)} end`,
 		];
 		let i = 0;
-		const s = await replying(() => texts[i]);
+		const s = await replying(() => echoes[i]);
 		const t = smtpTransport(s.port, { ...insecure, user, password });
-		for (i = 0; i < texts.length; i++) {
+		for (i = 0; i < echoes.length; i++) {
 			const failure = expectFailure(await t.send(MESSAGE));
 			expect(failure.code).toBe(550);
-			expectNoLeak(failure.message, password);
+			for (const text of texts(failure)) expectNoLeak(text, password);
 		}
 	});
 });

@@ -10,8 +10,9 @@ import { ParameterReader, perItemValues } from '../../nodes/shared/itemValues';
 import { nodeTypesWith, runWorkflow, type WorkflowJson } from '../helpers/engine';
 
 /**
- * The per-item parameter reader skips n8n's expression engine for constants and plain
- * `{{ $json.x }}` references. Here the same items go through both, the reader and n8n's own
+ * The per-item parameter reader skips n8n's expression engine for constants, expressions that read
+ * nothing of the item (evaluated once) and plain `{{ $json.x }}` / `{{ $json.a || $json.b }}`
+ * references. Here the same items go through both, the reader and n8n's own
  * getNodeParameter (n8n-core's engine), for every parameter below: they must agree on every item,
  * errors included.
  */
@@ -42,6 +43,28 @@ const READ_ITSELF = [
 	'={{ $json.empty }}',
 	'={{ $json.$dollar }}',
 	'={{ $json.default }}',
+	'={{ $json.recipient || $json.email }}',
+	'={{$json.recipient||$json.email}}',
+	'={{ $json.missing || $json.zero || $json.empty }}',
+	'={{ $json.recipient || $json["x y"] || $json.n }}',
+];
+
+/** read nothing of the item: evaluated by n8n once, for every item */
+const ONCE = [
+	'={{ $workflow.id }}',
+	'={{ $workflow.name }}',
+	'=campaign-{{ $workflow.id }}/{{ $execution.mode }}',
+	"={{ $vars.campaign || 'none' }}",
+	"={{ $vars.missing || 'none' }}",
+	'={{ $workflow.active ? "on" : "off" }}',
+	'={{ ($workflow.id + "-" + $runIndex) }}',
+];
+
+/** read nothing of the item but fail: evaluated by n8n for every item, so each has n8n's own error */
+const ONCE_FAILING = [
+	"={{ '.constructor' }}",
+	"={{ $vars.missing ?? $workflow.id || 'a' }}",
+	"={{ true ? 'a' }}",
 ];
 
 /** read from the item where that is sure to agree, else (that item) by n8n */
@@ -53,18 +76,34 @@ const MIXED = [
 	'={{ $json.toString }}',
 	'={{ $json.a }}',
 	'={{ $json.list }}',
+	'={{ $json.list[0] }}',
+	'={{ $json.a || $json.email }}',
+	'={{ $json.missing || $json.a }}',
 ];
 
 /** evaluated by n8n for every item */
 const LEFT_TO_N8N = [
-	'={{ $json.recipient || $json.email }}',
+	'={{ $json.recipient ?? $json.email }}',
+	"={{ $json.recipient || 'nobody' }}",
+	'={{ $json.recipient && $json.email }}',
+	'={{ $json.email }} {{ $json.n }}',
+	'={{ $json["x.constructor"] }}',
+	'={{ $json.$.x }}',
+	'={{ $json.globalThis }}',
+	'={{ $workflow.id + $json.email }}',
+	'={{ $execution.customData.getAll() }}',
+	'={{ $position }}',
+	'={{ $thisItemIndex }}',
+	'={{ json.email }}',
+	'={{ $data.email }}',
+	'={{ Math.random() < 2 }}',
+	'={{ $now.year }}',
 	'={{ $json.email }} ',
 	'={{ $json.email }}\n',
 	'=Hi {{ $json.email }}',
 	'={{ $json.email }}{{ $json.n }}',
 	'={{ $json.email.toUpperCase() }}',
 	'={{ $json?.email }}',
-	'={{ $json.list[0] }}',
 	// on through a missing value, a text, or to an array: every item here
 	'={{ $json.missing.deeper }}',
 	'={{ $json.nested.d.e }}',
@@ -75,8 +114,6 @@ const LEFT_TO_N8N = [
 	'={{ $json["constructor"] }}',
 	'={{ $json.__proto__ }}',
 	'={{ $json["a}}b"] }}',
-	'={{ $workflow.id }}',
-	'={{ $workflow.name }}',
 	'={{ $now.toFormat("yyyy") }}',
 	'={{ $itemIndex }}',
 	'={{ $input.item.json.email }}',
@@ -85,7 +122,7 @@ const LEFT_TO_N8N = [
 	'={{ JSON.stringify($json.a) }}',
 ];
 
-const EXPRESSIONS = [...READ_ITSELF, ...MIXED, ...LEFT_TO_N8N];
+const EXPRESSIONS = [...READ_ITSELF, ...ONCE, ...ONCE_FAILING, ...MIXED, ...LEFT_TO_N8N];
 
 const ITEMS: IDataObject[] = [
 	{
@@ -258,7 +295,10 @@ describe('ParameterReader agrees with n8n’s own evaluation (n8n-core engine)',
 		const run = await runWorkflow(
 			probeWorkflow(),
 			{ Recipients: ITEMS },
-			{ nodeTypes: nodeTypesWith({ readerProbe: new ReaderProbe() }) },
+			{
+				nodeTypes: nodeTypesWith({ readerProbe: new ReaderProbe() }),
+				variables: { campaign: 'spring' },
+			},
 		);
 		expect(run.error).toBeUndefined();
 		const out = run.outputs('Probe')[0].map(
@@ -286,6 +326,23 @@ describe('ParameterReader agrees with n8n’s own evaluation (n8n-core engine)',
 			expect(column(reader, k)).toEqual(column(n8n, k));
 			// a constant is evaluated once; a $json reference not at all
 			expect(asked[k]).toBeLessThanOrEqual(1);
+		},
+	);
+
+	it.each(ONCE)('evaluates %j once for all items, as n8n gives it for each', (expression) => {
+		const k = indexOf(expression);
+		expect(column(n8n, k).every((o) => 'value' in o)).toBe(true);
+		expect(column(reader, k)).toEqual(column(n8n, k));
+		expect(asked[k]).toBe(1);
+	});
+
+	it.each(ONCE_FAILING)(
+		'evaluates %j for every item when its one evaluation fails: n8n’s error for each',
+		(expression) => {
+			const k = indexOf(expression);
+			expect(column(n8n, k).every((o) => 'error' in o)).toBe(true);
+			expect(column(reader, k)).toEqual(column(n8n, k));
+			expect(asked[k]).toBe(ITEMS.length);
 		},
 	);
 

@@ -69,10 +69,15 @@ describe('sending on Redis state: Redis dies mid-run, restarts, and the campaign
 		expect(delivered).toHaveLength(600); // nobody lost
 		expect(a.messages).toHaveLength(420);
 		expect(b.messages).toHaveLength(180);
-		// the re-run skipped what the first run had sent, on the Sent output
-		const skipped = second
-			.outputs('Send A')[0]
-			.filter((i) => (i.json.postalDelivery as IDataObject).status === 'skipped-duplicate');
+		// the re-run skipped what the first run had sent, on Skipped (never on Sent), without an error
+		const [sentAgain, , , skipped] = second.outputs('Send A');
 		expect(skipped).toHaveLength(sentBeforeOutage);
+		for (const item of skipped) {
+			const record = item.json.postalDelivery as IDataObject;
+			expect(record.status).toBe('skipped-duplicate');
+			expect(record.error).toBeUndefined();
+			expect(record.skip).toMatchObject({ reason: 'already-sent' });
+		}
+		expect(sentAgain).toHaveLength(420 - sentBeforeOutage);
 	});
 });

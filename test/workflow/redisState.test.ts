@@ -1,6 +1,7 @@
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { closeRedisStateStores } from '../../lib/state/connection';
-import { loadWorkflow, runWorkflow, withRedisState } from '../helpers/engine';
+import { startDnsServer } from '../helpers/dnsServer';
+import { loadWorkflow, runWorkflow, withParameters, withRedisState } from '../helpers/engine';
 import { recipients } from '../helpers/recipients';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 
@@ -72,6 +73,36 @@ describe('Route Partitioner on the Redis state store', () => {
 				),
 			),
 		).toBe(true);
+	});
+
+	it('the classifier on local state marks the items its MX lookups classified', async () => {
+		const dns = await startDnsServer({
+			'corp.example': { mx: [{ exchange: 'aspmx.l.google.com', priority: 1 }] },
+		});
+		try {
+			const wf = withRedisState(
+				withParameters(loadWorkflow('classify'), 'Classify Domains', {
+					options: { mxDetection: true, dnsServers: dns.address },
+				}),
+				'Classify Domains',
+				{ continueOnLocalState: true },
+			);
+			const dead = { postalRedis: { ...credentials().postalRedis, port: 1 } };
+			const people = [{ email: 'ann@corp.example' }, { email: 'bob@gmail.com' }];
+			const r = await runWorkflow(wf, { Recipients: people }, { credentials: dead });
+			expect(r.error).toBeUndefined();
+			const items = r.outputs('Classify Domains').flat();
+			const byEmail = new Map(items.map((i) => [i.json.email as string, i.json]));
+			expect(byEmail.get('ann@corp.example')).toMatchObject({
+				domainGroup: 'google',
+				classifiedBy: 'mx',
+				stateFallback: expect.stringMatching(/^Redis was unreachable/),
+			});
+			// a catalog match used no state: no mark
+			expect(byEmail.get('bob@gmail.com')!.stateFallback).toBeUndefined();
+		} finally {
+			await dns.close();
+		}
 	});
 
 	it('survives a Redis restart: a re-run assigns nobody twice and loses nobody', async () => {

@@ -14,7 +14,8 @@
                                 c = candidates (0-based), w = weights, p = 1 priority / 0 weights},
                    i = items {{class (0-based), key or false, preferred route (0-based)?}, ...},
                    d = dry run 0/1, t = ttl ms }
-  Returns { routes (0-based, -1 deferred), vias (0 sequence, 1 sticky, 2 spill, 3 deferred), retryAt, now, openUntil per route }
+  Returns { routes (0-based, -1 deferred), vias (0 sequence, 1 sticky, 2 spill, 3 deferred), retryAt, now, openUntil per route,
+            sequence positions (-1 for a sticky, preferred or deferred item) }
 ]]
 local req = cjson.decode(ARGV[1])
 local time = redis.call('TIME')
@@ -104,7 +105,7 @@ for s = 1, #wanted, 1000 do
   end
 end
 
-local outRoute, outVia, outRetry = {}, {}, {}
+local outRoute, outVia, outRetry, outPos = {}, {}, {}, {}
 local newSticky, newStickyOrder = {}, {}
 for i = 1, #items do
   local c = items[i][1] + 1
@@ -116,7 +117,7 @@ for i = 1, #items do
     if prior then
       local r0 = routeIndex[prior]
       if r0 ~= nil and isCandidate[c][r0] then
-        outRoute[i], outVia[i], outRetry[i] = r0, 1, 0
+        outRoute[i], outVia[i], outRetry[i], outPos[i] = r0, 1, 0, -1
         done = true
       end
     end
@@ -157,9 +158,14 @@ for i = 1, #items do
         local r = reopensAt(cls.c[k] + 1)
         if r < t then t = r end
       end
-      outRoute[i], outVia[i], outRetry[i] = -1, 3, (t == math.huge) and 0 or t
+      outRoute[i], outVia[i], outRetry[i], outPos[i] = -1, 3, (t == math.huge) and 0 or t, -1
     else
-      if prefer == nil then pos[c] = pos[c] + 1 end
+      if prefer == nil then
+        outPos[i] = pos[c]
+        pos[c] = pos[c] + 1
+      else
+        outPos[i] = -1
+      end
       local caps = capUsed[chosen + 1]
       for k = 1, #caps do caps[k] = caps[k] + 1 end
       outRoute[i], outVia[i], outRetry[i] = chosen, via, 0
@@ -216,4 +222,4 @@ if req.d == 0 then
   end
 end
 
-return { outRoute, outVia, outRetry, now, open }
+return { outRoute, outVia, outRetry, now, open, outPos }

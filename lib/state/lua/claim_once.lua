@@ -4,14 +4,17 @@
   KEYS[i]  marker keys
   ARGV[1]  the claim's token   ARGV[2]  its owner (for people)   ARGV[3]  lease ms
   ARGV[4]  marker ttl ms (the duplicate window)   ARGV[5]  '1': take expired leases and doubts
+  ARGV[6]  '1': peek — answer what a claim would find, write nothing
   Returns per key the answer as JSON (an OnceClaim).
 ]]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local token, owner, leaseMs, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local takeExpired = ARGV[5] == '1'
+local peek = ARGV[6] == '1'
 
 local function lease(key, delivered)
+  if peek then return end
   local m = { s = 'lease', t = token, o = owner, at = now, u = now + leaseMs }
   if delivered and #delivered > 0 then m.d = delivered end
   redis.call('SET', key, cjson.encode(m), 'PX', ttl)

@@ -5,6 +5,14 @@
  * tags; 201 {messageId}; its example headers show `X-Mailin-custom` carrying custom data back in
  * webhooks), https://developers.brevo.com/docs/how-it-works (error body {code, message}, status codes),
  * https://developers.brevo.com/reference/get-account (GET /v3/account).
+ *
+ * Credentials: the how-it-works page lists 401 `unauthorized` (a missing or wrong api-key) and
+ * 403 `permission_denied`; a key without the permission a call needs is refused with "Access
+ * denied for resource … The API key does not include the required permission"
+ * (https://help.brevo.com/hc/it/articles/40154686262546, troubleshooting API key issues), and
+ * with IP security on, a request from an address not on the list is refused whatever the key
+ * (https://developers.brevo.com/docs/ip-security). Those codes, a 401 and a 403 are a refused key:
+ * blocked, and the route's circuit opens at once.
  */
 import { z } from 'zod';
 import { assertAttachmentTypes } from '../mime';
@@ -12,7 +20,9 @@ import type { HttpResponse, MailAddress, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact } from './format';
 import {
+	CREDENTIAL_REFUSED,
 	type FailureKind,
+	type FailureOptions,
 	type FailureScope,
 	httpFailure,
 	isSuccess,
@@ -29,9 +39,12 @@ const LABEL = 'Brevo';
 const BASE = 'https://api.brevo.com';
 
 /** Error `code`s that say more than their status. */
-const ERROR_CODES: Record<string, { kind: FailureKind; scope: FailureScope }> = {
-	unauthorized: { kind: 'permanent', scope: 'route' },
-	permission_denied: { kind: 'permanent', scope: 'route' },
+const ERROR_CODES: Record<
+	string,
+	{ kind: FailureKind; scope: FailureScope } & Pick<FailureOptions, 'opensCircuit'>
+> = {
+	unauthorized: CREDENTIAL_REFUSED,
+	permission_denied: CREDENTIAL_REFUSED,
 	// the account cannot send right now (no credits, under review): another route may deliver
 	not_enough_credits: { kind: 'blocked', scope: 'route' },
 	account_under_validation: { kind: 'blocked', scope: 'route' },
@@ -96,7 +109,8 @@ export const brevo: ApiProvider<BrevoCredential> = {
 		// 402 Payment Required: the plan is out of credits, the same as not_enough_credits
 		const refine =
 			(code && ERROR_CODES[code]) ||
-			(response.statusCode === 402 ? ERROR_CODES.not_enough_credits : undefined);
+			(response.statusCode === 402 ? ERROR_CODES.not_enough_credits : undefined) ||
+			(response.statusCode === 403 ? CREDENTIAL_REFUSED : undefined);
 		return httpFailure(response, {
 			label: LABEL,
 			now: ctx?.now ?? new Date(),

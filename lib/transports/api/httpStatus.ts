@@ -5,7 +5,10 @@ import type { HttpResponse, SendFailure, SendSuccess } from '../types';
  *  - 2xx: accepted
  *  - 429, 5xx: transient, route (the provider is overloaded or down); Retry-After honoured
  *  - 408: transient, route (the request timed out on the way in; nothing was rejected)
- *  - 401, 403: permanent, route (a bad or under-privileged key fails every message)
+ *  - 401: blocked, route, opens the circuit (RFC 9110 §15.5.2: the request lacks valid
+ *    authentication credentials; every provider here documents it as a missing or bad key)
+ *  - 403: permanent, route (forbidden; each provider file says where its docs make it a bad key,
+ *    and then it opens the circuit too)
  *  - 1xx, 3xx: permanent, route (an API never redirects a send: the endpoint is misconfigured)
  *  - 400, 413, 422 and other 4xx: permanent, recipient (this message was refused, the route is fine)
  */
@@ -93,13 +96,24 @@ export interface FailureOptions {
 	/** a provider refinement; anything left out comes from the status code */
 	kind?: FailureKind;
 	scope?: FailureScope;
+	opensCircuit?: boolean;
 }
+
+/** The refinement for a credential the provider refused: no message goes until someone fixes it. */
+export const CREDENTIAL_REFUSED = {
+	kind: 'blocked',
+	scope: 'route',
+	opensCircuit: true,
+} as const satisfies Pick<FailureOptions, 'kind' | 'scope' | 'opensCircuit'>;
 
 export function httpFailure(response: HttpResponse, options: FailureOptions): SendFailure {
 	const status = response.statusCode;
 	const byStatus = classifyStatus(status);
+	const refined = options.kind !== undefined || options.scope !== undefined;
 	const kind = options.kind ?? byStatus.kind;
 	const scope = options.scope ?? byStatus.scope;
+	// a provider's own reading of the reply replaces the status's, opensCircuit included
+	const opensCircuit = options.opensCircuit ?? (refined ? undefined : byStatus.opensCircuit);
 	const detail = options.detail ?? describeBody(response.body);
 	const retryAfterMs =
 		kind === 'transient'
@@ -112,14 +126,19 @@ export function httpFailure(response: HttpResponse, options: FailureOptions): Se
 		code: status,
 		message: `${options.label}: HTTP ${status}${detail ? ` ${detail}` : ''}`,
 		...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+		...(opensCircuit ? { opensCircuit } : {}),
 	};
 }
 
-export function classifyStatus(status: number): { kind: FailureKind; scope: FailureScope } {
+export function classifyStatus(status: number): {
+	kind: FailureKind;
+	scope: FailureScope;
+	opensCircuit?: boolean;
+} {
 	if (status === 429 || status === 408 || status >= 500)
 		return { kind: 'transient', scope: 'route' };
-	// 401/403, and the odd 1xx/3xx (a redirect means the endpoint itself is wrong)
-	if (status === 401 || status === 403 || status < 400)
-		return { kind: 'permanent', scope: 'route' };
+	if (status === 401) return { ...CREDENTIAL_REFUSED };
+	// 403, and the odd 1xx/3xx (a redirect means the endpoint itself is wrong)
+	if (status === 403 || status < 400) return { kind: 'permanent', scope: 'route' };
 	return { kind: 'permanent', scope: 'recipient' };
 }

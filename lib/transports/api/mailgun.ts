@@ -5,13 +5,17 @@
  * inline, o:tag, h:X-My-Header, v:my-var), https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-http
  * (basic auth api:KEY, EU host api.eu.mailgun.net), https://documentation.mailgun.com/docs/mailgun/quickstart-guide/responses
  * (400 with {"message"}, 403 auth, 404, 429, 500). Success: 200 {"id", "message"}.
+ *
+ * Credentials: that responses page says 403 is "Auth error or access denied. Please ensure your
+ * API key is correct", and that its codes follow the standard HTTP definitions (401: no valid
+ * credentials). Both are a refused key: blocked, and the route's circuit opens at once.
  */
 import { z } from 'zod';
 import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { formatAddress } from './format';
-import { httpFailure, isSuccess, parseJson, success } from './httpStatus';
+import { CREDENTIAL_REFUSED, httpFailure, isSuccess, parseJson, success } from './httpStatus';
 import { buildMultipart, type FormPart } from './multipart';
 import type { ApiContext, ApiProvider } from './types';
 
@@ -90,7 +94,11 @@ export const mailgun: ApiProvider<MailgunCredential> = {
 		}
 		// 404 on a send means the sending domain is unknown to this account: every message would fail
 		const refine =
-			response.statusCode === 404 ? ({ kind: 'permanent', scope: 'route' } as const) : {};
+			response.statusCode === 404
+				? ({ kind: 'permanent', scope: 'route' } as const)
+				: response.statusCode === 401 || response.statusCode === 403
+					? CREDENTIAL_REFUSED
+					: {};
 		return httpFailure(response, { label: LABEL, now: ctx?.now ?? new Date(), ...refine });
 	},
 	testRequest: (credential) => ({

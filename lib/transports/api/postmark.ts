@@ -4,6 +4,13 @@
  * fields, 200 {MessageID, ErrorCode: 0}), https://postmarkapp.com/developer/api/overview (401 on a bad
  * token, 422 with {ErrorCode, Message}, the API error code table), https://postmarkapp.com/support/article/troubleshooting-422-unprocessable-entity-errors.
  * Test request: GET /server (Server API, server token).
+ *
+ * Credentials: "In the case that you execute a request with wrong or missing headers, you will
+ * receive an HTTP Response 401 (Unauthorized)" (https://postmarkapp.com/developer/api/overview),
+ * and API error code 10 is "Bad or missing API token": both are a refused token (blocked, opens
+ * the circuit). A 403 with an HTML body is a network security layer in front of the API, not the
+ * token (https://postmarkapp.com/support/article/getting-a-403-that-doesnt-look-like-a-postmark-error):
+ * it keeps the shared 403 rule.
  */
 import { z } from 'zod';
 import { assertAttachmentTypes } from '../mime';
@@ -11,8 +18,8 @@ import type { HttpResponse, OutgoingMessage } from '../types';
 import { optionalString, parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, joinAddresses } from './format';
 import {
-	type FailureKind,
-	type FailureScope,
+	CREDENTIAL_REFUSED,
+	type FailureOptions,
 	httpFailure,
 	isSuccess,
 	parseJson,
@@ -31,8 +38,8 @@ const LABEL = 'Postmark';
 const BASE = 'https://api.postmarkapp.com';
 
 /** Postmark's API error codes (ErrorCode in a 422 body) that say more than the status does. */
-const ERROR_CODES: Record<number, { kind: FailureKind; scope: FailureScope }> = {
-	10: { kind: 'permanent', scope: 'route' }, // bad or missing server token
+const ERROR_CODES: Record<number, Pick<FailureOptions, 'kind' | 'scope' | 'opensCircuit'>> = {
+	10: CREDENTIAL_REFUSED, // bad or missing server token
 	100: { kind: 'transient', scope: 'route' }, // maintenance
 	300: { kind: 'permanent', scope: 'recipient' }, // invalid email request (bad address, missing field)
 	400: { kind: 'permanent', scope: 'route' }, // sender signature not found

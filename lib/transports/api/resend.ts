@@ -5,6 +5,14 @@
  * content_id}], tags [{name, value}] limited to ASCII letters, digits, _ and -; 200 {id}),
  * https://resend.com/docs/api-reference/errors (error `name`s and their statuses),
  * https://resend.com/docs/api-reference/domains/list-domains (GET /domains).
+ *
+ * Credentials: on that errors page missing_api_key (401), restricted_api_key (401) and
+ * invalid_api_key (403) are the key; the sending endpoints also answer a key that does not exist
+ * with a 401 validation_error "API key is invalid", and https://resend.com/docs/api-reference
+ * says 401 "The API key used was missing", 403 "The API key used was invalid". So a 401, and those
+ * names, are a refused key (blocked, opens the circuit). Other 403s are not the key: a
+ * validation_error "You can only send testing emails to your own email address" (the onboarding
+ * domain), or error 1010 for a missing User-Agent; they keep the shared 403 rule.
  */
 import { z } from 'zod';
 import { assertAttachmentTypes } from '../mime';
@@ -12,8 +20,8 @@ import type { HttpResponse, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, nameValueTags } from './format';
 import {
-	type FailureKind,
-	type FailureScope,
+	CREDENTIAL_REFUSED,
+	type FailureOptions,
 	httpFailure,
 	isSuccess,
 	parseJson,
@@ -29,10 +37,10 @@ const LABEL = 'Resend';
 const BASE = 'https://api.resend.com';
 
 /** Error names (the body's `name`) that say more than their status code. */
-const ERROR_NAMES: Record<string, { kind: FailureKind; scope: FailureScope }> = {
-	missing_api_key: { kind: 'permanent', scope: 'route' },
-	invalid_api_key: { kind: 'permanent', scope: 'route' },
-	restricted_api_key: { kind: 'permanent', scope: 'route' },
+const ERROR_NAMES: Record<string, Pick<FailureOptions, 'kind' | 'scope' | 'opensCircuit'>> = {
+	missing_api_key: CREDENTIAL_REFUSED,
+	invalid_api_key: CREDENTIAL_REFUSED,
+	restricted_api_key: CREDENTIAL_REFUSED,
 	// an unverified sending domain or the test-only onboarding domain: this route cannot send it
 	invalid_from_address: { kind: 'permanent', scope: 'route' },
 	// quotas reset after a day or a month: don't retry here, another route may deliver

@@ -4,6 +4,13 @@
  * api.eu.sendgrid.com, Bearer key, body fields, 202 + X-Message-Id),
  * https://www.twilio.com/docs/sendgrid/api-reference/mail-send/errors (400 bodies: errors[].message),
  * https://twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/errors (401/403/413/429).
+ *
+ * Credentials: 401 is a key that is invalid, deleted or lacks the Mail Send permission
+ * (https://support.sendgrid.com/hc/en-us/articles/18322114821403, https://www.twilio.com/docs/api/errors/60604):
+ * the shared 401 rule (blocked, opens the circuit). 403 is not a bad key here: the errors page
+ * above calls it "Too many bad requests. Temporary block", and a From address that is not a
+ * verified Sender Identity gets 403 too (https://twilio.com/docs/api/errors/60222): it stays
+ * permanent for the route, without opening the circuit.
  */
 import { z } from 'zod';
 import { assertAttachmentTypes } from '../mime';

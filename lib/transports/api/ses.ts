@@ -8,6 +8,14 @@
  * (GET /v2/email/account), https://docs.aws.amazon.com/ses/latest/dg/troubleshoot-error-messages.html,
  * https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageTag.html (tag charset).
  * Endpoint: email.{region}.amazonaws.com (AWS general reference, SES endpoints).
+ *
+ * Credentials: the errors common to every AWS API (https://docs.aws.amazon.com/ses/latest/APIReference-V2/CommonErrors.html)
+ * that mean the key, its signature or its rights were refused: IncompleteSignature, InvalidClientTokenId,
+ * MissingAuthenticationToken, NotAuthorized, OptInRequired, AccessDeniedException,
+ * ExpiredTokenException, plus the signature and client errors of Signature Version 4. Each is
+ * blocked and opens the circuit, whatever its status (some are 400); so is a 403 without an
+ * error type, since every 403 of that list is one of them. RequestExpired (a date stamp more than
+ * 15 minutes off) is this host's clock, which no retry fixes: the same.
  */
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
@@ -16,8 +24,8 @@ import type { HttpRequest, HttpResponse, OutgoingMessage } from '../types';
 import { optionalString, parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, nameValueTags } from './format';
 import {
-	type FailureKind,
-	type FailureScope,
+	CREDENTIAL_REFUSED,
+	type FailureOptions,
 	describeBody,
 	header,
 	httpFailure,
@@ -41,7 +49,7 @@ export type SesCredential = z.output<typeof schema>;
 const LABEL = 'Amazon SES';
 
 /** SES error types (x-amzn-ErrorType) that say more than the status code does. */
-const ERROR_TYPES: Record<string, { kind: FailureKind; scope: FailureScope }> = {
+const ERROR_TYPES: Record<string, Pick<FailureOptions, 'kind' | 'scope' | 'opensCircuit'>> = {
 	AccountSuspendedException: { kind: 'blocked', scope: 'route' },
 	SendingPausedException: { kind: 'blocked', scope: 'route' },
 	MailFromDomainNotVerifiedException: { kind: 'permanent', scope: 'route' },
@@ -49,14 +57,21 @@ const ERROR_TYPES: Record<string, { kind: FailureKind; scope: FailureScope }> = 
 	TooManyRequestsException: { kind: 'transient', scope: 'route' },
 	ThrottlingException: { kind: 'transient', scope: 'route' },
 	LimitExceededException: { kind: 'transient', scope: 'route' },
-	// signing and key problems: every request on this route would fail the same way
-	IncompleteSignatureException: { kind: 'permanent', scope: 'route' },
-	InvalidSignatureException: { kind: 'permanent', scope: 'route' },
-	SignatureDoesNotMatch: { kind: 'permanent', scope: 'route' },
-	UnrecognizedClientException: { kind: 'permanent', scope: 'route' },
-	InvalidClientTokenId: { kind: 'permanent', scope: 'route' },
-	ExpiredTokenException: { kind: 'permanent', scope: 'route' },
-	AccessDeniedException: { kind: 'permanent', scope: 'route' },
+	// signing, key and permission problems: every request on this route fails the same way
+	IncompleteSignature: CREDENTIAL_REFUSED,
+	IncompleteSignatureException: CREDENTIAL_REFUSED,
+	InvalidSignatureException: CREDENTIAL_REFUSED,
+	SignatureDoesNotMatch: CREDENTIAL_REFUSED,
+	UnrecognizedClientException: CREDENTIAL_REFUSED,
+	InvalidClientTokenId: CREDENTIAL_REFUSED,
+	MissingAuthenticationToken: CREDENTIAL_REFUSED,
+	MissingAuthenticationTokenException: CREDENTIAL_REFUSED,
+	NotAuthorized: CREDENTIAL_REFUSED,
+	OptInRequired: CREDENTIAL_REFUSED,
+	ExpiredToken: CREDENTIAL_REFUSED,
+	ExpiredTokenException: CREDENTIAL_REFUSED,
+	AccessDeniedException: CREDENTIAL_REFUSED,
+	RequestExpired: CREDENTIAL_REFUSED,
 };
 
 function host(credential: SesCredential): string {
@@ -126,11 +141,14 @@ export const ses: ApiProvider<SesCredential> = {
 			return success(response, typeof json?.MessageId === 'string' ? json.MessageId : undefined);
 		const type = errorType(header(response, 'x-amzn-errortype') ?? json?.__type ?? json?.code);
 		const message = describeBody(response.body);
+		const refine =
+			(type ? ERROR_TYPES[type] : undefined) ??
+			(response.statusCode === 403 ? CREDENTIAL_REFUSED : undefined);
 		return httpFailure(response, {
 			label: LABEL,
 			now: ctx?.now ?? new Date(),
 			detail: type ? `${type}: ${message}` : message,
-			...(type ? ERROR_TYPES[type] : undefined),
+			...refine,
 		});
 	},
 	testRequest: (credential, ctx) =>

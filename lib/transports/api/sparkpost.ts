@@ -7,13 +7,18 @@
  * github.com/SparkPost/gosparkpost examples/README.md "Cc and Bcc" (cc/bcc: one recipient each, header_to =
  * the To list, CC header in content.headers),
  * https://support.sparkpost.com/docs/tech-resources/extended-error-codes (errors[].code, 420 sending limit).
+ *
+ * Credentials: on that extended error codes page 1100 is "permission denied", HTTP 403, "check
+ * API key", and 1303/1304 an unauthorized tenant or user, HTTP 401: a 401, a 403 or code 1100 is
+ * a refused key (blocked, opens the circuit).
  */
 import { z } from 'zod';
+import { envelopeRestriction } from '../envelope';
 import { assertAttachmentTypes } from '../mime';
 import type { HttpResponse, MailAddress, OutgoingMessage } from '../types';
 import { parseCredentialData, requiredString } from './credential';
 import { compact, formatAddress, formatHeaderAddress, joinAddresses } from './format';
-import { httpFailure, isSuccess, parseJson, success } from './httpStatus';
+import { CREDENTIAL_REFUSED, httpFailure, isSuccess, parseJson, success } from './httpStatus';
 import type { ApiContext, ApiProvider } from './types';
 
 const schema = z.object({
@@ -31,7 +36,12 @@ function baseUrl(credential: SparkPostCredential): string {
 
 export function sparkPostBody(message: OutgoingMessage): Record<string, unknown> {
 	// Every recipient (to, cc and bcc alike) gets its own entry; header_to makes all of them show the
-	// same To line, and the CC header shows the cc list. Bcc recipients appear in no header.
+	// same To line, and the CC header shows the cc list. Bcc recipients appear in no header. So the
+	// recipients list is the envelope: a resend to some of them (envelopeTo, checked by the
+	// transport) lists just those, and their headers are the same as the first time.
+	const envelope = envelopeRestriction(message);
+	const inEnvelope = (address: MailAddress) =>
+		envelope.kind !== 'subset' || envelope.to.includes(address.address);
 	const headerTo = joinAddresses(message.to, formatHeaderAddress);
 	const recipient = (address: MailAddress) => ({
 		address: compact({ email: address.address, name: address.name, header_to: headerTo }),
@@ -42,7 +52,7 @@ export function sparkPostBody(message: OutgoingMessage): Record<string, unknown>
 	const inline = message.attachments.filter((a) => a.cid);
 	const files = message.attachments.filter((a) => !a.cid);
 	return compact({
-		recipients: [...message.to, ...message.cc, ...message.bcc].map(recipient),
+		recipients: [...message.to, ...message.cc, ...message.bcc].filter(inEnvelope).map(recipient),
 		content: compact({
 			from: compact({ email: message.from.address, name: message.from.name }),
 			subject: message.subject,
@@ -81,6 +91,7 @@ export const sparkPost: ApiProvider<SparkPostCredential> = {
 	id: 'sparkpost',
 	label: LABEL,
 	credentialType: 'postalSparkPostApi',
+	envelopeSubset: true,
 	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes SparkPost API'),
 	buildRequest: (message, credential) => {
 		assertAttachmentTypes(message.attachments);
@@ -114,8 +125,8 @@ export const sparkPost: ApiProvider<SparkPostCredential> = {
 		// 420: daily/monthly/sandbox sending limit reached; 1100: the key lacks the needed permission
 		if (response.statusCode === 420)
 			return httpFailure(response, { label: LABEL, now, kind: 'blocked', scope: 'route' });
-		if (code === '1100')
-			return httpFailure(response, { label: LABEL, now, kind: 'permanent', scope: 'route' });
+		if (code === '1100' || response.statusCode === 401 || response.statusCode === 403)
+			return httpFailure(response, { label: LABEL, now, ...CREDENTIAL_REFUSED });
 		return httpFailure(response, { label: LABEL, now });
 	},
 	testRequest: (credential) => ({

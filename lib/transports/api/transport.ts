@@ -1,4 +1,6 @@
 import { safeText } from '../../util/secrets';
+import { envelopeRestriction } from '../envelope';
+import { isTlsConfigError } from '../tls';
 import type {
 	HttpClient,
 	HttpRequest,
@@ -26,6 +28,16 @@ export class ApiTransport<C> implements Transport {
 
 	async send(message: OutgoingMessage): Promise<SendOutcome> {
 		const now = this.clock();
+		const envelope = envelopeRestriction(message);
+		if (envelope.kind === 'invalid')
+			return this.failure('permanent', 'recipient', `not sent: ${envelope.problem}`);
+		if (envelope.kind === 'subset' && !this.api.envelopeSubset)
+			// blocked/route: this route cannot do it; an SMTP route can (the pipeline may fail over)
+			return this.failure(
+				'blocked',
+				'route',
+				`not sent: a resend to part of the recipients (envelopeTo) needs an SMTP route; this API sends every message to all of its To, Cc and Bcc addresses`,
+			);
 		let request: HttpRequest;
 		try {
 			request = await this.api.buildRequest(message, this.credential, { now });
@@ -41,7 +53,14 @@ export class ApiTransport<C> implements Transport {
 		try {
 			response = await this.http(request);
 		} catch (error) {
-			// no response at all (DNS, TLS, reset, timeout): the route is unhealthy, try again later
+			// a certificate or TLS version the client refuses: configuration (or interception), which
+			// no retry fixes: blocked, and the route's circuit opens at once
+			if (isTlsConfigError(error))
+				return {
+					...this.failure('blocked', 'route', `request failed: ${errorMessage(error)}`),
+					opensCircuit: true,
+				};
+			// no response at all (DNS, reset, timeout): the route is unhealthy, try again later
 			return this.failure('transient', 'route', `request failed: ${errorMessage(error)}`);
 		}
 		return this.clean(this.api.parseResponse(response, { now }));
@@ -95,11 +114,12 @@ export class ApiTransport<C> implements Transport {
 }
 
 function errorMessage(error: unknown): string {
-	if (error instanceof Error) {
-		const code = (error as { code?: unknown }).code;
-		return typeof code === 'string' && !error.message.includes(code)
-			? `${error.message} (${code})`
-			: error.message;
-	}
-	return String(error);
+	// by shape, not instanceof: an error made in another realm (Node's own TLS errors seen from a
+	// vm context) is no instance of this realm's Error
+	const { message, code } = (typeof error === 'object' && error !== null ? error : {}) as {
+		message?: unknown;
+		code?: unknown;
+	};
+	if (typeof message !== 'string') return String(error);
+	return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }

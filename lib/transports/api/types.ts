@@ -17,6 +17,12 @@ export interface ApiProvider<C> {
 	readonly label: string;
 	/** the n8n credential type name, e.g. `postalSendGridApi` */
 	readonly credentialType: string;
+	/**
+	 * The API can send to part of a message's recipients with its headers unchanged, as a resend
+	 * after a partial delivery needs (OutgoingMessage.envelopeTo); buildRequest then honours it.
+	 * Without it the transport refuses such a message: the API would send to everyone again.
+	 */
+	readonly envelopeSubset?: boolean;
 	/** Validates n8n credential data; throws an Error naming the bad field, never echoing values. */
 	parseCredential(data: unknown): C;
 	/** Async only where the body must be composed first (SES builds a MIME message). */
