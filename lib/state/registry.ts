@@ -18,7 +18,7 @@ const SLOT = Symbol.for('n8n-nodes-postal-routes.embeddedStateStore.v3');
 /** Where the embedded state lives, for the nodes to tell users. */
 export interface EmbeddedStateInfo {
 	kind: 'sqlite' | 'memory';
-	/** sqlite: the file */
+	/** sqlite: the file; memory: the file that could not be used (absent: no node:sqlite) */
 	file?: string;
 	/** memory, when not chosen: why the file is not used (state is lost when n8n restarts) */
 	reason?: string;
@@ -50,15 +50,17 @@ function openEmbedded(): { store: StateStore; info: EmbeddedStateInfo } {
 	} catch (error) {
 		return memory(
 			`The embedded state file ${(error as Error).message}. Make the n8n user folder writable (N8N_USER_FOLDER, else the home folder), or use the Redis state store.`,
+			file,
 		);
 	}
 }
 
-function memory(reason: string): { store: StateStore; info: EmbeddedStateInfo } {
+function memory(reason: string, file?: string): { store: StateStore; info: EmbeddedStateInfo } {
 	return {
 		store: new MemoryStateStore(),
 		info: {
 			kind: 'memory',
+			...(file ? { file } : {}),
 			reason: `${reason} State is kept in memory and lost when n8n restarts.`,
 		},
 	};

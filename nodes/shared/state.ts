@@ -87,10 +87,14 @@ export async function stateFor(ctx: IExecuteFunctions): Promise<NodeState> {
 	};
 }
 
-/** Says so on the run when the embedded state could not go to its file (it is lost on restart). */
+/**
+ * Says so on the run when the embedded state file could not be used (state is then lost on
+ * restart): a folder or file to fix. A Node without node:sqlite is not a fault of the set-up, and a
+ * warning on every run would be noise: embeddedStateInfo() still says why.
+ */
 function hintIfMemoryOnly(ctx: IExecuteFunctions): void {
 	const info = embeddedStateInfo();
-	if (info.kind === 'memory' && info.reason)
+	if (info.kind === 'memory' && info.file && info.reason)
 		ctx.addExecutionHints?.({
 			message: `Embedded state store: ${info.reason}`,
 			type: 'warning',

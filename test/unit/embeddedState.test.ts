@@ -129,6 +129,7 @@ describeSqlite('the embedded store on a Node with node:sqlite', () => {
 		expect(store.kind).toBe('memory');
 		expect(embeddedStateInfo()).toEqual({
 			kind: 'memory',
+			file: file(),
 			reason: expect.stringMatching(
 				new RegExp(
 					`^The embedded state file ${file()} could not be opened: .*(EEXIST|ENOTDIR).*\\. Make the n8n user folder writable \\(N8N_USER_FOLDER, else the home folder\\), or use the Redis state store\\. State is kept in memory and lost when n8n restarts\\.$`,
@@ -144,6 +145,7 @@ describeSqlite('the embedded store on a Node with node:sqlite', () => {
 		mkdirSync(join(userFolder, '.n8n'));
 		writeFileSync(file(), 'not a database '.repeat(100));
 		expect(embeddedStateStore().kind).toBe('memory');
+		expect(embeddedStateInfo().file).toBe(file());
 		expect(embeddedStateInfo().reason).toMatch(
 			`The embedded state file ${file()} could not be used: file is not a database.`,
 		);
