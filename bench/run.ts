@@ -18,7 +18,8 @@ const suites: Record<string, () => Promise<void>> = {
 
 async function main(): Promise<void> {
 	const only = process.argv.slice(2);
-	process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-routes-bench-'));
+	// a fresh n8n folder: n8n-core's config and (with node:sqlite) the embedded state file go there
+	process.env.N8N_USER_FOLDER = mkdtempSync(join(tmpdir(), 'postal-routes-bench-'));
 	console.log(
 		`# n8n-nodes-postal-routes benchmarks — node ${process.version}, ${new Date().toISOString()}`,
 	);

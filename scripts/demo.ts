@@ -1,5 +1,5 @@
 /**
- * The main job on the embedded memory state: examples/broadcast-domain-groups.json run through the
+ * The main job on the embedded state: examples/broadcast-domain-groups.json run through the
  * real n8n engine against two local SMTP sinks this script starts, with a per-route report.
  *
  * n8n-core runs the workflow; n8n's Code node is not part of n8n-core, so the example's
@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 
-process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-routes-demo-'));
+// a fresh n8n folder: n8n-core writes its config there, and the embedded state file goes there
+// too (with node:sqlite), so the demo neither meets nor changes the state of a real n8n
+process.env.N8N_USER_FOLDER = mkdtempSync(join(tmpdir(), 'postal-routes-demo-'));
 
 const pct = (n: number, total: number) =>
 	`${total ? ((100 * n) / total).toFixed(1) : '0.0'}%`.padStart(6);
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
 	const { runWorkflow } = await import('../test/helpers/engine');
 	const { startSmtpSink } = await import('../test/helpers/smtpSink');
 	const { closeSmtpTransports } = await import('../lib/transports/smtp');
+	const { embeddedStateInfo } = await import('../lib/state/registry');
 
 	const workflow = JSON.parse(
 		readFileSync(join(__dirname, '..', 'examples', 'broadcast-domain-groups.json'), 'utf8'),
@@ -46,7 +49,7 @@ async function main(): Promise<void> {
 
 	console.log(`Broadcast "${workflow.name}"`);
 	console.log(
-		`${recipients.length} recipients through the n8n engine in ${ms} ms, embedded memory state, two local SMTP relays\n`,
+		`${recipients.length} recipients through the n8n engine in ${ms} ms, two local SMTP relays, embedded state in ${embeddedStateInfo().file ?? 'memory'}\n`,
 	);
 
 	const groups = run.outputs('Classify Domains');

@@ -211,7 +211,7 @@ export interface MxCacheEntry {
 }
 
 export interface StateStore {
-	readonly kind: 'memory' | 'redis';
+	readonly kind: 'memory' | 'redis' | 'sqlite';
 	/** the store's clock (epoch ms): Redis server time for the Redis store */
 	now(): Promise<number>;
 	/**

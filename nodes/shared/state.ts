@@ -9,8 +9,8 @@ import {
 import { parseRedisCredential, redisStateStoreFor } from '../../lib/state/connection';
 import { withLocalFallback } from '../../lib/state/fallback';
 import { RedisStateStore } from '../../lib/state/redis';
-import { embeddedStateStore } from '../../lib/state/registry';
-import type { StateStore } from '../../lib/state/types';
+import { embeddedStateInfo, embeddedStateStore } from '../../lib/state/registry';
+import { StateUnavailableError, type StateStore } from '../../lib/state/types';
 import { nodeParameter } from './parameters';
 
 export const REDIS_CREDENTIAL = 'postalRedis';
@@ -25,9 +25,10 @@ export const stateProperties: INodeProperties[] = [
 		noDataExpression: true,
 		options: [
 			{
-				name: 'Embedded (This Process)',
+				name: 'Embedded (File, Kept Across Restarts)',
 				value: 'memory',
-				description: 'Nothing to set up; state is per n8n process',
+				description:
+					'Nothing to set up: state is kept in a file in the n8n user folder (.n8n/postal-routes-state.sqlite), so it survives restarts. For one n8n process; several processes or workers need Redis.',
 			},
 			{
 				name: 'Redis (Shared by All Workers)',
@@ -56,13 +57,19 @@ export interface NodeState {
 
 /** The message for a state store that cannot be reached: what happened and what to do. */
 export function stateUnavailableMessage(error: Error, what: string): string {
+	// the embedded store's messages already say what to do (the Redis advice is for Redis)
+	if (error instanceof StateUnavailableError && error.store === 'sqlite')
+		return `${error.message} ${what}`;
 	return `${error.message}. ${what} Check the Postal Routes Redis credential, or turn on "Continue on Local State if Redis Is Down".`;
 }
 
 /** The store for this execution: the embedded one, or Redis from the node's credential. */
 export async function stateFor(ctx: IExecuteFunctions): Promise<NodeState> {
-	if (nodeParameter(ctx, stateProperties, 'stateStore') !== 'redis')
-		return { store: embeddedStateStore(), usedFallback: false };
+	if (nodeParameter(ctx, stateProperties, 'stateStore') !== 'redis') {
+		const store = embeddedStateStore();
+		hintIfMemoryOnly(ctx);
+		return { store, usedFallback: false };
+	}
 	let store: StateStore;
 	try {
 		store = redisStateStoreFor(parseRedisCredential(await ctx.getCredentials(REDIS_CREDENTIAL)));
@@ -78,6 +85,21 @@ export async function stateFor(ctx: IExecuteFunctions): Promise<NodeState> {
 			return wrapped.usedFallback;
 		},
 	};
+}
+
+/**
+ * Says so on the run when the embedded state file could not be used (state is then lost on
+ * restart): a folder or file to fix. A Node without node:sqlite is not a fault of the set-up, and a
+ * warning on every run would be noise: embeddedStateInfo() still says why.
+ */
+function hintIfMemoryOnly(ctx: IExecuteFunctions): void {
+	const info = embeddedStateInfo();
+	if (info.kind === 'memory' && info.file && info.reason)
+		ctx.addExecutionHints?.({
+			message: `Embedded state store: ${info.reason}`,
+			type: 'warning',
+			location: 'outputPane',
+		});
 }
 
 /** The credential test: connect, PING, disconnect. The message names the server, never the password. */

@@ -5,7 +5,11 @@
 # The cache is ${POSTAL_E2E_CACHE:-$HOME/.cache/postal-routes-e2e}. Each part is finished by a marker
 # file (.complete); a part with its marker is not touched again, a part without one is redone.
 # Prints the paths as KEY=value lines at the end (NODE24=..., N8N_BIN=...).
+# --node-only: only Node 24 (for `npm run test:node24`); prints NODE24= and NPM_CLI=.
 set -euo pipefail
+
+NODE_ONLY=0
+[ "${1:-}" = "--node-only" ] && NODE_ONLY=1
 
 NODE_VERSION=24.21.0
 N8N_VERSION=2.40.7
@@ -56,6 +60,12 @@ else
 	[ -f "$NODE24_DIR/include/node/common.gypi" ] || { log "Node headers missing in $NODE24_DIR/include/node"; exit 1; }
 	touch "$NODE24_DIR/.complete"
 	log "Node $NODE_VERSION: ready in $(elapsed "$t")"
+fi
+
+if [ "$NODE_ONLY" = 1 ]; then
+	echo "NODE24=$NODE24_DIR/bin/node"
+	echo "NPM_CLI=$NPM_CLI"
+	exit 0
 fi
 
 # every npm/node below runs on Node 24

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { hasSqlite } from '../helpers/sqlite';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -16,6 +17,15 @@ describe('the bundled build (dist/)', () => {
 			expect(existsSync(join(root, file))).toBe(true);
 		for (const file of pkg.n8n.nodes)
 			expect(existsSync(join(root, file, '..', 'lua', 'allocate.lua'))).toBe(true);
+	});
+
+	it('leaves node:sqlite to Node in every bundled node, required on first use (the Node 20 runs here load the files)', () => {
+		for (const file of pkg.n8n.nodes) {
+			const code = readFileSync(join(root, file), 'utf8');
+			expect(code).toContain('require("node:sqlite")');
+			// `sqlite` without the prefix is no built-in: a stripped prefix would fail in n8n
+			expect(code).not.toMatch(/require\("sqlite"\)|from "sqlite"/);
+		}
 	});
 
 	it('runs classify → split → send on Redis state through the n8n engine with the bundled node classes', () => {
@@ -44,8 +54,20 @@ describe('the bundled build (dist/)', () => {
 			error?: string;
 			circuitOpened: boolean;
 			secondSplit: number[];
+			embedded: { kind: string; file?: string; reason?: string };
+			userFolder: string;
+			fileExists: boolean;
 		};
 		expect(result.error).toBeUndefined();
+		// where node:sqlite exists (npm run test:node24) the bundled nodes share the SQLite file in the
+		// run's own user folder; on Node 20 they share a memory store, saying why
+		if (hasSqlite)
+			expect(result.embedded).toEqual({
+				kind: 'sqlite',
+				file: join(result.userFolder, '.n8n', 'postal-routes-state.sqlite'),
+			});
+		else expect(result.embedded.reason).toMatch(/^node:sqlite is not available in Node v/);
+		expect(result.fileExists).toBe(hasSqlite);
 		expect(result.circuitOpened).toBe(true);
 		// Relay A, Relay B, Deferred: Relay B's 30% went to Relay A
 		expect(result.secondSplit).toEqual([100, 0, 0]);

@@ -2,15 +2,17 @@
  * The bundled node files each carry their own copy of lib/: on the embedded state store they must
  * still share one store, as in a real n8n. Send B's relay refuses connections, so the bundled send
  * node opens Relay B's circuit; in the next execution the bundled partitioner must see it and give
- * Relay B's share to Relay A. Prints one JSON line.
+ * Relay B's share to Relay A. Prints one JSON line, with where the embedded state lived.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IDataObject } from 'n8n-workflow';
 import { bundledNodeTypes } from './bundled';
 
-process.env.N8N_USER_FOLDER ??= mkdtempSync(join(tmpdir(), 'postal-bundle-'));
+// a fresh user folder of its own: with node:sqlite the embedded state is a file there
+const userFolder = mkdtempSync(join(tmpdir(), 'postal-bundle-'));
+process.env.N8N_USER_FOLDER = userFolder;
 
 async function main(): Promise<void> {
 	const { loadWorkflow, nodeTypesWith, runWorkflow } = await import('../helpers/engine');
@@ -40,6 +42,9 @@ async function main(): Promise<void> {
 		options,
 	);
 	const split = second.error ? [] : second.outputs('Gmail Split');
+	// this file's own copy of lib/ reads the process's one slot, which the bundled nodes filled
+	const { embeddedStateInfo } = await import('../../lib/state/registry');
+	const embedded = embeddedStateInfo();
 	process.stdout.write(
 		`${JSON.stringify({
 			error: first.error?.message ?? second.error?.message,
@@ -47,9 +52,13 @@ async function main(): Promise<void> {
 				(i) => (i.json.postalDelivery as IDataObject).status === 'circuit-open',
 			),
 			secondSplit: split.map((o) => o.length),
+			embedded,
+			userFolder,
+			fileExists: existsSync(join(userFolder, '.n8n', 'postal-routes-state.sqlite')),
 		})}\n`,
 	);
 	await Promise.all([a.stop(), c.stop()]);
+	rmSync(userFolder, { recursive: true, force: true });
 	process.exit(0);
 }
 

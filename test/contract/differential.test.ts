@@ -1,6 +1,8 @@
 import fc from 'fast-check';
+import { join } from 'node:path';
 import { MemoryStateStore } from '../../lib/state/memory';
 import { RedisStateStore } from '../../lib/state/redis';
+import { SqliteStateStore } from '../../lib/state/sqlite';
 import type {
 	OnceSettlement,
 	AllocateRequest,
@@ -16,10 +18,12 @@ import type {
 } from '../../lib/state/types';
 import { startRedisCluster, type RedisCluster } from '../helpers/redisCluster';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
+import { hasSqlite, tempFolders } from '../helpers/sqlite';
 
 /**
  * Differential property test: random sequences of StateStore calls go to every store — memory,
- * Redis, Redis Cluster (fresh stores and key prefix per case) — in lockstep, and every answer
+ * Redis, Redis Cluster (fresh stores and key prefix per case) and, where node:sqlite exists (Node
+ * 22.5+: `npm run test:node24`), SQLite (a fresh file per case) — in lockstep, and every answer
  * must be the same, call by call, and so must what each holds at the end (finalReads).
  *
  * Time: Redis answers with its server clock (TIME), which no test can fake, so no generated
@@ -523,10 +527,20 @@ interface StoreMaker {
 
 let caseId = 0;
 
+/**
+ * One clock reading per call for the stores that take a clock (memory and SQLite): both see the
+ * same time for the same call. Rate slots held past a gap (./gcra.ts) depend on whether two calls
+ * fell in the same millisecond, so two clocks read a moment apart could tell them apart; the
+ * Redis stores read their server's.
+ */
+let callTime = Date.now();
+const callClock = () => callTime;
+
 /** Drives one sequence into a fresh store of each kind, in lockstep; throws at the first difference. */
 async function differential(makers: StoreMaker[], commands: Command[]): Promise<void> {
 	const id = ++caseId;
-	const stores = [new MemoryStateStore() as StateStore, ...makers.map((m) => m.open(id))];
+	const memory = new MemoryStateStore({ clock: callClock });
+	const stores = [memory as StateStore, ...makers.map((m) => m.open(id))];
 	const names = ['memory', ...makers.map((m) => m.name)];
 	const secrets = new Map<StateStore, string>();
 	try {
@@ -539,6 +553,7 @@ async function differential(makers: StoreMaker[], commands: Command[]): Promise<
 				continue;
 			}
 			const outcomes: Outcome[] = [];
+			callTime = Date.now();
 			for (const store of stores) outcomes.push(await run(store, c, t0, secrets));
 			for (let s = 1; s < stores.length; s++) {
 				const d = difference(outcomes[0], outcomes[s], 'answer');
@@ -589,14 +604,29 @@ const redisCluster: StoreMaker = {
 		}),
 };
 
-describe('StateStore differential: memory, Redis and Redis Cluster give the same answers', () => {
+const folders = tempFolders('postal-diff-');
+afterAll(() => folders.cleanup());
+let sqliteFolder: string | undefined;
+const sqlite: StoreMaker = {
+	name: 'sqlite',
+	open: (id) =>
+		new SqliteStateStore({
+			file: join((sqliteFolder ??= folders.make()), `${id}.sqlite`),
+			clock: callClock,
+		}),
+};
+/** every store the memory store is compared with */
+const makers = [redis, redisCluster, ...(hasSqlite ? [sqlite] : [])];
+const names = makers.map((m) => m.name).join(', ');
+
+describe(`StateStore differential: memory, ${names} give the same answers`, () => {
 	it(`${RUNS.toLocaleString('en')} random call sequences (fast-check, seed ${SEED}; POSTAL_DIFF_SEED to change)`, async () => {
 		console.log(
 			`StateStore differential: seed ${SEED}, ${RUNS} cases (rerun with POSTAL_DIFF_SEED=${SEED})`,
 		);
 		await fc.assert(
 			fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 40 }), (commands) =>
-				differential([redis, redisCluster], commands),
+				differential(makers, commands),
 			),
 			{ numRuns: RUNS, seed: SEED },
 		);
@@ -811,5 +841,5 @@ const KEPT: Array<[string, Command[]]> = [
 ];
 
 describe('StateStore differential: kept cases', () => {
-	it.each(KEPT)('%s', (_, commands) => differential([redis, redisCluster], commands));
+	it.each(KEPT)('%s', (_, commands) => differential(makers, commands));
 });

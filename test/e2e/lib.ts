@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 // ---------------------------------------------------------------- timings and reporting
 
@@ -198,6 +199,27 @@ export function cleanNpmEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 	return { ...env, ...extra };
 }
 
+/**
+ * Runs scripts/e2e/setup.sh (cached Node 24, and n8n unless `--node-only`) and returns the
+ * KEY=value lines it prints (NODE24, NPM_CLI, N8N_DIR, N8N_BIN).
+ */
+export async function setupVars(args: string[] = [], echo = '  '): Promise<Record<string, string>> {
+	const repo = join(__dirname, '..', '..');
+	const result = await run('bash', [join(repo, 'scripts', 'e2e', 'setup.sh'), ...args], {
+		cwd: repo,
+		env: cleanNpmEnv(),
+		echo,
+		timeoutMs: 25 * 60_000,
+	});
+	return Object.fromEntries(
+		result.stdout
+			.split('\n')
+			.map((l) => l.match(/^([A-Z0-9_]+)=(.*)$/))
+			.filter((m): m is RegExpMatchArray => !!m)
+			.map((m) => [m[1], m[2]]),
+	);
+}
+
 export const tail = (text: string, lines = 40): string =>
 	text.trimEnd().split('\n').slice(-lines).join('\n');
 
@@ -246,6 +268,7 @@ export interface RunItem {
 
 export interface NodeRun {
 	executionStatus?: string;
+	hints?: Array<{ message: string }>;
 	error?: { message?: string; description?: string };
 	data?: { main?: Array<RunItem[] | null> };
 }

@@ -39,6 +39,7 @@ import {
 	outputItems,
 	printTimings,
 	run,
+	setupVars,
 	step,
 	tail,
 	type RunItem,
@@ -88,19 +89,7 @@ let interrupted: string | undefined;
 // ------------------------------------------------------------------------------------------ setup
 
 async function setup(): Promise<Env> {
-	const result = await run('bash', [join(REPO, 'scripts', 'e2e', 'setup.sh')], {
-		cwd: REPO,
-		env: cleanNpmEnv(),
-		echo: '  ',
-		timeoutMs: 25 * 60_000,
-	});
-	const vars = Object.fromEntries(
-		result.stdout
-			.split('\n')
-			.map((l) => l.match(/^([A-Z0-9_]+)=(.*)$/))
-			.filter((m): m is RegExpMatchArray => !!m)
-			.map((m) => [m[1], m[2]]),
-	);
+	const vars = await setupVars();
 	for (const k of ['NODE24', 'NPM_CLI', 'N8N_DIR', 'N8N_BIN'])
 		if (!vars[k]) throw new Error(`setup.sh did not print ${k}=`);
 	return { node24: vars.NODE24, npmCli: vars.NPM_CLI, n8nDir: vars.N8N_DIR, n8nBin: vars.N8N_BIN };
@@ -456,6 +445,7 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 			log(tail(exec.stdout + '\n' + exec.stderr, 30).replace(/^/gm, '      '));
 		}
 		if (runJson) checkRun(c, runJson, sinks);
+		await checkEmbeddedState(c, env, inst, runJson);
 
 		assertNoSecrets(c, "n8n's output (imports and execute)", outputs.join('\n'));
 		assertNoSecrets(c, 'the n8n log file', readFileSync(n8nLog, 'utf8'));
@@ -474,6 +464,33 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 	}
 	failures.push(...c.failures);
 	summary.push(`${mode}: ${c.failures.length ? `FAILED (${c.failures.length} checks)` : 'passed'}`);
+}
+
+/**
+ * The embedded store kept its state in a SQLite file in n8n's own folder (node:sqlite on n8n's
+ * Node 24): one duplicate marker per message sent, and no memory-only warning on any run.
+ */
+async function checkEmbeddedState(
+	c: Checks,
+	env: Env,
+	inst: Installed,
+	runJson: RunJson | undefined,
+): Promise<void> {
+	const file = join(inst.userFolder, '.n8n', 'postal-routes-state.sqlite');
+	if (!c.ok(existsSync(file), `the embedded state file is ${file}`)) return;
+	const query = `const { DatabaseSync } = require('node:sqlite');
+		const db = new DatabaseSync(process.argv[1], { readOnly: true });
+		console.log(db.prepare("SELECT count(*) AS n FROM entries WHERE key LIKE '%:once:%'").get().n);`;
+	const markers = await run(env.node24, ['-e', query, file], { allowFailure: true });
+	c.equal(markers.stdout.trim(), String(RECIPIENTS.length), 'duplicate markers in the state file');
+	const hints = Object.values(runJson?.data.resultData.runData ?? {}).flatMap((runs) =>
+		runs.flatMap((r) => r.hints ?? []),
+	);
+	c.equal(
+		hints.map((h) => h.message),
+		[],
+		'no memory-only warning on the runs',
+	);
 }
 
 function checkRun(c: Checks, runJson: RunJson, sinks: SmtpSink[]): void {

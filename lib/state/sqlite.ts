@@ -1,0 +1,446 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { allocate, type AllocationState } from './allocate';
+import { StateUnavailableError } from './errors';
+import { checkRateArgs, decodeRateState, encodeRateState, rateStateEnd, reserve } from './gcra';
+import { applyHealth } from './health';
+import { StoreKeys } from './keys';
+import { claimMarker, settleMarker } from './once';
+import {
+	isBusy,
+	isSqliteError,
+	loadSqlite,
+	type SqliteDatabase,
+	type SqliteDriver,
+	type SqliteStatement,
+} from './sqliteDriver';
+import type {
+	AllocateRequest,
+	AllocateResult,
+	CircuitState,
+	HealthPolicy,
+	MxCacheEntry,
+	OnceClaim,
+	OnceClaimRequest,
+	OnceSettlement,
+	RateLimit,
+	RateReservation,
+	RouteLimit,
+	StateStore,
+} from './types';
+
+/** the schema this code reads and writes, kept in the file's `PRAGMA user_version` */
+const SCHEMA_VERSION = 1;
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** how often expired entries are deleted (by the store's clock), as the memory store sweeps */
+const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * Redis's data model in two tables, under the key names of ./keys.ts (StoreKeys, no prefix):
+ * `entries` holds the strings (a value and when it expires, NULL = never) and the header of each
+ * hash that expires (value '', the hash's expiry); `fields` holds the hashes' fields. A hash whose
+ * header has expired is gone, whatever fields the sweep has not deleted yet. The circuits hash
+ * never expires and has no header.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+	key TEXT PRIMARY KEY,
+	value TEXT NOT NULL,
+	expires_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_by_expiry ON entries (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS fields (
+	key TEXT NOT NULL,
+	field TEXT NOT NULL,
+	value TEXT NOT NULL,
+	PRIMARY KEY (key, field)
+) WITHOUT ROWID;
+`;
+
+const STATEMENTS = {
+	get: 'SELECT value FROM entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
+	put: `INSERT INTO entries (key, value, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+	putIfAbsent:
+		'INSERT INTO entries (key, value, expires_at) VALUES (?, ?, NULL) ON CONFLICT (key) DO NOTHING',
+	del: 'DELETE FROM entries WHERE key = ?',
+	delRange: 'DELETE FROM entries WHERE key >= ? AND key < ?',
+	hget: 'SELECT value FROM fields WHERE key = ? AND field = ?',
+	hset: `INSERT INTO fields (key, field, value) VALUES (?, ?, ?)
+		ON CONFLICT (key, field) DO UPDATE SET value = excluded.value`,
+	hdel: 'DELETE FROM fields WHERE key = ? AND field = ?',
+	hclear: 'DELETE FROM fields WHERE key = ?',
+	hclearRange: 'DELETE FROM fields WHERE key >= ? AND key < ?',
+	hany: 'SELECT 1 AS n FROM fields WHERE key = ? LIMIT 1',
+	sweepFields: 'DELETE FROM fields WHERE key IN (SELECT key FROM entries WHERE expires_at <= ?)',
+	sweepEntries: 'DELETE FROM entries WHERE expires_at <= ?',
+} as const;
+
+type Statements = Record<keyof typeof STATEMENTS, SqliteStatement>;
+
+/** Every key that starts with `prefix` (byte order, as SQLite compares text): [prefix, next). */
+function prefixRange(prefix: string): [string, string] {
+	const last = prefix.charCodeAt(prefix.length - 1);
+	return [prefix, prefix.slice(0, -1) + String.fromCharCode(last + 1)];
+}
+
+export interface SqliteStateStoreOptions {
+	/** the database file; its folder is made if missing */
+	file: string;
+	/** the clock, for tests; defaults to Date.now */
+	clock?: () => number;
+	/** how long a call waits for another process's call before it fails (ms); default 5000 */
+	busyTimeoutMs?: number;
+	/** node:sqlite itself, loaded on first use when not given */
+	driver?: SqliteDriver;
+}
+
+/**
+ * The embedded store, kept in a SQLite file (node:sqlite) so it outlives the process: duplicate
+ * markers, caps, warm-up counts, sticky assignments and circuits are still there after a restart
+ * or a kill. Every call is one transaction (BEGIN IMMEDIATE … COMMIT for those that write), so it
+ * is atomic against every other call, in this process or another sharing the file. The algorithms
+ * are the memory store's own functions (allocate, reserve, applyHealth, claimMarker, settleMarker):
+ * one definition of the behaviour, held to it by the contract and differential tests.
+ */
+export class SqliteStateStore implements StateStore {
+	readonly kind = 'sqlite' as const;
+	readonly file: string;
+	private readonly db: SqliteDatabase;
+	private readonly sql: Statements;
+	private readonly keys = new StoreKeys('');
+	private readonly clock: () => number;
+	private readonly busyTimeoutMs: number;
+	private readonly secret: string;
+	private lastSweep = 0;
+	private closed = false;
+
+	/** Opens (and if need be creates) the file; throws an Error saying why it cannot. */
+	constructor(options: SqliteStateStoreOptions) {
+		this.file = options.file;
+		this.clock = options.clock ?? Date.now;
+		this.busyTimeoutMs = Math.max(0, Math.round(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS));
+		const driver = options.driver ?? SqliteStateStore.driver();
+		try {
+			mkdirSync(dirname(this.file), { recursive: true });
+			// made here, owner-only: it holds the hashing secret (SQLite gives -wal and -shm its mode)
+			closeSync(openSync(this.file, 'a', 0o600));
+			this.db = new driver.DatabaseSync(this.file);
+		} catch (error) {
+			throw new Error(`${this.file} could not be opened: ${(error as Error).message}`);
+		}
+		try {
+			this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
+			// WAL: readers never wait for the writer. NORMAL: a commit survives a crash or kill of the
+			// process without an fsync per call (a power cut may lose the last ones).
+			this.db.exec('PRAGMA journal_mode = WAL');
+			this.db.exec('PRAGMA synchronous = NORMAL');
+			this.secret = this.migrate();
+			this.sql = Object.fromEntries(
+				Object.entries(STATEMENTS).map(([name, text]) => [name, this.db.prepare(text)]),
+			) as Statements;
+		} catch (error) {
+			this.db.close();
+			throw new Error(`${this.file} could not be used: ${(error as Error).message}`);
+		}
+	}
+
+	private static driver(): SqliteDriver {
+		const load = loadSqlite();
+		if (!load.ok) throw new Error(load.reason);
+		return load.driver;
+	}
+
+	/** Creates the tables on a new file and the hashing secret, once for every process sharing it. */
+	private migrate(): string {
+		return this.transaction('opening the state file', true, () => {
+			const version = Number(this.db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+			if (version > SCHEMA_VERSION)
+				throw new Error(
+					`it was written by a newer n8n-nodes-postal-routes (schema ${version}; this version reads ${SCHEMA_VERSION}): update the package, or move the file away to start afresh`,
+				);
+			if (version < SCHEMA_VERSION) {
+				this.db.exec(SCHEMA);
+				this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+			}
+			const key = this.keys.secret();
+			this.db
+				.prepare('INSERT INTO entries (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING')
+				.run(key, randomBytes(32).toString('base64url'));
+			const row = this.db.prepare('SELECT value FROM entries WHERE key = ?').get(key);
+			return String(row?.value);
+		});
+	}
+
+	/**
+	 * Runs one call as one transaction. BEGIN IMMEDIATE takes the write lock first (waiting up to
+	 * the busy timeout), so a call never reads state that another process then changes under it;
+	 * the clock is read once the lock is held, so clock order is commit order.
+	 */
+	private transaction<T>(what: string, write: boolean, body: (now: number) => T): T {
+		try {
+			this.db.exec(write ? 'BEGIN IMMEDIATE' : 'BEGIN');
+		} catch (error) {
+			throw this.unavailable(error as Error, what);
+		}
+		try {
+			const result = body(this.clock());
+			this.db.exec('COMMIT');
+			return result;
+		} catch (error) {
+			try {
+				this.db.exec('ROLLBACK');
+			} catch {
+				// the transaction is already gone (a failed COMMIT rolls back by itself)
+			}
+			throw isSqliteError(error) ? this.unavailable(error, what) : error;
+		}
+	}
+
+	/** A call that writes: one write transaction, which first drops what expired, once a minute. */
+	private write<T>(what: string, body: (now: number) => T): T {
+		return this.transaction(what, true, (now) => {
+			if (now - this.lastSweep >= SWEEP_EVERY_MS) {
+				this.lastSweep = now;
+				this.sql.sweepFields.run(now);
+				this.sql.sweepEntries.run(now);
+			}
+			return body(now);
+		});
+	}
+
+	/** A call that only reads: one read transaction (a consistent snapshot; WAL lets it run beside a writer). */
+	private read<T>(what: string, body: (now: number) => T): T {
+		return this.transaction(what, false, body);
+	}
+
+	private unavailable(error: Error, what: string): StateUnavailableError {
+		if (isBusy(error))
+			return new StateUnavailableError(
+				`The embedded state file ${this.file} stayed locked by another process for ${this.busyTimeoutMs} ms (${what}): several n8n processes share this n8n user folder. The embedded state store is for one n8n process; for several, set State Store to Redis (with a Postal Routes Redis credential) on every Postal Routes node.`,
+				error,
+				'sqlite',
+			);
+		const reason = this.closed ? 'the store was closed' : error.message;
+		return new StateUnavailableError(
+			`The embedded state file ${this.file} failed (${what}): ${reason}.`,
+			error,
+			'sqlite',
+		);
+	}
+
+	/** a string entry, if it has not expired */
+	private value(key: string, now: number): string | undefined {
+		const row = this.sql.get.get(key, now);
+		return row === undefined ? undefined : String(row.value);
+	}
+
+	private field(key: string, field: string): string | undefined {
+		const row = this.sql.hget.get(key, field);
+		return row === undefined ? undefined : String(row.value);
+	}
+
+	/** Keeps a hash alive until `expiresAt`; one that had expired starts empty, as on Redis. */
+	private touchHash(key: string, expiresAt: number, now: number): void {
+		if (this.value(key, now) === undefined) this.sql.hclear.run(key);
+		this.sql.put.run(key, '', expiresAt);
+	}
+
+	private circuit(route: string): CircuitState | null {
+		const text = this.field(this.keys.circuits(), route);
+		return text === undefined ? null : (JSON.parse(text) as CircuitState);
+	}
+
+	async now(): Promise<number> {
+		return this.clock();
+	}
+
+	async hashSecret(): Promise<string> {
+		return this.secret;
+	}
+
+	async allocate(req: AllocateRequest): Promise<AllocateResult> {
+		return this.write('routing', (now) => {
+			const counters = this.keys.counters(req.scope);
+			const spills = this.keys.spills(req.scope);
+			const sticky = this.keys.sticky(req.scope, req.stickyKey);
+			const countersAlive = this.value(counters, now) !== undefined;
+			const spillsAlive = this.value(spills, now) !== undefined;
+			const stickyAlive = this.value(sticky, now) !== undefined;
+			const view: AllocationState = {
+				counter: (k) => (countersAlive ? Number(this.field(counters, k) ?? 0) : 0),
+				spillCounts: (k, n) => {
+					const text = spillsAlive ? this.field(spills, k) : undefined;
+					const s = text === undefined ? undefined : (JSON.parse(text) as number[]);
+					return s && s.length === n ? s : new Array<number>(n).fill(0);
+				},
+				sticky: (k) => (stickyAlive ? this.field(sticky, k) : undefined),
+				capUsed: (k) => Number(this.value(this.keys.cap(req.scope, k), now) ?? 0),
+				openUntil: (r) => this.circuit(r)?.openUntil ?? 0,
+			};
+			const { result, writes } = allocate(req, view, now);
+			if (req.dryRun) return result;
+
+			const until = now + req.ttlMs;
+			this.touchHash(counters, until, now);
+			this.touchHash(spills, until, now);
+			for (const [k, v] of writes.counters) this.sql.hset.run(counters, k, String(v));
+			for (const [k, v] of writes.spills) this.sql.hset.run(spills, k, JSON.stringify(v));
+			// every call of the partition keeps its sticky assignments alive, a hit as much as a new one
+			if (stickyAlive || writes.sticky.size > 0) {
+				this.touchHash(sticky, until, now);
+				for (const [k, route] of writes.sticky) this.sql.hset.run(sticky, k, route);
+			}
+			for (const [k, c] of writes.caps)
+				this.sql.put.run(this.keys.cap(req.scope, k), String(c.used), c.resetAt);
+			return result;
+		});
+	}
+
+	async capUsage(scope: string, keys: string[]): Promise<number[]> {
+		return this.read('reading caps', (now) =>
+			keys.map((k) => Number(this.value(this.keys.cap(scope, k), now) ?? 0)),
+		);
+	}
+
+	async reserveRate(
+		limits: RateLimit[],
+		cost: number,
+		maxWaitMs: number,
+	): Promise<RateReservation> {
+		checkRateArgs(limits, cost, maxWaitMs);
+		return this.write('rate limiting', (now) => {
+			const stored = limits.map((l) => decodeRateState(this.value(this.keys.rate(l.key), now)));
+			const r = reserve(limits, stored, cost, now, maxWaitMs);
+			if (r.granted)
+				limits.forEach((l, i) =>
+					this.sql.put.run(
+						this.keys.rate(l.key),
+						encodeRateState(r.states[i]),
+						rateStateEnd(l, r.states[i]) + 1000,
+					),
+				);
+			return { granted: r.granted, waitMs: r.waitMs, now };
+		});
+	}
+
+	async claimOnce(scope: string, req: OnceClaimRequest): Promise<OnceClaim[]> {
+		if (req.keys.length === 0) return [];
+		const run = (now: number) =>
+			req.keys.map((k) => {
+				const key = this.keys.once(scope, k);
+				const { claim, store } = claimMarker(this.value(key, now), req, now);
+				if (store !== undefined && !req.peek) this.sql.put.run(key, store, now + req.ttlMs);
+				return claim;
+			});
+		// a peek writes nothing: a read transaction, which waits for no writer
+		return req.peek
+			? this.read('looking at duplicate markers', run)
+			: this.write('claiming duplicate markers', run);
+	}
+
+	async settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void> {
+		if (settlements.length === 0) return;
+		this.write('settling duplicate markers', (now) => {
+			for (const s of settlements) {
+				const key = this.keys.once(scope, s.key);
+				const next = settleMarker(this.value(key, now), s, now);
+				if (next === null) this.sql.del.run(key);
+				else if (next !== undefined) this.sql.put.run(key, next, now + ttlMs);
+			}
+		});
+	}
+
+	async recordHealth(
+		route: string,
+		ok: boolean,
+		policy: HealthPolicy,
+	): Promise<{ state: CircuitState; opened: boolean }> {
+		return this.write('recording route health', (now) => {
+			const result = applyHealth(this.circuit(route), ok, policy, now);
+			this.sql.hset.run(this.keys.circuits(), route, JSON.stringify(result.state));
+			return result;
+		});
+	}
+
+	async getCircuits(routes: string[]): Promise<(CircuitState | null)[]> {
+		return this.read('reading route health', () => routes.map((r) => this.circuit(r)));
+	}
+
+	async setCircuit(route: string, state: CircuitState | null): Promise<void> {
+		this.write('writing route health', () => {
+			if (state) this.sql.hset.run(this.keys.circuits(), route, JSON.stringify(state));
+			else this.sql.hdel.run(this.keys.circuits(), route);
+		});
+	}
+
+	async setRouteLimits(
+		scope: string,
+		entries: Array<{ route: string; limit: RouteLimit | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		this.write('recording route limits', (now) => {
+			const key = this.keys.routeLimits(scope);
+			if (this.value(key, now) === undefined) this.sql.hclear.run(key);
+			for (const { route, limit } of entries)
+				if (limit) this.sql.hset.run(key, route, JSON.stringify(limit));
+				else this.sql.hdel.run(key, route);
+			// as a Redis hash: gone when its last field is, else kept ttlMs from this call
+			if (this.sql.hany.get(key) === undefined) this.sql.del.run(key);
+			else this.sql.put.run(key, '', now + ttlMs);
+		});
+	}
+
+	async getRouteLimits(scope: string, routes: string[]): Promise<(RouteLimit | null)[]> {
+		return this.read('reading route limits', (now) => {
+			const key = this.keys.routeLimits(scope);
+			if (this.value(key, now) === undefined) return routes.map(() => null);
+			return routes.map((r) => {
+				const text = this.field(key, r);
+				return text === undefined ? null : (JSON.parse(text) as RouteLimit);
+			});
+		});
+	}
+
+	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
+		return this.read('reading the MX cache', (now) =>
+			domains.map((d) => {
+				const text = this.value(this.keys.mx(d), now);
+				return text === undefined ? null : { hosts: JSON.parse(text) as string[] };
+			}),
+		);
+	}
+
+	async setMx(
+		entries: Array<{ domain: string; value: MxCacheEntry }>,
+		ttlMs: number,
+	): Promise<void> {
+		this.write('writing the MX cache', (now) => {
+			for (const e of entries)
+				this.sql.put.run(this.keys.mx(e.domain), JSON.stringify(e.value.hosts), now + ttlMs);
+		});
+	}
+
+	async clearScope(scope: string): Promise<void> {
+		this.write('clearing a campaign', () => {
+			for (const key of [this.keys.counters(scope), this.keys.spills(scope)]) {
+				this.sql.del.run(key);
+				this.sql.hclear.run(key);
+			}
+			// every partition's sticky hash and every cap window: the key names' common prefixes
+			const sticky = prefixRange(this.keys.sticky(scope, ''));
+			this.sql.delRange.run(...sticky);
+			this.sql.hclearRange.run(...sticky);
+			this.sql.delRange.run(...prefixRange(this.keys.cap(scope, '')));
+			// idempotency markers stay: a campaign reset must never make a message go out twice; so do
+			// the routes' limits, facts about their connections rather than routing state
+		});
+	}
+
+	async close(): Promise<void> {
+		if (this.closed) return;
+		this.closed = true;
+		this.db.close();
+	}
+}
