@@ -13,6 +13,7 @@ const SUITES = [
 	'test/contract/sqlite.test.ts',
 	'test/contract/differential.test.ts',
 	'test/integration/sqliteProcesses.test.ts',
+	'test/integration/killResendSqlite.test.ts',
 	'test/unit/embeddedState.test.ts',
 	'test/workflow/embeddedState.test.ts',
 	'test/build/bundle.test.ts',

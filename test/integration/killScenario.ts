@@ -196,8 +196,6 @@ export interface Spec {
 	concurrency: number;
 	/** the SMTP credential's pool size; default = Parallel Sends */
 	poolSize?: number;
-	/** the Node binary for the children (the SQLite store needs Node ≥ 22.5) */
-	node?: string;
 	/** the store outlives the child: re-run after the lease too, under both policies */
 	durable: boolean;
 }
@@ -236,6 +234,8 @@ export type Tally = Map<string, number>;
 
 export interface Outcome {
 	spec: Spec;
+	/** the n8n folder every child of the scenario had (removed at the end) */
+	userFolder: string;
 	people: string[];
 	killedExecution: string;
 	wire: Wire;
@@ -307,7 +307,8 @@ export async function runScenario(spec: Spec): Promise<Outcome> {
 			...(spec.rate ? { rateLimit: spec.rate, rateLimitPer: 'second', rateBurst: 1 } : {}),
 		},
 	};
-	const node = spec.node ?? process.execPath;
+	// this Node: the embedded store is a SQLite file where it has node:sqlite (npm run test:node24)
+	const node = process.execPath;
 	const ids = [1, 2, 3, 4].map((k) => `${n}0${k}`);
 	// both load before the first starts, so the re-run begins the moment it is told to; the second
 	// process also runs the campaign after the lease
@@ -341,6 +342,7 @@ export async function runScenario(spec: Spec): Promise<Outcome> {
 		);
 		const outcome: Outcome = {
 			spec,
+			userFolder,
 			people,
 			killedExecution: ids[0],
 			wire,

@@ -22,9 +22,10 @@ export interface SendJob {
 	/** the SMTP credential's pool */
 	poolSize: number;
 	messagesPerConnection: number;
-	store: 'memory' | 'redis' | 'sqlite';
+	/** embedded: the SQLite file in the n8n folder where node:sqlite exists, else memory */
+	store: 'embedded' | 'redis';
 	redis?: { port: number; keyPrefix: string };
-	/** N8N_USER_FOLDER: where n8n-core writes its config (and the SQLite store its file) */
+	/** N8N_USER_FOLDER: where n8n-core writes its config (and the embedded store its SQLite file) */
 	userFolder: string;
 	/** the send node's Options collection: concurrency, leaseSeconds, rateLimit, … */
 	options: IDataObject;
@@ -52,6 +53,8 @@ export interface SendResult {
 	outputs: [ItemResult[], ItemResult[], ItemResult[], ItemResult[]];
 	/** from `go` to the end of the execution */
 	ms: number;
+	/** the embedded store: where the bundled nodes kept their state */
+	embedded?: { kind: 'sqlite' | 'memory'; file?: string; reason?: string };
 }
 
 export type ChildMessage = { ready: true } | { result: SendResult } | { failed: string };
@@ -92,7 +95,7 @@ export function killWorkflow(job: SendJob, go: Go): WorkflowJson {
 					from: 'Shop <news@shop.example>',
 					subject: "={{ 'Hello ' + $json.email }}",
 					text: 'Hi there',
-					stateStore: job.store,
+					stateStore: job.store === 'redis' ? 'redis' : 'memory',
 					options: { ...job.options, inDoubt: go.inDoubt },
 				} as IDataObject as WorkflowJson['nodes'][number]['parameters'],
 				credentials: {
@@ -163,8 +166,18 @@ async function main(): Promise<void> {
 		const outputs = result.error
 			? [[], [], [], []]
 			: [0, 1, 2, 3].map((o) => (result.outputs(SEND_NODE)[o] ?? []).map(itemResult));
+		// this file's copy of lib/ reads the process's one slot, which the bundled nodes filled
+		const embedded =
+			job.store === 'embedded'
+				? (await import('../../lib/state/registry')).embeddedStateInfo()
+				: undefined;
 		await send({
-			result: { error: result.error?.message, outputs: outputs as SendResult['outputs'], ms },
+			result: {
+				error: result.error?.message,
+				outputs: outputs as SendResult['outputs'],
+				ms,
+				...(embedded ? { embedded } : {}),
+			},
 		});
 	};
 	// one execution at a time, in the order asked
