@@ -64,8 +64,12 @@ export class IdempotencyMarkers {
 
 	private async peekSent(jobs: DeliveryJob[]): Promise<void> {
 		const byCampaign = new Map<string, DeliveryJob[]>();
-		for (const j of jobs)
-			if (this.keys.has(j)) byCampaign.set(j.campaign, [...(byCampaign.get(j.campaign) ?? []), j]);
+		for (const j of jobs) {
+			if (!this.keys.has(j)) continue;
+			const group = byCampaign.get(j.campaign);
+			if (group) group.push(j);
+			else byCampaign.set(j.campaign, [j]);
+		}
 		const { ttlMs, leaseMs, owner, resendInDoubt } = this.policy;
 		for (const [campaign, group] of byCampaign) {
 			const found = await this.store.claimOnce(campaign, {

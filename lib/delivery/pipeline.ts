@@ -4,7 +4,7 @@ import { acquire, sleep as realSleep, type Sleep } from '../throttle/limits';
 import type { OutgoingMessage, SendFailure, SendOutcome } from '../transports/types';
 import { RouteHealth } from './health';
 import { IdempotencyMarkers } from './idempotency';
-import { envelopeRecipients, Results } from './records';
+import { envelopeRecipients, resentAfter, Results } from './records';
 import { retryDelay } from './retry';
 import type { DeliveryJob, DeliveryOptions, DeliveryRecord, DeliveryResult } from './types';
 
@@ -118,7 +118,8 @@ async function runBatch(
 	};
 	for (const k of leaders) await run(k);
 	const queue = new PQueue({ concurrency: Math.max(1, concurrency) });
-	for (const k of [...jobs.keys()].filter((j) => results[j] === undefined && !leaders.includes(j)))
+	const led = new Set(leaders);
+	for (const k of [...jobs.keys()].filter((j) => results[j] === undefined && !led.has(j)))
 		void queue.add(() => run(k));
 	await queue.onIdle();
 	return jobs.map((job, k) => results[k] ?? b.results.notSent(job, b.stateError!));
@@ -186,13 +187,14 @@ function remaining(b: Batch, job: DeliveryJob, claim: OnceClaim): Sending | unde
 	if (!claim.delivered?.length) return { claimed: job, job, delivered: [], deliveredEarlier: [] };
 	const done = new Set(claim.delivered);
 	const all = envelopeRecipients(job.message);
-	const left = all.filter((a) => !done.has(b.markers.recipientDigest(a)));
+	const has = new Set(all.filter((a) => done.has(b.markers.recipientDigest(a))));
+	const left = all.filter((a) => !has.has(a));
 	if (left.length === 0) return undefined;
 	return {
 		claimed: job,
 		job: { ...job, message: { ...job.message, envelopeTo: left } },
 		delivered: claim.delivered,
-		deliveredEarlier: all.filter((a) => done.has(b.markers.recipientDigest(a))),
+		deliveredEarlier: [...has],
 	};
 }
 
@@ -207,14 +209,7 @@ async function settle(
 ): Promise<DeliveryResult> {
 	const extra: Partial<DeliveryRecord> = {
 		...(deliveredEarlier.length ? { deliveredEarlier } : {}),
-		...(claim.reclaimed
-			? {
-					resentAfter: {
-						since: new Date(claim.reclaimed.since).toISOString(),
-						by: claim.reclaimed.owner,
-					},
-				}
-			: {}),
+		...(claim.reclaimed ? { resentAfter: resentAfter(claim.reclaimed) } : {}),
 	};
 	if (outcome.ok) {
 		const refused = new Set((outcome.refused ?? []).map((r) => r.address.toLowerCase()));

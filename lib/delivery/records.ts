@@ -42,6 +42,14 @@ function refusedRecords(refused: RefusedRecipient[]): RefusedRecipientRecord[] {
 	}));
 }
 
+/** The earlier claim a resend went over, as the record names it. */
+export function resentAfter(reclaimed: { since: number; owner: string }): {
+	since: string;
+	by: string;
+} {
+	return { since: iso(reclaimed.since), by: reclaimed.owner };
+}
+
 /** How one send of a job went, for the record: its tries and its time. */
 export interface Effort {
 	attempts: number;
