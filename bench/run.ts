@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchEngine } from './engine';
 import { benchRedis } from './redis';
+import { benchRoundTrips } from './roundTrips';
 import { benchSend } from './send';
 import { benchThrottle } from './throttle';
 import { benchClassifier, benchPartitioner } from './routing';
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<void>> = {
 	classifier: benchClassifier,
 	partitioner: benchPartitioner,
 	redis: benchRedis,
+	roundtrips: benchRoundTrips,
 	send: benchSend,
 	engine: benchEngine,
 	throttle: benchThrottle,

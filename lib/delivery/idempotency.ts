@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { recipientDigest } from '../state/keys';
 import type { OnceClaim, OnceSettlement, StateStore } from '../state/types';
+import { DeliverySteps, type SlotRequest } from './steps';
 import type { DeliveryJob } from './types';
 import { rememberUnsettled, settleUnsettled } from './unsettled';
 
@@ -15,10 +16,20 @@ export interface MarkerPolicy {
 	owner: string;
 }
 
+/** How the batch's tries wait for rate slots, and where a settlement's failure goes. */
+export interface StepPacing {
+	/** a slot further away than this is not reserved: the try is deferred */
+	maxRateWaitMs: number;
+	/** the jobs in the order the workers take them: slots are reserved ahead in it */
+	order: readonly DeliveryJob[];
+	/** a settlement could not be written (it is remembered, ./unsettled.ts) */
+	onStateError: (error: Error) => void;
+}
+
 /**
  * Duplicate protection for one batch: a marker per job that has an idempotency key, claimed as a
- * lease right before the job's first try and settled after its last: sent, partial, released, or
- * in doubt (../state/once.ts has the rules). A store call that fails leaves its settlement
+ * lease with each try's rate slot and settled after the try: sent, partial, released, or in doubt
+ * (../state/once.ts has the rules). A store call that fails leaves its settlement
  * unwritten: it is remembered (./unsettled.ts) and written before the next batch.
  */
 export class IdempotencyMarkers {
@@ -27,16 +38,35 @@ export class IdempotencyMarkers {
 	private readonly tokens = new Map<DeliveryJob, string>();
 	/** jobs whose message the batch's first look found sent */
 	private readonly sent = new Set<DeliveryJob>();
+	private readonly steps: DeliverySteps<DeliveryJob>;
 
 	private constructor(
 		jobs: DeliveryJob[],
 		private readonly secret: string,
 		private readonly store: StateStore,
 		private readonly policy: MarkerPolicy,
+		pacing: StepPacing,
 	) {
 		for (const j of jobs)
 			if (j.idempotencyKey !== undefined)
 				this.keys.set(j, recipientDigest(secret, j.idempotencyKey));
+		this.steps = new DeliverySteps(
+			store,
+			{
+				ttlMs: policy.ttlMs,
+				owner: policy.owner,
+				leaseMs: policy.leaseMs,
+				takeExpired: policy.resendInDoubt,
+				maxWaitMs: pacing.maxRateWaitMs,
+			},
+			pacing.order,
+			(job) => this.slotOf(job),
+			(entries, error) => {
+				for (const e of entries)
+					rememberUnsettled(store, { campaign: e.scope, settlement: e.settlement });
+				pacing.onStateError(error);
+			},
+		);
 	}
 
 	/**
@@ -48,11 +78,12 @@ export class IdempotencyMarkers {
 		store: StateStore,
 		jobs: DeliveryJob[],
 		policy: MarkerPolicy,
+		pacing: StepPacing,
 	): Promise<IdempotencyMarkers> {
 		await settleUnsettled(store, policy.ttlMs);
 		// the secret costs a store call: only fetch it when some job is marked
 		const secret = jobs.some((j) => j.idempotencyKey !== undefined) ? await store.hashSecret() : '';
-		const markers = new IdempotencyMarkers(jobs, secret, store, policy);
+		const markers = new IdempotencyMarkers(jobs, secret, store, policy, pacing);
 		await markers.peekSent(jobs.filter((j) => j.limits.length > 0));
 		return markers;
 	}
@@ -95,23 +126,30 @@ export class IdempotencyMarkers {
 		return recipientDigest(this.secret, `rcpt\0${address}`);
 	}
 
+	/**
+	 * The job's slot in its rate limits (a store step shared with the batch's other workers,
+	 * ./steps.ts): `go` after `waitMs`; `deferred` when the slot is too far away; `held` when the
+	 * job's marker is not free (an earlier run sent it or holds it), which costs no slot.
+	 */
+	async reserve(job: DeliveryJob): Promise<SlotStart> {
+		const request = this.slotOf(job);
+		if (!request) return { kind: 'go', waitMs: 0 };
+		const answer = await this.steps.reserve(job, request);
+		if ('held' in answer) return { kind: 'held', claim: answer.held };
+		const { rate } = answer;
+		return rate.granted
+			? { kind: 'go', waitMs: rate.waitMs }
+			: { kind: 'deferred', retryAt: rate.now + rate.waitMs };
+	}
+
 	/** 'claimed' when this run may send (always, for an unmarked job), else what an earlier run left. */
 	async claim(job: DeliveryJob): Promise<OnceClaim> {
 		const key = this.keys.get(job);
 		if (key === undefined) return { state: 'claimed' };
 		const token = randomUUID();
 		this.tokens.set(job, token);
-		const { ttlMs, leaseMs, owner, resendInDoubt } = this.policy;
 		try {
-			const [claim] = await this.store.claimOnce(job.campaign, {
-				keys: [key],
-				token,
-				owner,
-				leaseMs,
-				ttlMs,
-				takeExpired: resendInDoubt,
-			});
-			return claim;
+			return await this.steps.claim(job.campaign, key, token);
 		} catch (error) {
 			// the claim may have landed: give it back before the next batch
 			rememberUnsettled(this.store, {
@@ -122,20 +160,40 @@ export class IdempotencyMarkers {
 		}
 	}
 
-	/** How the job's claim ended; `delivered` (digests, earlier runs' included) for a partial delivery. */
-	async settle(
+	/** a job's rate slot request: none without limits, or for a message the first look found sent */
+	private slotOf(job: DeliveryJob): SlotRequest | undefined {
+		if (job.limits.length === 0 || this.sent.has(job)) return undefined;
+		const key = this.keys.get(job);
+		return {
+			limits: job.limits,
+			...(key !== undefined ? { marker: { scope: job.campaign, key } } : {}),
+		};
+	}
+
+	/**
+	 * How the job's try ended; `delivered` (digests, earlier runs' included) for a partial delivery.
+	 * Written with the batch's next step; `drain` waits for it.
+	 */
+	settle(
 		job: DeliveryJob,
 		outcome: OnceSettlement['outcome'],
 		delivered?: string[],
-	): Promise<void> {
+		promptly = false,
+	): void {
 		const key = this.keys.get(job);
 		if (key === undefined) return;
-		const settlement: OnceSettlement = { key, token: this.tokens.get(job)!, outcome, delivered };
-		try {
-			await this.store.settleOnce(job.campaign, [settlement], this.policy.ttlMs);
-		} catch (error) {
-			rememberUnsettled(this.store, { campaign: job.campaign, settlement });
-			throw error;
-		}
+		const token = this.tokens.get(job)!;
+		this.steps.settle(job.campaign, { key, token, outcome, delivered }, promptly);
+	}
+
+	/** Waits until every settlement asked for is written, or remembered as unsettled. */
+	drain(): Promise<void> {
+		return this.steps.drain();
 	}
 }
+
+/** How a try's rate slot came out (IdempotencyMarkers.reserve). */
+export type SlotStart =
+	| { kind: 'go'; waitMs: number }
+	| { kind: 'deferred'; retryAt: number }
+	| { kind: 'held'; claim: OnceClaim };

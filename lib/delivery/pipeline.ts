@@ -1,6 +1,6 @@
 import PQueue from 'p-queue';
 import type { OnceClaim } from '../state/types';
-import { acquire, sleep as realSleep, type Sleep } from '../throttle/limits';
+import { sleep as realSleep, type Sleep } from '../throttle/limits';
 import type { OutgoingMessage, SendFailure, SendOutcome } from '../transports/types';
 import { RouteHealth } from './health';
 import { IdempotencyMarkers } from './idempotency';
@@ -61,7 +61,14 @@ export async function deliverBatch(
 			random,
 			clock,
 		});
-		const markers = await IdempotencyMarkers.open(options.store, jobs, options.duplicates);
+		const leaders = health.leaders();
+		const led = new Set(leaders);
+		const markers = await IdempotencyMarkers.open(options.store, jobs, options.duplicates, {
+			maxRateWaitMs: options.maxRateWaitMs,
+			// the order runBatch takes them in
+			order: [...leaders.map((k) => jobs[k]), ...jobs.filter((_, k) => !led.has(k))],
+			onStateError: (error) => (batch.stateError ??= error),
+		});
 		batch = {
 			options,
 			clock,
@@ -81,6 +88,8 @@ export async function deliverBatch(
 	// sends past the transport's own parallelism would wait inside it, holding their leases
 	const concurrency = Math.min(options.concurrency, options.transport.maxParallel ?? Infinity);
 	const out = await runBatch(jobs, b.health.leaders(), concurrency, b, (job) => deliverOne(b, job));
+	// the last settlements go with no next try: write them before the batch's results count
+	await b.markers.drain();
 	return { results: out, stateError: b.stateError };
 }
 
@@ -126,10 +135,12 @@ async function runBatch(
 }
 
 /**
- * One job, try by try. Each try waits for the rate limits first (a crash while waiting leaves
- * nothing claimed), then claims the marker, sends, and settles it at once; a transient failure
- * gives the claim back before the retry waits. So a lease only ever covers one transaction, and a
- * crash leaves leases only on the messages on the wire at that moment.
+ * One job, try by try. Each try waits for its rate slot first (a crash while waiting leaves
+ * nothing claimed), then claims the marker, sends, and settles it. A transient failure gives the
+ * claim back before the retry waits, so a lease only ever covers one transaction, and a crash
+ * leaves leases only on the messages on the wire at that moment (and on those sent in the last
+ * few ms, whose settlement waits for the next store step: ./steps.ts SETTLE_WAIT_MS). The store
+ * calls of all the batch's workers go together (./steps.ts): one per sent message.
  */
 async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 	// sent before: a skip needs no rate slot (sent is final, so nothing can change it meanwhile)
@@ -143,8 +154,11 @@ async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 			return last
 				? b.results.failure(job, last, effort(attempts))
 				: b.results.circuitOpen(job, b.health.openUntil(job));
-		const slot = await pace(b, job);
-		if (!slot.ok) return b.results.rateDeferred(job, effort(attempts), slot.retryAt);
+		const slot = await b.markers.reserve(job);
+		if (slot.kind === 'deferred')
+			return b.results.rateDeferred(job, effort(attempts), slot.retryAt);
+		if (slot.kind === 'held') return b.results.claimed(job, slot.claim);
+		if (slot.waitMs > 0) await b.pause(slot.waitMs);
 		if (b.health.isOpen(job)) continue;
 		if (b.stateError) throw b.stateError;
 		const claimedAt = b.clock();
@@ -153,7 +167,7 @@ async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 		if (claim.state !== 'claimed') return b.results.claimed(job, claim);
 		const send = remaining(b, job, claim);
 		if (send === undefined) {
-			await tolerate(b, () => b.markers.settle(job, 'sent'));
+			b.markers.settle(job, 'sent');
 			return b.results.deliveredEarlier(job);
 		}
 		attempts++;
@@ -164,7 +178,7 @@ async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 			attempts < b.options.retry.maxAttempts &&
 			!b.health.isOpen(job);
 		if (!retry) return settle(b, send, claim, outcome, effort(attempts), claimedAt);
-		await tolerate(b, () => b.markers.settle(job, 'release'));
+		b.markers.settle(job, 'release', undefined, true);
 		last = outcome as SendFailure;
 		await b.pause(retryDelay(attempts, b.options.retry, last.retryAfterMs, b.random));
 	}
@@ -199,46 +213,38 @@ function remaining(b: Batch, job: DeliveryJob, claim: OnceClaim): Sending | unde
 }
 
 /** Settles the claim by how its try ended, and gives the job its result. */
-async function settle(
+function settle(
 	b: Batch,
 	{ claimed, job, delivered, deliveredEarlier }: Sending,
 	claim: OnceClaim,
 	outcome: SendOutcome,
 	effort: { attempts: number; latencyMs: number },
 	claimedAt: number,
-): Promise<DeliveryResult> {
+): DeliveryResult {
 	const extra: Partial<DeliveryRecord> = {
 		...(deliveredEarlier.length ? { deliveredEarlier } : {}),
 		...(claim.reclaimed ? { resentAfter: resentAfter(claim.reclaimed) } : {}),
 	};
 	if (outcome.ok) {
 		const refused = new Set((outcome.refused ?? []).map((r) => r.address.toLowerCase()));
-		if (refused.size === 0) await tolerate(b, () => b.markers.settle(claimed, 'sent'));
+		if (refused.size === 0) b.markers.settle(claimed, 'sent');
 		else {
 			const now = envelopeRecipients(job.message).filter((a) => !refused.has(a.toLowerCase()));
 			const all = [...new Set([...delivered, ...now.map((a) => b.markers.recipientDigest(a))])];
-			await tolerate(b, () => b.markers.settle(claimed, 'partial', all));
+			b.markers.settle(claimed, 'partial', all);
 		}
 		return b.results.sent(job, outcome, effort, b.clock(), extra);
 	}
 	if (outcome.kind === 'unknown') {
-		await tolerate(b, () => b.markers.settle(claimed, 'doubt'));
+		b.markers.settle(claimed, 'doubt');
 		return b.results.unknownOutcome(job, outcome, effort, {
 			since: claimedAt,
 			by: b.options.duplicates.owner,
 			resend: b.options.duplicates.resendInDoubt,
 		});
 	}
-	await tolerate(b, () => b.markers.settle(claimed, 'release'));
+	b.markers.settle(claimed, 'release');
 	return b.results.failure(job, outcome, effort, extra);
-}
-
-/** Waits for one message's room in all the job's rate limits, or says when to come back. */
-function pace(b: Batch, job: DeliveryJob) {
-	return acquire(b.options.store, job.limits, 1, {
-		maxWaitMs: b.options.maxRateWaitMs,
-		sleep: b.pause,
-	});
 }
 
 /** One send, its outcome fed to the route's health. */

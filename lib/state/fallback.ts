@@ -3,6 +3,8 @@ import type {
 	AllocateRequest,
 	AllocateResult,
 	CircuitState,
+	DeliveryStepRequest,
+	DeliveryStepAnswer,
 	HealthPolicy,
 	MxCacheEntry,
 	OnceClaim,
@@ -62,6 +64,10 @@ export class FallbackStateStore implements StateStore {
 
 	settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void> {
 		return this.run((s) => s.settleOnce(scope, settlements, ttlMs));
+	}
+
+	deliveryStep(request: DeliveryStepRequest): Promise<DeliveryStepAnswer> {
+		return this.run((s) => s.deliveryStep(request));
 	}
 
 	recordHealth(

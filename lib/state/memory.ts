@@ -3,10 +3,13 @@ import { allocate, type AllocationState } from './allocate';
 import { checkRateArgs, rateStateEnd, reserve, type RateState } from './gcra';
 import { applyHealth } from './health';
 import { claimMarker, settleMarker } from './once';
+import { checkStepArgs, runDeliveryStep } from './step';
 import type {
 	AllocateRequest,
 	AllocateResult,
 	CircuitState,
+	DeliveryStepRequest,
+	DeliveryStepAnswer,
 	HealthPolicy,
 	MxCacheEntry,
 	OnceClaim,
@@ -161,6 +164,27 @@ export class MemoryStateStore implements StateStore {
 			if (next === null) this.once.delete(id);
 			else if (next !== undefined) this.once.set(id, { value: next, expiresAt: now + ttlMs });
 		}
+	}
+
+	async deliveryStep(req: DeliveryStepRequest): Promise<DeliveryStepAnswer> {
+		checkStepArgs(req);
+		const now = this.clock();
+		return runDeliveryStep(
+			req,
+			{
+				marker: (scope, key) => this.onceValue(onceId(scope, key), now),
+				putMarker: (scope, key, value, expiresAt) => {
+					if (value === null) this.once.delete(onceId(scope, key));
+					else this.once.set(onceId(scope, key), { value, expiresAt });
+				},
+				rate: (l) => {
+					const e = this.rates.get(l.key);
+					return e && e.expiresAt > now ? e.value : undefined;
+				},
+				putRate: (l, value, expiresAt) => this.rates.set(l.key, { value, expiresAt }),
+			},
+			now,
+		);
 	}
 
 	private onceValue(id: string, now: number): string | undefined {

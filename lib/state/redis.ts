@@ -6,10 +6,13 @@ import { StateUnavailableError } from './errors';
 import { checkRateArgs } from './gcra';
 import { scrubSecrets } from '../util/secrets';
 import { StoreKeys } from './keys';
+import { checkStepArgs, composeDeliveryStep } from './step';
 import type {
 	AllocateRequest,
 	AllocateResult,
 	CircuitState,
+	DeliveryStepRequest,
+	DeliveryStepAnswer,
 	HealthPolicy,
 	MxCacheEntry,
 	OnceClaim,
@@ -55,8 +58,20 @@ const SCRIPTS = {
 	reserveRate: 'reserve_rate.lua',
 	claimOnce: 'claim_once.lua',
 	settleOnce: 'settle_once.lua',
+	deliveryStep: 'delivery_step.lua',
 	recordHealth: 'record_health.lua',
 } as const;
+
+/**
+ * A script's source with its includes in place: a line `-- @include <file>` stands for that file
+ * of the same folder (shared rules, e.g. the marker rules that claim, settle and step all run).
+ */
+export function loadLuaScript(file: string): string {
+	return readFileSync(join(LUA_DIR, file), 'utf8').replace(
+		/^-- @include (\S+)$/gm,
+		(_, name: string) => readFileSync(join(LUA_DIR, name), 'utf8'),
+	);
+}
 
 type ScriptClient = (Redis | Cluster) & {
 	postalAllocate(
@@ -66,6 +81,7 @@ type ScriptClient = (Redis | Cluster) & {
 	postalReserveRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
 	postalClaimOnce(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalSettleOnce(numKeys: number, ...args: string[]): Promise<number>;
+	postalDeliveryStep(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalRecordHealth(numKeys: number, ...args: string[]): Promise<[string, number]>;
 };
 
@@ -163,19 +179,22 @@ export class RedisStateStore implements StateStore {
 		// surfaced per call (an unhandled 'error' event would crash n8n); kept to name the cause
 		this.client.on('error', (error: Error) => (this.lastError = { error, at: Date.now() }));
 		this.client.defineCommand('postalAllocate', {
-			lua: readFileSync(join(LUA_DIR, SCRIPTS.allocate), 'utf8'),
+			lua: loadLuaScript(SCRIPTS.allocate),
 		});
 		this.client.defineCommand('postalReserveRate', {
-			lua: readFileSync(join(LUA_DIR, SCRIPTS.reserveRate), 'utf8'),
+			lua: loadLuaScript(SCRIPTS.reserveRate),
 		});
 		this.client.defineCommand('postalClaimOnce', {
-			lua: readFileSync(join(LUA_DIR, SCRIPTS.claimOnce), 'utf8'),
+			lua: loadLuaScript(SCRIPTS.claimOnce),
 		});
 		this.client.defineCommand('postalSettleOnce', {
-			lua: readFileSync(join(LUA_DIR, SCRIPTS.settleOnce), 'utf8'),
+			lua: loadLuaScript(SCRIPTS.settleOnce),
+		});
+		this.client.defineCommand('postalDeliveryStep', {
+			lua: loadLuaScript(SCRIPTS.deliveryStep),
 		});
 		this.client.defineCommand('postalRecordHealth', {
-			lua: readFileSync(join(LUA_DIR, SCRIPTS.recordHealth), 'utf8'),
+			lua: loadLuaScript(SCRIPTS.recordHealth),
 		});
 	}
 
@@ -460,6 +479,59 @@ export class RedisStateStore implements StateStore {
 		await this.call('settling duplicate markers', () =>
 			this.client.postalSettleOnce(redisKeys.length, ...redisKeys, ms(ttlMs), ...args),
 		);
+	}
+
+	async deliveryStep(req: DeliveryStepRequest): Promise<DeliveryStepAnswer> {
+		checkStepArgs(req);
+		if (req.settle.length + req.claim.length + req.reserve.length === 0)
+			return { claims: [], reservations: [] };
+		// on a Cluster the markers (the campaign's slot) and the limits ({rates}) are apart
+		if (!this.circuitsInScript) return composeDeliveryStep(this, req);
+		const keys: string[] = [];
+		const args = [
+			String(req.settle.length),
+			String(req.claim.length),
+			String(req.reserve.length),
+			ms(req.ttlMs),
+			req.owner,
+			String(Math.max(0, Math.round(req.leaseMs))),
+			req.takeExpired ? '1' : '0',
+			Number.isFinite(req.maxWaitMs) ? String(req.maxWaitMs) : '1e300',
+		];
+		for (const { scope, settlement: s } of req.settle) {
+			keys.push(this.keys.once(scope, s.key));
+			args.push(
+				s.token,
+				s.outcome,
+				s.delivered && s.delivered.length > 0 ? JSON.stringify(s.delivered) : '',
+			);
+		}
+		for (const c of req.claim) {
+			keys.push(this.keys.once(c.scope, c.key));
+			args.push(c.token);
+		}
+		for (const r of req.reserve) {
+			if (r.marker) keys.push(this.keys.once(r.marker.scope, r.marker.key));
+			args.push(r.marker ? '1' : '0', String(r.limits.length));
+			for (const l of r.limits) {
+				keys.push(this.keys.rate(l.key));
+				args.push(String(l.intervalMs), String(l.burst));
+			}
+		}
+		const out = await this.call('starting sends', () =>
+			this.client.postalDeliveryStep(keys.length, ...keys, ...args),
+		);
+		const now = Number(out[out.length - 1]);
+		const C = req.claim.length;
+		return {
+			claims: out.slice(0, C).map((v) => JSON.parse(v) as OnceClaim),
+			reservations: req.reserve.map((_, r) => {
+				const [held, granted, wait] = out.slice(C + 3 * r, C + 3 * r + 3);
+				return held !== ''
+					? { held: JSON.parse(held) as OnceClaim }
+					: { rate: { granted: granted === '1', waitMs: Number(wait), now } };
+			}),
+		};
 	}
 
 	async recordHealth(

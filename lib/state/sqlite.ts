@@ -7,6 +7,7 @@ import { checkRateArgs, decodeRateState, encodeRateState, rateStateEnd, reserve 
 import { applyHealth } from './health';
 import { StoreKeys } from './keys';
 import { claimMarker, settleMarker } from './once';
+import { checkStepArgs, runDeliveryStep } from './step';
 import {
 	isBusy,
 	isSqliteError,
@@ -18,6 +19,8 @@ import {
 import type {
 	AllocateRequest,
 	AllocateResult,
+	DeliveryStepRequest,
+	DeliveryStepAnswer,
 	CircuitState,
 	HealthPolicy,
 	MxCacheEntry,
@@ -350,6 +353,26 @@ export class SqliteStateStore implements StateStore {
 				else if (next !== undefined) this.sql.put.run(key, next, now + ttlMs);
 			}
 		});
+	}
+
+	async deliveryStep(req: DeliveryStepRequest): Promise<DeliveryStepAnswer> {
+		checkStepArgs(req);
+		return this.write('starting sends', (now) =>
+			runDeliveryStep(
+				req,
+				{
+					marker: (scope, key) => this.value(this.keys.once(scope, key), now),
+					putMarker: (scope, key, value, expiresAt) => {
+						if (value === null) this.sql.del.run(this.keys.once(scope, key));
+						else this.sql.put.run(this.keys.once(scope, key), value, expiresAt);
+					},
+					rate: (l) => decodeRateState(this.value(this.keys.rate(l.key), now)),
+					putRate: (l, state, expiresAt) =>
+						this.sql.put.run(this.keys.rate(l.key), encodeRateState(state), expiresAt),
+				},
+				now,
+			),
+		);
 	}
 
 	async recordHealth(

@@ -205,6 +205,36 @@ export interface OnceSettlement {
 	delivered?: string[];
 }
 
+/**
+ * One step of the send pipeline in one store call (./step.ts has the rules): first the
+ * settlements of tries that ended, then the claims of tries whose rate slot has come, then the
+ * reservations of rate slots for tries to come (a reservation whose marker is not free — sent,
+ * leased, in doubt — reserves nothing). The pipeline puts a worker's settlement, its next claim
+ * and a reservation ahead into one step, so a sent message costs one store call, limits or not.
+ */
+export interface DeliveryStepRequest {
+	/** the duplicate window: every marker the step writes lives this long */
+	ttlMs: number;
+	/** who claims, for people (see OnceClaimRequest) */
+	owner: string;
+	/** how long a claim protects its try */
+	leaseMs: number;
+	/** an expired lease or an in-doubt marker: true = take it (resend), false = leave it */
+	takeExpired: boolean;
+	/** a rate slot further away than this is not reserved */
+	maxWaitMs: number;
+	settle: Array<{ scope: string; settlement: OnceSettlement }>;
+	claim: Array<{ scope: string; key: string; token: string }>;
+	reserve: Array<{ limits: RateLimit[]; marker?: { scope: string; key: string } }>;
+}
+
+export interface DeliveryStepAnswer {
+	/** per claim, what it found (see OnceState) */
+	claims: OnceClaim[];
+	/** per reservation: `held`, what the marker holds when it is not free (nothing reserved), or the reservation of one message in every limit */
+	reservations: Array<{ held: OnceClaim } | { rate: RateReservation }>;
+}
+
 /** An MX cache entry; `hosts` empty = the domain has no MX. */
 export interface MxCacheEntry {
 	hosts: string[];
@@ -235,6 +265,8 @@ export interface StateStore {
 	claimOnce(scope: string, request: OnceClaimRequest): Promise<OnceClaim[]>;
 	/** Settles claims, each by its outcome (see OnceSettlement); markers live `ttlMs` from now. */
 	settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void>;
+	/** Settles finished tries and starts new ones, in one atomic call (see DeliveryStepRequest). */
+	deliveryStep(request: DeliveryStepRequest): Promise<DeliveryStepAnswer>;
 	/** Records a send outcome for a route's health, atomically; says whether this call opened the circuit. */
 	recordHealth(
 		route: string,

@@ -167,7 +167,13 @@ describe('claims after the rate wait, as leases', () => {
 				// while run 1 waits to retry, run 2 finds the message free and takes it
 				sleep: async () => {
 					const theirs = job(0);
-					const markers = await IdempotencyMarkers.open(store, [theirs], other);
+					const markers = await IdempotencyMarkers.open(store, [theirs], other, {
+						maxRateWaitMs: 0,
+						order: [theirs],
+						onStateError: (error) => {
+							throw error;
+						},
+					});
 					duringWait = (await markers.claim(theirs)).state;
 				},
 			}),
@@ -315,10 +321,11 @@ describe('a state store that fails mid-batch', () => {
 	function failingAfter(n: number): StateStore {
 		const store = new MemoryStateStore();
 		let claims = 0;
-		const claimOnce = store.claimOnce.bind(store);
-		store.claimOnce = async (scope, req) => {
-			if (++claims > n) throw new StateUnavailableError('Redis at 127.0.0.1:1 is unreachable');
-			return claimOnce(scope, req);
+		const step = store.deliveryStep.bind(store);
+		store.deliveryStep = async (req) => {
+			claims += req.claim.length;
+			if (claims > n) throw new StateUnavailableError('Redis at 127.0.0.1:1 is unreachable');
+			return step(req);
 		};
 		return store;
 	}

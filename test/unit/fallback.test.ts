@@ -31,6 +31,20 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 		{ keys: ['k'], token: 't', owner: 'o', leaseMs: 1000, ttlMs: 1000, takeExpired: false },
 	],
 	settleOnce: ['s', [{ key: 'k', token: 't', outcome: 'release' }], 1000],
+	deliveryStep: [
+		{
+			ttlMs: 1000,
+			owner: 'o',
+			leaseMs: 1000,
+			takeExpired: false,
+			maxWaitMs: 0,
+			settle: [{ scope: 's', settlement: { key: 'k', token: 't', outcome: 'release' } }],
+			claim: [{ scope: 's', key: 'k2', token: 't2' }],
+			reserve: [
+				{ limits: [{ key: 'l', intervalMs: 1000, burst: 1 }], marker: { scope: 's', key: 'k3' } },
+			],
+		},
+	],
 	recordHealth: [
 		'r',
 		false,
