@@ -20,8 +20,8 @@ export interface MarkerPolicy {
 export interface StepPacing {
 	/** a slot further away than this is not reserved: the try is deferred */
 	maxRateWaitMs: number;
-	/** the jobs in the order the workers take them: slots are reserved ahead in it */
-	order: readonly DeliveryJob[];
+	/** the batch's clock, ms */
+	clock: () => number;
 	/** a settlement could not be written (it is remembered, ./unsettled.ts) */
 	onStateError: (error: Error) => void;
 }
@@ -38,7 +38,7 @@ export class IdempotencyMarkers {
 	private readonly tokens = new Map<DeliveryJob, string>();
 	/** jobs whose message the batch's first look found sent */
 	private readonly sent = new Set<DeliveryJob>();
-	private readonly steps: DeliverySteps<DeliveryJob>;
+	private readonly steps: DeliverySteps;
 
 	private constructor(
 		jobs: DeliveryJob[],
@@ -59,13 +59,12 @@ export class IdempotencyMarkers {
 				takeExpired: policy.resendInDoubt,
 				maxWaitMs: pacing.maxRateWaitMs,
 			},
-			pacing.order,
-			(job) => this.slotOf(job),
 			(entries, error) => {
 				for (const e of entries)
 					rememberUnsettled(store, { campaign: e.scope, settlement: e.settlement });
 				pacing.onStateError(error);
 			},
+			pacing.clock,
 		);
 	}
 
@@ -134,22 +133,25 @@ export class IdempotencyMarkers {
 	async reserve(job: DeliveryJob): Promise<SlotStart> {
 		const request = this.slotOf(job);
 		if (!request) return { kind: 'go', waitMs: 0 };
-		const answer = await this.steps.reserve(job, request);
+		const answer = await this.steps.reserve(request);
 		if ('held' in answer) return { kind: 'held', claim: answer.held };
 		const { rate } = answer;
-		return rate.granted
-			? { kind: 'go', waitMs: rate.waitMs }
-			: { kind: 'deferred', retryAt: rate.now + rate.waitMs };
+		if (!rate.granted) return { kind: 'deferred', retryAt: rate.now + rate.waitMs };
+		this.steps.expectClaim(job, rate.waitMs);
+		return { kind: 'go', waitMs: rate.waitMs };
 	}
 
 	/** 'claimed' when this run may send (always, for an unmarked job), else what an earlier run left. */
 	async claim(job: DeliveryJob): Promise<OnceClaim> {
 		const key = this.keys.get(job);
-		if (key === undefined) return { state: 'claimed' };
+		if (key === undefined) {
+			this.steps.cancelClaim(job);
+			return { state: 'claimed' };
+		}
 		const token = randomUUID();
 		this.tokens.set(job, token);
 		try {
-			return await this.steps.claim(job.campaign, key, token);
+			return await this.steps.claim(job, job.campaign, key, token);
 		} catch (error) {
 			// the claim may have landed: give it back before the next batch
 			rememberUnsettled(this.store, {
@@ -158,6 +160,11 @@ export class IdempotencyMarkers {
 			});
 			throw error;
 		}
+	}
+
+	/** The job waited for its slot and will not claim (its circuit opened meanwhile). */
+	cancelClaim(job: DeliveryJob): void {
+		this.steps.cancelClaim(job);
 	}
 
 	/** a job's rate slot request: none without limits, or for a message the first look found sent */

@@ -61,12 +61,9 @@ export async function deliverBatch(
 			random,
 			clock,
 		});
-		const leaders = health.leaders();
-		const led = new Set(leaders);
 		const markers = await IdempotencyMarkers.open(options.store, jobs, options.duplicates, {
 			maxRateWaitMs: options.maxRateWaitMs,
-			// the order runBatch takes them in
-			order: [...leaders.map((k) => jobs[k]), ...jobs.filter((_, k) => !led.has(k))],
+			clock,
 			onStateError: (error) => (batch.stateError ??= error),
 		});
 		batch = {
@@ -139,8 +136,8 @@ async function runBatch(
  * nothing claimed), then claims the marker, sends, and settles it. A transient failure gives the
  * claim back before the retry waits, so a lease only ever covers one transaction, and a crash
  * leaves leases only on the messages on the wire at that moment (and on those sent in the last
- * few ms, whose settlement waits for the next store step: ./steps.ts SETTLE_WAIT_MS). The store
- * calls of all the batch's workers go together (./steps.ts): one per sent message.
+ * few ms, whose settlement may wait for another worker's claim: ./steps.ts JOIN_WAIT_MS). The
+ * store calls of all the batch's workers go together (./steps.ts): about one per sent message.
  */
 async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 	// sent before: a skip needs no rate slot (sent is final, so nothing can change it meanwhile)
@@ -159,8 +156,14 @@ async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 			return b.results.rateDeferred(job, effort(attempts), slot.retryAt);
 		if (slot.kind === 'held') return b.results.claimed(job, slot.claim);
 		if (slot.waitMs > 0) await b.pause(slot.waitMs);
-		if (b.health.isOpen(job)) continue;
-		if (b.stateError) throw b.stateError;
+		if (b.health.isOpen(job)) {
+			b.markers.cancelClaim(job);
+			continue;
+		}
+		if (b.stateError) {
+			b.markers.cancelClaim(job);
+			throw b.stateError;
+		}
 		const claimedAt = b.clock();
 		const claim = await b.markers.claim(job);
 		// on a retry too: another run may have taken (or sent) it while this one waited

@@ -485,8 +485,22 @@ export class RedisStateStore implements StateStore {
 		checkStepArgs(req);
 		if (req.settle.length + req.claim.length + req.reserve.length === 0)
 			return { claims: [], reservations: [] };
-		// on a Cluster the markers (the campaign's slot) and the limits ({rates}) are apart
-		if (!this.circuitsInScript) return composeDeliveryStep(this, req);
+		if (this.circuitsInScript) return this.stepScript(req);
+		// on a Cluster the markers (each campaign's slot) and the limits ({rates}) are apart: the
+		// markers call by call, the slots together in one script on the {rates} slot
+		return composeDeliveryStep(this, req, async (all) => {
+			const { reservations } = await this.stepScript({
+				...req,
+				settle: [],
+				claim: [],
+				reserve: all.map((limits) => ({ limits })),
+			});
+			return reservations.map((r) => (r as { rate: RateReservation }).rate);
+		});
+	}
+
+	/** The step as one delivery_step.lua call: every key on one server. */
+	private async stepScript(req: DeliveryStepRequest): Promise<DeliveryStepAnswer> {
 		const keys: string[] = [];
 		const args = [
 			String(req.settle.length),

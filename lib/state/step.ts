@@ -12,6 +12,7 @@ import type {
 	OnceClaim,
 	OnceClaimRequest,
 	RateLimit,
+	RateReservation,
 	StateStore,
 } from './types';
 
@@ -76,12 +77,19 @@ export function runDeliveryStep(
 }
 
 /**
- * The same step from a store's separate calls, for a store that cannot run it as one (the order
- * is kept; between the calls another worker may take a marker, which the claim then reports).
+ * The same step from a store's separate calls, for a store that cannot run it as one (Redis
+ * Cluster). The order is kept; between the calls another worker may take a marker, which the
+ * claim then reports. `reserveAll` reserves the free markers' slots together, on one clock (the
+ * rate limits share one Cluster slot); by default one reserveRate call each.
  */
 export async function composeDeliveryStep(
 	store: Pick<StateStore, 'claimOnce' | 'settleOnce' | 'reserveRate'>,
 	req: DeliveryStepRequest,
+	reserveAll: (limits: RateLimit[][]) => Promise<RateReservation[]> = async (all) => {
+		const out: RateReservation[] = [];
+		for (const limits of all) out.push(await store.reserveRate(limits, 1, req.maxWaitMs));
+		return out;
+	},
 ): Promise<DeliveryStepAnswer> {
 	for (const { scope, settlement } of req.settle)
 		await store.settleOnce(scope, [settlement], req.ttlMs);
@@ -97,16 +105,16 @@ export async function composeDeliveryStep(
 	};
 	const claims: OnceClaim[] = [];
 	for (const c of req.claim) claims.push(await claimOne(c.scope, c.key, c.token, false));
-	const reservations: DeliveryStepAnswer['reservations'] = [];
-	for (const { limits, marker } of req.reserve) {
-		if (marker) {
-			const seen = await claimOne(marker.scope, marker.key, '', true);
-			if (seen.state !== 'claimed') {
-				reservations.push({ held: seen });
-				continue;
-			}
-		}
-		reservations.push({ rate: await store.reserveRate(limits, 1, req.maxWaitMs) });
+	const held: Array<OnceClaim | undefined> = [];
+	for (const { marker } of req.reserve) {
+		const seen = marker && (await claimOne(marker.scope, marker.key, '', true));
+		held.push(seen && seen.state !== 'claimed' ? seen : undefined);
 	}
-	return { claims, reservations };
+	const free = req.reserve.filter((_, k) => !held[k]).map((r) => r.limits);
+	const rates = free.length > 0 ? await reserveAll(free) : [];
+	let next = 0;
+	return {
+		claims,
+		reservations: held.map((h) => (h ? { held: h } : { rate: rates[next++] })),
+	};
 }

@@ -117,6 +117,16 @@ type Command =
 			settlements: OnceSettlement[];
 			ttlMs: number;
 	  }
+	| {
+			op: 'deliveryStep';
+			ttlMs: number;
+			leaseMs: number;
+			takeExpired: boolean;
+			maxWaitMs: number;
+			settle: Array<{ scope: string; settlement: OnceSettlement }>;
+			claim: Array<{ scope: string; key: string; token: string }>;
+			reserve: Array<{ limits: RateLimit[]; marker?: { scope: string; key: string } }>;
+	  }
 	| { op: 'recordHealth'; route: string; ok: boolean; policy: HealthPolicy }
 	| {
 			op: 'setCircuit';
@@ -339,6 +349,51 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		weight: 1,
 	},
 	{
+		// the send step: the same rules as settleOnce, claimOnce and reserveRate, in one call
+		arbitrary: fc.record({
+			op: fc.constant('deliveryStep' as const),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+			leaseMs: fc.constantFrom(HOUR, 0),
+			takeExpired: fc.boolean(),
+			maxWaitMs: fc.constantFrom(0, 15 * SEC, 45 * SEC, Infinity),
+			settle: fc.array(
+				fc.record({
+					scope: pick(SCOPES),
+					settlement: fc.record({
+						key: pick(ONCE_KEYS),
+						token: pick(TOKENS),
+						outcome: fc.constantFrom(
+							'sent' as const,
+							'partial' as const,
+							'release' as const,
+							'doubt' as const,
+						),
+						delivered: fc.option(fc.array(pick(['dA', 'dB']), { minLength: 1, maxLength: 2 }), {
+							nil: undefined,
+						}),
+					}),
+				}),
+				{ maxLength: 2 },
+			),
+			claim: fc.array(
+				fc.record({ scope: pick(SCOPES), key: pick(ONCE_KEYS), token: pick(TOKENS) }),
+				{ maxLength: 2 },
+			),
+			reserve: fc.array(
+				fc.record(
+					{
+						// cost 1 per reservation: a burst of 1 is always possible
+						limits: fc.array(rateLimit, { minLength: 1, maxLength: 2 }),
+						marker: fc.record({ scope: pick(SCOPES), key: pick(ONCE_KEYS) }),
+					},
+					{ requiredKeys: ['limits'] },
+				),
+				{ maxLength: 3 },
+			),
+		}),
+		weight: 3,
+	},
+	{
 		arbitrary: fc.record({ op: fc.constant('clearScope' as const), scope: pick(SCOPES) }),
 		weight: 1,
 	},
@@ -435,6 +490,10 @@ async function run(
 			}
 			case 'settleOnce':
 				return { value: await store.settleOnce(c.scope, c.settlements, c.ttlMs) };
+			case 'deliveryStep': {
+				const { op: _op, ...request } = c;
+				return { value: await store.deliveryStep({ ...request, owner: 'run step' }) };
+			}
 			case 'recordHealth':
 				return { value: await store.recordHealth(c.route, c.ok, c.policy) };
 			case 'setCircuit': {

@@ -585,6 +585,82 @@ export function describeRateAndOnceContract(
 				expect((await claim(['b'], 't4'))[0]).toMatchObject({ state: 'in-doubt', owner: 'run t3' });
 			});
 
+			describe('the send step (deliveryStep): settle, then claim, then reserve, in one call', () => {
+				const policy = {
+					ttlMs: HOUR,
+					owner: 'run step',
+					leaseMs: HOUR,
+					takeExpired: false,
+					maxWaitMs: 0,
+				};
+				const limit = () => ({ key: `step-${scope}`, intervalMs: 60_000, burst: 1 });
+				const step = (extra: Partial<Parameters<StateStore['deliveryStep']>[0]>) =>
+					store.deliveryStep({ ...policy, settle: [], claim: [], reserve: [], ...extra });
+
+				it('claims as leases, as claimOnce does', async () => {
+					const { claims, reservations } = await step({
+						claim: [
+							{ scope, key: 'a', token: 't1' },
+							{ scope, key: 'a', token: 't2' },
+						],
+					});
+					expect(reservations).toEqual([]);
+					expect(claims[0]).toEqual({ state: 'claimed' });
+					expect(claims[1]).toMatchObject({ state: 'leased', owner: 'run step' });
+					expect(claims[1].leaseUntil! - claims[1].since!).toBe(HOUR);
+				});
+
+				it('settles before it claims: a claim given back is free to the same step', async () => {
+					await step({ claim: [{ scope, key: 'a', token: 't1' }] });
+					const { claims } = await step({
+						settle: [{ scope, settlement: { key: 'a', token: 't1', outcome: 'release' } }],
+						claim: [{ scope, key: 'a', token: 't2' }],
+					});
+					expect(claims).toEqual([{ state: 'claimed' }]);
+					// a settlement under another token leaves the lease alone
+					await step({
+						settle: [{ scope, settlement: { key: 'a', token: 't1', outcome: 'release' } }],
+					});
+					expect((await claim(['a'], 't3'))[0].state).toBe('leased');
+				});
+
+				it('reserves a slot only for a marker that is free, and nothing when the slot is too far', async () => {
+					await claim(['sent'], 't0');
+					await settle('sent', 't0', 'sent');
+					const l = limit();
+					const first = await step({
+						reserve: [
+							{ limits: [l], marker: { scope, key: 'sent' } },
+							{ limits: [l], marker: { scope, key: 'fresh' } },
+							{ limits: [l] },
+						],
+					});
+					expect(first.reservations[0]).toEqual({ held: { state: 'sent' } });
+					expect(first.reservations[1]).toMatchObject({ rate: { granted: true, waitMs: 0 } });
+					// the burst of 1 went to 'fresh': the third is refused (longest wait 0), and reserved nothing
+					expect(first.reservations[2]).toMatchObject({ rate: { granted: false } });
+					const refused = (first.reservations[2] as { rate: { waitMs: number } }).rate;
+					expect(refused.waitMs).toBeGreaterThan(59_000);
+					// a reservation claims nothing: the marker is still free
+					expect(await claim(['fresh'], 't1')).toEqual([{ state: 'claimed' }]);
+					// the refusal wrote nothing: with room to wait, the next slot is one interval on
+					const next = await step({ maxWaitMs: HOUR, reserve: [{ limits: [l] }] });
+					const rate = (next.reservations[0] as { rate: { waitMs: number } }).rate;
+					expect(rate.waitMs).toBeGreaterThan(59_000);
+					expect(rate.waitMs).toBeLessThanOrEqual(60_000);
+				});
+
+				it('a marker leased by another run costs no slot', async () => {
+					await claim(['busy'], 'other');
+					const l = limit();
+					const { reservations } = await step({
+						reserve: [{ limits: [l], marker: { scope, key: 'busy' } }, { limits: [l] }],
+					});
+					expect(reservations[0]).toMatchObject({ held: { state: 'leased', owner: 'run other' } });
+					expect(reservations[1]).toMatchObject({ rate: { granted: true, waitMs: 0 } });
+				});
+			});
+
 			it('a marker lives for the duplicate window, then the message may go again', async () => {
 				await claim(['a'], 't1', { ttlMs: 100 });
 				await store.settleOnce(scope, [{ key: 'a', token: 't1', outcome: 'sent' }], 100);

@@ -169,7 +169,7 @@ describe('claims after the rate wait, as leases', () => {
 					const theirs = job(0);
 					const markers = await IdempotencyMarkers.open(store, [theirs], other, {
 						maxRateWaitMs: 0,
-						order: [theirs],
+						clock: Date.now,
 						onStateError: (error) => {
 							throw error;
 						},
