@@ -131,8 +131,9 @@ export class DeliverySteps {
 	}
 
 	/**
-	 * now: after this turn's microtasks (a worker that settled has started its next job by then);
-	 * otherwise with the next claim if one is due, else also now.
+	 * now: after this turn's microtasks (a worker that settled has started its next job by then),
+	 * and, while workers wait for rate slots, after this turn's timers too (workers whose slots
+	 * came together claim together); otherwise with the next claim if one is due, else now.
 	 */
 	private schedule(now: boolean): void {
 		if (this.running || this.immediate) return;
@@ -143,7 +144,8 @@ export class DeliverySteps {
 		clearTimeout(this.timer);
 		this.timer = undefined;
 		this.immediate = true;
-		setImmediate(() => this.start());
+		if (this.due.size > 0) setImmediate(() => this.start());
+		else process.nextTick(() => this.start());
 	}
 
 	private start(): void {

@@ -7,7 +7,9 @@ import { VirtualTime } from '../helpers/virtualTime';
 
 /**
  * Pacing by reservation, on virtual time: many senders at once, minutes of sending, no real
- * waiting. Every sender goes through acquire() exactly as the send pipeline calls it.
+ * waiting. Every sender goes through acquire(): one reservation, then the wait for its slot — the
+ * reservation the send pipeline makes inside its store steps (lib/delivery/steps.ts), and the
+ * same GCRA (lib/state/gcra.ts).
  */
 
 /** A memory store on the virtual clock that counts its reservation calls. */

@@ -234,6 +234,48 @@ describe('deliver', () => {
 		expect(Date.parse(out[2].record.retryAt!)).toBeGreaterThan(Date.now() + 3_000_000);
 	});
 
+	describe('store calls: one step per sent message, with and without a rate limit', () => {
+		/** the setup's memory store, counting its deliveryStep calls (every state call of a send) */
+		function counted(overrides: Partial<DeliveryOptions>) {
+			const t = new ScriptedTransport(() => ok);
+			const { options, store } = setup(t, { sleep: undefined, ...overrides });
+			let steps = 0;
+			const step = store.deliveryStep.bind(store);
+			store.deliveryStep = async (req) => {
+				steps++;
+				return step(req);
+			};
+			return { options, store, t, steps: () => steps };
+		}
+
+		it('without a limit: a worker settles and claims its next message in one call', async () => {
+			const c = counted({ concurrency: 5 });
+			const out = await deliver(jobs(200), c.options);
+			expect(out.every((r) => r.output === 'sent')).toBe(true);
+			expect(c.steps()).toBeLessThanOrEqual(200 * 1.1);
+			// every settlement landed before deliver returned: a re-run skips all 200
+			const again = await deliver(jobs(200), c.options);
+			expect(again.every((r) => r.record.status === 'skipped-duplicate')).toBe(true);
+		});
+
+		it('under a rate limit with parallel sends: settlements and reservations go with claims', async () => {
+			const limit = gcraLimit('conn:relay', { limit: 2000, per: 'second', burst: 1 });
+			const c = counted({ concurrency: 5 });
+			const out = await deliver(jobs(200, { limits: [limit] }), c.options);
+			expect(out.every((r) => r.output === 'sent')).toBe(true);
+			// before: three calls per message (reserve, claim, settle)
+			expect(c.steps()).toBeLessThanOrEqual(200 * 1.1);
+		});
+
+		it('one send at a time under a rate limit: two calls per message (nothing else to go with)', async () => {
+			const limit = gcraLimit('conn:relay', { limit: 2000, per: 'second', burst: 1 });
+			const c = counted({ concurrency: 1 });
+			await deliver(jobs(50, { limits: [limit] }), c.options);
+			expect(c.steps()).toBeLessThanOrEqual(2 * 50 + 2);
+			expect(c.t.sent).toHaveLength(50);
+		});
+	});
+
 	it('sends nothing on a dry run', async () => {
 		const t = new ScriptedTransport(() => ok);
 		const out = await deliver(jobs(2), setup(t, { dryRun: true }).options);
