@@ -1,12 +1,11 @@
-import { MemoryStateStore } from '../lib/state/memory';
-import type { RateLimit, RateReservation, StateStore } from '../lib/state/types';
+import type { RateLimit, StateStore } from '../lib/state/types';
 import { sleep as realSleep, type Sleep } from '../lib/throttle/limits';
 
 /**
  * The "before" of the throttle benchmark: how acquire() paced messages until reservations —
  * take a token if one is free now, else sleep until the store says one will be, and ask again
  * (first asker wins). A reservation with a longest wait of 0 is exactly the old "take it if it is
- * free" call (consumeRate), so this runs on today's stores.
+ * free" call (consumeRate), so this runs on today's stores. Same signature as acquire().
  */
 export async function pollingAcquire(
 	store: StateStore,
@@ -23,28 +22,5 @@ export async function pollingAcquire(
 		if (waited + d.waitMs > options.maxWaitMs) return { ok: false, retryAt: d.now + d.waitMs };
 		await pause(d.waitMs);
 		waited += d.waitMs;
-	}
-}
-
-/**
- * An embedded store that paces by polling inside reserveRate and then grants with no wait left,
- * so the unchanged send node and pipeline run exactly as they did before reservations.
- */
-export class PollingMemoryStore extends MemoryStateStore {
-	async reserveRate(
-		limits: RateLimit[],
-		cost: number,
-		maxWaitMs: number,
-	): Promise<RateReservation> {
-		const poll = await pollingAcquire(
-			{ reserveRate: (l, c, w) => super.reserveRate(l, c, w) } as StateStore,
-			limits,
-			cost,
-			{ maxWaitMs },
-		);
-		const now = await this.now();
-		return poll.ok
-			? { granted: true, waitMs: 0, now }
-			: { granted: false, waitMs: poll.retryAt - now, now };
 	}
 }
