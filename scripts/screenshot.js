@@ -2,7 +2,7 @@
 /**
  * Screenshots of the package in a real n8n editor, for the README:
  *   docs/canvas.png              examples/broadcast-domain-groups.json on the canvas (1600x900)
- *   docs/node-partitioner.png    the "Gmail 70/30" Route Partitioner opened (its parameter panel)
+ *   docs/node-partitioner.png    the "Route by Domain Group" Route Partitioner opened (its parameter panel)
  *
  * Usage: node scripts/screenshot.js      (needs Debian's chromium: apt-get install -y chromium)
  *
@@ -29,7 +29,7 @@ const ROOT = path.join(__dirname, '..');
 const OUT = path.resolve(process.env.SCREENSHOT_OUT || path.join(ROOT, 'docs'));
 const CHROMIUM = process.env.CHROMIUM || 'chromium';
 const EXAMPLE = path.join(ROOT, 'examples', 'broadcast-domain-groups.json');
-const PARTITIONER_NODE = 'Gmail 70/30';
+const PARTITIONER_NODE = 'Route by Domain Group';
 const WIDTH = 1600;
 const HEIGHT = 900;
 

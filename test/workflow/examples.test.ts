@@ -1,0 +1,162 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { WorkflowExpression, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
+import { resetEmbeddedStateStore } from '../../lib/state/registry';
+import { closeSmtpTransports } from '../../lib/transports/smtp';
+import { PACKAGE, runWorkflow, type WorkflowJson } from '../helpers/engine';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+
+/**
+ * The examples in examples/, run through the n8n engine as a user would run them: n8n runs a node
+ * once per incoming connection that brings it items (v1 order), so a send node fed by several
+ * partitioners would run, and drain its connection pool, once per partitioner. The broadcast
+ * example routes every domain group through one partitioner, so each send node runs once.
+ */
+const EXAMPLES = join(__dirname, '..', '..', 'examples');
+const SEND = `${PACKAGE}.loadBalancedSend`;
+
+/**
+ * An example with its sources made injectable: a Code node's items are computed here from its own
+ * JavaScript (n8n-core has no Code node), its first `limit` items (the shape of a run does not
+ * depend on the list's length; the sink parses every message); a Webhook trigger becomes one
+ * sample request behind a Manual Trigger. Returns the workflow and the items per source node.
+ */
+function runnable(
+	file: string,
+	limit = 450,
+): { wf: WorkflowJson; inputs: Record<string, IDataObject[]> } {
+	const wf = JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as WorkflowJson;
+	const inputs: Record<string, IDataObject[]> = {};
+	for (const node of wf.nodes) {
+		if (node.type === 'n8n-nodes-base.code') {
+			inputs[node.name] = (
+				runInNewContext(`(() => { ${node.parameters.jsCode} })()`, {}) as INodeExecutionData[]
+			)
+				.slice(0, limit)
+				.map((i) => i.json);
+		} else if (node.type === 'n8n-nodes-base.webhook') {
+			inputs[node.name] = [{ body: { email: 'sam@gmail.com', name: 'Sam' } }];
+			wf.nodes.push({
+				id: 'start',
+				name: 'Manual Trigger',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [-200, 0],
+				parameters: {},
+			});
+			wf.connections['Manual Trigger'] = { main: [[{ node: node.name, type: 'main', index: 0 }]] };
+		} else continue;
+		Object.assign(node, { type: 'test.injectedItems', typeVersion: 1, parameters: {} });
+	}
+	return { wf, inputs };
+}
+
+/** Every postalSmtp credential of the workflow pointed at one sink. */
+function credentialsFor(wf: WorkflowJson, sink: SmtpSink): Record<string, IDataObject> {
+	const credentials: Record<string, IDataObject> = {};
+	for (const node of wf.nodes) {
+		const id = node.credentials?.postalSmtp?.id;
+		if (id) credentials[id] = { host: '127.0.0.1', port: sink.port, security: 'none' };
+	}
+	return credentials;
+}
+
+/** The connections that lead into a node (source node and output index). */
+function incoming(wf: WorkflowJson, target: string): Array<{ from: string; output: number }> {
+	const found: Array<{ from: string; output: number }> = [];
+	for (const [from, types] of Object.entries(wf.connections))
+		(types.main ?? []).forEach((conns, output) => {
+			for (const c of conns ?? []) if (c.node === target) found.push({ from, output });
+		});
+	return found;
+}
+
+describe('the examples through the n8n engine', () => {
+	let sink: SmtpSink | undefined;
+	afterEach(async () => {
+		closeSmtpTransports();
+		await sink?.stop();
+		sink = undefined;
+	});
+
+	it.each(readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')))(
+		'%s: no send node runs more than once in a run',
+		async (file) => {
+			resetEmbeddedStateStore();
+			sink = await startSmtpSink();
+			const { wf, inputs } = runnable(file);
+			const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
+			expect(run.error).toBeUndefined();
+			const runData = run.run.data.resultData.runData;
+			const senders = wf.nodes.filter((n) => n.type === SEND).map((n) => n.name);
+			const runs = Object.fromEntries(senders.map((n) => [n, runData[n]?.length ?? 0]));
+			expect(Object.entries(runs).filter(([, n]) => n > 1)).toEqual([]);
+			// something was sent, and everything sent reached the sink
+			const sent = senders.reduce((a, n) => a + (runData[n] ? run.allOutputs(n)[0].length : 0), 0);
+			expect(sent).toBeGreaterThan(0);
+			expect(sink.messages).toHaveLength(sent);
+		},
+	);
+
+	describe('broadcast-domain-groups.json', () => {
+		const file = 'broadcast-domain-groups.json';
+
+		it('feeds each send node from one connection: one partitioner routes every domain group', () => {
+			const { wf } = runnable(file);
+			const partitioners = wf.nodes.filter((n) => n.type === `${PACKAGE}.routePartitioner`);
+			expect(partitioners).toHaveLength(1);
+			for (const send of wf.nodes.filter((n) => n.type === SEND))
+				expect({ send: send.name, from: incoming(wf, send.name) }).toEqual({
+					send: send.name,
+					from: [{ from: partitioners[0].name, output: expect.any(Number) }],
+				});
+			// and the partitioner from one connection too
+			expect(incoming(wf, partitioners[0].name)).toHaveLength(1);
+		});
+
+		it('runs every node of ours once, routes Microsoft by the table, and n8n evaluates two expressions per message', async () => {
+			resetEmbeddedStateStore();
+			sink = await startSmtpSink();
+			const { wf, inputs } = runnable(file);
+			const recipients = Object.values(inputs)[0];
+			const evaluate = jest.spyOn(WorkflowExpression.prototype, 'resolveSimpleParameterValue');
+			let run;
+			try {
+				run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
+			} finally {
+				evaluate.mockRestore();
+			}
+			expect(run.error).toBeUndefined();
+			const runData = run.run.data.resultData.runData;
+			const ours = wf.nodes.filter((n) => n.type.startsWith(`${PACKAGE}.`)).map((n) => n.name);
+			expect(ours.map((n) => [n, runData[n]?.length])).toEqual(ours.map((n) => [n, 1]));
+
+			const [routeA, routeB, deferred] = run.outputs('Route by Domain Group');
+			expect(routeA.length + routeB.length + deferred.length).toBe(recipients.length);
+			const microsoft = [...routeA, ...routeB].filter((i) => i.json.domainGroup === 'microsoft');
+			expect(microsoft.length).toBeGreaterThan(0);
+			expect(
+				microsoft.every((i) => (i.json.postalRoute as IDataObject).via === 'group-table'),
+			).toBe(true);
+			expect(routeB.filter((i) => i.json.domainGroup === 'microsoft')).toHaveLength(0);
+			// Relay B is warming up, on day 3 of 40 × 1.5 a day: 90 of its 30% of the 350 others, the
+			// rest spill to Relay A
+			expect(recipients).toHaveLength(450);
+			expect(routeB).toHaveLength(90);
+			expect(
+				routeA.filter((i) => (i.json.postalRoute as IDataObject).via === 'spill'),
+			).toHaveLength(350 * 0.3 - 90);
+
+			const sent =
+				run.outputs('Send via Relay A')[0].length + run.outputs('Send via Relay B')[0].length;
+			expect(sent).toBe(recipients.length);
+			// n8n's evaluator: Text and HTML per message (the Warm-Up Start Date once); To, Recipient and
+			// Domain Group are read from the items by the nodes
+			const expressions = evaluate.mock.calls.filter(
+				([value]) => typeof value === 'string' && value.startsWith('='),
+			);
+			expect(expressions.length).toBeLessThanOrEqual(2 * sent + 5);
+		});
+	});
+});
