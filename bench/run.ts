@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchEngine } from './engine';
+import { benchN8n } from './n8n';
 import { benchRedis } from './redis';
 import { benchSend } from './send';
 import { benchThrottle } from './throttle';
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<void>> = {
 	partitioner: benchPartitioner,
 	redis: benchRedis,
 	send: benchSend,
+	n8n: benchN8n,
 	engine: benchEngine,
 	throttle: benchThrottle,
 };
