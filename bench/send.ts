@@ -238,14 +238,16 @@ export async function benchSend(): Promise<void> {
 
 		const a = await n8nSendEmailWay(sink.port, aMessages);
 		const d = await rawPooled('nodemailer-n8n', sink.port, 300, connections);
-		// (b) and (c) twice each, alternating, the better run of each: the ratio between them is a
-		// target, and one run of either on a shared machine can lose a core for a while
-		let b = 0;
-		let c = 0;
-		for (let round = 0; round < 2; round++) {
-			b = Math.max(b, await rawPooled('nodemailer', sink.port, 3000, connections));
-			c = Math.max(c, (await ourNode(sink.port, 3000, connections)).rate);
+		// (b) and (c) three times each, alternating, the best run of each: the ratio between them is a
+		// target, and any one run on a shared machine can lose a core for a while
+		const bs: number[] = [];
+		const cs: number[] = [];
+		for (let round = 0; round < 3; round++) {
+			bs.push(await rawPooled('nodemailer', sink.port, 3000, connections));
+			cs.push((await ourNode(sink.port, 3000, connections)).rate);
 		}
+		const [b, c] = [Math.max(...bs), Math.max(...cs)];
+		const runs = (xs: number[]) => `best of ${xs.map((x) => fmt(x)).join(', ')}`;
 
 		console.log(
 			`\n## Sending to one local SMTP sink (our raw sink: greets at once; separate process), ${connections} connections`,
@@ -257,10 +259,10 @@ export async function benchSend(): Promise<void> {
 			`  (d) nodemailer 8 pooled, Nagle on (no TCP_NODELAY)                               ${fmt(d).padStart(7)} msg/s  (300 messages)`,
 		);
 		console.log(
-			`  (b) nodemailer 10 pooled, TCP_NODELAY                                            ${fmt(b).padStart(7)} msg/s  (3000 messages, better of 2)`,
+			`  (b) nodemailer 10 pooled, TCP_NODELAY                                            ${fmt(b).padStart(7)} msg/s  (3000 messages, ${runs(bs)})`,
 		);
 		console.log(
-			`  (c) Load-Balanced Send node through the n8n engine (default settings)           ${fmt(c).padStart(7)} msg/s  (3000 messages, better of 2)`,
+			`  (c) Load-Balanced Send node through the n8n engine (default settings)           ${fmt(c).padStart(7)} msg/s  (3000 messages, ${runs(cs)})`,
 		);
 		console.log(
 			`  headline: (c)/(a) = ${(c / a).toFixed(1)}  the send node against n8n's Send Email way, greeting-free sink (issue 3's target ≥ 100: ${verdict(c / a >= 100)})`,
