@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchEngine } from './engine';
+import { benchN8n } from './n8n';
 import { benchRedis } from './redis';
 import { benchRoundTrips } from './roundTrips';
 import { benchSend } from './send';
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<void>> = {
 	redis: benchRedis,
 	roundtrips: benchRoundTrips,
 	send: benchSend,
+	n8n: benchN8n,
 	engine: benchEngine,
 	throttle: benchThrottle,
 };

@@ -7,28 +7,46 @@ import { resetEmbeddedStateStore } from '../lib/state/registry';
 import { closeSmtpTransports } from '../lib/transports/smtp';
 import { fmt } from './util';
 
+export type SinkKind = 'raw' | 'smtp-server';
+
+export interface SinkStats {
+	count: number;
+	bySender: Record<string, number>;
+	connections: number;
+}
+
 export interface Sink {
 	port: number;
 	count(): Promise<number>;
+	stats(): Promise<SinkStats>;
 	stop(): Promise<void>;
 }
 
-export async function startSink(): Promise<Sink> {
-	const child: ChildProcess = fork(join(__dirname, 'smtpSinkProcess.ts'), [], {
+/**
+ * An SMTP sink in a child process (bench/smtpSinkProcess.ts), so the sender's process measures
+ * only the sender. `raw` (the default): our own sink, which greets at once; `smtp-server`: the
+ * sink this benchmark used before, with smtp-server's fixed 100 ms wait before every greeting.
+ */
+export async function startSink(kind: SinkKind = 'raw'): Promise<Sink> {
+	const child: ChildProcess = fork(join(__dirname, 'smtpSinkProcess.ts'), [kind], {
 		execArgv: ['-r', 'ts-node/register'],
 	});
-	const port = await new Promise<number>((resolve) =>
-		child.once('message', (m: { port: number }) => resolve(m.port)),
-	);
+	const port = await new Promise<number>((resolve, reject) => {
+		child.once('message', (m: { port: number }) => resolve(m.port));
+		child.once('exit', (code) => reject(new Error(`the ${kind} sink exited with ${code}`)));
+	});
+	const stats = () =>
+		new Promise<SinkStats>((resolve) => {
+			child.once('message', (m: { stats: SinkStats }) => resolve(m.stats));
+			child.send({ type: 'stats' });
+		});
 	return {
 		port,
-		count: () =>
-			new Promise((resolve) => {
-				child.once('message', (m: { count: number }) => resolve(m.count));
-				child.send({ type: 'count' });
-			}),
+		stats,
+		count: async () => (await stats()).count,
 		stop: () =>
 			new Promise((resolve) => {
+				if (child.exitCode !== null) return resolve();
 				child.once('exit', () => resolve());
 				child.send({ type: 'stop' });
 			}),
@@ -43,26 +61,48 @@ const mail = (i: number) => ({
 	html: '<p>Hi there</p>',
 });
 
-/** (a) What n8n's Send Email node does: nodemailer 8, a new transport per item, awaited one by one. */
-async function n8nSendEmailWay(port: number, n: number): Promise<number> {
+/**
+ * (a) What n8n's Send Email node (n8n-nodes-base 2.40.x, EmailSend v2 `send.operation`) does for
+ * every item: `configureTransport(credentials, options)` builds a new transport — nodemailer 8's
+ * `createTransport({ host, port, secure, ignoreTLS: disableStartTls }, { disableFileAccess: true,
+ * disableUrlAccess: true })`, no `pool` — then `await transporter.sendMail(mailOptions)`; the
+ * transport is never closed (an unpooled nodemailer transport opens a connection for the message and
+ * closes it after). Items go one after another. The credential here: SSL/TLS off, STARTTLS
+ * disabled, no user; the message as the node builds it with Email Format "both" and the
+ * attribution off (so it is the message (c) sends).
+ */
+export async function n8nSendEmailWay(port: number, n: number): Promise<number> {
 	// eslint-disable-next-line @typescript-eslint/no-require-imports
 	const nodemailer8 = require('nodemailer-n8n');
+	const credentials = { host: '127.0.0.1', port, secure: false, disableStartTls: true };
 	const t0 = performance.now();
 	for (let i = 0; i < n; i++) {
-		const transport = nodemailer8.createTransport({
-			host: '127.0.0.1',
-			port,
-			secure: false,
-			ignoreTLS: true,
+		const m = mail(i);
+		const transporter = nodemailer8.createTransport(
+			{
+				host: credentials.host,
+				port: credentials.port,
+				secure: credentials.secure,
+				ignoreTLS: credentials.disableStartTls,
+			},
+			{ disableFileAccess: true, disableUrlAccess: true },
+		);
+		await transporter.sendMail({
+			from: m.from,
+			to: m.to,
+			cc: undefined,
+			bcc: undefined,
+			subject: m.subject,
+			replyTo: undefined,
+			text: m.text,
+			html: m.html,
 		});
-		await transport.sendMail(mail(i));
-		transport.close();
 	}
 	return (n * 1000) / (performance.now() - t0);
 }
 
 /** (b)/(d) Raw pooled nodemailer with `connections` sockets and every message in flight at once. */
-async function rawPooled(
+export async function rawPooled(
 	moduleName: 'nodemailer' | 'nodemailer-n8n',
 	port: number,
 	n: number,
@@ -184,39 +224,51 @@ export function achievedRate(sentAt: number[]): { achieved: number; overall: num
 	};
 }
 
+const verdict = (ok: boolean) => (ok ? 'MET' : 'MISSED');
+
 export async function benchSend(): Promise<void> {
-	const sink = await startSink();
+	const sink = await startSink('raw');
 	const connections = 5;
+	const aMessages = 100;
 	try {
 		// warm up the sink, the JIT and the engine
 		await rawPooled('nodemailer', sink.port, 300, connections);
 		await ourNode(sink.port, 300, connections);
+		await n8nSendEmailWay(sink.port, 5);
 
-		const a = await n8nSendEmailWay(sink.port, 60);
+		const a = await n8nSendEmailWay(sink.port, aMessages);
 		const d = await rawPooled('nodemailer-n8n', sink.port, 300, connections);
-		const b = await rawPooled('nodemailer', sink.port, 3000, connections);
-		const c = (await ourNode(sink.port, 3000, connections)).rate;
+		// (b) and (c) three times each, alternating, the best run of each: the ratio between them is a
+		// target, and any one run on a shared machine can lose a core for a while
+		const bs: number[] = [];
+		const cs: number[] = [];
+		for (let round = 0; round < 3; round++) {
+			bs.push(await rawPooled('nodemailer', sink.port, 3000, connections));
+			cs.push((await ourNode(sink.port, 3000, connections)).rate);
+		}
+		const [b, c] = [Math.max(...bs), Math.max(...cs)];
+		const runs = (xs: number[]) => `best of ${xs.map((x) => fmt(x)).join(', ')}`;
 
 		console.log(
-			`\n## Sending to one local SMTP sink (separate process), ${connections} connections`,
+			`\n## Sending to one local SMTP sink (our raw sink: greets at once; separate process), ${connections} connections`,
 		);
 		console.log(
-			`  (a) n8n Send Email way: nodemailer 8, new transport per item, sequential   ${fmt(a).padStart(7)} msg/s  (60 messages)`,
+			`  (a) n8n's Send Email code path: nodemailer 8, a new transport per item, sequential ${fmt(a).padStart(7)} msg/s  (${aMessages} messages)`,
 		);
 		console.log(
-			`  (d) nodemailer 8 pooled, Nagle on (no TCP_NODELAY)                         ${fmt(d).padStart(7)} msg/s  (300 messages)`,
+			`  (d) nodemailer 8 pooled, Nagle on (no TCP_NODELAY)                               ${fmt(d).padStart(7)} msg/s  (300 messages)`,
 		);
 		console.log(
-			`  (b) nodemailer 10 pooled, TCP_NODELAY                                      ${fmt(b).padStart(7)} msg/s  (3000 messages)`,
+			`  (b) nodemailer 10 pooled, TCP_NODELAY                                            ${fmt(b).padStart(7)} msg/s  (3000 messages, ${runs(bs)})`,
 		);
 		console.log(
-			`  (c) Load-Balanced Send node through the n8n engine (default settings)     ${fmt(c).padStart(7)} msg/s  (3000 messages)`,
+			`  (c) Load-Balanced Send node through the n8n engine (default settings)           ${fmt(c).padStart(7)} msg/s  (3000 messages, ${runs(cs)})`,
 		);
 		console.log(
-			`  (c)/(a) = ${(c / a).toFixed(1)}  target ≥ 100: ${c / a >= 100 ? 'MET' : 'MISSED'}`,
+			`  headline: (c)/(a) = ${(c / a).toFixed(1)}  the send node against n8n's Send Email way, greeting-free sink (issue 3's target ≥ 100: ${verdict(c / a >= 100)})`,
 		);
 		console.log(
-			`  (c)/(b) = ${(c / b).toFixed(2)}  target ≥ 0.8: ${c / b >= 0.8 ? 'MET' : 'MISSED'}`,
+			`  (c)/(b) = ${(c / b).toFixed(2)}  target ≥ 0.9× raw pooled nodemailer on the same sink: ${verdict(c / b >= 0.9)}`,
 		);
 		console.log(
 			`  (b)/(d) = ${(b / d).toFixed(1)}  (what TCP_NODELAY is worth on a pooled connection)`,
@@ -234,9 +286,22 @@ export async function benchSend(): Promise<void> {
 		const { achieved, overall } = achievedRate(sentAt);
 		const error = (achieved - limit) / limit;
 		console.log(
-			`  rate limit ${limit}/s, 1000 messages: achieved ${achieved.toFixed(1)}/s steady (${(error * 100).toFixed(2)}%; first to last ${overall.toFixed(1)}/s)  target ±2%: ${Math.abs(error) <= 0.02 ? 'MET' : 'MISSED'}`,
+			`  rate limit ${limit}/s, 1000 messages: achieved ${achieved.toFixed(1)}/s steady (${(error * 100).toFixed(2)}%; first to last ${overall.toFixed(1)}/s)  target ±2%: ${verdict(Math.abs(error) <= 0.02)}`,
 		);
 		console.log(`  sink received ${await sink.count()} messages in all`);
+
+		// for reference, not a target: the same (a) on the sink this benchmark used before, whose
+		// fixed wait before every greeting is most of what a connection per message costs there
+		const old = await startSink('smtp-server');
+		try {
+			await n8nSendEmailWay(old.port, 3);
+			const oldA = await n8nSendEmailWay(old.port, 30);
+			console.log(
+				`  (old sink, reference only) (a) on smtp-server 3.x, which waits 100 ms before every greeting: ${fmt(oldA)} msg/s (30 messages); (c)/(a) against it would read ${(c / oldA).toFixed(0)}`,
+			);
+		} finally {
+			await old.stop();
+		}
 	} finally {
 		await sink.stop();
 	}

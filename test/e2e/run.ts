@@ -64,7 +64,7 @@ import {
 const REPO = resolve(__dirname, '..', '..');
 const ENCRYPTION_KEY = 'postal-routes-e2e-fixed-encryption-key';
 const PROBE = join(__dirname, 'resolve-probe.js');
-type Mode = 'npm' | 'gui';
+export type Mode = 'npm' | 'gui';
 const MODES = (process.env.POSTAL_E2E_MODES ?? 'npm,gui')
 	.split(',')
 	.map((m) => m.trim())
@@ -73,7 +73,7 @@ for (const m of MODES)
 	if (m !== 'npm' && m !== 'gui')
 		throw new Error(`POSTAL_E2E_MODES: unknown mode "${m}" (npm, gui or none)`);
 
-interface Env {
+export interface Env {
 	node24: string;
 	npmCli: string;
 	n8nDir: string;
@@ -88,7 +88,7 @@ let interrupted: string | undefined;
 
 // ------------------------------------------------------------------------------------------ setup
 
-async function setup(): Promise<Env> {
+export async function setup(): Promise<Env> {
 	const vars = await setupVars();
 	for (const k of ['NODE24', 'NPM_CLI', 'N8N_DIR', 'N8N_BIN'])
 		if (!vars[k]) throw new Error(`setup.sh did not print ${k}=`);
@@ -113,7 +113,7 @@ const npm24 = (env: Env, args: string[], cwd: string, logFile: string) =>
 
 // ------------------------------------------------------------------------------------ build, pack
 
-interface Packed {
+export interface Packed {
 	tgz: string;
 	// the packed package.json, read as JSON and probed field by field
 	// eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -121,7 +121,7 @@ interface Packed {
 	files: string[];
 }
 
-async function buildAndPack(work: string): Promise<Packed> {
+export async function buildAndPack(work: string): Promise<Packed> {
 	const packDir = join(work, 'pack');
 	mkdirSync(packDir, { recursive: true });
 	let tgz: string;
@@ -198,13 +198,18 @@ function checkManifest(packed: Packed): void {
 
 // ---------------------------------------------------------------------------------------- install
 
-interface Installed {
+export interface Installed {
 	userFolder: string;
 	nodesDir: string;
 	pkgDir: string;
 }
 
-async function install(env: Env, mode: Mode, packed: Packed, base: string): Promise<Installed> {
+export async function install(
+	env: Env,
+	mode: Mode,
+	packed: Packed,
+	base: string,
+): Promise<Installed> {
 	const userFolder = join(base, 'user');
 	const nodesDir = join(userFolder, '.n8n', 'nodes');
 	const pkgDir = join(nodesDir, 'node_modules', PKG);
@@ -301,7 +306,7 @@ const du = async (dir: string) =>
 
 // -------------------------------------------------------------------------------------------- n8n
 
-function n8nEnv(
+export function n8nEnv(
 	env: Env,
 	inst: Installed,
 	base: string,
@@ -331,7 +336,7 @@ function n8nEnv(
 	};
 }
 
-async function n8n(
+export async function n8n(
 	env: Env,
 	args: string[],
 	n8nEnvVars: NodeJS.ProcessEnv,
@@ -908,19 +913,22 @@ async function main(): Promise<number> {
 	return ok ? 0 : 1;
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-	process.on(signal, () => {
-		log(`\n${signal}: stopping child processes (n8n, npm) and the SMTP sinks, exiting`);
-		interrupted = signal;
-		void killAll().finally(() => process.exit(130));
-	});
-}
+// the bench (bench/n8n.ts) imports the set-up, pack, install and n8n helpers above without running the test
+if (require.main === module) {
+	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+		process.on(signal, () => {
+			log(`\n${signal}: stopping child processes (n8n, npm) and the SMTP sinks, exiting`);
+			interrupted = signal;
+			void killAll().finally(() => process.exit(130));
+		});
+	}
 
-main().then(
-	(code) => process.exit(code),
-	async (error) => {
-		console.error(error);
-		await killAll();
-		process.exit(1);
-	},
-);
+	main().then(
+		(code) => process.exit(code),
+		async (error) => {
+			console.error(error);
+			await killAll();
+			process.exit(1);
+		},
+	);
+}
