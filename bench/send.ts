@@ -129,7 +129,9 @@ export async function rawPooled(
 function sendWorkflow(port: number, options: IDataObject = {}): WorkflowJson {
 	const P = 'n8n-nodes-postal-routes';
 	return {
-		id: 'benchSend',
+		// a campaign per run: the embedded store may be a file (SQLite, Node 24) that keeps the
+		// markers of the last run, and the same recipients would then be skipped as sent
+		id: `benchSend-${Math.random().toString(36).slice(2)}`,
 		nodes: [
 			{
 				id: 't',
