@@ -4,7 +4,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
@@ -172,8 +172,11 @@ class BodyProgress {
 
 	track(input: Readable): Readable {
 		const tail = new MessageTail();
-		// errors of the input reach nodemailer on the stream it reads, as its processFunc contract asks
-		pipeline(input, tail, () => undefined);
+		// errors of the input reach nodemailer on the stream it reads, as its processFunc contract
+		// asks. pipe(), not pipeline(): pipeline makes an AbortController per call and aborts it at
+		// the end, with a DOMException and its stack — 5% of a send's CPU in a profile
+		input.once('error', (error) => tail.destroy(error));
+		input.pipe(tail);
 		this.tails.push(tail);
 		return tail;
 	}
