@@ -3,6 +3,7 @@ import { allocate, type AllocationState } from './allocate';
 import { checkRateArgs, rateStateEnd, reserve, type RateState } from './gcra';
 import { applyHealth } from './health';
 import { claimMarker, settleMarker } from './once';
+import { StickyTable } from './stickyTable';
 import type {
 	AllocateRequest,
 	AllocateResult,
@@ -36,7 +37,7 @@ interface ScopeState {
 	spills: Map<string, number[]>;
 	/** when the counters and spills expire */
 	expiresAt: number;
-	sticky: Map<string, Expiring<Map<string, string>>>;
+	sticky: Map<string, Expiring<StickyTable>>;
 	caps: Map<string, Expiring<number>>;
 }
 
@@ -103,7 +104,7 @@ export class MemoryStateStore implements StateStore {
 		for (const [k, v] of writes.spills) scope.spills.set(k, v);
 		// every call of the partition keeps its sticky assignments alive, a hit as much as a new one
 		if (sticky || writes.sticky.size > 0) {
-			const map = sticky ?? new Map<string, string>();
+			const map = sticky ?? new StickyTable();
 			for (const [k, v] of writes.sticky) map.set(k, v);
 			scope.sticky.set(req.stickyKey, { value: map, expiresAt: now + req.ttlMs });
 		}
