@@ -72,6 +72,35 @@ interface Capacity {
 	reasons: Array<string | undefined>;
 }
 
+/*
+ * The two records made per item, made by constructors rather than object literals. V8 may
+ * pretenure a literal's allocation site (put every object it makes straight into the old
+ * generation) when a collection happens to find most of its objects so far alive, as it does
+ * when the site's first batch is still in flight; from then on a million short-lived records a run
+ * fill the old generation, each keeping its young strings alive through the minor collections,
+ * until a full collection marks the whole heap. A constructor has no allocation site to pretenure.
+ */
+
+/** an item for the store: a key only when sticky (the field is absent otherwise, as the store expects) */
+class Item implements AllocItem {
+	declare key?: string;
+	constructor(
+		readonly cls: number,
+		key: string | undefined,
+	) {
+		if (key !== undefined) this.key = key;
+	}
+}
+
+/** an item placed on a route; reason and rate are added when they apply */
+class Placed implements Assignment {
+	constructor(
+		readonly route: string,
+		readonly routeIndex: number,
+		readonly via: AssignedVia,
+	) {}
+}
+
 function shortHash(s: string): string {
 	return createHash('sha1').update(s).digest('base64url').slice(0, 12);
 }
@@ -169,10 +198,10 @@ export class Partitioner {
 				items[i] = { cls: info.index, prefer: moved };
 				continue;
 			}
-			items[i] =
-				key !== undefined && secret !== undefined
-					? { cls: info.index, key: recipientDigest(secret, key) }
-					: { cls: info.index };
+			items[i] = new Item(
+				info.index,
+				key !== undefined && secret !== undefined ? recipientDigest(secret, key) : undefined,
+			);
 		}
 
 		const routable = unroutable.size ? items.filter((it) => it.cls !== -1) : items;
@@ -232,7 +261,7 @@ export class Partitioner {
 							: from !== -1
 								? 'capacity'
 								: 'sequence';
-			const a: Assignment = { route: names[r], routeIndex: r, via };
+			const a: Assignment = new Placed(names[r], r, via);
 			if (from !== -1) a.reason = capacity!.reasons[from];
 			if (rates) a.rate = rates[r];
 			out[i] = a;
