@@ -9,6 +9,9 @@ import {
 } from '../../lib/state/types';
 import type { AllocationState, AllocationWrites } from '../../lib/state/allocate';
 
+/** what the reference writes: the sticky writes as the Map they were then */
+type ReferenceWrites = Omit<AllocationWrites, 'sticky'> & { sticky: Map<string, string> };
+
 /**
  * lib/state/allocate.ts as it was before it was made fast (closures per check, a copy of every
  * write): the straightforward reading of the algorithm, which the fast one must answer exactly as
@@ -18,13 +21,13 @@ export function referenceAllocate(
 	req: AllocateRequest,
 	state: AllocationState,
 	now: number,
-): { result: AllocateResult; writes: AllocationWrites } {
+): { result: AllocateResult; writes: ReferenceWrites } {
 	const n = req.items.length;
 	const route = new Array<number>(n);
 	const via = new Array<Via>(n);
 	const retryAt = new Array<number>(n).fill(0);
 	const position = new Array<number>(n).fill(-1);
-	const writes: AllocationWrites = {
+	const writes: ReferenceWrites = {
 		counters: new Map(),
 		spills: new Map(),
 		sticky: new Map(),

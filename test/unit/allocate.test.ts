@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { allocate, type AllocationState } from '../../lib/state/allocate';
+import { allocate, type AllocationState, type StickyBatch } from '../../lib/state/allocate';
 import type { AllocClass, AllocItem, AllocRoute, AllocateRequest } from '../../lib/state/types';
 import { referenceAllocate } from '../helpers/allocateReference';
 
@@ -96,18 +96,43 @@ const stored: fc.Arbitrary<Stored> = fc.record({
 	),
 });
 
-const plain = (out: ReturnType<typeof allocate>) => ({
+const plain = (out: ReturnType<typeof referenceAllocate>) => ({
 	result: out.result,
 	writes: Object.fromEntries(Object.entries(out.writes).map(([k, m]) => [k, [...m]])),
 });
 
+/** What a store that reads a batch at once answers: the stored routes, and each key's first item. */
+function batchOf(state: AllocationState, items: readonly AllocItem[]): StickyBatch {
+	const first = new Map<string, number>();
+	return {
+		stored: items.map((it) => (it.key === undefined ? undefined : state.sticky(it.key))),
+		first: items.map((it, i) => {
+			if (it.key === undefined) return -1;
+			if (!first.has(it.key)) first.set(it.key, i);
+			return first.get(it.key)!;
+		}),
+	};
+}
+
 describe('allocate: the fast loop answers as the straightforward one', () => {
 	it('gives the same routes, vias, retry times, positions and writes for any request and state (fixed seed)', () => {
 		fc.assert(
-			fc.property(request, stored, (req, s) => {
-				expect(plain(allocate(req, view(s), NOW))).toEqual(
+			fc.property(request, stored, fc.boolean(), (req, s, batchRead) => {
+				const state = view(s);
+				// a store may read the batch's sticky keys at once: the same answers
+				if (batchRead) state.stickyBatch = (items) => batchOf(view(s), items);
+				const fast = allocate(req, state, NOW);
+				const { keys, routes, items } = fast.writes.sticky;
+				const writes = {
+					...fast.writes,
+					sticky: new Map(keys.map((k, j) => [k, routes[j]])),
+				};
+				expect(keys.length).toBe(writes.sticky.size);
+				expect(plain({ result: fast.result, writes })).toEqual(
 					plain(referenceAllocate(req, view(s), NOW)),
 				);
+				// each sticky write names an item with its key
+				expect(items.map((i) => req.items[i].key)).toEqual(keys);
 			}),
 			{ seed: 20261201, numRuns: 3000 },
 		);

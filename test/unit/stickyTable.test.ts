@@ -58,6 +58,50 @@ describe('StickyTable: a Map of sticky keys to route names', () => {
 		);
 	});
 
+	it('looks a batch up and writes a batch as a Map does key by key (fixed seed)', () => {
+		const item = fc.option(key, { nil: undefined }).map((k) => (k === undefined ? {} : { key: k }));
+		fc.assert(
+			fc.property(
+				fc.array(
+					fc.tuple(
+						fc.array(item, { maxLength: 40 }),
+						fc.array(fc.tuple(fc.nat(), fc.constantFrom(...ROUTES)), { maxLength: 40 }),
+					),
+					{ maxLength: 30 },
+				),
+				(batches) => {
+					const table = new StickyTable();
+					const map = new Map<string, string>();
+					for (const [items, writes] of batches) {
+						const { stored, first } = table.lookUp(items);
+						expect(stored).toEqual(
+							items.map((it) => (it.key === undefined ? undefined : map.get(it.key))),
+						);
+						// each item's first item with its key
+						expect([...first.subarray(0, items.length)]).toEqual(
+							items.map((it) =>
+								it.key === undefined ? -1 : items.findIndex((o) => o.key === it.key),
+							),
+						);
+						// writes name items of the batch: any of them, in any order, some twice
+						const at = writes
+							.map(([i]) => i % Math.max(items.length, 1))
+							.filter((i) => i < items.length);
+						const routes = writes.slice(0, at.length).map(([, r]) => r);
+						table.insert(at, routes);
+						at.forEach((i, j) => {
+							const k = items[i].key;
+							if (k !== undefined) map.set(k, routes[j]);
+						});
+						expect(table.size).toBe(map.size);
+					}
+					for (const [k, route] of map) expect(table.get(k)).toBe(route);
+				},
+			),
+			{ seed: 20261202, numRuns: 200 },
+		);
+	});
+
 	it('keeps every one of many real digests through its growth, and finds none it was not given', () => {
 		const secret = randomBytes(32).toString('base64url');
 		const rnd = seededRandom(7);
