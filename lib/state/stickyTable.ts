@@ -105,7 +105,7 @@ export class StickyTable {
 				hashes[i] = hashOf(words, i * KEY_WORDS);
 			} else kinds[i] = OTHER;
 		}
-		this.touch(n);
+		this.touchForLookUp(n);
 
 		// the first item of each key in the batch: a small table of the batch's own (in cache)
 		let seenMask = 15;
@@ -157,7 +157,7 @@ export class StickyTable {
 		let digests = 0;
 		for (const i of items) if (kinds[i] === DIGEST) digests++;
 		while ((this.entries + digests) * 2 > this.mask + 1) this.growSlots();
-		this.touch(items.length, items);
+		this.touchForInsert(items);
 		for (let j = 0; j < items.length; j++) {
 			const i = items[j];
 			const route = routes[j];
@@ -192,14 +192,38 @@ export class StickyTable {
 	}
 
 	/**
-	 * Reads the first slot of each digest key of the batch (all of them, or those at `which`) in a
-	 * loop with nothing else in it: the processor runs ahead and waits for many misses at once.
+	 * Reads what the batch's probes will read, each kind of read in a loop with nothing else in it,
+	 * so that the processor runs ahead and waits for many misses at once: the first slot's tag of
+	 * every digest key; then, where the tag matches (the key is likely stored), the slot's entry;
+	 * then that entry's key.
 	 */
-	private touch(n: number, which?: readonly number[]): void {
+	private touchForLookUp(n: number): void {
+		const { kinds, hashes, tags, slots, keys, mask } = this;
+		let sum = 0;
+		for (let i = 0; i < n; i++) sum += tags[hashes[i] & mask];
+		let likely = 0;
+		for (let i = 0; i < n; i++) {
+			const at = hashes[i] & mask;
+			if (kinds[i] === DIGEST && tags[at] === tagOf(hashes[i])) {
+				sum += slots[at * 2];
+				likely++;
+			}
+		}
+		if (likely > 0)
+			for (let i = 0; i < n; i++) {
+				const at = hashes[i] & mask;
+				if (kinds[i] === DIGEST && tags[at] === tagOf(hashes[i]))
+					sum += keys[slots[at * 2] * KEY_WORDS];
+			}
+		this.touched = sum;
+	}
+
+	/** The same for the writes of items at `which`: the first slot's tag and entry, both written. */
+	private touchForInsert(which: readonly number[]): void {
 		const { kinds, hashes, tags, slots, mask } = this;
 		let sum = 0;
-		for (let j = 0; j < n; j++) {
-			const i = which ? which[j] : j;
+		for (let j = 0; j < which.length; j++) {
+			const i = which[j];
 			const at = hashes[i] & mask;
 			sum += kinds[i] === DIGEST ? tags[at] + slots[at * 2] : 0;
 		}
