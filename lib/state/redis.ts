@@ -421,6 +421,11 @@ export class RedisStateStore implements StateStore {
 			if (run && run[0] === it.cls && run[1] === prefer && run[2] === keyed) run[3]++;
 			else runs.push((run = [it.cls, prefer, keyed, 1]));
 		}
+		// keys of one width in bytes (recipient digests are) travel joined, as one argument
+		let width = itemKeys.length > 0 ? itemKeys[0].length : 0;
+		for (const k of itemKeys) if (k.length !== width) width = 0;
+		const joined = width > 0 ? itemKeys.join('') : '';
+		if (/[^\x00-\x7f]/.test(joined)) width = 0;
 		const payload = JSON.stringify({
 			h: this.circuitsInScript ? 1 : 0,
 			r: req.routes.map((r, i) => ({
@@ -438,12 +443,13 @@ export class RedisStateStore implements StateStore {
 				p: c.spill === 'priority' ? 1 : 0,
 			})),
 			i: runs,
+			w: width,
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});
 		const [codes, now, open, firstPos, retry] = await this.call('routing', () =>
 			// arrays, not spread arguments: ioredis flattens them, and a batch may be longer than a call's argument limit
-			this.client.postalAllocate(keys.length, keys, payload, itemKeys),
+			this.client.postalAllocate(keys.length, keys, payload, width > 0 ? [joined] : itemKeys),
 		);
 		return decodeAllocation(req, codes, Number(now), open, firstPos, retry);
 	}

@@ -32,7 +32,20 @@ afterAll(async () => {
 });
 const folders = tempFolders('postal-batch-');
 
-function request(seed: number, nRoutes: number, nItems: number): AllocateRequest {
+/** how an item's key is spelled: keys of one width travel joined in one argument (ASCII only) */
+const spell: Record<string, (seed: number, i: number) => string> = {
+	varied: (seed, i) => `key-${seed}-${i}`,
+	'one width': (seed, i) => `k${seed}-${String(i).padStart(6, '0')}`,
+	'one length, not one width in bytes': (seed, i) =>
+		`${i % 2 ? 'é' : 'e'}${seed}-${String(i).padStart(6, '0')}`,
+};
+
+function request(
+	seed: number,
+	nRoutes: number,
+	nItems: number,
+	keys = spell.varied,
+): AllocateRequest {
 	const rnd = seededRandom(seed);
 	const int = (n: number) => Math.floor(rnd() * n);
 	const resetAt = Date.now() + DAY;
@@ -61,8 +74,8 @@ function request(seed: number, nRoutes: number, nItems: number): AllocateRequest
 		const item: AllocItem = { cls };
 		const k = rnd();
 		// mostly new keys, some repeated from far back in the batch, some items without a key
-		if (k < 0.8) item.key = `key-${seed}-${i}`;
-		else if (k < 0.9) item.key = `key-${seed}-${int(i + 1)}`;
+		if (k < 0.8) item.key = keys(seed, i);
+		else if (k < 0.9) item.key = keys(seed, int(i + 1));
 		if (rnd() < 0.05) item.prefer = classes[cls].candidates[int(classes[cls].candidates.length)];
 		return item;
 	});
@@ -80,14 +93,21 @@ async function answers(store: StateStore, reqs: AllocateRequest[]) {
 }
 
 describe('allocate: large batches answer alike on every store', () => {
-	const cases: Array<[string, number, number]> = [
-		['2,500 items over 4 routes', 4, 2500],
-		['1,200 items over 30 routes (two reply characters per item)', 30, 1200],
+	const cases: Array<[string, number, number, string]> = [
+		['2,500 items over 4 routes', 4, 2500, 'varied'],
+		['2,500 items over 4 routes, keys of one width', 4, 2500, 'one width'],
+		[
+			'1,500 items over 4 routes, keys of one length',
+			4,
+			1500,
+			'one length, not one width in bytes',
+		],
+		['1,200 items over 30 routes (two reply characters per item)', 30, 1200, 'varied'],
 	];
 	it.each(cases)(
 		'%s, twice (the second call meets the first one’s sticky keys)',
-		async (_, r, n) => {
-			const first = request(r * 7 + n, r, n);
+		async (_, r, n, keys) => {
+			const first = request(r * 7 + n, r, n, spell[keys]);
 			// the same keys again, with the caps as the first call left them, then a dry run
 			const reqs = [first, { ...first }, { ...first, dryRun: true }];
 			const memory = await answers(new MemoryStateStore(), reqs);
@@ -96,7 +116,7 @@ describe('allocate: large batches answer alike on every store', () => {
 					mode: 'standalone',
 					host: '127.0.0.1',
 					port: server.port,
-					keyPrefix: `batch${r}:`,
+					keyPrefix: `batch${r}-${n}-${keys}:`,
 				}),
 				reqs,
 			);
