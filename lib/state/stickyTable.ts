@@ -37,14 +37,12 @@ const OTHER = 2;
 
 export class StickyTable {
 	/**
-	 * Open addressing over two arrays: a byte per slot (0: empty, else 7 bits of the key's hash)
-	 * and, two words a slot, the slot's entry and the key's hash. A miss, the common case for a new
-	 * recipient, reads only bytes: the bytes of a million keys fit in a cache where a Map's entries
-	 * do not. With the hash at hand, growing walks the slots in order and writes the new table
-	 * nearly in order too (a slot's keys go to the same index or that + the old size). Entries are
-	 * kept in the order they were added, so adding one writes at the end.
+	 * Open addressing, two words a slot: the entry + 1 (0: empty) and the key's hash, side by side,
+	 * so a probe, and the write of a new key after it, touch one place. With the hash at hand,
+	 * growing walks the slots in order and writes the new table nearly in order too (a slot's keys
+	 * go to the same index or that + the old size). Entries are kept in the order they were added,
+	 * so adding one writes at the end.
 	 */
-	private tags = new Uint8Array(FIRST_CAPACITY);
 	private slots = new Int32Array(FIRST_CAPACITY * 2);
 	private mask = FIRST_CAPACITY - 1;
 	/** per entry: the key's words, and the route id */
@@ -144,7 +142,7 @@ export class StickyTable {
 			if (first[i] !== i) stored[i] = first[i] === -1 ? undefined : stored[first[i]];
 			else if (kind === DIGEST) {
 				const at = this.find(words, i * KEY_WORDS, hashes[i]);
-				stored[i] = at < 0 ? undefined : this.names[this.routes[this.slots[at * 2]]];
+				stored[i] = at < 0 ? undefined : this.names[this.routes[this.slots[at * 2] - 1]];
 			} else stored[i] = this.other.get(items[i].key!);
 		}
 		return { stored, first };
@@ -175,7 +173,7 @@ export class StickyTable {
 			const h = hashes[i];
 			const at = this.find(words, w, h);
 			if (at >= 0) {
-				this.routes[this.slots[at * 2]] = id;
+				this.routes[this.slots[at * 2] - 1] = id;
 				continue;
 			}
 			const e = this.entries++;
@@ -185,47 +183,35 @@ export class StickyTable {
 			for (let k = 0; k < KEY_WORDS; k++) keys[to + k] = words[w + k];
 			this.routes[e] = id;
 			const slot = -1 - at;
-			this.tags[slot] = tagOf(h);
-			this.slots[slot * 2] = e;
+			this.slots[slot * 2] = e + 1;
 			this.slots[slot * 2 + 1] = h;
 		}
 	}
 
 	/**
 	 * Reads what the batch's probes will read, each kind of read in a loop with nothing else in it,
-	 * so that the processor runs ahead and waits for many misses at once: the first slot's tag of
-	 * every digest key; then, where the tag matches (the key is likely stored), the slot's entry;
-	 * then that entry's key.
+	 * so that the processor runs ahead and waits for many misses at once: every digest key's first
+	 * slot; then, where that slot has the key's hash (the key is likely stored), the entry's key.
 	 */
 	private touchForLookUp(n: number): void {
-		const { kinds, hashes, tags, slots, keys, mask } = this;
+		const { kinds, hashes, slots, keys, mask } = this;
 		let sum = 0;
-		for (let i = 0; i < n; i++) sum += tags[hashes[i] & mask];
-		let likely = 0;
+		for (let i = 0; i < n; i++) sum += slots[(hashes[i] & mask) * 2 + 1];
 		for (let i = 0; i < n; i++) {
-			const at = hashes[i] & mask;
-			if (kinds[i] === DIGEST && tags[at] === tagOf(hashes[i])) {
-				sum += slots[at * 2];
-				likely++;
-			}
+			const at = (hashes[i] & mask) * 2;
+			if (kinds[i] === DIGEST && slots[at + 1] === hashes[i] && slots[at] !== 0)
+				sum += keys[(slots[at] - 1) * KEY_WORDS];
 		}
-		if (likely > 0)
-			for (let i = 0; i < n; i++) {
-				const at = hashes[i] & mask;
-				if (kinds[i] === DIGEST && tags[at] === tagOf(hashes[i]))
-					sum += keys[slots[at * 2] * KEY_WORDS];
-			}
 		this.touched = sum;
 	}
 
-	/** The same for the writes of items at `which`: the first slot's tag and entry, both written. */
+	/** The same for the writes of items at `which`: their first slots. */
 	private touchForInsert(which: readonly number[]): void {
-		const { kinds, hashes, tags, slots, mask } = this;
+		const { kinds, hashes, slots, mask } = this;
 		let sum = 0;
 		for (let j = 0; j < which.length; j++) {
 			const i = which[j];
-			const at = hashes[i] & mask;
-			sum += kinds[i] === DIGEST ? tags[at] + slots[at * 2] : 0;
+			sum += kinds[i] === DIGEST ? slots[(hashes[i] & mask) * 2] : 0;
 		}
 		this.touched = sum;
 	}
@@ -234,22 +220,21 @@ export class StickyTable {
 
 	/** The slot that holds the key (words[w..w+4]), or -1 - the empty slot where it would go. */
 	private find(k: Int32Array, w: number, h: number): number {
-		const tags = this.tags;
+		const slots = this.slots;
 		const keys = this.keys;
 		const mask = this.mask;
-		const tag = tagOf(h);
 		let i = h & mask;
 		for (;;) {
-			const t = tags[i];
-			if (t === 0) return -1 - i;
-			if (t === tag) {
-				const e = this.slots[i * 2] * KEY_WORDS;
+			const e = slots[i * 2];
+			if (e === 0) return -1 - i;
+			if (slots[i * 2 + 1] === h) {
+				const at = (e - 1) * KEY_WORDS;
 				if (
-					keys[e] === k[w] &&
-					keys[e + 1] === k[w + 1] &&
-					keys[e + 2] === k[w + 2] &&
-					keys[e + 3] === k[w + 3] &&
-					keys[e + 4] === k[w + 4]
+					keys[at] === k[w] &&
+					keys[at + 1] === k[w + 1] &&
+					keys[at + 2] === k[w + 2] &&
+					keys[at + 3] === k[w + 3] &&
+					keys[at + 4] === k[w + 4]
 				)
 					return i;
 			}
@@ -267,29 +252,23 @@ export class StickyTable {
 	}
 
 	private growSlots(): void {
-		const oldTags = this.tags;
 		const old = this.slots;
-		const capacity = oldTags.length * 2;
-		const tags = new Uint8Array(capacity);
+		const capacity = old.length;
 		const slots = new Int32Array(capacity * 2);
 		const mask = capacity - 1;
-		for (let from = 0; from < oldTags.length; from++) {
-			if (oldTags[from] === 0) continue;
-			const h = old[from * 2 + 1];
+		for (let from = 0; from < old.length; from += 2) {
+			const e = old[from];
+			if (e === 0) continue;
+			const h = old[from + 1];
 			let i = h & mask;
-			while (tags[i] !== 0) i = (i + 1) & mask;
-			tags[i] = oldTags[from];
-			slots[i * 2] = old[from * 2];
+			while (slots[i * 2] !== 0) i = (i + 1) & mask;
+			slots[i * 2] = e;
 			slots[i * 2 + 1] = h;
 		}
-		this.tags = tags;
 		this.slots = slots;
 		this.mask = mask;
 	}
 }
-
-/** 7 bits of the hash that the slot index (its low bits) does not use, + 1: never 0 */
-const tagOf = (h: number) => (h >>> 25) + 1;
 
 function sameKey(words: Int32Array, a: number, b: number): boolean {
 	return (
