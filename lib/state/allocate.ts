@@ -104,7 +104,13 @@ export function allocate(
 	});
 	// this call's sticky assignments (they are also the writes); items with the same key share the
 	// index of the first of them, and `written` says which write that key has (-1: none yet)
-	const sticky: AllocationWrites['sticky'] = { keys: [], routes: [], items: [] };
+	// (sized for the batch and cut to what was written: growing them made most of allocate's garbage)
+	const sticky: AllocationWrites['sticky'] = {
+		keys: new Array<string>(n),
+		routes: new Array<string>(n),
+		items: new Array<number>(n),
+	};
+	let made = 0;
 	const batch = state.stickyBatch?.(items);
 	const firstOf = batch ? undefined : new Map<string, number>();
 	const written = new Int32Array(n).fill(-1);
@@ -184,14 +190,15 @@ export function allocate(
 			const w = written[first];
 			if (w !== -1) sticky.routes[w] = routes[chosen].name;
 			else {
-				written[first] = sticky.keys.length;
-				sticky.keys.push(key);
-				sticky.routes.push(routes[chosen].name);
-				sticky.items.push(i);
+				written[first] = made;
+				sticky.keys[made] = key;
+				sticky.routes[made] = routes[chosen].name;
+				sticky.items[made++] = i;
 			}
 		}
 	}
 
+	sticky.keys.length = sticky.routes.length = sticky.items.length = made;
 	const writes: AllocationWrites = {
 		counters: new Map(),
 		spills: new Map(),
