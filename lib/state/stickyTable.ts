@@ -156,6 +156,8 @@ export class StickyTable {
 		for (const i of items) if (kinds[i] === DIGEST) digests++;
 		while ((this.entries + digests) * 2 > this.mask + 1) this.growSlots();
 		this.touchForInsert(items);
+		let lastRoute: string | undefined;
+		let lastId = -1;
 		for (let j = 0; j < items.length; j++) {
 			const i = items[j];
 			const route = routes[j];
@@ -163,12 +165,15 @@ export class StickyTable {
 				if (kinds[i] === OTHER) this.other.set(this.batch[i].key!, route);
 				continue;
 			}
-			let id = this.ids.get(route);
+			// a batch names a few routes: the last one's id is usually the one
+			let id = route === lastRoute ? lastId : this.ids.get(route);
 			if (id === undefined) {
 				id = this.names.length;
 				this.names.push(route);
 				this.ids.set(route, id);
 			}
+			lastRoute = route;
+			lastId = id;
 			const w = i * KEY_WORDS;
 			const h = hashes[i];
 			const at = this.find(words, w, h);
