@@ -108,21 +108,32 @@ function iso(y: number, m: number, d: number): string {
 	return `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }
 
+/**
+ * The last day computed per zone and day start: a day's start and end depend on its date alone,
+ * and the partitioner asks for the same day on every batch (four zone lookups saved of five).
+ */
+const lastDays = new Map<string, SendingDay>();
+
 /** The sending day containing `epochMs`, for days that start at `dayStartMinutes` local time. */
 export function sendingDay(epochMs: number, timeZone: string, dayStartMinutes: number): SendingDay {
 	// shift by the day start, then read the local date: 05:00 with a 06:00 start is still yesterday
 	const shifted = epochMs - dayStartMinutes * 60_000;
 	const local = new Date(shifted + offsetAt(shifted, timeZone));
 	const date = iso(local.getUTCFullYear(), local.getUTCMonth() + 1, local.getUTCDate());
+	const memo = `${dayStartMinutes}|${timeZone}`;
+	const known = lastDays.get(memo);
+	if (known?.date === date) return { ...known };
 	const hh = Math.floor(dayStartMinutes / 60);
 	const mm = dayStartMinutes % 60;
 	const [y, m, d] = addDays(date, 0);
 	const [ny, nm, nd] = addDays(date, 1);
-	return {
+	const day = {
 		date,
 		startsAt: zonedToEpoch(y, m, d, hh, mm, timeZone),
 		endsAt: zonedToEpoch(ny, nm, nd, hh, mm, timeZone),
 	};
+	lastDays.set(memo, day);
+	return { ...day };
 }
 
 /** Whole days from `fromDate` to `toDate` (both YYYY-MM-DD). */

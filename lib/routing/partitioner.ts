@@ -72,6 +72,35 @@ interface Capacity {
 	reasons: Array<string | undefined>;
 }
 
+/*
+ * The two records made per item, made by constructors rather than object literals. V8 may
+ * pretenure a literal's allocation site (put every object it makes straight into the old
+ * generation) when a collection happens to find most of its objects so far alive, as it does
+ * when the site's first batch is still in flight; from then on a million short-lived records a run
+ * fill the old generation, each keeping its young strings alive through the minor collections,
+ * until a full collection marks the whole heap. A constructor has no allocation site to pretenure.
+ */
+
+/** an item for the store: a key only when sticky (the field is absent otherwise, as the store expects) */
+class Item implements AllocItem {
+	declare key?: string;
+	constructor(
+		readonly cls: number,
+		key: string | undefined,
+	) {
+		if (key !== undefined) this.key = key;
+	}
+}
+
+/** an item placed on a route; reason and rate are added when they apply */
+class Placed implements Assignment {
+	constructor(
+		readonly route: string,
+		readonly routeIndex: number,
+		readonly via: AssignedVia,
+	) {}
+}
+
 function shortHash(s: string): string {
 	return createHash('sha1').update(s).digest('base64url').slice(0, 12);
 }
@@ -123,46 +152,59 @@ export class Partitioner {
 		const classes: ClassInfo[] = [];
 		const classBySignature = new Map<string, ClassInfo>();
 		const classByGroup = new Map<string, ClassInfo | string>();
-		const items: AllocItem[] = [];
+		const n = inputs.length;
+		const items = new Array<AllocItem>(n);
+		/** why an item is unroutable (its item has cls -1) */
 		const unroutable = new Map<number, string>();
 		/** rendezvous mode: the route whose excess a recipient's hash moved it from */
 		const hashMoved = new Map<number, number>();
-		inputs.forEach((input, i) => {
-			const group = (input.group ?? '').toLowerCase();
-			let info = classByGroup.get(group);
-			if (info === undefined) {
-				info = this.classFor(group, share, classes, classBySignature, capacity);
-				classByGroup.set(group, info);
+		// a batch is mostly one group after another: the last group's class is kept at hand
+		let lastGroup: string | undefined;
+		let last: ClassInfo | string | undefined;
+		for (let i = 0; i < n; i++) {
+			const input = inputs[i];
+			let info: ClassInfo | string;
+			if (input.group === lastGroup && last !== undefined) info = last;
+			else {
+				const group = (input.group ?? '').toLowerCase();
+				let found = classByGroup.get(group);
+				if (found === undefined) {
+					found = this.classFor(group, share, classes, classBySignature, capacity);
+					classByGroup.set(group, found);
+				}
+				info = found;
+				lastGroup = input.group;
+				last = found;
 			}
 			if (typeof info === 'string') {
 				unroutable.set(i, info);
-				items.push({ cls: -1 });
-				return;
+				items[i] = { cls: -1 };
+				continue;
 			}
-			if (input.key !== undefined && this.hashSticky && info.tableRoute === undefined) {
+			const key = input.key;
+			if (key !== undefined && this.hashSticky && info.tableRoute === undefined) {
 				const { candidates } = info.cls;
 				const k = rendezvousPick(
-					input.key,
+					key,
 					candidates.map((r) => plan.routes[r].name),
 					info.weights,
 				);
 				if (k === -1) {
-					items.push({ cls: info.index });
-					return;
+					items[i] = { cls: info.index };
+					continue;
 				}
-				const moved = this.hashMove(input.key, candidates[k], info);
+				const moved = this.hashMove(key, candidates[k], info);
 				if (moved !== candidates[k]) hashMoved.set(i, candidates[k]);
-				items.push({ cls: info.index, prefer: moved });
-				return;
+				items[i] = { cls: info.index, prefer: moved };
+				continue;
 			}
-			items.push(
-				input.key !== undefined && secret !== undefined
-					? { cls: info.index, key: recipientDigest(secret, input.key) }
-					: { cls: info.index },
+			items[i] = new Item(
+				info.index,
+				key !== undefined && secret !== undefined ? recipientDigest(secret, key) : undefined,
 			);
-		});
+		}
 
-		const routable = items.filter((it) => it.cls !== -1);
+		const routable = unroutable.size ? items.filter((it) => it.cls !== -1) : items;
 		const result = routable.length
 			? await this.store.allocate({
 					scope: this.ids.campaign,
@@ -176,25 +218,28 @@ export class Partitioner {
 			: undefined;
 
 		const rates = this.rates(share, capacity);
-		const out: Assignment[] = [];
+		const names = plan.routes.map((r) => r.name);
+		const out = new Array<Assignment>(n);
+		/** per class: why its deferred items wait (the same for all of them in one call) */
+		const deferReasons: string[] = [];
 		let k = 0;
-		for (let i = 0; i < items.length; i++) {
-			const why = unroutable.get(i);
-			if (why !== undefined) {
-				out.push({ routeIndex: -1, via: 'unroutable', reason: why });
+		for (let i = 0; i < n; i++) {
+			const ci = items[i].cls;
+			if (ci === -1) {
+				out[i] = { routeIndex: -1, via: 'unroutable', reason: unroutable.get(i) };
 				continue;
 			}
 			const r = result!.route[k];
 			const v = result!.via[k];
-			const info = classes[items[i].cls];
+			const info = classes[ci];
 			k++;
 			if (v === VIA_DEFERRED) {
-				out.push({
+				out[i] = {
 					routeIndex: -1,
 					via: 'deferred',
 					retryAt: result!.retryAt[k - 1] || now + 60_000,
-					reason: this.deferReason(info, routes, result!.openUntil),
-				});
+					reason: (deferReasons[ci] ??= this.deferReason(info, routes, result!.openUntil)),
+				};
 				continue;
 			}
 			const from =
@@ -216,10 +261,10 @@ export class Partitioner {
 							: from !== -1
 								? 'capacity'
 								: 'sequence';
-			const a: Assignment = { route: plan.routes[r].name, routeIndex: r, via };
+			const a: Assignment = new Placed(names[r], r, via);
 			if (from !== -1) a.reason = capacity!.reasons[from];
 			if (rates) a.rate = rates[r];
-			out.push(a);
+			out[i] = a;
 		}
 		return out;
 	}

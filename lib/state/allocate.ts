@@ -5,6 +5,7 @@ import {
 	VIA_STICKY,
 	type AllocateRequest,
 	type AllocateResult,
+	type AllocItem,
 	type Via,
 } from './types';
 
@@ -16,15 +17,30 @@ export interface AllocationState {
 	counter(key: string): number;
 	spillCounts(key: string, n: number): number[];
 	sticky(key: string): string | undefined;
+	/**
+	 * For a store that reads a batch's sticky keys faster at once: per item, the stored route of its
+	 * key (undefined: none, or no key) and the first item of the batch with the same key (-1: no
+	 * key). allocate then asks nothing of sticky() and needs no map of the batch's keys.
+	 */
+	stickyBatch?(items: readonly AllocItem[]): StickyBatch;
 	capUsed(key: string): number;
 	/** when the route's circuit closes, or 0 */
 	openUntil(route: string): number;
 }
 
+export interface StickyBatch {
+	stored: ReadonlyArray<string | undefined>;
+	first: ArrayLike<number>;
+}
+
 export interface AllocationWrites {
 	counters: Map<string, number>;
 	spills: Map<string, number[]>;
-	sticky: Map<string, string>;
+	/**
+	 * the batch's sticky assignments, one per key in the order first made: the key, its route (the
+	 * last one the batch gave it) and the item that made it
+	 */
+	sticky: { keys: string[]; routes: string[]; items: number[] };
 	caps: Map<string, { used: number; resetAt: number }>;
 }
 
@@ -47,59 +63,76 @@ export function allocate(
 	state: AllocationState,
 	now: number,
 ): { result: AllocateResult; writes: AllocationWrites } {
-	const n = req.items.length;
+	const { items, classes, routes } = req;
+	const n = items.length;
 	const route = new Array<number>(n);
 	const via = new Array<Via>(n);
 	const retryAt = new Array<number>(n).fill(0);
 	const position = new Array<number>(n).fill(-1);
-	const writes: AllocationWrites = {
-		counters: new Map(),
-		spills: new Map(),
-		sticky: new Map(),
-		caps: new Map(),
-	};
 
 	const routeIndex = new Map<string, number>();
-	req.routes.forEach((r, i) => routeIndex.set(r.name, i));
+	routes.forEach((r, i) => routeIndex.set(r.name, i));
 
-	// Route availability is tracked locally as caps fill during the batch.
-	const open = req.routes.map((r) => {
+	// Route availability is tracked locally as caps fill during the batch: `room[r]` is what
+	// "circuit closed and every cap window below its limit" says now, updated when r is taken, so
+	// the per-item test is one read.
+	const open = routes.map((r) => {
 		const until = state.openUntil(r.circuit);
 		return until > now ? until : 0;
 	});
-	const capUsed = req.routes.map((r) => r.caps.map((c) => state.capUsed(c.key)));
-	const hasRoom = (r: number): boolean => {
-		if (open[r] !== 0) return false;
-		const caps = req.routes[r].caps;
-		for (let k = 0; k < caps.length; k++) if (capUsed[r][k] >= caps[k].limit) return false;
+	const capUsed = routes.map((r) => r.caps.map((c) => state.capUsed(c.key)));
+	const room = routes.map((r, ri) => {
+		if (open[ri] !== 0) return false;
+		for (let k = 0; k < r.caps.length; k++) if (capUsed[ri][k] >= r.caps[k].limit) return false;
 		return true;
-	};
-	const take = (r: number) => {
-		const caps = req.routes[r].caps;
-		for (let k = 0; k < caps.length; k++) capUsed[r][k]++;
-	};
+	});
 	const reopensAt = (r: number): number => {
 		let t = open[r];
-		const caps = req.routes[r].caps;
+		const caps = routes[r].caps;
 		for (let k = 0; k < caps.length; k++)
 			if (capUsed[r][k] >= caps[k].limit) t = Math.max(t, caps[k].resetAt);
 		return t;
 	};
 
-	const pos = req.classes.map((c) => state.counter(c.counterKey));
-	const spills = req.classes.map((c) => state.spillCounts(c.counterKey, c.candidates.length));
-	const stickyLocal = new Map<string, string>();
+	const pos = classes.map((c) => state.counter(c.counterKey));
+	const spills = classes.map((c) => state.spillCounts(c.counterKey, c.candidates.length));
+	// a stored route is kept only while it is still one of the class's candidates
+	const isCandidate = classes.map((c) => {
+		const set = new Uint8Array(routes.length);
+		for (const r of c.candidates) if (r >= 0 && r < routes.length) set[r] = 1;
+		return set;
+	});
+	// this call's sticky assignments (they are also the writes); items with the same key share the
+	// index of the first of them, and `written` says which write that key has (-1: none yet)
+	// (sized for the batch and cut to what was written: growing them made most of allocate's garbage)
+	const sticky: AllocationWrites['sticky'] = {
+		keys: new Array<string>(n),
+		routes: new Array<string>(n),
+		items: new Array<number>(n),
+	};
+	let made = 0;
+	const batch = state.stickyBatch?.(items);
+	const firstOf = batch ? undefined : new Map<string, number>();
+	const written = new Int32Array(n).fill(-1);
 
 	for (let i = 0; i < n; i++) {
-		const item = req.items[i];
+		const item = items[i];
 		const ci = item.cls;
-		const cls = req.classes[ci];
+		const cls = classes[ci];
+		const key = item.key;
 
-		if (item.key !== undefined) {
-			const prior = stickyLocal.get(item.key) ?? state.sticky(item.key);
+		let first = -1;
+		if (key !== undefined) {
+			if (batch) first = batch.first[i];
+			else {
+				first = firstOf!.get(key) ?? -1;
+				if (first === -1) firstOf!.set(key, (first = i));
+			}
+			const w = written[first];
+			const prior = w !== -1 ? sticky.routes[w] : batch ? batch.stored[i] : state.sticky(key);
 			if (prior !== undefined) {
 				const r = routeIndex.get(prior);
-				if (r !== undefined && cls.candidates.includes(r)) {
+				if (r !== undefined && isCandidate[ci][r] === 1) {
 					route[i] = r;
 					via[i] = VIA_STICKY;
 					continue;
@@ -113,16 +146,16 @@ export function allocate(
 		const seqRoute = fromSequence
 			? cls.cycle[Math.floor(pos[ci] / cls.repeat) % cls.cycle.length]
 			: item.prefer!;
-		if (hasRoom(seqRoute)) {
+		if (room[seqRoute] === true) {
 			chosen = seqRoute;
 		} else {
 			how = VIA_SPILL;
 			const counts = spills[ci];
+			const candidates = cls.candidates;
 			let best = -1;
 			let bestScore = Infinity;
-			for (let k = 0; k < cls.candidates.length; k++) {
-				const r = cls.candidates[k];
-				if (!hasRoom(r)) continue;
+			for (let k = 0; k < candidates.length; k++) {
+				if (room[candidates[k]] !== true) continue;
 				if (cls.spill === 'priority') {
 					best = k;
 					break;
@@ -134,7 +167,7 @@ export function allocate(
 				}
 			}
 			if (best !== -1) {
-				chosen = cls.candidates[best];
+				chosen = candidates[best];
 				counts[best]++;
 			}
 		}
@@ -148,18 +181,35 @@ export function allocate(
 			continue;
 		}
 		if (fromSequence) position[i] = pos[ci]++;
-		take(chosen);
+		const caps = routes[chosen].caps;
+		const used = capUsed[chosen];
+		for (let k = 0; k < caps.length; k++) if (++used[k] >= caps[k].limit) room[chosen] = false;
 		route[i] = chosen;
 		via[i] = how;
-		if (item.key !== undefined) stickyLocal.set(item.key, req.routes[chosen].name);
+		if (key !== undefined) {
+			const w = written[first];
+			if (w !== -1) sticky.routes[w] = routes[chosen].name;
+			else {
+				written[first] = made;
+				sticky.keys[made] = key;
+				sticky.routes[made] = routes[chosen].name;
+				sticky.items[made++] = i;
+			}
+		}
 	}
 
-	req.classes.forEach((c, ci) => {
+	sticky.keys.length = sticky.routes.length = sticky.items.length = made;
+	const writes: AllocationWrites = {
+		counters: new Map(),
+		spills: new Map(),
+		sticky,
+		caps: new Map(),
+	};
+	classes.forEach((c, ci) => {
 		writes.counters.set(c.counterKey, pos[ci]);
 		writes.spills.set(c.counterKey, spills[ci]);
 	});
-	for (const [k, v] of stickyLocal) writes.sticky.set(k, v);
-	req.routes.forEach((r, ri) =>
+	routes.forEach((r, ri) =>
 		r.caps.forEach((c, k) => writes.caps.set(c.key, { used: capUsed[ri][k], resetAt: c.resetAt })),
 	);
 

@@ -4,6 +4,7 @@ import { checkRateArgs, rateStateEnd, reserve, type RateState } from './gcra';
 import { applyHealth } from './health';
 import { claimMarker, settleMarker } from './once';
 import { checkStepArgs, runDeliveryStep } from './step';
+import { StickyTable } from './stickyTable';
 import type {
 	AllocateRequest,
 	AllocateResult,
@@ -39,7 +40,7 @@ interface ScopeState {
 	spills: Map<string, number[]>;
 	/** when the counters and spills expire */
 	expiresAt: number;
-	sticky: Map<string, Expiring<Map<string, string>>>;
+	sticky: Map<string, Expiring<StickyTable>>;
 	caps: Map<string, Expiring<number>>;
 }
 
@@ -85,13 +86,16 @@ export class MemoryStateStore implements StateStore {
 		const scope = this.scope(req.scope, now);
 		const stored = scope.sticky.get(req.stickyKey);
 		const sticky = stored && stored.expiresAt > now ? stored.value : undefined;
+		// the batch's keys are looked up together (./stickyTable.ts), and written the same way
+		const table = sticky ?? new StickyTable();
 		const view: AllocationState = {
 			counter: (k) => scope.counters.get(k) ?? 0,
 			spillCounts: (k, n) => {
 				const s = scope.spills.get(k);
 				return s && s.length === n ? s.slice() : new Array<number>(n).fill(0);
 			},
-			sticky: (k) => sticky?.get(k),
+			sticky: (k) => table.get(k),
+			stickyBatch: (items) => table.lookUp(items),
 			capUsed: (k) => {
 				const c = scope.caps.get(k);
 				return c && c.expiresAt > now ? c.value : 0;
@@ -105,10 +109,9 @@ export class MemoryStateStore implements StateStore {
 		for (const [k, v] of writes.counters) scope.counters.set(k, v);
 		for (const [k, v] of writes.spills) scope.spills.set(k, v);
 		// every call of the partition keeps its sticky assignments alive, a hit as much as a new one
-		if (sticky || writes.sticky.size > 0) {
-			const map = sticky ?? new Map<string, string>();
-			for (const [k, v] of writes.sticky) map.set(k, v);
-			scope.sticky.set(req.stickyKey, { value: map, expiresAt: now + req.ttlMs });
+		if (sticky || writes.sticky.keys.length > 0) {
+			table.insert(writes.sticky.items, writes.sticky.routes);
+			scope.sticky.set(req.stickyKey, { value: table, expiresAt: now + req.ttlMs });
 		}
 		for (const [k, c] of writes.caps) scope.caps.set(k, { value: c.used, expiresAt: c.resetAt });
 		return result;

@@ -24,6 +24,7 @@ import type {
 	StateStore,
 	Via,
 } from './types';
+import { VIA_DEFERRED, VIA_SEQUENCE, VIA_SPILL } from './types';
 
 // the error belongs to the contract now (./errors.ts); still exported here for older imports
 export { StateUnavailableError };
@@ -76,8 +77,10 @@ export function loadLuaScript(file: string): string {
 type ScriptClient = (Redis | Cluster) & {
 	postalAllocate(
 		numKeys: number,
-		...args: string[]
-	): Promise<[number[], number[], number[], number, number[], number[]]>;
+		keys: string[],
+		payload: string,
+		itemKeys: string[],
+	): Promise<[string, number, number[], number[], number[]]>;
 	postalReserveRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
 	postalClaimOnce(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalSettleOnce(numKeys: number, ...args: string[]): Promise<number>;
@@ -143,6 +146,44 @@ export function createRedisClient(c: RedisConnection): Redis | Cluster {
 const ms = (v: number) => String(Math.max(1, Math.round(v)));
 
 const jsonLimit = (limit: number) => (limit === Infinity ? Number.MAX_VALUE : limit);
+
+/**
+ * allocate.lua's compact reply as an AllocateResult: per item, fixed-width base-94 digits of
+ * (route + 1) * 4 + via; positions follow from each class's first one (every item its class
+ * sequence placed takes the next); retry times come for the deferred items only.
+ */
+export function decodeAllocation(
+	req: AllocateRequest,
+	codes: string,
+	now: number,
+	open: number[],
+	firstPos: number[],
+	retry: number[],
+): AllocateResult {
+	let width = 1;
+	for (let span = 94; span <= req.routes.length * 4 + 3; span *= 94) width++;
+	const n = req.items.length;
+	if (codes.length !== n * width)
+		throw new Error(`allocate.lua answered for ${codes.length / width} of ${n} items`);
+	const route = new Array<number>(n);
+	const via = new Array<Via>(n);
+	const retryAt = new Array<number>(n);
+	const pos = new Array<number>(n);
+	const next = firstPos.map(Number);
+	let deferred = 0;
+	for (let i = 0; i < n; i++) {
+		let code = 0;
+		for (let d = i * width; d < (i + 1) * width; d++) code = code * 94 + codes.charCodeAt(d) - 33;
+		const v = (code & 3) as Via;
+		route[i] = (code >> 2) - 1;
+		via[i] = v;
+		retryAt[i] = v === VIA_DEFERRED ? Number(retry[deferred++]) : 0;
+		const item = req.items[i];
+		pos[i] =
+			(v === VIA_SEQUENCE || v === VIA_SPILL) && item.prefer === undefined ? next[item.cls]++ : -1;
+	}
+	return { route, via, retryAt, now, openUntil: open.map(Number), pos };
+}
 
 /**
  * The Redis store: every call is one Lua script or one command — one round trip per batch. Keys
@@ -388,6 +429,22 @@ export class RedisStateStore implements StateStore {
 			openUntil = (await this.getCircuits(req.routes.map((r) => r.circuit))).map(
 				(c) => c?.openUntil ?? 0,
 			);
+		// the items as runs of alike ones, their sticky keys as arguments of their own (allocate.lua)
+		const runs: Array<[number, number | false, 0 | 1, number]> = [];
+		const itemKeys: string[] = [];
+		let run: [number, number | false, 0 | 1, number] | undefined;
+		for (const it of req.items) {
+			const prefer = it.prefer ?? false;
+			const keyed = it.key === undefined ? 0 : 1;
+			if (keyed) itemKeys.push(it.key!);
+			if (run && run[0] === it.cls && run[1] === prefer && run[2] === keyed) run[3]++;
+			else runs.push((run = [it.cls, prefer, keyed, 1]));
+		}
+		// keys of one width in bytes (recipient digests are) travel joined, as one argument
+		let width = itemKeys.length > 0 ? itemKeys[0].length : 0;
+		for (const k of itemKeys) if (k.length !== width) width = 0;
+		const joined = width > 0 ? itemKeys.join('') : '';
+		if (/[^\x00-\x7f]/.test(joined)) width = 0;
 		const payload = JSON.stringify({
 			h: this.circuitsInScript ? 1 : 0,
 			r: req.routes.map((r, i) => ({
@@ -404,27 +461,16 @@ export class RedisStateStore implements StateStore {
 				w: c.weights,
 				p: c.spill === 'priority' ? 1 : 0,
 			})),
-			i: req.items.map((it) =>
-				it.prefer !== undefined
-					? [it.cls, it.key ?? false, it.prefer]
-					: it.key === undefined
-						? [it.cls]
-						: [it.cls, it.key],
-			),
+			i: runs,
+			w: width,
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});
-		const [route, via, retryAt, now, open, pos] = await this.call('routing', () =>
-			this.client.postalAllocate(keys.length, ...keys, payload),
+		const [codes, now, open, firstPos, retry] = await this.call('routing', () =>
+			// arrays, not spread arguments: ioredis flattens them, and a batch may be longer than a call's argument limit
+			this.client.postalAllocate(keys.length, keys, payload, width > 0 ? [joined] : itemKeys),
 		);
-		return {
-			route: route.map(Number),
-			via: via.map(Number) as Via[],
-			retryAt: retryAt.map(Number),
-			now: Number(now),
-			openUntil: open.map(Number),
-			pos: pos.map(Number),
-		};
+		return decodeAllocation(req, codes, Number(now), open, firstPos, retry);
 	}
 
 	async capUsage(scope: string, keys: string[]): Promise<number[]> {

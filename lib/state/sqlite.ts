@@ -291,9 +291,9 @@ export class SqliteStateStore implements StateStore {
 			for (const [k, v] of writes.counters) this.sql.hset.run(counters, k, String(v));
 			for (const [k, v] of writes.spills) this.sql.hset.run(spills, k, JSON.stringify(v));
 			// every call of the partition keeps its sticky assignments alive, a hit as much as a new one
-			if (stickyAlive || writes.sticky.size > 0) {
+			if (stickyAlive || writes.sticky.keys.length > 0) {
 				this.touchHash(sticky, until, now);
-				for (const [k, route] of writes.sticky) this.sql.hset.run(sticky, k, route);
+				writes.sticky.keys.forEach((k, j) => this.sql.hset.run(sticky, k, writes.sticky.routes[j]));
 			}
 			for (const [k, c] of writes.caps)
 				this.sql.put.run(this.keys.cap(req.scope, k), String(c.used), c.resetAt);

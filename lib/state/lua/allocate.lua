@@ -12,10 +12,20 @@
   ARGV[1]  JSON: { r = routes {n = name, u = circuit name, o = openUntil, c = {{limit, resetAt}, ...}}, h = 0/1,
                    k = classes {k = counter key, y = cycle (0-based routes), n = repeat,
                                 c = candidates (0-based), w = weights, p = 1 priority / 0 weights},
-                   i = items {{class (0-based), key or false, preferred route (0-based)?}, ...},
+                   i = the items as runs of alike ones {{class (0-based), preferred route (0-based) or false,
+                       1 sticky key / 0 none, how many}, ...},
+                   w = the sticky keys' width when all have the same number of bytes (0: they differ),
                    d = dry run 0/1, t = ttl ms }
-  Returns { routes (0-based, -1 deferred), vias (0 sequence, 1 sticky, 2 spill, 3 deferred), retryAt, now, openUntil per route,
-            sequence positions (-1 for a sticky, preferred or deferred item) }
+  ARGV[2..] the sticky keys of the items that have one, in item order: with w > 0 all of them in
+           ARGV[2], w bytes each (struct.unpack splits them in one call), else one per argument
+  (Keys travel as arguments, not JSON: decoding a table per item was a third of the script's time;
+  one argument of 1000 keys costs the client a third of a millisecond less than 1000 arguments.)
+  Returns { per item in order, `width` characters, the base-94 digits ('!' = 0) of
+            (route + 1) * 4 + via (route 0-based, -1 deferred; via 0 sequence, 1 sticky, 2 spill, 3 deferred),
+            now, openUntil per route, each class's sequence position before the call,
+            retryAt of each deferred item in order }
+  The caller derives each item's position from the classes' first positions: every item its class
+  sequence placed (sequence or spill, no preferred route) takes the next one.
 ]]
 local req = cjson.decode(ARGV[1])
 local time = redis.call('TIME')
@@ -23,41 +33,35 @@ local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
 local routes = req.r
 local classes = req.k
-local items = req.i
+local nRoutes = #routes
 
 local circuitUntil = {}
 if req.h == 1 then
   local names = {}
-  for r = 1, #routes do names[r] = routes[r].u end
+  for r = 1, nRoutes do names[r] = routes[r].u end
   local stored = redis.call('HMGET', KEYS[#KEYS], unpack(names))
-  for r = 1, #routes do
+  for r = 1, nRoutes do
     circuitUntil[r] = stored[r] and (tonumber(cjson.decode(stored[r]).openUntil) or 0) or 0
   end
 else
-  for r = 1, #routes do circuitUntil[r] = routes[r].o or 0 end
+  for r = 1, nRoutes do circuitUntil[r] = routes[r].o or 0 end
 end
 
-local open, capUsed, capKey, routeIndex = {}, {}, {}, {}
+-- room[r]: circuit closed and every cap window below its limit, kept up to date as caps fill
+local open, capUsed, capKey, routeIndex, room = {}, {}, {}, {}, {}
 local nextKey = 5
-for r = 1, #routes do
+for r = 1, nRoutes do
   local rt = routes[r]
   routeIndex[rt.n] = r - 1
   open[r] = (circuitUntil[r] > now) and circuitUntil[r] or 0
   capUsed[r], capKey[r] = {}, {}
+  room[r] = open[r] == 0
   for k = 1, #rt.c do
     capUsed[r][k] = tonumber(redis.call('GET', KEYS[nextKey])) or 0
     capKey[r][k] = nextKey
     nextKey = nextKey + 1
+    if capUsed[r][k] >= rt.c[k][1] then room[r] = false end
   end
-end
-
-local function hasRoom(r)
-  if open[r] ~= 0 then return false end
-  local caps = routes[r].c
-  for k = 1, #caps do
-    if capUsed[r][k] >= caps[k][1] then return false end
-  end
-  return true
 end
 
 local function reopensAt(r)
@@ -73,9 +77,10 @@ local counterKeys = {}
 for c = 1, #classes do counterKeys[c] = classes[c].k end
 local storedPos = redis.call('HMGET', KEYS[1], unpack(counterKeys))
 local storedSpill = redis.call('HMGET', KEYS[2], unpack(counterKeys))
-local pos, spills, isCandidate = {}, {}, {}
+local pos, firstPos, spills, isCandidate = {}, {}, {}, {}
 for c = 1, #classes do
   pos[c] = tonumber(storedPos[c]) or 0
+  firstPos[c] = pos[c]
   local n = #classes[c].c
   local parts = {}
   if storedSpill[c] then
@@ -87,94 +92,144 @@ for c = 1, #classes do
   for k = 1, n do isCandidate[c][classes[c].c[k]] = true end
 end
 
--- sticky assignments already stored, read in chunks (unpack has a stack limit)
-local sticky, wanted, seen = {}, {}, {}
-for i = 1, #items do
-  local key = items[i][2]
-  if key and not seen[key] then
-    seen[key] = true
-    wanted[#wanted + 1] = key
+-- the sticky assignments already stored, one per keyed item (false: none), read in chunks
+-- (unpack has a stack limit)
+local keys, nKeys = ARGV, #ARGV - 1
+if req.w > 0 then
+  local all, w = ARGV[2], req.w
+  nKeys = #all / w
+  keys = { false }
+  for s = 1, nKeys, 1000 do
+    local count = math.min(1000, nKeys - s + 1)
+    -- (the last value is the position after the chunk: keys beyond nKeys + 1 are never read)
+    local fmt = string.rep('c' .. w, count)
+    if s == 1 then
+      keys = { false, struct.unpack(fmt, all) }
+    else
+      local part = { struct.unpack(fmt, all, (s - 1) * w + 1) }
+      for j = 1, count do keys[s + j] = part[j] end
+    end
   end
 end
-for s = 1, #wanted, 1000 do
-  local chunk = {}
-  for j = s, math.min(s + 999, #wanted) do chunk[#chunk + 1] = wanted[j] end
-  local vals = redis.call('HMGET', KEYS[3], unpack(chunk))
-  for j = 1, #chunk do
-    if vals[j] then sticky[chunk[j]] = vals[j] end
+local stored = {}
+for s = 2, nKeys + 1, 1000 do
+  local vals = redis.call('HMGET', KEYS[3], unpack(keys, s, math.min(s + 999, nKeys + 1)))
+  if s == 2 then
+    stored = vals
+  else
+    for j = 1, #vals do stored[s - 2 + j] = vals[j] end
   end
 end
 
-local outRoute, outVia, outRetry, outPos = {}, {}, {}, {}
-local newSticky, newStickyOrder = {}, {}
-for i = 1, #items do
-  local c = items[i][1] + 1
-  local key = items[i][2]
-  local cls = classes[c]
-  local done = false
-  if key then
-    local prior = newSticky[key] or sticky[key]
-    if prior then
-      local r0 = routeIndex[prior]
-      if r0 ~= nil and isCandidate[c][r0] then
-        outRoute[i], outVia[i], outRetry[i], outPos[i] = r0, 1, 0, -1
-        done = true
-      end
-    end
+-- the reply's digits for every code a route and via can make
+local width, span = 1, 94
+while span <= nRoutes * 4 + 3 do
+  width, span = width + 1, span * 94
+end
+local digits = {}
+for code = 0, nRoutes * 4 + 3 do
+  local chars, v = {}, code
+  for d = width, 1, -1 do
+    chars[d] = string.char(33 + v % 94)
+    v = math.floor(v / 94)
   end
-  if not done then
-    local chosen, via = -1, 0
-    local prefer = items[i][3]
-    local seq = prefer
-    if prefer == nil then
-      local cycle = cls.y
-      seq = cycle[(math.floor(pos[c] / cls.n) % #cycle) + 1]
+  digits[code] = table.concat(chars)
+end
+
+-- the loop's tables and functions as locals: a global or a field lookup per item adds up
+local floor, names = math.floor, {}
+for r = 1, nRoutes do names[r] = routes[r].n end
+local out, retry, nRetry = {}, {}, 0
+local newSticky, newStickyOrder, nNew = {}, {}, 0
+local i, ki = 0, 0
+local runs = req.i
+for run = 1, #runs do
+  local c = runs[run][1] + 1
+  local prefer = runs[run][2]
+  local keyed = runs[run][3] == 1
+  local cls = classes[c]
+  local cycle, cycleLen, rep = cls.y, #cls.y, cls.n
+  local cand, nCand, weights, priority = cls.c, #cls.c, cls.w, cls.p == 1
+  local candidate, counts = isCandidate[c], spills[c]
+  local p = pos[c]
+  for _ = 1, runs[run][4] do
+    i = i + 1
+    local key = false
+    if keyed then
+      ki = ki + 1
+      key = keys[ki + 1]
     end
-    if hasRoom(seq + 1) then
-      chosen = seq
-    else
-      via = 2
-      local best, bestScore = -1, math.huge
-      for k = 1, #cls.c do
-        if hasRoom(cls.c[k] + 1) then
-          if cls.p == 1 then
-            best = k
-            break
-          end
-          local score = (spills[c][k] + 1) / cls.w[k]
-          if score < bestScore then
-            bestScore, best = score, k
-          end
+    local done = false
+    if key then
+      local prior = newSticky[key] or stored[ki]
+      if prior then
+        local r0 = routeIndex[prior]
+        if r0 ~= nil and candidate[r0] then
+          out[i] = digits[(r0 + 1) * 4 + 1]
+          done = true
         end
       end
-      if best ~= -1 then
-        chosen = cls.c[best]
-        spills[c][best] = spills[c][best] + 1
-      end
     end
-    if chosen == -1 then
-      local t = math.huge
-      for k = 1, #cls.c do
-        local r = reopensAt(cls.c[k] + 1)
-        if r < t then t = r end
+    if not done then
+      local chosen, via = -1, 0
+      local seq = prefer
+      if not prefer then
+        seq = cycle[((rep == 1) and p or floor(p / rep)) % cycleLen + 1]
       end
-      outRoute[i], outVia[i], outRetry[i], outPos[i] = -1, 3, (t == math.huge) and 0 or t, -1
-    else
-      if prefer == nil then
-        outPos[i] = pos[c]
-        pos[c] = pos[c] + 1
+      if room[seq + 1] then
+        chosen = seq
       else
-        outPos[i] = -1
+        via = 2
+        local best, bestScore = -1, math.huge
+        for k = 1, nCand do
+          if room[cand[k] + 1] then
+            if priority then
+              best = k
+              break
+            end
+            local score = (counts[k] + 1) / weights[k]
+            if score < bestScore then
+              bestScore, best = score, k
+            end
+          end
+        end
+        if best ~= -1 then
+          chosen = cand[best]
+          counts[best] = counts[best] + 1
+        end
       end
-      local caps = capUsed[chosen + 1]
-      for k = 1, #caps do caps[k] = caps[k] + 1 end
-      outRoute[i], outVia[i], outRetry[i] = chosen, via, 0
-      if key then
-        if not newSticky[key] then newStickyOrder[#newStickyOrder + 1] = key end
-        newSticky[key] = routes[chosen + 1].n
+      if chosen == -1 then
+        local t = math.huge
+        for k = 1, nCand do
+          local r = reopensAt(cand[k] + 1)
+          if r < t then t = r end
+        end
+        out[i] = digits[3]
+        nRetry = nRetry + 1
+        retry[nRetry] = (t == math.huge) and 0 or t
+      else
+        if not prefer then p = p + 1 end
+        local r = chosen + 1
+        local caps = capUsed[r]
+        if caps[1] then
+          local limits = routes[r].c
+          for k = 1, #caps do
+            caps[k] = caps[k] + 1
+            if caps[k] >= limits[k][1] then room[r] = false end
+          end
+        end
+        out[i] = digits[r * 4 + via]
+        if key then
+          if not newSticky[key] then
+            nNew = nNew + 1
+            newStickyOrder[nNew] = key
+          end
+          newSticky[key] = names[r]
+        end
       end
     end
   end
+  pos[c] = p
 end
 
 if req.d == 0 then
@@ -190,12 +245,12 @@ if req.d == 0 then
   redis.call('HSET', KEYS[2], unpack(spillText))
   redis.call('PEXPIRE', KEYS[1], ttl)
   redis.call('PEXPIRE', KEYS[2], ttl)
-  for s = 1, #newStickyOrder, 500 do
-    local fields = {}
-    for j = s, math.min(s + 499, #newStickyOrder) do
+  for s = 1, nNew, 500 do
+    local fields, f = {}, 0
+    for j = s, math.min(s + 499, nNew) do
       local key = newStickyOrder[j]
-      fields[#fields + 1] = key
-      fields[#fields + 1] = newSticky[key]
+      fields[f + 1], fields[f + 2] = key, newSticky[key]
+      f = f + 2
     end
     redis.call('HSET', KEYS[3], unpack(fields))
   end
@@ -205,7 +260,7 @@ if req.d == 0 then
   end
   -- the index lives as long as the longest-lived key it lists: a cap window can outlast the TTL
   local keepUntil = now + req.t
-  for r = 1, #routes do
+  for r = 1, nRoutes do
     local caps = routes[r].c
     for k = 1, #caps do
       local resetAt = caps[k][2]
@@ -222,4 +277,4 @@ if req.d == 0 then
   end
 end
 
-return { outRoute, outVia, outRetry, now, open, outPos }
+return { table.concat(out), now, open, firstPos, retry }
