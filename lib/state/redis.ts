@@ -444,6 +444,7 @@ export class RedisStateStore implements StateStore {
 			})),
 			i: runs,
 			w: width,
+			u: new Set(itemKeys).size === itemKeys.length ? 1 : 0,
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});
