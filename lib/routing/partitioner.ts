@@ -81,14 +81,17 @@ interface Capacity {
  * until a full collection marks the whole heap. A constructor has no allocation site to pretenure.
  */
 
-/** an item for the store: a key only when sticky (the field is absent otherwise, as the store expects) */
+/** an item for the store: a key only when sticky, a route only when preferred (absent otherwise) */
 class Item implements AllocItem {
 	declare key?: string;
+	declare prefer?: number;
 	constructor(
 		readonly cls: number,
-		key: string | undefined,
+		key?: string,
+		prefer?: number,
 	) {
 		if (key !== undefined) this.key = key;
+		if (prefer !== undefined) this.prefer = prefer;
 	}
 }
 
@@ -178,7 +181,7 @@ export class Partitioner {
 			}
 			if (typeof info === 'string') {
 				unroutable.set(i, info);
-				items[i] = { cls: -1 };
+				items[i] = new Item(-1);
 				continue;
 			}
 			const key = input.key;
@@ -190,12 +193,12 @@ export class Partitioner {
 					info.weights,
 				);
 				if (k === -1) {
-					items[i] = { cls: info.index };
+					items[i] = new Item(info.index);
 					continue;
 				}
 				const moved = this.hashMove(key, candidates[k], info);
 				if (moved !== candidates[k]) hashMoved.set(i, candidates[k]);
-				items[i] = { cls: info.index, prefer: moved };
+				items[i] = new Item(info.index, undefined, moved);
 				continue;
 			}
 			items[i] = new Item(

@@ -152,7 +152,7 @@ const jsonLimit = (limit: number) => (limit === Infinity ? Number.MAX_VALUE : li
  * (route + 1) * 4 + via; positions follow from each class's first one (every item its class
  * sequence placed takes the next); retry times come for the deferred items only.
  */
-export function decodeAllocation(
+function decodeAllocation(
 	req: AllocateRequest,
 	codes: string,
 	now: number,
@@ -463,6 +463,7 @@ export class RedisStateStore implements StateStore {
 			})),
 			i: runs,
 			w: width,
+			u: new Set(itemKeys).size === itemKeys.length ? 1 : 0,
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});

@@ -191,6 +191,7 @@ export class StickyTable {
 			this.slots[slot * 2] = e + 1;
 			this.slots[slot * 2 + 1] = h;
 		}
+		this.batch = [];
 	}
 
 	/**

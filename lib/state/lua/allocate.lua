@@ -15,6 +15,8 @@
                    i = the items as runs of alike ones {{class (0-based), preferred route (0-based) or false,
                        1 sticky key / 0 none, how many}, ...},
                    w = the sticky keys' width when all have the same number of bytes (0: they differ),
+                   u = 1 when no two items have the same sticky key (the caller checked: no table
+                       of the batch's keys is needed), else 0,
                    d = dry run 0/1, t = ttl ms }
   ARGV[2..] the sticky keys of the items that have one, in item order: with w > 0 all of them in
            ARGV[2], w bytes each (struct.unpack splits them in one call), else one per argument
@@ -140,7 +142,10 @@ end
 local floor, names = math.floor, {}
 for r = 1, nRoutes do names[r] = routes[r].n end
 local out, retry, nRetry = {}, {}, 0
-local newSticky, newStickyOrder, nNew = {}, {}, 0
+-- the batch's new assignments in the order first made (key, route); with repeated keys a table of
+-- them by key too, for a later item of the same key
+local distinct = req.u == 1
+local newSticky, newStickyOrder, newRoute, nNew = {}, {}, {}, 0
 local i, ki = 0, 0
 local runs = req.i
 for run = 1, #runs do
@@ -161,7 +166,8 @@ for run = 1, #runs do
     end
     local done = false
     if key then
-      local prior = newSticky[key] or stored[ki]
+      local prior = stored[ki]
+      if not distinct then prior = newSticky[key] or prior end
       if prior then
         local r0 = routeIndex[prior]
         if r0 ~= nil and candidate[r0] then
@@ -220,11 +226,16 @@ for run = 1, #runs do
         end
         out[i] = digits[r * 4 + via]
         if key then
-          if not newSticky[key] then
+          if distinct then
             nNew = nNew + 1
-            newStickyOrder[nNew] = key
+            newStickyOrder[nNew], newRoute[nNew] = key, names[r]
+          else
+            if not newSticky[key] then
+              nNew = nNew + 1
+              newStickyOrder[nNew] = key
+            end
+            newSticky[key] = names[r]
           end
-          newSticky[key] = names[r]
         end
       end
     end
@@ -249,7 +260,7 @@ if req.d == 0 then
     local fields, f = {}, 0
     for j = s, math.min(s + 499, nNew) do
       local key = newStickyOrder[j]
-      fields[f + 1], fields[f + 2] = key, newSticky[key]
+      fields[f + 1], fields[f + 2] = key, distinct and newRoute[j] or newSticky[key]
       f = f + 2
     end
     redis.call('HSET', KEYS[3], unpack(fields))
