@@ -362,7 +362,15 @@ function parseAddrSpec(
 	if (typeof ascii !== 'string') return ascii;
 	const domainProblem = checkDomain(ascii);
 	if (domainProblem) return { problem: domainProblem };
-	const address = `${local}@${ascii}`;
+	// the text itself when it is the mailbox already (the common case): the same characters, and no
+	// new string per address for a batch to keep in every item it outputs
+	const address =
+		s.length === local.length + 1 + ascii.length &&
+		s.charCodeAt(local.length) === 64 &&
+		s.startsWith(local) &&
+		s.endsWith(ascii)
+			? s
+			: `${local}@${ascii}`;
 	if (address.length > MAX_ADDRESS)
 		return { problem: `the address is longer than ${MAX_ADDRESS} characters` };
 	return { address, local, domain: ascii };
@@ -595,6 +603,8 @@ export function parseAddressList(input: unknown, options: AddressListOptions): A
 }
 
 /** The mailbox as a case-insensitive key (sticky routes, duplicate markers): local part lower-cased too. */
-export function mailboxKey(address: Pick<ParsedAddress, 'local' | 'domain'>): string {
-	return `${address.local.toLowerCase()}@${address.domain}`;
+export function mailboxKey(address: Pick<ParsedAddress, 'address' | 'local' | 'domain'>): string {
+	const local = address.local.toLowerCase();
+	// no capitals before "@": the key is the address itself, not a new string per recipient
+	return local === address.local ? address.address : `${local}@${address.domain}`;
 }

@@ -10,7 +10,8 @@ import { DomainClassifier, type Classification } from '../../lib/domains/classif
 import { GroupCatalog } from '../../lib/domains/groups';
 import { MxResolver } from '../../lib/domains/mx';
 import { StateUnavailableError } from '../../lib/state/types';
-import { perItemValues, splitList } from '../shared/itemValues';
+import { ParameterReader, splitList } from '../shared/itemValues';
+import { copyJson, withField } from '../shared/json';
 import {
 	REDIS_TEST,
 	stateFor,
@@ -21,16 +22,43 @@ import { classifierProperties, GROUP_LABELS } from './description';
 import { readClassifierParameters } from './options';
 import { classifierOutputs } from './outputs';
 
-function classificationFields(c: Classification): IDataObject {
-	const fields: IDataObject = {
-		domainGroup: c.group,
-		recipientDomain: c.address?.domain ?? null,
-		recipient: c.address?.address ?? null,
-		classifiedBy: c.classifiedBy,
-	};
+/**
+ * The item's json with the classification: its own fields, then ours (under `fieldKey` when one is
+ * set), set one by one on one copy (copyJson): the keys and order of `{ ...json, ...fields }`
+ * without a fields object per item.
+ */
+function classifiedJson(
+	source: IDataObject,
+	fieldKey: string,
+	c: Classification,
+	stateFallback: string | undefined,
+	domains: DomainTexts,
+): IDataObject {
+	const fields: IDataObject = fieldKey ? {} : copyJson(source);
+	fields.domainGroup = c.group;
+	fields.recipientDomain = c.address ? domains.shared(c.address.domain) : null;
+	fields.recipient = c.address?.address ?? null;
+	fields.classifiedBy = c.classifiedBy;
 	if (c.reason) fields.invalidReason = c.reason;
 	if (c.mxHosts) fields.mxHosts = c.mxHosts;
-	return fields;
+	if (stateFallback && c.classifiedBy?.startsWith('mx')) fields.stateFallback = stateFallback;
+	return fieldKey ? withField(source, fieldKey, fields) : fields;
+}
+
+/**
+ * One string per domain for a run's items: a batch names few domains many times, and each parse
+ * makes its own copy (~32 bytes an item, kept in the run data). Up to LIMIT distinct domains.
+ */
+class DomainTexts {
+	private static readonly LIMIT = 10_000;
+	private readonly texts = new Map<string, string>();
+
+	shared(domain: string): string {
+		const known = this.texts.get(domain);
+		if (known !== undefined) return known;
+		if (this.texts.size < DomainTexts.LIMIT) this.texts.set(domain, domain);
+		return domain;
+	}
 }
 
 /** on items classified by an MX lookup while Redis was unreachable */
@@ -87,44 +115,80 @@ export class DomainGroupClassifier implements INodeType {
 				})
 			: undefined;
 		const classifier = new DomainClassifier(catalog, mx);
-		let classifications: Classification[];
-		try {
-			classifications = await classifier.classifyMany(perItemValues(this, 'recipient', items));
-		} catch (error) {
-			if (error instanceof StateUnavailableError)
-				throw new NodeOperationError(
-					this.getNode(),
-					stateUnavailableMessage(error, 'The MX cache lives there.'),
-				);
-			throw new NodeOperationError(this.getNode(), error as Error, {
-				message: `Could not classify the recipients: ${(error as Error).message}`,
-			});
-		}
-
-		// Redis was down and the user chose local state: MX answers came from this process's cache
-		const stateFallback = state?.usedFallback ? LOCAL_MX_MARK : undefined;
-		const withFields = (
-			item: INodeExecutionData,
-			i: number,
-			c: Classification,
-		): INodeExecutionData => {
-			const fields: IDataObject = { ...classificationFields(c) };
-			if (stateFallback && c.classifiedBy?.startsWith('mx')) fields.stateFallback = stateFallback;
-			const json = fieldKey ? { ...item.json, [fieldKey]: fields } : { ...item.json, ...fields };
-			return { json, binary: item.binary, pairedItem: { item: i } };
+		const reader = new ParameterReader(this, items);
+		const notClassified = (error: Error) =>
+			error instanceof StateUnavailableError
+				? new NodeOperationError(
+						this.getNode(),
+						stateUnavailableMessage(error, 'The MX cache lives there.'),
+					)
+				: new NodeOperationError(this.getNode(), error, {
+						message: `Could not classify the recipients: ${error.message}`,
+					});
+		// With MX detection the batch is classified at once (one lookup per unknown domain, after
+		// every Recipient is read). Without, each item is classified as its json is made (in item
+		// order, so a Recipient that cannot be read fails the node as before): no item's parse
+		// outlives it, where a batch of them would last the whole node run.
+		let batch: Classification[] | undefined;
+		if (mx)
+			try {
+				batch = await classifier.classifyMany(items.map((_, i) => reader.get('recipient', i)));
+			} catch (error) {
+				throw notClassified(error as Error);
+			}
+		const classificationOf = (i: number): Classification => {
+			if (batch) return batch[i];
+			try {
+				return classifier.classifyOne(reader.get('recipient', i));
+			} catch (error) {
+				throw notClassified(error as Error);
+			}
 		};
 
-		if (outputMode !== 'perGroup')
-			return [items.map((item, i) => withFields(item, i, classifications[i]))];
+		const domains = new DomainTexts();
+		// Redis was down and the user chose local state: MX answers came from this process's cache
+		const stateFallback = state?.usedFallback ? LOCAL_MX_MARK : undefined;
+
+		if (outputMode !== 'perGroup') {
+			const output = new Array<INodeExecutionData>(items.length);
+			for (let i = 0; i < items.length; i++) {
+				const item = items[i];
+				const json = classifiedJson(
+					item.json,
+					fieldKey,
+					classificationOf(i),
+					stateFallback,
+					domains,
+				);
+				output[i] = { json, binary: item.binary, pairedItem: { item: i } };
+			}
+			return [output];
+		}
+
+		// every item classified first, then sorted onto the outputs: an invalid address fails the
+		// node only once every Recipient has been read, as before. What is kept between the two
+		// passes is each item's json (its output) and group; the rest of a classification only for
+		// an invalid address, whose error names it.
+		const jsons = new Array<IDataObject>(items.length);
+		const groups = new Array<string>(items.length);
+		const invalid = new Map<number, Classification>();
+		for (let i = 0; i < items.length; i++) {
+			const c = classificationOf(i);
+			jsons[i] = classifiedJson(items[i].json, fieldKey, c, stateFallback, domains);
+			groups[i] = c.group;
+			if (c.group === 'invalid') invalid.set(i, c);
+		}
+		batch = undefined;
 
 		const slots = classifierOutputs(this.getNode().parameters, GROUP_LABELS);
 		const outputs: INodeExecutionData[][] = slots.map(() => []);
 		const slotOf = new Map(slots.map((s, k) => [s.key, k]));
 		const otherSlot = slotOf.get('other')!;
 		const invalidSlot = slotOf.get('invalid');
-		items.forEach((item, i) => {
-			const c = classifications[i];
-			if (c.group === 'invalid' && invalidSlot === undefined) {
+		for (let i = 0; i < items.length; i++) {
+			const group = groups[i];
+			if (group === 'invalid' && invalidSlot === undefined) {
+				const c = invalid.get(i)!;
 				const message = `Item ${i}: "${c.input ?? ''}" is not a valid email address — ${c.reason}`;
 				if (!this.continueOnFail())
 					throw new NodeOperationError(this.getNode(), message, {
@@ -133,14 +197,14 @@ export class DomainGroupClassifier implements INodeType {
 							'Check the Recipient parameter, or turn on "Output Invalid Addresses Separately".',
 					});
 				outputs[otherSlot].push({
-					json: { ...withFields(item, i, c).json, error: message },
+					json: withField(jsons[i], 'error', message),
 					pairedItem: { item: i },
 				});
-				return;
+				continue;
 			}
-			const slot = c.group === 'invalid' ? invalidSlot! : (slotOf.get(c.group) ?? otherSlot);
-			outputs[slot].push(withFields(item, i, c));
-		});
+			const slot = group === 'invalid' ? invalidSlot! : (slotOf.get(group) ?? otherSlot);
+			outputs[slot].push({ json: jsons[i], binary: items[i].binary, pairedItem: { item: i } });
+		}
 		return outputs;
 	}
 }

@@ -23,7 +23,9 @@ import { API_PROVIDERS, ApiTransport } from '../../lib/transports/api';
 import { nodeHttpClient } from '../../lib/transports/nodeHttp';
 import { testSmtpCredential } from '../../lib/transports/smtp';
 import { ParameterReader } from '../shared/itemValues';
+import { withField } from '../shared/json';
 import {
+	type NodeState,
 	REDIS_TEST,
 	stateFor,
 	stateUnavailableMessage,
@@ -37,6 +39,9 @@ import { publishRouteLimits } from './routeLimits';
 import { capText } from '../../lib/util/secrets';
 
 const OUTPUT = { sent: 0, failed: 1, fallback: 2, skipped: 3 } as const;
+
+/** items a dry run builds and records at a time */
+const DRY_RUN_CHUNK = 100;
 
 /** on every item sent (or not) while Redis was unreachable and the user chose local state */
 const LOCAL_STATE_MARK =
@@ -58,31 +63,33 @@ function stoppedByState(node: INode, error: Error, results: DeliveryResult[]): N
 	);
 }
 
-/**
- * When a run delivered nothing, the node says so in the output pane (a green run that sent no mail
- * looks fine otherwise): how many went where, and the first route-level reason.
- */
-function nothingDeliveredHint(
-	results: DeliveryResult[],
-	dryRun: boolean,
-): NodeExecutionHint | undefined {
-	if (dryRun || results.length === 0) return undefined;
-	if (results.some((r) => r.record.status === 'sent' || r.record.status === 'partially-sent'))
-		return undefined;
-	const count = (output: DeliveryResult['output']) =>
-		results.filter((r) => r.output === output).length;
-	const reason = results.find((r) => r.output === 'fallback' || r.output === 'failed')?.record
-		.error;
-	const parts = [
-		`${count('fallback')} on Fallback`,
-		`${count('failed')} failed`,
-		`${count('skipped')} skipped`,
-	];
-	return {
-		type: 'warning',
-		location: 'outputPane',
-		message: `No message was delivered: ${parts.join(', ')}.${reason ? ` First reason: ${reason}` : ''}`,
-	};
+/** How many messages went, per output: the hint for a run that delivered nothing. */
+class Tally {
+	private delivered = false;
+	private readonly counts = { sent: 0, failed: 0, fallback: 0, skipped: 0 };
+	private reason?: string;
+
+	add(r: DeliveryResult): void {
+		if (r.record.status === 'sent' || r.record.status === 'partially-sent') this.delivered = true;
+		this.counts[r.output]++;
+		if (this.reason === undefined && (r.output === 'fallback' || r.output === 'failed'))
+			this.reason = r.record.error ?? '';
+	}
+
+	/**
+	 * When a run delivered nothing, the node says so in the output pane (a green run that sent no
+	 * mail looks fine otherwise): how many went where, and the first route-level reason.
+	 */
+	nothingDelivered(): NodeExecutionHint | undefined {
+		const { sent, failed, fallback, skipped } = this.counts;
+		if (this.delivered || sent + failed + fallback + skipped === 0) return undefined;
+		const parts = [`${fallback} on Fallback`, `${failed} failed`, `${skipped} skipped`];
+		return {
+			type: 'warning',
+			location: 'outputPane',
+			message: `No message was delivered: ${parts.join(', ')}.${this.reason ? ` First reason: ${this.reason}` : ''}`,
+		};
+	}
 }
 
 /** This run, as a later run that meets its claims names it: the execution and the node. */
@@ -218,52 +225,80 @@ export class LoadBalancedSend implements INodeType {
 			workflowId: String(this.getWorkflow().id ?? node.id),
 		};
 
-		const jobs: DeliveryJob[] = [];
-		const results = new Array<DeliveryResult>(items.length);
 		const params = new ParameterReader(this, items);
-		for (let i = 0; i < items.length; i++) {
-			const built = await itemJob(this, params, items[i], i, settings);
-			if (built.ok) jobs.push(built.job);
-			else {
-				const record: DeliveryRecord = {
-					route: built.route,
-					provider,
-					status: 'failed',
-					error: built.error,
-					failureScope: 'recipient',
-					attempts: 0,
-					latencyMs: 0,
-					queuedAt: new Date().toISOString(),
-				};
-				results[i] = { index: i, output: 'failed', record };
+		const owner = runOwner(this);
+		const outputs: INodeExecutionData[][] = [[], [], [], []];
+		// a dry run puts every item it can build on Sent: that list is made at its full length (pushed
+		// item by item, a list of 100,000 leaves ~2 MB of outgrown copies) and cut to what it holds
+		const sent = dryRun ? new Array<INodeExecutionData>(items.length) : undefined;
+		let sentCount = 0;
+		const tally = new Tally();
+		let state: NodeState | undefined;
+		// A real send is one batch: every job is built, then deliverBatch runs them all (one circuit
+		// leader per route, one look at the markers, concurrency across the whole batch). A dry run
+		// sends nothing, so it goes in chunks: each chunk's jobs (messages, limits, keys: ~1.5 kB an
+		// item) are gone before the next is built, instead of living until the last item is built.
+		// Every record of the run still says one queuedAt (the clock is pinned for the chunks).
+		const chunk = dryRun ? DRY_RUN_CHUNK : Math.max(1, items.length);
+		const queuedAt = Date.now();
+		for (let start = 0; start < items.length; start += chunk) {
+			const end = Math.min(items.length, start + chunk);
+			const results = new Array<DeliveryResult>(end - start);
+			const jobs: DeliveryJob[] = [];
+			for (let i = start; i < end; i++) {
+				const built = await itemJob(this, params, items[i], i, settings);
+				if (built.ok) jobs.push(built.job);
+				else {
+					const record: DeliveryRecord = {
+						route: built.route,
+						provider,
+						status: 'failed',
+						error: built.error,
+						failureScope: 'recipient',
+						attempts: 0,
+						latencyMs: 0,
+						queuedAt: new Date().toISOString(),
+					};
+					results[i - start] = { index: i, output: 'failed', record };
+				}
+			}
+
+			if (jobs.length > 0) {
+				state ??= await stateFor(this);
+				if (!dryRun) await publishRouteLimits(state.store, jobs, settings);
+				const { results: delivered, stateError } = await deliverBatch(jobs, {
+					transport,
+					store: state.store,
+					...deliverySettings(options, owner),
+					dryRun,
+					...(dryRun ? { clock: () => queuedAt } : {}),
+				});
+				// an outage ends the run unless the user chose to go on: then every item says what happened
+				if (stateError && !this.continueOnFail()) throw stoppedByState(node, stateError, delivered);
+				for (const r of delivered) results[r.index - start] = r;
+			}
+
+			for (let k = 0; k < results.length; k++) {
+				const i = start + k;
+				const r = results[k];
+				tally.add(r);
+				const json = withField(items[i].json, 'postalDelivery', r.record as unknown as IDataObject);
+				const out = { json, binary: items[i].binary, pairedItem: { item: i } };
+				if (sent && r.output === 'sent') sent[sentCount++] = out;
+				else outputs[OUTPUT[r.output]].push(out);
 			}
 		}
-
-		let usedFallback = false;
-		if (jobs.length > 0) {
-			const state = await stateFor(this);
-			if (!dryRun) await publishRouteLimits(state.store, jobs, settings);
-			const { results: delivered, stateError } = await deliverBatch(jobs, {
-				transport,
-				store: state.store,
-				...deliverySettings(options, runOwner(this)),
-				dryRun,
-			});
-			usedFallback = state.usedFallback;
-			// an outage ends the run unless the user chose to go on: then every item says what happened
-			if (stateError && !this.continueOnFail()) throw stoppedByState(node, stateError, delivered);
-			for (const r of delivered) results[r.index] = r;
+		if (sent) {
+			sent.length = sentCount;
+			outputs[OUTPUT.sent] = sent;
 		}
 
-		const outputs: INodeExecutionData[][] = [[], [], [], []];
-		items.forEach((item, i) => {
-			const r = results[i];
-			const record = r.record as unknown as IDataObject;
-			if (usedFallback) record.stateFallback = LOCAL_STATE_MARK;
-			const json: IDataObject = { ...item.json, postalDelivery: record };
-			outputs[OUTPUT[r.output]].push({ json, binary: item.binary, pairedItem: { item: i } });
-		});
-		const hint = nothingDeliveredHint(results, dryRun);
+		// set on the records already out: whether a call fell back is known once every call is made
+		if (state?.usedFallback)
+			for (const output of outputs)
+				for (const item of output)
+					(item.json.postalDelivery as IDataObject).stateFallback = LOCAL_STATE_MARK;
+		const hint = dryRun ? undefined : tally.nothingDelivered();
 		if (hint) this.addExecutionHints(hint);
 		return outputs;
 	}

@@ -121,13 +121,11 @@ export async function itemJob(
 	const assignment = json.postalRoute as IDataObject | undefined;
 	const campaign = String(assignment?.campaignId ?? '') || s.workflowId;
 	const group = typeof json.domainGroup === 'string' ? json.domainGroup.toLowerCase() : undefined;
-	const limits = limitsFor({
-		...s.limits,
-		campaign,
-		route,
-		share: shareOf(assignment?.rate),
-		group,
-	});
+	// not `{ ...s.limits, campaign, … }`: on Node 20 a spread followed by more keys makes a hidden
+	// class per object, and every item would leave one behind in the old generation
+	const limits = limitsFor(
+		Object.assign({}, s.limits, { campaign, route, share: shareOf(assignment?.rate), group }),
+	);
 
 	const message = built.message;
 	const messageKey = String(options.messageKey ?? '').trim();

@@ -12,6 +12,7 @@ import { Partitioner, type Assignment, type PartitionInput } from '../../lib/rou
 import { parseRoutePlan, PlanError, type RoutePlan } from '../../lib/routing/plan';
 import { StateUnavailableError } from '../../lib/state/types';
 import { perItemValues } from '../shared/itemValues';
+import { withField } from '../shared/json';
 import {
 	REDIS_TEST,
 	stateFor,
@@ -28,6 +29,35 @@ function recipientKey(raw: unknown): string | undefined {
 	if (parsed.ok) return mailboxKey(parsed);
 	const s = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
 	return s || undefined;
+}
+
+const LOCAL_STATE_MARK = 'Redis was unreachable: routed on this process’s local state';
+
+/**
+ * The item's `postalRoute`. The two shapes nearly every item has (a route; a route in a dry run)
+ * are written as one literal: its fields live in the object itself, where fields added one by one
+ * after a literal go to a second block (~24 bytes more an item, kept in the run data).
+ */
+function routeRecord(
+	campaignId: string,
+	mode: string,
+	a: Assignment,
+	dryRun: boolean,
+	usedFallback: boolean,
+): IDataObject {
+	const { via, route } = a;
+	if (route !== undefined && a.retryAt === undefined && !a.reason && !a.rate && !usedFallback)
+		return dryRun
+			? { campaignId, mode, via, route, dryRun: true }
+			: { campaignId, mode, via, route };
+	const record: IDataObject = { campaignId, mode, via };
+	if (route !== undefined) record.route = route;
+	if (a.retryAt !== undefined) record.retryAt = new Date(a.retryAt).toISOString();
+	if (a.reason) record.reason = a.reason;
+	if (a.rate) record.rate = { ...a.rate };
+	if (dryRun) record.dryRun = true;
+	if (usedFallback) record.stateFallback = LOCAL_STATE_MARK;
+	return record;
 }
 
 export class RoutePartitioner implements INodeType {
@@ -79,12 +109,14 @@ export class RoutePartitioner implements INodeType {
 		}
 
 		const keyed = plan.sticky || plan.stickyByHash;
-		const recipients = keyed ? perItemValues(this, 'recipient', items) : items.map(() => undefined);
+		const recipients = keyed ? perItemValues(this, 'recipient', items) : undefined;
 		const groups = perItemValues(this, 'domainGroup', items);
 		const campaigns = perItemValues(this, 'campaignId', items);
 
-		// items of one campaign go to the store in one call
-		const byCampaign = new Map<string, number[]>();
+		// items of one campaign go to the store in one call. Nearly every batch is one campaign: its
+		// items are all of them, and no list of their indices is made
+		let only: string | undefined;
+		let byCampaign: Map<string, number[]> | undefined;
 		campaigns.forEach((c, i) => {
 			const id = c === undefined || c === null ? '' : String(c).trim();
 			if (!id)
@@ -93,19 +125,35 @@ export class RoutePartitioner implements INodeType {
 					description:
 						'Set Campaign ID, or leave its default ({{ $workflow.id }}); save the workflow so it has an id.',
 				});
+			if (!byCampaign) {
+				if (only === undefined || id === only) {
+					only = id;
+					return;
+				}
+				// a second campaign: every item before this one is of the first
+				byCampaign = new Map([[only, Array.from({ length: i }, (_, k) => k)]]);
+			}
 			const list = byCampaign.get(id);
 			if (list) list.push(i);
 			else byCampaign.set(id, [i]);
 		});
+		const batches: Array<[string, number[] | undefined]> = byCampaign
+			? [...byCampaign]
+			: only === undefined
+				? []
+				: [[only, undefined]];
 
-		const assignments = new Array<Assignment>(items.length);
+		let assignments: Assignment[] = byCampaign ? new Array<Assignment>(items.length) : [];
 		const state = await stateFor(this);
 		const partition = node.id || node.name;
-		for (const [campaign, indices] of byCampaign) {
-			const inputs: PartitionInput[] = indices.map((i) => ({
-				key: keyed ? recipientKey(recipients[i]) : undefined,
-				group: groups[i] === undefined || groups[i] === null ? '' : String(groups[i]),
-			}));
+		const inputOf = (i: number): PartitionInput => ({
+			key: recipients ? recipientKey(recipients[i]) : undefined,
+			group: groups[i] === undefined || groups[i] === null ? '' : String(groups[i]),
+		});
+		for (const [campaign, indices] of batches) {
+			const inputs: PartitionInput[] = indices
+				? indices.map(inputOf)
+				: items.map((_, i) => inputOf(i));
 			let result: Assignment[];
 			try {
 				result = await new Partitioner(plan, state.store, { campaign, partition }).assign(inputs, {
@@ -126,14 +174,21 @@ export class RoutePartitioner implements INodeType {
 					message: `The route state could not be updated: ${(error as Error).message}`,
 				});
 			}
-			indices.forEach((i, k) => (assignments[i] = result[k]));
+			if (indices) indices.forEach((i, k) => (assignments[i] = result[k]));
+			else assignments = result;
 		}
 
-		const outputs: INodeExecutionData[][] = Array.from(
-			{ length: outputMode === 'fields' ? 1 : plan.routes.length + 1 },
-			() => [],
-		);
+		// with fields, every item leaves on the one output in its own place: that list is made at its
+		// full length (pushed item by item, a list of 100,000 leaves ~2 MB of outgrown copies)
+		const fields = outputMode === 'fields';
+		const outputs: INodeExecutionData[][] = fields
+			? [new Array<INodeExecutionData>(items.length)]
+			: Array.from({ length: plan.routes.length + 1 }, () => []);
 		const deferredOutput = outputs.length - 1;
+		const place = (k: number, i: number, out: INodeExecutionData) => {
+			if (fields) outputs[0][i] = out;
+			else outputs[k].push(out);
+		};
 
 		items.forEach((item, i) => {
 			const a = assignments[i];
@@ -146,32 +201,22 @@ export class RoutePartitioner implements INodeType {
 						description:
 							'Add a route without a domain-group restriction, or one that lists this group (Routes › Only for Domain Groups).',
 					});
-				outputs[deferredOutput].push({
-					json: {
-						...item.json,
-						[fieldKey]: { campaignId, status: 'unroutable', reason: a.reason },
-						error: message,
-					},
-					binary: item.binary,
-					pairedItem: { item: i },
+				const json = withField(item.json, fieldKey, {
+					campaignId,
+					status: 'unroutable',
+					reason: a.reason,
 				});
+				json.error = message;
+				place(deferredOutput, i, { json, binary: item.binary, pairedItem: { item: i } });
 				return;
 			}
-			const record: IDataObject = { campaignId, mode, via: a.via };
-			if (a.route !== undefined) record.route = a.route;
-			if (a.retryAt !== undefined) record.retryAt = new Date(a.retryAt).toISOString();
-			if (a.reason) record.reason = a.reason;
-			if (a.rate) record.rate = { ...a.rate };
-			if (dryRun) record.dryRun = true;
-			if (state.usedFallback)
-				record.stateFallback = 'Redis was unreachable: routed on this process’s local state';
+			const record = routeRecord(campaignId, mode, a, dryRun, state.usedFallback);
 			const out: INodeExecutionData = {
-				json: { ...item.json, [fieldKey]: record },
+				json: withField(item.json, fieldKey, record),
 				binary: item.binary,
 				pairedItem: { item: i },
 			};
-			if (outputMode === 'fields') outputs[0].push(out);
-			else outputs[a.routeIndex === -1 ? deferredOutput : a.routeIndex].push(out);
+			place(a.routeIndex === -1 ? deferredOutput : a.routeIndex, i, out);
 		});
 		return outputs;
 	}

@@ -1,4 +1,9 @@
-import { parseAddress, parseAddressList } from '../../lib/domains/address';
+import {
+	mailboxKey,
+	parseAddress,
+	parseAddressList,
+	type ParsedAddress,
+} from '../../lib/domains/address';
 
 describe('parseAddress', () => {
 	it.each([
@@ -163,5 +168,24 @@ describe('one item, exactly the recipients it names', () => {
 			reason: 'the character U+00A0 (a no-break space) is not allowed in an address',
 		});
 		expect(parseAddressList('a@x.com, (b@y.com)', { max: 3 })).toMatchObject({ ok: false });
+	});
+});
+
+describe('mailboxKey', () => {
+	// the parser hands back the input text itself where it is the mailbox already, and the key is
+	// the address where the local part has no capitals: the same characters either way
+	it.each([
+		['ann@gmail.com', 'ann@gmail.com', 'ann@gmail.com'],
+		['Ann@Gmail.COM', 'Ann@gmail.com', 'ann@gmail.com'],
+		['  ann@gmail.com ', 'ann@gmail.com', 'ann@gmail.com'],
+		['Ann <ann@gmail.com>', 'ann@gmail.com', 'ann@gmail.com'],
+		['mailto:ann@gmail.com', 'ann@gmail.com', 'ann@gmail.com'],
+		['"ann"@gmail.com', 'ann@gmail.com', 'ann@gmail.com'],
+		['ann@gmail.com.', 'ann@gmail.com', 'ann@gmail.com'],
+		['ann@exämple.com', 'ann@xn--exmple-cua.com', 'ann@xn--exmple-cua.com'],
+		['Jörg@Müller.de', 'Jörg@xn--mller-kva.de', 'jörg@xn--mller-kva.de'],
+	])('%j: address %j, key %j', (input, address, key) => {
+		const p = parseAddress(input) as ParsedAddress;
+		expect([p.address, mailboxKey(p)]).toEqual([address, key]);
 	});
 });
