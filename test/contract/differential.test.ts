@@ -211,6 +211,22 @@ const rateLimit: fc.Arbitrary<RateLimit> = fc.record({
 	burst: fc.integer({ min: 1, max: 4 }),
 });
 
+/** a settlement of a duplicate marker, for settleOnce and the send step alike */
+const settlement: fc.Arbitrary<OnceSettlement> = fc.record(
+	{
+		key: pick(ONCE_KEYS),
+		token: pick(TOKENS),
+		outcome: fc.constantFrom(
+			'sent' as const,
+			'partial' as const,
+			'release' as const,
+			'doubt' as const,
+		),
+		delivered: fc.array(pick(['dA', 'dB', 'dC']), { minLength: 1, maxLength: 2 }),
+	},
+	{ requiredKeys: ['key', 'token', 'outcome'] },
+);
+
 const command: fc.Arbitrary<Command> = fc.oneof(
 	{ arbitrary: allocateCommand, weight: 6 },
 	{
@@ -278,22 +294,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		arbitrary: fc.record({
 			op: fc.constant('settleOnce' as const),
 			scope: pick(SCOPES),
-			settlements: fc.array(
-				fc.record({
-					key: pick(ONCE_KEYS),
-					token: pick(TOKENS),
-					outcome: fc.constantFrom(
-						'sent' as const,
-						'partial' as const,
-						'release' as const,
-						'doubt' as const,
-					),
-					delivered: fc.option(fc.array(pick(['dA', 'dB', 'dC']), { minLength: 1, maxLength: 2 }), {
-						nil: undefined,
-					}),
-				}),
-				{ maxLength: 3 },
-			),
+			settlements: fc.array(settlement, { maxLength: 3 }),
 			ttlMs: fc.constantFrom(HOUR, DAY),
 		}),
 		weight: 2,
@@ -359,19 +360,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 			settle: fc.array(
 				fc.record({
 					scope: pick(SCOPES),
-					settlement: fc.record({
-						key: pick(ONCE_KEYS),
-						token: pick(TOKENS),
-						outcome: fc.constantFrom(
-							'sent' as const,
-							'partial' as const,
-							'release' as const,
-							'doubt' as const,
-						),
-						delivered: fc.option(fc.array(pick(['dA', 'dB']), { minLength: 1, maxLength: 2 }), {
-							nil: undefined,
-						}),
-					}),
+					settlement,
 				}),
 				{ maxLength: 2 },
 			),
