@@ -204,6 +204,9 @@ async function main(): Promise<void> {
 	if (job.kind === 'hammer') process.stdout.write(`${JSON.stringify(await hammer(job))}\n`);
 	else if (job.kind === 'partition') await partition(job);
 	else throw new Error(`unknown job ${JSON.stringify(job)}`);
+	// stdout to a pipe is written asynchronously: exit only once every line is out (a faster
+	// partitioner left lines in the buffer, and the parent read 1,600 of 3,000)
+	await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
 	process.exit(0);
 }
 
