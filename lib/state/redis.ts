@@ -197,8 +197,11 @@ export class RedisStateStore implements StateStore {
 	/** every key this store writes (./keys.ts) */
 	private readonly keys: StoreKeys;
 	private readonly label: string;
-	/** on Redis Cluster the circuits hash is in another slot: read it before the allocate script */
-	private readonly circuitsInScript: boolean;
+	/**
+	 * every key on one server (not a Cluster): a script may touch keys of any hash slot — the
+	 * allocate script the circuits hash, the send step markers and rate limits together
+	 */
+	private readonly oneServer: boolean;
 	private readonly password?: string;
 	private readonly connectTimeoutMs: number;
 	private readonly commandTimeoutMs: number;
@@ -213,7 +216,7 @@ export class RedisStateStore implements StateStore {
 		this.client = (client ?? createRedisClient(connection)) as ScriptClient;
 		this.keys = new StoreKeys(connection.keyPrefix ?? 'postal:');
 		this.label = hostLabel(connection);
-		this.circuitsInScript = connection.mode !== 'cluster';
+		this.oneServer = connection.mode !== 'cluster';
 		this.password = connection.password;
 		this.connectTimeoutMs = connection.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
 		this.commandTimeoutMs = connection.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
@@ -424,7 +427,7 @@ export class RedisStateStore implements StateStore {
 			...capKeys,
 		];
 		let openUntil: number[] | undefined;
-		if (this.circuitsInScript) keys.push(this.keys.circuits());
+		if (this.oneServer) keys.push(this.keys.circuits());
 		else
 			openUntil = (await this.getCircuits(req.routes.map((r) => r.circuit))).map(
 				(c) => c?.openUntil ?? 0,
@@ -446,7 +449,7 @@ export class RedisStateStore implements StateStore {
 		const joined = width > 0 ? itemKeys.join('') : '';
 		if (/[^\x00-\x7f]/.test(joined)) width = 0;
 		const payload = JSON.stringify({
-			h: this.circuitsInScript ? 1 : 0,
+			h: this.oneServer ? 1 : 0,
 			r: req.routes.map((r, i) => ({
 				n: r.name,
 				u: r.circuit,
@@ -532,9 +535,9 @@ export class RedisStateStore implements StateStore {
 		checkStepArgs(req);
 		if (req.settle.length + req.claim.length + req.reserve.length === 0)
 			return { claims: [], reservations: [] };
-		if (this.circuitsInScript) return this.stepScript(req);
+		if (this.oneServer) return this.stepScript(req);
 		// on a Cluster the markers (each campaign's slot) and the limits ({rates}) are apart: the
-		// markers call by call, the slots together in one script on the {rates} slot
+		// markers per campaign, the slots together in one script on the {rates} slot
 		return composeDeliveryStep(this, req, async (all) => {
 			const { reservations } = await this.stepScript({
 				...req,

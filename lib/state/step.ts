@@ -10,7 +10,6 @@ import type {
 	DeliveryStepAnswer,
 	DeliveryStepRequest,
 	OnceClaim,
-	OnceClaimRequest,
 	RateLimit,
 	RateReservation,
 	StateStore,
@@ -78,43 +77,64 @@ export function runDeliveryStep(
 
 /**
  * The same step from a store's separate calls, for a store that cannot run it as one (Redis
- * Cluster). The order is kept; between the calls another worker may take a marker, which the
- * claim then reports. `reserveAll` reserves the free markers' slots together, on one clock (the
- * rate limits share one Cluster slot); by default one reserveRate call each.
+ * Cluster): settlements and marker looks one call per campaign, claims one call each (each has its
+ * own token), and `reserveAll` the free markers' slots together, on one clock (the rate limits
+ * share one Cluster slot). The order is kept; between the calls another worker may take a marker,
+ * which the claim then reports.
  */
 export async function composeDeliveryStep(
-	store: Pick<StateStore, 'claimOnce' | 'settleOnce' | 'reserveRate'>,
+	store: Pick<StateStore, 'claimOnce' | 'settleOnce'>,
 	req: DeliveryStepRequest,
-	reserveAll: (limits: RateLimit[][]) => Promise<RateReservation[]> = async (all) => {
-		const out: RateReservation[] = [];
-		for (const limits of all) out.push(await store.reserveRate(limits, 1, req.maxWaitMs));
-		return out;
-	},
+	reserveAll: (limits: RateLimit[][]) => Promise<RateReservation[]>,
 ): Promise<DeliveryStepAnswer> {
-	for (const { scope, settlement } of req.settle)
-		await store.settleOnce(scope, [settlement], req.ttlMs);
-	const claimOne = async (scope: string, key: string, token: string, peek: boolean) => {
-		const request: OnceClaimRequest = {
+	for (const [scope, settlements] of byScope(req.settle, (s) => s.settlement))
+		await store.settleOnce(scope, settlements, req.ttlMs);
+	const claimOnce = (scope: string, keys: string[], token: string, peek: boolean) =>
+		store.claimOnce(scope, {
 			...claimRequest(req, token),
-			keys: [key],
+			keys,
 			ttlMs: req.ttlMs,
 			...(peek ? { peek } : {}),
-		};
-		const [claim] = await store.claimOnce(scope, request);
-		return claim;
-	};
+		});
 	const claims: OnceClaim[] = [];
-	for (const c of req.claim) claims.push(await claimOne(c.scope, c.key, c.token, false));
-	const held: Array<OnceClaim | undefined> = [];
-	for (const { marker } of req.reserve) {
-		const seen = marker && (await claimOne(marker.scope, marker.key, '', true));
-		held.push(seen && seen.state !== 'claimed' ? seen : undefined);
+	for (const c of req.claim) claims.push((await claimOnce(c.scope, [c.key], c.token, false))[0]);
+	// a look writes nothing: one call per campaign
+	const held = new Map<DeliveryStepRequest['reserve'][number], OnceClaim>();
+	const marked = req.reserve.filter((r) => r.marker);
+	for (const [scope, group] of byScope(
+		marked.map((r) => ({ scope: r.marker!.scope, r })),
+		(e) => e.r,
+	)) {
+		const seen = await claimOnce(
+			scope,
+			group.map((r) => r.marker!.key),
+			'',
+			true,
+		);
+		group.forEach((r, k) => seen[k].state !== 'claimed' && held.set(r, seen[k]));
 	}
-	const free = req.reserve.filter((_, k) => !held[k]).map((r) => r.limits);
-	const rates = free.length > 0 ? await reserveAll(free) : [];
+	const free = req.reserve.filter((r) => !held.has(r));
+	const rates = free.length > 0 ? await reserveAll(free.map((r) => r.limits)) : [];
 	let next = 0;
 	return {
 		claims,
-		reservations: held.map((h) => (h ? { held: h } : { rate: rates[next++] })),
+		reservations: req.reserve.map((r) => {
+			const h = held.get(r);
+			return h ? { held: h } : { rate: rates[next++] };
+		}),
 	};
+}
+
+/** Entries grouped by campaign, in their order within each. */
+function byScope<E extends { scope: string }, T>(
+	entries: E[],
+	value: (e: E) => T,
+): Map<string, T[]> {
+	const groups = new Map<string, T[]>();
+	for (const e of entries) {
+		const group = groups.get(e.scope);
+		if (group) group.push(value(e));
+		else groups.set(e.scope, [value(e)]);
+	}
+	return groups;
 }
