@@ -94,6 +94,8 @@ export interface FeedbackEvent {
 	sendingIp?: string;
 	/** the route, group and campaign it was sent for, when linked */
 	reference?: PostalReference;
+	/** the reference as found (a digest form `h.…` is resolved through the message ledger) */
+	referenceToken?: string;
 	linkedBy: LinkedBy;
 	/** 1 for a standard report; lower when read from free text */
 	confidence: number;
