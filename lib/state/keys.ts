@@ -90,13 +90,22 @@ export function recipientDigest(secret: string, text: string): string {
 }
 
 /**
+ * The suppression list's key for an address (normalized: domain lower-cased, and the local part,
+ * as mailboxKey does): its own keyed hash, so a list entry matches no sticky or marker digest.
+ */
+export function suppressionDigest(secret: string, mailbox: string): string {
+	return recipientDigest(secret, `sup\0${mailbox}`);
+}
+
+/**
  * Every key a store writes, in one class (as BullMQ's key class): the Redis store calls nothing
  * else to name a key, and the README's key table is checked against it (test/unit/keys.test.ts).
  *
  * Campaign keys are `prefix{campaign}:<kind>…` (one Cluster slot per campaign); the stores' own
- * keys use the tags `{circuits}`, `{rates}` and `{mx}`. A campaign of that name shares the tag but
- * never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:, once:) are neither a rate key (conn:,
- * smtp:, campaign:, group:) nor a domain (which has a dot and no colon).
+ * keys use the tags `{circuits}`, `{rates}`, `{mx}` and `{suppress}`. A campaign of that name shares
+ * the tag but never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:, once:) are neither a
+ * rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot and no colon), nor a
+ * list (list:).
  */
 export class StoreKeys {
 	constructor(readonly prefix: string) {}
@@ -126,6 +135,8 @@ export class StoreKeys {
 	rate = (limit: string) => `${this.prefix}{rates}:${limit}`;
 	/** the MX cache entry of a (valid, lower-case ASCII) domain */
 	mx = (domain: string) => `${this.prefix}{mx}:${domain}`;
+	/** a suppression list: suppressionDigest → entry JSON (a hash that never expires) */
+	suppression = (list: string) => `${this.prefix}{suppress}:list:${keyPart(list)}`;
 	/** the secret of the recipient digests */
 	secret = () => `${this.prefix}secret`;
 }

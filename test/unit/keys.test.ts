@@ -120,6 +120,7 @@ describe('state keys', () => {
 			k.rate(rateKeys.campaignShare('<campaign>', '<route>')),
 			k.rate(rateKeys.group('<campaign>', '<route>', '<group>')),
 			k.mx('<domain>'),
+			k.suppression('<list>'),
 			k.secret(),
 		];
 		expect(rows).toEqual(written);
