@@ -90,11 +90,12 @@ export function recipientDigest(secret: string, text: string): string {
 }
 
 /**
- * The suppression list's key for an address (normalized: domain lower-cased, and the local part,
- * as mailboxKey does): its own keyed hash, so a list entry matches no sticky or marker digest.
+ * The suppression list's key for an address (as parseAddress gives it: IDN domains in punycode),
+ * case-insensitive as mailboxKey is: its own keyed hash, so a list entry matches no sticky or
+ * marker digest. The one place both the feedback side (adding) and the send side (looking) key it.
  */
-export function suppressionDigest(secret: string, mailbox: string): string {
-	return recipientDigest(secret, `sup\0${mailbox}`);
+export function suppressionDigest(secret: string, address: string): string {
+	return recipientDigest(secret, `sup\0${address.toLowerCase()}`);
 }
 
 /**
