@@ -120,10 +120,38 @@ function splitMultipart(body: string, boundary: string): string[] {
 	return parts;
 }
 
-/** Parses a whole message (bytes as latin1 text, or a Buffer). */
+/** a first line that is a header field (RFC 5322 field name: printable, no colon, then a colon) */
+const HEADER_LINE = /^[!-9;-~]+[ \t]*:/;
+/** a delimiter line (RFC 2046 boundary: 1–70 characters, not ending in a space) */
+const DELIMITER =
+	/^--([0-9A-Za-z'()+_,./:=?-][0-9A-Za-z'()+_,./:=? -]{0,68}[0-9A-Za-z'()+_,./:=?-]|[0-9A-Za-z'()+_,./:=?-])[ \t]*$/m;
+
+/**
+ * Parses a whole message (bytes as latin1 text, or a Buffer). A body without its header block
+ * (n8n's IMAP trigger in Raw format hands over the message's TEXT part only, without the
+ * top-level Content-Type that names the boundary) is read as multipart when it has a first
+ * delimiter line whose closing delimiter follows.
+ */
 export function parseMime(input: string | Buffer): MimePart {
 	const text = typeof input === 'string' ? input : input.toString('latin1');
 	const budget = { parts: 0 };
+	const firstLine = /^[^\r\n]*/.exec(text.replace(/^(?:\r?\n)+/, ''))![0];
+	if (!HEADER_LINE.test(firstLine)) {
+		const delimiter = DELIMITER.exec(text);
+		const boundary = delimiter?.[1];
+		if (boundary && text.includes(`--${boundary}--`)) {
+			budget.parts++;
+			return {
+				headers: [],
+				type: 'multipart/mixed',
+				params: { boundary },
+				body: '',
+				parts: splitMultipart(text, boundary).map((chunk) =>
+					parsePart(chunk, 1, budget, 'text/plain'),
+				),
+			};
+		}
+	}
 	return parsePart(text, 0, budget, 'text/plain');
 }
 

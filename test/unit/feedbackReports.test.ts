@@ -111,6 +111,21 @@ describe('RFC 3464 delivery status notifications', () => {
 		expect(e.reference).toEqual(relayA);
 	});
 
+	it('reads a report without its header block (n8n’s IMAP trigger, Raw: the TEXT part only)', () => {
+		for (const name of ['gmail-address-not-found', 'postfix-yahoo-deferred-and-blocked']) {
+			const whole = fixture(name).toString('latin1');
+			const body = whole.slice(whole.indexOf('\n\n') + 2);
+			const full = read(whole).events;
+			const bodyOnly = read(body).events;
+			expect(bodyOnly.map((e) => [e.recipient, e.type, e.enhancedCode])).toEqual(
+				full.map((e) => [e.recipient, e.type, e.enhancedCode]),
+			);
+			// the bounce address went with the headers; the reference the returned message or the
+			// ENVID carries is still there
+			expect(bodyOnly[0].reference).toEqual(relayA);
+		}
+	});
+
 	it('keeps a digest reference for the ledger, and reads a base64 report part', () => {
 		const long = { route: 'r'.repeat(90), group: 'google', campaign: 'c' };
 		const digest = hashedReference(long);
