@@ -128,6 +128,14 @@ export class FallbackStateStore implements StateStore {
 		return this.primary.unsuppress(list, keys);
 	}
 
+	recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
+		return this.run((s) => s.recordLedger(entries, ttlMs));
+	}
+
+	readLedger(keys: string[]): Promise<(string | null)[]> {
+		return this.run((s) => s.readLedger(keys));
+	}
+
 	close(): Promise<void> {
 		return this.run((s) => s.close());
 	}

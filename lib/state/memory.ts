@@ -71,6 +71,8 @@ export class MemoryStateStore implements StateStore {
 	private readonly once = new Map<string, Expiring<string>>();
 	/** suppression lists: list → digest → entry, as ./suppression.ts encodes it */
 	private readonly suppressions = new Map<string, Map<string, string>>();
+	/** the message ledger */
+	private readonly ledger = new Map<string, Expiring<string>>();
 	private readonly clock: () => number;
 	private lastSweep = 0;
 	/** the state lives in this process, and so does the key its recipient hashes are made with */
@@ -295,6 +297,20 @@ export class MemoryStateStore implements StateStore {
 		return keys.map((k) => readSuppression(k, map?.get(k), now));
 	}
 
+	async recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
+		const now = this.clock();
+		this.sweep(now);
+		for (const e of entries) this.ledger.set(e.key, { value: e.value, expiresAt: now + ttlMs });
+	}
+
+	async readLedger(keys: string[]): Promise<(string | null)[]> {
+		const now = this.clock();
+		return keys.map((k) => {
+			const e = this.ledger.get(k);
+			return e && e.expiresAt > now ? e.value : null;
+		});
+	}
+
 	async unsuppress(list: string, keys: string[]): Promise<number> {
 		const map = this.suppressions.get(list);
 		if (!map) return 0;
@@ -336,7 +352,7 @@ export class MemoryStateStore implements StateStore {
 				s.spills = new Map();
 			}
 		}
-		for (const map of [this.mx, this.rates, this.once, this.routeLimits] as Array<
+		for (const map of [this.mx, this.rates, this.once, this.routeLimits, this.ledger] as Array<
 			Map<string, Expiring<unknown>>
 		>)
 			for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);

@@ -751,6 +751,24 @@ export class RedisStateStore implements StateStore {
 		);
 	}
 
+	async recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
+		if (entries.length === 0) return;
+		const ttl = ms(ttlMs);
+		await this.call('writing the message ledger', async () => {
+			const multi = this.client.multi();
+			for (const e of entries) multi.set(this.keys.ledger(e.key), e.value, 'PX', ttl);
+			await multi.exec();
+		});
+	}
+
+	async readLedger(keys: string[]): Promise<(string | null)[]> {
+		if (keys.length === 0) return [];
+		// one slot ({ledger}): one MGET, also on a Cluster
+		return this.call('reading the message ledger', () =>
+			this.client.mget(...keys.map((k) => this.keys.ledger(k))),
+		);
+	}
+
 	async close(): Promise<void> {
 		this.client.disconnect();
 	}

@@ -497,6 +497,20 @@ export class SqliteStateStore implements StateStore {
 		});
 	}
 
+	async recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
+		if (entries.length === 0) return;
+		this.write('writing the message ledger', (now) => {
+			for (const e of entries) this.sql.put.run(this.keys.ledger(e.key), e.value, now + ttlMs);
+		});
+	}
+
+	async readLedger(keys: string[]): Promise<(string | null)[]> {
+		if (keys.length === 0) return [];
+		return this.read('reading the message ledger', (now) =>
+			keys.map((k) => this.value(this.keys.ledger(k), now) ?? null),
+		);
+	}
+
 	async close(): Promise<void> {
 		if (this.closed) return;
 		this.closed = true;

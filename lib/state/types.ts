@@ -304,5 +304,13 @@ export interface StateStore {
 	getSuppressions(list: string, keys: string[]): Promise<(SuppressionEntry | null)[]>;
 	/** Removes keys from a list; resolves to how many of them it held. */
 	unsuppress(list: string, keys: string[]): Promise<number>;
+	/**
+	 * The message ledger: what a sent message's feedback needs to find its way back (a provider
+	 * message id, or a digest reference → the reference's text), each entry living `ttlMs`; a key
+	 * written again is replaced. Keys from ./keys.ts ledgerKeys.
+	 */
+	recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void>;
+	/** Per key: the value, or null when none (or it expired). */
+	readLedger(keys: string[]): Promise<(string | null)[]>;
 	close(): Promise<void>;
 }

@@ -79,6 +79,7 @@ const TOKENS = ['t1', 't2', 't3'];
 /** suppression lists (the default one among them) and digests */
 const LISTS = ['', 'news', 'l:{2}'];
 const SUPPRESSION_KEYS = ['s1', 's2', 's3'];
+const LEDGER_KEYS = ['mid:a', 'mid:b', 'ref:h.c'];
 const RATE_KEYS = ['conn:smtp:n1', 'campaign:c1:a', 'group:c1:a:yahoo', 'campaign:c1'];
 const DOMAINS = ['gmail.com', 'x.example', 'ä.example'];
 const HOSTS = ['mx1.example', 'mx2.example', 'alt.mx.example'];
@@ -155,6 +156,8 @@ type Command =
 	  }
 	| { op: 'getSuppressions'; list: string; keys: string[] }
 	| { op: 'unsuppress'; list: string; keys: string[] }
+	| { op: 'recordLedger'; entries: Array<{ key: string; value: string }>; ttlMs: number }
+	| { op: 'readLedger'; keys: string[] }
 	| { op: 'now' }
 	| { op: 'hashSecret' }
 	/** only in the kept cases below: real time passing, for what TTLs do */
@@ -420,6 +423,20 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 	},
 	{
 		arbitrary: fc.record({
+			op: fc.constant('recordLedger' as const),
+			entries: fc.array(fc.record({ key: pick(LEDGER_KEYS), value: pick(['v1', 'v2']) }), {
+				maxLength: 2,
+			}),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({ op: fc.constant('readLedger' as const), keys: some(LEDGER_KEYS, 3) }),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
 			op: fc.constantFrom('getSuppressions' as const, 'unsuppress' as const),
 			list: pick(LISTS),
 			keys: some(SUPPRESSION_KEYS, 3),
@@ -437,6 +454,7 @@ function finalReads(): Command[] {
 		...SCOPES.map((scope): Command => ({ op: 'capUsage', scope, keys: CAPS.map((c) => c.key) })),
 		...SCOPES.map((scope): Command => ({ op: 'getRouteLimits', scope, routes: ROUTE_NAMES })),
 		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
+		{ op: 'readLedger', keys: LEDGER_KEYS },
 		// what every rate limit holds: the slot each one alone gives next (burst 1: its whole chain)
 		...RATE_KEYS.map((key): Command => ({
 			op: 'reserveRate',
@@ -561,6 +579,10 @@ async function run(
 				return { value: await store.getSuppressions(c.list, c.keys) };
 			case 'unsuppress':
 				return { value: await store.unsuppress(c.list, c.keys) };
+			case 'recordLedger':
+				return { value: await store.recordLedger(c.entries, c.ttlMs) };
+			case 'readLedger':
+				return { value: await store.readLedger(c.keys) };
 			case 'now':
 				return { value: { now: await store.now() } };
 			case 'sleep':

@@ -1,3 +1,4 @@
+import { ledgerKeys } from '../../lib/state/keys';
 import {
 	VIA_DEFERRED,
 	VIA_SEQUENCE,
@@ -832,6 +833,49 @@ export function describeHealthContract(
 				store.suppress(list, [{ ...entry('k', 'manual', 1), reason: 'bounced' as never }]),
 			).rejects.toThrow(/unknown suppression reason/);
 			await expect(store.suppress(list, [entry('', 'manual', 1)])).rejects.toThrow(/key/);
+		});
+	});
+
+	describe(`StateStore contract (message ledger): ${name}`, () => {
+		let store: StateStore;
+		let id = 0;
+		let tag: string;
+		beforeEach(async () => {
+			store = await createStore();
+			tag = `${Date.now()}-${++id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+
+		it('keeps each entry its time, replaces one written again, and answers per key', async () => {
+			const a = ledgerKeys.message('smtp', `<a-${tag}@shop.example>`);
+			const b = ledgerKeys.message('sendgrid', `b-${tag}`);
+			const r = ledgerKeys.reference(`h.${tag}`);
+			await store.recordLedger(
+				[
+					{ key: a, value: 'MXxSZWxheSBB' },
+					{ key: r, value: '1|Relay A|yahoo|spring' },
+				],
+				60_000,
+			);
+			await store.recordLedger([{ key: b, value: 'short' }], 120);
+			expect(await store.readLedger([a, b, r, ledgerKeys.message('smtp', 'none')])).toEqual([
+				'MXxSZWxheSBB',
+				'short',
+				'1|Relay A|yahoo|spring',
+				null,
+			]);
+			await store.recordLedger([{ key: a, value: 'again' }], 60_000);
+			await new Promise((res) => setTimeout(res, 170));
+			expect(await store.readLedger([a, b])).toEqual(['again', null]);
+			expect(await store.readLedger([])).toEqual([]);
+		});
+
+		it('keys a message id by provider, whatever its text', () => {
+			const k = ledgerKeys.message('smtp', '<x:{y}@z>');
+			expect(k).toMatch(/^mid:[A-Za-z0-9_-]{22}$/);
+			expect(k).not.toBe(ledgerKeys.message('mailgun', '<x:{y}@z>'));
 		});
 	});
 }

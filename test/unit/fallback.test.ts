@@ -64,6 +64,8 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	suppress: ['', [{ key: 'k', reason: 'hard-bounce', source: 'dsn', hint: 'a***@b.c', at: 1 }]],
 	getSuppressions: ['', ['k']],
 	unsuppress: ['', ['k']],
+	recordLedger: [[{ key: 'mid:x', value: 'v' }], 1000],
+	readLedger: [['mid:x']],
 	close: [],
 };
 const METHODS = Object.keys(CALLS) as Method[];
