@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { AllocClass, AllocItem, AllocRoute, CapWindow, StateStore } from '../state/types';
+import type {
+	AllocateResult,
+	AllocClass,
+	AllocItem,
+	AllocRoute,
+	CapWindow,
+	StateStore,
+} from '../state/types';
 import { capKeys, circuitName, counterField, recipientDigest } from '../state/keys';
 import {
 	capacityReason,
@@ -16,6 +23,14 @@ import { RATE_UNITS, type RateUnit } from '../throttle/units';
 import type { RoutePlan, RouteConfig } from './plan';
 import { rendezvousPick } from './rendezvous';
 import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequence';
+import {
+	dailyLabel,
+	hourlyLabel,
+	routeReason,
+	routesNeedingUsage,
+	skippedRoutes,
+	type SpillFacts,
+} from './spill';
 import { warmupCap, warmupSharePercent } from './warmup';
 
 export interface PartitionInput {
@@ -140,10 +155,12 @@ export class Partitioner {
 		const share = plan.routes.map((r, i) =>
 			r.enabled ? warmupSharePercent(r.warmup, dayNumbers[i]) : 0,
 		);
+		/** per route, its cap windows as its settings name them (for spill reasons) */
+		const capLabels: string[][] = plan.routes.map(() => []);
 		const routes: AllocRoute[] = plan.routes.map((r, i) => ({
 			name: r.name,
 			circuit: circuitName(this.ids.campaign, r.name),
-			caps: this.capWindows(r, dayNumbers[i], share[i], day, now),
+			caps: this.capWindows(r, dayNumbers[i], share[i], day, now, capLabels[i]),
 		}));
 		const capacity = await this.capacity(share);
 		// stored sticky assignments are keyed by a keyed hash of the recipient, never the address
@@ -225,6 +242,8 @@ export class Partitioner {
 		const out = new Array<Assignment>(n);
 		/** per class: why its deferred items wait (the same for all of them in one call) */
 		const deferReasons: string[] = [];
+		/** spilled items as pairs: the item, its place in the store's answer */
+		const spilled: number[] = [];
 		let k = 0;
 		for (let i = 0; i < n; i++) {
 			const ci = items[i].cls;
@@ -268,8 +287,79 @@ export class Partitioner {
 			if (from !== -1) a.reason = capacity!.reasons[from];
 			if (rates) a.rate = rates[r];
 			out[i] = a;
+			if (v === VIA_SPILL) spilled.push(i, k - 1);
 		}
+		if (spilled.length)
+			await this.explainSpills(spilled, out, items, classes, {
+				routes,
+				labels: capLabels,
+				result: result!,
+				dryRun: options.dryRun === true,
+			});
 		return out;
+	}
+
+	/** Gives each spilled item the reason its route passed it on (./spill.ts); one store read at most. */
+	private async explainSpills(
+		spilled: number[],
+		out: Assignment[],
+		items: AllocItem[],
+		classes: ClassInfo[],
+		call: { routes: AllocRoute[]; labels: string[][]; result: AllocateResult; dryRun: boolean },
+	): Promise<void> {
+		const { routes, result } = call;
+		const facts: SpillFacts = { routes, labels: call.labels, openUntil: result.openUntil };
+		const nr = routes.length;
+		// the passed-over routes depend only on the class, the route named and the route taken
+		const skippedBy = new Map<number, number[]>();
+		const keyOf = new Array<number>(spilled.length / 2);
+		for (let j = 0; j < spilled.length; j += 2) {
+			const i = spilled[j];
+			const k = spilled[j + 1];
+			const item = items[i];
+			const cls = classes[item.cls].cls;
+			const named =
+				item.prefer ?? cls.cycle[Math.floor(result.pos[k] / cls.repeat) % cls.cycle.length];
+			const took = result.route[k];
+			const key = (item.cls * nr + named) * nr + took;
+			keyOf[j / 2] = key;
+			if (!skippedBy.has(key)) skippedBy.set(key, skippedRoutes(cls, named, took));
+		}
+		const need = routesNeedingUsage(facts, [...skippedBy.values()].flat());
+		if (need.size) facts.usage = await this.capUse([...need], routes, result, call.dryRun);
+		const reasons = new Map<number, string>();
+		for (const [key, skipped] of skippedBy)
+			reasons.set(key, skipped.map((r) => routeReason(facts, r)).join('; '));
+		for (let j = 0; j < spilled.length; j += 2) out[spilled[j]].reason = reasons.get(keyOf[j / 2]);
+	}
+
+	/**
+	 * The use of each window of routes with several cap windows, after this batch: the store's
+	 * counts, which a dry run did not write, so its placements are added to them.
+	 */
+	private async capUse(
+		need: number[],
+		routes: AllocRoute[],
+		result: AllocateResult,
+		dryRun: boolean,
+	): Promise<Map<number, number[]>> {
+		const keys = need.flatMap((r) => routes[r].caps.map((c) => c.key));
+		const used = await this.store.capUsage(this.ids.campaign, keys);
+		const placed = new Map(need.map((r) => [r, 0]));
+		if (dryRun)
+			result.route.forEach((r, k) => {
+				const n = placed.get(r);
+				if (n !== undefined && result.via[k] !== VIA_STICKY && result.via[k] !== VIA_DEFERRED)
+					placed.set(r, n + 1);
+			});
+		const usage = new Map<number, number[]>();
+		let at = 0;
+		for (const r of need)
+			usage.set(
+				r,
+				routes[r].caps.map(() => used[at++] + placed.get(r)!),
+			);
+		return usage;
 	}
 
 	private capWindows(
@@ -278,15 +368,21 @@ export class Partitioner {
 		share: number,
 		day: { date: string; endsAt: number },
 		now: number,
+		/** gets each window's name, for spill reasons */
+		labels: string[],
 	): CapWindow[] {
 		const caps: CapWindow[] = [];
 		let daily = r.dailyCap;
 		// a share ramp that has not started yet lets nothing through today
 		const w = r.warmup.kind === 'share' && share === 0 ? 0 : warmupCap(r.warmup, dayNumber);
 		if (w !== undefined) daily = daily === undefined ? w : Math.min(daily, w);
-		if (daily !== undefined)
+		if (daily !== undefined) {
 			caps.push({ key: capKeys.daily(day.date, r.name), limit: daily, resetAt: day.endsAt });
+			const start = r.warmup.kind === 'none' ? undefined : r.warmup.startDate;
+			labels.push(dailyLabel(r.dailyCap, w, dayNumber, start));
+		}
 		if (r.hourlyCap !== undefined) {
+			labels.push(hourlyLabel(r.hourlyCap));
 			const hour = Math.floor(now / 3_600_000);
 			caps.push({
 				key: capKeys.hourly(hour, r.name),

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { dailyLabel, hourlyLabel } from '../../lib/routing/spill';
 import { Partitioner, type PartitionInput } from '../../lib/routing/partitioner';
 import { parseRoutePlan, PlanError, type RoutePlanInput } from '../../lib/routing/plan';
 import { circuitName } from '../../lib/state/keys';
@@ -347,5 +348,17 @@ describe('parseRoutePlan', () => {
 				],
 			}).routes,
 		).toHaveLength(2);
+	});
+});
+
+describe('spill reason labels', () => {
+	it('writes caps with thousands separators and names a warm-up before its first day', () => {
+		expect(dailyLabel(10_000, undefined, 0, undefined)).toBe('daily cap 10,000');
+		expect(dailyLabel(10_000, 90, 3, '2026-11-20')).toBe('warm-up cap 90 for day 3');
+		expect(dailyLabel(50, 90, 3, '2026-11-20')).toBe('daily cap 50');
+		expect(dailyLabel(undefined, 0, -1, '2026-12-05')).toBe(
+			'warm-up not started (day 1 is 2026-12-05)',
+		);
+		expect(hourlyLabel(1500)).toBe('hourly cap 1,500');
 	});
 });

@@ -165,6 +165,12 @@ describe('warm-up caps', () => {
 		// up to the cap the split is 50/50; after it every New IP slot spills
 		const viaOfWarm = warmIp.map((i) => (i.json.postalRoute as IDataObject).via);
 		expect(viaOfWarm.filter((v) => v === 'spill')).toHaveLength(50);
+		// and each spilled item says why, on its postalRoute
+		const reasons = warmIp
+			.map((i) => i.json.postalRoute as IDataObject)
+			.filter((rec) => rec.via === 'spill')
+			.map((rec) => rec.reason);
+		expect(new Set(reasons)).toEqual(new Set(['New IP: warm-up cap 100 for day 1 reached']));
 		// a second execution the same day: New IP is full, everything goes to Warm IP
 		const again = await runWorkflow(workflow, { Recipients: recipients(10, 6) });
 		expect(again.outputs('Warm-up Split')[0]).toHaveLength(0);
