@@ -1,6 +1,6 @@
 import type { IDataObject } from 'n8n-workflow';
 import { parseCapTable } from '../../lib/routing/warmup';
-import { PlanError, type RoutePlanInput } from '../../lib/routing/plan';
+import { PlanError, planHint, type RoutePlanInput } from '../../lib/routing/plan';
 import type { RateUnit } from '../../lib/throttle/units';
 import { splitList } from '../shared/itemValues';
 import { ROUTE_DEFAULTS, type PartitionerParameters } from './options';
@@ -50,6 +50,7 @@ function warmupOf(r: IDataObject, index: number): IDataObject {
 				throw new PlanError(
 					`route ${index + 1}${r.name ? ` "${r.name}"` : ''}, Cap Table: ${(e as Error).message}`,
 					'routes',
+					planHint('caps'),
 				);
 			}
 		case 'share':
