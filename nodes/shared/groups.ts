@@ -43,8 +43,9 @@ export function groupPicker(description: string): INodeProperties[] {
 			],
 			// a group id typed before this was a picker (e.g. a custom group) is still a valid value
 			allowArbitraryValues: true,
-			// empty, as the text field was: n8n does not store a default, so an old row left empty
-			// must not become a group
+			// empty, as the text field was: n8n saves no default value, so a row saved empty before
+			// must not turn into a group (a send node's empty limit row limited nothing)
+			// eslint-disable-next-line n8n-nodes-base/node-param-default-wrong-for-options
 			default: '',
 			placeholder: 'Pick a group',
 			description,
@@ -88,7 +89,7 @@ export const groupRestriction: INodeProperties[] = [
 		default: '',
 		placeholder: 'e.g. partners, resellers',
 		description:
-			"Comma-separated names of the classifier's Custom Groups this route may take (built-in ids such as google count too)",
+			"Comma-separated names of the classifier's Custom Groups this route may take (built-in groups typed as google or microsoft count too)",
 	},
 ];
 
