@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto';
-import type {
-	AllocateResult,
-	AllocClass,
-	AllocItem,
-	AllocRoute,
-	CapWindow,
-	StateStore,
-} from '../state/types';
+import type { AllocClass, AllocItem, AllocRoute, CapWindow, StateStore } from '../state/types';
 import { capKeys, circuitName, counterField, recipientDigest } from '../state/keys';
 import {
 	capacityReason,
@@ -23,14 +16,7 @@ import { RATE_UNITS, type RateUnit } from '../throttle/units';
 import type { RoutePlan, RouteConfig } from './plan';
 import { rendezvousPick } from './rendezvous';
 import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequence';
-import {
-	dailyLabel,
-	hourlyLabel,
-	routeReason,
-	routesNeedingUsage,
-	skippedRoutes,
-	type SpillFacts,
-} from './spill';
+import { dailyLabel, explainSpills, hourlyLabel } from './spill';
 import { warmupCap, warmupSharePercent } from './warmup';
 
 export interface PartitionInput {
@@ -290,76 +276,16 @@ export class Partitioner {
 			if (v === VIA_SPILL) spilled.push(i, k - 1);
 		}
 		if (spilled.length)
-			await this.explainSpills(spilled, out, items, classes, {
+			await explainSpills(spilled, out, {
+				items: routable,
+				classes: classes.map((c) => c.cls),
 				routes,
 				labels: capLabels,
 				result: result!,
 				dryRun: options.dryRun === true,
+				capUsage: (keys) => this.store.capUsage(this.ids.campaign, keys),
 			});
 		return out;
-	}
-
-	/** Gives each spilled item the reason its route passed it on (./spill.ts); one store read at most. */
-	private async explainSpills(
-		spilled: number[],
-		out: Assignment[],
-		items: AllocItem[],
-		classes: ClassInfo[],
-		call: { routes: AllocRoute[]; labels: string[][]; result: AllocateResult; dryRun: boolean },
-	): Promise<void> {
-		const { routes, result } = call;
-		const facts: SpillFacts = { routes, labels: call.labels, openUntil: result.openUntil };
-		const nr = routes.length;
-		// the passed-over routes depend only on the class, the route named and the route taken
-		const skippedBy = new Map<number, number[]>();
-		const keyOf = new Array<number>(spilled.length / 2);
-		for (let j = 0; j < spilled.length; j += 2) {
-			const i = spilled[j];
-			const k = spilled[j + 1];
-			const item = items[i];
-			const cls = classes[item.cls].cls;
-			const named =
-				item.prefer ?? cls.cycle[Math.floor(result.pos[k] / cls.repeat) % cls.cycle.length];
-			const took = result.route[k];
-			const key = (item.cls * nr + named) * nr + took;
-			keyOf[j / 2] = key;
-			if (!skippedBy.has(key)) skippedBy.set(key, skippedRoutes(cls, named, took));
-		}
-		const need = routesNeedingUsage(facts, [...skippedBy.values()].flat());
-		if (need.size) facts.usage = await this.capUse([...need], routes, result, call.dryRun);
-		const reasons = new Map<number, string>();
-		for (const [key, skipped] of skippedBy)
-			reasons.set(key, skipped.map((r) => routeReason(facts, r)).join('; '));
-		for (let j = 0; j < spilled.length; j += 2) out[spilled[j]].reason = reasons.get(keyOf[j / 2]);
-	}
-
-	/**
-	 * The use of each window of routes with several cap windows, after this batch: the store's
-	 * counts, which a dry run did not write, so its placements are added to them.
-	 */
-	private async capUse(
-		need: number[],
-		routes: AllocRoute[],
-		result: AllocateResult,
-		dryRun: boolean,
-	): Promise<Map<number, number[]>> {
-		const keys = need.flatMap((r) => routes[r].caps.map((c) => c.key));
-		const used = await this.store.capUsage(this.ids.campaign, keys);
-		const placed = new Map(need.map((r) => [r, 0]));
-		if (dryRun)
-			result.route.forEach((r, k) => {
-				const n = placed.get(r);
-				if (n !== undefined && result.via[k] !== VIA_STICKY && result.via[k] !== VIA_DEFERRED)
-					placed.set(r, n + 1);
-			});
-		const usage = new Map<number, number[]>();
-		let at = 0;
-		for (const r of need)
-			usage.set(
-				r,
-				routes[r].caps.map(() => used[at++] + placed.get(r)!),
-			);
-		return usage;
 	}
 
 	private capWindows(

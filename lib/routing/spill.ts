@@ -1,4 +1,17 @@
-import type { AllocClass, AllocRoute, CapWindow } from '../state/types';
+import {
+	VIA_DEFERRED,
+	VIA_STICKY,
+	type AllocateResult,
+	type AllocClass,
+	type AllocItem,
+	type AllocRoute,
+	type CapWindow,
+} from '../state/types';
+
+/** the part of an Assignment a reason is written to (./partitioner.ts) */
+interface Explained {
+	reason?: string;
+}
 
 /**
  * Why a spilled item did not take the route its sequence (or its hash) named, in the words of the
@@ -73,4 +86,75 @@ export function skippedRoutes(cls: AllocClass, named: number, took: number): num
 		out.push(c);
 	}
 	return out.includes(named) ? out : [named, ...out];
+}
+
+/** One batch's allocate call and its answer, as the partitioner made and got them. */
+export interface SpillBatch {
+	items: readonly AllocItem[];
+	classes: readonly AllocClass[];
+	routes: AllocRoute[];
+	/** per route, one label per cap window (see `dailyLabel`, `hourlyLabel`) */
+	labels: string[][];
+	result: AllocateResult;
+	dryRun: boolean;
+	/** the store's count per cap key (StateStore.capUsage for the campaign) */
+	capUsage(keys: string[]): Promise<number[]>;
+}
+
+/**
+ * Writes each spilled item's reason. `spilled` lists pairs: the item's index in `out`, its index in
+ * the store's answer. One store read at most, only for routes with several cap windows.
+ */
+export async function explainSpills(
+	spilled: readonly number[],
+	out: Explained[],
+	batch: SpillBatch,
+): Promise<void> {
+	const { items, classes, routes, result } = batch;
+	const facts: SpillFacts = { routes, labels: batch.labels, openUntil: result.openUntil };
+	const nr = routes.length;
+	// the passed-over routes depend only on the class, the route named and the route taken
+	const skippedBy = new Map<number, number[]>();
+	const keyOf = new Array<number>(spilled.length / 2);
+	for (let j = 0; j < spilled.length; j += 2) {
+		const k = spilled[j + 1];
+		const item = items[k];
+		const cls = classes[item.cls];
+		const named =
+			item.prefer ?? cls.cycle[Math.floor(result.pos[k] / cls.repeat) % cls.cycle.length];
+		const took = result.route[k];
+		const key = (item.cls * nr + named) * nr + took;
+		keyOf[j / 2] = key;
+		if (!skippedBy.has(key)) skippedBy.set(key, skippedRoutes(cls, named, took));
+	}
+	const need = routesNeedingUsage(facts, [...skippedBy.values()].flat());
+	if (need.size) facts.usage = await capUse([...need], batch);
+	const reasons = new Map<number, string>();
+	for (const [key, skipped] of skippedBy)
+		reasons.set(key, skipped.map((r) => routeReason(facts, r)).join('; '));
+	for (let j = 0; j < spilled.length; j += 2) out[spilled[j]].reason = reasons.get(keyOf[j / 2]);
+}
+
+/**
+ * The use of each window of routes with several cap windows, after the batch: the store's counts,
+ * which a dry run did not write, so its placements are added to them (sticky items take no cap).
+ */
+async function capUse(need: number[], batch: SpillBatch): Promise<Map<number, number[]>> {
+	const { routes, result } = batch;
+	const used = await batch.capUsage(need.flatMap((r) => routes[r].caps.map((c) => c.key)));
+	const placed = new Map(need.map((r) => [r, 0]));
+	if (batch.dryRun)
+		result.route.forEach((r, k) => {
+			const n = placed.get(r);
+			if (n !== undefined && result.via[k] !== VIA_STICKY && result.via[k] !== VIA_DEFERRED)
+				placed.set(r, n + 1);
+		});
+	const usage = new Map<number, number[]>();
+	let at = 0;
+	for (const r of need)
+		usage.set(
+			r,
+			routes[r].caps.map(() => used[at++] + placed.get(r)!),
+		);
+	return usage;
 }

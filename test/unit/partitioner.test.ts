@@ -362,3 +362,25 @@ describe('spill reason labels', () => {
 		expect(hourlyLabel(1500)).toBe('hourly cap 1,500');
 	});
 });
+
+describe('spill reasons in a batch with unroutable items', () => {
+	it('gives each spilled item the reason of its own route, past items no route accepts', async () => {
+		const { partitioner } = setup({
+			mode: 'percentage',
+			routes: [
+				{ name: 'A', percentage: 50, groups: ['google'] },
+				{ name: 'B', percentage: 50, groups: ['google'], dailyCap: 1 },
+			],
+		});
+		const batch = [
+			{ key: 'y1@yahoo.com', group: 'yahoo' },
+			{ key: 'y2@yahoo.com', group: 'yahoo' },
+			...items(8, 'google'),
+		];
+		const out = await partitioner.assign(batch);
+		expect(out.slice(0, 2).map((a) => a.via)).toEqual(['unroutable', 'unroutable']);
+		const spilled = out.filter((a) => a.via === 'spill');
+		expect(spilled).toHaveLength(3);
+		for (const a of spilled) expect(a.reason).toBe('B: daily cap 1 reached');
+	});
+});
