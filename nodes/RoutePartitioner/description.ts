@@ -178,7 +178,8 @@ export const partitionerProperties: INodeProperties[] = [
 			],
 		},
 		placeholder: 'Add Route',
-		description: 'Each route is an output of its own, in this order, then Deferred',
+		description:
+			'With One Output per Route, each route is an output of its own, in this order, then Deferred',
 		options: [{ displayName: 'Route', name: 'values', values: routeFields }],
 	},
 	{
