@@ -68,6 +68,39 @@ const emptyWorkflow = {
 	],
 };
 
+/** A classifier that stops on an invalid address (item 1): n8n's error view shows the index. */
+const errorWorkflow = {
+	name: 'Classifier error on item 1',
+	nodes: [
+		freshWorkflow.nodes[0],
+		{
+			id: 'code',
+			name: 'Recipients',
+			type: 'n8n-nodes-base.code',
+			typeVersion: 2,
+			position: [250, 0],
+			parameters: {
+				jsCode:
+					"return [{ json: { email: 'ann@gmail.com' } }, { json: { email: 'not-an-address' } }];",
+			},
+		},
+		{
+			id: 'classify',
+			name: 'Classify Strictly',
+			type: 'n8n-nodes-postal-routes.domainGroupClassifier',
+			typeVersion: 1,
+			position: [500, 0],
+			parameters: { outputMode: 'perGroup', invalidOutput: false },
+		},
+	],
+	connections: {
+		'Manual Trigger': { main: [[{ node: 'Recipients', type: 'main', index: 0 }]] },
+		Recipients: { main: [[{ node: 'Classify Strictly', type: 'main', index: 0 }]] },
+	},
+	settings: {},
+	active: false,
+};
+
 async function openWorkflow(page, base, id) {
 	await page.send('Page.navigate', { url: `${base}/workflow/${id}` });
 	await s.waitFor(
@@ -198,6 +231,30 @@ async function main() {
 		await openNode(page, FRESH);
 		s.log('no routes:', JSON.stringify(await page.eval(PANEL)));
 		await s.capture(page, path.join(OUT, `partitioner-no-routes-${TAG}.png`));
+		// run it in the editor, then open the classifier: its error's title
+		const { json: failing } = await s.rest(base, 'POST', '/workflows', errorWorkflow, cookie);
+		await openWorkflow(page, base, failing.data.id);
+		const ran = await page.eval(`(() => {
+			const b = document.querySelector('[data-test-id="execute-workflow-button"]');
+			if (b) b.click();
+			return !!b;
+		})()`);
+		if (ran) {
+			await s.waitFor(
+				'the run to end',
+				() => page.eval(`!document.querySelector('[data-test-id="stop-execution-button"]')`),
+				60000,
+			);
+			await s.sleep(2000);
+			await openNode(page, 'Classify Strictly');
+			const title = await page.eval(`(() => {
+				const e = document.querySelector('[data-test-id="node-error-message"], .node-error-view__header-message');
+				return e ? e.textContent.trim() : null;
+			})()`);
+			s.log('error title in the editor:', JSON.stringify(title));
+			await s.capture(page, path.join(OUT, `classifier-item-error-${TAG}.png`));
+		} else s.log('no execute-workflow button: no classifier-item-error shot');
+
 		if (page.consoleErrors.length)
 			s.log('browser console errors:\n  ' + [...new Set(page.consoleErrors)].join('\n  '));
 		try {
