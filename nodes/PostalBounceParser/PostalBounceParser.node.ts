@@ -21,7 +21,7 @@ import { readBounceParserParameters, type BounceParserParameters } from './optio
 /** base64url or base64 text without white space: what "base64url encoded" raw fields hold */
 const BASE64_TEXT = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
-/** The message an item carries, as bytes. */
+/** The message an item carries, as bytes. (Errors carry the item index: n8n's error view adds it.) */
 async function messageOf(
 	ctx: IExecuteFunctions,
 	item: INodeExecutionData,
@@ -32,7 +32,7 @@ async function messageOf(
 		if (!item.binary?.[p.binaryProperty])
 			throw new NodeOperationError(
 				ctx.getNode(),
-				`Item ${index + 1} has no binary field "${p.binaryProperty}": set Input Binary Field to the field that holds the .eml file`,
+				`No binary field "${p.binaryProperty}" on the item: set Input Binary Field to the field that holds the .eml file`,
 				{ itemIndex: index },
 			);
 		return ctx.helpers.getBinaryDataBuffer(index, p.binaryProperty);
@@ -41,7 +41,7 @@ async function messageOf(
 	if (typeof value !== 'string' || value === '')
 		throw new NodeOperationError(
 			ctx.getNode(),
-			`Item ${index + 1} has no text in the field "${p.field}": set Field Name to the field that holds the message (the Email Trigger (IMAP) in Raw format uses "raw")`,
+			`No text in the field "${p.field}" of the item: set Field Name to the field that holds the message (the Email Trigger (IMAP) in Raw format uses "raw")`,
 			{ itemIndex: index },
 		);
 	// a long line of base64 alone is an encoded message; a message has line breaks and spaces

@@ -149,13 +149,15 @@ describe('Postal Bounce Parser in the engine', () => {
 	it('names the parameter and the item when the message is not where it was told to look', async () => {
 		const run = await runWorkflow(workflow(), { 'Bounce Mailbox': [{ text: 'hello' }] });
 		expect(run.error?.message).toBe(
-			'Item 1 has no text in the field "raw": set Field Name to the field that holds the message (the Email Trigger (IMAP) in Raw format uses "raw")',
+			'No text in the field "raw" of the item: set Field Name to the field that holds the message (the Email Trigger (IMAP) in Raw format uses "raw")',
 		);
+		// the item is named by its index, which n8n's error view shows as [item 0]
+		expect((run.error as { context?: { itemIndex?: number } }).context?.itemIndex).toBe(0);
 		const binary = await runWorkflow(workflow({ input: 'binary' }), {
 			'Bounce Mailbox': [{ raw: 'x' }],
 		});
 		expect(binary.error?.message).toMatch(
-			/Item 1 has no binary field "data": set Input Binary Field/,
+			/No binary field "data" on the item: set Input Binary Field/,
 		);
 	});
 });
