@@ -36,7 +36,7 @@ export const sharedSecretFields = {
 		.string()
 		.trim()
 		.toLowerCase()
-		.regex(/^[!#$%&'*+.^_`|~0-9a-z-]*$/, 'must be a header name')
+		.refine((name) => /^[!#$%&'*+.^_`|~0-9a-z-]*$/.test(name), 'must be a header name')
 		.optional()
 		.transform((v) => v || 'authorization'),
 	/** optional: source addresses the requests must come from, in addition to the secret */

@@ -35,8 +35,8 @@ export const sesConfigSchema = z.object({
 			z
 				.string()
 				.trim()
-				.regex(
-					/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/,
+				.refine(
+					(arn) => /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$/.test(arn),
 					'must be an SNS topic ARN',
 				),
 		)
