@@ -10,6 +10,7 @@ import { parseCredentialData } from '../../util/credential';
 import type { FeedbackEvent } from '../types';
 import { sharedSecretSchema, verifySharedSecret, type SharedSecretConfig } from './auth';
 import {
+	compositeId,
 	diagnostic,
 	event,
 	fromUnix,
@@ -94,7 +95,7 @@ function normalizeOne(e: Json, context?: NormalizeContext): FeedbackEvent {
 		...verdictOf(e, codes, text ?? ''),
 		recipient: recipientOf(e.email),
 		messageId,
-		eventId: messageId || str(e.id) ? key.map((k) => k ?? '').join(':') : undefined,
+		eventId: messageId || str(e.id) ? compositeId(key) : undefined,
 		// ts_epoch is the one UTC time (milliseconds); ts_event and ts are seconds
 		timestamp: fromUnix(when) ?? nowIso(context),
 		...codes,

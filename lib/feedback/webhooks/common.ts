@@ -2,6 +2,7 @@
  * Reading provider JSON without trusting its shape: every accessor answers undefined for what is
  * not there or not of the type asked, so normalization never throws on any JSON.
  */
+import { createHash } from 'node:crypto';
 import { parseAddress } from '../../domains/address';
 import { parseSmtpReply } from '../../transports/smtpReplies';
 import { capText } from '../../util/secrets';
@@ -120,4 +121,15 @@ export function perRecipientId(
 ): string | undefined {
 	if (!id) return undefined;
 	return count > 1 ? `${id}#${index}` : id;
+}
+
+/**
+ * An id made of what a provider sends again unchanged when it redelivers an event without an id
+ * of its own: a digest, so no address ends up in a dedupe key.
+ */
+export function compositeId(parts: ReadonlyArray<string | undefined>): string {
+	return `c.${createHash('sha256')
+		.update(parts.map((p) => p ?? '').join('\n'))
+		.digest('base64url')
+		.slice(0, 22)}`;
 }

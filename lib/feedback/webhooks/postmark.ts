@@ -9,6 +9,7 @@ import { parseCredentialData } from '../../util/credential';
 import type { FeedbackEvent } from '../types';
 import { sharedSecretSchema, verifySharedSecret, type SharedSecretConfig } from './auth';
 import {
+	compositeId,
 	diagnostic,
 	event,
 	fromDate,
@@ -84,7 +85,25 @@ function bounceVerdict(type: string | undefined, codes: ReturnType<typeof replyC
 	}
 }
 
-function normalizeRecord(r: Json, context?: NormalizeContext): FeedbackEvent | undefined {
+/**
+ * Bounce IDs are 64-bit integers (the docs' example is 4323372036854775807): beyond what a JSON
+ * number keeps exactly, so two bounces could share one rounded id. The digits are read from the
+ * body itself; Metadata values are strings, so a bare `"ID": <digits>` is the record's own.
+ */
+function exactId(r: Json, rawText: string): string | undefined {
+	const id = r.ID;
+	if (typeof id !== 'number' || Number.isSafeInteger(id)) return str(id);
+	const digits = [...rawText.matchAll(/"ID"\s*:\s*(\d+)/g)]
+		.map((m) => m[1])
+		.filter((d) => Number(d) === id);
+	return new Set(digits).size === 1 ? digits[0] : str(id);
+}
+
+function normalizeRecord(
+	r: Json,
+	rawText: string,
+	context?: NormalizeContext,
+): FeedbackEvent | undefined {
 	const record = str(r.RecordType);
 	const messageId = str(r.MessageID);
 	const base = {
@@ -103,7 +122,7 @@ function normalizeRecord(r: Json, context?: NormalizeContext): FeedbackEvent | u
 				...base,
 				...(record === 'SpamComplaint' ? v.complained : bounceVerdict(type, codes)),
 				recipient: recipientOf(r.Email),
-				eventId: str(r.ID),
+				eventId: exactId(r, rawText),
 				timestamp: fromDate(r.BouncedAt) ?? nowIso(context),
 				...codes,
 				diagnostic: diagnostic(text),
@@ -117,7 +136,7 @@ function normalizeRecord(r: Json, context?: NormalizeContext): FeedbackEvent | u
 				...v.delivered,
 				recipient: recipientOf(r.Recipient),
 				// deliveries carry no ID of their own: message, kind and recipient make one
-				eventId: messageId ? `Delivery:${messageId}:${str(r.Recipient) ?? ''}` : undefined,
+				eventId: messageId ? compositeId(['Delivery', messageId, str(r.Recipient)]) : undefined,
 				timestamp: fromDate(r.DeliveredAt) ?? nowIso(context),
 				...replyCodes(text),
 				diagnostic: diagnostic(text),
@@ -138,7 +157,7 @@ function normalizeRecord(r: Json, context?: NormalizeContext): FeedbackEvent | u
 				...verdict,
 				recipient: recipientOf(r.Recipient),
 				eventId: messageId
-					? `SubscriptionChange:${messageId}:${str(r.Recipient) ?? ''}:${str(r.ChangedAt) ?? ''}`
+					? compositeId(['SubscriptionChange', messageId, str(r.Recipient), str(r.ChangedAt)])
 					: undefined,
 				timestamp: fromDate(r.ChangedAt) ?? nowIso(context),
 				providerType: ['SubscriptionChange', reason].filter(Boolean).join('/'),
@@ -151,7 +170,7 @@ function normalizeRecord(r: Json, context?: NormalizeContext): FeedbackEvent | u
 				...v.other(),
 				recipient: recipientOf(r.Recipient ?? r.Email),
 				eventId: messageId
-					? `${record}:${messageId}:${str(r.Recipient) ?? ''}:${str(r.ReceivedAt) ?? ''}`
+					? compositeId([record, messageId, str(r.Recipient), str(r.ReceivedAt)])
 					: undefined,
 				timestamp: fromDate(r.ReceivedAt) ?? nowIso(context),
 				providerType: record,
@@ -163,8 +182,9 @@ function normalizeRecord(r: Json, context?: NormalizeContext): FeedbackEvent | u
 function normalize(request: WebhookRequest, context?: NormalizeContext): FeedbackEvent[] {
 	const body = parseJsonBody(request.rawBody, 'Postmark');
 	const records = Array.isArray(body) ? body : [body];
+	const rawText = records.length === 1 ? request.rawBody.toString('utf8') : '';
 	return records
-		.map((r) => (obj(r) ? normalizeRecord(obj(r) as Json, context) : undefined))
+		.map((r) => (obj(r) ? normalizeRecord(obj(r) as Json, rawText, context) : undefined))
 		.filter((e): e is FeedbackEvent => e !== undefined);
 }
 

@@ -13,6 +13,7 @@ import type { FeedbackEvent } from '../types';
 import { safeEqual } from './auth';
 import {
 	arr,
+	compositeId,
 	diagnostic,
 	event,
 	fromDate,
@@ -159,7 +160,7 @@ function normalize(request: WebhookRequest, context?: NormalizeContext): Feedbac
 	const id =
 		svixId ??
 		(str(data.email_id)
-			? `${type}:${str(data.email_id)}:${str(body.created_at) ?? ''}`
+			? compositeId([type, str(data.email_id), str(body.created_at)])
 			: undefined);
 	return to.map((address, i) =>
 		event({
