@@ -4,7 +4,7 @@
  * constant time; a configuration with neither refuses every request (fail closed).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { header } from './common';
 import type { Verification, WebhookRequest } from './types';
@@ -21,6 +21,29 @@ const optional = z
 	.string()
 	.optional()
 	.transform((v) => (v && v.trim() ? v.trim() : undefined));
+
+function isAddressOrRange(text: string): boolean {
+	const [ip, bits, extra] = text.split('/');
+	if (extra !== undefined || isIP(ip) === 0) return false;
+	if (bits === undefined) return true;
+	const max = isIP(ip) === 4 ? 32 : 128;
+	return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
+
+/** Whether `ip` is one of the addresses or in one of the ranges (IPv4-mapped IPv6 read as IPv4). */
+export function ipAllowed(ip: string | undefined, allowed: readonly string[]): boolean {
+	const address = (ip ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+	const family = isIP(address);
+	if (family === 0) return false;
+	const list = new BlockList();
+	for (const entry of allowed) {
+		const [base, bits] = entry.split('/');
+		const type = isIP(base) === 4 ? 'ipv4' : 'ipv6';
+		if (bits === undefined) list.addAddress(base, type);
+		else list.addSubnet(base, Number(bits), type);
+	}
+	return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
 
 export const sharedSecretFields = {
 	/** basic auth the provider sends (user:password in the webhook URL) */
@@ -41,12 +64,7 @@ export const sharedSecretFields = {
 		.transform((v) => v || 'authorization'),
 	/** optional: source addresses the requests must come from, in addition to the secret */
 	allowedIps: z
-		.array(
-			z
-				.string()
-				.trim()
-				.refine((ip) => isIP(ip) !== 0, 'must be an IP address'),
-		)
+		.array(z.string().trim().refine(isAddressOrRange, 'must be an IP address or a CIDR range'))
 		.optional(),
 };
 
@@ -76,15 +94,12 @@ export function verifySharedSecret(
 			status: unconfiguredStatus,
 			reason: `${provider} webhook verification is not configured: set "username" and "password" (basic auth) or "token"`,
 		};
-	if (config.allowedIps?.length) {
-		const ip = (request.remoteIp ?? '').replace(/^::ffff:(?=\d+\.)/, '');
-		if (!config.allowedIps.includes(ip))
-			return {
-				ok: false,
-				status: UNAUTHENTICATED,
-				reason: `${provider} webhook: the request came from an address not in "allowedIps"`,
-			};
-	}
+	if (config.allowedIps?.length && !ipAllowed(request.remoteIp, config.allowedIps))
+		return {
+			ok: false,
+			status: UNAUTHENTICATED,
+			reason: `${provider} webhook: the request came from an address not in "allowedIps"`,
+		};
 	if (basic) {
 		const given = header(request, 'authorization') ?? '';
 		const match = /^basic\s+(\S+)\s*$/i.exec(given);

@@ -2,6 +2,7 @@
  * SNS signing certificates: fetched only over HTTPS from an SNS host, at most 64 KiB, within
  * 5 s, and kept by URL for a day (AWS rotates them by publishing a new URL).
  */
+import { X509Certificate } from 'node:crypto';
 import { request } from 'node:https';
 import type { CertFetcher } from './types';
 
@@ -59,17 +60,21 @@ export const fetchCertOverHttps: CertFetcher = (url) =>
 
 const processCache = new Map<string, { pem: string; until: number }>();
 
-/** The certificate at `url`, from the cache while fresh. The caller has checked the URL. */
+/**
+ * The certificate at `url`, from the cache while fresh; only a certificate that parses is kept.
+ * The caller has checked the URL.
+ */
 export async function certificateAt(
 	url: string,
 	fetch: CertFetcher = fetchCertOverHttps,
 	cache = processCache,
 	now = Date.now(),
-): Promise<string> {
+): Promise<X509Certificate> {
 	const hit = cache.get(url);
-	if (hit && hit.until > now) return hit.pem;
+	if (hit && hit.until > now) return new X509Certificate(hit.pem);
 	const pem = await fetch(url);
+	const cert = new X509Certificate(pem); // throws on anything but a certificate
 	if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
 	cache.set(url, { pem, until: now + CERT_TTL_MS });
-	return pem;
+	return cert;
 }

@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/sns/latest/dg/http-notification-json.html
  * SNS posts JSON as text/plain: always read the raw body.
  */
-import { verify as verifySignature, X509Certificate } from 'node:crypto';
+import { verify as verifySignature, type X509Certificate } from 'node:crypto';
 import { certificateAt, isSnsUrl } from './certs';
 import { obj, str, type Json } from './common';
 import { BAD_PAYLOAD, FORBIDDEN, UNAUTHENTICATED, UNAVAILABLE } from './status';
@@ -106,9 +106,7 @@ export async function verifySns(
 	const now = (context.now ?? Date.now)();
 	let cert: X509Certificate;
 	try {
-		cert = new X509Certificate(
-			await certificateAt(certUrl as string, context.fetchCert, context.certCache, now),
-		);
+		cert = await certificateAt(certUrl as string, context.fetchCert, context.certCache, now);
 	} catch (error) {
 		const why = error instanceof Error ? error.message : String(error);
 		return {

@@ -228,6 +228,27 @@ describe('Amazon SES webhook (SNS)', () => {
 		await expect(sesWebhook.verify(china, config, ctx())).resolves.toEqual({ ok: true });
 	});
 
+	it('keeps a certificate a day, and never what is not a certificate', async () => {
+		const context = ctx();
+		const t0 = Date.now();
+		const scope = nock(HOST).get(CERT_PATH).twice().reply(200, certPem);
+		for (const now of [t0, t0 + 23 * 3600_000, t0 + 25 * 3600_000])
+			await expect(
+				sesWebhook.verify(signed(envelope()), config, { ...context, now: () => now }),
+			).resolves.toEqual({ ok: true });
+		expect(scope.isDone()).toBe(true); // fetched at t0 and again after 24 h
+		nock(HOST).get(CERT_PATH).reply(200, 'not a certificate');
+		nock(HOST).get(CERT_PATH).reply(200, certPem);
+		const fresh = ctx();
+		await expect(sesWebhook.verify(signed(envelope()), config, fresh)).resolves.toMatchObject({
+			ok: false,
+			status: 503,
+		});
+		await expect(sesWebhook.verify(signed(envelope()), config, fresh)).resolves.toEqual({
+			ok: true,
+		});
+	});
+
 	it('answers 503 (SNS retries) when the certificate cannot be had', async () => {
 		nock(HOST).get(CERT_PATH).reply(404, 'not found');
 		await expect(sesWebhook.verify(signed(envelope()), config, ctx())).resolves.toMatchObject({

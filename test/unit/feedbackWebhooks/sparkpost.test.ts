@@ -209,8 +209,26 @@ describe('SparkPost webhook', () => {
 			sparkpostWebhook.verify(request(body, auth, { remoteIp: '203.0.113.7' }), listed),
 		).resolves.toMatchObject({ ok: false, status: 401 });
 		expect(() => sparkpostWebhook.parseConfig({ allowedIps: ['not-an-ip'] })).toThrow(
-			/allowedIps\.0 must be an IP address/,
+			/allowedIps\.0 must be an IP address or a CIDR range/,
 		);
+		expect(() => sparkpostWebhook.parseConfig({ allowedIps: ['10.0.0.0/33'] })).toThrow(
+			/allowedIps\.0/,
+		);
+		const ranges = sparkpostWebhook.parseConfig({
+			username: 'sparky',
+			password: 'hook-pass-7731',
+			allowedIps: ['52.35.0.0/16', '2600:1f18::/32'],
+		});
+		for (const [remoteIp, ok] of [
+			['52.35.143.69', true],
+			['52.36.0.1', false],
+			['2600:1f18:1::5', true],
+			['2600:1f19::5', false],
+			[undefined, false],
+		] as const)
+			expect((await sparkpostWebhook.verify(request(body, auth, { remoteIp }), ranges)).ok).toBe(
+				ok,
+			);
 	});
 
 	it('a redelivered batch gives the same event ids', () => {
