@@ -86,7 +86,9 @@ function verdictOf(e: Json, codes: ReturnType<typeof replyCodes>, text: string):
 function normalizeOne(e: Json, context?: NormalizeContext): FeedbackEvent {
 	const text = str(e.reason)?.trim();
 	const codes = replyCodes(text?.replace(/^\w*Error:\s*/, ''));
-	const messageId = str(e['message-id']);
+	// the send side records Brevo's messageId in angle brackets; some events leave them off
+	const rawId = str(e['message-id'])?.trim();
+	const messageId = rawId && rawId.includes('@') && !rawId.startsWith('<') ? `<${rawId}>` : rawId;
 	const when = e.ts_epoch ?? e.ts_event ?? e.ts;
 	// Brevo gives no event id: what it sends again unchanged identifies a redelivery
 	const key = [str(e.id), messageId, str(e.email), str(e.event), str(when)];

@@ -36,6 +36,13 @@ export function webhookProvider(id: string): WebhookProvider<unknown> {
 	return provider;
 }
 
+export type { BrevoWebhookConfig } from './brevo';
+export type { MailgunWebhookConfig } from './mailgun';
+export type { PostmarkWebhookConfig } from './postmark';
+export type { ResendWebhookConfig } from './resend';
+export type { SendGridWebhookConfig } from './sendgrid';
+export type { SesWebhookConfig } from './ses';
+export type { SparkPostWebhookConfig } from './sparkpost';
 export { fetchCertOverHttps, isSnsUrl, SNS_HOST } from './certs';
 export * from './status';
 export type {

@@ -6,6 +6,7 @@
  * SNS posts JSON as text/plain: always read the raw body.
  */
 import { verify as verifySignature, type X509Certificate } from 'node:crypto';
+import { capText } from '../../util/secrets';
 import { certificateAt, isSnsUrl } from './certs';
 import { obj, str, type Json } from './common';
 import { BAD_PAYLOAD, FORBIDDEN, UNAUTHENTICATED, UNAVAILABLE } from './status';
@@ -86,7 +87,7 @@ export async function verifySns(
 		return {
 			ok: false,
 			status: FORBIDDEN,
-			reason: `${provider} webhook: topic ${topicArn ?? '(none)'} is not in "allowedTopicArns"`,
+			reason: `${provider} webhook: topic ${topicArn ? capText(topicArn, 120) : '(none)'} is not in "allowedTopicArns"`,
 		};
 	const version = str(message.SignatureVersion);
 	const signature = str(message.Signature);
@@ -112,7 +113,7 @@ export async function verifySns(
 		return {
 			ok: false,
 			status: UNAVAILABLE,
-			reason: `${provider} webhook: could not get the signing certificate (${why})`,
+			reason: `${provider} webhook: could not get the signing certificate (${capText(why, 120)})`,
 		};
 	}
 	if (Date.parse(cert.validTo) < now || Date.parse(cert.validFrom) > now)

@@ -154,6 +154,14 @@ describe('Brevo webhook', () => {
 		expect(e.linkedBy).toBe('none');
 	});
 
+	it('gives the message id as the send side records it, in angle brackets', () => {
+		// Brevo's complaint events carry it bare (anymail's captured payloads)
+		const [e] = brevoWebhook.normalize(
+			request(JSON.stringify({ ...SPAM, 'message-id': '201798300811.5787683@relay.domain.com' })),
+		);
+		expect(e.messageId).toBe('<201798300811.5787683@relay.domain.com>');
+	});
+
 	it('a redelivered event gives the same event id', () => {
 		const a = brevoWebhook.normalize(request(JSON.stringify(HARD), bearer));
 		const b = brevoWebhook.normalize(request(JSON.stringify([HARD])));

@@ -223,6 +223,41 @@ describe('the provider index', () => {
 		expect(() => webhookProvider('constructor')).toThrow(/unknown webhook provider 'constructor'/);
 	});
 
+	it('no secret in any refusal', async () => {
+		const secret = 'S3cr3t-value-9f8e7d6c5b4a';
+		const whsec = `whsec_${Buffer.from(secret).toString('base64')}`;
+		const cases: Array<[string, object, Record<string, string>]> = [
+			['mailgun', { signingKey: secret }, {}],
+			[
+				'postmark',
+				{ username: 'u', password: secret },
+				{ authorization: `Basic ${Buffer.from('u:wrong').toString('base64')}` },
+			],
+			['sparkpost', { token: secret, tokenHeader: 'x-token' }, { 'x-token': `${secret}x` }],
+			['brevo', { token: secret }, { authorization: `Bearer ${secret.slice(1)}` }],
+			[
+				'resend',
+				{ signingSecret: whsec },
+				{
+					'svix-id': 'msg_1',
+					'svix-timestamp': String(Math.floor(Date.now() / 1000)),
+					'svix-signature': 'v1,AAAA',
+				},
+			],
+		];
+		for (const [id, settings, headers] of cases) {
+			const provider = webhookProvider(id);
+			const answer = await provider.verify(
+				request(bodyFor(id, SAMPLES[id]), headers),
+				provider.parseConfig(settings),
+			);
+			expect(answer).toMatchObject({ ok: false, status: 401 });
+			const text = JSON.stringify(answer);
+			for (const form of [secret, whsec, Buffer.from(secret).toString('base64')])
+				expect(text).not.toContain(form);
+		}
+	});
+
 	it('every provider refuses, by default, a request it cannot verify (fail closed)', async () => {
 		for (const id of WEBHOOK_PROVIDER_IDS) {
 			const provider = webhookProvider(id);
