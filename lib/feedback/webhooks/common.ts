@@ -94,7 +94,8 @@ export const diagnostic = (text: string | undefined): string | undefined =>
 
 /**
  * The route, group and campaign from the `pr` token a message carried. A digest token (`h.…`)
- * comes back as `referenceToken` alone: only the message ledger can resolve it.
+ * comes back as `referenceToken` without `reference`: only the message ledger can resolve it
+ * (linkedBy says where it was found, as the bounce reports do: ../reports.ts).
  */
 export function linkReference(
 	token: unknown,
@@ -102,7 +103,7 @@ export function linkReference(
 	const text = typeof token === 'string' ? token.trim() : undefined;
 	const reference = decodeReference(text);
 	if (reference) return { reference, referenceToken: text, linkedBy: 'reference' };
-	if (text && isHashedReference(text)) return { referenceToken: text, linkedBy: 'none' };
+	if (text && isHashedReference(text)) return { referenceToken: text, linkedBy: 'reference' };
 	return { linkedBy: 'none' };
 }
 

@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { hashedReference } from '../../../lib/feedback/reference';
 import { sendgridWebhook } from '../../../lib/feedback/webhooks/sendgrid';
 import { request, REF, TOKEN } from './helpers';
 
@@ -254,6 +255,22 @@ describe('SendGrid webhook', () => {
 		const again = sendgridWebhook.normalize(signed(body, '1513386000')).map((e) => e.eventId);
 		expect(again).toEqual(first);
 		expect(new Set(first).size).toBe(EVENTS.length);
+	});
+
+	it('a digest reference is handed on for the ledger; a stranger’s pr value links nothing', () => {
+		const digest = hashedReference({ route: 'r'.repeat(80), group: 'yahoo', campaign: 'c' });
+		const [hashed, stranger] = sendgridWebhook.normalize(
+			request(
+				JSON.stringify([
+					{ ...EVENTS[0], pr: digest },
+					{ ...EVENTS[0], pr: 'not-ours' },
+				]),
+			),
+		);
+		expect(hashed).toMatchObject({ referenceToken: digest, linkedBy: 'reference' });
+		expect(hashed.reference).toBeUndefined();
+		expect(stranger.linkedBy).toBe('none');
+		expect(stranger.referenceToken).toBeUndefined();
 	});
 
 	it('reads the bounce classifications', () => {
