@@ -404,9 +404,7 @@ export class MemoryStateStore implements StateStore {
 			this.routeLimits,
 			this.ledger,
 			this.outcomes,
-		] as Array<
-			Map<string, Expiring<unknown>>
-		>)
+		] as Array<Map<string, Expiring<unknown>>>)
 			for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);
 	}
 }
