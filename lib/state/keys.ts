@@ -91,9 +91,15 @@ export function recipientDigest(secret: string, text: string): string {
 
 /** Message ledger keys: a provider's message id, and a digest reference (../feedback/reference.ts). */
 export const ledgerKeys = {
-	/** the message id as the provider (or SMTP server) gave it, hashed: any text, one fixed length */
+	/**
+	 * the message id as the provider (or SMTP server) gave it, hashed: any text, one fixed length;
+	 * with or without its angle brackets (a Message-ID header has them, most events drop them)
+	 */
 	message: (provider: string, messageId: string) =>
-		`mid:${createHash('sha256').update(keyOf(provider, messageId)).digest('base64url').slice(0, 22)}`,
+		`mid:${createHash('sha256')
+			.update(keyOf(provider, messageId.trim().replace(/^<(.*)>$/, '$1')))
+			.digest('base64url')
+			.slice(0, 22)}`,
 	/** a digest reference `h.…`: its names */
 	reference: (token: string) => `ref:${keyPart(token)}`,
 };

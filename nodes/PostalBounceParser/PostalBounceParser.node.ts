@@ -7,6 +7,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { linkThroughLedger } from '../../lib/feedback/link';
 import { readReport, type ReportResult } from '../../lib/feedback/reports';
 import { recordSuppressions, type SuppressionOutcome } from '../../lib/feedback/suppression';
 import type { FeedbackEvent } from '../../lib/feedback/types';
@@ -127,12 +128,16 @@ export class PostalBounceParser implements INodeType {
 			const state = await stateFor(this);
 			let outcome: SuppressionOutcome;
 			try {
-				outcome = await recordSuppressions(
+				// events that quote only a Message-ID (or carry a digest) get their route through the ledger
+				const linked = await linkThroughLedger(
 					state.store,
-					p.suppressionList,
 					read.map((r) => r.event),
-					{ softBounceDays: p.options.softBounceDays, minConfidence: p.options.minConfidence },
 				);
+				read.forEach((r, k) => (r.out.json.postalEvent = linked[k] as unknown as IDataObject));
+				outcome = await recordSuppressions(state.store, p.suppressionList, linked, {
+					softBounceDays: p.options.softBounceDays,
+					minConfidence: p.options.minConfidence,
+				});
 			} catch (error) {
 				throw new NodeOperationError(
 					this.getNode(),
