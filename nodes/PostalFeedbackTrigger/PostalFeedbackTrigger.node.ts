@@ -13,6 +13,7 @@ import {
 } from '../../lib/feedback/suppression';
 import type { FeedbackEvent } from '../../lib/feedback/types';
 import {
+	UNAVAILABLE,
 	webhookProvider,
 	WebhookPayloadError,
 	type WebhookProvider,
@@ -45,8 +46,10 @@ function labelled(text: string): string {
 		.replace(/"(\w+)"/g, (m, name: string) =>
 			SETTING_LABELS[name] ? `"${SETTING_LABELS[name]}"` : m,
 		)
-		.replace(/(: |; )(\w+)(?= )/g, (m, sep: string, name: string) =>
-			SETTING_LABELS[name] ? `${sep}${SETTING_LABELS[name]}` : m,
+		.replace(/(: |; )(\w+)(?:\.(\d+))?(?= )/g, (m, sep: string, name: string, entry?: string) =>
+			SETTING_LABELS[name]
+				? `${sep}${SETTING_LABELS[name]}${entry === undefined ? '' : ` (entry ${Number(entry) + 1})`}`
+				: m,
 		);
 }
 
@@ -67,6 +70,15 @@ function webhookRequest(ctx: IWebhookFunctions): WebhookRequest {
 		// req.ip follows N8N_PROXY_HOPS (Express's trust proxy); the socket's address otherwise
 		remoteIp: req.ip ?? req.socket?.remoteAddress,
 	};
+}
+
+/** The status the chosen provider retries, read before anything else can fail. */
+function retryStatusOf(ctx: IWebhookFunctions): number {
+	try {
+		return webhookProvider(String(ctx.getNodeParameter('provider', ''))).unavailableStatus;
+	} catch {
+		return UNAVAILABLE;
+	}
 }
 
 /** The dedupe scope: this trigger's endpoint (its webhook id), so two workflows never share marks. */
@@ -118,10 +130,11 @@ export class PostalFeedbackTrigger implements INodeType {
 			provider = webhookProvider(p.provider);
 			config = provider.parseConfig(providerSettings(p));
 		} catch (error) {
-			// a setting the user must fix: the provider retries (503) until then; the message names the field, never its value
+			// a setting the user must fix: answered with the status the provider retries (Brevo drops a
+			// 5xx), so nothing is lost meanwhile; the message names the field, never its value
 			const message = labelled((error as Error).message);
 			this.logger.error(`Postal Feedback Trigger: ${message}`);
-			return answer(this, 503, `Webhook not configured: ${message}`);
+			return answer(this, retryStatusOf(this), `Webhook not configured: ${message}`);
 		}
 		const unavailable = (error: Error, what: string) => {
 			this.logger.error(`Postal Feedback Trigger: ${stateUnavailableMessage(error, what)}`);
@@ -161,7 +174,11 @@ export class PostalFeedbackTrigger implements INodeType {
 				this.logger.error(
 					`Postal Feedback Trigger: could not confirm the SNS subscription to ${verification.confirmSubscription.topicArn}: ${(error as Error).message}`,
 				);
-				return answer(this, 503, 'Could not confirm the subscription, try again later');
+				return answer(
+					this,
+					provider.unavailableStatus,
+					'Could not confirm the subscription, try again later',
+				);
 			}
 			this.logger.info(
 				`Postal Feedback Trigger: confirmed the SNS subscription to ${verification.confirmSubscription.topicArn}`,

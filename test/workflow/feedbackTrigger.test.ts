@@ -404,6 +404,17 @@ describe('Postal Feedback Trigger: providers that sign nothing', () => {
 			authorization: 'Bearer nope',
 		});
 		expect(wrong.status).toBe(401);
+		const badIp = await serve({
+			provider: 'brevo',
+			authToken: 'tok-123456',
+			allowedIps: '1.2.3.4, x',
+		});
+		const bad = await badIp.post(body, { 'content-type': 'application/json' });
+		expect(bad.status).toBe(429);
+		expect(bad.body).toMatch(
+			/Allowed Source IPs \(entry 2\) must be an IP address or a CIDR range/,
+		);
+		expect(bad.body).not.toContain('tok-123456');
 		const right = await server.post(body, {
 			'content-type': 'application/json',
 			authorization: 'Bearer tok-123456',
