@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { StateUnavailableError } from './errors';
 import { checkRateArgs } from './gcra';
 import { scrubSecrets } from '../util/secrets';
 import { StoreKeys } from './keys';
+import { loadLuaScript, SCRIPTS } from './luaScripts';
 import { checkStepArgs, composeDeliveryStep } from './step';
 import {
 	bucketRange,
@@ -67,28 +66,6 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
 
 /** Redis refusing the credential: a wrong password, no AUTH sent, or an ACL without the right */
 const AUTH_ERROR = /\b(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|invalid username-password/i;
-
-const LUA_DIR = join(__dirname, 'lua');
-const SCRIPTS = {
-	allocate: 'allocate.lua',
-	reserveRate: 'reserve_rate.lua',
-	claimOnce: 'claim_once.lua',
-	settleOnce: 'settle_once.lua',
-	deliveryStep: 'delivery_step.lua',
-	recordHealth: 'record_health.lua',
-	suppress: 'suppress.lua',
-} as const;
-
-/**
- * A script's source with its includes in place: a line `-- @include <file>` stands for that file
- * of the same folder (shared rules, e.g. the marker rules that claim, settle and step all run).
- */
-export function loadLuaScript(file: string): string {
-	return readFileSync(join(LUA_DIR, file), 'utf8').replace(
-		/^-- @include (\S+)$/gm,
-		(_, name: string) => readFileSync(join(LUA_DIR, name), 'utf8'),
-	);
-}
 
 type ScriptClient = (Redis | Cluster) & {
 	postalAllocate(

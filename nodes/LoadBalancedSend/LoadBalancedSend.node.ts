@@ -128,15 +128,16 @@ export class LoadBalancedSend implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Load-Balanced Send',
 		name: 'loadBalancedSend',
-		icon: 'file:loadBalancedSend.svg',
+		icon: { light: 'file:loadBalancedSend.svg', dark: 'file:loadBalancedSend.dark.svg' },
 		group: ['output'],
 		version: 1,
+		usableAsTool: true,
 		subtitle:
 			'={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
 		description:
 			'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
 		defaults: { name: 'Load-Balanced Send' },
-		inputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
 		outputs: [
 			NodeConnectionTypes.Main,
 			NodeConnectionTypes.Main,

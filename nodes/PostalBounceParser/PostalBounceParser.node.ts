@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -53,17 +54,17 @@ export class PostalBounceParser implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Postal Bounce Parser',
 		name: 'postalBounceParser',
-		icon: 'file:postalBounceParser.svg',
+		icon: { light: 'file:postalBounceParser.svg', dark: 'file:postalBounceParser.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["updateSuppression"] ? "Events + suppression list" : "Events" }}',
 		description:
 			'Reads bounces and complaints from a bounce mailbox into delivery events, and suppresses the addresses that bounced or complained',
 		defaults: { name: 'Postal Bounce Parser' },
-		inputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
 		outputs: [
-			{ type: 'main', displayName: 'Events' },
-			{ type: 'main', displayName: 'Not a Report' },
+			{ type: NodeConnectionTypes.Main, displayName: 'Events' },
+			{ type: NodeConnectionTypes.Main, displayName: 'Not a Report' },
 		],
 		credentials: [
 			{
@@ -74,6 +75,7 @@ export class PostalBounceParser implements INodeType {
 			},
 		],
 		properties: bounceParserProperties,
+		usableAsTool: true,
 	};
 
 	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential } };
@@ -92,7 +94,11 @@ export class PostalBounceParser implements INodeType {
 				result = readReport(await messageOf(this, items[i], i, p), {
 					nonStandard: p.options.nonStandard,
 				});
-			} catch (error) {
+			} catch (caught) {
+				const error =
+					caught instanceof NodeOperationError
+						? caught
+						: new NodeOperationError(this.getNode(), caught as Error, { itemIndex: i });
 				if (!this.continueOnFail()) throw error;
 				notReports.push({
 					json: { ...items[i].json, postalReport: { error: (error as Error).message } },
