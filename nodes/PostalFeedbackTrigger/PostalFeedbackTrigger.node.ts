@@ -1,10 +1,12 @@
-import type {
-	IDataObject,
-	INodeExecutionData,
-	INodeType,
-	INodeTypeDescription,
-	IWebhookFunctions,
-	IWebhookResponseData,
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+	type IWebhookFunctions,
+	type IWebhookResponseData,
 } from 'n8n-workflow';
 import {
 	DEFAULT_SUPPRESSION_POLICY,
@@ -87,11 +89,16 @@ function endpointOf(ctx: IWebhookFunctions): string {
 	return node.webhookId ?? `${ctx.getWorkflow().id ?? ''}:${node.id}`;
 }
 
+/*
+ * No webhookMethods: the user copies the URL into the provider's console (the secrets come from
+ * there too); registering it through each provider's API is not done here.
+ */
+// eslint-disable-next-line @n8n/community-nodes/webhook-lifecycle-complete
 export class PostalFeedbackTrigger implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Postal Feedback Trigger',
 		name: 'postalFeedbackTrigger',
-		icon: 'file:postalFeedbackTrigger.svg',
+		icon: { light: 'file:postalFeedbackTrigger.svg', dark: 'file:postalFeedbackTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
 		subtitle: '={{ "Events from " + $parameter["provider"] }}',
@@ -99,7 +106,7 @@ export class PostalFeedbackTrigger implements INodeType {
 			'Receives delivery events (bounces, complaints, deliveries) from SendGrid, Mailgun, Amazon SES, Postmark, SparkPost, Resend or Brevo, verified, one item per event, and suppresses the addresses that bounced or complained',
 		defaults: { name: 'Postal Feedback Trigger' },
 		inputs: [],
-		outputs: ['main'],
+		outputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{
 				name: 'postalRedis',
@@ -191,7 +198,8 @@ export class PostalFeedbackTrigger implements INodeType {
 			events = provider.normalize(request);
 		} catch (error) {
 			if (error instanceof WebhookPayloadError) return answer(this, error.status, error.message);
-			throw error;
+			// normalize throws on nothing else (its property test): this is a bug, shown as n8n's error
+			throw new NodeOperationError(this.getNode(), error as Error);
 		}
 
 		// suppress first, then mark seen: a failure in between is answered with a retry status and
