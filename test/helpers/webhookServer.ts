@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { WebhookContext } from 'n8n-core';
 import {
 	Workflow,
+	type IDataObject,
 	type INode,
 	type INodeExecutionData,
 	type INodeType,
@@ -77,6 +78,8 @@ export async function serveTrigger(
 	nodeType: INodeType,
 	parameters: INode['parameters'],
 	webhookId = 'feedback-hook-1',
+	/** credential data by type, as n8n would decrypt it (the node gets a reference to each) */
+	credentials: Record<string, IDataObject> = {},
 ): Promise<WebhookServer> {
 	const node: INode = {
 		id: 'trigger',
@@ -86,6 +89,19 @@ export async function serveTrigger(
 		position: [0, 0],
 		parameters,
 		webhookId,
+		credentials: Object.fromEntries(
+			Object.keys(credentials).map((type) => [type, { id: `${type}-1`, name: type }]),
+		),
+	};
+	// what n8n-core asks of the credentials helper for a runless credential (as test/helpers/engine.ts)
+	const credentialsHelper = {
+		getDecrypted: async (_a: unknown, _c: unknown, type: string) => {
+			if (!credentials[type]) throw new Error(`the test gave no ${type} credential`);
+			return credentials[type];
+		},
+		isCredentialUsableByNode: async () => true,
+		getParentTypes: () => [],
+		getCredentialsProperties: () => [],
 	};
 	const workflow = new Workflow({
 		id: 'feedbackTriggerTest',
@@ -109,6 +125,7 @@ export async function serveTrigger(
 			const additionalData = {
 				httpRequest: req,
 				httpResponse: res,
+				credentialsHelper,
 				webhookBaseUrl: `${base}/webhook`,
 				webhookTestBaseUrl: `${base}/webhook-test`,
 				instanceBaseUrl: `${base}/`,

@@ -15,8 +15,14 @@ import type { IDataObject, INode } from 'n8n-workflow';
 import { encodeReference } from '../../lib/feedback/reference';
 import { stringToSign } from '../../lib/feedback/webhooks/sns';
 import { suppressionDigest } from '../../lib/state/keys';
+import {
+	closeRedisStateStores,
+	parseRedisCredential,
+	redisStateStoreFor,
+} from '../../lib/state/connection';
 import { embeddedStateStore, resetEmbeddedStateStore } from '../../lib/state/registry';
 import { PostalFeedbackTrigger } from '../../nodes/PostalFeedbackTrigger/PostalFeedbackTrigger.node';
+import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 import { serveTrigger, type WebhookServer } from '../helpers/webhookServer';
 
 const trigger = new PostalFeedbackTrigger();
@@ -71,8 +77,12 @@ async function suppressed(address: string, list = '') {
 }
 
 let servers: WebhookServer[] = [];
-async function serve(parameters: INode['parameters'], webhookId?: string) {
-	const server = await serveTrigger(trigger, parameters, webhookId);
+async function serve(
+	parameters: INode['parameters'],
+	webhookId?: string,
+	credentials?: Record<string, IDataObject>,
+) {
+	const server = await serveTrigger(trigger, parameters, webhookId, credentials);
 	servers.push(server);
 	return server;
 }
@@ -420,5 +430,65 @@ describe('Postal Feedback Trigger: providers that sign nothing', () => {
 			authorization: 'Bearer tok-123456',
 		});
 		expect(right.items?.map((i) => event(i).type)).toEqual(['bounced']);
+	});
+});
+
+describe('Postal Feedback Trigger on Redis', () => {
+	let redis: RedisServer;
+	const credential = (port: number) => ({
+		postalRedis: {
+			mode: 'standalone',
+			host: '127.0.0.1',
+			port,
+			password: 's3cret-never-shown',
+			keyPrefix: 'fbt:',
+		},
+	});
+	const parameters = { provider: 'sendgrid', sendgridPublicKey: SENDGRID_KEY, stateStore: 'redis' };
+	beforeAll(async () => {
+		redis = await startRedisServer({ password: 's3cret-never-shown' });
+	});
+	afterAll(async () => {
+		await closeRedisStateStores();
+		await redis.stop();
+	});
+
+	it('dedupes across processes sharing the store: a redelivery to the other webhook process emits nothing', async () => {
+		// two n8n webhook processes serve the same trigger (one webhook id) on one Redis
+		const a = await serve(parameters, 'shared-hook', credential(redis.port));
+		const b = await serve(parameters, 'shared-hook', credential(redis.port));
+		const body = JSON.stringify(SENDGRID_EVENTS);
+		expect((await a.post(body, sendgridSigned(body))).items).toHaveLength(2);
+		expect(await b.post(body, sendgridSigned(body))).toMatchObject({ status: 200, body: 'OK' });
+		const store = redisStateStoreFor(parseRedisCredential(credential(redis.port).postalRedis));
+		const [entry] = await store.getSuppressions('', [
+			suppressionDigest(await store.hashSecret(), 'bounced.user@gmail.com'),
+		]);
+		expect(entry).toMatchObject({ reason: 'hard-bounce', source: 'sendgrid' });
+	});
+
+	it('answers the provider’s retry status while Redis is down (SendGrid 503, Brevo 429), naming no server or secret', async () => {
+		const dead = credential(1);
+		const body = JSON.stringify(SENDGRID_EVENTS);
+		const sendgrid = await serve(parameters, 'down-hook', dead);
+		const a = await sendgrid.post(body, sendgridSigned(body));
+		expect(a).toMatchObject({ status: 503, body: 'State store unavailable, try again later' });
+		const brevo = await serve(
+			{ provider: 'brevo', authToken: 'tok-123456', stateStore: 'redis' },
+			'down-brevo',
+			dead,
+		);
+		const b = await brevo.post(
+			JSON.stringify({ event: 'hard_bounce', email: 'x@example.com', id: 7 }),
+			{
+				'content-type': 'application/json',
+				authorization: 'Bearer tok-123456',
+			},
+		);
+		expect(b.status).toBe(429);
+		expect(a.body + b.body).not.toMatch(/s3cret|127\.0\.0\.1|tok-123456/);
+		// the retry once Redis is back is accepted as new: nothing was marked seen
+		const back = await serve(parameters, 'down-hook', credential(redis.port));
+		expect((await back.post(body, sendgridSigned(body))).items).toHaveLength(2);
 	});
 });
