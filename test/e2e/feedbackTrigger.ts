@@ -171,6 +171,14 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 		c.equal(tampered.status, 401, 'tampered batch: status');
 		const again = await fetch(hook, { method: 'POST', body, headers: signed(body) });
 		c.equal([again.status, await again.text()], [200, 'OK'], 'redelivered batch: status and body');
+		// SNS posts its JSON as text/plain: n8n must hand the node the raw bytes for that type too
+		const plain = JSON.stringify([{ ...events()[1], sg_event_id: 'e2e-delivered-2' }]);
+		const asText = await fetch(hook, {
+			method: 'POST',
+			body: plain,
+			headers: { ...signed(plain), 'content-type': 'text/plain; charset=UTF-8' },
+		});
+		c.equal(asText.status, 200, 'a signed body sent as text/plain verifies (rawBody is there)');
 
 		// the run data, as the editor reads it: the owner's session, the executions API
 		const setup = await fetch(`${url}/rest/owner/setup`, {
@@ -207,10 +215,12 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 		);
 		c.equal(
 			list.map((e) => e.status),
-			['success'],
-			'executions started: one (the tampered and the redelivered request started none)',
+			['success', 'success'],
+			'executions started: two (the JSON and the text/plain batch; the tampered and the redelivered request started none)',
 		);
-		const execution = (await rest(`/executions/${list[0].id}`)) as { data: string };
+		// the list is newest first: the JSON batch is the older one
+		const oldest = [...list].sort((x, y) => Number(x.id) - Number(y.id))[0];
+		const execution = (await rest(`/executions/${oldest.id}`)) as { data: string };
 		// n8n keeps run data "flatted" (references as indexes); its own copy parses it
 		// eslint-disable-next-line @typescript-eslint/no-require-imports
 		const flatted = require(join(env.n8nDir, 'node_modules', 'flatted')) as {
@@ -263,7 +273,7 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 		console.log(JSON.stringify({ entries: rows.map((r) => JSON.parse(r.value)), seen }));`;
 	const state = await run(env.node24, ['-e', query, file], { allowFailure: true });
 	log(`  state file: ${state.stdout.trim() || state.stderr.trim()}`);
-	c.ok(/"seen":2\b/.test(state.stdout), 'state file: both event ids marked seen');
+	c.ok(/"seen":3\b/.test(state.stdout), 'state file: the three event ids marked seen');
 	c.ok(
 		state.stdout.includes('g***@gmail.com'),
 		'state file: the bounced address suppressed (masked hint)',
