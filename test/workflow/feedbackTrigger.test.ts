@@ -321,7 +321,11 @@ describe('Postal Feedback Trigger: Amazon SES via SNS', () => {
 
 	it('reads an SES bounce from a text/plain notification; another topic is refused with 403', async () => {
 		nock(HOST).get(CERT_PATH).optionally().reply(200, certPem);
-		const server = await serve({ provider: 'ses', sesTopicArns: TOPIC });
+		const server = await serve({
+			provider: 'ses',
+			sesTopicArns: TOPIC,
+			options: { includeRaw: true },
+		});
 		const bounce = {
 			eventType: 'Bounce',
 			bounce: {
@@ -349,6 +353,8 @@ describe('Postal Feedback Trigger: Amazon SES via SNS', () => {
 		expect(answer.items?.map((i) => [event(i).type, event(i).bounce, event(i).recipient])).toEqual([
 			['bounced', 'hard', 'gone@yahoo.com'],
 		]);
+		// the raw event is the SES event inside the SNS envelope
+		expect(answer.items![0].json.raw).toEqual(bounce);
 		expect(await suppressed('gone@yahoo.com')).toMatchObject({
 			reason: 'hard-bounce',
 			source: 'ses',
