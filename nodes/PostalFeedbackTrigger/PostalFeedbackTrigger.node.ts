@@ -101,7 +101,8 @@ export class PostalFeedbackTrigger implements INodeType {
 		icon: { light: 'file:postalFeedbackTrigger.svg', dark: 'file:postalFeedbackTrigger.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{ "Events from " + $parameter["provider"] }}',
+		subtitle:
+			'={{ "Events from " + ({ ses: "Amazon SES", brevo: "Brevo", mailgun: "Mailgun", postmark: "Postmark", resend: "Resend", sendgrid: "SendGrid", sparkpost: "SparkPost" })[$parameter["provider"]] }}',
 		description:
 			'Receives delivery events (bounces, complaints, deliveries) from SendGrid, Mailgun, Amazon SES, Postmark, SparkPost, Resend or Brevo, verified, one item per event, and suppresses the addresses that bounced or complained',
 		defaults: { name: 'Postal Feedback Trigger' },
