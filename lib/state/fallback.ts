@@ -155,6 +155,11 @@ export class FallbackStateStore implements StateStore {
 		return this.run((s) => s.readLedger(keys));
 	}
 
+	/** local marks hold within this process only: a redelivery to another worker may emit again */
+	markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
+		return this.run((s) => s.markSeen(keys, ttlMs));
+	}
+
 	close(): Promise<void> {
 		return this.run((s) => s.close());
 	}
