@@ -13,6 +13,7 @@ import {
 	recordSuppressions,
 	type SuppressionOutcome,
 } from '../../lib/feedback/suppression';
+import { linkThroughLedger } from '../../lib/feedback/link';
 import type { FeedbackEvent } from '../../lib/feedback/types';
 import {
 	UNAVAILABLE,
@@ -112,7 +113,7 @@ export class PostalFeedbackTrigger implements INodeType {
 			{
 				name: 'postalRedis',
 				required: true,
-				testedBy: REDIS_TEST,
+				testedBy: 'postalRedisConnectionTest',
 				displayOptions: { show: { stateStore: ['redis'] } },
 			},
 		],
@@ -201,6 +202,15 @@ export class PostalFeedbackTrigger implements INodeType {
 			if (error instanceof WebhookPayloadError) return answer(this, error.status, error.message);
 			// normalize throws on nothing else (its property test): this is a bug, shown as n8n's error
 			throw new NodeOperationError(this.getNode(), error as Error);
+		}
+
+		// events with only a digest reference, or only a message id, get their route from the ledger
+		if (events.some((e) => !e.reference && (e.referenceToken || e.messageId))) {
+			try {
+				events = await linkThroughLedger(store, events);
+			} catch (error) {
+				return unavailable(error as Error, 'The message ledger could not be read.');
+			}
 		}
 
 		// suppress first, then mark seen: a failure in between is answered with a retry status and
