@@ -7,6 +7,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { countEvents } from '../../lib/feedback/counts';
 import { linkThroughLedger } from '../../lib/feedback/link';
 import { readReport, type ReportResult } from '../../lib/feedback/reports';
 import { recordSuppressions, type SuppressionOutcome } from '../../lib/feedback/suppression';
@@ -138,6 +139,8 @@ export class PostalBounceParser implements INodeType {
 					softBounceDays: p.options.softBounceDays,
 					minConfidence: p.options.minConfidence,
 				});
+				// and into the outcome counters of the route each one was sent on
+				await countEvents(state.store, linked);
 			} catch (error) {
 				throw new NodeOperationError(
 					this.getNode(),

@@ -13,6 +13,7 @@ import {
 	recordSuppressions,
 	type SuppressionOutcome,
 } from '../../lib/feedback/suppression';
+import { countEvents } from '../../lib/feedback/counts';
 import { linkThroughLedger } from '../../lib/feedback/link';
 import type { FeedbackEvent } from '../../lib/feedback/types';
 import {
@@ -240,6 +241,18 @@ export class PostalFeedbackTrigger implements INodeType {
 			return unavailable(error as Error, 'The events were not marked as received.');
 		}
 		const redelivered = new Set(ids.filter((_, k) => !fresh[k]));
+		// the new events into the outcome counters of their routes (a redelivery counted once): stats,
+		// so a failure here is logged and the provider still gets its 200
+		try {
+			await countEvents(
+				store,
+				events.filter((_, i) => !redelivered.has(i)),
+			);
+		} catch (error) {
+			this.logger.warn(
+				`Postal Feedback Trigger: the outcome counters were not updated (${(error as Error).message})`,
+			);
+		}
 
 		const raw = p.options.includeRaw ? rawEvents(provider.id, request.rawBody, events.length) : [];
 		const wanted = new Set<string>(p.events);
