@@ -14,6 +14,7 @@ import { ParameterReader, splitList } from '../shared/itemValues';
 import { copyJson, withField } from '../shared/json';
 import {
 	REDIS_TEST,
+	redisCredentials,
 	stateFor,
 	stateUnavailableMessage,
 	testRedisCredential,
@@ -70,21 +71,16 @@ export class DomainGroupClassifier implements INodeType {
 		name: 'domainGroupClassifier',
 		icon: 'file:domainGroupClassifier.svg',
 		group: ['transform'],
-		version: 1,
+		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle:
 			'={{ $parameter["outputMode"] === "perGroup" ? "One output per group" : "Add fields" }}',
 		description:
 			'Groups recipients by the mailbox provider that really receives their mail (Gmail, Microsoft, Yahoo, …)',
 		defaults: { name: 'Domain Group Classifier' },
 		inputs: ['main'],
-		credentials: [
-			{
-				name: 'postalRedis',
-				required: true,
-				testedBy: 'postalRedisConnectionTest',
-				displayOptions: { show: { stateStore: ['redis'] } },
-			},
-		],
+		credentials: redisCredentials,
 		outputs: `={{(${classifierOutputs.toString()})($parameter, ${JSON.stringify(GROUP_LABELS)}).map(o => ({ type: 'main', displayName: o.displayName }))}}`,
 		properties: classifierProperties,
 	};

@@ -21,6 +21,7 @@ import {
 import { StateUnavailableError } from '../../lib/state/types';
 import { API_PROVIDERS, ApiTransport } from '../../lib/transports/api';
 import { nodeHttpClient } from '../../lib/transports/nodeHttp';
+import { parseN8nSmtpCredential } from '../../lib/transports/n8nCredentials';
 import { testSmtpCredential } from '../../lib/transports/smtp';
 import { ParameterReader } from '../shared/itemValues';
 import { withField } from '../shared/json';
@@ -31,6 +32,7 @@ import {
 	stateUnavailableMessage,
 	testRedisCredential,
 } from '../shared/state';
+import { sendCredentials } from './credentials';
 import { sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob, type JobSettings } from './jobs';
 import { deliverySettings, readSendParameters } from './options';
@@ -121,7 +123,13 @@ async function testSmtp(
 	this: ICredentialTestFunctions,
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
-	return testSmtpCredential(credential.data);
+	if (credential.type !== 'smtp') return testSmtpCredential(credential.data);
+	// n8n's own SMTP type: read as ours, then the same test (connect, EHLO, STARTTLS, AUTH)
+	try {
+		return testSmtpCredential(parseN8nSmtpCredential(credential.data));
+	} catch (error) {
+		return { status: 'Error', message: (error as Error).message };
+	}
 }
 
 export class LoadBalancedSend implements INodeType {
@@ -130,7 +138,9 @@ export class LoadBalancedSend implements INodeType {
 		name: 'loadBalancedSend',
 		icon: 'file:loadBalancedSend.svg',
 		group: ['output'],
-		version: 1,
+		// 2: a provider with an n8n credential type defaults to it (version 1 nodes keep ours)
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle:
 			'={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
 		description:
@@ -144,53 +154,7 @@ export class LoadBalancedSend implements INodeType {
 			NodeConnectionTypes.Main,
 		],
 		outputNames: ['Sent', 'Failed', 'Fallback', 'Skipped'],
-		// written out, not generated: n8n's lint rules read the description statically
-		credentials: [
-			{
-				name: 'postalSmtp',
-				required: true,
-				testedBy: 'postalSmtpTest',
-				displayOptions: { show: { provider: ['smtp'] } },
-			},
-			{
-				name: 'postalSendGridApi',
-				required: true,
-				displayOptions: { show: { provider: ['sendgrid'] } },
-			},
-			{
-				name: 'postalMailgunApi',
-				required: true,
-				displayOptions: { show: { provider: ['mailgun'] } },
-			},
-			{
-				name: 'postalPostmarkApi',
-				required: true,
-				displayOptions: { show: { provider: ['postmark'] } },
-			},
-			{
-				name: 'postalSparkPostApi',
-				required: true,
-				displayOptions: { show: { provider: ['sparkpost'] } },
-			},
-			{
-				name: 'postalSesApi',
-				required: true,
-				testedBy: 'postalSesTest',
-				displayOptions: { show: { provider: ['ses'] } },
-			},
-			{
-				name: 'postalResendApi',
-				required: true,
-				displayOptions: { show: { provider: ['resend'] } },
-			},
-			{ name: 'postalBrevoApi', required: true, displayOptions: { show: { provider: ['brevo'] } } },
-			{
-				name: 'postalRedis',
-				required: true,
-				testedBy: 'postalRedisConnectionTest',
-				displayOptions: { show: { stateStore: ['redis'] } },
-			},
-		],
+		credentials: sendCredentials,
 		properties: sendProperties,
 	};
 

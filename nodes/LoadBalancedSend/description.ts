@@ -3,16 +3,68 @@ import { DEFAULT_MAX_LIST_ADDRESSES } from '../../lib/delivery/message';
 import { RATE_UNIT_OPTIONS } from '../shared/options';
 import { stateProperties } from '../shared/state';
 
+/**
+ * Each provider with its credential types: ours, and n8n's own where n8n has one (n8n 2.40.7 has
+ * none for SparkPost or Resend). Brevo's n8n type keeps its old name, sendInBlueApi.
+ */
 export const PROVIDERS = [
-	{ name: 'SMTP (Relay or MTA Delivery Policy)', value: 'smtp', credential: 'postalSmtp' },
-	{ name: 'SendGrid', value: 'sendgrid', credential: 'postalSendGridApi' },
-	{ name: 'Mailgun', value: 'mailgun', credential: 'postalMailgunApi' },
-	{ name: 'Postmark', value: 'postmark', credential: 'postalPostmarkApi' },
+	{
+		name: 'SMTP (Relay or MTA Delivery Policy)',
+		value: 'smtp',
+		credential: 'postalSmtp',
+		n8nCredential: 'smtp',
+	},
+	{ name: 'SendGrid', value: 'sendgrid', credential: 'postalSendGridApi', n8nCredential: 'sendGridApi' },
+	{ name: 'Mailgun', value: 'mailgun', credential: 'postalMailgunApi', n8nCredential: 'mailgunApi' },
+	{ name: 'Postmark', value: 'postmark', credential: 'postalPostmarkApi', n8nCredential: 'postmarkApi' },
 	{ name: 'SparkPost', value: 'sparkpost', credential: 'postalSparkPostApi' },
-	{ name: 'Amazon SES', value: 'ses', credential: 'postalSesApi' },
+	{ name: 'Amazon SES', value: 'ses', credential: 'postalSesApi', n8nCredential: 'aws' },
 	{ name: 'Resend', value: 'resend', credential: 'postalResendApi' },
-	{ name: 'Brevo', value: 'brevo', credential: 'postalBrevoApi' },
+	{ name: 'Brevo', value: 'brevo', credential: 'postalBrevoApi', n8nCredential: 'sendInBlueApi' },
 ] as const;
+
+export type ProviderEntry = (typeof PROVIDERS)[number];
+
+/** The providers a user may send through with n8n's own credential or ours. */
+export const DUAL_CREDENTIAL_PROVIDERS = PROVIDERS.filter((p) => 'n8nCredential' in p).map(
+	(p) => p.value,
+);
+
+export const CREDENTIAL_TYPE = 'credentialType';
+
+/**
+ * Which credential a provider with two types uses. Version 1 nodes (saved before n8n's types were
+ * accepted) default to ours, so they load with the credential they have; new nodes (version 2)
+ * default to n8n's.
+ */
+const credentialTypeProperty = (version: 1 | 2): INodeProperties => ({
+	displayName: 'Credential Type',
+	name: CREDENTIAL_TYPE,
+	type: 'options',
+	noDataExpression: true,
+	options: [
+		{
+			name: "N8n's Own Credential",
+			value: 'n8n',
+			description:
+				'The type n8n’s own nodes use (Send Email’s SMTP; SendGrid, Mailgun, Postmark, AWS, Brevo): pick one you already have',
+		},
+		{
+			name: 'Postal Routes Credential',
+			value: 'postalRoutes',
+			description:
+				'This package’s type, with what n8n’s lacks: SMTP pool size, messages per connection, rate limit and TLS modes; the SendGrid EU region; the Postmark message stream; the SES configuration set',
+		},
+	],
+	default: version === 1 ? 'postalRoutes' : 'n8n',
+	description: 'Which kind of credential the node connects with (the selector above)',
+	displayOptions: {
+		show: {
+			provider: DUAL_CREDENTIAL_PROVIDERS,
+			'@version': version === 1 ? [1] : [{ _cnd: { gte: 2 } }],
+		},
+	},
+});
 
 export const SMTP_TEST = 'postalSmtpTest';
 export const SES_TEST = 'postalSesTest';
@@ -265,6 +317,8 @@ const optionFields: INodeProperties[] = [
 ];
 
 export const sendProperties: INodeProperties[] = [
+	// where n8n's editor draws the credential selector: first, as in Send Email
+	{ displayName: '', name: 'credentialsFirst', type: 'credentials', default: '' },
 	{
 		displayName: 'Provider',
 		name: 'provider',
@@ -272,7 +326,10 @@ export const sendProperties: INodeProperties[] = [
 		noDataExpression: true,
 		options: PROVIDERS.map((p) => ({ name: p.name, value: p.value })),
 		default: 'smtp',
+		description: 'What the node sends through; the credential selector above follows it',
 	},
+	credentialTypeProperty(2),
+	credentialTypeProperty(1),
 	{
 		displayName: 'Route Name',
 		name: 'routeName',
