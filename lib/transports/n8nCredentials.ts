@@ -33,22 +33,21 @@ const n8nSmtpSchema = z
 		disableStartTls: flag(false),
 		hostName: text,
 	})
-	.transform(
-		(c): SmtpCredentialInput => ({
-			host: c.host,
-			// n8n's form defaults the port to 465; 0 or empty: the usual port of the mode
-			port: c.port as number,
-			security: c.secure ? 'tls' : c.disableStartTls ? 'none' : 'starttls',
-			user: c.user,
-			password: c.password,
-			ehloName: c.hostName,
-		}),
-	);
+	.transform((c): SmtpCredentialInput => ({
+		host: c.host,
+		// n8n's form defaults the port to 465; 0 or empty: the usual port of the mode
+		port: c.port as number,
+		security: c.secure ? 'tls' : c.disableStartTls ? 'none' : 'starttls',
+		user: c.user,
+		password: c.password,
+		ehloName: c.hostName,
+		source: 'n8n',
+	}));
 
 export function parseN8nSmtpCredential(data: unknown): SmtpCredential {
-	const input = parseCredentialData(n8nSmtpSchema, data, 'Invalid n8n SMTP credential');
-	const parsed = parseSmtpCredential(input);
-	if (input.security === 'none' && (parsed.user || parsed.password))
+	const label = 'Invalid n8n SMTP credential';
+	const parsed = parseSmtpCredential(parseCredentialData(n8nSmtpSchema, data, label), label);
+	if (parsed.security === 'none' && (parsed.user || parsed.password))
 		throw new Error(
 			'Invalid n8n SMTP credential: "Disable STARTTLS" is on with a user or password, which would send the password unencrypted. Turn "Disable STARTTLS" off (or "SSL/TLS" on), or use a Postal Routes SMTP credential set to "None — Send Password Unencrypted" for a relay on a trusted network.',
 		);
