@@ -74,20 +74,18 @@ const n8nRedisSchema = z
 	.superRefine((c, ctx) => {
 		if (!c.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'is empty' });
 	})
-	.transform(
-		(c): RedisConnection => ({
-			mode: 'standalone',
-			host: c.host,
-			port: c.port,
-			nodes: [],
-			username: c.user || undefined,
-			password: c.password || undefined,
-			db: c.database,
-			tls: c.ssl,
-			...(c.ssl && c.disableTlsVerification ? { tlsInsecure: true } : {}),
-			keyPrefix: 'postal:',
-		}),
-	);
+	.transform((c): RedisConnection => ({
+		mode: 'standalone',
+		host: c.host,
+		port: c.port,
+		nodes: [],
+		username: c.user || undefined,
+		password: c.password || undefined,
+		db: c.database,
+		tls: c.ssl,
+		...(c.ssl && c.disableTlsVerification ? { tlsInsecure: true } : {}),
+		keyPrefix: 'postal:',
+	}));
 
 /** Parses n8n's `redis` credential data; the error names the field, never a value. */
 export function parseN8nRedisCredential(data: unknown): RedisConnection {

@@ -14,9 +14,24 @@ export const PROVIDERS = [
 		credential: 'postalSmtp',
 		n8nCredential: 'smtp',
 	},
-	{ name: 'SendGrid', value: 'sendgrid', credential: 'postalSendGridApi', n8nCredential: 'sendGridApi' },
-	{ name: 'Mailgun', value: 'mailgun', credential: 'postalMailgunApi', n8nCredential: 'mailgunApi' },
-	{ name: 'Postmark', value: 'postmark', credential: 'postalPostmarkApi', n8nCredential: 'postmarkApi' },
+	{
+		name: 'SendGrid',
+		value: 'sendgrid',
+		credential: 'postalSendGridApi',
+		n8nCredential: 'sendGridApi',
+	},
+	{
+		name: 'Mailgun',
+		value: 'mailgun',
+		credential: 'postalMailgunApi',
+		n8nCredential: 'mailgunApi',
+	},
+	{
+		name: 'Postmark',
+		value: 'postmark',
+		credential: 'postalPostmarkApi',
+		n8nCredential: 'postmarkApi',
+	},
 	{ name: 'SparkPost', value: 'sparkpost', credential: 'postalSparkPostApi' },
 	{ name: 'Amazon SES', value: 'ses', credential: 'postalSesApi', n8nCredential: 'aws' },
 	{ name: 'Resend', value: 'resend', credential: 'postalResendApi' },
@@ -44,7 +59,7 @@ const credentialTypeProperty = (version: 1 | 2): INodeProperties => ({
 	noDataExpression: true,
 	options: [
 		{
-			name: "N8n's Own Credential",
+			name: 'Built-In Credential',
 			value: 'n8n',
 			description:
 				'The type n8n’s own nodes use (Send Email’s SMTP; SendGrid, Mailgun, Postmark, AWS, Brevo): pick one you already have',
@@ -56,7 +71,9 @@ const credentialTypeProperty = (version: 1 | 2): INodeProperties => ({
 				'This package’s type, with what n8n’s lacks: SMTP pool size, messages per connection, rate limit and TLS modes; the SendGrid EU region; the Postmark message stream; the SES configuration set',
 		},
 	],
-	default: version === 1 ? 'postalRoutes' : 'n8n',
+	default: 'n8n',
+	// after `default` on purpose: it replaces it for version 1
+	...(version === 1 ? { default: 'postalRoutes' } : {}),
 	description: 'Which kind of credential the node connects with (the selector above)',
 	displayOptions: {
 		show: {

@@ -36,7 +36,7 @@ const redisCredentialTypeProperty = (version: 1 | 2): INodeProperties => ({
 	noDataExpression: true,
 	options: [
 		{
-			name: "N8n's Own Redis Credential",
+			name: 'Built-In Redis Credential',
 			value: 'n8n',
 			description:
 				'The one n8n’s Redis node uses: one server, keys under postal:, the default 5 s command timeout',
@@ -47,7 +47,9 @@ const redisCredentialTypeProperty = (version: 1 | 2): INodeProperties => ({
 			description: 'Adds Sentinel and Cluster, a key prefix of your own and a command timeout',
 		},
 	],
-	default: version === 1 ? 'postalRoutes' : 'n8n',
+	default: 'n8n',
+	// after `default` on purpose: it replaces it for version 1
+	...(version === 1 ? { default: 'postalRoutes' } : {}),
 	displayOptions: {
 		show: {
 			stateStore: ['redis'],

@@ -209,7 +209,7 @@ function displayedCredentials(d: INodeTypeDescription, version: number, set: INo
 	const n = node(version, set);
 	const parameters = NodeHelpers.getNodeParameters(d.properties, set, true, false, n, d)!;
 	return (d.credentials ?? [])
-		.filter((c) => NodeHelpers.displayParameter(parameters, c, { ...n, parameters }, d))
+		.filter((c) => NodeHelpers.displayParameter(parameters, c, n, d))
 		.map((c) => c.name);
 }
 

@@ -74,7 +74,8 @@ export const sendGrid: ApiProvider<SendGridCredential> = {
 	id: 'sendgrid',
 	label: LABEL,
 	credentialType: 'postalSendGridApi',
-	parseCredential: (data, label = 'Postal Routes SendGrid API') => parseCredentialData(schema, data, label),
+	parseCredential: (data, label = 'Postal Routes SendGrid API') =>
+		parseCredentialData(schema, data, label),
 	buildRequest: (message, credential) => {
 		assertAttachmentTypes(message.attachments);
 		return {

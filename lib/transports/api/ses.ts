@@ -80,7 +80,9 @@ const ERROR_TYPES: Record<string, Pick<FailureOptions, 'kind' | 'scope' | 'opens
 };
 
 function host(credential: SesCredential): string {
-	return credential.endpoint?.replace(/\/$/, '') ?? `https://email.${credential.region}.amazonaws.com`;
+	return (
+		credential.endpoint?.replace(/\/$/, '') ?? `https://email.${credential.region}.amazonaws.com`
+	);
 }
 
 /** The full MIME message: SES sends it as is, so headers, attachments and inline images all survive. */
@@ -117,7 +119,8 @@ export const ses: ApiProvider<SesCredential> = {
 	id: 'ses',
 	label: LABEL,
 	credentialType: 'postalSesApi',
-	parseCredential: (data, label = 'Postal Routes Amazon SES API') => parseCredentialData(schema, data, label),
+	parseCredential: (data, label = 'Postal Routes Amazon SES API') =>
+		parseCredentialData(schema, data, label),
 	buildRequest: async (message, credential, ctx) => {
 		const raw = await composeMime(message, ctx.now);
 		const body = compact({
