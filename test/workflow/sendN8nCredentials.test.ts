@@ -4,6 +4,7 @@ import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { closeRedisStateStores } from '../../lib/state/connection';
 import { resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
+import { LoadBalancedSend } from '../../nodes/LoadBalancedSend/LoadBalancedSend.node';
 import { bundledNodeTypes } from '../build/bundled';
 import {
 	loadWorkflow,
@@ -164,6 +165,21 @@ describe("Load-Balanced Send on n8n's own SMTP credential, and a saved version 1
 		expect(sink.messages).toHaveLength(1);
 	});
 
+	it('the node’s credential test reads n8n’s smtp type too (connect, EHLO, AUTH), and says what is wrong', async () => {
+		sink = await startSmtpSink();
+		const test = new LoadBalancedSend().methods.credentialTest.postalSmtpTest;
+		const call = (data: IDataObject) =>
+			test.call({} as never, { id: 'c', name: 'Mine', type: 'smtp', data } as never);
+		expect(await call(n8nSmtp(sink.port))).toEqual({
+			status: 'OK',
+			message: 'Connection successful',
+		});
+		const refused = await call(n8nSmtp(25, { disableStartTls: true, password: SECRET }));
+		expect(refused.status).toBe('Error');
+		expect(refused.message).toMatch(/"Disable STARTTLS" is on/);
+		expect(refused.message).not.toContain(SECRET);
+	});
+
 	it('the bundled node in dist/ reads n8n’s smtp credential the same way', async () => {
 		sink = await startSmtpSink();
 		const run = await runWorkflow(sendWorkflow({}, 'smtp'), ann, {
@@ -317,6 +333,20 @@ describe("the Redis state store on n8n's own Redis credential", () => {
 	afterAll(async () => {
 		await closeRedisStateStores();
 		await server.stop();
+	});
+
+	it('the Redis credential test reads n8n’s redis type: PING, the server named, never the password', async () => {
+		const test = new LoadBalancedSend().methods.credentialTest.postalRedisConnectionTest;
+		const call = (data: IDataObject) =>
+			test.call({} as never, { id: 'r', name: 'n8n Redis', type: 'redis', data } as never);
+		expect(await call({ host: '127.0.0.1', port: server.port, password: SECRET })).toEqual({
+			status: 'OK',
+			message: 'Connected: Redis answered PING',
+		});
+		const wrong = await call({ host: '127.0.0.1', port: server.port, password: `${SECRET}-no` });
+		expect(wrong.status).toBe('Error');
+		expect(wrong.message).toContain(`127.0.0.1:${server.port}`);
+		expect(wrong.message).not.toContain(SECRET);
 	});
 
 	it('a version 2 node reads n8n’s redis credential: duplicate markers under postal:, no password anywhere', async () => {
