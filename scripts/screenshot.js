@@ -6,7 +6,9 @@
  *
  *   docs/node-send.png           with --send-panel instead: a Load-Balanced Send node's panel (a new
  *                                node on n8n's own SMTP credential); prints `SEND_PANEL <json>` with
- *                                the panel's text, for the e2e check that Provider is in the panel
+ *                                the panel's text, for the e2e check that Provider is in the panel;
+ *   docs/node-classifier-redis.png  and, in the same run, a Domain Group Classifier on the Redis state
+ *                                store (`CLASSIFIER_PANEL <json>`: its labels in reading order)
  *
  * Usage: node scripts/screenshot.js [--send-panel]   (needs Debian's chromium: apt-get install -y chromium)
  *
@@ -43,6 +45,10 @@ const SEND_NODE = 'Load-Balanced Send';
 const SEND_VERSION = Number(process.env.SEND_PANEL_VERSION || 2);
 const SEND_CREDENTIAL = process.env.SEND_PANEL_CREDENTIAL || 'smtp';
 const SEND_FILE = process.env.SEND_PANEL_FILE || 'node-send.png';
+// the same run opens a Domain Group Classifier on the Redis state store: where its selector is
+const CLASSIFIER_NODE = 'Domain Group Classifier';
+const REDIS_CREDENTIAL = process.env.SEND_PANEL_REDIS_CREDENTIAL || 'redis';
+const CLASSIFIER_FILE = process.env.CLASSIFIER_PANEL_FILE || 'node-classifier-redis.png';
 const WIDTH = 1600;
 const HEIGHT = 900;
 
@@ -193,7 +199,7 @@ async function rest(base, method, route, body, cookie) {
 }
 
 /** The panel's workflow: a Manual Trigger and one Load-Balanced Send node holding a credential. */
-function sendPanelWorkflow(credential) {
+function sendPanelWorkflow(credential, redis) {
 	return {
 		name: 'Load-Balanced Send panel',
 		nodes: [
@@ -219,26 +225,41 @@ function sendPanelWorkflow(credential) {
 				},
 				...(credential ? { credentials: { [SEND_CREDENTIAL]: credential } } : {}),
 			},
+			{
+				id: 'classify',
+				name: CLASSIFIER_NODE,
+				type: 'n8n-nodes-postal-routes.domainGroupClassifier',
+				typeVersion: SEND_VERSION,
+				position: [260, 240],
+				parameters: { stateStore: 'redis' },
+				...(redis ? { credentials: { [REDIS_CREDENTIAL]: redis } } : {}),
+			},
 		],
-		connections: { Start: { main: [[{ node: SEND_NODE, type: 'main', index: 0 }]] } },
+		connections: {
+			Start: {
+				main: [
+					[
+						{ node: SEND_NODE, type: 'main', index: 0 },
+						{ node: CLASSIFIER_NODE, type: 'main', index: 0 },
+					],
+				],
+			},
+		},
 		settings: { executionOrder: 'v1' },
 	};
 }
 
 /** A credential for the panel (its secrets are made up: nothing is sent). */
-async function panelCredential(base, cookie) {
-	const data =
-		SEND_CREDENTIAL === 'smtp'
-			? { host: 'smtp.shop.example', port: 587, secure: false, user: 'shop', password: 'x' }
-			: { host: 'smtp.shop.example', security: 'starttls', user: 'shop', password: 'x' };
+const PANEL_CREDENTIALS = {
+	smtp: { host: 'smtp.shop.example', port: 587, secure: false, user: 'shop', password: 'x' },
+	postalSmtp: { host: 'smtp.shop.example', security: 'starttls', user: 'shop', password: 'x' },
+	redis: { host: 'redis.internal', port: 6379, password: 'x' },
+	postalRedis: { mode: 'standalone', host: 'redis.internal', port: 6379, password: 'x' },
+};
+async function panelCredential(base, cookie, type, name) {
+	const data = PANEL_CREDENTIALS[type] ?? {};
 	try {
-		const { json } = await rest(
-			base,
-			'POST',
-			'/credentials',
-			{ name: 'Shop relay', type: SEND_CREDENTIAL, data },
-			cookie,
-		);
+		const { json } = await rest(base, 'POST', '/credentials', { name, type, data }, cookie);
 		return { id: json.data.id, name: json.data.name };
 	} catch (e) {
 		log(`no credential for the panel (${e.message.slice(0, 200)})`);
@@ -259,7 +280,10 @@ async function ownerAndWorkflow(base) {
 	const cookie = `n8n-auth=${token}`;
 
 	const example = SEND_PANEL
-		? sendPanelWorkflow(await panelCredential(base, cookie))
+		? sendPanelWorkflow(
+				await panelCredential(base, cookie, SEND_CREDENTIAL, 'Shop relay'),
+				await panelCredential(base, cookie, REDIS_CREDENTIAL, 'Shared Redis'),
+			)
 		: JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
 	const { json } = await rest(
 		base,
@@ -560,6 +584,34 @@ async function shootSendPanel(page) {
 	await capture(page, path.join(OUT, SEND_FILE));
 }
 
+/** The classifier on Redis: the panel's labels in reading order (State Store before its selector?). */
+async function shootClassifierPanel(page) {
+	// close the open panel first (its close button, else Escape)
+	const closed = await page.eval(
+		`(() => { const b = document.querySelector('[data-test-id="ndv"] [data-test-id="close-button"], [data-test-id="back-to-canvas"]'); if (b) { b.click(); return true; } return false; })()`,
+	);
+	if (!closed) {
+		await page.send('Input.dispatchKeyEvent', { type: 'keyDown', key: 'Escape', code: 'Escape' });
+		await page.send('Input.dispatchKeyEvent', { type: 'keyUp', key: 'Escape', code: 'Escape' });
+	}
+	await sleep(1000);
+	if (!(await openPanel(page, CLASSIFIER_NODE)))
+		throw new Error(`node "${CLASSIFIER_NODE}" not on the canvas`);
+	const panel = await page.eval(`(() => {
+		const root = document.querySelector('[data-test-id="node-parameters"]');
+		const labels = [...(root?.querySelectorAll('[data-test-id="parameter-input-label"], .n8n-input-label, label') ?? [])]
+			.map((e) => e.textContent.trim()).filter(Boolean);
+		// scroll State Store into view for the screenshot
+		const state = [...(root?.querySelectorAll('label, .n8n-input-label') ?? [])].find((e) => e.textContent.trim().startsWith('State Store'));
+		state?.scrollIntoView({ block: 'center' });
+		return { labels };
+	})()`);
+	await sleep(500);
+	process.stdout.write(`CLASSIFIER_PANEL ${JSON.stringify(panel)}\n`);
+	log('classifier panel:', JSON.stringify(panel));
+	await capture(page, path.join(OUT, CLASSIFIER_FILE));
+}
+
 async function main() {
 	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'postal-routes-screenshot-'));
 	tempDirs.push(tmp);
@@ -572,8 +624,10 @@ async function main() {
 		cdp = await startChromium(tmp);
 		const page = await openPage(cdp);
 		await shootCanvas(page, base, token, id, nodeCount);
-		if (SEND_PANEL) await shootSendPanel(page);
-		else await shootPartitioner(page);
+		if (SEND_PANEL) {
+			await shootSendPanel(page);
+			await shootClassifierPanel(page);
+		} else await shootPartitioner(page);
 		if (page.consoleErrors.length)
 			log('browser console errors:\n  ' + [...new Set(page.consoleErrors)].join('\n  '));
 		if (page.failedRequests.length)

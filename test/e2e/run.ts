@@ -977,6 +977,18 @@ async function checkSendPanel(env: Env, work: string): Promise<void> {
 		existsSync(join(out, 'node-send.png')),
 		`send panel: screenshot ${join(out, 'node-send.png')}`,
 	);
+	// the same run: a Domain Group Classifier on Redis draws its credential selector under State Store
+	const classifierLine = shot.stdout.split('\n').find((l) => l.startsWith('CLASSIFIER_PANEL '));
+	const labels = classifierLine
+		? (JSON.parse(classifierLine.slice('CLASSIFIER_PANEL '.length)) as { labels: string[] }).labels
+		: [];
+	const at = (label: string) => labels.indexOf(label);
+	c.ok(
+		at('State Store') >= 0 &&
+			at('State Store') < at('Redis Credential Type') &&
+			at('Redis Credential Type') < at('Credential'),
+		`classifier panel: State Store, then Redis Credential Type, then the credential selector (${labels.slice(3, 8).join(' | ')})`,
+	);
 	failures.push(...c.failures);
 	summary.push(
 		`send panel: ${c.failures.length ? `FAILED (${c.failures.length} checks)` : 'passed'}`,
