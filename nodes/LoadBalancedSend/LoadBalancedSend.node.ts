@@ -171,7 +171,10 @@ export class LoadBalancedSend implements INodeType {
 		const node = this.getNode();
 		const { provider, dryRun, options, groupLimits } = readSendParameters(this);
 
-		const { transport, credentialLimit } = await connectionFor(this, provider);
+		const { transport, credentialLimit } = await connectionFor(this, provider, {
+			poolSize: options.smtpPoolSize,
+			allowUnauthorizedCerts: options.allowUnauthorizedCerts,
+		});
 		const settings: JobSettings = {
 			limits: {
 				provider,

@@ -331,6 +331,25 @@ const optionFields: INodeProperties[] = [
 		typeOptions: { minValue: 1 },
 		default: 600,
 	},
+	// what n8n's SMTP credential lacks and ours has, for a route on n8n's (as Send Email has them)
+	{
+		displayName: 'SMTP Pool Size',
+		name: 'smtpPoolSize',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 100 },
+		default: 5,
+		description:
+			'With n8n’s SMTP credential: connections kept open to the server at most (per n8n process). Parallel Sends is capped at it. A Postal Routes SMTP credential has its own Pool Size.',
+		displayOptions: { show: { '/provider': ['smtp'], '/credentialType': ['n8n'] } },
+	},
+	{
+		displayName: 'Ignore SSL Issues (Insecure)',
+		name: 'allowUnauthorizedCerts',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to connect even if SSL certificate validation is not possible',
+		displayOptions: { show: { '/provider': ['smtp'], '/credentialType': ['n8n'] } },
+	},
 ];
 
 export const sendProperties: INodeProperties[] = [

@@ -61,6 +61,8 @@ export const sendParametersSchema = z.object({
 			idempotency: booleanField(P, 'options.idempotency'),
 			inDoubt: choiceField(P, 'options.inDoubt', ['resend', 'skip'] as const),
 			leaseSeconds: numberField(P, 'options.leaseSeconds'),
+			smtpPoolSize: numberField(P, 'options.smtpPoolSize', { int: true }),
+			allowUnauthorizedCerts: booleanField(P, 'options.allowUnauthorizedCerts'),
 		})
 		.default({}),
 });

@@ -56,6 +56,8 @@ export function credentialTypeOf(ctx: IExecuteFunctions, entry: ProviderEntry): 
 export async function connectionFor(
 	ctx: IExecuteFunctions,
 	provider: string,
+	/** the node's settings for what n8n's SMTP credential lacks (Options › SMTP Pool Size, Ignore SSL Issues) */
+	n8nSmtp: { poolSize: number; allowUnauthorizedCerts: boolean },
 ): Promise<ConnectionSetup> {
 	const entry = PROVIDERS.find((p) => p.value === provider);
 	if (!entry)
@@ -68,7 +70,9 @@ export async function connectionFor(
 	const data = await ctx.getCredentials(type);
 	try {
 		if (provider === 'smtp') {
-			const credential = n8nType ? parseN8nSmtpCredential(data) : parseSmtpCredential(data);
+			const credential = n8nType
+				? { ...parseN8nSmtpCredential(data), ...n8nSmtp }
+				: parseSmtpCredential(data);
 			// the credential's rate key names the server and user it logs in as, hashed
 			const id = smtpCredentialId(credential.host, credential.port, credential.user ?? '');
 			return {

@@ -58,6 +58,9 @@ describe('node options: each default read from the node description', () => {
 			idempotency: true,
 			inDoubt: 'resend',
 			leaseSeconds: 600,
+			// for n8n's own SMTP credential: our credential's defaults
+			smtpPoolSize: 5,
+			allowUnauthorizedCerts: false,
 		});
 		expect(deliverySettings(options, 'execution 7 · Send')).toEqual({
 			concurrency: 20,

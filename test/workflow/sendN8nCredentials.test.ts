@@ -132,16 +132,38 @@ describe("Load-Balanced Send on n8n's own SMTP credential, and a saved version 1
 		expect(JSON.stringify(run.run)).not.toContain(SECRET);
 	});
 
-	it('SSL/TLS on with a certificate nobody vouches for: refused (n8n’s type has no way to ignore it), no password', async () => {
+	it('SSL/TLS on with a certificate nobody vouches for: refused; with Options › Ignore SSL Issues, sent after AUTH; no password', async () => {
 		sink = await startSmtpSink({ tls: 'implicit', auth: { user: 'ann', pass: SECRET } });
-		const run = await runWorkflow(sendWorkflow({}, 'smtp'), ann, {
-			credentials: { c1: n8nSmtp(sink.port, { secure: true, user: 'ann', password: SECRET }) },
-		});
-		const [sent, , fallback] = run.outputs('Send');
+		const credentials = { c1: n8nSmtp(sink.port, { secure: true, user: 'ann', password: SECRET }) };
+		const refused = await runWorkflow(sendWorkflow({}, 'smtp'), ann, { credentials });
+		const [sent, , fallback] = refused.outputs('Send');
 		expect(sent).toHaveLength(0);
 		expect(delivery(fallback[0])).toMatchObject({ status: 'blocked', failureScope: 'route' });
 		expect(sink.messages).toHaveLength(0);
-		expect(JSON.stringify(run.run)).not.toContain(SECRET);
+
+		closeSmtpTransports();
+		resetEmbeddedStateStore();
+		const ignored = await runWorkflow(
+			sendWorkflow({ options: { maxAttempts: 1, allowUnauthorizedCerts: true } }, 'smtp'),
+			ann,
+			{ credentials },
+		);
+		expect(ignored.outputs('Send')[0].map((i) => delivery(i).status)).toEqual(['sent']);
+		expect(sink.messages.map((m) => m.secure)).toEqual([true]);
+		expect(sink.authFailures).toBe(0);
+		expect(JSON.stringify([refused.run, ignored.run])).not.toContain(SECRET);
+	});
+
+	it('Options › SMTP Pool Size sets the pool of n8n’s SMTP credential (Parallel Sends capped at it)', async () => {
+		sink = await startSmtpSink();
+		const people = Array.from({ length: 8 }, (_, k) => ({ email: `p${k}@gmail.com` }));
+		const run = await runWorkflow(
+			sendWorkflow({ options: { maxAttempts: 1, smtpPoolSize: 1, concurrency: 8 } }, 'smtp'),
+			{ Recipients: people },
+			{ credentials: { c1: n8nSmtp(sink.port) } },
+		);
+		expect(run.outputs('Send')[0]).toHaveLength(8);
+		expect(sink.connections).toBe(1);
 	});
 
 	it('Disable STARTTLS with a password stops the node with an error naming the fields', async () => {
