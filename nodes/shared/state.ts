@@ -12,9 +12,8 @@ import {
 	parseRedisCredential,
 	redisStateStoreFor,
 } from '../../lib/state/connection';
-import type { RedisConnection } from '../../lib/state/redis';
 import { withLocalFallback } from '../../lib/state/fallback';
-import { RedisStateStore } from '../../lib/state/redis';
+import { RedisStateStore, type RedisConnection } from '../../lib/state/redis';
 import { embeddedStateInfo, embeddedStateStore } from '../../lib/state/registry';
 import { StateUnavailableError, type StateStore } from '../../lib/state/types';
 import { nodeParameter } from './parameters';
