@@ -656,7 +656,24 @@ async function main() {
 	}
 }
 
-main().catch((e) => {
-	log('FAILED:', e.stack || e.message);
-	process.exitCode = 1;
-});
+// scripts/screenshot-panels.js drives the same n8n and chromium for its own shots
+module.exports = {
+	BROWSER_ID,
+	capture,
+	log,
+	ownerAndWorkflow,
+	openPage,
+	rest,
+	sleep,
+	startChromium,
+	startN8n,
+	stopAll,
+	tempDirs,
+	waitFor,
+};
+
+if (require.main === module)
+	main().catch((e) => {
+		log('FAILED:', e.stack || e.message);
+		process.exitCode = 1;
+	});

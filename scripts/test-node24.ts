@@ -12,6 +12,7 @@ import { setupVars } from '../test/e2e/lib';
 const SUITES = [
 	'test/contract/sqlite.test.ts',
 	'test/contract/differential.test.ts',
+	'test/contract/spillReasons.test.ts',
 	'test/integration/sqliteProcesses.test.ts',
 	'test/integration/killResendSqlite.test.ts',
 	'test/unit/embeddedState.test.ts',

@@ -6,6 +6,7 @@ import { RouteHealth } from './health';
 import { IdempotencyMarkers } from './idempotency';
 import { envelopeRecipients, resentAfter, Results } from './records';
 import { retryDelay } from './retry';
+import { suppressedRecipients, type SuppressedRecipient } from './suppressed';
 import type { DeliveryJob, DeliveryOptions, DeliveryRecord, DeliveryResult } from './types';
 
 export type {
@@ -28,6 +29,8 @@ interface Batch {
 	results: Results;
 	health: RouteHealth;
 	markers: IdempotencyMarkers;
+	/** the jobs with a recipient on the suppression list */
+	suppressed: Map<DeliveryJob, SuppressedRecipient[]>;
 	/** the first state-store failure: nothing new starts after it */
 	stateError?: Error;
 }
@@ -61,6 +64,9 @@ export async function deliverBatch(
 			random,
 			clock,
 		});
+		const suppressed = options.suppression
+			? await suppressedRecipients(options.store, jobs, options.suppression.list)
+			: new Map<DeliveryJob, SuppressedRecipient[]>();
 		const markers = await IdempotencyMarkers.open(options.store, jobs, options.duplicates, {
 			maxRateWaitMs: options.maxRateWaitMs,
 			clock,
@@ -74,6 +80,7 @@ export async function deliverBatch(
 			results,
 			health,
 			markers,
+			suppressed,
 		};
 	} catch (error) {
 		return {
@@ -140,6 +147,8 @@ async function runBatch(
  * store calls of all the batch's workers go together (./steps.ts): about one per sent message.
  */
 async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
+	const suppressed = b.suppressed.get(job);
+	if (suppressed) return b.results.suppressed(job, suppressed);
 	// sent before: a skip needs no rate slot (sent is final, so nothing can change it meanwhile)
 	if (b.markers.sentBefore(job)) return b.results.claimed(job, { state: 'sent' });
 	const started = b.clock();

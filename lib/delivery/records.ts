@@ -6,6 +6,7 @@ import type {
 	SendSuccess,
 } from '../transports/types';
 import { capText } from '../util/secrets';
+import type { SuppressedRecipient } from './suppressed';
 import type {
 	DeliveryJob,
 	DeliveryRecord,
@@ -96,6 +97,22 @@ export class Results {
 			detail:
 				'an earlier run was cut off while sending this message: it may have gone out, and "If a Send Was Interrupted" is set to "Don\'t Resend"',
 			...claimOf(claim.since, claim.owner),
+		});
+	}
+
+	/** a recipient is on the suppression list: nothing was sent */
+	suppressed(job: DeliveryJob, hits: readonly SuppressedRecipient[]): DeliveryResult {
+		const reasons = [...new Set(hits.map((h) => h.entry.reason))].join(', ');
+		return this.skipped(job, 'suppressed', {
+			reason: 'suppressed',
+			detail: `not sent: ${hits.map((h) => h.address).join(', ')} ${hits.length === 1 ? 'is' : 'are'} on the suppression list (${reasons}); remove ${hits.length === 1 ? 'it' : 'them'} from the list to send again`,
+			suppressed: hits.map((h) => ({
+				recipient: h.address,
+				reason: h.entry.reason,
+				source: h.entry.source,
+				since: iso(h.entry.at),
+				...(h.entry.until === undefined ? {} : { until: iso(h.entry.until) }),
+			})),
 		});
 	}
 

@@ -23,6 +23,8 @@ export type DeliveryStatus =
 	| 'skipped-duplicate'
 	/** another run holds a live claim on it: it is being sent right now */
 	| 'skipped-in-flight'
+	/** a recipient is on the suppression list (bounced, complained, unsubscribed): not sent */
+	| 'suppressed'
 	/** it may or may not have gone: a send cut off after the whole message went */
 	| 'in-doubt'
 	| 'dry-run'
@@ -39,7 +41,7 @@ export type DeliveryOutput = 'sent' | 'failed' | 'fallback' | 'skipped';
 export interface SkipRecord {
 	/** already-sent: delivered before in this campaign; in-flight: another run is sending it now;
 	 * in-doubt: a run may have delivered it and the policy is not to resend (or it happened in this run) */
-	reason: 'already-sent' | 'in-flight' | 'in-doubt';
+	reason: 'already-sent' | 'in-flight' | 'in-doubt' | 'suppressed';
 	/** what happened and what to do, for people */
 	detail: string;
 	/** when the claim of the earlier (or this) run was made */
@@ -48,6 +50,14 @@ export interface SkipRecord {
 	by?: string;
 	/** in-flight: when that run's claim runs out */
 	leaseUntil?: string;
+	/** suppressed: each suppressed recipient, why, from where, since and until when */
+	suppressed?: Array<{
+		recipient: string;
+		reason: string;
+		source: string;
+		since: string;
+		until?: string;
+	}>;
 }
 
 /** A recipient the server refused while it accepted the message for others. */
@@ -115,6 +125,8 @@ export interface DeliveryOptions {
 	duplicates: MarkerPolicy;
 	/** the longest a message may wait for its rate limits before it is deferred */
 	maxRateWaitMs: number;
+	/** skip messages to a recipient on this suppression list ('' is the default list); absent: no check */
+	suppression?: { list: string };
 	dryRun?: boolean;
 	sleep?: Sleep;
 	random?: () => number;

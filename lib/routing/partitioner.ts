@@ -16,6 +16,7 @@ import { RATE_UNITS, type RateUnit } from '../throttle/units';
 import type { RoutePlan, RouteConfig } from './plan';
 import { rendezvousPick } from './rendezvous';
 import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequence';
+import { dailyLabel, explainSpills, hourlyLabel } from './spill';
 import { warmupCap, warmupSharePercent } from './warmup';
 
 export interface PartitionInput {
@@ -140,10 +141,12 @@ export class Partitioner {
 		const share = plan.routes.map((r, i) =>
 			r.enabled ? warmupSharePercent(r.warmup, dayNumbers[i]) : 0,
 		);
+		/** per route, its cap windows as its settings name them (for spill reasons) */
+		const capLabels: string[][] = plan.routes.map(() => []);
 		const routes: AllocRoute[] = plan.routes.map((r, i) => ({
 			name: r.name,
 			circuit: circuitName(this.ids.campaign, r.name),
-			caps: this.capWindows(r, dayNumbers[i], share[i], day, now),
+			caps: this.capWindows(r, dayNumbers[i], share[i], day, now, capLabels[i]),
 		}));
 		const capacity = await this.capacity(share);
 		// stored sticky assignments are keyed by a keyed hash of the recipient, never the address
@@ -225,6 +228,8 @@ export class Partitioner {
 		const out = new Array<Assignment>(n);
 		/** per class: why its deferred items wait (the same for all of them in one call) */
 		const deferReasons: string[] = [];
+		/** spilled items as pairs: the item, its place in the store's answer */
+		const spilled: number[] = [];
 		let k = 0;
 		for (let i = 0; i < n; i++) {
 			const ci = items[i].cls;
@@ -268,7 +273,18 @@ export class Partitioner {
 			if (from !== -1) a.reason = capacity!.reasons[from];
 			if (rates) a.rate = rates[r];
 			out[i] = a;
+			if (v === VIA_SPILL) spilled.push(i, k - 1);
 		}
+		if (spilled.length)
+			await explainSpills(spilled, out, {
+				items: routable,
+				classes: classes.map((c) => c.cls),
+				routes,
+				labels: capLabels,
+				result: result!,
+				dryRun: options.dryRun === true,
+				capUsage: (keys) => this.store.capUsage(this.ids.campaign, keys),
+			});
 		return out;
 	}
 
@@ -278,15 +294,21 @@ export class Partitioner {
 		share: number,
 		day: { date: string; endsAt: number },
 		now: number,
+		/** gets each window's name, for spill reasons */
+		labels: string[],
 	): CapWindow[] {
 		const caps: CapWindow[] = [];
 		let daily = r.dailyCap;
 		// a share ramp that has not started yet lets nothing through today
 		const w = r.warmup.kind === 'share' && share === 0 ? 0 : warmupCap(r.warmup, dayNumber);
 		if (w !== undefined) daily = daily === undefined ? w : Math.min(daily, w);
-		if (daily !== undefined)
+		if (daily !== undefined) {
 			caps.push({ key: capKeys.daily(day.date, r.name), limit: daily, resetAt: day.endsAt });
+			const start = r.warmup.kind === 'none' ? undefined : r.warmup.startDate;
+			labels.push(dailyLabel(r.dailyCap, w, dayNumber, start));
+		}
 		if (r.hourlyCap !== undefined) {
+			labels.push(hourlyLabel(r.hourlyCap));
 			const hour = Math.floor(now / 3_600_000);
 			caps.push({
 				key: capKeys.hourly(hour, r.name),

@@ -119,6 +119,7 @@ export const routePlanSchema = z
 					code: 'custom',
 					path: ['routes', i, 'name'],
 					message: `the name "${r.name}" is used by two routes`,
+					...withHint('Rename one of the two routes: every route needs a name of its own.'),
 				});
 			seen.add(r.name);
 		});
@@ -128,6 +129,7 @@ export const routePlanSchema = z
 				code: 'custom',
 				path: ['routes'],
 				message: 'every route is disabled; enable at least one',
+				...withHint('Turn Enabled on for at least one route.'),
 			});
 		if (plan.mode === 'percentage') {
 			const missing = enabled.filter((r) => r.percentage === undefined).map((r) => r.name);
@@ -136,6 +138,7 @@ export const routePlanSchema = z
 					code: 'custom',
 					path: ['routes'],
 					message: `set a percentage for ${missing.join(', ')}`,
+					...withHint('Enter a Percentage for each enabled route; together they make 100.'),
 				});
 			const sum = enabled.reduce((a, r) => a + (r.percentage ?? 0), 0);
 			if (Math.abs(sum - 100) > 1e-9) {
@@ -144,6 +147,9 @@ export const routePlanSchema = z
 					code: 'custom',
 					path: ['routes'],
 					message: `the percentages of the enabled routes add up to ${+sum.toFixed(4)}, not 100 (${parts})`,
+					...withHint(
+						'Change the Percentage of the routes so the enabled ones add up to 100 (a disabled route does not count).',
+					),
 				});
 			}
 			for (const r of enabled) {
@@ -156,6 +162,7 @@ export const routePlanSchema = z
 						code: 'custom',
 						path: ['routes'],
 						message: `${r.name}: percentages may have at most two decimals`,
+						...withHint('Round the Percentage to two decimals, e.g. 33.33.'),
 					});
 			}
 		}
@@ -164,6 +171,7 @@ export const routePlanSchema = z
 				code: 'custom',
 				path: ['routes'],
 				message: 'at least one enabled route needs a weight above 0',
+				...withHint('Give at least one enabled route a Weight of 1 or more.'),
 			});
 		const names = new Set(enabled.map((r) => r.name));
 		plan.groupRoutes.forEach((g, i) => {
@@ -172,6 +180,9 @@ export const routePlanSchema = z
 					code: 'custom',
 					path: ['groupRoutes', i, 'route'],
 					message: `group "${g.group}" is sent to "${g.route}", which is not an enabled route`,
+					...withHint(
+						`Under Domain Group Routing, enter the name of an enabled route (${[...names].join(', ') || 'none is enabled'}), or enable the route "${g.route}".`,
+					),
 				});
 		});
 	});
@@ -181,15 +192,65 @@ export type RoutePlan = z.output<typeof routePlanSchema>;
 export type RouteConfig = RoutePlan['routes'][number];
 
 export class PlanError extends Error {
+	/** how to fix it, in the panel's words */
+	readonly hint: string;
 	constructor(
 		message: string,
 		/** the top-level plan field at fault (`routes`, `groupRoutes`, `timeZone`, …) */
 		readonly field: string,
+		hint?: string,
 	) {
 		super(message);
 		this.name = 'PlanError';
+		this.hint = hint ?? planHint(field);
 	}
 }
+
+/**
+ * How to fix a plan field, by the field's last path element (a route's own field, a warm-up
+ * field) or its top-level name. Every PlanError gets one: the node puts it under the message.
+ */
+const HINTS: Record<string, string> = {
+	name: 'Give every route a name: it names the output and the route the send node reports on.',
+	percentage: 'Enter a Percentage between 0 and 100 for each enabled route.',
+	weight: 'Enter a Weight that is a whole number of 0 or more (3 and 1 = 75% and 25%).',
+	startDate: 'Enter Warm-Up Start Date as YYYY-MM-DD (e.g. 2026-11-22), or set Warm-Up to None.',
+	startCap: 'Set First Day Cap to 1 or more.',
+	growth: 'Set Daily Growth between 1 and 10 (1.5 = 50% more each day).',
+	caps: 'Write the Cap Table as day:cap pairs, e.g. 1:50, 2:100, 3:200.',
+	startPercent: 'Set Starting Share (%) between 1 and 100.',
+	days: 'Set Days to Full Share to 1 or more.',
+	dailyCap: 'Enter Daily Cap as a whole number, or 0 for no cap.',
+	hourlyCap: 'Enter Hourly Cap as a whole number, or 0 for no cap.',
+	routes: 'Check the routes under Routes (Add Route adds one).',
+	groupRoutes:
+		'Pick a domain group and the name of an enabled route for every Domain Group Routing row, or remove the row.',
+	group: 'Pick a domain group for every Domain Group Routing row, or remove the empty row.',
+	route:
+		'Enter the name of an enabled route (as written under Routes) for every Domain Group Routing row.',
+	timeZone: "Use an IANA time zone such as Europe/Berlin, or leave it empty for the workflow's.",
+	dayStart: 'Enter a time of day on the 24-hour clock, like 00:00 or 06:30.',
+	campaignRate: 'Set Campaign Rate above 0, or to 0 for no campaign rate.',
+	limit: 'Set Campaign Rate above 0, or to 0 for no campaign rate.',
+	per: 'Pick a unit for Campaign Rate Per.',
+	stateTtlDays: 'Set Keep State (Days) above 0.',
+	roundRobinBatch: 'Set Messages per Turn to a whole number of 1 or more.',
+	mode: 'Pick a Mode from the list.',
+	sticky: 'Turn Sticky Recipients on or off.',
+	stickyByHash: 'Turn Sticky Without State on or off.',
+	capacity: "Pick one of the choices of When a Route's Own Limit Is Below Its Share.",
+};
+
+export function planHint(...path: Array<string | number | undefined>): string {
+	for (let k = path.length - 1; k >= 0; k--) {
+		const p = path[k];
+		if (typeof p === 'string' && HINTS[p]) return HINTS[p];
+	}
+	return HINTS.routes;
+}
+
+/** A refinement's issue with its own fix. */
+const withHint = (hint: string) => ({ params: { hint } });
 
 /** Validates a plan; the error names the field and, for a route, the route. */
 export function parseRoutePlan(input: unknown): RoutePlan {
@@ -197,15 +258,22 @@ export function parseRoutePlan(input: unknown): RoutePlan {
 	if (result.success) return result.data;
 	const issue = result.error.issues[0];
 	const [field, index, sub] = issue.path;
+	const params = issue.code === 'custom' ? issue.params : undefined;
+	const hint =
+		(params?.hint as string | undefined) ??
+		(issue.code === 'too_small' && issue.path.length === 1 && field === 'routes'
+			? 'Add a route under Routes (Add Route): a Route Partitioner needs at least one, each an output of its own.'
+			: undefined) ??
+		planHint(...issue.path.map((p) => (typeof p === 'number' ? undefined : String(p))));
 	let where = '';
 	if (field === 'routes' && typeof index === 'number') {
 		const routes = (input as { routes?: Array<{ name?: string }> }).routes;
 		const name = routes?.[index]?.name;
 		const route = `route ${index + 1}${name ? ` "${name}"` : ''}`;
-		const label = issue.code === 'custom' ? (issue.params?.label as string | undefined) : undefined;
+		const label = params?.label as string | undefined;
 		// same shape as the node's Cap Table errors: route, then the field as the user sees it
-		if (label) throw new PlanError(`${route}, ${label}: ${issue.message}`, 'routes');
+		if (label) throw new PlanError(`${route}, ${label}: ${issue.message}`, 'routes', hint);
 		where = ` (${route}${sub ? `, ${sub.toString()}` : ''})`;
 	}
-	throw new PlanError(`${issue.message}${where}`, String(field ?? 'routes'));
+	throw new PlanError(`${issue.message}${where}`, String(field ?? 'routes'), hint);
 }

@@ -14,6 +14,7 @@ import type {
 	RateReservation,
 	RouteLimit,
 	StateStore,
+	SuppressionEntry,
 } from './types';
 
 /**
@@ -108,6 +109,31 @@ export class FallbackStateStore implements StateStore {
 
 	clearScope(scope: string): Promise<void> {
 		return this.run((s) => s.clearScope(scope));
+	}
+
+	/*
+	 * The suppression list has no local stand-in: a local list is empty, and reading it would send
+	 * to suppressed recipients; writing it would lose the entry for every other worker. These calls
+	 * go to the primary only, and its failure is the caller's to handle.
+	 */
+	suppress(list: string, entries: SuppressionEntry[]): Promise<void> {
+		return this.primary.suppress(list, entries);
+	}
+
+	getSuppressions(list: string, keys: string[]): Promise<(SuppressionEntry | null)[]> {
+		return this.primary.getSuppressions(list, keys);
+	}
+
+	unsuppress(list: string, keys: string[]): Promise<number> {
+		return this.primary.unsuppress(list, keys);
+	}
+
+	recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
+		return this.run((s) => s.recordLedger(entries, ttlMs));
+	}
+
+	readLedger(keys: string[]): Promise<(string | null)[]> {
+		return this.run((s) => s.readLedger(keys));
 	}
 
 	close(): Promise<void> {

@@ -89,14 +89,33 @@ export function recipientDigest(secret: string, text: string): string {
 	return digest.slice(0, 22);
 }
 
+/** Message ledger keys: a provider's message id, and a digest reference (../feedback/reference.ts). */
+export const ledgerKeys = {
+	/** the message id as the provider (or SMTP server) gave it, hashed: any text, one fixed length */
+	message: (provider: string, messageId: string) =>
+		`mid:${createHash('sha256').update(keyOf(provider, messageId)).digest('base64url').slice(0, 22)}`,
+	/** a digest reference `h.…`: its names */
+	reference: (token: string) => `ref:${keyPart(token)}`,
+};
+
+/**
+ * The suppression list's key for an address (as parseAddress gives it: IDN domains in punycode),
+ * case-insensitive as mailboxKey is: its own keyed hash, so a list entry matches no sticky or
+ * marker digest. The one place both the feedback side (adding) and the send side (looking) key it.
+ */
+export function suppressionDigest(secret: string, address: string): string {
+	return recipientDigest(secret, `sup\0${address.toLowerCase()}`);
+}
+
 /**
  * Every key a store writes, in one class (as BullMQ's key class): the Redis store calls nothing
  * else to name a key, and the README's key table is checked against it (test/unit/keys.test.ts).
  *
  * Campaign keys are `prefix{campaign}:<kind>…` (one Cluster slot per campaign); the stores' own
- * keys use the tags `{circuits}`, `{rates}` and `{mx}`. A campaign of that name shares the tag but
- * never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:, once:) are neither a rate key (conn:,
- * smtp:, campaign:, group:) nor a domain (which has a dot and no colon).
+ * keys use the tags `{circuits}`, `{rates}`, `{mx}`, `{suppress}` and `{ledger}`. A campaign of that
+ * name shares the tag but never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:, once:) are
+ * neither a rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot and no colon),
+ * nor a list (list:), nor a ledger key (mid:, ref:).
  */
 export class StoreKeys {
 	constructor(readonly prefix: string) {}
@@ -126,6 +145,10 @@ export class StoreKeys {
 	rate = (limit: string) => `${this.prefix}{rates}:${limit}`;
 	/** the MX cache entry of a (valid, lower-case ASCII) domain */
 	mx = (domain: string) => `${this.prefix}{mx}:${domain}`;
+	/** a message ledger entry; `key` from ledgerKeys */
+	ledger = (key: string) => `${this.prefix}{ledger}:${key}`;
+	/** a suppression list: suppressionDigest → entry JSON (a hash that never expires) */
+	suppression = (list: string) => `${this.prefix}{suppress}:list:${keyPart(list)}`;
 	/** the secret of the recipient digests */
 	secret = () => `${this.prefix}secret`;
 }

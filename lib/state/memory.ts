@@ -5,6 +5,12 @@ import { applyHealth } from './health';
 import { claimMarker, settleMarker } from './once';
 import { checkStepArgs, runDeliveryStep } from './step';
 import { StickyTable } from './stickyTable';
+import {
+	checkSuppressionEntries,
+	mergeSuppression,
+	readSuppression,
+	type SuppressionEntry,
+} from './suppression';
 import type {
 	AllocateRequest,
 	AllocateResult,
@@ -63,6 +69,10 @@ export class MemoryStateStore implements StateStore {
 	private readonly routeLimits = new Map<string, Expiring<Map<string, RouteLimit>>>();
 	/** duplicate markers, as ./once.ts writes them */
 	private readonly once = new Map<string, Expiring<string>>();
+	/** suppression lists: list → digest → entry, as ./suppression.ts encodes it */
+	private readonly suppressions = new Map<string, Map<string, string>>();
+	/** the message ledger */
+	private readonly ledger = new Map<string, Expiring<string>>();
 	private readonly clock: () => number;
 	private lastSweep = 0;
 	/** the state lives in this process, and so does the key its recipient hashes are made with */
@@ -270,6 +280,45 @@ export class MemoryStateStore implements StateStore {
 		// nothing to release: the state belongs to the process
 	}
 
+	async suppress(list: string, entries: SuppressionEntry[]): Promise<void> {
+		checkSuppressionEntries(entries);
+		const now = this.clock();
+		let map = this.suppressions.get(list);
+		if (!map) this.suppressions.set(list, (map = new Map()));
+		for (const e of entries) {
+			const next = mergeSuppression(map.get(e.key), e, now);
+			if (next !== undefined) map.set(e.key, next);
+		}
+	}
+
+	async getSuppressions(list: string, keys: string[]): Promise<(SuppressionEntry | null)[]> {
+		const now = this.clock();
+		const map = this.suppressions.get(list);
+		return keys.map((k) => readSuppression(k, map?.get(k), now));
+	}
+
+	async recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
+		const now = this.clock();
+		this.sweep(now);
+		for (const e of entries) this.ledger.set(e.key, { value: e.value, expiresAt: now + ttlMs });
+	}
+
+	async readLedger(keys: string[]): Promise<(string | null)[]> {
+		const now = this.clock();
+		return keys.map((k) => {
+			const e = this.ledger.get(k);
+			return e && e.expiresAt > now ? e.value : null;
+		});
+	}
+
+	async unsuppress(list: string, keys: string[]): Promise<number> {
+		const map = this.suppressions.get(list);
+		if (!map) return 0;
+		let removed = 0;
+		for (const k of keys) if (map.delete(k)) removed++;
+		return removed;
+	}
+
 	private scope(name: string, now: number): ScopeState {
 		let s = this.scopes.get(name);
 		if (!s) {
@@ -303,7 +352,7 @@ export class MemoryStateStore implements StateStore {
 				s.spills = new Map();
 			}
 		}
-		for (const map of [this.mx, this.rates, this.once, this.routeLimits] as Array<
+		for (const map of [this.mx, this.rates, this.once, this.routeLimits, this.ledger] as Array<
 			Map<string, Expiring<unknown>>
 		>)
 			for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);

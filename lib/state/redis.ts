@@ -7,6 +7,12 @@ import { checkRateArgs } from './gcra';
 import { scrubSecrets } from '../util/secrets';
 import { StoreKeys } from './keys';
 import { checkStepArgs, composeDeliveryStep } from './step';
+import {
+	checkSuppressionEntries,
+	encodeSuppression,
+	readSuppression,
+	type SuppressionEntry,
+} from './suppression';
 import type {
 	AllocateRequest,
 	AllocateResult,
@@ -63,6 +69,7 @@ const SCRIPTS = {
 	settleOnce: 'settle_once.lua',
 	deliveryStep: 'delivery_step.lua',
 	recordHealth: 'record_health.lua',
+	suppress: 'suppress.lua',
 } as const;
 
 /**
@@ -88,6 +95,7 @@ type ScriptClient = (Redis | Cluster) & {
 	postalSettleOnce(numKeys: number, ...args: string[]): Promise<number>;
 	postalDeliveryStep(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalRecordHealth(numKeys: number, ...args: string[]): Promise<[string, number]>;
+	postalSuppress(numKeys: number, ...args: string[]): Promise<number>;
 };
 
 function hostLabel(c: RedisConnection): string {
@@ -241,6 +249,9 @@ export class RedisStateStore implements StateStore {
 		});
 		this.client.defineCommand('postalRecordHealth', {
 			lua: loadLuaScript(SCRIPTS.recordHealth),
+		});
+		this.client.defineCommand('postalSuppress', {
+			lua: loadLuaScript(SCRIPTS.suppress),
 		});
 	}
 
@@ -703,6 +714,61 @@ export class RedisStateStore implements StateStore {
 			// idempotency markers stay (as in the memory store): a reset must never make a message go out twice
 			await this.client.del(idx, this.keys.counters(scope), this.keys.spills(scope), ...members);
 		});
+	}
+
+	async suppress(list: string, entries: SuppressionEntry[]): Promise<void> {
+		checkSuppressionEntries(entries);
+		if (entries.length === 0) return;
+		const args = entries.flatMap((e) => [
+			e.key,
+			encodeSuppression(e),
+			e.until === undefined ? '' : String(e.until),
+		]);
+		await this.call('adding to the suppression list', () =>
+			this.client.postalSuppress(1, this.keys.suppression(list), ...args),
+		);
+	}
+
+	async getSuppressions(list: string, keys: string[]): Promise<(SuppressionEntry | null)[]> {
+		if (keys.length === 0) return [];
+		// the server's clock with the values, in one transaction: the same now for every key
+		const [time, values] = await this.call('reading the suppression list', async () => {
+			const replies = await this.client
+				.multi()
+				.time()
+				.hmget(this.keys.suppression(list), ...keys)
+				.exec();
+			if (!replies) throw new Error('the transaction was aborted');
+			for (const [error] of replies) if (error) throw error;
+			return [replies[0][1] as [string, string], replies[1][1] as Array<string | null>];
+		});
+		const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+		return keys.map((k, i) => readSuppression(k, values[i], now));
+	}
+
+	async unsuppress(list: string, keys: string[]): Promise<number> {
+		if (keys.length === 0) return 0;
+		return this.call('removing from the suppression list', () =>
+			this.client.hdel(this.keys.suppression(list), ...keys),
+		);
+	}
+
+	async recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
+		if (entries.length === 0) return;
+		const ttl = ms(ttlMs);
+		await this.call('writing the message ledger', async () => {
+			const multi = this.client.multi();
+			for (const e of entries) multi.set(this.keys.ledger(e.key), e.value, 'PX', ttl);
+			await multi.exec();
+		});
+	}
+
+	async readLedger(keys: string[]): Promise<(string | null)[]> {
+		if (keys.length === 0) return [];
+		// one slot ({ledger}): one MGET, also on a Cluster
+		return this.call('reading the message ledger', () =>
+			this.client.mget(...keys.map((k) => this.keys.ledger(k))),
+		);
 	}
 
 	async close(): Promise<void> {

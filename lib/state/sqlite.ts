@@ -9,6 +9,12 @@ import { StoreKeys } from './keys';
 import { claimMarker, settleMarker } from './once';
 import { checkStepArgs, runDeliveryStep } from './step';
 import {
+	checkSuppressionEntries,
+	mergeSuppression,
+	readSuppression,
+	type SuppressionEntry,
+} from './suppression';
+import {
 	isBusy,
 	isSqliteError,
 	loadSqlite,
@@ -459,6 +465,50 @@ export class SqliteStateStore implements StateStore {
 			// idempotency markers stay: a campaign reset must never make a message go out twice; so do
 			// the routes' limits, facts about their connections rather than routing state
 		});
+	}
+
+	async suppress(list: string, entries: SuppressionEntry[]): Promise<void> {
+		checkSuppressionEntries(entries);
+		if (entries.length === 0) return;
+		const key = this.keys.suppression(list);
+		this.write('adding to the suppression list', (now) => {
+			for (const e of entries) {
+				const next = mergeSuppression(this.field(key, e.key), e, now);
+				if (next !== undefined) this.sql.hset.run(key, e.key, next);
+			}
+		});
+	}
+
+	async getSuppressions(list: string, keys: string[]): Promise<(SuppressionEntry | null)[]> {
+		if (keys.length === 0) return [];
+		const key = this.keys.suppression(list);
+		return this.read('reading the suppression list', (now) =>
+			keys.map((k) => readSuppression(k, this.field(key, k), now)),
+		);
+	}
+
+	async unsuppress(list: string, keys: string[]): Promise<number> {
+		if (keys.length === 0) return 0;
+		const key = this.keys.suppression(list);
+		return this.write('removing from the suppression list', () => {
+			let removed = 0;
+			for (const k of keys) if (Number(this.sql.hdel.run(key, k).changes) > 0) removed++;
+			return removed;
+		});
+	}
+
+	async recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
+		if (entries.length === 0) return;
+		this.write('writing the message ledger', (now) => {
+			for (const e of entries) this.sql.put.run(this.keys.ledger(e.key), e.value, now + ttlMs);
+		});
+	}
+
+	async readLedger(keys: string[]): Promise<(string | null)[]> {
+		if (keys.length === 0) return [];
+		return this.read('reading the message ledger', (now) =>
+			keys.map((k) => this.value(this.keys.ledger(k), now) ?? null),
+		);
 	}
 
 	async close(): Promise<void> {

@@ -6,6 +6,8 @@
 
 /** what any store throws when its state cannot be reached (./errors.ts) */
 export { StateUnavailableError } from './errors';
+import type { SuppressionEntry } from './suppression';
+export type { SuppressionEntry, SuppressionReason } from './suppression';
 
 /** A per-route counter that resets when its window ends (warm-up day, daily or hourly cap). */
 export interface CapWindow {
@@ -293,5 +295,22 @@ export interface StateStore {
 	 * the routes' recorded limits stay.
 	 */
 	clearScope(scope: string): Promise<void>;
+	/**
+	 * Adds entries to a suppression list ('' is the default list), each merged with what the list
+	 * holds for its key (./suppression.ts mergeSuppression). Never expires as a whole.
+	 */
+	suppress(list: string, entries: SuppressionEntry[]): Promise<void>;
+	/** Per key: the entry that applies now (its `until` not passed), or null. */
+	getSuppressions(list: string, keys: string[]): Promise<(SuppressionEntry | null)[]>;
+	/** Removes keys from a list; resolves to how many of them it held. */
+	unsuppress(list: string, keys: string[]): Promise<number>;
+	/**
+	 * The message ledger: what a sent message's feedback needs to find its way back (a provider
+	 * message id, or a digest reference → the reference's text), each entry living `ttlMs`; a key
+	 * written again is replaced. Keys from ./keys.ts ledgerKeys.
+	 */
+	recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void>;
+	/** Per key: the value, or null when none (or it expired). */
+	readLedger(keys: string[]): Promise<(string | null)[]>;
 	close(): Promise<void>;
 }

@@ -185,7 +185,8 @@ export class DomainGroupClassifier implements INodeType {
 			const group = groups[i];
 			if (group === 'invalid' && invalidSlot === undefined) {
 				const c = invalid.get(i)!;
-				const message = `Item ${i}: "${c.input ?? ''}" is not a valid email address — ${c.reason}`;
+				// the item's index is n8n's to show: its error view adds "[item i]" from itemIndex
+				const message = `Recipient: "${c.input ?? ''}" is not a valid email address — ${c.reason}`;
 				if (!this.continueOnFail())
 					throw new NodeOperationError(this.getNode(), message, {
 						itemIndex: i,

@@ -1,3 +1,4 @@
+import { GROUP_OPTIONS } from '../shared/groups';
 import { stateProperties } from '../shared/state';
 import type { INodeProperties } from 'n8n-workflow';
 import { BUILT_IN_GROUPS } from '../../lib/domains/catalog';
@@ -39,7 +40,7 @@ export const classifierProperties: INodeProperties[] = [
 		name: 'groups',
 		type: 'multiOptions',
 		displayOptions: { show: { outputMode: ['perGroup'] } },
-		options: BUILT_IN_GROUPS.map((g) => ({ name: g.label, value: g.id })),
+		options: GROUP_OPTIONS,
 		default: ['google', 'microsoft', 'yahoo'],
 		description: 'Built-in groups that get an output of their own; the rest go to Other',
 	},

@@ -1,3 +1,4 @@
+import { groupPicker } from '../shared/groups';
 import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_MAX_LIST_ADDRESSES } from '../../lib/delivery/message';
 import { RATE_UNIT_OPTIONS } from '../shared/options';
@@ -444,13 +445,7 @@ export const sendProperties: INodeProperties[] = [
 				displayName: 'Limit',
 				name: 'values',
 				values: [
-					{
-						displayName: 'Domain Group',
-						name: 'group',
-						type: 'string',
-						default: '',
-						placeholder: 'yahoo',
-					},
+					...groupPicker('The mailbox provider this limit holds for (the item’s domainGroup)'),
 					{
 						displayName: 'Messages',
 						name: 'messages',

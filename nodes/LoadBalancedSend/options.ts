@@ -1,3 +1,4 @@
+import { pickedGroup } from '../shared/groups';
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { z } from 'zod';
 import type { DeliveryOptions } from '../../lib/delivery/pipeline';
@@ -24,6 +25,7 @@ export const sendParametersSchema = z.object({
 				.array(
 					z.object({
 						group: z.unknown(),
+						customGroup: z.unknown(),
 						messages: z.unknown(),
 						per: choiceField(P, 'groupLimits.values.per', RATE_UNIT_NAMES),
 					}),
@@ -33,9 +35,7 @@ export const sendParametersSchema = z.object({
 				.transform((entries) =>
 					entries
 						.map((g): GroupLimit => ({
-							group: String(g.group ?? '')
-								.trim()
-								.toLowerCase(),
+							group: pickedGroup(g),
 							limit: Number(g.messages),
 							per: g.per,
 						}))

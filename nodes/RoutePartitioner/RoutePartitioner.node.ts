@@ -100,6 +100,7 @@ export class RoutePartitioner implements INodeType {
 				throw new NodeOperationError(
 					node,
 					`${PLAN_FIELD_LABELS[error.field] ?? error.field}: ${error.message}`,
+					{ description: error.hint },
 				);
 			throw error;
 		}
@@ -116,7 +117,8 @@ export class RoutePartitioner implements INodeType {
 		campaigns.forEach((c, i) => {
 			const id = c === undefined || c === null ? '' : String(c).trim();
 			if (!id)
-				throw new NodeOperationError(node, `Campaign ID is empty for item ${i}`, {
+				// n8n's error view adds "[item i]" to the message from itemIndex
+				throw new NodeOperationError(node, 'Campaign ID is empty', {
 					itemIndex: i,
 					description:
 						'Set Campaign ID, or leave its default ({{ $workflow.id }}); save the workflow so it has an id.',
@@ -157,7 +159,9 @@ export class RoutePartitioner implements INodeType {
 				});
 			} catch (error) {
 				if (error instanceof RangeError)
-					throw new NodeOperationError(node, `Routes: ${error.message}`);
+					throw new NodeOperationError(node, `Routes: ${error.message}`, {
+						description: 'Check the Percentage or Weight of each route under Routes.',
+					});
 				if (error instanceof StateUnavailableError)
 					throw new NodeOperationError(
 						node,
@@ -190,7 +194,8 @@ export class RoutePartitioner implements INodeType {
 			const a = assignments[i];
 			const campaignId = String(campaigns[i]).trim();
 			if (a.via === 'unroutable') {
-				const message = `Item ${i}: ${a.reason}`;
+				// the item's index is n8n's to show: its error view adds "[item i]" from itemIndex
+				const message = `Routes: ${a.reason}`;
 				if (!this.continueOnFail())
 					throw new NodeOperationError(node, message, {
 						itemIndex: i,

@@ -1,3 +1,4 @@
+import { groupPicker, groupRestriction } from '../shared/groups';
 import { RATE_UNIT_OPTIONS } from '../shared/options';
 import { stateProperties } from '../shared/state';
 import type { INodeProperties } from 'n8n-workflow';
@@ -13,7 +14,8 @@ const routeFields: INodeProperties[] = [
 		required: true,
 		placeholder: 'e.g. SendGrid',
 		description:
-			'Names the output and travels with each item to the send node. Caps, warm-up days, sticky recipients, rate shares and route health are kept under this name: renaming a route starts all of them afresh.',
+			'Names the output and travels with each item to the send node. Caps, warm-up days, sticky recipients, rate shares and route health are kept under this name.',
+		hint: 'Renaming a route resets its caps, warm-up day, health and sticky recipients: they are kept under its name',
 	},
 	{ displayName: 'Enabled', name: 'enabled', type: 'boolean', default: true },
 	{
@@ -51,14 +53,7 @@ const routeFields: INodeProperties[] = [
 		default: 0,
 		description: 'Most messages an hour; 0 = no cap',
 	},
-	{
-		displayName: 'Only for Domain Groups',
-		name: 'groups',
-		type: 'string',
-		default: '',
-		placeholder: 'google, microsoft',
-		description: 'Comma-separated domain groups this route may take; empty = any',
-	},
+	...groupRestriction,
 	{
 		displayName: 'Warm-Up',
 		name: 'warmup',
@@ -125,6 +120,18 @@ const routeFields: INodeProperties[] = [
 	},
 ];
 
+function recipientField(show: Record<string, Array<string | boolean>>): INodeProperties {
+	return {
+		displayName: 'Recipient',
+		name: 'recipient',
+		type: 'string',
+		default: '={{ $json.email }}',
+		displayOptions: { show },
+		description:
+			'The recipient of each item: the key that keeps a recipient on the route it was given',
+	};
+}
+
 export const partitionerProperties: INodeProperties[] = [
 	{
 		displayName: 'Mode',
@@ -161,9 +168,18 @@ export const partitionerProperties: INodeProperties[] = [
 		displayName: 'Routes',
 		name: 'routes',
 		type: 'fixedCollection',
-		typeOptions: { multipleValues: true, sortable: true },
-		default: {},
+		// n8n flags an empty list on the node (its parameter issues), before anything runs
+		typeOptions: { multipleValues: true, sortable: true, minRequiredFields: 1 },
+		// a fresh partitioner splits 50/50 between two routes, so it has two outputs to wire
+		default: {
+			values: [
+				{ name: 'Route A', percentage: 50 },
+				{ name: 'Route B', percentage: 50 },
+			],
+		},
 		placeholder: 'Add Route',
+		description:
+			'With One Output per Route, each route is an output of its own, in this order, then Deferred',
 		options: [{ displayName: 'Route', name: 'values', values: routeFields }],
 	},
 	{
@@ -194,13 +210,10 @@ export const partitionerProperties: INodeProperties[] = [
 		description:
 			'Whether each recipient goes to the route its hash picks (weighted rendezvous hashing): nothing is stored, and changing a weight moves only recipients to or from that route',
 	},
-	{
-		displayName: 'Recipient',
-		name: 'recipient',
-		type: 'string',
-		default: '={{ $json.email }}',
-		description: 'The recipient of each item: the key for sticky assignment',
-	},
+	// shown only where a recipient is read: sticky recipients, or weighted sticky by hash (n8n's
+	// displayOptions cannot say "or" across two parameters, so the field is there twice)
+	recipientField({ mode: ['percentage', 'weighted'], sticky: [true] }),
+	recipientField({ mode: ['weighted'], sticky: [false], stickyByHash: [true] }),
 	{
 		displayName: 'Domain Group',
 		name: 'domainGroup',
@@ -222,13 +235,7 @@ export const partitionerProperties: INodeProperties[] = [
 				displayName: 'Group Route',
 				name: 'values',
 				values: [
-					{
-						displayName: 'Domain Group',
-						name: 'group',
-						type: 'string',
-						default: '',
-						placeholder: 'google',
-					},
+					...groupPicker('The domain group to send to the route'),
 					{
 						displayName: 'Route Name',
 						name: 'route',

@@ -1,7 +1,8 @@
 import type { IDataObject } from 'n8n-workflow';
 import { parseCapTable } from '../../lib/routing/warmup';
-import { PlanError, type RoutePlanInput } from '../../lib/routing/plan';
+import { PlanError, planHint, type RoutePlanInput } from '../../lib/routing/plan';
 import type { RateUnit } from '../../lib/throttle/units';
+import { pickedGroup, restrictedGroups } from '../shared/groups';
 import { splitList } from '../shared/itemValues';
 import { ROUTE_DEFAULTS, type PartitionerParameters } from './options';
 
@@ -50,6 +51,7 @@ function warmupOf(r: IDataObject, index: number): IDataObject {
 				throw new PlanError(
 					`route ${index + 1}${r.name ? ` "${r.name}"` : ''}, Cap Table: ${(e as Error).message}`,
 					'routes',
+					planHint('caps'),
 				);
 			}
 		case 'share':
@@ -78,7 +80,7 @@ export function planInputFromParameters(
 		weight: typeof r.weight === 'number' ? r.weight : ROUTE_DEFAULTS.weight,
 		dailyCap: zeroMeansNone(r.dailyCap),
 		hourlyCap: zeroMeansNone(r.hourlyCap),
-		groups: splitList(r.groups).map((g) => g.toLowerCase()),
+		groups: restrictedGroups(r, splitList),
 		warmup: warmupOf(r, i),
 	}));
 	const o = p.options;
@@ -91,7 +93,7 @@ export function planInputFromParameters(
 		sticky: p.sticky as RoutePlanInput['sticky'],
 		stickyByHash: p.stickyByHash as RoutePlanInput['stickyByHash'],
 		groupRoutes: ((p.groupRoutes.values as IDataObject[] | undefined) ?? []).map((g) => ({
-			group: String(g.group ?? ''),
+			group: pickedGroup(g),
 			route: String(g.route ?? ''),
 		})),
 		// lib's own 'UTC' is for a workflow without a time zone

@@ -6,6 +6,7 @@ import {
 	type INodeCredentialDescription,
 	type INodeCredentialTestResult,
 	type INodeProperties,
+	type NodeParameterValue,
 } from 'n8n-workflow';
 import {
 	parseN8nRedisCredential,
@@ -60,22 +61,37 @@ const redisCredentialTypeProperty = (version: 1 | 2): INodeProperties => ({
 /**
  * The Redis credentials of every Postal Routes node, shown with `hide` only: a credential that
  * names a parameter in `show` makes n8n's editor treat that parameter as the node's authentication
- * selector and take it out of the panel (see the send node's credentials.ts).
+ * selector and take it out of the panel (see the send node's credentials.ts). `alsoHiddenWhen`: a
+ * node's own conditions under which it needs no state (the Bounce Parser without a suppression list).
  */
-export const redisCredentials: INodeCredentialDescription[] = [
-	{
-		name: N8N_REDIS_CREDENTIAL,
-		required: true,
-		testedBy: REDIS_TEST,
-		displayOptions: { hide: { stateStore: ['memory'], [REDIS_CREDENTIAL_TYPE]: ['postalRoutes'] } },
-	},
-	{
-		name: REDIS_CREDENTIAL,
-		required: true,
-		testedBy: REDIS_TEST,
-		displayOptions: { hide: { stateStore: ['memory'], [REDIS_CREDENTIAL_TYPE]: ['n8n'] } },
-	},
-];
+export function redisCredentialsFor(
+	alsoHiddenWhen: Record<string, NodeParameterValue[]> = {},
+): INodeCredentialDescription[] {
+	return [
+		{
+			name: N8N_REDIS_CREDENTIAL,
+			required: true,
+			testedBy: REDIS_TEST,
+			displayOptions: {
+				hide: {
+					stateStore: ['memory'],
+					[REDIS_CREDENTIAL_TYPE]: ['postalRoutes'],
+					...alsoHiddenWhen,
+				},
+			},
+		},
+		{
+			name: REDIS_CREDENTIAL,
+			required: true,
+			testedBy: REDIS_TEST,
+			displayOptions: {
+				hide: { stateStore: ['memory'], [REDIS_CREDENTIAL_TYPE]: ['n8n'], ...alsoHiddenWhen },
+			},
+		},
+	];
+}
+
+export const redisCredentials = redisCredentialsFor();
 
 /** The node parameters that choose where routing state lives. */
 export const stateProperties: INodeProperties[] = [

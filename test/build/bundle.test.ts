@@ -54,6 +54,7 @@ describe('the bundled build (dist/)', () => {
 			error?: string;
 			circuitOpened: boolean;
 			secondSplit: number[];
+			spillReasons: string[];
 			embedded: { kind: string; file?: string; reason?: string };
 			userFolder: string;
 			fileExists: boolean;
@@ -71,5 +72,9 @@ describe('the bundled build (dist/)', () => {
 		expect(result.circuitOpened).toBe(true);
 		// Relay A, Relay B, Deferred: Relay B's 30% went to Relay A
 		expect(result.secondSplit).toEqual([100, 0, 0]);
+		expect(result.spillReasons).toHaveLength(1);
+		expect(result.spillReasons[0]).toMatch(
+			/^Relay B: circuit open until \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/,
+		);
 	});
 });

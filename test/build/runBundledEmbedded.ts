@@ -52,6 +52,15 @@ async function main(): Promise<void> {
 				(i) => (i.json.postalDelivery as IDataObject).status === 'circuit-open',
 			),
 			secondSplit: split.map((o) => o.length),
+			// why Relay B's share went to Relay A, as the spilled items say
+			spillReasons: [
+				...new Set(
+					(split[0] ?? [])
+						.map((i) => i.json.postalRoute as IDataObject)
+						.filter((rec) => rec.via === 'spill')
+						.map((rec) => rec.reason),
+				),
+			],
 			embedded,
 			userFolder,
 			fileExists: existsSync(join(userFolder, '.n8n', 'postal-routes-state.sqlite')),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { MemoryStateStore } from '../../lib/state/memory';
 import { RedisStateStore } from '../../lib/state/redis';
 import { SqliteStateStore } from '../../lib/state/sqlite';
+import { SUPPRESSION_REASONS, type SuppressionReason } from '../../lib/state/suppression';
 import type {
 	OnceSettlement,
 	AllocateRequest,
@@ -75,6 +76,10 @@ const COUNTERS = ['p1:c1', 'p1:c2', 'p:2:c1'];
 const ITEM_KEYS = ['u1', 'u2', 'u3', 'u4', 'u5', 'ü😀', ''];
 const ONCE_KEYS = ['m1', 'm2', 'm3', 'm4'];
 const TOKENS = ['t1', 't2', 't3'];
+/** suppression lists (the default one among them) and digests */
+const LISTS = ['', 'news', 'l:{2}'];
+const SUPPRESSION_KEYS = ['s1', 's2', 's3'];
+const LEDGER_KEYS = ['mid:a', 'mid:b', 'ref:h.c'];
 const RATE_KEYS = ['conn:smtp:n1', 'campaign:c1:a', 'group:c1:a:yahoo', 'campaign:c1'];
 const DOMAINS = ['gmail.com', 'x.example', 'ä.example'];
 const HOSTS = ['mx1.example', 'mx2.example', 'alt.mx.example'];
@@ -143,6 +148,16 @@ type Command =
 	| { op: 'setMx'; entries: Array<{ domain: string; value: MxCacheEntry }>; ttlMs: number }
 	| { op: 'getMx'; domains: string[] }
 	| { op: 'clearScope'; scope: string }
+	| {
+			op: 'suppress';
+			list: string;
+			/** at and until: offsets from the case's start; until absent = lasting */
+			entries: Array<{ key: string; reason: SuppressionReason; at: number; until?: number }>;
+	  }
+	| { op: 'getSuppressions'; list: string; keys: string[] }
+	| { op: 'unsuppress'; list: string; keys: string[] }
+	| { op: 'recordLedger'; entries: Array<{ key: string; value: string }>; ttlMs: number }
+	| { op: 'readLedger'; keys: string[] }
 	| { op: 'now' }
 	| { op: 'hashSecret' }
 	/** only in the kept cases below: real time passing, for what TTLs do */
@@ -386,6 +401,48 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		arbitrary: fc.record({ op: fc.constant('clearScope' as const), scope: pick(SCOPES) }),
 		weight: 1,
 	},
+	{
+		// passing entries end before, near or long after now: lapsed, kept, extended, replaced
+		arbitrary: fc.record({
+			op: fc.constant('suppress' as const),
+			list: pick(LISTS),
+			entries: fc.array(
+				fc.record(
+					{
+						key: pick(SUPPRESSION_KEYS),
+						reason: pick(SUPPRESSION_REASONS),
+						at: fc.constantFrom(0, SEC),
+						until: fc.constantFrom(-SEC, 30 * SEC, HOUR, DAY),
+					},
+					{ requiredKeys: ['key', 'reason', 'at'] },
+				),
+				{ maxLength: 3 },
+			),
+		}),
+		weight: 2,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('recordLedger' as const),
+			entries: fc.array(fc.record({ key: pick(LEDGER_KEYS), value: pick(['v1', 'v2']) }), {
+				maxLength: 2,
+			}),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({ op: fc.constant('readLedger' as const), keys: some(LEDGER_KEYS, 3) }),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constantFrom('getSuppressions' as const, 'unsuppress' as const),
+			list: pick(LISTS),
+			keys: some(SUPPRESSION_KEYS, 3),
+		}),
+		weight: 1,
+	},
 	{ arbitrary: fc.constantFrom({ op: 'now' as const }, { op: 'hashSecret' as const }), weight: 1 },
 );
 
@@ -396,6 +453,8 @@ function finalReads(): Command[] {
 		{ op: 'getMx', domains: DOMAINS },
 		...SCOPES.map((scope): Command => ({ op: 'capUsage', scope, keys: CAPS.map((c) => c.key) })),
 		...SCOPES.map((scope): Command => ({ op: 'getRouteLimits', scope, routes: ROUTE_NAMES })),
+		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
+		{ op: 'readLedger', keys: LEDGER_KEYS },
 		// what every rate limit holds: the slot each one alone gives next (burst 1: its whole chain)
 		...RATE_KEYS.map((key): Command => ({
 			op: 'reserveRate',
@@ -502,6 +561,28 @@ async function run(
 				return { value: await store.getMx(c.domains) };
 			case 'clearScope':
 				return { value: await store.clearScope(c.scope) };
+			case 'suppress':
+				return {
+					value: await store.suppress(
+						c.list,
+						c.entries.map((e) => ({
+							key: e.key,
+							reason: e.reason,
+							source: 'differential',
+							hint: 'x***@example.com',
+							at: t0 + e.at,
+							...(e.until === undefined ? {} : { until: t0 + e.until }),
+						})),
+					),
+				};
+			case 'getSuppressions':
+				return { value: await store.getSuppressions(c.list, c.keys) };
+			case 'unsuppress':
+				return { value: await store.unsuppress(c.list, c.keys) };
+			case 'recordLedger':
+				return { value: await store.recordLedger(c.entries, c.ttlMs) };
+			case 'readLedger':
+				return { value: await store.readLedger(c.keys) };
 			case 'now':
 				return { value: { now: await store.now() } };
 			case 'sleep':

@@ -1,3 +1,4 @@
+import { ledgerKeys } from '../../lib/state/keys';
 import {
 	VIA_DEFERRED,
 	VIA_SEQUENCE,
@@ -10,6 +11,7 @@ import {
 	type OnceClaimRequest,
 	type OnceSettlement,
 	type StateStore,
+	type SuppressionEntry,
 } from '../../lib/state/types';
 
 /**
@@ -737,6 +739,143 @@ export function describeHealthContract(
 			expect(closed.state.failures).toBe(0);
 			// closed again: one failure does not re-open it
 			expect((await store.recordHealth(route, false, policy)).opened).toBe(false);
+		});
+	});
+
+	describe(`StateStore contract (suppression list): ${name}`, () => {
+		let store: StateStore;
+		let list: string;
+		let id = 0;
+		beforeEach(async () => {
+			store = await createStore();
+			list = `list-${Date.now()}-${++id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+		const entry = (
+			key: string,
+			reason: SuppressionEntry['reason'],
+			at: number,
+			until?: number,
+		): SuppressionEntry => ({
+			key,
+			reason,
+			source: 'dsn',
+			hint: 'a***@example.com',
+			at,
+			...(until === undefined ? {} : { until }),
+		});
+
+		it('answers per key, only for its own list', async () => {
+			const now = await store.now();
+			await store.suppress(list, [entry('k1', 'hard-bounce', now), entry('k2', 'complaint', now)]);
+			expect(await store.getSuppressions(list, ['k1', 'k3', 'k2'])).toEqual([
+				entry('k1', 'hard-bounce', now),
+				null,
+				entry('k2', 'complaint', now),
+			]);
+			expect(await store.getSuppressions(`${list}-other`, ['k1'])).toEqual([null]);
+			expect(await store.getSuppressions(list, [])).toEqual([]);
+		});
+
+		it('lets a passing entry lapse, and never shortens a lasting one', async () => {
+			const now = await store.now();
+			await store.suppress(list, [
+				entry('soft', 'soft-bounce', now, now + 150),
+				entry('hard', 'hard-bounce', now),
+			]);
+			// a soft bounce after the hard one changes nothing; a longer soft one extends the first
+			await store.suppress(list, [
+				entry('hard', 'soft-bounce', now + 1, now + 100_000),
+				entry('soft', 'soft-bounce', now + 2, now + 400),
+			]);
+			expect(await store.getSuppressions(list, ['soft', 'hard'])).toEqual([
+				entry('soft', 'soft-bounce', now + 2, now + 400),
+				entry('hard', 'hard-bounce', now),
+			]);
+			// a shorter one does not cut it back
+			await store.suppress(list, [entry('soft', 'soft-bounce', now + 3, now + 200)]);
+			expect((await store.getSuppressions(list, ['soft']))[0]?.until).toBe(now + 400);
+			// a lasting one replaces a passing one
+			await store.suppress(list, [entry('soft', 'unsubscribe', now + 4)]);
+			expect(await store.getSuppressions(list, ['soft'])).toEqual([
+				entry('soft', 'unsubscribe', now + 4),
+			]);
+		});
+
+		it('forgets an entry once its time has passed, and takes a new one for the key', async () => {
+			const now = await store.now();
+			await store.suppress(list, [entry('k', 'soft-bounce', now, now + 120)]);
+			expect((await store.getSuppressions(list, ['k']))[0]?.reason).toBe('soft-bounce');
+			await new Promise((r) => setTimeout(r, 160));
+			expect(await store.getSuppressions(list, ['k'])).toEqual([null]);
+			// even a shorter one: the old one no longer applies
+			const later = await store.now();
+			await store.suppress(list, [entry('k', 'soft-bounce', later, later + 60_000)]);
+			expect((await store.getSuppressions(list, ['k']))[0]?.until).toBe(later + 60_000);
+		});
+
+		it('removes keys and says how many it held', async () => {
+			const now = await store.now();
+			await store.suppress(list, [entry('a', 'manual', now), entry('b', 'manual', now)]);
+			expect(await store.unsuppress(list, ['a', 'x'])).toBe(1);
+			expect(await store.getSuppressions(list, ['a', 'b'])).toEqual([
+				null,
+				entry('b', 'manual', now),
+			]);
+			expect(await store.unsuppress(`${list}-none`, ['b'])).toBe(0);
+			expect(await store.unsuppress(list, [])).toBe(0);
+		});
+
+		it('refuses an entry it cannot keep', async () => {
+			await expect(
+				store.suppress(list, [{ ...entry('k', 'manual', 1), reason: 'bounced' as never }]),
+			).rejects.toThrow(/unknown suppression reason/);
+			await expect(store.suppress(list, [entry('', 'manual', 1)])).rejects.toThrow(/key/);
+		});
+	});
+
+	describe(`StateStore contract (message ledger): ${name}`, () => {
+		let store: StateStore;
+		let id = 0;
+		let tag: string;
+		beforeEach(async () => {
+			store = await createStore();
+			tag = `${Date.now()}-${++id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+
+		it('keeps each entry its time, replaces one written again, and answers per key', async () => {
+			const a = ledgerKeys.message('smtp', `<a-${tag}@shop.example>`);
+			const b = ledgerKeys.message('sendgrid', `b-${tag}`);
+			const r = ledgerKeys.reference(`h.${tag}`);
+			await store.recordLedger(
+				[
+					{ key: a, value: 'MXxSZWxheSBB' },
+					{ key: r, value: '1|Relay A|yahoo|spring' },
+				],
+				60_000,
+			);
+			await store.recordLedger([{ key: b, value: 'short' }], 120);
+			expect(await store.readLedger([a, b, r, ledgerKeys.message('smtp', 'none')])).toEqual([
+				'MXxSZWxheSBB',
+				'short',
+				'1|Relay A|yahoo|spring',
+				null,
+			]);
+			await store.recordLedger([{ key: a, value: 'again' }], 60_000);
+			await new Promise((res) => setTimeout(res, 170));
+			expect(await store.readLedger([a, b])).toEqual(['again', null]);
+			expect(await store.readLedger([])).toEqual([]);
+		});
+
+		it('keys a message id by provider, whatever its text', () => {
+			const k = ledgerKeys.message('smtp', '<x:{y}@z>');
+			expect(k).toMatch(/^mid:[A-Za-z0-9_-]{22}$/);
+			expect(k).not.toBe(ledgerKeys.message('mailgun', '<x:{y}@z>'));
 		});
 	});
 }

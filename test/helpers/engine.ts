@@ -108,12 +108,15 @@ function fromSources(): Record<string, INodeType> {
 			require('../../nodes/RoutePartitioner/RoutePartitioner.node') as typeof import('../../nodes/RoutePartitioner/RoutePartitioner.node');
 		const { LoadBalancedSend } =
 			require('../../nodes/LoadBalancedSend/LoadBalancedSend.node') as typeof import('../../nodes/LoadBalancedSend/LoadBalancedSend.node');
+		const { PostalBounceParser } =
+			require('../../nodes/PostalBounceParser/PostalBounceParser.node') as typeof import('../../nodes/PostalBounceParser/PostalBounceParser.node');
 		/* eslint-enable @typescript-eslint/no-require-imports */
 		sourceNodes = {
 			...standIns,
 			[`${PACKAGE}.domainGroupClassifier`]: new DomainGroupClassifier(),
 			[`${PACKAGE}.routePartitioner`]: new RoutePartitioner(),
 			[`${PACKAGE}.loadBalancedSend`]: new LoadBalancedSend(),
+			[`${PACKAGE}.postalBounceParser`]: new PostalBounceParser(),
 		};
 	}
 	return sourceNodes;

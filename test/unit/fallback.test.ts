@@ -61,9 +61,17 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	getMx: [['example.com']],
 	setMx: [[{ domain: 'example.com', value: { hosts: ['mx.example.com'] } }], 1000],
 	clearScope: ['s'],
+	suppress: ['', [{ key: 'k', reason: 'hard-bounce', source: 'dsn', hint: 'a***@b.c', at: 1 }]],
+	getSuppressions: ['', ['k']],
+	unsuppress: ['', ['k']],
+	recordLedger: [[{ key: 'mid:x', value: 'v' }], 1000],
+	readLedger: [['mid:x']],
 	close: [],
 };
 const METHODS = Object.keys(CALLS) as Method[];
+/** calls with no local stand-in: a local suppression list would be empty (sends to suppressed recipients) */
+const PRIMARY_ONLY: Method[] = ['suppress', 'getSuppressions', 'unsuppress'];
+const FALLING_BACK = METHODS.filter((m) => !PRIMARY_ONLY.includes(m));
 
 /** A store that records its calls and answers `<label>:<method>`, or fails with `failure`. */
 function fake(label: string, kind: StateStore['kind']) {
@@ -106,16 +114,32 @@ describe('FallbackStateStore ("Continue on local state")', () => {
 		},
 	);
 
-	it.each(METHODS)('%s goes to the local store when the primary is unavailable', async (method) => {
-		const primary = fake('primary', 'redis');
-		const local = fake('local', 'memory');
-		primary.failWith(new StateUnavailableError('Redis is down'));
-		const store = withLocalFallback(primary.store, local.store);
-		expect(await invoke(store, method)).toBe(`local:${method}`);
-		expect(primary.calls).toEqual([[method, CALLS[method]]]);
-		expect(local.calls).toEqual([[method, CALLS[method]]]);
-		expect(store.usedFallback).toBe(true);
-	});
+	it.each(PRIMARY_ONLY)(
+		'%s never goes to the local store: the primary’s failure is the caller’s',
+		async (method) => {
+			const primary = fake('primary', 'redis');
+			const local = fake('local', 'memory');
+			primary.failWith(new StateUnavailableError('Redis is down'));
+			const store = withLocalFallback(primary.store, local.store);
+			await expect(invoke(store, method)).rejects.toThrow(StateUnavailableError);
+			expect(local.calls).toEqual([]);
+			expect(store.usedFallback).toBe(false);
+		},
+	);
+
+	it.each(FALLING_BACK)(
+		'%s goes to the local store when the primary is unavailable',
+		async (method) => {
+			const primary = fake('primary', 'redis');
+			const local = fake('local', 'memory');
+			primary.failWith(new StateUnavailableError('Redis is down'));
+			const store = withLocalFallback(primary.store, local.store);
+			expect(await invoke(store, method)).toBe(`local:${method}`);
+			expect(primary.calls).toEqual([[method, CALLS[method]]]);
+			expect(local.calls).toEqual([[method, CALLS[method]]]);
+			expect(store.usedFallback).toBe(true);
+		},
+	);
 
 	it.each(METHODS)('%s passes any other error on, without falling back', async (method) => {
 		const primary = fake('primary', 'redis');

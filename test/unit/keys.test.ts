@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
 	capKeys,
 	circuitName,
+	ledgerKeys,
 	hashTag,
 	keyOf,
 	keyPart,
@@ -120,6 +121,11 @@ describe('state keys', () => {
 			k.rate(rateKeys.campaignShare('<campaign>', '<route>')),
 			k.rate(rateKeys.group('<campaign>', '<route>', '<group>')),
 			k.mx('<domain>'),
+			k.ledger(
+				ledgerKeys.message('<provider>', '<message id>').replace(/:.*/, ':<message digest>'),
+			),
+			k.ledger(ledgerKeys.reference('<digest reference>')),
+			k.suppression('<list>'),
 			k.secret(),
 		];
 		expect(rows).toEqual(written);

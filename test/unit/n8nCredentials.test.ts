@@ -11,6 +11,7 @@ import { n8nApiCredentialInput, parseN8nSmtpCredential } from '../../lib/transpo
 import { DomainGroupClassifier } from '../../nodes/DomainGroupClassifier/DomainGroupClassifier.node';
 import { DUAL_CREDENTIAL_PROVIDERS, PROVIDERS } from '../../nodes/LoadBalancedSend/description';
 import { LoadBalancedSend } from '../../nodes/LoadBalancedSend/LoadBalancedSend.node';
+import { PostalBounceParser } from '../../nodes/PostalBounceParser/PostalBounceParser.node';
 import { RoutePartitioner } from '../../nodes/RoutePartitioner/RoutePartitioner.node';
 
 const SECRET = 'n8n-cred-s3cret-value';
@@ -215,7 +216,12 @@ function displayedCredentials(d: INodeTypeDescription, version: number, set: INo
 
 describe('the panel: Provider visible, the credential selector first', () => {
 	const send = new LoadBalancedSend().description;
-	const nodes = [send, new RoutePartitioner().description, new DomainGroupClassifier().description];
+	const nodes = [
+		send,
+		new RoutePartitioner().description,
+		new DomainGroupClassifier().description,
+		new PostalBounceParser().description,
+	];
 
 	it('no parameter of any node is taken for the authentication selector, so none is hidden', () => {
 		for (const d of nodes) expect(hiddenByAuthRule(d)).toEqual([]);
@@ -278,5 +284,10 @@ describe('the panel: Provider visible, the credential selector first', () => {
 			]);
 			expect(displayedCredentials(d, 2, { stateStore: 'memory' }).slice(transport)).toEqual([]);
 		}
+		// the Bounce Parser needs state only for its suppression list
+		const bounce = nodes[3];
+		expect(
+			displayedCredentials(bounce, 2, { stateStore: 'redis', updateSuppression: false }),
+		).toEqual([]);
 	});
 });

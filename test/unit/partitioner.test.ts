@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { dailyLabel, hourlyLabel } from '../../lib/routing/spill';
 import { Partitioner, type PartitionInput } from '../../lib/routing/partitioner';
 import { parseRoutePlan, PlanError, type RoutePlanInput } from '../../lib/routing/plan';
 import { circuitName } from '../../lib/state/keys';
@@ -347,5 +348,39 @@ describe('parseRoutePlan', () => {
 				],
 			}).routes,
 		).toHaveLength(2);
+	});
+});
+
+describe('spill reason labels', () => {
+	it('writes caps with thousands separators and names a warm-up before its first day', () => {
+		expect(dailyLabel(10_000, undefined, 0, undefined)).toBe('daily cap 10,000');
+		expect(dailyLabel(10_000, 90, 3, '2026-11-20')).toBe('warm-up cap 90 for day 3');
+		expect(dailyLabel(50, 90, 3, '2026-11-20')).toBe('daily cap 50');
+		expect(dailyLabel(undefined, 0, -1, '2026-12-05')).toBe(
+			'warm-up not started (day 1 is 2026-12-05)',
+		);
+		expect(hourlyLabel(1500)).toBe('hourly cap 1,500');
+	});
+});
+
+describe('spill reasons in a batch with unroutable items', () => {
+	it('gives each spilled item the reason of its own route, past items no route accepts', async () => {
+		const { partitioner } = setup({
+			mode: 'percentage',
+			routes: [
+				{ name: 'A', percentage: 50, groups: ['google'] },
+				{ name: 'B', percentage: 50, groups: ['google'], dailyCap: 1 },
+			],
+		});
+		const batch = [
+			{ key: 'y1@yahoo.com', group: 'yahoo' },
+			{ key: 'y2@yahoo.com', group: 'yahoo' },
+			...items(8, 'google'),
+		];
+		const out = await partitioner.assign(batch);
+		expect(out.slice(0, 2).map((a) => a.via)).toEqual(['unroutable', 'unroutable']);
+		const spilled = out.filter((a) => a.via === 'spill');
+		expect(spilled).toHaveLength(3);
+		for (const a of spilled) expect(a.reason).toBe('B: daily cap 1 reached');
 	});
 });

@@ -179,3 +179,151 @@ describe('limits, caps and rates', () => {
 		).toMatch(/^routes: .*route 1 "a", percentage/);
 	});
 });
+
+describe('every plan error says how to fix it', () => {
+	const base = (extra: Partial<RoutePlanInput>): RoutePlanInput => ({
+		mode: 'percentage',
+		timeZone: 'UTC',
+		routes: [
+			{ name: 'A', percentage: 50 },
+			{ name: 'B', percentage: 50 },
+		],
+		...extra,
+	});
+	const route = (r: IDataObject) =>
+		base({
+			mode: 'weighted',
+			routes: [{ name: 'A', ...r }, { name: 'B' }] as RoutePlanInput['routes'],
+		});
+	const cases: Array<[string, RoutePlanInput, RegExp]> = [
+		['no routes', base({ routes: [] }), /^Add a route under Routes/],
+		[
+			'a route without a name',
+			base({ routes: [{ name: ' ', percentage: 100 }] }),
+			/Give every route a name/,
+		],
+		[
+			'two routes with one name',
+			base({
+				routes: [
+					{ name: 'A', percentage: 50 },
+					{ name: 'A', percentage: 50 },
+				],
+			}),
+			/^Rename one of the two routes/,
+		],
+		[
+			'every route disabled',
+			base({ routes: [{ name: 'A', percentage: 100, enabled: false }] }),
+			/^Turn Enabled on/,
+		],
+		[
+			'a missing percentage',
+			base({ routes: [{ name: 'A', percentage: 100 }, { name: 'B' }] }),
+			/^Enter a Percentage for each enabled route/,
+		],
+		[
+			'percentages not adding up',
+			base({
+				routes: [
+					{ name: 'A', percentage: 60 },
+					{ name: 'B', percentage: 30 },
+				],
+			}),
+			/add up to 100/,
+		],
+		[
+			'three decimals',
+			base({
+				routes: [
+					{ name: 'A', percentage: 33.333 },
+					{ name: 'B', percentage: 66.667 },
+				],
+			}),
+			/two decimals/,
+		],
+		[
+			'a percentage above 100',
+			base({ routes: [{ name: 'A', percentage: 150 }] }),
+			/between 0 and 100/,
+		],
+		[
+			'weights all 0',
+			base({ mode: 'weighted', routes: [{ name: 'A', weight: 0 }] }),
+			/Weight of 1 or more/,
+		],
+		['a fractional weight', route({ weight: 1.5 }), /whole number/],
+		['a negative daily cap', route({ dailyCap: -1 }), /Daily Cap as a whole number, or 0/],
+		['a fractional hourly cap', route({ hourlyCap: 2.5 }), /Hourly Cap as a whole number/],
+		[
+			'a bad warm-up date',
+			route({ warmup: { kind: 'ramp', startDate: '22.11.2026', startCap: 5, growth: 1.5 } }),
+			/YYYY-MM-DD/,
+		],
+		[
+			'a first day cap of 0',
+			route({ warmup: { kind: 'ramp', startDate: '2026-11-22', startCap: 0, growth: 1.5 } }),
+			/First Day Cap/,
+		],
+		[
+			'growth below 1',
+			route({ warmup: { kind: 'ramp', startDate: '2026-11-22', startCap: 5, growth: 0.5 } }),
+			/Daily Growth/,
+		],
+		[
+			'a share above 100',
+			route({ warmup: { kind: 'share', startDate: '2026-11-22', startPercent: 120, days: 3 } }),
+			/Starting Share/,
+		],
+		[
+			'0 days to full share',
+			route({ warmup: { kind: 'share', startDate: '2026-11-22', startPercent: 10, days: 0 } }),
+			/Days to Full Share/,
+		],
+		[
+			'an empty cap table',
+			route({ warmup: { kind: 'table', startDate: '2026-11-22', caps: [] } }),
+			/Cap Table/,
+		],
+		[
+			'a group routed to no route',
+			base({ groupRoutes: [{ group: 'google', route: 'Z' }] }),
+			/enabled route \(A, B\)/,
+		],
+		[
+			'a group row without a group',
+			base({ groupRoutes: [{ group: '', route: 'A' }] }),
+			/Pick a domain group/,
+		],
+		['an unknown time zone', base({ timeZone: 'Mars/Olympus' }), /IANA time zone/],
+		['a bad day start', base({ dayStart: '25:00' }), /24-hour clock/],
+		[
+			'a campaign rate of -5',
+			base({ campaignRate: { limit: -5, per: 'hour' } }),
+			/Campaign Rate above 0/,
+		],
+		['keep state 0 days', base({ stateTtlDays: 0 }), /Keep State \(Days\)/],
+		['messages per turn 0', base({ mode: 'roundRobin', roundRobinBatch: 0 }), /Messages per Turn/],
+		['an unknown mode', base({ mode: 'random' as RoutePlanInput['mode'] }), /Pick a Mode/],
+	];
+	it.each(cases)('%s', (_, input, hint) => {
+		let error: unknown;
+		try {
+			parseRoutePlan(input);
+		} catch (e) {
+			error = e;
+		}
+		expect(error).toBeInstanceOf(PlanError);
+		expect((error as PlanError).hint).toMatch(hint);
+	});
+
+	it('a bad Cap Table in the node gets the Cap Table hint', () => {
+		let error: unknown;
+		try {
+			fromNode({ warmup: 'table', warmupStartDate: '2026-11-22', warmupTable: '1-50' });
+		} catch (e) {
+			error = e;
+		}
+		expect((error as PlanError).hint).toMatch(/^Write the Cap Table as day:cap pairs/);
+	});
+});

@@ -1,7 +1,18 @@
-import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import type { IDataObject, INodeExecutionData, NodeOperationError } from 'n8n-workflow';
 import { resetEmbeddedStateStore } from '../../lib/state/registry';
 import { loadWorkflow, runWorkflow, withParameters } from '../helpers/engine';
 import { maxPrefixDeviation, recipients, shuffled } from '../helpers/recipients';
+
+/**
+ * The title n8n 2.40.7's error view gives a node error (editor-ui RunData, NodeErrorView): the
+ * message, then " [item i]" from the error's itemIndex unless the message already says "item i".
+ */
+function editorErrorTitle(error: NodeOperationError): string {
+	const index = error.context.itemIndex;
+	if (index === undefined) return error.message;
+	const tag = `item ${String(index)}`;
+	return error.message.includes(tag) ? error.message : `${error.message} [${tag}]`;
+}
 
 const route = (item: INodeExecutionData) => (item.json.postalRoute as IDataObject).route as string;
 
@@ -115,6 +126,29 @@ describe('broadcast: classifier per group → partitioner 70/30 on the Gmail bra
 		expect(result.error?.message).toMatch(
 			/^Routes: the percentages of the enabled routes add up to 90, not 100 \(SendGrid 60% \+ SMTP relay 30%\)/,
 		);
+		// and says how to fix it, under the message in n8n's error view
+		expect((result.error as NodeOperationError).description).toBe(
+			'Change the Percentage of the routes so the enabled ones add up to 100 (a disabled route does not count).',
+		);
+	});
+
+	it('names an item no route accepts once: n8n adds "[item i]" to the message, the message does not', async () => {
+		const wf = withParameters(workflow, 'Gmail Split', {
+			routes: {
+				values: [
+					{ name: 'SendGrid', percentage: 50, groups: 'microsoft' },
+					{ name: 'SMTP relay', percentage: 50, groups: 'microsoft' },
+				],
+			},
+		});
+		const r = await runWorkflow(wf, { Recipients: people.slice(0, 50) });
+		const error = r.error as NodeOperationError;
+		expect(error.message).toBe('Routes: no enabled route accepts the domain group "google"');
+		expect(error.context.itemIndex).toBe(0);
+		expect(error.description).toMatch(/Only for Domain Groups/);
+		expect(editorErrorTitle(error)).toBe(
+			'Routes: no enabled route accepts the domain group "google" [item 0]',
+		);
 	});
 });
 
@@ -165,6 +199,12 @@ describe('warm-up caps', () => {
 		// up to the cap the split is 50/50; after it every New IP slot spills
 		const viaOfWarm = warmIp.map((i) => (i.json.postalRoute as IDataObject).via);
 		expect(viaOfWarm.filter((v) => v === 'spill')).toHaveLength(50);
+		// and each spilled item says why, on its postalRoute
+		const reasons = warmIp
+			.map((i) => i.json.postalRoute as IDataObject)
+			.filter((rec) => rec.via === 'spill')
+			.map((rec) => rec.reason);
+		expect(new Set(reasons)).toEqual(new Set(['New IP: warm-up cap 100 for day 1 reached']));
 		// a second execution the same day: New IP is full, everything goes to Warm IP
 		const again = await runWorkflow(workflow, { Recipients: recipients(10, 6) });
 		expect(again.outputs('Warm-up Split')[0]).toHaveLength(0);
@@ -229,7 +269,11 @@ describe('invalid addresses', () => {
 			{ Recipients: input },
 		);
 		expect(r.error?.message).toBe(
-			'Item 1: "not-an-address" is not a valid email address — there is no "@"',
+			'Recipient: "not-an-address" is not a valid email address — there is no "@"',
+		);
+		// the editor shows the index once, from itemIndex
+		expect(editorErrorTitle(r.error as NodeOperationError)).toBe(
+			'Recipient: "not-an-address" is not a valid email address — there is no "@" [item 1]',
 		);
 	});
 

@@ -1,0 +1,160 @@
+import {
+	VIA_DEFERRED,
+	VIA_STICKY,
+	type AllocateResult,
+	type AllocClass,
+	type AllocItem,
+	type AllocRoute,
+	type CapWindow,
+} from '../state/types';
+
+/** the part of an Assignment a reason is written to (./partitioner.ts) */
+interface Explained {
+	reason?: string;
+}
+
+/**
+ * Why a spilled item did not take the route its sequence (or its hash) named, in the words of the
+ * route's settings: "Relay B: warm-up cap 90 for day 3 reached", "Relay B: circuit open until …".
+ * Computed after the store's allocate call from what the partitioner sent it and what it answered
+ * (each route's circuit), so neither the per-item loop nor the stores' allocate change.
+ */
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** The label of a route's daily window: the warm-up cap when it is the lower one, else the daily cap. */
+export function dailyLabel(
+	dailyCap: number | undefined,
+	warmup: number | undefined,
+	dayNumber: number,
+	startDate: string | undefined,
+): string {
+	if (warmup !== undefined && (dailyCap === undefined || warmup <= dailyCap)) {
+		if (dayNumber < 1) return `warm-up not started (day 1 is ${startDate})`;
+		return `warm-up cap ${count(warmup)} for day ${dayNumber}`;
+	}
+	return `daily cap ${count(dailyCap!)}`;
+}
+
+export const hourlyLabel = (cap: number) => `hourly cap ${count(cap)}`;
+
+/** What the reasons are made from: the allocate request's routes, its labels, the store's answer. */
+export interface SpillFacts {
+	routes: AllocRoute[];
+	/** per route, one label per cap window, in the order of `routes[r].caps` */
+	labels: string[][];
+	/** per route: when its circuit closes, or 0 (AllocateResult.openUntil) */
+	openUntil: number[];
+	/**
+	 * per route with more than one cap window, each window's use (after the batch): which one is
+	 * full. Absent for a route with one window, which is the full one.
+	 */
+	usage?: Map<number, number[]>;
+}
+
+/** Routes that need `usage` to say which of their windows is full: closed circuit, several windows. */
+export function routesNeedingUsage(facts: Omit<SpillFacts, 'usage'>, skipped: Iterable<number>) {
+	const out = new Set<number>();
+	for (const r of skipped)
+		if (facts.openUntil[r] === 0 && facts.routes[r].caps.length > 1) out.add(r);
+	return out;
+}
+
+/** Why route `r` had no room. */
+export function routeReason(facts: SpillFacts, r: number): string {
+	const route = facts.routes[r];
+	if (facts.openUntil[r] > 0)
+		return `${route.name}: circuit open until ${new Date(facts.openUntil[r]).toISOString()}`;
+	const labels = facts.labels[r];
+	const caps: CapWindow[] = route.caps;
+	if (caps.length <= 1) return `${route.name}: ${labels[0] ?? 'no room'} reached`;
+	const used = facts.usage?.get(r);
+	const full = used ? labels.filter((_, k) => used[k] >= caps[k].limit) : [];
+	// a window another worker reset meanwhile: say what may have been full
+	return `${route.name}: ${full.length ? full.join(' and ') : labels.join(' or ')} reached`;
+}
+
+/**
+ * The routes a spilled item passed over: the one its sequence named, and with priority spill
+ * (failover) every candidate before the route it took, all of which were full or unhealthy.
+ */
+export function skippedRoutes(cls: AllocClass, named: number, took: number): number[] {
+	if (cls.spill !== 'priority') return [named];
+	const out: number[] = [];
+	for (const c of cls.candidates) {
+		if (c === took) break;
+		out.push(c);
+	}
+	return out.includes(named) ? out : [named, ...out];
+}
+
+/** One batch's allocate call and its answer, as the partitioner made and got them. */
+export interface SpillBatch {
+	items: readonly AllocItem[];
+	classes: readonly AllocClass[];
+	routes: AllocRoute[];
+	/** per route, one label per cap window (see `dailyLabel`, `hourlyLabel`) */
+	labels: string[][];
+	result: AllocateResult;
+	dryRun: boolean;
+	/** the store's count per cap key (StateStore.capUsage for the campaign) */
+	capUsage(keys: string[]): Promise<number[]>;
+}
+
+/**
+ * Writes each spilled item's reason. `spilled` lists pairs: the item's index in `out`, its index in
+ * the store's answer. One store read at most, only for routes with several cap windows.
+ */
+export async function explainSpills(
+	spilled: readonly number[],
+	out: Explained[],
+	batch: SpillBatch,
+): Promise<void> {
+	const { items, classes, routes, result } = batch;
+	const facts: SpillFacts = { routes, labels: batch.labels, openUntil: result.openUntil };
+	const nr = routes.length;
+	// the passed-over routes depend only on the class, the route named and the route taken
+	const skippedBy = new Map<number, number[]>();
+	const keyOf = new Array<number>(spilled.length / 2);
+	for (let j = 0; j < spilled.length; j += 2) {
+		const k = spilled[j + 1];
+		const item = items[k];
+		const cls = classes[item.cls];
+		const named =
+			item.prefer ?? cls.cycle[Math.floor(result.pos[k] / cls.repeat) % cls.cycle.length];
+		const took = result.route[k];
+		const key = (item.cls * nr + named) * nr + took;
+		keyOf[j / 2] = key;
+		if (!skippedBy.has(key)) skippedBy.set(key, skippedRoutes(cls, named, took));
+	}
+	const need = routesNeedingUsage(facts, [...skippedBy.values()].flat());
+	if (need.size) facts.usage = await capUse([...need], batch);
+	const reasons = new Map<number, string>();
+	for (const [key, skipped] of skippedBy)
+		reasons.set(key, skipped.map((r) => routeReason(facts, r)).join('; '));
+	for (let j = 0; j < spilled.length; j += 2) out[spilled[j]].reason = reasons.get(keyOf[j / 2]);
+}
+
+/**
+ * The use of each window of routes with several cap windows, after the batch: the store's counts,
+ * which a dry run did not write, so its placements are added to them (sticky items take no cap).
+ */
+async function capUse(need: number[], batch: SpillBatch): Promise<Map<number, number[]>> {
+	const { routes, result } = batch;
+	const used = await batch.capUsage(need.flatMap((r) => routes[r].caps.map((c) => c.key)));
+	const placed = new Map(need.map((r) => [r, 0]));
+	if (batch.dryRun)
+		result.route.forEach((r, k) => {
+			const n = placed.get(r);
+			if (n !== undefined && result.via[k] !== VIA_STICKY && result.via[k] !== VIA_DEFERRED)
+				placed.set(r, n + 1);
+		});
+	const usage = new Map<number, number[]>();
+	let at = 0;
+	for (const r of need)
+		usage.set(
+			r,
+			routes[r].caps.map(() => used[at++] + placed.get(r)!),
+		);
+	return usage;
+}

@@ -1,0 +1,140 @@
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import { readReport, type ReportResult } from '../../lib/feedback/reports';
+import { recordSuppressions, type SuppressionOutcome } from '../../lib/feedback/suppression';
+import type { FeedbackEvent } from '../../lib/feedback/types';
+import {
+	REDIS_TEST,
+	redisCredentialsFor,
+	stateFor,
+	stateUnavailableMessage,
+	testRedisCredential,
+} from '../shared/state';
+import { bounceParserProperties } from './description';
+import { readBounceParserParameters, type BounceParserParameters } from './options';
+
+/** base64url or base64 text without white space: what "base64url encoded" raw fields hold */
+const BASE64_TEXT = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** The message an item carries, as bytes. (Errors carry the item index: n8n's error view adds it.) */
+async function messageOf(
+	ctx: IExecuteFunctions,
+	item: INodeExecutionData,
+	index: number,
+	p: BounceParserParameters,
+): Promise<Buffer> {
+	if (p.input === 'binary') {
+		if (!item.binary?.[p.binaryProperty])
+			throw new NodeOperationError(
+				ctx.getNode(),
+				`No binary field "${p.binaryProperty}" on the item: set Input Binary Field to the field that holds the .eml file`,
+				{ itemIndex: index },
+			);
+		return ctx.helpers.getBinaryDataBuffer(index, p.binaryProperty);
+	}
+	const value = item.json[p.field];
+	if (typeof value !== 'string' || value === '')
+		throw new NodeOperationError(
+			ctx.getNode(),
+			`No text in the field "${p.field}" of the item: set Field Name to the field that holds the message (the Email Trigger (IMAP) in Raw format uses "raw")`,
+			{ itemIndex: index },
+		);
+	// a long line of base64 alone is an encoded message; a message has line breaks and spaces
+	if (value.length >= 16 && BASE64_TEXT.test(value)) return Buffer.from(value, 'base64url');
+	return Buffer.from(value, 'latin1');
+}
+
+export class PostalBounceParser implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Postal Bounce Parser',
+		name: 'postalBounceParser',
+		icon: 'file:postalBounceParser.svg',
+		group: ['transform'],
+		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
+		version: [1, 2],
+		defaultVersion: 2,
+		subtitle: '={{ $parameter["updateSuppression"] ? "Events + suppression list" : "Events" }}',
+		description:
+			'Reads bounces and complaints from a bounce mailbox into delivery events, and suppresses the addresses that bounced or complained',
+		defaults: { name: 'Postal Bounce Parser' },
+		inputs: ['main'],
+		outputs: [
+			{ type: 'main', displayName: 'Events' },
+			{ type: 'main', displayName: 'Not a Report' },
+		],
+		// the Redis credential only where a suppression list is written to Redis
+		credentials: redisCredentialsFor({ updateSuppression: [false] }),
+		properties: bounceParserProperties,
+	};
+
+	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const p = readBounceParserParameters(this);
+		const events: INodeExecutionData[] = [];
+		const notReports: INodeExecutionData[] = [];
+		/** per event item: its event, for the one suppression call of the run */
+		const read: Array<{ event: FeedbackEvent; out: INodeExecutionData }> = [];
+
+		for (let i = 0; i < items.length; i++) {
+			let result: ReportResult;
+			try {
+				result = readReport(await messageOf(this, items[i], i, p), {
+					nonStandard: p.options.nonStandard,
+				});
+			} catch (error) {
+				if (!this.continueOnFail()) throw error;
+				notReports.push({
+					json: { ...items[i].json, postalReport: { error: (error as Error).message } },
+					pairedItem: { item: i },
+				});
+				continue;
+			}
+			if (result.kind === 'none') {
+				notReports.push({
+					json: { ...items[i].json, postalReport: { reason: result.reason } },
+					pairedItem: { item: i },
+				});
+				continue;
+			}
+			for (const event of result.events) {
+				const out: INodeExecutionData = {
+					json: { postalEvent: event as unknown as IDataObject, report: result.kind },
+					pairedItem: { item: i },
+				};
+				events.push(out);
+				read.push({ event, out });
+			}
+		}
+
+		if (p.updateSuppression && read.length > 0) {
+			const state = await stateFor(this);
+			let outcome: SuppressionOutcome;
+			try {
+				outcome = await recordSuppressions(
+					state.store,
+					p.suppressionList,
+					read.map((r) => r.event),
+					{ softBounceDays: p.options.softBounceDays, minConfidence: p.options.minConfidence },
+				);
+			} catch (error) {
+				throw new NodeOperationError(
+					this.getNode(),
+					stateUnavailableMessage(
+						error as Error,
+						'The suppression list was not updated: run the node again once the state store is back (the events are read the same way again).',
+					),
+				);
+			}
+			read.forEach((r, k) => (r.out.json.suppression = outcome.perEvent[k] as IDataObject));
+		}
+		return [events, notReports];
+	}
+}
