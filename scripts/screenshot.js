@@ -25,8 +25,9 @@
  *      SCREENSHOT_KEEP=1 (keep the temp folders, with n8n's log, for a look afterwards),
  *      SEND_PANEL_VERSION (the send node's typeVersion, default 2), SEND_PANEL_CREDENTIAL (the
  *      credential type it holds, default smtp), SEND_PANEL_FILE (default node-send.png),
- *      POSTAL_DEV_ROOT (the package to load, default this repo; its dist/ must be built) and
- *      POSTAL_DEV_SKIP_BUILD=1 (use dist/ as it is), both passed on to scripts/dev.sh.
+ *      POSTAL_DEV_ROOT (the package to load, default this repo; its dist/ must be built),
+ *      POSTAL_DEV_SKIP_BUILD=1 (use dist/ as it is), both passed on to scripts/dev.sh,
+ *      SCREENSHOT_THEME=dark|light (the editor's theme, as n8n keeps it in localStorage N8N_THEME).
  */
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -461,7 +462,11 @@ async function shootCanvas(page, base, token, id, nodeCount) {
 		sameSite: 'Lax',
 	});
 	await page.send('Page.addScriptToEvaluateOnNewDocument', {
-		source: `try { localStorage.setItem('n8n-browserId', ${JSON.stringify(BROWSER_ID)}); } catch {}`,
+		source: `try { localStorage.setItem('n8n-browserId', ${JSON.stringify(BROWSER_ID)}); ${
+			process.env.SCREENSHOT_THEME
+				? `localStorage.setItem('N8N_THEME', ${JSON.stringify(process.env.SCREENSHOT_THEME)});`
+				: ''
+		} } catch {}`,
 	});
 	await page.send('Page.navigate', { url: `${base}/workflow/${id}` });
 	const state = await waitFor(

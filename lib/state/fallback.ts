@@ -13,6 +13,9 @@ import type {
 	RateLimit,
 	RateReservation,
 	RouteLimit,
+	OutcomeBucket,
+	OutcomeEntry,
+	OutcomeResolution,
 	StateStore,
 	SuppressionEntry,
 } from './types';
@@ -126,6 +129,20 @@ export class FallbackStateStore implements StateStore {
 
 	unsuppress(list: string, keys: string[]): Promise<number> {
 		return this.primary.unsuppress(list, keys);
+	}
+
+	countOutcomes(entries: OutcomeEntry[]): Promise<void> {
+		return this.run((s) => s.countOutcomes(entries));
+	}
+
+	readOutcomes(
+		route: string,
+		group: string,
+		resolution: OutcomeResolution,
+		from: number,
+		to: number,
+	): Promise<OutcomeBucket[]> {
+		return this.run((s) => s.readOutcomes(route, group, resolution, from, to));
 	}
 
 	recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {

@@ -112,10 +112,10 @@ export function suppressionDigest(secret: string, address: string): string {
  * else to name a key, and the README's key table is checked against it (test/unit/keys.test.ts).
  *
  * Campaign keys are `prefix{campaign}:<kind>…` (one Cluster slot per campaign); the stores' own
- * keys use the tags `{circuits}`, `{rates}`, `{mx}`, `{suppress}` and `{ledger}`. A campaign of that
- * name shares the tag but never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:, once:) are
- * neither a rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot and no colon),
- * nor a list (list:), nor a ledger key (mid:, ref:).
+ * keys use the tags `{circuits}`, `{rates}`, `{mx}`, `{suppress}`, `{ledger}` and `{rep}`. A campaign
+ * of that name shares the tag but never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:,
+ * once:) are neither a rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot
+ * and no colon), nor a list (list:), nor a ledger key (mid:, ref:), nor a bucket (m:, h:).
  */
 export class StoreKeys {
 	constructor(readonly prefix: string) {}
@@ -145,6 +145,9 @@ export class StoreKeys {
 	rate = (limit: string) => `${this.prefix}{rates}:${limit}`;
 	/** the MX cache entry of a (valid, lower-case ASCII) domain */
 	mx = (domain: string) => `${this.prefix}{mx}:${domain}`;
+	/** a route × group's outcome counters in one bucket (a hash: field → count); ./outcomes.ts */
+	outcomes = (route: string, group: string, resolution: 'minute' | 'hour', start: number) =>
+		`${this.prefix}{rep}:${resolution === 'minute' ? 'm' : 'h'}:${keyOf(route, group)}:${start}`;
 	/** a message ledger entry; `key` from ledgerKeys */
 	ledger = (key: string) => `${this.prefix}{ledger}:${key}`;
 	/** a suppression list: suppressionDigest → entry JSON (a hash that never expires) */

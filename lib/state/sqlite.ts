@@ -9,6 +9,16 @@ import { StoreKeys } from './keys';
 import { claimMarker, settleMarker } from './once';
 import { checkStepArgs, runDeliveryStep } from './step';
 import {
+	bucketRange,
+	checkOutcomeEntries,
+	OUTCOME_FIELDS,
+	outcomeWrites,
+	readOutcomeFields,
+	type OutcomeBucket,
+	type OutcomeEntry,
+	type OutcomeResolution,
+} from './outcomes';
+import {
 	checkSuppressionEntries,
 	mergeSuppression,
 	readSuppression,
@@ -494,6 +504,43 @@ export class SqliteStateStore implements StateStore {
 			let removed = 0;
 			for (const k of keys) if (Number(this.sql.hdel.run(key, k).changes) > 0) removed++;
 			return removed;
+		});
+	}
+
+	async countOutcomes(entries: OutcomeEntry[]): Promise<void> {
+		checkOutcomeEntries(entries);
+		if (entries.length === 0) return;
+		this.write('counting outcomes', (now) => {
+			for (const w of outcomeWrites(entries, now)) {
+				const key = this.keys.outcomes(w.route, w.group, w.resolution, w.start);
+				// a bucket's expiry is fixed by its window: set once, as PEXPIREAT does on Redis
+				if (this.value(key, now) === undefined) this.touchHash(key, w.expiresAt, now);
+				for (const [f, n] of w.counts)
+					this.sql.hset.run(key, f, String(Number(this.field(key, f) ?? 0) + n));
+			}
+		});
+	}
+
+	async readOutcomes(
+		route: string,
+		group: string,
+		resolution: OutcomeResolution,
+		from: number,
+		to: number,
+	): Promise<OutcomeBucket[]> {
+		const starts = bucketRange(from, to, resolution);
+		return this.read('reading outcome counters', (now) => {
+			const out: OutcomeBucket[] = [];
+			for (const start of starts) {
+				const key = this.keys.outcomes(route, group, resolution, start);
+				if (this.value(key, now) === undefined) continue;
+				const fields = Object.fromEntries(
+					OUTCOME_FIELDS.map((f) => [f, this.field(key, f) ?? 0] as [string, string | number]),
+				);
+				const counts = readOutcomeFields(fields);
+				if (Object.keys(counts).length) out.push({ start, counts });
+			}
+			return out;
 		});
 	}
 

@@ -7,7 +7,9 @@
 /** what any store throws when its state cannot be reached (./errors.ts) */
 export { StateUnavailableError } from './errors';
 import type { SuppressionEntry } from './suppression';
+import type { OutcomeBucket, OutcomeEntry, OutcomeResolution } from './outcomes';
 export type { SuppressionEntry, SuppressionReason } from './suppression';
+export type { OutcomeBucket, OutcomeCounts, OutcomeEntry, OutcomeResolution } from './outcomes';
 
 /** A per-route counter that resets when its window ends (warm-up day, daily or hourly cap). */
 export interface CapWindow {
@@ -312,5 +314,18 @@ export interface StateStore {
 	recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void>;
 	/** Per key: the value, or null when none (or it expired). */
 	readLedger(keys: string[]): Promise<(string | null)[]>;
+	/**
+	 * Adds outcome counts per route × domain group to their minute and hour buckets
+	 * (./outcomes.ts: the fields, bucket sizes and lifetimes). One call for a batch.
+	 */
+	countOutcomes(entries: OutcomeEntry[]): Promise<void>;
+	/** The buckets of [from, to) at a resolution that hold counts, oldest first. */
+	readOutcomes(
+		route: string,
+		group: string,
+		resolution: OutcomeResolution,
+		from: number,
+		to: number,
+	): Promise<OutcomeBucket[]>;
 	close(): Promise<void>;
 }

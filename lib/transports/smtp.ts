@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import nodemailer from 'nodemailer';
+// the mailer and its pool, not nodemailer's entry: that one also brings the sendmail transport
+// (child_process) and the test-account code that reads environment variables
+import Mail from 'nodemailer/lib/mailer';
+import SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
 import { RATE_UNIT_NAMES } from '../throttle/units';
@@ -120,7 +123,8 @@ export interface SmtpTransportOptions {
 type PoolMailer = ReturnType<typeof createPool>;
 
 function createPool(options: SMTPPoolOptions & { pool: true }) {
-	const mailer = nodemailer.createTransport(options);
+	// what nodemailer.createTransport does for a pool's options
+	const mailer = new Mail<SMTPPoolSentMessageInfo, SMTPPoolOptions>(new SMTPPool(options), options);
 	// a 'stream' plugin runs for every message once it is compiled, before the pool sends it
 	mailer.use('stream', (mail, done) => {
 		const progress = (mail.data as ProgressCarrier)[PROGRESS];

@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -69,17 +70,18 @@ export class DomainGroupClassifier implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Domain Group Classifier',
 		name: 'domainGroupClassifier',
-		icon: 'file:domainGroupClassifier.svg',
+		icon: { light: 'file:domainGroupClassifier.svg', dark: 'file:domainGroupClassifier.dark.svg' },
 		group: ['transform'],
 		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
 		version: [1, 2],
 		defaultVersion: 2,
+		usableAsTool: true,
 		subtitle:
 			'={{ $parameter["outputMode"] === "perGroup" ? "One output per group" : "Add fields" }}',
 		description:
 			'Groups recipients by the mailbox provider that really receives their mail (Gmail, Microsoft, Yahoo, …)',
 		defaults: { name: 'Domain Group Classifier' },
-		inputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
 		credentials: redisCredentials,
 		outputs: `={{(${classifierOutputs.toString()})($parameter, ${JSON.stringify(GROUP_LABELS)}).map(o => ({ type: 'main', displayName: o.displayName }))}}`,
 		properties: classifierProperties,

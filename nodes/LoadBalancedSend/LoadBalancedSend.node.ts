@@ -136,17 +136,18 @@ export class LoadBalancedSend implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Load-Balanced Send',
 		name: 'loadBalancedSend',
-		icon: 'file:loadBalancedSend.svg',
+		icon: { light: 'file:loadBalancedSend.svg', dark: 'file:loadBalancedSend.dark.svg' },
 		group: ['output'],
 		// 2: a provider with an n8n credential type defaults to it (version 1 nodes keep ours)
 		version: [1, 2],
 		defaultVersion: 2,
+		usableAsTool: true,
 		subtitle:
 			'={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
 		description:
 			'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
 		defaults: { name: 'Load-Balanced Send' },
-		inputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
 		outputs: [
 			NodeConnectionTypes.Main,
 			NodeConnectionTypes.Main,

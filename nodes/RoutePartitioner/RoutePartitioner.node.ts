@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -65,7 +66,7 @@ export class RoutePartitioner implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Route Partitioner',
 		name: 'routePartitioner',
-		icon: 'file:routePartitioner.svg',
+		icon: { light: 'file:routePartitioner.svg', dark: 'file:routePartitioner.dark.svg' },
 		group: ['transform'],
 		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
 		version: [1, 2],
@@ -75,7 +76,7 @@ export class RoutePartitioner implements INodeType {
 		description:
 			'Splits recipients across routes exactly (percentage, round robin, weight, failover) with warm-up caps and health',
 		defaults: { name: 'Route Partitioner' },
-		inputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
 		credentials: redisCredentials,
 		outputs: `={{(${partitionerOutputs.toString()})($parameter).map(name => ({ type: 'main', displayName: name }))}}`,
 		properties: partitionerProperties,
@@ -102,7 +103,7 @@ export class RoutePartitioner implements INodeType {
 					`${PLAN_FIELD_LABELS[error.field] ?? error.field}: ${error.message}`,
 					{ description: error.hint },
 				);
-			throw error;
+			throw new NodeOperationError(node, error as Error);
 		}
 
 		const keyed = plan.sticky || plan.stickyByHash;

@@ -878,4 +878,85 @@ export function describeHealthContract(
 			expect(k).not.toBe(ledgerKeys.message('mailgun', '<x:{y}@z>'));
 		});
 	});
+
+	describe(`StateStore contract (outcome counters): ${name}`, () => {
+		let store: StateStore;
+		let id = 0;
+		let route: string;
+		beforeEach(async () => {
+			store = await createStore();
+			route = `rep-${Date.now()}-${++id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+
+		it('adds counts per route × group into minute and hour buckets, read back per window', async () => {
+			const now = await store.now();
+			const minute = Math.floor(now / 60_000) * 60_000;
+			await store.countOutcomes([
+				{ route, group: 'yahoo', counts: { sent: 3, acceptMsSum: 120, acceptN: 3 }, at: now },
+				{ route, group: 'yahoo', counts: { sent: 1, blocked: 2 }, at: now },
+				{ route, group: 'google', counts: { sent: 5 }, at: now },
+				// an earlier minute of the same hour, or the hour before
+				{ route, group: 'yahoo', counts: { deferred: 4 }, at: minute - 60_000 },
+			]);
+			await store.countOutcomes([{ route, group: 'yahoo', counts: { bounceHard: 1 }, at: now }]);
+			const minutes = await store.readOutcomes(
+				route,
+				'yahoo',
+				'minute',
+				minute - 60_000,
+				minute + 60_000,
+			);
+			expect(minutes).toEqual([
+				{ start: minute - 60_000, counts: { deferred: 4 } },
+				{
+					start: minute,
+					counts: { sent: 4, blocked: 2, bounceHard: 1, acceptMsSum: 120, acceptN: 3 },
+				},
+			]);
+			const hour = Math.floor(now / 3_600_000) * 3_600_000;
+			const hours = await store.readOutcomes(
+				route,
+				'yahoo',
+				'hour',
+				hour - 3_600_000,
+				hour + 3_600_000,
+			);
+			const total = hours.reduce(
+				(sum, b) => sum + (b.counts.deferred ?? 0) + (b.counts.sent ?? 0),
+				0,
+			);
+			expect(total).toBe(8);
+			expect(await store.readOutcomes(route, 'google', 'minute', minute, minute + 60_000)).toEqual([
+				{ start: minute, counts: { sent: 5 } },
+			]);
+			expect(await store.readOutcomes(route, 'other', 'minute', minute, minute + 60_000)).toEqual(
+				[],
+			);
+		});
+
+		it('drops an event reported after its bucket is gone, and refuses counts it cannot keep', async () => {
+			const now = await store.now();
+			await store.countOutcomes([
+				{ route, group: 'g', counts: { delivered: 1 }, at: now - 4 * 3_600_000 },
+			]);
+			// gone from the minutes (kept 3 h), still in the hours (kept 8 d)
+			expect(
+				await store.readOutcomes(route, 'g', 'minute', now - 4 * 3_600_000, now - 3 * 3_600_000),
+			).toEqual([]);
+			const hours = await store.readOutcomes(route, 'g', 'hour', now - 5 * 3_600_000, now);
+			expect(hours.map((b) => b.counts)).toEqual([{ delivered: 1 }]);
+			await expect(
+				store.countOutcomes([{ route, group: 'g', counts: { sent: -1 }, at: now }]),
+			).rejects.toThrow(/whole number/);
+			await expect(
+				store.countOutcomes([{ route, group: 'g', counts: { opened: 1 } as never, at: now }]),
+			).rejects.toThrow(/unknown outcome counter/);
+			await expect(store.readOutcomes(route, 'g', 'minute', 0, now)).rejects.toThrow(
+				/more than 1440/,
+			);
+		});
+	});
 }

@@ -66,6 +66,8 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	unsuppress: ['', ['k']],
 	recordLedger: [[{ key: 'mid:x', value: 'v' }], 1000],
 	readLedger: [['mid:x']],
+	countOutcomes: [[{ route: 'r', group: 'g', counts: { sent: 1 }, at: 1 }]],
+	readOutcomes: ['r', 'g', 'minute', 0, 60_000],
 	close: [],
 };
 const METHODS = Object.keys(CALLS) as Method[];

@@ -126,6 +126,8 @@ describe('state keys', () => {
 			),
 			k.ledger(ledgerKeys.reference('<digest reference>')),
 			k.suppression('<list>'),
+			k.outcomes('<route>', '<group>', 'minute', 0).replace(/:0$/, ':<minute start>'),
+			k.outcomes('<route>', '<group>', 'hour', 0).replace(/:0$/, ':<hour start>'),
 			k.secret(),
 		];
 		expect(rows).toEqual(written);
