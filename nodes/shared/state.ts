@@ -1,6 +1,7 @@
 import {
 	NodeOperationError,
 	type ICredentialTestFunctions,
+	type ICredentialsDisplayOptions,
 	type ICredentialsDecrypted,
 	type IExecuteFunctions,
 	type INodeCredentialDescription,
@@ -59,11 +60,25 @@ const redisCredentialTypeProperty = (version: 1 | 2): INodeProperties => ({
 });
 
 /**
- * The Redis credentials of every Postal Routes node, shown with `hide` only: a credential that
- * names a parameter in `show` makes n8n's editor treat that parameter as the node's authentication
+ * Where a Redis credential of one type is shown, with `hide` only: a credential that names a
+ * parameter in `show` makes n8n's editor treat that parameter as the node's authentication
  * selector and take it out of the panel (see the send node's credentials.ts). `alsoHiddenWhen`: a
  * node's own conditions under which it needs no state (the Bounce Parser without a suppression list).
  */
+export function redisShownFor(
+	kind: 'n8n' | 'postalRoutes',
+	alsoHiddenWhen: Record<string, NodeParameterValue[]> = {},
+): ICredentialsDisplayOptions {
+	return {
+		hide: {
+			stateStore: ['memory'],
+			[REDIS_CREDENTIAL_TYPE]: [kind === 'n8n' ? 'postalRoutes' : 'n8n'],
+			...alsoHiddenWhen,
+		},
+	};
+}
+
+/** The Redis credentials of a Postal Routes node: n8n's own and ours. */
 export function redisCredentialsFor(
 	alsoHiddenWhen: Record<string, NodeParameterValue[]> = {},
 ): INodeCredentialDescription[] {
@@ -72,21 +87,13 @@ export function redisCredentialsFor(
 			name: N8N_REDIS_CREDENTIAL,
 			required: true,
 			testedBy: REDIS_TEST,
-			displayOptions: {
-				hide: {
-					stateStore: ['memory'],
-					[REDIS_CREDENTIAL_TYPE]: ['postalRoutes'],
-					...alsoHiddenWhen,
-				},
-			},
+			displayOptions: redisShownFor('n8n', alsoHiddenWhen),
 		},
 		{
 			name: REDIS_CREDENTIAL,
 			required: true,
 			testedBy: REDIS_TEST,
-			displayOptions: {
-				hide: { stateStore: ['memory'], [REDIS_CREDENTIAL_TYPE]: ['n8n'], ...alsoHiddenWhen },
-			},
+			displayOptions: redisShownFor('postalRoutes', alsoHiddenWhen),
 		},
 	];
 }
