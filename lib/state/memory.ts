@@ -84,6 +84,8 @@ export class MemoryStateStore implements StateStore {
 	private readonly suppressions = new Map<string, Map<string, string>>();
 	/** the message ledger */
 	private readonly ledger = new Map<string, Expiring<string>>();
+	/** seen marks (webhook dedupe) */
+	private readonly seen = new Map<string, Expiring<true>>();
 	/** outcome buckets under their StoreKeys names */
 	private readonly outcomes = new Map<string, Expiring<Map<OutcomeField, number>>>();
 	private readonly keys = new StoreKeys('');
@@ -325,6 +327,17 @@ export class MemoryStateStore implements StateStore {
 		});
 	}
 
+	async markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
+		const now = this.clock();
+		this.sweep(now);
+		return keys.map((k) => {
+			const e = this.seen.get(k);
+			if (e && e.expiresAt > now) return false;
+			this.seen.set(k, { value: true, expiresAt: now + ttlMs });
+			return true;
+		});
+	}
+
 	async countOutcomes(entries: OutcomeEntry[]): Promise<void> {
 		checkOutcomeEntries(entries);
 		const now = this.clock();
@@ -404,9 +417,8 @@ export class MemoryStateStore implements StateStore {
 			this.routeLimits,
 			this.ledger,
 			this.outcomes,
-		] as Array<
-			Map<string, Expiring<unknown>>
-		>)
+			this.seen,
+		] as Array<Map<string, Expiring<unknown>>>)
 			for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);
 	}
 }

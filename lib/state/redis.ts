@@ -805,6 +805,22 @@ export class RedisStateStore implements StateStore {
 		);
 	}
 
+	async markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
+		if (keys.length === 0) return [];
+		const ttl = ms(ttlMs);
+		// one slot ({seen}); MULTI runs the SET NX in order, so a key twice is new only once
+		return this.call('marking webhook events seen', async () => {
+			const multi = this.client.multi();
+			for (const k of keys) multi.set(this.keys.seen(k), '1', 'PX', ttl, 'NX');
+			const replies = (await multi.exec()) ?? [];
+			if (replies.length !== keys.length) throw new Error('the transaction was discarded');
+			return replies.map(([error, reply]) => {
+				if (error) throw error;
+				return reply === 'OK';
+			});
+		});
+	}
+
 	async close(): Promise<void> {
 		this.client.disconnect();
 	}

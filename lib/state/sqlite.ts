@@ -558,6 +558,18 @@ export class SqliteStateStore implements StateStore {
 		);
 	}
 
+	async markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
+		if (keys.length === 0) return [];
+		return this.write('marking webhook events seen', (now) =>
+			keys.map((k) => {
+				const key = this.keys.seen(k);
+				if (this.value(key, now) !== undefined) return false;
+				this.sql.put.run(key, '1', now + ttlMs);
+				return true;
+			}),
+		);
+	}
+
 	async close(): Promise<void> {
 		if (this.closed) return;
 		this.closed = true;

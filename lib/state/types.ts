@@ -315,6 +315,12 @@ export interface StateStore {
 	/** Per key: the value, or null when none (or it expired). */
 	readLedger(keys: string[]): Promise<(string | null)[]>;
 	/**
+	 * Marks keys seen for `ttlMs`, atomically (SET NX PX): per key, true when it was not seen before
+	 * (or its mark expired), false when it was; a key twice in one call is new only the first time.
+	 * What dedupes redelivered webhook events and Mailgun's replay tokens. Keys from ./keys.ts seenKeys.
+	 */
+	markSeen(keys: string[], ttlMs: number): Promise<boolean[]>;
+	/**
 	 * Adds outcome counts per route × domain group to their minute and hour buckets
 	 * (./outcomes.ts: the fields, bucket sizes and lifetimes). One call for a batch.
 	 */

@@ -461,6 +461,11 @@ export function toMailOptions(m: OutgoingMessage, envelopeTo?: string[]): SendMa
 		text: m.text,
 		html: m.html,
 		headers: { ...m.headers },
+		// RFC 3461: the reference as the envelope id, and only the headers back in a bounce (nodemailer
+		// sends these only to a server that offers DSN)
+		...(m.reference
+			? { dsn: { id: m.reference, return: 'headers', notify: ['failure', 'delay'] } }
+			: {}),
 		attachments: m.attachments.map((a) => ({
 			filename: a.filename,
 			content: a.content,

@@ -292,7 +292,11 @@ export class LoadBalancedSend implements INodeType {
 			if (jobs.length > 0) {
 				state ??= await stateFor(this);
 				if (!dryRun) await publishRouteLimits(state.store, jobs, settings);
-				const { results: delivered, stateError } = await deliverBatch(jobs, {
+				const {
+					results: delivered,
+					stateError,
+					feedbackError,
+				} = await deliverBatch(jobs, {
 					transport,
 					store: state.store,
 					...deliverySettings(options, owner),
@@ -301,6 +305,12 @@ export class LoadBalancedSend implements INodeType {
 				});
 				// an outage ends the run unless the user chose to go on: then every item says what happened
 				if (stateError && !this.continueOnFail()) throw stoppedByState(node, stateError, delivered);
+				if (feedbackError)
+					this.addExecutionHints?.({
+						message: `Feedback Tracking: the message ledger or the outcome counters could not be written (${feedbackError.message}). The messages went as their items say; bounces that quote only their Message-ID may not be tied back to their route.`,
+						type: 'warning',
+						location: 'outputPane',
+					});
 				for (const r of delivered) results[r.index - start] = r;
 			}
 

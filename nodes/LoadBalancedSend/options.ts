@@ -10,6 +10,7 @@ import {
 	nodeParameter,
 	numberField,
 	parseParameters,
+	stringField,
 } from '../shared/parameters';
 import { sendProperties as P } from './description';
 
@@ -63,6 +64,10 @@ export const sendParametersSchema = z.object({
 			leaseSeconds: numberField(P, 'options.leaseSeconds'),
 			smtpPoolSize: numberField(P, 'options.smtpPoolSize', { int: true }),
 			allowUnauthorizedCerts: booleanField(P, 'options.allowUnauthorizedCerts'),
+			skipSuppressed: booleanField(P, 'options.skipSuppressed'),
+			suppressionList: stringField(P, 'options.suppressionList').transform((s) => s.trim()),
+			feedbackTracking: booleanField(P, 'options.feedbackTracking'),
+			ledgerDays: numberField(P, 'options.ledgerDays'),
 		})
 		.default({}),
 });
@@ -97,8 +102,13 @@ export function readSendParameters(ctx: IExecuteFunctions): SendParameters {
 export function deliverySettings(
 	o: SendOptions,
 	owner: string,
-): Pick<DeliveryOptions, 'concurrency' | 'retry' | 'health' | 'maxRateWaitMs' | 'duplicates'> {
+): Pick<
+	DeliveryOptions,
+	'concurrency' | 'retry' | 'health' | 'maxRateWaitMs' | 'duplicates' | 'suppression' | 'feedback'
+> {
 	return {
+		...(o.skipSuppressed ? { suppression: { list: o.suppressionList } } : {}),
+		...(o.feedbackTracking ? { feedback: { ledgerTtlMs: o.ledgerDays * 86_400_000 } } : {}),
 		duplicates: {
 			ttlMs: o.duplicateWindowDays * 86_400_000,
 			leaseMs: o.leaseSeconds * 1000,

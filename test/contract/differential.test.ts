@@ -81,6 +81,7 @@ const TOKENS = ['t1', 't2', 't3'];
 const LISTS = ['', 'news', 'l:{2}'];
 const SUPPRESSION_KEYS = ['s1', 's2', 's3'];
 const LEDGER_KEYS = ['mid:a', 'mid:b', 'ref:h.c'];
+const SEEN_KEYS = ['ev:a', 'ev:b', 'tok:c'];
 const REP_ROUTES = ['A', 'B|:{x}'];
 const REP_GROUPS = ['yahoo', ''];
 const RATE_KEYS = ['conn:smtp:n1', 'campaign:c1:a', 'group:c1:a:yahoo', 'campaign:c1'];
@@ -161,6 +162,7 @@ type Command =
 	| { op: 'unsuppress'; list: string; keys: string[] }
 	| { op: 'recordLedger'; entries: Array<{ key: string; value: string }>; ttlMs: number }
 	| { op: 'readLedger'; keys: string[] }
+	| { op: 'markSeen'; keys: string[]; ttlMs: number }
 	| {
 			op: 'countOutcomes';
 			/** at: an offset from the case's start */
@@ -445,6 +447,15 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		weight: 1,
 	},
 	{
+		// a key twice in one call: new only the first time
+		arbitrary: fc.record({
+			op: fc.constant('markSeen' as const),
+			keys: fc.array(pick(SEEN_KEYS), { maxLength: 3 }),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+		}),
+		weight: 1,
+	},
+	{
 		// now, an hour ago, and four hours ago (gone from the minutes, kept in the hours)
 		arbitrary: fc.record({
 			op: fc.constant('countOutcomes' as const),
@@ -487,6 +498,7 @@ function finalReads(): Command[] {
 		...SCOPES.map((scope): Command => ({ op: 'getRouteLimits', scope, routes: ROUTE_NAMES })),
 		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
 		{ op: 'readLedger', keys: LEDGER_KEYS },
+		{ op: 'markSeen', keys: SEEN_KEYS, ttlMs: HOUR },
 		...REP_ROUTES.flatMap((route) =>
 			REP_GROUPS.flatMap((group) =>
 				(['minute', 'hour'] as const).map((resolution): Command => ({
@@ -643,6 +655,8 @@ async function run(
 				return { value: await store.recordLedger(c.entries, c.ttlMs) };
 			case 'readLedger':
 				return { value: await store.readLedger(c.keys) };
+			case 'markSeen':
+				return { value: await store.markSeen(c.keys, c.ttlMs) };
 			case 'now':
 				return { value: { now: await store.now() } };
 			case 'sleep':

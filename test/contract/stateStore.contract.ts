@@ -1,4 +1,4 @@
-import { ledgerKeys } from '../../lib/state/keys';
+import { ledgerKeys, seenKeys } from '../../lib/state/keys';
 import {
 	VIA_DEFERRED,
 	VIA_SEQUENCE,
@@ -957,6 +957,47 @@ export function describeHealthContract(
 			await expect(store.readOutcomes(route, 'g', 'minute', 0, now)).rejects.toThrow(
 				/more than 1440/,
 			);
+		});
+	});
+	describe(`StateStore contract (seen marks): ${name}`, () => {
+		let store: StateStore;
+		let id = 0;
+		let tag: string;
+		beforeEach(async () => {
+			store = await createStore();
+			tag = `${Date.now()}-${++id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+
+		it('says new once per key (a key twice in one call too), until the mark expires', async () => {
+			const a = seenKeys.event('hook-1', 'sendgrid', `a-${tag}`);
+			const b = seenKeys.event('hook-1', 'sendgrid', `b-${tag}`);
+			const t = seenKeys.token('hook-1', 'mailgun', `t-${tag}`);
+			expect(await store.markSeen([a, t, a], 60_000)).toEqual([true, true, false]);
+			expect(await store.markSeen([b], 120)).toEqual([true]);
+			expect(await store.markSeen([a, b, t], 120)).toEqual([false, false, false]);
+			await new Promise((res) => setTimeout(res, 170));
+			// b's mark (120 ms) is gone; a and t keep their minute: marking again does not shorten it
+			expect(await store.markSeen([a, b, t], 60_000)).toEqual([false, true, false]);
+			expect(await store.markSeen([], 1000)).toEqual([]);
+		});
+
+		it('are atomic: of calls racing on one key, exactly one is told it is new', async () => {
+			const k = seenKeys.event('hook-1', 'ses', `race-${tag}`);
+			const answers = await Promise.all(
+				Array.from({ length: 8 }, () => store.markSeen([k], 60_000)),
+			);
+			expect(answers.flat().filter(Boolean)).toHaveLength(1);
+		});
+
+		it('key an id by endpoint, provider and kind, whatever its text', () => {
+			const k = seenKeys.event('hook-1', 'sendgrid', 'x:{y}');
+			expect(k).toMatch(/^ev:[A-Za-z0-9_-]{22}$/);
+			expect(seenKeys.token('hook-1', 'mailgun', 'x')).toMatch(/^tok:[A-Za-z0-9_-]{22}$/);
+			expect(k).not.toBe(seenKeys.event('hook-2', 'sendgrid', 'x:{y}'));
+			expect(k).not.toBe(seenKeys.event('hook-1', 'mailgun', 'x:{y}'));
 		});
 	});
 }

@@ -12,6 +12,7 @@ import { DomainGroupClassifier } from '../../nodes/DomainGroupClassifier/DomainG
 import { DUAL_CREDENTIAL_PROVIDERS, PROVIDERS } from '../../nodes/LoadBalancedSend/description';
 import { LoadBalancedSend } from '../../nodes/LoadBalancedSend/LoadBalancedSend.node';
 import { PostalBounceParser } from '../../nodes/PostalBounceParser/PostalBounceParser.node';
+import { PostalFeedbackTrigger } from '../../nodes/PostalFeedbackTrigger/PostalFeedbackTrigger.node';
 import { RoutePartitioner } from '../../nodes/RoutePartitioner/RoutePartitioner.node';
 
 const SECRET = 'n8n-cred-s3cret-value';
@@ -221,6 +222,7 @@ describe('the panel: Provider visible, the credential selector first', () => {
 		new RoutePartitioner().description,
 		new DomainGroupClassifier().description,
 		new PostalBounceParser().description,
+		new PostalFeedbackTrigger().description,
 	];
 
 	it('no parameter of any node is taken for the authentication selector, so none is hidden', () => {
