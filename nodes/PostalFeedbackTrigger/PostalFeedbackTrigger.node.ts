@@ -27,6 +27,7 @@ import { seenKeys } from '../../lib/state/keys';
 import type { StateStore } from '../../lib/state/types';
 import {
 	REDIS_TEST,
+	redisCredentials,
 	stateFor,
 	stateUnavailableMessage,
 	testRedisCredential,
@@ -102,7 +103,9 @@ export class PostalFeedbackTrigger implements INodeType {
 		name: 'postalFeedbackTrigger',
 		icon: { light: 'file:postalFeedbackTrigger.svg', dark: 'file:postalFeedbackTrigger.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle:
 			'={{ "Events from " + ({ ses: "Amazon SES", brevo: "Brevo", mailgun: "Mailgun", postmark: "Postmark", resend: "Resend", sendgrid: "SendGrid", sparkpost: "SparkPost" })[$parameter["provider"]] }}',
 		description:
@@ -110,14 +113,7 @@ export class PostalFeedbackTrigger implements INodeType {
 		defaults: { name: 'Postal Feedback Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'postalRedis',
-				required: true,
-				testedBy: 'postalRedisConnectionTest',
-				displayOptions: { show: { stateStore: ['redis'] } },
-			},
-		],
+		credentials: redisCredentials,
 		webhooks: [
 			{
 				name: 'default',

@@ -58,6 +58,10 @@ describe('node options: each default read from the node description', () => {
 			idempotency: true,
 			inDoubt: 'resend',
 			leaseSeconds: 600,
+			// for n8n's own SMTP credential: our credential's defaults
+			smtpPoolSize: 5,
+			allowUnauthorizedCerts: false,
+			// the feedback loop's (suppression list, message reference, ledger)
 			skipSuppressed: true,
 			suppressionList: '',
 			feedbackTracking: true,
