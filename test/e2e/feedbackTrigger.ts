@@ -11,12 +11,13 @@
  * makes the start activate it, and its webhook answers at /webhook/<webhookId>/webhook.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Checks, freePort, log, run, step } from './lib';
+import { startSmtpSink } from '../helpers/smtpSink';
+import { Checks, extractRunJson, freePort, log, outputItems, run, step } from './lib';
 import { install, n8n, n8nEnv, type Env, type Packed } from './run';
-import { PKG } from './workflow';
+import { PKG, smtpCredential } from './workflow';
 
 const WORKFLOW_ID = 'wfPostalFeedback';
 const WEBHOOK_ID = 'postal-e2e-feedback';
@@ -281,5 +282,115 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 	const logText = readFileSync(n8nLog, 'utf8');
 	c.ok(!logText.includes(key), 'the verification key is not in n8n’s log');
 	c.ok(/refused \(401\)/.test(logText), 'n8n’s log names the refusal and its status');
+
+	await sendAfterFeedback(env, c, vars, base, n8nLog);
 	return c.failures;
+}
+
+/**
+ * The loop closed: a send after the webhook, in the same n8n folder (the same embedded state
+ * file), to the bounced address and a fine one. The bounced one leaves on Skipped as suppressed,
+ * unsent; the other is delivered.
+ */
+async function sendAfterFeedback(
+	env: Env,
+	c: Checks,
+	vars: NodeJS.ProcessEnv,
+	base: string,
+	n8nLog: string,
+): Promise<void> {
+	const password = `pw-F-${randomBytes(12).toString('hex')}`;
+	const sink = await startSmtpSink({ auth: { user: 'relay-fb', pass: password } });
+	try {
+		const id = 'wfPostalFeedbackSend';
+		const cred = { id: 'e2eSmtpFeedback', name: 'E2E Feedback relay' };
+		const credsFile = join(base, 'send-credentials.json');
+		const wfFile = join(base, 'send-workflow.json');
+		writeFileSync(
+			credsFile,
+			JSON.stringify([smtpCredential(cred.id, cred.name, sink.port, 'relay-fb', password)]),
+		);
+		const recipients = [BOUNCED, 'fine@outlook.com'];
+		writeFileSync(
+			wfFile,
+			JSON.stringify([
+				{
+					id,
+					name: 'Postal Routes e2e: a send after the feedback',
+					active: false,
+					nodes: [
+						{
+							id: 'start',
+							name: 'Start',
+							type: 'n8n-nodes-base.manualTrigger',
+							typeVersion: 1,
+							position: [0, 0],
+							parameters: {},
+						},
+						{
+							id: 'recipients',
+							name: 'Recipients',
+							type: 'n8n-nodes-base.code',
+							typeVersion: 2,
+							position: [200, 0],
+							parameters: {
+								jsCode: `return ${JSON.stringify(recipients)}.map((email) => ({ json: { email } }));`,
+							},
+						},
+						{
+							id: 'send',
+							name: 'Send',
+							type: `${PKG}.loadBalancedSend`,
+							typeVersion: 1,
+							position: [400, 0],
+							parameters: {
+								provider: 'smtp',
+								routeName: 'Relay A',
+								from: 'Shop <news@shop.example>',
+								to: '={{ $json.email }}',
+								subject: 'After the feedback',
+								text: 'Hi',
+							},
+							credentials: { postalSmtp: cred },
+						},
+					],
+					connections: {
+						Start: { main: [[{ node: 'Recipients', type: 'main', index: 0 }]] },
+						Recipients: { main: [[{ node: 'Send', type: 'main', index: 0 }]] },
+					},
+					settings: { executionOrder: 'v1' },
+					pinData: {},
+				},
+			]),
+		);
+		const exec = await step('[feedback] a send after the feedback: n8n execute', async () => {
+			await n8n(env, ['import:credentials', `--input=${credsFile}`], vars, n8nLog);
+			rmSync(credsFile);
+			await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
+			return n8n(env, ['execute', `--id=${id}`, '--rawOutput'], vars, n8nLog, true);
+		});
+		const runJson = extractRunJson(exec.stdout) ?? extractRunJson(exec.stderr);
+		if (!c.ok(runJson, 'the send after the feedback: run JSON in the output')) return;
+		const email = (i: { json: Record<string, unknown> }) => i.json.email;
+		const record = (i: { json: Record<string, unknown> }) =>
+			i.json.postalDelivery as Record<string, unknown>;
+		c.equal(
+			outputItems(runJson!, 'Send', 0).map(email),
+			['fine@outlook.com'],
+			'Sent: the fine recipient',
+		);
+		c.equal(
+			outputItems(runJson!, 'Send', 3).map((i) => [email(i), record(i).status]),
+			[[BOUNCED, 'suppressed']],
+			'Skipped: the address the webhook reported bounced, as suppressed',
+		);
+		c.equal(
+			sink.messages.map((m) => m.rcpts),
+			[['fine@outlook.com']],
+			'the sink got the fine recipient only',
+		);
+		c.ok(!(exec.stdout + exec.stderr).includes(password), 'no SMTP password in n8n’s output');
+	} finally {
+		await sink.stop();
+	}
 }
