@@ -19,6 +19,8 @@ export interface MessageInput {
 	metadata?: Record<string, unknown>;
 	/** the most addresses CC and BCC may each hold; default DEFAULT_MAX_LIST_ADDRESSES */
 	maxListAddresses?: number;
+	/** List-Unsubscribe (RFC 2369) with one-click (RFC 8058): an HTTPS URL and/or an address */
+	listUnsubscribe?: { url?: unknown; mailto?: unknown };
 }
 
 export const DEFAULT_MAX_LIST_ADDRESSES = 50;
@@ -129,6 +131,39 @@ function list(field: string, v: unknown, max: number): MailAddress[] {
 }
 
 /**
+ * The List-Unsubscribe headers (RFC 2369), with one-click (RFC 8058: an HTTPS URI, and
+ * List-Unsubscribe-Post) when a URL is given. Both parts are checked: the URL must be https and
+ * carry nothing that ends the `<…>` it goes in; the address must be one mailbox.
+ */
+function listUnsubscribeHeaders(input: MessageInput['listUnsubscribe']): Record<string, string> {
+	const url = text('List-Unsubscribe URL (One-Click)', input?.url)?.trim();
+	const mailto = text('List-Unsubscribe Email', input?.mailto)?.trim();
+	const parts: string[] = [];
+	if (url) {
+		let parsed: URL | undefined;
+		try {
+			parsed = new URL(url);
+		} catch {
+			parsed = undefined;
+		}
+		if (!parsed || parsed.protocol !== 'https:' || /[\s<>"]/.test(url))
+			throw new FieldError(
+				'List-Unsubscribe URL (One-Click)',
+				`"${url}" is not an https:// address: one-click unsubscribe (RFC 8058) needs an HTTPS URL without spaces or <>`,
+			);
+		parts.push(`<${parsed.href}>`);
+	}
+	if (mailto) {
+		const address = single('List-Unsubscribe Email', mailto.replace(/^mailto:/i, ''), true)!;
+		parts.push(`<mailto:${address.address}>`);
+	}
+	if (parts.length === 0) return {};
+	const headers: Record<string, string> = { 'List-Unsubscribe': parts.join(', ') };
+	if (url) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+	return headers;
+}
+
+/**
  * Builds a message from user input and checks it: valid addresses, at least one recipient, a body,
  * and no CR/LF in any header value (header injection). Never throws: the error names the field.
  * With a memo (one per run), a From or Reply-To text that repeats is parsed once.
@@ -161,6 +196,8 @@ export function buildMessage(input: MessageInput, memo?: AddressMemo): BuildResu
 			if (RESERVED.has(name.toLowerCase())) throw new FieldError(field, 'is set by its own field');
 			headers[name] = noLineBreaks(field, text(field, raw) ?? '');
 		}
+		// the helper's headers win over ones typed under Headers: one List-Unsubscribe, not two
+		Object.assign(headers, listUnsubscribeHeaders(input.listUnsubscribe));
 		const tags = (
 			Array.isArray(input.tags)
 				? input.tags

@@ -34,7 +34,7 @@ import {
 	testRedisCredential,
 } from '../shared/state';
 import { shownFor } from './credentials';
-import { sendProperties, SES_TEST, SMTP_TEST } from './description';
+import { PROVIDER_LABELS, sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob, type JobSettings } from './jobs';
 import { deliverySettings, readSendParameters } from './options';
 import { connectionFor } from './transport';
@@ -143,8 +143,8 @@ export class LoadBalancedSend implements INodeType {
 		version: [1, 2],
 		defaultVersion: 2,
 		usableAsTool: true,
-		subtitle:
-			'={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
+		// the provider's display name (not its value), then the route: "SMTP · Relay A"
+		subtitle: `={{ (${JSON.stringify(PROVIDER_LABELS)})[$parameter["provider"]] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}`,
 		description:
 			'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
 		defaults: { name: 'Load-Balanced Send' },

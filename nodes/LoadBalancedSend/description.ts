@@ -41,6 +41,11 @@ export const PROVIDERS = [
 
 export type ProviderEntry = (typeof PROVIDERS)[number];
 
+/** Short provider names for the node's subtitle ("SMTP", not "SMTP (Relay or MTA Delivery Policy)"). */
+export const PROVIDER_LABELS: Record<string, string> = Object.fromEntries(
+	PROVIDERS.map((p) => [p.value, p.name.replace(/ \(.*\)$/, '')]),
+);
+
 /** The providers a user may send through with n8n's own credential or ours. */
 export const DUAL_CREDENTIAL_PROVIDERS = PROVIDERS.filter((p) => 'n8nCredential' in p).map(
 	(p) => p.value,
@@ -162,6 +167,24 @@ const optionFields: INodeProperties[] = [
 			'The most addresses CC and BCC may each hold; an item above it fails with a clear error instead of mailing a long list',
 	},
 	{ displayName: 'Reply-To', name: 'replyTo', type: 'string', default: '' },
+	{
+		displayName: 'List-Unsubscribe URL (One-Click)',
+		name: 'listUnsubscribeUrl',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. https://shop.example/unsubscribe?u={{ $json.customer }}',
+		description:
+			'An HTTPS address that unsubscribes this recipient when it receives a POST (RFC 8058): sent as List-Unsubscribe with List-Unsubscribe-Post: List-Unsubscribe=One-Click. Gmail and Yahoo require one-click unsubscribe from bulk senders.',
+	},
+	{
+		displayName: 'List-Unsubscribe Email',
+		name: 'listUnsubscribeMailto',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. unsubscribe@shop.example',
+		description:
+			'An address that unsubscribes the sender of a mail to it: sent as the mailto: form of List-Unsubscribe (RFC 2369), beside the URL if both are set',
+	},
 	{
 		displayName: 'Attachments',
 		name: 'attachments',
@@ -499,6 +522,13 @@ export const sendProperties: INodeProperties[] = [
 		],
 	},
 	...stateProperties,
+	{
+		displayName:
+			'Duplicate protection: each message goes once per recipient per campaign (for 90 days: Options › Duplicate Protection (Days)); a repeat, such as a second sign-up, leaves on Skipped as "skipped-duplicate". To send the same people another message, give it a Message Key (Options), e.g. the template or step name.',
+		name: 'duplicateNotice',
+		type: 'notice',
+		default: '',
+	},
 	{
 		displayName: 'Options',
 		name: 'options',

@@ -98,6 +98,7 @@ export async function itemJob(
 			metadata,
 			maxListAddresses:
 				typeof options.maxListAddresses === 'number' ? options.maxListAddresses : undefined,
+			listUnsubscribe: { url: options.listUnsubscribeUrl, mailto: options.listUnsubscribeMailto },
 		},
 		addressMemo(params),
 	);

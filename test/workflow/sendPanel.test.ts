@@ -1,0 +1,69 @@
+/**
+ * Load-Balanced Send's panel helpers through the engine: the List-Unsubscribe option per item
+ * (an expression) reaches the SMTP sink as the two headers; the subtitle names the provider.
+ */
+import type { IDataObject } from 'n8n-workflow';
+import { resetEmbeddedStateStore } from '../../lib/state/registry';
+import { closeSmtpTransports } from '../../lib/transports/smtp';
+import { LoadBalancedSend } from '../../nodes/LoadBalancedSend/LoadBalancedSend.node';
+import { loadWorkflow, runWorkflow, withParameters } from '../helpers/engine';
+import { recipients } from '../helpers/recipients';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+
+describe('Load-Balanced Send panel helpers', () => {
+	let sinks: SmtpSink[] = [];
+	beforeEach(() => resetEmbeddedStateStore());
+	afterEach(async () => {
+		closeSmtpTransports();
+		await Promise.all(sinks.map((s) => s.stop()));
+		sinks = [];
+	});
+
+	it('List-Unsubscribe from an expression per item, with one-click', async () => {
+		sinks = await Promise.all([startSmtpSink(), startSmtpSink(), startSmtpSink()]);
+		const send = loadWorkflow('send-split').nodes.find((n) => n.name === 'Send A')!;
+		const workflow = withParameters(loadWorkflow('send-split'), 'Send A', {
+			options: {
+				...(send.parameters.options as IDataObject),
+				listUnsubscribeUrl: "={{ 'https://shop.example/u?e=' + encodeURIComponent($json.email) }}",
+				listUnsubscribeMailto: 'unsubscribe@shop.example',
+			},
+		});
+		const smtp = (port: number) => ({ host: '127.0.0.1', port, security: 'none' });
+		const run = await runWorkflow(
+			workflow,
+			{ Recipients: recipients(10, 5, ['gmail.com']) },
+			{
+				credentials: {
+					'smtp-a': smtp(sinks[0].port),
+					'smtp-b': smtp(sinks[1].port),
+					'smtp-c': smtp(sinks[2].port),
+				},
+			},
+		);
+		expect(run.error).toBeUndefined();
+		expect(sinks[0].messages.length).toBeGreaterThan(0);
+		// the header block as sent, folded lines joined (mailparser reads List-* into its own shape)
+		const head = (m: (typeof sinks)[number]['messages'][number]) =>
+			m.raw
+				.toString()
+				.split('\r\n\r\n')[0]
+				.replace(/\r\n[ \t]+/g, ' ');
+		for (const m of sinks[0].messages) {
+			const to = m.rcpts[0];
+			expect(head(m)).toContain(
+				`List-Unsubscribe: <https://shop.example/u?e=${encodeURIComponent(to)}>, <mailto:unsubscribe@shop.example>`,
+			);
+			expect(head(m)).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+		}
+		// the other route's node was not given the option
+		for (const m of sinks[1].messages) expect(head(m)).not.toContain('List-Unsubscribe');
+	});
+
+	it('the subtitle names the provider and the route, not the raw value', () => {
+		const subtitle = String(new LoadBalancedSend().description.subtitle);
+		expect(subtitle).toContain('"smtp":"SMTP"');
+		expect(subtitle).toContain('"ses":"Amazon SES"');
+		expect(subtitle).not.toContain('"via "');
+	});
+});
