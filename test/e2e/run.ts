@@ -29,6 +29,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../helpers/smtpSink';
+import { runRetryLoop } from './retryLoop';
 import {
 	Checks,
 	cleanNpmEnv,
@@ -893,6 +894,7 @@ async function main(): Promise<number> {
 		} catch (error) {
 			failures.push(`[examples] ${(error as Error).message}`);
 		}
+		if (!interrupted) await runRetryLoop(env, packed, work, REPO, failures, summary);
 		if (interrupted) failures.push(`interrupted by ${interrupted}`);
 		ok = failures.length === 0;
 	} catch (error) {

@@ -240,7 +240,8 @@ export const dataTables = new Map<string, IDataObject[]>();
 
 /**
  * Stand-in for n8n's Data Table node, Row › Insert (n8n-nodes-base DataTable): the table found by
- * name (or id = name here), failing as n8n does when there is none; the row is the Columns
+ * name (or id = name here), failing as n8n does when there is none (or, with On Error: Continue,
+ * passing the items on with the error); the row is the Columns
  * mapping (Define Below, evaluated per item by n8n-core) or the item's fields (Map Automatically);
  * the inserted rows come out with n8n's system columns.
  */
@@ -285,16 +286,20 @@ class DataTable implements INodeType {
 			this.getNodeParameter('operation', 0) !== 'insert'
 		)
 			throw new Error('the Data Table stand-in only inserts rows');
+		const items = this.getInputData();
+		const locator = this.getNodeParameter('dataTableId', 0) as { value: string };
+		const table = dataTables.get(String(locator.value).toLowerCase());
+		if (!table) {
+			const error = new NodeOperationError(
+				this.getNode(),
+				`Data table with name "${locator.value}" not found`,
+			);
+			// On Error: Continue: the items go on, each with the error (as the real node's bulk insert)
+			if (this.continueOnFail()) return [items.map((item) => ({ json: item.json, error }))];
+			throw error;
+		}
 		return [
-			this.getInputData().map((item, i) => {
-				const locator = this.getNodeParameter('dataTableId', i) as { value: string };
-				const name = String(locator.value).toLowerCase();
-				const table = dataTables.get(name);
-				if (!table)
-					throw new NodeOperationError(
-						this.getNode(),
-						`Data table with name "${locator.value}" not found`,
-					);
+			items.map((item, i) => {
 				const mode = this.getNodeParameter('columns.mappingMode', i) as string;
 				const row: IDataObject =
 					mode === 'autoMapInputData'
