@@ -72,6 +72,30 @@ function incoming(wf: WorkflowJson, target: string): Array<{ from: string; outpu
 	return found;
 }
 
+/**
+ * Moves the clock (Date.now, which the state store, n8n's $now and the Wait stand-in read) to 3 s
+ * before a minute boundary: a sending day that starts there ends 3 s into the test, in real time.
+ */
+function dayEndingIn3s(): { dayEnds: number; dayStart: string } {
+	const realNow = Date.now.bind(Date);
+	const dayEnds = Math.ceil((realNow() + 120_000) / 60_000) * 60_000;
+	const offset = dayEnds - 3_000 - realNow();
+	jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+	return { dayEnds, dayStart: new Date(dayEnds).toISOString().slice(11, 16) };
+}
+
+/** A sink that stamps each recipient's message with the (moved) clock when it arrives. */
+async function stampingSink(): Promise<{ sink: SmtpSink; arrived: Map<string, number[]> }> {
+	const arrived = new Map<string, number[]>();
+	const sink = await startSmtpSink({
+		onEvent: (e) => {
+			if (e.type === 'data')
+				for (const r of e.rcpts ?? []) arrived.set(r, [...(arrived.get(r) ?? []), Date.now()]);
+		},
+	});
+	return { sink, arrived };
+}
+
 describe('the examples through the n8n engine', () => {
 	let sink: SmtpSink | undefined;
 	afterEach(async () => {
@@ -186,24 +210,14 @@ describe('the examples through the n8n engine', () => {
 		});
 
 		it("waits for the deferred items' retryAt (a sending day that ends 3 s after the run starts), then sends each once, after it", async () => {
-			// a clock 3 s before a minute boundary, which is where this run's sending day ends: the caps
-			// reset there and the Wait resumes then (real timers: 3 s)
-			const realNow = Date.now.bind(Date);
-			const dayEnds = Math.ceil((realNow() + 120_000) / 60_000) * 60_000;
-			const offset = dayEnds - 3_000 - realNow();
-			jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
-			const hhmm = new Date(dayEnds).toISOString().slice(11, 16);
-
+			// the sending day ends 3 s in: the caps reset there and the Wait resumes then (real timers)
+			const { dayEnds, dayStart } = dayEndingIn3s();
 			resetEmbeddedStateStore();
-			const arrived = new Map<string, number[]>();
-			sink = await startSmtpSink({
-				onEvent: (e) => {
-					if (e.type === 'data')
-						for (const r of e.rcpts ?? []) arrived.set(r, [...(arrived.get(r) ?? []), Date.now()]);
-				},
-			});
+			const stamped = await stampingSink();
+			sink = stamped.sink;
+			const arrived = stamped.arrived;
 			dataTables.set('delivery log', []);
-			const { wf, inputs, recipients } = capped(hhmm);
+			const { wf, inputs, recipients } = capped(dayStart);
 			const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
 			expect(run.error).toBeUndefined();
 
@@ -286,5 +300,36 @@ describe('the examples through the n8n engine', () => {
 			// the sends went on: both send nodes ran, the 10 routed are at the sink
 			expect(sink.messages).toHaveLength(10);
 		});
+	});
+
+	describe('the retry loop (failover-chain.json)', () => {
+		afterEach(() => jest.restoreAllMocks());
+
+		it('both routes full: Deferred waits for the new day and goes back into the failover partitioner', async () => {
+			const { dayEnds, dayStart } = dayEndingIn3s();
+			resetEmbeddedStateStore();
+			const stamped = await stampingSink();
+			sink = stamped.sink;
+			const { wf, inputs } = runnable('failover-chain.json', 10);
+			const router = wf.nodes.find((n) => n.name === 'Primary First')!;
+			for (const r of (router.parameters.routes as { values: IDataObject[] }).values)
+				r.dailyCap = 3;
+			router.parameters.options = { dayStart, timeZone: 'UTC' };
+			const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
+			expect(run.error).toBeUndefined();
+
+			const [p0, s0, deferred] = run.outputs('Primary First', 0);
+			expect([p0.length, s0.length, deferred.length]).toEqual([3, 3, 4]);
+			expect(waits).toEqual([
+				{ node: 'Wait Until Retry Time', until: dayEnds, ms: expect.any(Number) },
+			]);
+			const [p1, s1, again] = run.outputs('Primary First', 1);
+			expect([p1.length, s1.length, again.length]).toEqual([3, 1, 0]);
+			// every recipient once; the deferred four after the day ended
+			expect(sink.messages).toHaveLength(10);
+			expect([...stamped.arrived.values()].every((t) => t.length === 1)).toBe(true);
+			const late = deferred.map((i) => stamped.arrived.get(i.json.email as string)![0]);
+			expect(late.every((t) => t >= dayEnds)).toBe(true);
+		}, 60_000);
 	});
 });
