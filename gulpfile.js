@@ -1,24 +1,13 @@
-// Copies what tsc does not: node icons and codex files, next to the compiled nodes in dist.
+// Copies what esbuild does not: node icons and codex files next to the bundled nodes in dist, and
+// the credentials' icons. (The Lua scripts are inlined into dist/lib/shared.js by scripts/build.js.)
 const { src, dest, parallel } = require('gulp');
 
 function nodeAssets() {
 	return src(['nodes/**/*.svg', 'nodes/**/*.node.json'], { base: '.' }).pipe(dest('dist'));
 }
 
-// the Redis store loads its Lua scripts from a lua/ folder next to the code that runs it: each
-// node is one bundle in dist/nodes/<Node>/, so every node folder gets a copy
-const { readdirSync } = require('node:fs');
-function luaScripts() {
-	const nodeDirs = readdirSync('nodes', { withFileTypes: true })
-		.filter((d) => d.isDirectory() && d.name !== 'shared')
-		.map((d) => d.name);
-	let stream = src('lib/state/lua/*.lua');
-	for (const dir of nodeDirs) stream = stream.pipe(dest(`dist/nodes/${dir}/lua`));
-	return stream;
-}
-
 function credentialAssets() {
-	return src('credentials/**/*.svg', { base: '.', allowEmpty: true }).pipe(dest('dist'));
+	return src('credentials/**/*.svg', { base: '.' }).pipe(dest('dist'));
 }
 
-exports['build:assets'] = parallel(nodeAssets, luaScripts, credentialAssets);
+exports['build:assets'] = parallel(nodeAssets, credentialAssets);

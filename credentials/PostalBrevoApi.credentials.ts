@@ -9,6 +9,7 @@ import type {
 export class PostalBrevoApi implements ICredentialType {
 	name = 'postalBrevoApi';
 	displayName = 'Postal Routes Brevo API';
+	icon = { light: 'file:icons/emailApi.svg', dark: 'file:icons/emailApi.dark.svg' } as const;
 	documentationUrl = 'https://developers.brevo.com/reference/send-transac-email';
 	properties: INodeProperties[] = [
 		{

@@ -9,6 +9,7 @@ import type {
 export class PostalMailgunApi implements ICredentialType {
 	name = 'postalMailgunApi';
 	displayName = 'Postal Routes Mailgun API';
+	icon = { light: 'file:icons/emailApi.svg', dark: 'file:icons/emailApi.dark.svg' } as const;
 	documentationUrl =
 		'https://documentation.mailgun.com/docs/mailgun/user-manual/sending-messages/send-http';
 	properties: INodeProperties[] = [

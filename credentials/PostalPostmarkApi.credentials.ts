@@ -9,6 +9,7 @@ import type {
 export class PostalPostmarkApi implements ICredentialType {
 	name = 'postalPostmarkApi';
 	displayName = 'Postal Routes Postmark API';
+	icon = { light: 'file:icons/emailApi.svg', dark: 'file:icons/emailApi.dark.svg' } as const;
 	documentationUrl = 'https://postmarkapp.com/developer/api/email-api';
 	properties: INodeProperties[] = [
 		{

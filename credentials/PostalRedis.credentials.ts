@@ -4,6 +4,7 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 export class PostalRedis implements ICredentialType {
 	name = 'postalRedis';
 	displayName = 'Postal Routes Redis';
+	icon = { light: 'file:icons/redis.svg', dark: 'file:icons/redis.dark.svg' } as const;
 	documentationUrl =
 		'https://www.npmjs.com/package/n8n-nodes-postal-routes#self-hosting-and-queue-mode';
 	properties: INodeProperties[] = [

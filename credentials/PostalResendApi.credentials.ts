@@ -9,6 +9,7 @@ import type {
 export class PostalResendApi implements ICredentialType {
 	name = 'postalResendApi';
 	displayName = 'Postal Routes Resend API';
+	icon = { light: 'file:icons/emailApi.svg', dark: 'file:icons/emailApi.dark.svg' } as const;
 	documentationUrl = 'https://resend.com/docs/api-reference/emails/send-email';
 	properties: INodeProperties[] = [
 		{

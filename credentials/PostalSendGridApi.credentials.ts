@@ -9,6 +9,7 @@ import type {
 export class PostalSendGridApi implements ICredentialType {
 	name = 'postalSendGridApi';
 	displayName = 'Postal Routes SendGrid API';
+	icon = { light: 'file:icons/emailApi.svg', dark: 'file:icons/emailApi.dark.svg' } as const;
 	documentationUrl = 'https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send';
 	properties: INodeProperties[] = [
 		{

@@ -9,6 +9,7 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 export class PostalSesApi implements ICredentialType {
 	name = 'postalSesApi';
 	displayName = 'Postal Routes Amazon SES API';
+	icon = { light: 'file:icons/emailApi.svg', dark: 'file:icons/emailApi.dark.svg' } as const;
 	documentationUrl = 'https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html';
 	properties: INodeProperties[] = [
 		{

@@ -8,7 +8,8 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 export class PostalSmtp implements ICredentialType {
 	name = 'postalSmtp';
 	displayName = 'Postal Routes SMTP';
-	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-postal-routes#smtp-routes';
+	icon = { light: 'file:icons/smtp.svg', dark: 'file:icons/smtp.dark.svg' } as const;
+	documentationUrl = 'https://www.npmjs.com/package/n8n-nodes-postal-routes#smtp-credential';
 	properties: INodeProperties[] = [
 		{
 			displayName: 'Host',
@@ -88,6 +89,8 @@ export class PostalSmtp implements ICredentialType {
 			description:
 				"Host name announced with EHLO; should match the reverse DNS of the sending IP. Empty: this machine's host name.",
 		},
+		// a boolean, not a secret ("Certs" reads as one to the rule); n8n's own smtp credential's name
+		// eslint-disable-next-line @n8n/community-nodes/credential-password-field
 		{
 			displayName: 'Ignore SSL Issues (Insecure)',
 			name: 'allowUnauthorizedCerts',

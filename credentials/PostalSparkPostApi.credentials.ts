@@ -9,6 +9,7 @@ import type {
 export class PostalSparkPostApi implements ICredentialType {
 	name = 'postalSparkPostApi';
 	displayName = 'Postal Routes SparkPost API';
+	icon = { light: 'file:icons/emailApi.svg', dark: 'file:icons/emailApi.dark.svg' } as const;
 	documentationUrl = 'https://developers.sparkpost.com/api/transmissions/';
 	properties: INodeProperties[] = [
 		{

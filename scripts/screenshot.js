@@ -16,7 +16,8 @@
  * Plain JavaScript, run on Node 24 (re-executed there if started on an older Node): it uses Node's
  * global fetch and WebSocket and needs no dependency.
  * Env: SCREENSHOT_OUT (output folder, default docs/), CHROMIUM (default chromium),
- *      SCREENSHOT_KEEP=1 (keep the temp folders, with n8n's log, for a look afterwards).
+ *      SCREENSHOT_KEEP=1 (keep the temp folders, with n8n's log, for a look afterwards),
+ *      SCREENSHOT_THEME=dark|light (the editor's theme, as n8n keeps it in localStorage N8N_THEME).
  */
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -368,7 +369,11 @@ async function shootCanvas(page, base, token, id) {
 		sameSite: 'Lax',
 	});
 	await page.send('Page.addScriptToEvaluateOnNewDocument', {
-		source: `try { localStorage.setItem('n8n-browserId', ${JSON.stringify(BROWSER_ID)}); } catch {}`,
+		source: `try { localStorage.setItem('n8n-browserId', ${JSON.stringify(BROWSER_ID)}); ${
+			process.env.SCREENSHOT_THEME
+				? `localStorage.setItem('N8N_THEME', ${JSON.stringify(process.env.SCREENSHOT_THEME)});`
+				: ''
+		} } catch {}`,
 	});
 	const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
 	await page.send('Page.navigate', { url: `${base}/workflow/${id}` });

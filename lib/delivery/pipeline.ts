@@ -6,6 +6,7 @@ import { RouteHealth } from './health';
 import { IdempotencyMarkers } from './idempotency';
 import { envelopeRecipients, resentAfter, Results } from './records';
 import { retryDelay } from './retry';
+import { BatchFeedback } from './feedback';
 import { suppressedRecipients, type SuppressedRecipient } from './suppressed';
 import type { DeliveryJob, DeliveryOptions, DeliveryRecord, DeliveryResult } from './types';
 
@@ -31,6 +32,8 @@ interface Batch {
 	markers: IdempotencyMarkers;
 	/** the jobs with a recipient on the suppression list */
 	suppressed: Map<DeliveryJob, SuppressedRecipient[]>;
+	/** references, the ledger and the outcome counters, when on */
+	feedback?: BatchFeedback;
 	/** the first state-store failure: nothing new starts after it */
 	stateError?: Error;
 }
@@ -40,6 +43,8 @@ export interface BatchOutcome {
 	results: DeliveryResult[];
 	/** set when the state store failed: the jobs not yet started are 'not-sent' (Failed) */
 	stateError?: Error;
+	/** the ledger or the outcome counters could not be written (the messages went as the results say) */
+	feedbackError?: Error;
 }
 
 /**
@@ -81,6 +86,9 @@ export async function deliverBatch(
 			health,
 			markers,
 			suppressed,
+			feedback: options.feedback
+				? new BatchFeedback(options.transport.provider, options.feedback.ledgerTtlMs, clock)
+				: undefined,
 		};
 	} catch (error) {
 		return {
@@ -94,7 +102,10 @@ export async function deliverBatch(
 	const out = await runBatch(jobs, b.health.leaders(), concurrency, b, (job) => deliverOne(b, job));
 	// the last settlements go with no next try: write them before the batch's results count
 	await b.markers.drain();
-	return { results: out, stateError: b.stateError };
+	if (!b.feedback) return { results: out, stateError: b.stateError };
+	jobs.forEach((job, k) => b.feedback!.record(job, out[k]));
+	const feedbackError = await b.feedback.flush(options.store);
+	return { results: out, stateError: b.stateError, ...(feedbackError ? { feedbackError } : {}) };
 }
 
 /** deliverBatch for callers that want the state store's failure thrown (the results are then lost). */
@@ -265,7 +276,9 @@ async function sendOnce(
 	job: DeliveryJob,
 	message: OutgoingMessage,
 ): Promise<SendOutcome> {
-	const outcome = await b.options.transport.send(message);
+	const outcome = await b.options.transport.send(
+		b.feedback ? b.feedback.message(job, message) : message,
+	);
 	await tolerate(b, () => b.health.record(job, outcome.ok ? undefined : outcome));
 	return outcome;
 }

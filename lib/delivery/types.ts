@@ -14,6 +14,8 @@ export interface DeliveryJob {
 	 * it is stored; absent = no duplicate protection */
 	idempotencyKey?: string;
 	limits: RateLimit[];
+	/** the recipient's domain group (the classifier's), for the reference and the outcome counters */
+	group?: string;
 }
 
 export type DeliveryStatus =
@@ -127,6 +129,11 @@ export interface DeliveryOptions {
 	maxRateWaitMs: number;
 	/** skip messages to a recipient on this suppression list ('' is the default list); absent: no check */
 	suppression?: { list: string };
+	/**
+	 * make every message traceable (a reference on it, its message id in the ledger for
+	 * `ledgerTtlMs`) and count the batch's outcomes per route × group; absent: none of it
+	 */
+	feedback?: { ledgerTtlMs: number };
 	dryRun?: boolean;
 	sleep?: Sleep;
 	random?: () => number;

@@ -29,20 +29,36 @@ export interface EncodedReference {
 	full: boolean;
 }
 
+/** The reference's text form (what a full token encodes, and what the ledger keeps for a digest). */
+export function referenceText(ref: PostalReference): string {
+	return [VERSION, ref.route, ref.group, ref.campaign].map(escape).join('|');
+}
+
+/** The names of a reference's text form; undefined for any other text. */
+export function parseReferenceText(text: string | null | undefined): PostalReference | undefined {
+	if (!text) return undefined;
+	const parts = text.split('|');
+	if (parts.length !== 4 || parts[0] !== VERSION) return undefined;
+	const [route, group, campaign] = parts.slice(1).map(unescape);
+	if (!route || !campaign) return undefined;
+	return { route, group, campaign };
+}
+
 export function encodeReference(
 	ref: PostalReference,
 	maxLength = MAX_REFERENCE_LENGTH,
 ): EncodedReference {
-	const text = [VERSION, ref.route, ref.group, ref.campaign].map(escape).join('|');
-	const token = Buffer.from(text, 'utf8').toString('base64url');
+	const token = Buffer.from(referenceText(ref), 'utf8').toString('base64url');
 	if (token.length <= maxLength) return { token, full: true };
 	return { token: hashedReference(ref), full: false };
 }
 
 /** The digest form of a reference: the ledger's key for it. */
 export function hashedReference(ref: PostalReference): string {
-	const text = [VERSION, ref.route, ref.group, ref.campaign].map(escape).join('|');
-	return HASHED + createHash('sha256').update(text, 'utf8').digest('base64url').slice(0, 22);
+	return (
+		HASHED +
+		createHash('sha256').update(referenceText(ref), 'utf8').digest('base64url').slice(0, 22)
+	);
 }
 
 export function isHashedReference(token: string): boolean {
@@ -56,11 +72,7 @@ export function decodeReference(token: string | undefined): PostalReference | un
 	const text = Buffer.from(token, 'base64url').toString('utf8');
 	// base64url decoding ignores what it cannot read: the text must encode back to the token
 	if (Buffer.from(text, 'utf8').toString('base64url') !== token) return undefined;
-	const parts = text.split('|');
-	if (parts.length !== 4 || parts[0] !== VERSION) return undefined;
-	const [route, group, campaign] = parts.slice(1).map(unescape);
-	if (!route || !campaign) return undefined;
-	return { route, group, campaign };
+	return parseReferenceText(text);
 }
 
 /** The header an SMTP message carries its reference in (returned in DSN and ARF reports). */

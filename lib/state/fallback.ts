@@ -13,6 +13,9 @@ import type {
 	RateLimit,
 	RateReservation,
 	RouteLimit,
+	OutcomeBucket,
+	OutcomeEntry,
+	OutcomeResolution,
 	StateStore,
 	SuppressionEntry,
 } from './types';
@@ -112,20 +115,36 @@ export class FallbackStateStore implements StateStore {
 	}
 
 	/*
-	 * The suppression list has no local stand-in: a local list is empty, and reading it would send
-	 * to suppressed recipients; writing it would lose the entry for every other worker. These calls
-	 * go to the primary only, and its failure is the caller's to handle.
+	 * Writes to the suppression list have no local stand-in: an entry written locally would be lost
+	 * to every other worker, and a bounce the Bounce Parser could not record is better read again
+	 * once Redis is back. They go to the primary only. A read falls back like any other call (the
+	 * user chose to keep sending on local state; the local list holds only what this process knows,
+	 * and every item says the run used local state).
 	 */
 	suppress(list: string, entries: SuppressionEntry[]): Promise<void> {
 		return this.primary.suppress(list, entries);
 	}
 
 	getSuppressions(list: string, keys: string[]): Promise<(SuppressionEntry | null)[]> {
-		return this.primary.getSuppressions(list, keys);
+		return this.run((s) => s.getSuppressions(list, keys));
 	}
 
 	unsuppress(list: string, keys: string[]): Promise<number> {
 		return this.primary.unsuppress(list, keys);
+	}
+
+	countOutcomes(entries: OutcomeEntry[]): Promise<void> {
+		return this.run((s) => s.countOutcomes(entries));
+	}
+
+	readOutcomes(
+		route: string,
+		group: string,
+		resolution: OutcomeResolution,
+		from: number,
+		to: number,
+	): Promise<OutcomeBucket[]> {
+		return this.run((s) => s.readOutcomes(route, group, resolution, from, to));
 	}
 
 	recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
@@ -134,6 +153,11 @@ export class FallbackStateStore implements StateStore {
 
 	readLedger(keys: string[]): Promise<(string | null)[]> {
 		return this.run((s) => s.readLedger(keys));
+	}
+
+	/** local marks hold within this process only: a redelivery to another worker may emit again */
+	markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
+		return this.run((s) => s.markSeen(keys, ttlMs));
 	}
 
 	close(): Promise<void> {

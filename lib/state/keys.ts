@@ -91,11 +91,36 @@ export function recipientDigest(secret: string, text: string): string {
 
 /** Message ledger keys: a provider's message id, and a digest reference (../feedback/reference.ts). */
 export const ledgerKeys = {
-	/** the message id as the provider (or SMTP server) gave it, hashed: any text, one fixed length */
+	/**
+	 * the message id as the provider (or SMTP server) gave it, hashed: any text, one fixed length;
+	 * with or without its angle brackets (a Message-ID header has them, most events drop them)
+	 */
 	message: (provider: string, messageId: string) =>
-		`mid:${createHash('sha256').update(keyOf(provider, messageId)).digest('base64url').slice(0, 22)}`,
+		`mid:${createHash('sha256')
+			.update(keyOf(provider, messageId.trim().replace(/^<(.*)>$/, '$1')))
+			.digest('base64url')
+			.slice(0, 22)}`,
 	/** a digest reference `h.…`: its names */
 	reference: (token: string) => `ref:${keyPart(token)}`,
+};
+
+/**
+ * Seen-set keys (webhook dedupe): per receiving endpoint (`scope`: the trigger node's webhook id)
+ * and provider, a hash of the id, so any text has one fixed length and no address shows.
+ */
+export const seenKeys = {
+	/** a provider's event id (a redelivery carries the same one) */
+	event: (scope: string, provider: string, eventId: string) =>
+		`ev:${createHash('sha256')
+			.update(keyOf(scope, provider, eventId))
+			.digest('base64url')
+			.slice(0, 22)}`,
+	/** a signature token that must be used once (Mailgun) */
+	token: (scope: string, provider: string, token: string) =>
+		`tok:${createHash('sha256')
+			.update(keyOf(scope, provider, token))
+			.digest('base64url')
+			.slice(0, 22)}`,
 };
 
 /**
@@ -112,10 +137,10 @@ export function suppressionDigest(secret: string, address: string): string {
  * else to name a key, and the README's key table is checked against it (test/unit/keys.test.ts).
  *
  * Campaign keys are `prefix{campaign}:<kind>…` (one Cluster slot per campaign); the stores' own
- * keys use the tags `{circuits}`, `{rates}`, `{mx}`, `{suppress}` and `{ledger}`. A campaign of that
- * name shares the tag but never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:, once:) are
- * neither a rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot and no colon),
- * nor a list (list:), nor a ledger key (mid:, ref:).
+ * keys use the tags `{circuits}`, `{rates}`, `{mx}`, `{suppress}`, `{ledger}`, `{rep}` and `{seen}`. A campaign
+ * of that name shares the tag but never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:,
+ * once:) are neither a rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot
+ * and no colon), nor a list (list:), nor a ledger key (mid:, ref:), nor a bucket (m:, h:), nor a seen mark (ev:, tok:).
  */
 export class StoreKeys {
 	constructor(readonly prefix: string) {}
@@ -145,8 +170,13 @@ export class StoreKeys {
 	rate = (limit: string) => `${this.prefix}{rates}:${limit}`;
 	/** the MX cache entry of a (valid, lower-case ASCII) domain */
 	mx = (domain: string) => `${this.prefix}{mx}:${domain}`;
+	/** a route × group's outcome counters in one bucket (a hash: field → count); ./outcomes.ts */
+	outcomes = (route: string, group: string, resolution: 'minute' | 'hour', start: number) =>
+		`${this.prefix}{rep}:${resolution === 'minute' ? 'm' : 'h'}:${keyOf(route, group)}:${start}`;
 	/** a message ledger entry; `key` from ledgerKeys */
 	ledger = (key: string) => `${this.prefix}{ledger}:${key}`;
+	/** a seen mark (webhook dedupe); `key` from seenKeys */
+	seen = (key: string) => `${this.prefix}{seen}:${key}`;
 	/** a suppression list: suppressionDigest → entry JSON (a hash that never expires) */
 	suppression = (list: string) => `${this.prefix}{suppress}:list:${keyPart(list)}`;
 	/** the secret of the recipient digests */

@@ -5,6 +5,17 @@ import { applyHealth } from './health';
 import { claimMarker, settleMarker } from './once';
 import { checkStepArgs, runDeliveryStep } from './step';
 import { StickyTable } from './stickyTable';
+import { StoreKeys } from './keys';
+import {
+	bucketRange,
+	checkOutcomeEntries,
+	outcomeWrites,
+	readOutcomeFields,
+	type OutcomeBucket,
+	type OutcomeEntry,
+	type OutcomeField,
+	type OutcomeResolution,
+} from './outcomes';
 import {
 	checkSuppressionEntries,
 	mergeSuppression,
@@ -73,6 +84,11 @@ export class MemoryStateStore implements StateStore {
 	private readonly suppressions = new Map<string, Map<string, string>>();
 	/** the message ledger */
 	private readonly ledger = new Map<string, Expiring<string>>();
+	/** seen marks (webhook dedupe) */
+	private readonly seen = new Map<string, Expiring<true>>();
+	/** outcome buckets under their StoreKeys names */
+	private readonly outcomes = new Map<string, Expiring<Map<OutcomeField, number>>>();
+	private readonly keys = new StoreKeys('');
 	private readonly clock: () => number;
 	private lastSweep = 0;
 	/** the state lives in this process, and so does the key its recipient hashes are made with */
@@ -311,6 +327,48 @@ export class MemoryStateStore implements StateStore {
 		});
 	}
 
+	async markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
+		const now = this.clock();
+		this.sweep(now);
+		return keys.map((k) => {
+			const e = this.seen.get(k);
+			if (e && e.expiresAt > now) return false;
+			this.seen.set(k, { value: true, expiresAt: now + ttlMs });
+			return true;
+		});
+	}
+
+	async countOutcomes(entries: OutcomeEntry[]): Promise<void> {
+		checkOutcomeEntries(entries);
+		const now = this.clock();
+		this.sweep(now);
+		for (const w of outcomeWrites(entries, now)) {
+			const key = this.keys.outcomes(w.route, w.group, w.resolution, w.start);
+			let bucket = this.outcomes.get(key);
+			if (!bucket || bucket.expiresAt <= now)
+				this.outcomes.set(key, (bucket = { value: new Map(), expiresAt: w.expiresAt }));
+			for (const [f, n] of w.counts) bucket.value.set(f, (bucket.value.get(f) ?? 0) + n);
+		}
+	}
+
+	async readOutcomes(
+		route: string,
+		group: string,
+		resolution: OutcomeResolution,
+		from: number,
+		to: number,
+	): Promise<OutcomeBucket[]> {
+		const now = this.clock();
+		const out: OutcomeBucket[] = [];
+		for (const start of bucketRange(from, to, resolution)) {
+			const b = this.outcomes.get(this.keys.outcomes(route, group, resolution, start));
+			if (!b || b.expiresAt <= now) continue;
+			const counts = readOutcomeFields(Object.fromEntries(b.value));
+			if (Object.keys(counts).length) out.push({ start, counts });
+		}
+		return out;
+	}
+
 	async unsuppress(list: string, keys: string[]): Promise<number> {
 		const map = this.suppressions.get(list);
 		if (!map) return 0;
@@ -352,9 +410,15 @@ export class MemoryStateStore implements StateStore {
 				s.spills = new Map();
 			}
 		}
-		for (const map of [this.mx, this.rates, this.once, this.routeLimits, this.ledger] as Array<
-			Map<string, Expiring<unknown>>
-		>)
+		for (const map of [
+			this.mx,
+			this.rates,
+			this.once,
+			this.routeLimits,
+			this.ledger,
+			this.outcomes,
+			this.seen,
+		] as Array<Map<string, Expiring<unknown>>>)
 			for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);
 	}
 }

@@ -1,12 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { StateUnavailableError } from './errors';
 import { checkRateArgs } from './gcra';
 import { scrubSecrets } from '../util/secrets';
 import { StoreKeys } from './keys';
+import { loadLuaScript, SCRIPTS } from './luaScripts';
 import { checkStepArgs, composeDeliveryStep } from './step';
+import {
+	bucketRange,
+	checkOutcomeEntries,
+	outcomeWrites,
+	readOutcomeFields,
+	type OutcomeBucket,
+	type OutcomeEntry,
+	type OutcomeResolution,
+} from './outcomes';
 import {
 	checkSuppressionEntries,
 	encodeSuppression,
@@ -58,28 +66,6 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
 
 /** Redis refusing the credential: a wrong password, no AUTH sent, or an ACL without the right */
 const AUTH_ERROR = /\b(WRONGPASS|NOAUTH|NOPERM)\b|invalid password|invalid username-password/i;
-
-const LUA_DIR = join(__dirname, 'lua');
-const SCRIPTS = {
-	allocate: 'allocate.lua',
-	reserveRate: 'reserve_rate.lua',
-	claimOnce: 'claim_once.lua',
-	settleOnce: 'settle_once.lua',
-	deliveryStep: 'delivery_step.lua',
-	recordHealth: 'record_health.lua',
-	suppress: 'suppress.lua',
-} as const;
-
-/**
- * A script's source with its includes in place: a line `-- @include <file>` stands for that file
- * of the same folder (shared rules, e.g. the marker rules that claim, settle and step all run).
- */
-export function loadLuaScript(file: string): string {
-	return readFileSync(join(LUA_DIR, file), 'utf8').replace(
-		/^-- @include (\S+)$/gm,
-		(_, name: string) => readFileSync(join(LUA_DIR, name), 'utf8'),
-	);
-}
 
 type ScriptClient = (Redis | Cluster) & {
 	postalAllocate(
@@ -751,6 +737,54 @@ export class RedisStateStore implements StateStore {
 		);
 	}
 
+	async countOutcomes(entries: OutcomeEntry[]): Promise<void> {
+		checkOutcomeEntries(entries);
+		if (entries.length === 0) return;
+		// the server's clock decides which buckets are already gone, as the other stores' own
+		await this.call('counting outcomes', async () => {
+			const now = await this.now();
+			const writes = outcomeWrites(entries, now);
+			if (writes.length === 0) return;
+			// one slot ({rep}): one transaction, also on a Cluster
+			const multi = this.client.multi();
+			for (const w of writes) {
+				const key = this.keys.outcomes(w.route, w.group, w.resolution, w.start);
+				for (const [f, n] of w.counts) multi.hincrby(key, f, n);
+				multi.pexpireat(key, w.expiresAt);
+			}
+			const replies = await multi.exec();
+			for (const [error] of replies ?? []) if (error) throw error;
+		});
+	}
+
+	async readOutcomes(
+		route: string,
+		group: string,
+		resolution: OutcomeResolution,
+		from: number,
+		to: number,
+	): Promise<OutcomeBucket[]> {
+		const starts = bucketRange(from, to, resolution);
+		if (starts.length === 0) return [];
+		const replies = await this.call('reading outcome counters', async () => {
+			const multi = this.client.multi();
+			for (const start of starts)
+				multi.hgetall(this.keys.outcomes(route, group, resolution, start));
+			const r = await multi.exec();
+			if (!r) throw new Error('the transaction was aborted');
+			return r.map(([error, value]) => {
+				if (error) throw error;
+				return value as Record<string, string>;
+			});
+		});
+		const out: OutcomeBucket[] = [];
+		starts.forEach((start, i) => {
+			const counts = readOutcomeFields(replies[i]);
+			if (Object.keys(counts).length) out.push({ start, counts });
+		});
+		return out;
+	}
+
 	async recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
 		if (entries.length === 0) return;
 		const ttl = ms(ttlMs);
@@ -767,6 +801,22 @@ export class RedisStateStore implements StateStore {
 		return this.call('reading the message ledger', () =>
 			this.client.mget(...keys.map((k) => this.keys.ledger(k))),
 		);
+	}
+
+	async markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
+		if (keys.length === 0) return [];
+		const ttl = ms(ttlMs);
+		// one slot ({seen}); MULTI runs the SET NX in order, so a key twice is new only once
+		return this.call('marking webhook events seen', async () => {
+			const multi = this.client.multi();
+			for (const k of keys) multi.set(this.keys.seen(k), '1', 'PX', ttl, 'NX');
+			const replies = (await multi.exec()) ?? [];
+			if (replies.length !== keys.length) throw new Error('the transaction was discarded');
+			return replies.map(([error, reply]) => {
+				if (error) throw error;
+				return reply === 'OK';
+			});
+		});
 	}
 
 	async close(): Promise<void> {

@@ -5,10 +5,11 @@ import type { StateStore } from './types';
 import { embeddedStateFile } from './userFolder';
 
 /**
- * The embedded store: one per n8n process, shared by every node and execution in it. Each bundled
- * node file (dist/nodes/…/X.node.js) carries its own copy of this module, so a module variable
- * would give each node its own store (the partitioner would never see a circuit the send node
- * opened). The store lives on `globalThis` under a registered symbol instead: one for the process,
+ * The embedded store: one per n8n process, shared by every node and execution in it. The bundled
+ * nodes share one copy of this module (dist/lib/shared.js), but a process can hold others (the
+ * sources beside the bundle in the tests, a second install of the package), and a module variable
+ * would give each copy its own store (a partitioner would not see a circuit a send node opened).
+ * The store lives on `globalThis` under a registered symbol instead: one for the process,
  * whatever the bundling. The version in the name changes with the slot's shape or the StateStore
  * contract, so a store of another shape is never shared (v2: reserveRate; v3: the slot also says
  * where state lives).

@@ -9,6 +9,16 @@ import { StoreKeys } from './keys';
 import { claimMarker, settleMarker } from './once';
 import { checkStepArgs, runDeliveryStep } from './step';
 import {
+	bucketRange,
+	checkOutcomeEntries,
+	OUTCOME_FIELDS,
+	outcomeWrites,
+	readOutcomeFields,
+	type OutcomeBucket,
+	type OutcomeEntry,
+	type OutcomeResolution,
+} from './outcomes';
+import {
 	checkSuppressionEntries,
 	mergeSuppression,
 	readSuppression,
@@ -497,6 +507,43 @@ export class SqliteStateStore implements StateStore {
 		});
 	}
 
+	async countOutcomes(entries: OutcomeEntry[]): Promise<void> {
+		checkOutcomeEntries(entries);
+		if (entries.length === 0) return;
+		this.write('counting outcomes', (now) => {
+			for (const w of outcomeWrites(entries, now)) {
+				const key = this.keys.outcomes(w.route, w.group, w.resolution, w.start);
+				// a bucket's expiry is fixed by its window: set once, as PEXPIREAT does on Redis
+				if (this.value(key, now) === undefined) this.touchHash(key, w.expiresAt, now);
+				for (const [f, n] of w.counts)
+					this.sql.hset.run(key, f, String(Number(this.field(key, f) ?? 0) + n));
+			}
+		});
+	}
+
+	async readOutcomes(
+		route: string,
+		group: string,
+		resolution: OutcomeResolution,
+		from: number,
+		to: number,
+	): Promise<OutcomeBucket[]> {
+		const starts = bucketRange(from, to, resolution);
+		return this.read('reading outcome counters', (now) => {
+			const out: OutcomeBucket[] = [];
+			for (const start of starts) {
+				const key = this.keys.outcomes(route, group, resolution, start);
+				if (this.value(key, now) === undefined) continue;
+				const fields = Object.fromEntries(
+					OUTCOME_FIELDS.map((f) => [f, this.field(key, f) ?? 0] as [string, string | number]),
+				);
+				const counts = readOutcomeFields(fields);
+				if (Object.keys(counts).length) out.push({ start, counts });
+			}
+			return out;
+		});
+	}
+
 	async recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
 		if (entries.length === 0) return;
 		this.write('writing the message ledger', (now) => {
@@ -508,6 +555,18 @@ export class SqliteStateStore implements StateStore {
 		if (keys.length === 0) return [];
 		return this.read('reading the message ledger', (now) =>
 			keys.map((k) => this.value(this.keys.ledger(k), now) ?? null),
+		);
+	}
+
+	async markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
+		if (keys.length === 0) return [];
+		return this.write('marking webhook events seen', (now) =>
+			keys.map((k) => {
+				const key = this.keys.seen(k);
+				if (this.value(key, now) !== undefined) return false;
+				this.sql.put.run(key, '1', now + ttlMs);
+				return true;
+			}),
 		);
 	}
 

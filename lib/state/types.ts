@@ -7,7 +7,9 @@
 /** what any store throws when its state cannot be reached (./errors.ts) */
 export { StateUnavailableError } from './errors';
 import type { SuppressionEntry } from './suppression';
+import type { OutcomeBucket, OutcomeEntry, OutcomeResolution } from './outcomes';
 export type { SuppressionEntry, SuppressionReason } from './suppression';
+export type { OutcomeBucket, OutcomeCounts, OutcomeEntry, OutcomeResolution } from './outcomes';
 
 /** A per-route counter that resets when its window ends (warm-up day, daily or hourly cap). */
 export interface CapWindow {
@@ -312,5 +314,24 @@ export interface StateStore {
 	recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void>;
 	/** Per key: the value, or null when none (or it expired). */
 	readLedger(keys: string[]): Promise<(string | null)[]>;
+	/**
+	 * Marks keys seen for `ttlMs`, atomically (SET NX PX): per key, true when it was not seen before
+	 * (or its mark expired), false when it was; a key twice in one call is new only the first time.
+	 * What dedupes redelivered webhook events and Mailgun's replay tokens. Keys from ./keys.ts seenKeys.
+	 */
+	markSeen(keys: string[], ttlMs: number): Promise<boolean[]>;
+	/**
+	 * Adds outcome counts per route × domain group to their minute and hour buckets
+	 * (./outcomes.ts: the fields, bucket sizes and lifetimes). One call for a batch.
+	 */
+	countOutcomes(entries: OutcomeEntry[]): Promise<void>;
+	/** The buckets of [from, to) at a resolution that hold counts, oldest first. */
+	readOutcomes(
+		route: string,
+		group: string,
+		resolution: OutcomeResolution,
+		from: number,
+		to: number,
+	): Promise<OutcomeBucket[]>;
 	close(): Promise<void>;
 }

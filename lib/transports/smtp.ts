@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import nodemailer from 'nodemailer';
+// the mailer and its pool, not nodemailer's entry: that one also brings the sendmail transport
+// (child_process) and the test-account code that reads environment variables
+import Mail from 'nodemailer/lib/mailer';
+import SMTPPool from 'nodemailer/lib/smtp-pool';
 import type { SendMailOptions, SMTPPoolOptions, SMTPPoolSentMessageInfo } from 'nodemailer';
 import { z } from 'zod';
 import { RATE_UNIT_NAMES } from '../throttle/units';
@@ -115,7 +118,8 @@ export interface SmtpTransportOptions {
 type PoolMailer = ReturnType<typeof createPool>;
 
 function createPool(options: SMTPPoolOptions & { pool: true }) {
-	const mailer = nodemailer.createTransport(options);
+	// what nodemailer.createTransport does for a pool's options
+	const mailer = new Mail<SMTPPoolSentMessageInfo, SMTPPoolOptions>(new SMTPPool(options), options);
 	// a 'stream' plugin runs for every message once it is compiled, before the pool sends it
 	mailer.use('stream', (mail, done) => {
 		const progress = (mail.data as ProgressCarrier)[PROGRESS];
@@ -449,6 +453,11 @@ export function toMailOptions(m: OutgoingMessage, envelopeTo?: string[]): SendMa
 		text: m.text,
 		html: m.html,
 		headers: { ...m.headers },
+		// RFC 3461: the reference as the envelope id, and only the headers back in a bounce (nodemailer
+		// sends these only to a server that offers DSN)
+		...(m.reference
+			? { dsn: { id: m.reference, return: 'headers', notify: ['failure', 'delay'] } }
+			: {}),
 		attachments: m.attachments.map((a) => ({
 			filename: a.filename,
 			content: a.content,

@@ -40,6 +40,12 @@ export interface OutgoingMessage {
 	 * (blocked/route) rather than send it to everyone again.
 	 */
 	envelopeTo?: string[];
+	/**
+	 * the reference its feedback finds its way back with (../feedback/reference.ts): SMTP asks for
+	 * DSNs with it as the envelope id; every route also carries it as the X-Postal-Ref header and
+	 * the `pr` metadata key
+	 */
+	reference?: string;
 }
 
 /** One envelope recipient the server refused, with its own reply, classified. */

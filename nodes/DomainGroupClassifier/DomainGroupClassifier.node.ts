@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -68,15 +69,16 @@ export class DomainGroupClassifier implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Domain Group Classifier',
 		name: 'domainGroupClassifier',
-		icon: 'file:domainGroupClassifier.svg',
+		icon: { light: 'file:domainGroupClassifier.svg', dark: 'file:domainGroupClassifier.dark.svg' },
 		group: ['transform'],
 		version: 1,
+		usableAsTool: true,
 		subtitle:
 			'={{ $parameter["outputMode"] === "perGroup" ? "One output per group" : "Add fields" }}',
 		description:
 			'Groups recipients by the mailbox provider that really receives their mail (Gmail, Microsoft, Yahoo, …)',
 		defaults: { name: 'Domain Group Classifier' },
-		inputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{
 				name: 'postalRedis',

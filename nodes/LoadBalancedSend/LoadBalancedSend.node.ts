@@ -128,15 +128,16 @@ export class LoadBalancedSend implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Load-Balanced Send',
 		name: 'loadBalancedSend',
-		icon: 'file:loadBalancedSend.svg',
+		icon: { light: 'file:loadBalancedSend.svg', dark: 'file:loadBalancedSend.dark.svg' },
 		group: ['output'],
 		version: 1,
+		usableAsTool: true,
 		subtitle:
 			'={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
 		description:
 			'Sends email over SMTP or an email API with pooling, throttling, retries, failover and no double sends',
 		defaults: { name: 'Load-Balanced Send' },
-		inputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
 		outputs: [
 			NodeConnectionTypes.Main,
 			NodeConnectionTypes.Main,
@@ -266,7 +267,11 @@ export class LoadBalancedSend implements INodeType {
 			if (jobs.length > 0) {
 				state ??= await stateFor(this);
 				if (!dryRun) await publishRouteLimits(state.store, jobs, settings);
-				const { results: delivered, stateError } = await deliverBatch(jobs, {
+				const {
+					results: delivered,
+					stateError,
+					feedbackError,
+				} = await deliverBatch(jobs, {
 					transport,
 					store: state.store,
 					...deliverySettings(options, owner),
@@ -275,6 +280,12 @@ export class LoadBalancedSend implements INodeType {
 				});
 				// an outage ends the run unless the user chose to go on: then every item says what happened
 				if (stateError && !this.continueOnFail()) throw stoppedByState(node, stateError, delivered);
+				if (feedbackError)
+					this.addExecutionHints?.({
+						message: `Feedback Tracking: the message ledger or the outcome counters could not be written (${feedbackError.message}). The messages went as their items say; bounces that quote only their Message-ID may not be tied back to their route.`,
+						type: 'warning',
+						location: 'outputPane',
+					});
 				for (const r of delivered) results[r.index - start] = r;
 			}
 

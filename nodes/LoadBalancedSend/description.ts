@@ -165,6 +165,40 @@ const optionFields: INodeProperties[] = [
 			'Whether a recipient (plus message key) already sent in this campaign is skipped (status "skipped-duplicate") instead of sent again',
 	},
 	{
+		displayName: 'Skip Suppressed Recipients',
+		name: 'skipSuppressed',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether a message to an address on the suppression list (it bounced, complained or unsubscribed: the Postal Bounce Parser puts it there) is skipped (status "suppressed") instead of sent',
+	},
+	{
+		displayName: 'Suppression List',
+		name: 'suppressionList',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. newsletter',
+		description:
+			'Which list to check (empty: the default list). Use the name the Postal Bounce Parser writes to.',
+	},
+	{
+		displayName: 'Feedback Tracking',
+		name: 'feedbackTracking',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether each message carries a reference (route, domain group, campaign; no address) that bounces, complaints and provider events echo back: the X-Postal-Ref header, the "pr" metadata key, and on SMTP the DSN envelope ID. Sent message IDs go into the message ledger, and outcomes are counted per route and group.',
+	},
+	{
+		displayName: 'Message Ledger (Days)',
+		name: 'ledgerDays',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 365 },
+		default: 14,
+		description:
+			'How long a sent message’s ID is kept to tie late feedback (a bounce that quotes only the Message-ID) back to its route',
+	},
+	{
 		displayName: 'Parallel Sends',
 		name: 'concurrency',
 		type: 'number',

@@ -130,6 +130,7 @@ export async function itemJob(
 	const message = built.message;
 	const messageKey = String(options.messageKey ?? '').trim();
 	const job: DeliveryJob = { index: i, message, route, campaign, limits };
+	if (group !== undefined) job.group = group;
 	if (s.idempotency) job.idempotencyKey = duplicateKey(message, messageKey);
 	return { ok: true, job };
 }

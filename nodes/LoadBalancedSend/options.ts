@@ -10,6 +10,7 @@ import {
 	nodeParameter,
 	numberField,
 	parseParameters,
+	stringField,
 } from '../shared/parameters';
 import { sendProperties as P } from './description';
 
@@ -61,6 +62,10 @@ export const sendParametersSchema = z.object({
 			idempotency: booleanField(P, 'options.idempotency'),
 			inDoubt: choiceField(P, 'options.inDoubt', ['resend', 'skip'] as const),
 			leaseSeconds: numberField(P, 'options.leaseSeconds'),
+			skipSuppressed: booleanField(P, 'options.skipSuppressed'),
+			suppressionList: stringField(P, 'options.suppressionList').transform((s) => s.trim()),
+			feedbackTracking: booleanField(P, 'options.feedbackTracking'),
+			ledgerDays: numberField(P, 'options.ledgerDays'),
 		})
 		.default({}),
 });
@@ -95,8 +100,13 @@ export function readSendParameters(ctx: IExecuteFunctions): SendParameters {
 export function deliverySettings(
 	o: SendOptions,
 	owner: string,
-): Pick<DeliveryOptions, 'concurrency' | 'retry' | 'health' | 'maxRateWaitMs' | 'duplicates'> {
+): Pick<
+	DeliveryOptions,
+	'concurrency' | 'retry' | 'health' | 'maxRateWaitMs' | 'duplicates' | 'suppression' | 'feedback'
+> {
 	return {
+		...(o.skipSuppressed ? { suppression: { list: o.suppressionList } } : {}),
+		...(o.feedbackTracking ? { feedback: { ledgerTtlMs: o.ledgerDays * 86_400_000 } } : {}),
 		duplicates: {
 			ttlMs: o.duplicateWindowDays * 86_400_000,
 			leaseMs: o.leaseSeconds * 1000,

@@ -36,6 +36,8 @@ export async function publishRouteLimits(
 			),
 		);
 	} catch (error) {
+		// only an outage is this note's to swallow; anything else is a bug and goes up unchanged
+		// eslint-disable-next-line @n8n/community-nodes/require-node-api-error
 		if (!(error instanceof StateUnavailableError)) throw error;
 	}
 }

@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -6,6 +7,7 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { linkThroughLedger } from '../../lib/feedback/link';
 import { readReport, type ReportResult } from '../../lib/feedback/reports';
 import { recordSuppressions, type SuppressionOutcome } from '../../lib/feedback/suppression';
 import type { FeedbackEvent } from '../../lib/feedback/types';
@@ -53,17 +55,17 @@ export class PostalBounceParser implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Postal Bounce Parser',
 		name: 'postalBounceParser',
-		icon: 'file:postalBounceParser.svg',
+		icon: { light: 'file:postalBounceParser.svg', dark: 'file:postalBounceParser.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle: '={{ $parameter["updateSuppression"] ? "Events + suppression list" : "Events" }}',
 		description:
 			'Reads bounces and complaints from a bounce mailbox into delivery events, and suppresses the addresses that bounced or complained',
 		defaults: { name: 'Postal Bounce Parser' },
-		inputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
 		outputs: [
-			{ type: 'main', displayName: 'Events' },
-			{ type: 'main', displayName: 'Not a Report' },
+			{ type: NodeConnectionTypes.Main, displayName: 'Events' },
+			{ type: NodeConnectionTypes.Main, displayName: 'Not a Report' },
 		],
 		credentials: [
 			{
@@ -74,6 +76,7 @@ export class PostalBounceParser implements INodeType {
 			},
 		],
 		properties: bounceParserProperties,
+		usableAsTool: true,
 	};
 
 	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential } };
@@ -92,7 +95,11 @@ export class PostalBounceParser implements INodeType {
 				result = readReport(await messageOf(this, items[i], i, p), {
 					nonStandard: p.options.nonStandard,
 				});
-			} catch (error) {
+			} catch (caught) {
+				const error =
+					caught instanceof NodeOperationError
+						? caught
+						: new NodeOperationError(this.getNode(), caught as Error, { itemIndex: i });
 				if (!this.continueOnFail()) throw error;
 				notReports.push({
 					json: { ...items[i].json, postalReport: { error: (error as Error).message } },
@@ -121,12 +128,16 @@ export class PostalBounceParser implements INodeType {
 			const state = await stateFor(this);
 			let outcome: SuppressionOutcome;
 			try {
-				outcome = await recordSuppressions(
+				// events that quote only a Message-ID (or carry a digest) get their route through the ledger
+				const linked = await linkThroughLedger(
 					state.store,
-					p.suppressionList,
 					read.map((r) => r.event),
-					{ softBounceDays: p.options.softBounceDays, minConfidence: p.options.minConfidence },
 				);
+				read.forEach((r, k) => (r.out.json.postalEvent = linked[k] as unknown as IDataObject));
+				outcome = await recordSuppressions(state.store, p.suppressionList, linked, {
+					softBounceDays: p.options.softBounceDays,
+					minConfidence: p.options.minConfidence,
+				});
 			} catch (error) {
 				throw new NodeOperationError(
 					this.getNode(),

@@ -1,4 +1,5 @@
 import {
+	NodeConnectionTypes,
 	NodeOperationError,
 	type IDataObject,
 	type IExecuteFunctions,
@@ -64,7 +65,7 @@ export class RoutePartitioner implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Route Partitioner',
 		name: 'routePartitioner',
-		icon: 'file:routePartitioner.svg',
+		icon: { light: 'file:routePartitioner.svg', dark: 'file:routePartitioner.dark.svg' },
 		group: ['transform'],
 		version: 1,
 		subtitle:
@@ -72,7 +73,7 @@ export class RoutePartitioner implements INodeType {
 		description:
 			'Splits recipients across routes exactly (percentage, round robin, weight, failover) with warm-up caps and health',
 		defaults: { name: 'Route Partitioner' },
-		inputs: ['main'],
+		inputs: [NodeConnectionTypes.Main],
 		credentials: [
 			{
 				name: 'postalRedis',
@@ -106,7 +107,7 @@ export class RoutePartitioner implements INodeType {
 					`${PLAN_FIELD_LABELS[error.field] ?? error.field}: ${error.message}`,
 					{ description: error.hint },
 				);
-			throw error;
+			throw new NodeOperationError(node, error as Error);
 		}
 
 		const keyed = plan.sticky || plan.stickyByHash;

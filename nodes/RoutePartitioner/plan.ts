@@ -48,6 +48,8 @@ function warmupOf(r: IDataObject, index: number): IDataObject {
 			try {
 				return { kind, startDate, caps: parseCapTable(String(r.warmupTable ?? '')) };
 			} catch (e) {
+				// execute() turns a PlanError into a NodeOperationError naming the field
+				// eslint-disable-next-line @n8n/community-nodes/require-node-api-error
 				throw new PlanError(
 					`route ${index + 1}${r.name ? ` "${r.name}"` : ''}, Cap Table: ${(e as Error).message}`,
 					'routes',

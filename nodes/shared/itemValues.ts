@@ -290,13 +290,11 @@ export class ParameterReader {
 				return plan.value;
 			case 'once':
 				if (!plan.evaluated) {
-					try {
-						plan.value = this.ctx.getNodeParameter(name, i, fallback as never);
-						plan.evaluated = true;
-					} catch (error) {
-						this.plans.set(name, { kind: 'evaluate' });
-						throw error;
-					}
+					// if n8n throws, its error goes to the node as is and later items ask n8n one by one
+					this.plans.set(name, { kind: 'evaluate' });
+					plan.value = this.ctx.getNodeParameter(name, i, fallback as never);
+					plan.evaluated = true;
+					this.plans.set(name, plan);
 				}
 				return plan.value;
 			case 'paths': {

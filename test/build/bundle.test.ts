@@ -1,31 +1,87 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasSqlite } from '../helpers/sqlite';
+import { distFiles, isOurs, root, sections } from './sections';
 
-const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
 	dependencies?: object;
 	n8n: { nodes: string[]; credentials: string[] };
 };
+const SHARED = 'dist/lib/shared.js';
 
 // `npm test` builds first; run alone, `npm run build` must come before
 describe('the bundled build (dist/)', () => {
-	it('has no runtime dependencies and lists files that exist, with the Lua scripts next to each node', () => {
+	it('has no runtime dependencies and lists files that exist; prints each file’s size', () => {
 		expect(pkg.dependencies ?? {}).toEqual({});
-		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials])
+		for (const file of [...pkg.n8n.nodes, ...pkg.n8n.credentials, SHARED])
 			expect(existsSync(join(root, file))).toBe(true);
-		for (const file of pkg.n8n.nodes)
-			expect(existsSync(join(root, file, '..', 'lua', 'allocate.lua'))).toBe(true);
+		const kib = (file: string) => `${(statSync(join(root, file)).size / 1024).toFixed(0)} KiB`;
+		console.log(
+			['bundle sizes:', ...distFiles().map((f) => `  ${f.padEnd(64)} ${kib(f).padStart(9)}`)].join(
+				'\n',
+			),
+		);
 	});
 
-	it('leaves node:sqlite to Node in every bundled node, required on first use (the Node 20 runs here load the files)', () => {
-		for (const file of pkg.n8n.nodes) {
-			const code = readFileSync(join(root, file), 'utf8');
-			expect(code).toContain('require("node:sqlite")');
-			// `sqlite` without the prefix is no built-in: a stripped prefix would fail in n8n
-			expect(code).not.toMatch(/require\("sqlite"\)|from "sqlite"/);
+	it('holds every library and every lib/ module once, in the shared file: the node files only their own code', () => {
+		const owners = new Map<string, string[]>();
+		for (const file of distFiles())
+			for (const source of sections(file).keys())
+				if (!source.startsWith('shared:') && source !== '(bundle)')
+					owners.set(source, [...(owners.get(source) ?? []), file]);
+		const where = (prefix: string) =>
+			[...owners].filter(([source]) => source.startsWith(prefix)).map(([, files]) => files);
+		// ioredis, nodemailer and zod are each in one file, the shared one
+		for (const lib of ['node_modules/ioredis/', 'node_modules/nodemailer/', 'node_modules/zod/']) {
+			expect(where(lib).length).toBeGreaterThan(0);
+			expect(new Set(where(lib).flat())).toEqual(new Set([SHARED]));
 		}
+		// lib/ only there (module singletons such as the SMTP pool registry exist once)
+		expect(new Set(where('lib/').flat())).toEqual(new Set([SHARED]));
+		for (const file of pkg.n8n.nodes) {
+			const own = [...sections(file).keys()].filter(
+				(s) => !s.startsWith('shared:') && s !== '(bundle)',
+			);
+			const folder = file.split('/').slice(1, 3).join('/'); // nodes/<Node>
+			expect(own.filter((s) => !s.startsWith(`${folder}/`))).toEqual([]);
+			expect(readFileSync(join(root, file), 'utf8')).toContain('require("../../lib/shared.js")');
+		}
+	});
+
+	it('reads no file and no environment variable of its own at run time, and starts no process', () => {
+		const ours = new Map<string, string>();
+		for (const file of distFiles())
+			for (const [source, text] of sections(file)) {
+				// no process anywhere: nodemailer's sendmail transport is left out
+				expect(`${file}: ${source}: ${/child_process/.test(text)}`).toBe(
+					`${file}: ${source}: false`,
+				);
+				// no Lua script read from disk (they are inlined)
+				expect(text).not.toMatch(/readFileSync\([^)]*lua|\.lua['"]\s*\)/);
+				if (isOurs(source)) ours.set(source, `${ours.get(source) ?? ''}${text}`);
+			}
+		expect(ours.size).toBeGreaterThan(20);
+		const readsEnv = [...ours].filter(([, text]) => /process\.env/.test(text)).map(([s]) => s);
+		// the one documented read: n8n's folder rule (N8N_USER_FOLDER), see userFolder.ts
+		expect(readsEnv).toEqual(['lib/state/userFolder.ts']);
+		expect(readFileSync(join(root, SHARED), 'utf8')).toContain('"allocate.lua":');
+		// nodemailer's own entry (its createTransport and test-account code) is not bundled
+		expect(
+			[...sections(SHARED).keys()].filter((s) =>
+				/nodemailer\/dist\/\w+\/nodemailer\.js$|sendmail-transport/.test(s),
+			),
+		).toEqual([]);
+	});
+
+	it('leaves node:sqlite to Node, required on first use (the Node 20 runs here load the files)', () => {
+		const code = readFileSync(join(root, SHARED), 'utf8');
+		expect(code).toContain('require("node:sqlite")');
+		// `sqlite` without the prefix is no built-in: a stripped prefix would fail in n8n
+		for (const file of distFiles())
+			expect(readFileSync(join(root, file), 'utf8')).not.toMatch(
+				/require\("sqlite"\)|from "sqlite"/,
+			);
 	});
 
 	it('runs classify → split → send on Redis state through the n8n engine with the bundled node classes', () => {

@@ -1,6 +1,6 @@
 /**
- * The bundled node files each carry their own copy of lib/: on the embedded state store they must
- * still share one store, as in a real n8n. Send B's relay refuses connections, so the bundled send
+ * The bundled nodes (with their dist/lib/shared.js) and this file's own copy of lib/ from source:
+ * on the embedded state store they must all share one store, as in a real n8n. Send B's relay refuses connections, so the bundled send
  * node opens Relay B's circuit; in the next execution the bundled partitioner must see it and give
  * Relay B's share to Relay A. Prints one JSON line, with where the embedded state lived.
  */

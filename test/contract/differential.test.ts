@@ -4,6 +4,7 @@ import { MemoryStateStore } from '../../lib/state/memory';
 import { RedisStateStore } from '../../lib/state/redis';
 import { SqliteStateStore } from '../../lib/state/sqlite';
 import { SUPPRESSION_REASONS, type SuppressionReason } from '../../lib/state/suppression';
+import { bucketStart, type OutcomeCounts, type OutcomeResolution } from '../../lib/state/outcomes';
 import type {
 	OnceSettlement,
 	AllocateRequest,
@@ -80,6 +81,9 @@ const TOKENS = ['t1', 't2', 't3'];
 const LISTS = ['', 'news', 'l:{2}'];
 const SUPPRESSION_KEYS = ['s1', 's2', 's3'];
 const LEDGER_KEYS = ['mid:a', 'mid:b', 'ref:h.c'];
+const SEEN_KEYS = ['ev:a', 'ev:b', 'tok:c'];
+const REP_ROUTES = ['A', 'B|:{x}'];
+const REP_GROUPS = ['yahoo', ''];
 const RATE_KEYS = ['conn:smtp:n1', 'campaign:c1:a', 'group:c1:a:yahoo', 'campaign:c1'];
 const DOMAINS = ['gmail.com', 'x.example', 'ä.example'];
 const HOSTS = ['mx1.example', 'mx2.example', 'alt.mx.example'];
@@ -158,6 +162,13 @@ type Command =
 	| { op: 'unsuppress'; list: string; keys: string[] }
 	| { op: 'recordLedger'; entries: Array<{ key: string; value: string }>; ttlMs: number }
 	| { op: 'readLedger'; keys: string[] }
+	| { op: 'markSeen'; keys: string[]; ttlMs: number }
+	| {
+			op: 'countOutcomes';
+			/** at: an offset from the case's start */
+			entries: Array<{ route: string; group: string; counts: OutcomeCounts; at: number }>;
+	  }
+	| { op: 'readOutcomes'; route: string; group: string; resolution: OutcomeResolution }
 	| { op: 'now' }
 	| { op: 'hashSecret' }
 	/** only in the kept cases below: real time passing, for what TTLs do */
@@ -436,6 +447,38 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		weight: 1,
 	},
 	{
+		// a key twice in one call: new only the first time
+		arbitrary: fc.record({
+			op: fc.constant('markSeen' as const),
+			keys: fc.array(pick(SEEN_KEYS), { maxLength: 3 }),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+		}),
+		weight: 1,
+	},
+	{
+		// now, an hour ago, and four hours ago (gone from the minutes, kept in the hours)
+		arbitrary: fc.record({
+			op: fc.constant('countOutcomes' as const),
+			entries: fc.array(
+				fc.record({
+					route: pick(REP_ROUTES),
+					group: pick(REP_GROUPS),
+					counts: fc.record(
+						{
+							sent: fc.integer({ min: 0, max: 3 }),
+							blocked: fc.integer({ min: 0, max: 2 }),
+							acceptMsSum: fc.integer({ min: 0, max: 500 }),
+						},
+						{ requiredKeys: [] },
+					),
+					at: fc.constantFrom(0, -HOUR, -4 * HOUR),
+				}),
+				{ maxLength: 3 },
+			),
+		}),
+		weight: 1,
+	},
+	{
 		arbitrary: fc.record({
 			op: fc.constantFrom('getSuppressions' as const, 'unsuppress' as const),
 			list: pick(LISTS),
@@ -455,6 +498,17 @@ function finalReads(): Command[] {
 		...SCOPES.map((scope): Command => ({ op: 'getRouteLimits', scope, routes: ROUTE_NAMES })),
 		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
 		{ op: 'readLedger', keys: LEDGER_KEYS },
+		{ op: 'markSeen', keys: SEEN_KEYS, ttlMs: HOUR },
+		...REP_ROUTES.flatMap((route) =>
+			REP_GROUPS.flatMap((group) =>
+				(['minute', 'hour'] as const).map((resolution): Command => ({
+					op: 'readOutcomes',
+					route,
+					group,
+					resolution,
+				})),
+			),
+		),
 		// what every rate limit holds: the slot each one alone gives next (burst 1: its whole chain)
 		...RATE_KEYS.map((key): Command => ({
 			op: 'reserveRate',
@@ -579,10 +633,30 @@ async function run(
 				return { value: await store.getSuppressions(c.list, c.keys) };
 			case 'unsuppress':
 				return { value: await store.unsuppress(c.list, c.keys) };
+			case 'countOutcomes':
+				return {
+					value: await store.countOutcomes(c.entries.map((e) => ({ ...e, at: t0 + e.at }))),
+				};
+			case 'readOutcomes': {
+				// the last 5 hours, as buckets relative to the case's start
+				const span = c.resolution === 'minute' ? 5 * HOUR : 6 * HOUR;
+				const buckets = await store.readOutcomes(
+					c.route,
+					c.group,
+					c.resolution,
+					t0 - span,
+					t0 + MIN,
+				);
+				return {
+					value: buckets.map((b) => ({ ...b, start: b.start - bucketStart(t0, c.resolution) })),
+				};
+			}
 			case 'recordLedger':
 				return { value: await store.recordLedger(c.entries, c.ttlMs) };
 			case 'readLedger':
 				return { value: await store.readLedger(c.keys) };
+			case 'markSeen':
+				return { value: await store.markSeen(c.keys, c.ttlMs) };
 			case 'now':
 				return { value: { now: await store.now() } };
 			case 'sleep':

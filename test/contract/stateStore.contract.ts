@@ -1,4 +1,4 @@
-import { ledgerKeys } from '../../lib/state/keys';
+import { ledgerKeys, seenKeys } from '../../lib/state/keys';
 import {
 	VIA_DEFERRED,
 	VIA_SEQUENCE,
@@ -876,6 +876,128 @@ export function describeHealthContract(
 			const k = ledgerKeys.message('smtp', '<x:{y}@z>');
 			expect(k).toMatch(/^mid:[A-Za-z0-9_-]{22}$/);
 			expect(k).not.toBe(ledgerKeys.message('mailgun', '<x:{y}@z>'));
+		});
+	});
+
+	describe(`StateStore contract (outcome counters): ${name}`, () => {
+		let store: StateStore;
+		let id = 0;
+		let route: string;
+		beforeEach(async () => {
+			store = await createStore();
+			route = `rep-${Date.now()}-${++id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+
+		it('adds counts per route × group into minute and hour buckets, read back per window', async () => {
+			const now = await store.now();
+			const minute = Math.floor(now / 60_000) * 60_000;
+			await store.countOutcomes([
+				{ route, group: 'yahoo', counts: { sent: 3, acceptMsSum: 120, acceptN: 3 }, at: now },
+				{ route, group: 'yahoo', counts: { sent: 1, blocked: 2 }, at: now },
+				{ route, group: 'google', counts: { sent: 5 }, at: now },
+				// an earlier minute of the same hour, or the hour before
+				{ route, group: 'yahoo', counts: { deferred: 4 }, at: minute - 60_000 },
+			]);
+			await store.countOutcomes([{ route, group: 'yahoo', counts: { bounceHard: 1 }, at: now }]);
+			const minutes = await store.readOutcomes(
+				route,
+				'yahoo',
+				'minute',
+				minute - 60_000,
+				minute + 60_000,
+			);
+			expect(minutes).toEqual([
+				{ start: minute - 60_000, counts: { deferred: 4 } },
+				{
+					start: minute,
+					counts: { sent: 4, blocked: 2, bounceHard: 1, acceptMsSum: 120, acceptN: 3 },
+				},
+			]);
+			const hour = Math.floor(now / 3_600_000) * 3_600_000;
+			const hours = await store.readOutcomes(
+				route,
+				'yahoo',
+				'hour',
+				hour - 3_600_000,
+				hour + 3_600_000,
+			);
+			const total = hours.reduce(
+				(sum, b) => sum + (b.counts.deferred ?? 0) + (b.counts.sent ?? 0),
+				0,
+			);
+			expect(total).toBe(8);
+			expect(await store.readOutcomes(route, 'google', 'minute', minute, minute + 60_000)).toEqual([
+				{ start: minute, counts: { sent: 5 } },
+			]);
+			expect(await store.readOutcomes(route, 'other', 'minute', minute, minute + 60_000)).toEqual(
+				[],
+			);
+		});
+
+		it('drops an event reported after its bucket is gone, and refuses counts it cannot keep', async () => {
+			const now = await store.now();
+			await store.countOutcomes([
+				{ route, group: 'g', counts: { delivered: 1 }, at: now - 4 * 3_600_000 },
+			]);
+			// gone from the minutes (kept 3 h), still in the hours (kept 8 d)
+			expect(
+				await store.readOutcomes(route, 'g', 'minute', now - 4 * 3_600_000, now - 3 * 3_600_000),
+			).toEqual([]);
+			const hours = await store.readOutcomes(route, 'g', 'hour', now - 5 * 3_600_000, now);
+			expect(hours.map((b) => b.counts)).toEqual([{ delivered: 1 }]);
+			await expect(
+				store.countOutcomes([{ route, group: 'g', counts: { sent: -1 }, at: now }]),
+			).rejects.toThrow(/whole number/);
+			await expect(
+				store.countOutcomes([{ route, group: 'g', counts: { opened: 1 } as never, at: now }]),
+			).rejects.toThrow(/unknown outcome counter/);
+			await expect(store.readOutcomes(route, 'g', 'minute', 0, now)).rejects.toThrow(
+				/more than 1440/,
+			);
+		});
+	});
+	describe(`StateStore contract (seen marks): ${name}`, () => {
+		let store: StateStore;
+		let id = 0;
+		let tag: string;
+		beforeEach(async () => {
+			store = await createStore();
+			tag = `${Date.now()}-${++id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+
+		it('says new once per key (a key twice in one call too), until the mark expires', async () => {
+			const a = seenKeys.event('hook-1', 'sendgrid', `a-${tag}`);
+			const b = seenKeys.event('hook-1', 'sendgrid', `b-${tag}`);
+			const t = seenKeys.token('hook-1', 'mailgun', `t-${tag}`);
+			expect(await store.markSeen([a, t, a], 60_000)).toEqual([true, true, false]);
+			expect(await store.markSeen([b], 120)).toEqual([true]);
+			expect(await store.markSeen([a, b, t], 120)).toEqual([false, false, false]);
+			await new Promise((res) => setTimeout(res, 170));
+			// b's mark (120 ms) is gone; a and t keep their minute: marking again does not shorten it
+			expect(await store.markSeen([a, b, t], 60_000)).toEqual([false, true, false]);
+			expect(await store.markSeen([], 1000)).toEqual([]);
+		});
+
+		it('are atomic: of calls racing on one key, exactly one is told it is new', async () => {
+			const k = seenKeys.event('hook-1', 'ses', `race-${tag}`);
+			const answers = await Promise.all(
+				Array.from({ length: 8 }, () => store.markSeen([k], 60_000)),
+			);
+			expect(answers.flat().filter(Boolean)).toHaveLength(1);
+		});
+
+		it('key an id by endpoint, provider and kind, whatever its text', () => {
+			const k = seenKeys.event('hook-1', 'sendgrid', 'x:{y}');
+			expect(k).toMatch(/^ev:[A-Za-z0-9_-]{22}$/);
+			expect(seenKeys.token('hook-1', 'mailgun', 'x')).toMatch(/^tok:[A-Za-z0-9_-]{22}$/);
+			expect(k).not.toBe(seenKeys.event('hook-2', 'sendgrid', 'x:{y}'));
+			expect(k).not.toBe(seenKeys.event('hook-1', 'mailgun', 'x:{y}'));
 		});
 	});
 }

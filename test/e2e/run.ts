@@ -29,6 +29,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../helpers/smtpSink';
+import { runFeedbackTrigger } from './feedbackTrigger';
 import { runRetryLoop } from './retryLoop';
 import {
 	Checks,
@@ -889,6 +890,7 @@ async function main(): Promise<number> {
 				log(`  ${(error as Error).message}`);
 			}
 		}
+		if (!interrupted) failures.push(...(await runFeedbackTrigger(env, packed, work)));
 		try {
 			if (!interrupted) await runExamples(env, packed, work);
 		} catch (error) {

@@ -56,6 +56,8 @@ export interface SmtpSinkOptions {
 	delayMs?: number;
 	/** reject at RCPT or at the end of DATA: return a reply, or undefined to accept */
 	reply?: (ctx: SinkReplyContext) => undefined | { code: number; message: string };
+	/** offer DSN (RFC 3461) in EHLO; default off, as smtp-server has it */
+	dsn?: boolean;
 	/** called for every event, synchronously, in the order the sink handled them */
 	onEvent?: (event: SinkEvent) => void;
 }
@@ -70,6 +72,8 @@ export interface SinkMessage {
 	ehlo: string;
 	/** the session ran over TLS (implicit or after STARTTLS) */
 	secure: boolean;
+	/** the DSN parameters of MAIL FROM (RFC 3461: RET, ENVID) and each RCPT TO's NOTIFY */
+	dsn?: { ret: string | null; envid: string | null; notify: Array<string[] | undefined> };
 }
 
 export interface SmtpSink {
@@ -90,6 +94,19 @@ export interface SmtpSink {
 
 const smtpError = (r: { code: number; message: string }) =>
 	Object.assign(new Error(r.message), { responseCode: r.code });
+
+/** smtp-server's DSN fields (its types leave them out) */
+function dsnOf(envelope: unknown): SinkMessage['dsn'] {
+	const e = envelope as {
+		dsn?: { ret?: string | null; envid?: string | null };
+		rcptTo: Array<{ dsn?: { notify?: string[] } }>;
+	};
+	return {
+		ret: e.dsn?.ret ?? null,
+		envid: e.dsn?.envid ?? null,
+		notify: e.rcptTo.map((r) => r.dsn?.notify),
+	};
+}
 
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
 	const tls = options.tls ?? 'none';
@@ -121,6 +138,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 		logger: false,
 		closeTimeout: 500,
 		size: 25 * 1024 * 1024, // advertised SIZE, like a real MTA (PIPELINING and 8BITMIME are on by default)
+		// DSN (RFC 3461) as Postfix and Exim offer it; smtp-server hides it unless told
+		hideDSN: !options.dsn,
 		authOptional: !options.auth,
 		allowInsecureAuth: true,
 		disabledCommands: [...(options.auth ? [] : ['AUTH']), ...(tls === 'none' ? ['STARTTLS'] : [])],
@@ -198,6 +217,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
 						raw,
 						ehlo: session.hostNameAppearsAs,
 						secure: session.secure,
+						dsn: dsnOf(session.envelope),
 					});
 					emit({ type: 'reply', session: session.id, rcpts, code: 250 });
 					callback(null, 'OK: queued as sink-' + sink.messages.length);

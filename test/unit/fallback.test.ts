@@ -66,11 +66,14 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	unsuppress: ['', ['k']],
 	recordLedger: [[{ key: 'mid:x', value: 'v' }], 1000],
 	readLedger: [['mid:x']],
+	markSeen: [['ev:x'], 1000],
+	countOutcomes: [[{ route: 'r', group: 'g', counts: { sent: 1 }, at: 1 }]],
+	readOutcomes: ['r', 'g', 'minute', 0, 60_000],
 	close: [],
 };
 const METHODS = Object.keys(CALLS) as Method[];
-/** calls with no local stand-in: a local suppression list would be empty (sends to suppressed recipients) */
-const PRIMARY_ONLY: Method[] = ['suppress', 'getSuppressions', 'unsuppress'];
+/** writes with no local stand-in: a suppression entry written locally would be lost to every other worker */
+const PRIMARY_ONLY: Method[] = ['suppress', 'unsuppress'];
 const FALLING_BACK = METHODS.filter((m) => !PRIMARY_ONLY.includes(m));
 
 /** A store that records its calls and answers `<label>:<method>`, or fails with `failure`. */

@@ -6,6 +6,7 @@ import {
 	circuitName,
 	ledgerKeys,
 	hashTag,
+	seenKeys,
 	keyOf,
 	keyPart,
 	rateKeys,
@@ -126,6 +127,10 @@ describe('state keys', () => {
 			),
 			k.ledger(ledgerKeys.reference('<digest reference>')),
 			k.suppression('<list>'),
+			k.outcomes('<route>', '<group>', 'minute', 0).replace(/:0$/, ':<minute start>'),
+			k.outcomes('<route>', '<group>', 'hour', 0).replace(/:0$/, ':<hour start>'),
+			k.seen(seenKeys.event('<webhook>', '<provider>', '<id>').replace(/:.*/, ':<event digest>')),
+			k.seen(seenKeys.token('<webhook>', '<provider>', '<id>').replace(/:.*/, ':<token digest>')),
 			k.secret(),
 		];
 		expect(rows).toEqual(written);

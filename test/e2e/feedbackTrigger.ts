@@ -1,0 +1,285 @@
+/**
+ * End-to-end: the Postal Feedback Trigger in a real n8n 2.40.7, over HTTP. A workflow with the
+ * trigger (SendGrid, a local P-256 key) is imported and published, `n8n start` serves it on
+ * loopback, and a signed SendGrid batch is POSTed to its production URL. Checks: 200; the
+ * execution's run data (read through n8n's REST API as the owner) holds the normalized events;
+ * a tampered request 401 and a redelivery 200 start no execution; the hard-bounced address is on
+ * the suppression list in the embedded state file n8n's process wrote. No key in n8n's log.
+ *
+ * Headless, what works here: `n8n import:workflow` deactivates what it imports (the
+ * --activeState=fromJson flag is for queue mode only); `n8n publish:workflow --id` before `n8n start`
+ * makes the start activate it, and its webhook answers at /webhook/<webhookId>/webhook.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Checks, freePort, log, run, step } from './lib';
+import { install, n8n, n8nEnv, type Env, type Packed } from './run';
+import { PKG } from './workflow';
+
+const WORKFLOW_ID = 'wfPostalFeedback';
+const WEBHOOK_ID = 'postal-e2e-feedback';
+const BOUNCED = 'gone.user@gmail.com';
+
+function events() {
+	return [
+		{
+			email: BOUNCED,
+			timestamp: 1700000000,
+			event: 'bounce',
+			sg_event_id: 'e2e-bounce-1',
+			sg_message_id: 'e2emsg1.filter0001.1.2.0',
+			reason: '550 5.1.1 unknown recipient',
+			status: '5.1.1',
+			type: 'bounce',
+			bounce_classification: 'Invalid Address',
+		},
+		{
+			email: 'fine@outlook.com',
+			timestamp: 1700000000,
+			event: 'delivered',
+			sg_event_id: 'e2e-delivered-1',
+			sg_message_id: 'e2emsg2.filter0001.1.2.0',
+			response: '250 OK',
+		},
+	];
+}
+
+function workflow(publicKey: string) {
+	return {
+		id: WORKFLOW_ID,
+		name: 'Postal Routes e2e: feedback webhook',
+		active: false,
+		nodes: [
+			{
+				id: 'feedback',
+				name: 'Feedback',
+				type: `${PKG}.postalFeedbackTrigger`,
+				typeVersion: 1,
+				position: [0, 0],
+				webhookId: WEBHOOK_ID,
+				parameters: { provider: 'sendgrid', sendgridPublicKey: publicKey },
+			},
+		],
+		connections: {},
+		settings: { executionOrder: 'v1' },
+		pinData: {},
+	};
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
+	const until = Date.now() + ms;
+	let last: unknown;
+	while (Date.now() < until) {
+		try {
+			const v = await fn();
+			if (v !== undefined) return v;
+		} catch (error) {
+			last = error;
+		}
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** Runs the scenario; returns the failed checks (empty: passed), never throws. */
+export async function runFeedbackTrigger(
+	env: Env,
+	packed: Packed,
+	work: string,
+): Promise<string[]> {
+	try {
+		return await scenario(env, packed, work);
+	} catch (error) {
+		return [`[feedback trigger] ${(error as Error).message.split('\n')[0]}`];
+	}
+}
+
+async function scenario(env: Env, packed: Packed, work: string): Promise<string[]> {
+	const base = join(work, 'feedback');
+	mkdirSync(base, { recursive: true });
+	const c = new Checks('feedback trigger');
+	const n8nLog = join(base, 'n8n.log');
+	const inst = await step('[feedback] install the tarball (GUI installer steps)', () =>
+		install(env, 'gui', packed, base),
+	);
+	const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+	const key = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+	const port = await freePort();
+	const vars = {
+		...n8nEnv(env, inst, base, await freePort(), join(base, 'resolve-probe.jsonl')),
+		N8N_PORT: String(port),
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_SECURE_COOKIE: 'false',
+		NODE_ENV: 'production',
+	};
+	const wfFile = join(base, 'workflow.json');
+	writeFileSync(wfFile, JSON.stringify([workflow(key)], null, 2));
+	await step('[feedback] n8n import:workflow + publish:workflow', async () => {
+		await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
+		await n8n(env, ['publish:workflow', `--id=${WORKFLOW_ID}`], vars, n8nLog);
+	});
+
+	let server: ChildProcess | undefined;
+	const url = `http://127.0.0.1:${port}`;
+	try {
+		server = spawn(env.node24, [env.n8nBin, 'start'], {
+			cwd: inst.userFolder,
+			env: vars,
+			detached: true,
+			stdio: ['ignore', openSync(n8nLog, 'a'), openSync(n8nLog, 'a')],
+		});
+		await step('[feedback] n8n start, until /healthz/readiness', () =>
+			waitFor(
+				'n8n to be ready',
+				async () => {
+					if (server?.exitCode !== null) throw new Error(`n8n exited (${server?.exitCode})`);
+					return (await fetch(`${url}/healthz/readiness`)).ok ? true : undefined;
+				},
+				120_000,
+			),
+		);
+		const hook = `${url}/webhook/${WEBHOOK_ID}/webhook`;
+		const body = JSON.stringify(events());
+		const signed = (text: string, timestamp = String(Math.floor(Date.now() / 1000))) => ({
+			'content-type': 'application/json',
+			'x-twilio-email-event-webhook-signature': sign(
+				'sha256',
+				Buffer.from(timestamp + text),
+				privateKey,
+			).toString('base64'),
+			'x-twilio-email-event-webhook-timestamp': timestamp,
+		});
+		// the webhook is registered once the workflow is activated, a moment after readiness
+		const first = await step('[feedback] POST a signed SendGrid batch', () =>
+			waitFor(
+				'the webhook to be registered',
+				async () => {
+					const r = await fetch(hook, { method: 'POST', body, headers: signed(body) });
+					return r.status === 404 ? undefined : { status: r.status, text: await r.text() };
+				},
+				60_000,
+			),
+		);
+		c.equal(first.status, 200, 'signed batch: status');
+		const tampered = await fetch(hook, {
+			method: 'POST',
+			body: body.replace('gone.user', 'someone'),
+			headers: signed(body),
+		});
+		c.equal(tampered.status, 401, 'tampered batch: status');
+		const again = await fetch(hook, { method: 'POST', body, headers: signed(body) });
+		c.equal([again.status, await again.text()], [200, 'OK'], 'redelivered batch: status and body');
+		// SNS posts its JSON as text/plain: n8n must hand the node the raw bytes for that type too
+		const plain = JSON.stringify([{ ...events()[1], sg_event_id: 'e2e-delivered-2' }]);
+		const asText = await fetch(hook, {
+			method: 'POST',
+			body: plain,
+			headers: { ...signed(plain), 'content-type': 'text/plain; charset=UTF-8' },
+		});
+		c.equal(asText.status, 200, 'a signed body sent as text/plain verifies (rawBody is there)');
+
+		// the run data, as the editor reads it: the owner's session, the executions API
+		const setup = await fetch(`${url}/rest/owner/setup`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({
+				email: 'owner@postal-routes.example',
+				firstName: 'Postal',
+				lastName: 'Routes',
+				password: 'Feedback-2026',
+			}),
+		});
+		const cookie = (
+			setup.headers.getSetCookie().find((s) => s.startsWith('n8n-auth=')) ?? ''
+		).split(';')[0];
+		c.ok(setup.ok && cookie, 'owner set-up gave a session');
+		const rest = async (path: string) => {
+			const r = await fetch(`${url}/rest${path}`, { headers: { cookie } });
+			if (!r.ok) throw new Error(`GET /rest${path}: ${r.status}`);
+			return ((await r.json()) as { data: unknown }).data;
+		};
+		const list = await waitFor(
+			'the execution to finish',
+			async () => {
+				const data = (await rest(
+					`/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: WORKFLOW_ID }))}`,
+				)) as { results: Array<{ id: string; status: string }> };
+				return data.results.length &&
+					data.results.every((e) => e.status !== 'running' && e.status !== 'new')
+					? data.results
+					: undefined;
+			},
+			30_000,
+		);
+		c.equal(
+			list.map((e) => e.status),
+			['success', 'success'],
+			'executions started: two (the JSON and the text/plain batch; the tampered and the redelivered request started none)',
+		);
+		// the list is newest first: the JSON batch is the older one
+		const oldest = [...list].sort((x, y) => Number(x.id) - Number(y.id))[0];
+		const execution = (await rest(`/executions/${oldest.id}`)) as { data: string };
+		// n8n keeps run data "flatted" (references as indexes); its own copy parses it
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const flatted = require(join(env.n8nDir, 'node_modules', 'flatted')) as {
+			parse: (s: string) => {
+				resultData: {
+					runData: Record<
+						string,
+						Array<{ data: { main: Array<Array<{ json: Record<string, unknown> }>> } }>
+					>;
+				};
+			};
+		};
+		const runData = flatted.parse(execution.data).resultData.runData;
+		const items = runData.Feedback?.[0]?.data.main[0] ?? [];
+		const got = items.map((i) => {
+			const e = i.json.postalEvent as Record<string, unknown>;
+			return [e.source, e.type, e.bounce ?? null, e.recipient, e.eventId];
+		});
+		c.equal(
+			got,
+			[
+				['sendgrid', 'bounced', 'hard', BOUNCED, 'e2e-bounce-1'],
+				['sendgrid', 'delivered', null, 'fine@outlook.com', 'e2e-delivered-1'],
+			],
+			'run data: the trigger output one normalized postalEvent per event',
+		);
+		c.equal(
+			items.map((i) => i.json.suppression),
+			[{ suppressed: 'hard-bounce' }, { skipped: 'a delivered event suppresses nothing' }],
+			'run data: what each event did to the suppression list',
+		);
+	} catch (error) {
+		c.ok(false, (error as Error).message.split('\n')[0]);
+	} finally {
+		if (server?.pid && server.exitCode === null) {
+			const gone = new Promise((r) => server?.once('exit', r));
+			process.kill(-server.pid, 'SIGTERM');
+			const t = setTimeout(() => server?.pid && process.kill(-server.pid, 'SIGKILL'), 10_000);
+			await gone;
+			clearTimeout(t);
+		}
+	}
+
+	// the suppression list in the state file n8n's process wrote (node:sqlite on n8n's Node 24)
+	const file = join(inst.userFolder, '.n8n', 'postal-routes-state.sqlite');
+	const query = `const { DatabaseSync } = require('node:sqlite');
+		const db = new DatabaseSync(process.argv[1], { readOnly: true });
+		const rows = db.prepare("SELECT value FROM fields WHERE key LIKE '{suppress}:list:%'").all();
+		const seen = db.prepare("SELECT count(*) AS n FROM entries WHERE key LIKE '{seen}:ev:%'").get().n;
+		console.log(JSON.stringify({ entries: rows.map((r) => JSON.parse(r.value)), seen }));`;
+	const state = await run(env.node24, ['-e', query, file], { allowFailure: true });
+	log(`  state file: ${state.stdout.trim() || state.stderr.trim()}`);
+	c.ok(/"seen":3\b/.test(state.stdout), 'state file: the three event ids marked seen');
+	c.ok(
+		state.stdout.includes('g***@gmail.com'),
+		'state file: the bounced address suppressed (masked hint)',
+	);
+	const logText = readFileSync(n8nLog, 'utf8');
+	c.ok(!logText.includes(key), 'the verification key is not in n8n’s log');
+	c.ok(/refused \(401\)/.test(logText), 'n8n’s log names the refusal and its status');
+	return c.failures;
+}
