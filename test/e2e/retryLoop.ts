@@ -8,7 +8,8 @@
  * every message exactly once, each deferred one after its retryAt, and that the one recipient the
  * sink refuses went to the Delivery Log without stopping the run.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSmtpSink } from '../helpers/smtpSink';
 import { Checks, extractRunJson, freePort, log, step, type RunItem } from './lib';
@@ -225,4 +226,151 @@ export async function runRetryLoop(
 		await sink.stop();
 	}
 	failures.push(...c.failures);
+	// the Delivery Log needs n8n's data-table module, which only a running n8n has
+	failures.push(...(await runDeliveryLog(env, packed, work)));
+}
+
+/**
+ * The Delivery Log in a running n8n (`n8n start`: its modules, the data table one included, are
+ * up): the funnel example published, the owner creates the `delivery log` data table through
+ * n8n's REST API as the editor does, and a sign-up whose address the sink refuses (550) is POSTed
+ * to the example's webhook. Checks the row n8n wrote: recipient, outcome `failed`, the 550.
+ */
+export async function runDeliveryLog(env: Env, packed: Packed, work: string): Promise<string[]> {
+	const c = new Checks('delivery log');
+	const base = join(work, 'delivery-log');
+	mkdirSync(base, { recursive: true });
+	const inst = await step('[delivery log] install the tarball (GUI installer steps)', () =>
+		install(env, 'gui', packed, base),
+	);
+	const refused = 'gone.signup@gmail.com';
+	const sink = await startSmtpSink({
+		reply: ({ phase, rcpt }) =>
+			phase === 'rcpt' && rcpt === refused
+				? { code: 550, message: '5.1.1 No such user' }
+				: undefined,
+	});
+	const port = await freePort();
+	const url = `http://127.0.0.1:${port}`;
+	const vars = {
+		...n8nEnv(env, inst, base, await freePort(), join(base, 'resolve-probe.jsonl')),
+		N8N_PORT: String(port),
+		N8N_LISTEN_ADDRESS: '127.0.0.1',
+		N8N_SECURE_COOKIE: 'false',
+		NODE_ENV: 'production',
+	};
+	const n8nLog = join(base, 'n8n.log');
+	let server: ChildProcess | undefined;
+	try {
+		const wf = JSON.parse(
+			readFileSync(join(__dirname, '..', '..', 'examples', 'webhook-funnel-send.json'), 'utf8'),
+		) as Json;
+		wf.id = 'wfPostalFunnelLog';
+		const creds = new Map<string, string>();
+		for (const n of wf.nodes as Json[])
+			if (n.credentials?.postalSmtp)
+				creds.set(n.credentials.postalSmtp.id, n.credentials.postalSmtp.name);
+		const credsFile = join(base, 'credentials.json');
+		writeFileSync(
+			credsFile,
+			JSON.stringify([...creds].map(([id, name]) => smtpCredential(id, name, sink.port, '', ''))),
+		);
+		const wfFile = join(base, 'workflow.json');
+		writeFileSync(wfFile, JSON.stringify([wf]));
+		await step('[delivery log] n8n import + publish:workflow', async () => {
+			await n8n(env, ['import:credentials', `--input=${credsFile}`], vars, n8nLog);
+			await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
+			await n8n(env, ['publish:workflow', `--id=${wf.id}`], vars, n8nLog);
+		});
+		server = spawn(env.node24, [env.n8nBin, 'start'], {
+			cwd: inst.userFolder,
+			env: vars,
+			detached: true,
+			stdio: ['ignore', openSync(n8nLog, 'a'), openSync(n8nLog, 'a')],
+		});
+		await step('[delivery log] n8n start, until /healthz/readiness', () =>
+			until(async () => {
+				if (server?.exitCode !== null) throw new Error(`n8n exited (${server?.exitCode})`);
+				return (await fetch(`${url}/healthz/readiness`).catch(() => undefined))?.ok || undefined;
+			}, 120_000),
+		);
+		const setup = await fetch(`${url}/rest/owner/setup`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({
+				email: 'owner@postal-routes.example',
+				firstName: 'Postal',
+				lastName: 'Routes',
+				password: 'Delivery-Log-2026',
+			}),
+		});
+		const cookie = (
+			setup.headers.getSetCookie().find((s) => s.startsWith('n8n-auth=')) ?? ''
+		).split(';')[0];
+		const rest = async (path: string, body?: unknown) => {
+			const r = await fetch(`${url}/rest${path}`, {
+				method: body ? 'POST' : 'GET',
+				headers: { cookie, 'content-type': 'application/json' },
+				body: body ? JSON.stringify(body) : undefined,
+			});
+			if (!r.ok)
+				throw new Error(`${body ? 'POST' : 'GET'} /rest${path}: ${r.status} ${await r.text()}`);
+			return ((await r.json()) as { data: Json }).data;
+		};
+		// the table, as a user makes it once (Overview › Data tables), with the example's columns
+		const project = await rest('/projects/personal');
+		const logNode = (wf.nodes as Json[]).find((n) => n.name === 'Delivery Log')!;
+		const table = await rest(`/projects/${project.id}/data-tables`, {
+			name: logNode.parameters.dataTableId.value,
+			columns: (logNode.parameters.columns.schema as Json[]).map((s) => ({
+				name: s.id,
+				type: s.type,
+			})),
+		});
+		const hook = `${url}/webhook/${(wf.nodes as Json[]).find((n) => n.type === 'n8n-nodes-base.webhook')!.parameters.path}`;
+		const posted = await step('[delivery log] POST a sign-up the sink refuses', () =>
+			until(async () => {
+				const r = await fetch(hook, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ email: refused, name: 'Gone' }),
+				});
+				return r.status === 404 ? undefined : r.status;
+			}, 60_000),
+		);
+		c.equal(posted, 200, 'the webhook took the sign-up');
+		const rows = await until(async () => {
+			const data = await rest(`/projects/${project.id}/data-tables/${table.id}/rows`);
+			return (data.data as Json[] | undefined)?.length ? (data.data as Json[]) : undefined;
+		}, 60_000).catch(() => [] as Json[]);
+		c.equal(
+			rows.map((r) => [r.recipient, r.outcome, r.tries]),
+			[[refused, 'failed', 0]],
+			'a row in the real data table: [recipient, outcome, tries]',
+		);
+		c.ok(/550/.test(String(rows[0]?.detail)), `its detail has the 550: ${String(rows[0]?.detail)}`);
+		c.equal(sink.messages.length, 0, 'messages at the sink');
+	} catch (error) {
+		c.ok(false, (error as Error).message.split('\n')[0]);
+	} finally {
+		if (server?.pid && server.exitCode === null) {
+			const gone = new Promise((r) => server?.once('exit', r));
+			process.kill(-server.pid, 'SIGTERM');
+			const t = setTimeout(() => server?.pid && process.kill(-server.pid, 'SIGKILL'), 10_000);
+			await gone;
+			clearTimeout(t);
+		}
+		await sink.stop();
+	}
+	return c.failures;
+}
+
+async function until<T>(fn: () => Promise<T | undefined>, ms: number): Promise<T> {
+	const end = Date.now() + ms;
+	for (;;) {
+		const v = await fn();
+		if (v !== undefined) return v;
+		if (Date.now() > end) throw new Error(`gave up after ${ms / 1000} s`);
+		await sleep(500);
+	}
 }
