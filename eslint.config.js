@@ -78,6 +78,18 @@ module.exports = [
 		},
 	},
 	{
+		files: ['nodes/**/*.ts'],
+		rules: {
+			// Off: the nodes accept n8n's own credential types (smtp, sendGridApi, mailgunApi,
+			// postmarkApi, aws, sendInBlueApi, redis), so users need not re-enter secrets they have
+			// (issue 11). n8n's verification forbids reusing another package's credentials; this
+			// self-hosted package cannot be verified anyway (SMTP, Redis and DNS need sockets), and a
+			// real n8n 2.40.7 runs these nodes on n8n's smtp credential (npm run test:e2e).
+			'@n8n/community-nodes/no-credential-reuse': 'off',
+			'@n8n/community-nodes/valid-credential-references': 'off',
+		},
+	},
+	{
 		files: ['nodes/RoutePartitioner/RoutePartitioner.node.ts'],
 		rules: {
 			// Flow control, not a tool: its answer is the output an item leaves on, which an agent's

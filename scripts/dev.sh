@@ -9,14 +9,16 @@ cd "$(dirname "$0")/.."
 unset npm_config_ignore_scripts npm_config_nodedir npm_config_local_prefix
 
 eval "$(bash scripts/e2e/setup.sh | grep -E '^[A-Z0-9_]+=')"
-npm run build --silent
+# POSTAL_DEV_ROOT: load another checkout's dist/ (e.g. a "before" screenshot of the main branch)
+ROOT="${POSTAL_DEV_ROOT:-$PWD}"
+[ -n "${POSTAL_DEV_SKIP_BUILD:-}" ] || (cd "$ROOT" && npm run build --silent)
 
 DEV_HOME="${POSTAL_DEV_HOME:-$HOME/.postal-routes-dev}"
 PKG="$DEV_HOME/.n8n/nodes/node_modules/n8n-nodes-postal-routes"
 # a copy, not a link: through a link, require('n8n-workflow') would find this repo's dev copy
 # instead of n8n's own
 rm -rf "$PKG" && mkdir -p "$PKG"
-cp -r dist package.json README.md LICENSE "$PKG/"
+(cd "$ROOT" && cp -r dist package.json README.md LICENSE "$PKG/")
 [ -f "$DEV_HOME/.n8n/nodes/package.json" ] || echo '{"name":"installed-nodes","private":true,"dependencies":{"n8n-nodes-postal-routes":"*"}}' > "$DEV_HOME/.n8n/nodes/package.json"
 
 echo "n8n with n8n-nodes-postal-routes: http://localhost:${N8N_PORT:-5678} (user folder $DEV_HOME)"

@@ -4,7 +4,13 @@
  *   docs/canvas.png              examples/broadcast-domain-groups.json on the canvas (1600x900)
  *   docs/node-partitioner.png    the "Route by Domain Group" Route Partitioner opened (its parameter panel)
  *
- * Usage: node scripts/screenshot.js      (needs Debian's chromium: apt-get install -y chromium)
+ *   docs/node-send.png           with --send-panel instead: a Load-Balanced Send node's panel (a new
+ *                                node on n8n's own SMTP credential); prints `SEND_PANEL <json>` with
+ *                                the panel's text, for the e2e check that Provider is in the panel;
+ *   docs/node-classifier-redis.png  and, in the same run, a Domain Group Classifier on the Redis state
+ *                                store (`CLASSIFIER_PANEL <json>`: its labels in reading order)
+ *
+ * Usage: node scripts/screenshot.js [--send-panel]   (needs Debian's chromium: apt-get install -y chromium)
  *
  * It starts n8n 2.40.7 with this package through scripts/dev.sh (a fresh user folder in the temp
  * folder, free ports; Node 24 and n8n come from the e2e cache, see scripts/e2e/setup.sh), sets up the
@@ -17,6 +23,10 @@
  * global fetch and WebSocket and needs no dependency.
  * Env: SCREENSHOT_OUT (output folder, default docs/), CHROMIUM (default chromium),
  *      SCREENSHOT_KEEP=1 (keep the temp folders, with n8n's log, for a look afterwards),
+ *      SEND_PANEL_VERSION (the send node's typeVersion, default 2), SEND_PANEL_CREDENTIAL (the
+ *      credential type it holds, default smtp), SEND_PANEL_FILE (default node-send.png),
+ *      POSTAL_DEV_ROOT (the package to load, default this repo; its dist/ must be built),
+ *      POSTAL_DEV_SKIP_BUILD=1 (use dist/ as it is), both passed on to scripts/dev.sh,
  *      SCREENSHOT_THEME=dark|light (the editor's theme, as n8n keeps it in localStorage N8N_THEME).
  */
 'use strict';
@@ -31,6 +41,15 @@ const OUT = path.resolve(process.env.SCREENSHOT_OUT || path.join(ROOT, 'docs'));
 const CHROMIUM = process.env.CHROMIUM || 'chromium';
 const EXAMPLE = path.join(ROOT, 'examples', 'broadcast-domain-groups.json');
 const PARTITIONER_NODE = 'Route by Domain Group';
+const SEND_PANEL = process.argv.includes('--send-panel');
+const SEND_NODE = 'Load-Balanced Send';
+const SEND_VERSION = Number(process.env.SEND_PANEL_VERSION || 2);
+const SEND_CREDENTIAL = process.env.SEND_PANEL_CREDENTIAL || 'smtp';
+const SEND_FILE = process.env.SEND_PANEL_FILE || 'node-send.png';
+// the same run opens a Domain Group Classifier on the Redis state store: where its selector is
+const CLASSIFIER_NODE = 'Domain Group Classifier';
+const REDIS_CREDENTIAL = process.env.SEND_PANEL_REDIS_CREDENTIAL || 'redis';
+const CLASSIFIER_FILE = process.env.CLASSIFIER_PANEL_FILE || 'node-classifier-redis.png';
 const WIDTH = 1600;
 const HEIGHT = 900;
 
@@ -180,6 +199,75 @@ async function rest(base, method, route, body, cookie) {
 	return { res, json: text ? JSON.parse(text) : undefined };
 }
 
+/** The panel's workflow: a Manual Trigger and one Load-Balanced Send node holding a credential. */
+function sendPanelWorkflow(credential, redis) {
+	return {
+		name: 'Load-Balanced Send panel',
+		nodes: [
+			{
+				id: 'start',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: 'send',
+				name: SEND_NODE,
+				type: 'n8n-nodes-postal-routes.loadBalancedSend',
+				typeVersion: SEND_VERSION,
+				position: [260, 0],
+				parameters: {
+					provider: 'smtp',
+					from: 'Shop <news@shop.example>',
+					subject: 'Hello',
+					text: 'Hi',
+				},
+				...(credential ? { credentials: { [SEND_CREDENTIAL]: credential } } : {}),
+			},
+			{
+				id: 'classify',
+				name: CLASSIFIER_NODE,
+				type: 'n8n-nodes-postal-routes.domainGroupClassifier',
+				typeVersion: SEND_VERSION,
+				position: [260, 240],
+				parameters: { stateStore: 'redis' },
+				...(redis ? { credentials: { [REDIS_CREDENTIAL]: redis } } : {}),
+			},
+		],
+		connections: {
+			Start: {
+				main: [
+					[
+						{ node: SEND_NODE, type: 'main', index: 0 },
+						{ node: CLASSIFIER_NODE, type: 'main', index: 0 },
+					],
+				],
+			},
+		},
+		settings: { executionOrder: 'v1' },
+	};
+}
+
+/** A credential for the panel (its secrets are made up: nothing is sent). */
+const PANEL_CREDENTIALS = {
+	smtp: { host: 'smtp.shop.example', port: 587, secure: false, user: 'shop', password: 'x' },
+	postalSmtp: { host: 'smtp.shop.example', security: 'starttls', user: 'shop', password: 'x' },
+	redis: { host: 'redis.internal', port: 6379, password: 'x' },
+	postalRedis: { mode: 'standalone', host: 'redis.internal', port: 6379, password: 'x' },
+};
+async function panelCredential(base, cookie, type, name) {
+	const data = PANEL_CREDENTIALS[type] ?? {};
+	try {
+		const { json } = await rest(base, 'POST', '/credentials', { name, type, data }, cookie);
+		return { id: json.data.id, name: json.data.name };
+	} catch (e) {
+		log(`no credential for the panel (${e.message.slice(0, 200)})`);
+		return undefined;
+	}
+}
+
 async function ownerAndWorkflow(base) {
 	const { res } = await rest(base, 'POST', '/owner/setup', {
 		email: 'owner@postal-routes.example',
@@ -192,7 +280,12 @@ async function ownerAndWorkflow(base) {
 	const token = setCookie.slice('n8n-auth='.length, setCookie.indexOf(';'));
 	const cookie = `n8n-auth=${token}`;
 
-	const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
+	const example = SEND_PANEL
+		? sendPanelWorkflow(
+				await panelCredential(base, cookie, SEND_CREDENTIAL, 'Shop relay'),
+				await panelCredential(base, cookie, REDIS_CREDENTIAL, 'Shared Redis'),
+			)
+		: JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
 	const { json } = await rest(
 		base,
 		'POST',
@@ -209,7 +302,7 @@ async function ownerAndWorkflow(base) {
 	);
 	const id = json.data.id;
 	log(`workflow created: ${id}`);
-	return { token, id };
+	return { token, id, nodeCount: example.nodes.length };
 }
 
 // --- chromium over the DevTools protocol ------------------------------------------------------------
@@ -360,7 +453,7 @@ const CANVAS_STATE = `(() => {
 	};
 })()`;
 
-async function shootCanvas(page, base, token, id) {
+async function shootCanvas(page, base, token, id, nodeCount) {
 	await page.send('Network.setCookie', {
 		name: 'n8n-auth',
 		value: token,
@@ -375,14 +468,13 @@ async function shootCanvas(page, base, token, id) {
 				: ''
 		} } catch {}`,
 	});
-	const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8'));
 	await page.send('Page.navigate', { url: `${base}/workflow/${id}` });
 	const state = await waitFor(
 		'the canvas to draw every node with its icon',
 		async () => {
 			const s = await page.eval(CANVAS_STATE);
 			if (s.url.includes('signin')) throw new Error('landed on the sign-in page');
-			return s.nodes.length >= example.nodes.length &&
+			return s.nodes.length >= nodeCount &&
 				s.images > 0 &&
 				s.imagesLoaded + s.brokenImages.length === s.images
 				? s
@@ -411,21 +503,19 @@ async function shootCanvas(page, base, token, id) {
 	const after = await page.eval(CANVAS_STATE);
 	log('canvas:', JSON.stringify(after));
 	if (after.brokenImages.length) log('BROKEN node icons:', after.brokenImages.join(' '));
-	await capture(page, path.join(OUT, 'canvas.png'));
+	if (!SEND_PANEL) await capture(page, path.join(OUT, 'canvas.png'));
 	return state;
 }
 
-async function shootPartitioner(page) {
+/** Double-clicks the node on the canvas and waits for its panel; false when the node is not there. */
+async function openPanel(page, nodeName) {
 	const box = await page.eval(`(() => {
-		const n = [...document.querySelectorAll('[data-test-id="canvas-node"]')].find((e) => e.getAttribute('data-node-name') === ${JSON.stringify(PARTITIONER_NODE)});
+		const n = [...document.querySelectorAll('[data-test-id="canvas-node"]')].find((e) => e.getAttribute('data-node-name') === ${JSON.stringify(nodeName)});
 		if (!n) return null;
 		const r = n.getBoundingClientRect();
 		return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
 	})()`);
-	if (!box) {
-		log(`node "${PARTITIONER_NODE}" not found on the canvas: no node-partitioner.png`);
-		return;
-	}
+	if (!box) return false;
 	for (const [type, clickCount] of [
 		['mousePressed', 1],
 		['mouseReleased', 1],
@@ -449,11 +539,82 @@ async function shootPartitioner(page) {
 		20000,
 	);
 	await sleep(1500); // the panel slides in; its icons load
+	return true;
+}
+
+async function shootPartitioner(page) {
+	if (!(await openPanel(page, PARTITIONER_NODE))) {
+		log(`node "${PARTITIONER_NODE}" not found on the canvas: no node-partitioner.png`);
+		return;
+	}
 	const panel = await page.eval(`(() => ({
 		parameters: [...document.querySelectorAll('[data-test-id="node-parameters"] [data-test-id="parameter-input-label"], [data-test-id="node-parameters"] .n8n-input-label')].map((e) => e.textContent.trim()).filter(Boolean).slice(0, 30),
 	}))()`);
 	log('node panel:', JSON.stringify(panel));
 	await capture(page, path.join(OUT, 'node-partitioner.png'));
+}
+
+/**
+ * The send node's panel: its text in reading order, where the credential selector and Provider
+ * are in it, and the selected provider's name. Printed as `SEND_PANEL <json>` on stdout.
+ */
+async function shootSendPanel(page) {
+	if (!(await openPanel(page, SEND_NODE))) throw new Error(`node "${SEND_NODE}" not on the canvas`);
+	await waitFor(
+		'the credential selector in the panel',
+		() => page.eval(`!!document.querySelector('[data-test-id="node-credentials-select"]')`),
+		20000,
+	).catch(() => log('no credential selector found in the panel'));
+	const panel = await page.eval(`(() => {
+		const root = document.querySelector('[data-test-id="node-parameters"]');
+		const text = root ? root.innerText : '';
+		const labels = [...(root?.querySelectorAll('[data-test-id="parameter-input-label"], .n8n-input-label, label') ?? [])]
+			.map((e) => e.textContent.trim()).filter(Boolean);
+		const provider = [...(root?.querySelectorAll('[data-test-id="parameter-input-provider"] input, [data-test-id="parameter-input-provider"]') ?? [])]
+			.map((e) => (e.value ?? e.textContent ?? '').trim()).filter(Boolean);
+		return { text, labels, provider };
+	})()`);
+	const at = (needle) => panel.text.indexOf(needle);
+	const result = {
+		...panel,
+		providerLabelAt: at('Provider'),
+		credentialLabelAt: Math.min(
+			...['Credential to connect with', 'Credential'].map(at).filter((i) => i >= 0),
+			Number.MAX_SAFE_INTEGER,
+		),
+		smtpNameAt: at('SMTP (Relay or MTA Delivery Policy)'),
+	};
+	process.stdout.write(`SEND_PANEL ${JSON.stringify(result)}\n`);
+	log('send panel:', JSON.stringify({ ...result, text: result.text.slice(0, 400) }));
+	await capture(page, path.join(OUT, SEND_FILE));
+}
+
+/** The classifier on Redis: the panel's labels in reading order (State Store before its selector?). */
+async function shootClassifierPanel(page) {
+	// close the open panel first (its close button, else Escape)
+	const closed = await page.eval(
+		`(() => { const b = document.querySelector('[data-test-id="ndv"] [data-test-id="close-button"], [data-test-id="back-to-canvas"]'); if (b) { b.click(); return true; } return false; })()`,
+	);
+	if (!closed) {
+		await page.send('Input.dispatchKeyEvent', { type: 'keyDown', key: 'Escape', code: 'Escape' });
+		await page.send('Input.dispatchKeyEvent', { type: 'keyUp', key: 'Escape', code: 'Escape' });
+	}
+	await sleep(1000);
+	if (!(await openPanel(page, CLASSIFIER_NODE)))
+		throw new Error(`node "${CLASSIFIER_NODE}" not on the canvas`);
+	const panel = await page.eval(`(() => {
+		const root = document.querySelector('[data-test-id="node-parameters"]');
+		const labels = [...(root?.querySelectorAll('[data-test-id="parameter-input-label"], .n8n-input-label, label') ?? [])]
+			.map((e) => e.textContent.trim()).filter(Boolean);
+		// scroll State Store into view for the screenshot
+		const state = [...(root?.querySelectorAll('label, .n8n-input-label') ?? [])].find((e) => e.textContent.trim().startsWith('State Store'));
+		state?.scrollIntoView({ block: 'center' });
+		return { labels };
+	})()`);
+	await sleep(500);
+	process.stdout.write(`CLASSIFIER_PANEL ${JSON.stringify(panel)}\n`);
+	log('classifier panel:', JSON.stringify(panel));
+	await capture(page, path.join(OUT, CLASSIFIER_FILE));
 }
 
 async function main() {
@@ -464,11 +625,14 @@ async function main() {
 	try {
 		const { base, logFile } = await startN8n(tmp);
 		n8nLog = logFile;
-		const { token, id } = await ownerAndWorkflow(base);
+		const { token, id, nodeCount } = await ownerAndWorkflow(base);
 		cdp = await startChromium(tmp);
 		const page = await openPage(cdp);
-		await shootCanvas(page, base, token, id);
-		await shootPartitioner(page);
+		await shootCanvas(page, base, token, id, nodeCount);
+		if (SEND_PANEL) {
+			await shootSendPanel(page);
+			await shootClassifierPanel(page);
+		} else await shootPartitioner(page);
 		if (page.consoleErrors.length)
 			log('browser console errors:\n  ' + [...new Set(page.consoleErrors)].join('\n  '));
 		if (page.failedRequests.length)

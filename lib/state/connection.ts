@@ -55,6 +55,43 @@ export function parseRedisCredential(data: unknown): RedisConnection {
 	return parseCredentialData(redisCredentialSchema, data, 'Postal Routes Redis credential');
 }
 
+/**
+ * n8n's own `redis` credential (n8n-nodes-base: user, password, host, port, database, ssl,
+ * disableTlsVerification): a standalone server, keys under the default prefix `postal:` (so it
+ * shares state with a Postal Routes Redis credential on the default prefix), the default command
+ * timeout. Sentinel, Cluster, another prefix or timeout need a Postal Routes Redis credential.
+ */
+const n8nRedisSchema = z
+	.object({
+		host: z.string().trim().default('localhost'),
+		port: z.coerce.number().int().min(1).max(65535).default(6379),
+		user: z.string().default(''),
+		password: z.string().default(''),
+		database: z.coerce.number().int().min(0).default(0),
+		ssl: z.boolean().default(false),
+		disableTlsVerification: z.boolean().default(false),
+	})
+	.superRefine((c, ctx) => {
+		if (!c.host) ctx.addIssue({ code: 'custom', path: ['host'], message: 'is empty' });
+	})
+	.transform((c): RedisConnection => ({
+		mode: 'standalone',
+		host: c.host,
+		port: c.port,
+		nodes: [],
+		username: c.user || undefined,
+		password: c.password || undefined,
+		db: c.database,
+		tls: c.ssl,
+		...(c.ssl && c.disableTlsVerification ? { tlsInsecure: true } : {}),
+		keyPrefix: 'postal:',
+	}));
+
+/** Parses n8n's `redis` credential data; the error names the field, never a value. */
+export function parseN8nRedisCredential(data: unknown): RedisConnection {
+	return parseCredentialData(n8nRedisSchema, data, 'n8n Redis credential');
+}
+
 const stores = new Map<string, RedisStateStore>();
 
 /** One store (one connection) per distinct credential, reused by every execution in the process. */

@@ -51,6 +51,8 @@ export interface RedisConnection {
 	password?: string;
 	db?: number;
 	tls?: boolean;
+	/** with tls: accept a certificate that cannot be verified (n8n's "Disable TLS Verification") */
+	tlsInsecure?: boolean;
 	/** sentinel / cluster nodes as host:port */
 	nodes?: string[];
 	/** the Sentinel master name */
@@ -104,7 +106,7 @@ export function createRedisClient(c: RedisConnection): Redis | Cluster {
 		username: c.username || undefined,
 		password: c.password || undefined,
 		db: c.db ?? 0,
-		tls: c.tls ? {} : undefined,
+		tls: c.tls ? (c.tlsInsecure ? { rejectUnauthorized: false } : {}) : undefined,
 		connectTimeout: c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
 		// a stopped (SIGSTOP) or overloaded server keeps the socket open and never answers
 		commandTimeout: c.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,

@@ -88,6 +88,8 @@ export const smtpCredentialSchema = z
 		 * GCRA limit in the state store (so it holds across workers), not by nodemailer's per-process pool. */
 		rateLimit: z.coerce.number().min(0).default(0),
 		rateLimitPer: z.enum(RATE_UNIT_NAMES).default('second'),
+		/** whose credential form the fields came from, so messages name that form's settings */
+		source: z.enum(['postalRoutes', 'n8n']).default('postalRoutes'),
 	})
 	.transform((c) => ({ ...c, port: c.port ?? DEFAULT_PORT[c.security] }));
 
@@ -98,8 +100,11 @@ export type SmtpCredential = z.output<typeof smtpCredentialSchema>;
 export type SmtpCredentialInput = z.input<typeof smtpCredentialSchema>;
 
 /** Parses n8n credential data. The error names the field and never echoes a value (no password leaks). */
-export function parseSmtpCredential(data: unknown): SmtpCredential {
-	return parseCredentialData(smtpCredentialSchema, data, 'Invalid SMTP credential');
+export function parseSmtpCredential(
+	data: unknown,
+	label = 'Invalid SMTP credential',
+): SmtpCredential {
+	return parseCredentialData(smtpCredentialSchema, data, label);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,11 +417,14 @@ export class SmtpTransport implements Transport {
 		if (!refused && !heloOnly) return undefined;
 		const c = this.credential;
 		const server = `${c.host}:${c.port} offers no STARTTLS`;
-		const message = hasLogin(c)
-			? `Not sent: ${server}, and the credential's Security setting '${SMTP_SECURITY_LABELS[c.security]}' never sends the password unencrypted. ` +
-				`Use 'SSL/TLS' if the server supports it (usually port 465), else '${SMTP_SECURITY_LABELS.noneInsecureAuth}'.`
-			: `Not sent: ${server}, and the credential's Security setting is '${SMTP_SECURITY_LABELS[c.security]}'. ` +
-				`Use 'SSL/TLS' if the server supports it (usually port 465), or '${SMTP_SECURITY_LABELS.starttls}' to send unencrypted when it is not offered.`;
+		const message =
+			c.source === 'n8n' && hasLogin(c)
+				? `Not sent: ${server}, and a password is never sent unencrypted. Turn the n8n SMTP credential's 'SSL/TLS' on if the server supports it (usually port 465), or, for a relay on a trusted network, use a Postal Routes SMTP credential set to '${SMTP_SECURITY_LABELS.noneInsecureAuth}'.`
+				: hasLogin(c)
+					? `Not sent: ${server}, and the credential's Security setting '${SMTP_SECURITY_LABELS[c.security]}' never sends the password unencrypted. ` +
+						`Use 'SSL/TLS' if the server supports it (usually port 465), else '${SMTP_SECURITY_LABELS.noneInsecureAuth}'.`
+					: `Not sent: ${server}, and the credential's Security setting is '${SMTP_SECURITY_LABELS[c.security]}'. ` +
+						`Use 'SSL/TLS' if the server supports it (usually port 465), or '${SMTP_SECURITY_LABELS.starttls}' to send unencrypted when it is not offered.`;
 		// blocked/route, not permanent: the route cannot take any message, a backup route may. Our own
 		// words, no server text: capped, not scrubbed (a one-letter password would blank every letter)
 		return {

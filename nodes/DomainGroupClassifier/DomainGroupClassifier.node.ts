@@ -15,6 +15,7 @@ import { ParameterReader, splitList } from '../shared/itemValues';
 import { copyJson, withField } from '../shared/json';
 import {
 	REDIS_TEST,
+	redisCredentials,
 	stateFor,
 	stateUnavailableMessage,
 	testRedisCredential,
@@ -71,7 +72,9 @@ export class DomainGroupClassifier implements INodeType {
 		name: 'domainGroupClassifier',
 		icon: { light: 'file:domainGroupClassifier.svg', dark: 'file:domainGroupClassifier.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
+		version: [1, 2],
+		defaultVersion: 2,
 		usableAsTool: true,
 		subtitle:
 			'={{ $parameter["outputMode"] === "perGroup" ? "One output per group" : "Add fields" }}',
@@ -79,14 +82,7 @@ export class DomainGroupClassifier implements INodeType {
 			'Groups recipients by the mailbox provider that really receives their mail (Gmail, Microsoft, Yahoo, …)',
 		defaults: { name: 'Domain Group Classifier' },
 		inputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'postalRedis',
-				required: true,
-				testedBy: 'postalRedisConnectionTest',
-				displayOptions: { show: { stateStore: ['redis'] } },
-			},
-		],
+		credentials: redisCredentials,
 		outputs: `={{(${classifierOutputs.toString()})($parameter, ${JSON.stringify(GROUP_LABELS)}).map(o => ({ type: 'main', displayName: o.displayName }))}}`,
 		properties: classifierProperties,
 	};

@@ -21,16 +21,19 @@ import {
 import { StateUnavailableError } from '../../lib/state/types';
 import { API_PROVIDERS, ApiTransport } from '../../lib/transports/api';
 import { nodeHttpClient } from '../../lib/transports/nodeHttp';
+import { parseN8nSmtpCredential } from '../../lib/transports/n8nCredentials';
 import { testSmtpCredential } from '../../lib/transports/smtp';
 import { ParameterReader } from '../shared/itemValues';
 import { withField } from '../shared/json';
 import {
 	type NodeState,
 	REDIS_TEST,
+	redisShownFor,
 	stateFor,
 	stateUnavailableMessage,
 	testRedisCredential,
 } from '../shared/state';
+import { shownFor } from './credentials';
 import { sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob, type JobSettings } from './jobs';
 import { deliverySettings, readSendParameters } from './options';
@@ -121,7 +124,13 @@ async function testSmtp(
 	this: ICredentialTestFunctions,
 	credential: ICredentialsDecrypted,
 ): Promise<INodeCredentialTestResult> {
-	return testSmtpCredential(credential.data);
+	if (credential.type !== 'smtp') return testSmtpCredential(credential.data);
+	// n8n's own SMTP type: read as ours, then the same test (connect, EHLO, STARTTLS, AUTH)
+	try {
+		return testSmtpCredential(parseN8nSmtpCredential(credential.data));
+	} catch (error) {
+		return { status: 'Error', message: (error as Error).message };
+	}
 }
 
 export class LoadBalancedSend implements INodeType {
@@ -130,7 +139,9 @@ export class LoadBalancedSend implements INodeType {
 		name: 'loadBalancedSend',
 		icon: { light: 'file:loadBalancedSend.svg', dark: 'file:loadBalancedSend.dark.svg' },
 		group: ['output'],
-		version: 1,
+		// 2: a provider with an n8n credential type defaults to it (version 1 nodes keep ours)
+		version: [1, 2],
+		defaultVersion: 2,
 		usableAsTool: true,
 		subtitle:
 			'={{ "via " + $parameter["provider"] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}',
@@ -145,51 +156,62 @@ export class LoadBalancedSend implements INodeType {
 			NodeConnectionTypes.Main,
 		],
 		outputNames: ['Sent', 'Failed', 'Fallback', 'Skipped'],
-		// written out, not generated: n8n's lint rules read the description statically
+		// written out, not generated: n8n's community lint reads each credential's name and testedBy
+		// statically. For each provider ours and, where n8n has one, n8n's own; AWS keeps n8n's own
+		// test (an STS call); SMTP and Redis are tested by this node, which reads both shapes.
 		credentials: [
+			{
+				name: 'smtp',
+				required: true,
+				testedBy: 'postalSmtpTest',
+				displayOptions: shownFor('smtp', 'n8n'),
+			},
 			{
 				name: 'postalSmtp',
 				required: true,
 				testedBy: 'postalSmtpTest',
-				displayOptions: { show: { provider: ['smtp'] } },
+				displayOptions: shownFor('smtp', 'postalRoutes'),
 			},
+			{ name: 'sendGridApi', required: true, displayOptions: shownFor('sendgrid', 'n8n') },
 			{
 				name: 'postalSendGridApi',
 				required: true,
-				displayOptions: { show: { provider: ['sendgrid'] } },
+				displayOptions: shownFor('sendgrid', 'postalRoutes'),
 			},
+			{ name: 'mailgunApi', required: true, displayOptions: shownFor('mailgun', 'n8n') },
 			{
 				name: 'postalMailgunApi',
 				required: true,
-				displayOptions: { show: { provider: ['mailgun'] } },
+				displayOptions: shownFor('mailgun', 'postalRoutes'),
 			},
+			{ name: 'postmarkApi', required: true, displayOptions: shownFor('postmark', 'n8n') },
 			{
 				name: 'postalPostmarkApi',
 				required: true,
-				displayOptions: { show: { provider: ['postmark'] } },
+				displayOptions: shownFor('postmark', 'postalRoutes'),
 			},
-			{
-				name: 'postalSparkPostApi',
-				required: true,
-				displayOptions: { show: { provider: ['sparkpost'] } },
-			},
+			{ name: 'postalSparkPostApi', required: true, displayOptions: shownFor('sparkpost') },
+			{ name: 'aws', required: true, displayOptions: shownFor('ses', 'n8n') },
 			{
 				name: 'postalSesApi',
 				required: true,
 				testedBy: 'postalSesTest',
-				displayOptions: { show: { provider: ['ses'] } },
+				displayOptions: shownFor('ses', 'postalRoutes'),
 			},
+			{ name: 'postalResendApi', required: true, displayOptions: shownFor('resend') },
+			{ name: 'sendInBlueApi', required: true, displayOptions: shownFor('brevo', 'n8n') },
+			{ name: 'postalBrevoApi', required: true, displayOptions: shownFor('brevo', 'postalRoutes') },
 			{
-				name: 'postalResendApi',
+				name: 'redis',
 				required: true,
-				displayOptions: { show: { provider: ['resend'] } },
+				testedBy: 'postalRedisConnectionTest',
+				displayOptions: redisShownFor('n8n'),
 			},
-			{ name: 'postalBrevoApi', required: true, displayOptions: { show: { provider: ['brevo'] } } },
 			{
 				name: 'postalRedis',
 				required: true,
 				testedBy: 'postalRedisConnectionTest',
-				displayOptions: { show: { stateStore: ['redis'] } },
+				displayOptions: redisShownFor('postalRoutes'),
 			},
 		],
 		properties: sendProperties,
@@ -208,7 +230,10 @@ export class LoadBalancedSend implements INodeType {
 		const node = this.getNode();
 		const { provider, dryRun, options, groupLimits } = readSendParameters(this);
 
-		const { transport, credentialLimit } = await connectionFor(this, provider);
+		const { transport, credentialLimit } = await connectionFor(this, provider, {
+			poolSize: options.smtpPoolSize,
+			allowUnauthorizedCerts: options.allowUnauthorizedCerts,
+		});
 		const settings: JobSettings = {
 			limits: {
 				provider,

@@ -4,16 +4,85 @@ import { DEFAULT_MAX_LIST_ADDRESSES } from '../../lib/delivery/message';
 import { RATE_UNIT_OPTIONS } from '../shared/options';
 import { stateProperties } from '../shared/state';
 
+/**
+ * Each provider with its credential types: ours, and n8n's own where n8n has one (n8n 2.40.7 has
+ * none for SparkPost or Resend). Brevo's n8n type keeps its old name, sendInBlueApi.
+ */
 export const PROVIDERS = [
-	{ name: 'SMTP (Relay or MTA Delivery Policy)', value: 'smtp', credential: 'postalSmtp' },
-	{ name: 'SendGrid', value: 'sendgrid', credential: 'postalSendGridApi' },
-	{ name: 'Mailgun', value: 'mailgun', credential: 'postalMailgunApi' },
-	{ name: 'Postmark', value: 'postmark', credential: 'postalPostmarkApi' },
+	{
+		name: 'SMTP (Relay or MTA Delivery Policy)',
+		value: 'smtp',
+		credential: 'postalSmtp',
+		n8nCredential: 'smtp',
+	},
+	{
+		name: 'SendGrid',
+		value: 'sendgrid',
+		credential: 'postalSendGridApi',
+		n8nCredential: 'sendGridApi',
+	},
+	{
+		name: 'Mailgun',
+		value: 'mailgun',
+		credential: 'postalMailgunApi',
+		n8nCredential: 'mailgunApi',
+	},
+	{
+		name: 'Postmark',
+		value: 'postmark',
+		credential: 'postalPostmarkApi',
+		n8nCredential: 'postmarkApi',
+	},
 	{ name: 'SparkPost', value: 'sparkpost', credential: 'postalSparkPostApi' },
-	{ name: 'Amazon SES', value: 'ses', credential: 'postalSesApi' },
+	{ name: 'Amazon SES', value: 'ses', credential: 'postalSesApi', n8nCredential: 'aws' },
 	{ name: 'Resend', value: 'resend', credential: 'postalResendApi' },
-	{ name: 'Brevo', value: 'brevo', credential: 'postalBrevoApi' },
+	{ name: 'Brevo', value: 'brevo', credential: 'postalBrevoApi', n8nCredential: 'sendInBlueApi' },
 ] as const;
+
+export type ProviderEntry = (typeof PROVIDERS)[number];
+
+/** The providers a user may send through with n8n's own credential or ours. */
+export const DUAL_CREDENTIAL_PROVIDERS = PROVIDERS.filter((p) => 'n8nCredential' in p).map(
+	(p) => p.value,
+);
+
+export const CREDENTIAL_TYPE = 'credentialType';
+
+/**
+ * Which credential a provider with two types uses. Version 1 nodes (saved before n8n's types were
+ * accepted) default to ours, so they load with the credential they have; new nodes (version 2)
+ * default to n8n's.
+ */
+const credentialTypeProperty = (version: 1 | 2): INodeProperties => ({
+	displayName: 'Credential Type',
+	name: CREDENTIAL_TYPE,
+	type: 'options',
+	noDataExpression: true,
+	options: [
+		{
+			name: 'Built-In Credential',
+			value: 'n8n',
+			description:
+				'The type n8n’s own nodes use (Send Email’s SMTP; SendGrid, Mailgun, Postmark, AWS, Brevo): pick one you already have',
+		},
+		{
+			name: 'Postal Routes Credential',
+			value: 'postalRoutes',
+			description:
+				'This package’s type, with what n8n’s lacks: SMTP pool size, messages per connection, rate limit and TLS modes; the SendGrid EU region; the Postmark message stream; the SES configuration set',
+		},
+	],
+	default: 'n8n',
+	// after `default` on purpose: it replaces it for version 1
+	...(version === 1 ? { default: 'postalRoutes' } : {}),
+	description: 'Which kind of credential the node connects with (the selector above)',
+	displayOptions: {
+		show: {
+			provider: DUAL_CREDENTIAL_PROVIDERS,
+			'@version': version === 1 ? [1] : [{ _cnd: { gte: 2 } }],
+		},
+	},
+});
 
 export const SMTP_TEST = 'postalSmtpTest';
 export const SES_TEST = 'postalSesTest';
@@ -297,9 +366,30 @@ const optionFields: INodeProperties[] = [
 		typeOptions: { minValue: 1 },
 		default: 600,
 	},
+	// what n8n's SMTP credential lacks and ours has, for a route on n8n's (as Send Email has them)
+	{
+		displayName: 'SMTP Pool Size',
+		name: 'smtpPoolSize',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 100 },
+		default: 5,
+		description:
+			'With n8n’s SMTP credential: connections kept open to the server at most (per n8n process). Parallel Sends is capped at it. A Postal Routes SMTP credential has its own Pool Size.',
+		displayOptions: { show: { '/provider': ['smtp'], '/credentialType': ['n8n'] } },
+	},
+	{
+		displayName: 'Ignore SSL Issues (Insecure)',
+		name: 'allowUnauthorizedCerts',
+		type: 'boolean',
+		default: false,
+		description: 'Whether to connect even if SSL certificate validation is not possible',
+		displayOptions: { show: { '/provider': ['smtp'], '/credentialType': ['n8n'] } },
+	},
 ];
 
 export const sendProperties: INodeProperties[] = [
+	// where n8n's editor draws the credential selector: first, as in Send Email
+	{ displayName: '', name: 'credentialsFirst', type: 'credentials', default: '' },
 	{
 		displayName: 'Provider',
 		name: 'provider',
@@ -307,7 +397,10 @@ export const sendProperties: INodeProperties[] = [
 		noDataExpression: true,
 		options: PROVIDERS.map((p) => ({ name: p.name, value: p.value })),
 		default: 'smtp',
+		description: 'What the node sends through; the credential selector above follows it',
 	},
+	credentialTypeProperty(2),
+	credentialTypeProperty(1),
 	{
 		displayName: 'Route Name',
 		name: 'routeName',

@@ -62,6 +62,8 @@ export const sendParametersSchema = z.object({
 			idempotency: booleanField(P, 'options.idempotency'),
 			inDoubt: choiceField(P, 'options.inDoubt', ['resend', 'skip'] as const),
 			leaseSeconds: numberField(P, 'options.leaseSeconds'),
+			smtpPoolSize: numberField(P, 'options.smtpPoolSize', { int: true }),
+			allowUnauthorizedCerts: booleanField(P, 'options.allowUnauthorizedCerts'),
 			skipSuppressed: booleanField(P, 'options.skipSuppressed'),
 			suppressionList: stringField(P, 'options.suppressionList').transform((s) => s.trim()),
 			feedbackTracking: booleanField(P, 'options.feedbackTracking'),

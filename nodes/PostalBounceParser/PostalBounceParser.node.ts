@@ -7,12 +7,14 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
+import { countEvents } from '../../lib/feedback/counts';
 import { linkThroughLedger } from '../../lib/feedback/link';
 import { readReport, type ReportResult } from '../../lib/feedback/reports';
 import { recordSuppressions, type SuppressionOutcome } from '../../lib/feedback/suppression';
 import type { FeedbackEvent } from '../../lib/feedback/types';
 import {
 	REDIS_TEST,
+	redisCredentialsFor,
 	stateFor,
 	stateUnavailableMessage,
 	testRedisCredential,
@@ -57,7 +59,9 @@ export class PostalBounceParser implements INodeType {
 		name: 'postalBounceParser',
 		icon: { light: 'file:postalBounceParser.svg', dark: 'file:postalBounceParser.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{ $parameter["updateSuppression"] ? "Events + suppression list" : "Events" }}',
 		description:
 			'Reads bounces and complaints from a bounce mailbox into delivery events, and suppresses the addresses that bounced or complained',
@@ -67,14 +71,8 @@ export class PostalBounceParser implements INodeType {
 			{ type: NodeConnectionTypes.Main, displayName: 'Events' },
 			{ type: NodeConnectionTypes.Main, displayName: 'Not a Report' },
 		],
-		credentials: [
-			{
-				name: 'postalRedis',
-				required: true,
-				testedBy: 'postalRedisConnectionTest',
-				displayOptions: { show: { updateSuppression: [true], stateStore: ['redis'] } },
-			},
-		],
+		// the Redis credential only where a suppression list is written to Redis
+		credentials: redisCredentialsFor({ updateSuppression: [false] }),
 		properties: bounceParserProperties,
 		usableAsTool: true,
 	};
@@ -138,6 +136,8 @@ export class PostalBounceParser implements INodeType {
 					softBounceDays: p.options.softBounceDays,
 					minConfidence: p.options.minConfidence,
 				});
+				// and into the outcome counters of the route each one was sent on
+				await countEvents(state.store, linked);
 			} catch (error) {
 				throw new NodeOperationError(
 					this.getNode(),

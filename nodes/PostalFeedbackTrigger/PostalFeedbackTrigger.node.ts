@@ -13,6 +13,8 @@ import {
 	recordSuppressions,
 	type SuppressionOutcome,
 } from '../../lib/feedback/suppression';
+import { countEvents } from '../../lib/feedback/counts';
+import { linkThroughLedger } from '../../lib/feedback/link';
 import type { FeedbackEvent } from '../../lib/feedback/types';
 import {
 	UNAVAILABLE,
@@ -25,6 +27,7 @@ import { seenKeys } from '../../lib/state/keys';
 import type { StateStore } from '../../lib/state/types';
 import {
 	REDIS_TEST,
+	redisCredentials,
 	stateFor,
 	stateUnavailableMessage,
 	testRedisCredential,
@@ -100,7 +103,9 @@ export class PostalFeedbackTrigger implements INodeType {
 		name: 'postalFeedbackTrigger',
 		icon: { light: 'file:postalFeedbackTrigger.svg', dark: 'file:postalFeedbackTrigger.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle:
 			'={{ "Events from " + ({ ses: "Amazon SES", brevo: "Brevo", mailgun: "Mailgun", postmark: "Postmark", resend: "Resend", sendgrid: "SendGrid", sparkpost: "SparkPost" })[$parameter["provider"]] }}',
 		description:
@@ -108,14 +113,7 @@ export class PostalFeedbackTrigger implements INodeType {
 		defaults: { name: 'Postal Feedback Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'postalRedis',
-				required: true,
-				testedBy: REDIS_TEST,
-				displayOptions: { show: { stateStore: ['redis'] } },
-			},
-		],
+		credentials: redisCredentials,
 		webhooks: [
 			{
 				name: 'default',
@@ -203,6 +201,15 @@ export class PostalFeedbackTrigger implements INodeType {
 			throw new NodeOperationError(this.getNode(), error as Error);
 		}
 
+		// events with only a digest reference, or only a message id, get their route from the ledger
+		if (events.some((e) => !e.reference && (e.referenceToken || e.messageId))) {
+			try {
+				events = await linkThroughLedger(store, events);
+			} catch (error) {
+				return unavailable(error as Error, 'The message ledger could not be read.');
+			}
+		}
+
 		// suppress first, then mark seen: a failure in between is answered with a retry status and
 		// the retry suppresses again (idempotent) instead of being dropped as already seen
 		let outcome: SuppressionOutcome | undefined;
@@ -230,6 +237,18 @@ export class PostalFeedbackTrigger implements INodeType {
 			return unavailable(error as Error, 'The events were not marked as received.');
 		}
 		const redelivered = new Set(ids.filter((_, k) => !fresh[k]));
+		// the new events into the outcome counters of their routes (a redelivery counted once): stats,
+		// so a failure here is logged and the provider still gets its 200
+		try {
+			await countEvents(
+				store,
+				events.filter((_, i) => !redelivered.has(i)),
+			);
+		} catch (error) {
+			this.logger.warn(
+				`Postal Feedback Trigger: the outcome counters were not updated (${(error as Error).message})`,
+			);
+		}
 
 		const raw = p.options.includeRaw ? rawEvents(provider.id, request.rawBody, events.length) : [];
 		const wanted = new Set<string>(p.events);

@@ -16,6 +16,7 @@ import { perItemValues } from '../shared/itemValues';
 import { withField } from '../shared/json';
 import {
 	REDIS_TEST,
+	redisCredentials,
 	stateFor,
 	stateUnavailableMessage,
 	testRedisCredential,
@@ -67,21 +68,16 @@ export class RoutePartitioner implements INodeType {
 		name: 'routePartitioner',
 		icon: { light: 'file:routePartitioner.svg', dark: 'file:routePartitioner.dark.svg' },
 		group: ['transform'],
-		version: 1,
+		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle:
 			'={{ {single: "Single route", percentage: "Percentage split", roundRobin: "Round robin", weighted: "Weighted", failover: "Failover"}[$parameter["mode"]] }}',
 		description:
 			'Splits recipients across routes exactly (percentage, round robin, weight, failover) with warm-up caps and health',
 		defaults: { name: 'Route Partitioner' },
 		inputs: [NodeConnectionTypes.Main],
-		credentials: [
-			{
-				name: 'postalRedis',
-				required: true,
-				testedBy: 'postalRedisConnectionTest',
-				displayOptions: { show: { stateStore: ['redis'] } },
-			},
-		],
+		credentials: redisCredentials,
 		outputs: `={{(${partitionerOutputs.toString()})($parameter).map(name => ({ type: 'main', displayName: name }))}}`,
 		properties: partitionerProperties,
 	};

@@ -49,6 +49,7 @@ import {
 } from './lib';
 import {
 	buildErrorWorkflow,
+	buildN8nSmtpWorkflow,
 	buildWorkflow,
 	CRED_A,
 	CRED_B,
@@ -56,6 +57,9 @@ import {
 	FROM,
 	FROM_NAME,
 	INVALID_ADDRESS,
+	N8N_SMTP_RECIPIENTS,
+	N8N_SMTP_WORKFLOW_ID,
+	n8nSmtpCredential,
 	PKG,
 	RECIPIENTS,
 	smtpCredential,
@@ -330,6 +334,8 @@ export function n8nEnv(
 		N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
 		N8N_TEMPLATES_ENABLED: 'false',
 		N8N_RUNNERS_BROKER_PORT: String(brokerPort),
+		// the test certificate, trusted as an operator trusts a private CA: the n8n-SMTP sink's STARTTLS
+		NODE_EXTRA_CA_CERTS: join(REPO, 'test', 'fixtures', 'tls', 'cert.pem'),
 		N8N_LOG_LEVEL: 'info',
 		N8N_LOG_OUTPUT: 'console',
 		NODE_OPTIONS: `--require ${PROBE}`,
@@ -389,8 +395,16 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 		secrets.push(...passwords);
 		for (let i = 0; i < 2; i++)
 			sinks.push(await startSmtpSink({ auth: { user: users[i], pass: passwords[i] } }));
+		// the sink of the workflow on n8n's own smtp credential: STARTTLS, then AUTH
+		const n8nSmtpPassword = `pw-N-${randomBytes(12).toString('hex')}`;
+		secrets.push(n8nSmtpPassword);
+		const n8nSink = await startSmtpSink({
+			auth: { user: 'n8n-smtp', pass: n8nSmtpPassword },
+			tls: 'starttls',
+		});
+		sinks.push(n8nSink);
 		log(
-			`  SMTP sinks on 127.0.0.1:${sinks[0].port} (relay A) and 127.0.0.1:${sinks[1].port} (relay B), both with AUTH`,
+			`  SMTP sinks on 127.0.0.1:${sinks[0].port} (relay A) and 127.0.0.1:${sinks[1].port} (relay B), both with AUTH; 127.0.0.1:${n8nSink.port} (n8n's smtp credential) with STARTTLS and AUTH`,
 		);
 
 		const probeFile = join(base, 'resolve-probe.jsonl');
@@ -403,25 +417,29 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 				[
 					smtpCredential(CRED_A.id, CRED_A.name, sinks[0].port, users[0], passwords[0]),
 					smtpCredential(CRED_B.id, CRED_B.name, sinks[1].port, users[1], passwords[1]),
+					n8nSmtpCredential(n8nSink.port, 'n8n-smtp', n8nSmtpPassword),
 				],
 				null,
 				2,
 			),
 		);
-		writeFileSync(wfFile, JSON.stringify([buildWorkflow(), buildErrorWorkflow()], null, 2));
+		writeFileSync(
+			wfFile,
+			JSON.stringify([buildWorkflow(), buildErrorWorkflow(), buildN8nSmtpWorkflow()], null, 2),
+		);
 
 		const outputs: string[] = [];
 		await step(`[${mode}] n8n import:credentials + import:workflow`, async () => {
 			const a = await n8n(env, ['import:credentials', `--input=${credsFile}`], vars, n8nLog);
 			const b = await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
 			outputs.push(a.stdout, a.stderr, b.stdout, b.stderr);
-			if (!/Successfully imported 2 credentials/.test(a.stdout + a.stderr))
+			if (!/Successfully imported 3 credentials/.test(a.stdout + a.stderr))
 				throw new Error(
-					`import:credentials did not report 2 credentials:\n${tail(a.stdout + a.stderr)}`,
+					`import:credentials did not report 3 credentials:\n${tail(a.stdout + a.stderr)}`,
 				);
-			if (!/Successfully imported 2 workflows/.test(b.stdout + b.stderr))
+			if (!/Successfully imported 3 workflows/.test(b.stdout + b.stderr))
 				throw new Error(
-					`import:workflow did not report 2 workflows:\n${tail(b.stdout + b.stderr)}`,
+					`import:workflow did not report 3 workflows:\n${tail(b.stdout + b.stderr)}`,
 				);
 		});
 		// the import wrote the credentials file to disk in clear: remove it now that n8n has them encrypted
@@ -453,6 +471,15 @@ async function runMode(env: Env, mode: Mode, packed: Packed, work: string): Prom
 		}
 		if (runJson) checkRun(c, runJson, sinks);
 		await checkEmbeddedState(c, env, inst, runJson);
+
+		// a new send node on n8n's own SMTP credential (imported with import:credentials) delivers
+		const n8nExec = await step(
+			`[${mode}] n8n execute --id=${N8N_SMTP_WORKFLOW_ID} --rawOutput`,
+			() =>
+				n8n(env, ['execute', `--id=${N8N_SMTP_WORKFLOW_ID}`, '--rawOutput'], vars, n8nLog, true),
+		);
+		outputs.push(n8nExec.stdout, n8nExec.stderr);
+		checkN8nSmtpRun(c, n8nExec.code, n8nExec.stdout + n8nExec.stderr, n8nSink);
 
 		assertNoSecrets(c, "n8n's output (imports and execute)", outputs.join('\n'));
 		assertNoSecrets(c, 'the n8n log file', readFileSync(n8nLog, 'utf8'));
@@ -632,6 +659,44 @@ function checkRun(c: Checks, runJson: RunJson, sinks: SmtpSink[]): void {
 	}
 	c.equal(new Set(allIds).size === allIds.length, true, 'messageIds are unique within each relay');
 	assertNoSecrets(c, 'the run JSON', JSON.stringify(runJson));
+}
+
+/** The workflow on n8n's smtp credential: every item on Sent, the sink got them over STARTTLS after AUTH. */
+function checkN8nSmtpRun(c: Checks, code: number | null, output: string, sink: SmtpSink): void {
+	const what = "n8n's smtp credential";
+	c.equal(code, 0, `${what}: n8n execute exit code`);
+	const runJson = extractRunJson(output);
+	if (!c.ok(runJson && !runJson.data.resultData.error, `${what}: a run JSON without errors`)) {
+		log(tail(output, 30).replace(/^/gm, '      '));
+		return;
+	}
+	const node = 'Send via n8n SMTP';
+	const outs = [0, 1, 2, 3].map((k) => outputItems(runJson!, node, k).length);
+	c.equal(
+		outs,
+		[N8N_SMTP_RECIPIENTS.length, 0, 0, 0],
+		`${what}: items on Sent / Failed / Fallback / Skipped`,
+	);
+	const statuses = outputItems(runJson!, node, 0).map(
+		(it) => (it.json.postalDelivery as { status?: string; provider?: string } | undefined)?.status,
+	);
+	c.equal(
+		statuses,
+		N8N_SMTP_RECIPIENTS.map(() => 'sent'),
+		`${what}: postalDelivery.status`,
+	);
+	c.equal(
+		sink.messages.flatMap((m) => m.rcpts).sort(),
+		[...N8N_SMTP_RECIPIENTS].sort(),
+		`${what}: the sink got exactly the recipients`,
+	);
+	c.ok(
+		sink.messages.length > 0 &&
+			sink.messages.every((m) => m.secure && m.ehlo === 'e2e-n8n.postal-routes.example'),
+		`${what}: every message over STARTTLS, announced with the credential's Client Host Name`,
+	);
+	c.equal(sink.authFailures, 0, `${what}: no refused login at the sink`);
+	assertNoSecrets(c, `the run JSON of ${what}`, JSON.stringify(runJson));
 }
 
 function checkErrorRun(c: Checks, code: number | null, output: string): void {
@@ -869,6 +934,69 @@ async function runExamples(env: Env, packed: Packed, work: string): Promise<void
 	summary.push(`examples: ${results.length} of ${files.length} handled — ${results.join('; ')}`);
 }
 
+// ---------------------------------------------------------------------------- the editor's panel
+
+/**
+ * The Load-Balanced Send panel in the real editor (scripts/screenshot.js --send-panel: n8n started
+ * on this build's dist/, an owner, a workflow with one new send node on an n8n SMTP credential,
+ * headless chromium): the provider's name is in the panel, under the credential selector.
+ */
+async function checkSendPanel(env: Env, work: string): Promise<void> {
+	const c = new Checks('send panel');
+	const out = join(work, 'screenshots');
+	const shot = await run(env.node24, [join(REPO, 'scripts', 'screenshot.js'), '--send-panel'], {
+		cwd: REPO,
+		env: { ...cleanNpmEnv(), SCREENSHOT_OUT: out, POSTAL_DEV_SKIP_BUILD: '1' },
+		logFile: join(work, 'screenshot.log'),
+		allowFailure: true,
+		timeoutMs: 10 * 60_000,
+	});
+	c.equal(shot.code, 0, 'send panel: scripts/screenshot.js --send-panel exit code');
+	const line = shot.stdout.split('\n').find((l) => l.startsWith('SEND_PANEL '));
+	const panel = line
+		? (JSON.parse(line.slice('SEND_PANEL '.length)) as {
+				labels: string[];
+				provider: string[];
+				providerLabelAt: number;
+				credentialLabelAt: number;
+			})
+		: undefined;
+	if (c.ok(panel, 'send panel: the panel was read')) {
+		log(
+			`  panel labels: ${panel!.labels.slice(0, 6).join(' | ')} …; provider: ${panel!.provider.join(', ')}`,
+		);
+		c.ok(panel!.labels.includes('Provider'), 'send panel: a "Provider" parameter is in the panel');
+		c.ok(
+			panel!.provider.includes('SMTP (Relay or MTA Delivery Policy)'),
+			'send panel: the provider’s name "SMTP (Relay or MTA Delivery Policy)" is shown in it',
+		);
+		c.ok(
+			panel!.credentialLabelAt >= 0 && panel!.credentialLabelAt < panel!.providerLabelAt,
+			'send panel: the credential selector comes first, above Provider',
+		);
+	} else log(tail(shot.stderr, 20).replace(/^/gm, '      '));
+	c.ok(
+		existsSync(join(out, 'node-send.png')),
+		`send panel: screenshot ${join(out, 'node-send.png')}`,
+	);
+	// the same run: a Domain Group Classifier on Redis draws its credential selector under State Store
+	const classifierLine = shot.stdout.split('\n').find((l) => l.startsWith('CLASSIFIER_PANEL '));
+	const labels = classifierLine
+		? (JSON.parse(classifierLine.slice('CLASSIFIER_PANEL '.length)) as { labels: string[] }).labels
+		: [];
+	const at = (label: string) => labels.indexOf(label);
+	c.ok(
+		at('State Store') >= 0 &&
+			at('State Store') < at('Redis Credential Type') &&
+			at('Redis Credential Type') < at('Credential'),
+		`classifier panel: State Store, then Redis Credential Type, then the credential selector (${labels.slice(3, 8).join(' | ')})`,
+	);
+	failures.push(...c.failures);
+	summary.push(
+		`send panel: ${c.failures.length ? `FAILED (${c.failures.length} checks)` : 'passed'}`,
+	);
+}
+
 // ----------------------------------------------------------------------------------------- main
 
 async function main(): Promise<number> {
@@ -897,6 +1025,12 @@ async function main(): Promise<number> {
 			failures.push(`[examples] ${(error as Error).message}`);
 		}
 		if (!interrupted) await runRetryLoop(env, packed, work, REPO, failures, summary);
+		try {
+			if (!interrupted)
+				await step('[editor] the Load-Balanced Send panel', () => checkSendPanel(env, work));
+		} catch (error) {
+			failures.push(`[editor] ${(error as Error).message}`);
+		}
 		if (interrupted) failures.push(`interrupted by ${interrupted}`);
 		ok = failures.length === 0;
 	} catch (error) {

@@ -203,3 +203,82 @@ export function buildErrorWorkflow() {
 		pinData: {},
 	};
 }
+
+export const N8N_SMTP_WORKFLOW_ID = 'wfPostalE2EN8nSmtp';
+export const CRED_N8N_SMTP = { id: 'e2eN8nSmtp', name: 'E2E n8n SMTP (Send Email’s type)' };
+export const N8N_SMTP_RECIPIENTS = [
+	'n8n.one@gmail.com',
+	'n8n.two@outlook.com',
+	'n8n.three@gmail.com',
+];
+
+/**
+ * n8n's own SMTP credential (n8n-nodes-base's `smtp`, the one Send Email uses), as its form saves
+ * it: SSL/TLS off, STARTTLS on, a login. Postal Routes then requires STARTTLS before AUTH; the sink
+ * offers it with the fixture certificate, which the n8n process trusts (NODE_EXTRA_CA_CERTS).
+ */
+export function n8nSmtpCredential(port: number, user: string, password: string) {
+	return {
+		...CRED_N8N_SMTP,
+		type: 'smtp',
+		data: {
+			user,
+			password,
+			host: '127.0.0.1',
+			port,
+			secure: false,
+			disableStartTls: false,
+			hostName: 'e2e-n8n.postal-routes.example',
+		},
+	};
+}
+
+/** Manual Trigger → Code (3 recipients) → a new (version 2) Load-Balanced Send on n8n's smtp credential. */
+export function buildN8nSmtpWorkflow() {
+	const jsCode = `return ${JSON.stringify(N8N_SMTP_RECIPIENTS)}.map((email) => ({ json: { email } }));`;
+	return {
+		id: N8N_SMTP_WORKFLOW_ID,
+		name: "Postal Routes e2e: a send node on n8n's own SMTP credential",
+		active: false,
+		nodes: [
+			{
+				id: 'start',
+				name: 'Start',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: 'recipients',
+				name: 'Recipients',
+				type: 'n8n-nodes-base.code',
+				typeVersion: 2,
+				position: [200, 0],
+				parameters: { jsCode },
+			},
+			{
+				id: 'send',
+				name: 'Send via n8n SMTP',
+				type: `${PKG}.loadBalancedSend`,
+				// a node made in today's editor: provider SMTP, Credential Type left at n8n's own
+				typeVersion: 2,
+				position: [400, 0],
+				parameters: {
+					routeName: 'n8n SMTP',
+					from: `${FROM_NAME} <${FROM}>`,
+					to: '={{ $json.email }}',
+					subject: "={{ 'E2E n8n SMTP ' + $json.email }}",
+					text: 'Sent with the credential Send Email uses.',
+				},
+				credentials: { smtp: { id: CRED_N8N_SMTP.id, name: CRED_N8N_SMTP.name } },
+			},
+		],
+		connections: {
+			Start: { main: [[{ node: 'Recipients', type: 'main', index: 0 }]] },
+			Recipients: { main: [[{ node: 'Send via n8n SMTP', type: 'main', index: 0 }]] },
+		},
+		settings: { executionOrder: 'v1' },
+		pinData: {},
+	};
+}

@@ -21,9 +21,5 @@ export const httpsClient: HttpClient = (request) =>
 			},
 		);
 		req.on('error', reject);
-		// nock's mock socket (mswjs) can emit a replyWithError's error once more after the request
-		// has failed with it; on a busy machine that lands in the next test as an unhandled 'error'.
-		// The request already reported it: the socket's own copy is dropped
-		req.on('socket', (socket) => socket.on('error', () => undefined));
 		req.end(request.body);
 	});

@@ -58,6 +58,14 @@ describe('node options: each default read from the node description', () => {
 			idempotency: true,
 			inDoubt: 'resend',
 			leaseSeconds: 600,
+			// for n8n's own SMTP credential: our credential's defaults
+			smtpPoolSize: 5,
+			allowUnauthorizedCerts: false,
+			// the feedback loop's (suppression list, message reference, ledger)
+			skipSuppressed: true,
+			suppressionList: '',
+			feedbackTracking: true,
+			ledgerDays: 14,
 		});
 		expect(deliverySettings(options, 'execution 7 · Send')).toEqual({
 			concurrency: 20,
@@ -76,6 +84,8 @@ describe('node options: each default read from the node description', () => {
 				owner: 'execution 7 · Send',
 			},
 			maxRateWaitMs: 300_000,
+			suppression: { list: '' },
+			feedback: { ledgerTtlMs: 14 * 86_400_000 },
 		});
 	});
 

@@ -11,6 +11,7 @@ import nock from 'nock';
 import { SMTPServer } from 'smtp-server';
 import { PostalSmtp } from '../../credentials/PostalSmtp.credentials';
 import { API_PROVIDERS, ApiTransport, type ApiProviderId } from '../../lib/transports/api';
+import { n8nApiCredentialInput } from '../../lib/transports/n8nCredentials';
 import { checkMimeType } from '../../lib/transports/mime';
 import {
 	parseSmtpCredential,
@@ -240,7 +241,9 @@ const INJECTED_NAME =
 
 interface ApiCase {
 	id: ApiProviderId;
-	data: Record<string, string>;
+	/** n8n's own credential type the data is in (read through n8nApiCredentialInput); none: ours */
+	n8nType?: string;
+	data: Record<string, string | boolean>;
 	origin: string;
 	sendPath: string;
 	ok: { status: number; body: string };
@@ -315,9 +318,55 @@ const API_CASES: ApiCase[] = [
 	},
 ];
 
+/** The same providers on n8n's own credential types, the data in n8n's field names. */
+const N8N_API_CASES: ApiCase[] = [
+	{
+		...API_CASES[0],
+		n8nType: 'sendGridApi',
+		data: { apiKey: 'SG.n8n-owned.secret/x+y' },
+		secrets: ['SG.n8n-owned.secret/x+y'],
+	},
+	{
+		...API_CASES[1],
+		n8nType: 'mailgunApi',
+		data: {
+			apiDomain: 'api.mailgun.net',
+			emailDomain: 'mg.sender.example',
+			apiKey: 'key-n8n-mailgun-77aa',
+		},
+		secrets: ['key-n8n-mailgun-77aa'],
+	},
+	{
+		...API_CASES[2],
+		n8nType: 'postmarkApi',
+		data: { serverToken: 'pm-n8n-token-secret-88' },
+		secrets: ['pm-n8n-token-secret-88'],
+	},
+	{
+		...API_CASES[4],
+		n8nType: 'aws',
+		data: {
+			region: 'eu-west-1',
+			accessKeyId: 'AKIDEXAMPLE',
+			secretAccessKey: SES_SECRET,
+			temporaryCredentials: true,
+			sessionToken: SES_TOKEN,
+		},
+	},
+	{
+		...API_CASES[6],
+		n8nType: 'sendInBlueApi',
+		data: { apiKey: 'xkeysib-n8n-brevo-5q' },
+		secrets: ['xkeysib-n8n-brevo-5q'],
+	},
+];
+
 function apiTransport(c: ApiCase): ApiTransport<unknown> {
 	const provider = API_PROVIDERS[c.id];
-	return new ApiTransport(provider, provider.parseCredential(c.data), httpsClient, () => NOW);
+	const credential = c.n8nType
+		? provider.parseCredential(n8nApiCredentialInput(c.id, c.data), `n8n ${c.n8nType}`)
+		: provider.parseCredential(c.data);
+	return new ApiTransport(provider, credential, httpsClient, () => NOW);
 }
 
 /** Records the bodies that reach nock (any number of requests). */
@@ -516,7 +565,7 @@ const OFFSETS = [
 	...Array.from({ length: 15 }, (_, i) => 420 + i * 6),
 ];
 
-describe.each(API_CASES.map((c) => [c.id, c] as const))(
+describe.each([...API_CASES, ...N8N_API_CASES].map((c) => [c.n8nType ?? c.id, c] as const))(
 	'%s: no secret in a failure message',
 	(_id, c) => {
 		test('an echoed secret that straddles the shortening cut leaves no prefix behind', async () => {

@@ -115,6 +115,39 @@ describe('Postal Bounce Parser in the engine', () => {
 		expect(found.map((f) => f?.reason ?? null)).toEqual(['hard-bounce', null, 'complaint']);
 	});
 
+	it('counts the events tied to a route in its outcome counters, in the hour they happened', async () => {
+		// the Postfix report (Relay A / yahoo by its ENVID), dated an hour ago
+		const at = new Date(Date.now() - 3_600_000);
+		const raw = fixture('postfix-yahoo-deferred-and-blocked')
+			.toString('latin1')
+			.replace(/^(Date|Arrival-Date): .*$/gm, (_, name: string) => `${name}: ${at.toUTCString()}`);
+		const run = await runWorkflow(workflow(), { 'Bounce Mailbox': [{ raw }] });
+		expect(run.error).toBeUndefined();
+		const hours = await embeddedStateStore().readOutcomes(
+			'Relay A',
+			'yahoo',
+			'hour',
+			at.getTime() - 3_600_000,
+			Date.now() + 1,
+		);
+		expect(hours.map((b) => b.counts)).toEqual([{ deferred: 1, blocked: 1, bounceSoft: 1 }]);
+		expect(hours[0].start).toBe(Math.floor(at.getTime() / 3_600_000) * 3_600_000);
+		// a month-old report counts nowhere: its buckets are gone (hours are kept 8 days)
+		resetEmbeddedStateStore();
+		await runWorkflow(workflow(), {
+			'Bounce Mailbox': [{ raw: fixture('postfix-yahoo-deferred-and-blocked').toString('latin1') }],
+		});
+		expect(
+			await embeddedStateStore().readOutcomes(
+				'Relay A',
+				'yahoo',
+				'hour',
+				Date.parse('2026-11-05T00:00:00Z'),
+				Date.parse('2026-11-06T00:00:00Z'),
+			),
+		).toEqual([]);
+	});
+
 	it('reads a binary .eml, onto a named list, or records nothing when told not to', async () => {
 		const eml = {
 			base64: fixture('rfc3464-multi').toString('base64'),

@@ -91,7 +91,11 @@ beforeAll(() => {
 	nock.disableNetConnect();
 	nock.enableNetConnect('127.0.0.1');
 });
-afterAll(() => nock.enableNetConnect());
+afterAll(() => {
+	nock.enableNetConnect();
+	// nock patches node:http for the whole worker: the next file's nock must not intercept on top
+	nock.restore();
+});
 beforeEach(() => resetEmbeddedStateStore());
 afterEach(async () => {
 	nock.cleanAll();

@@ -85,7 +85,8 @@ export const brevo: ApiProvider<BrevoCredential> = {
 	id: 'brevo',
 	label: LABEL,
 	credentialType: 'postalBrevoApi',
-	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes Brevo API'),
+	parseCredential: (data, label = 'Postal Routes Brevo API') =>
+		parseCredentialData(schema, data, label),
 	buildRequest: (message, credential) => {
 		assertAttachmentTypes(message.attachments);
 		return {

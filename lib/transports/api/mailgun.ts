@@ -75,7 +75,8 @@ export const mailgun: ApiProvider<MailgunCredential> = {
 	id: 'mailgun',
 	label: LABEL,
 	credentialType: 'postalMailgunApi',
-	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes Mailgun API'),
+	parseCredential: (data, label = 'Postal Routes Mailgun API') =>
+		parseCredentialData(schema, data, label),
 	buildRequest: async (message, credential) => {
 		// checked before the parts are made, so the error names the file (an inline part's is its cid)
 		assertAttachmentTypes(message.attachments);

@@ -84,7 +84,8 @@ export const postmark: ApiProvider<PostmarkCredential> = {
 	id: 'postmark',
 	label: LABEL,
 	credentialType: 'postalPostmarkApi',
-	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes Postmark API'),
+	parseCredential: (data, label = 'Postal Routes Postmark API') =>
+		parseCredentialData(schema, data, label),
 	buildRequest: (message, credential) => {
 		assertAttachmentTypes(message.attachments);
 		return {

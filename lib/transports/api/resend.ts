@@ -79,7 +79,8 @@ export const resend: ApiProvider<ResendCredential> = {
 	id: 'resend',
 	label: LABEL,
 	credentialType: 'postalResendApi',
-	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes Resend API'),
+	parseCredential: (data, label = 'Postal Routes Resend API') =>
+		parseCredentialData(schema, data, label),
 	buildRequest: (message, credential) => {
 		assertAttachmentTypes(message.attachments);
 		return {

@@ -74,7 +74,8 @@ export const sendGrid: ApiProvider<SendGridCredential> = {
 	id: 'sendgrid',
 	label: LABEL,
 	credentialType: 'postalSendGridApi',
-	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes SendGrid API'),
+	parseCredential: (data, label = 'Postal Routes SendGrid API') =>
+		parseCredentialData(schema, data, label),
 	buildRequest: (message, credential) => {
 		assertAttachmentTypes(message.attachments);
 		return {

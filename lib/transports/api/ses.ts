@@ -42,6 +42,11 @@ const schema = z.object({
 	sessionToken: optionalString,
 	region: requiredString.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as eu-west-1'),
 	configurationSetName: optionalString,
+	/** an SES endpoint of its own (a VPC endpoint, from n8n's AWS credential); default email.{region}.amazonaws.com */
+	endpoint: optionalString.refine(
+		(url) => url === undefined || /^https?:\/\/[^/?#\s]+\/?$/.test(url),
+		'must be a URL such as https://email.eu-west-1.amazonaws.com, with no path',
+	),
 });
 
 export type SesCredential = z.output<typeof schema>;
@@ -75,7 +80,9 @@ const ERROR_TYPES: Record<string, Pick<FailureOptions, 'kind' | 'scope' | 'opens
 };
 
 function host(credential: SesCredential): string {
-	return `https://email.${credential.region}.amazonaws.com`;
+	return (
+		credential.endpoint?.replace(/\/$/, '') ?? `https://email.${credential.region}.amazonaws.com`
+	);
 }
 
 /** The full MIME message: SES sends it as is, so headers, attachments and inline images all survive. */
@@ -112,7 +119,8 @@ export const ses: ApiProvider<SesCredential> = {
 	id: 'ses',
 	label: LABEL,
 	credentialType: 'postalSesApi',
-	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes Amazon SES API'),
+	parseCredential: (data, label = 'Postal Routes Amazon SES API') =>
+		parseCredentialData(schema, data, label),
 	buildRequest: async (message, credential, ctx) => {
 		const raw = await composeMime(message, ctx.now);
 		const body = compact({

@@ -92,7 +92,8 @@ export const sparkPost: ApiProvider<SparkPostCredential> = {
 	label: LABEL,
 	credentialType: 'postalSparkPostApi',
 	envelopeSubset: true,
-	parseCredential: (data) => parseCredentialData(schema, data, 'Postal Routes SparkPost API'),
+	parseCredential: (data, label = 'Postal Routes SparkPost API') =>
+		parseCredentialData(schema, data, label),
 	buildRequest: (message, credential) => {
 		assertAttachmentTypes(message.attachments);
 		return {

@@ -23,8 +23,11 @@ export interface ApiProvider<C> {
 	 * Without it the transport refuses such a message: the API would send to everyone again.
 	 */
 	readonly envelopeSubset?: boolean;
-	/** Validates n8n credential data; throws an Error naming the bad field, never echoing values. */
-	parseCredential(data: unknown): C;
+	/**
+	 * Validates credential data; throws an Error naming the bad field, never echoing values. `label`
+	 * names the credential in that error (default: ours; n8n's own types pass theirs).
+	 */
+	parseCredential(data: unknown, label?: string): C;
 	/** Async only where the body must be composed first (SES builds a MIME message). */
 	buildRequest(
 		message: OutgoingMessage,

@@ -45,6 +45,9 @@ beforeAll(() => {
 afterAll(() => {
 	rmSync(dir, { recursive: true, force: true });
 	nock.enableNetConnect();
+	// nock patches node:http for the whole worker: left active, the next file's nock intercepts
+	// on top of it (a replyWithError then fires twice, the second copy unhandled)
+	nock.restore();
 });
 afterEach(() => nock.cleanAll());
 
