@@ -30,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../helpers/smtpSink';
 import { runFeedbackTrigger } from './feedbackTrigger';
+import { runRetryLoop } from './retryLoop';
 import {
 	Checks,
 	cleanNpmEnv,
@@ -1023,6 +1024,7 @@ async function main(): Promise<number> {
 		} catch (error) {
 			failures.push(`[examples] ${(error as Error).message}`);
 		}
+		if (!interrupted) await runRetryLoop(env, packed, work, REPO, failures, summary);
 		try {
 			if (!interrupted)
 				await step('[editor] the Load-Balanced Send panel', () => checkSendPanel(env, work));

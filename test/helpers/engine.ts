@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecutionLifecycleHooks, WorkflowExecute } from 'n8n-core';
 import {
+	DATA_TABLE_SYSTEM_COLUMNS,
 	NodeConnectionTypes,
+	NodeOperationError,
+	tryToParseDateTime,
 	Workflow,
 	type IConnections,
 	type IDataObject,
@@ -87,10 +90,239 @@ class NoOp implements INodeType {
 	}
 }
 
+/**
+ * Stand-in for n8n's Edit Fields (Set) v3.3+ in manual mode: the assignments (n8n-core evaluates
+ * their expressions), converted to their type, added to the item's fields when Include Other
+ * Fields is on (n8n-nodes-base's SetV2 prepareReturnItem, without dot notation or binary fields).
+ */
+class EditFields implements INodeType {
+	description = {
+		displayName: 'Edit Fields (Set)',
+		name: 'set',
+		group: ['input'],
+		version: [3.3, 3.4],
+		description: '',
+		defaults: { name: 'Edit Fields' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [
+			{
+				displayName: 'Fields to Set',
+				name: 'assignments',
+				type: 'assignmentCollection',
+				default: {},
+			},
+			{
+				displayName: 'Include Other Fields',
+				name: 'includeOtherFields',
+				type: 'boolean',
+				default: false,
+			},
+			{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
+		],
+	} as unknown as INodeType['description'];
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		return [
+			this.getInputData().map((item, i) => {
+				const { assignments = [] } = this.getNodeParameter('assignments', i) as {
+					assignments?: Array<{ name: string; type: string; value: unknown }>;
+				};
+				const json: IDataObject = this.getNodeParameter('includeOtherFields', i, false)
+					? (JSON.parse(JSON.stringify(item.json)) as IDataObject)
+					: {};
+				for (const { name, type, value } of assignments) {
+					const v = type === 'number' ? Number(value) : type === 'string' ? String(value) : value;
+					if (type === 'number' && Number.isNaN(v))
+						throw new NodeOperationError(
+							this.getNode(),
+							`'${name}' expects a number but we got '${String(value)}'`,
+							{ itemIndex: i },
+						);
+					json[name] = v as IDataObject[string];
+				}
+				return { json, pairedItem: { item: i } };
+			}),
+		];
+	}
+}
+
+/**
+ * Stand-in for n8n's If v2: the Conditions are a `filter` parameter, which n8n-core itself
+ * evaluates for `extractValue` (as the real IfV2 node reads it); true items on output 0, false on 1.
+ */
+class If implements INodeType {
+	description = {
+		displayName: 'If',
+		name: 'if',
+		group: ['transform'],
+		version: [2, 2.1, 2.2],
+		description: '',
+		defaults: { name: 'If' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
+		properties: [
+			{
+				displayName: 'Conditions',
+				name: 'conditions',
+				type: 'filter',
+				default: {},
+				typeOptions: { filter: { caseSensitive: true, typeValidation: 'strict', version: 2 } },
+			},
+			{ displayName: 'Options', name: 'options', type: 'collection', default: {}, options: [] },
+		],
+	} as unknown as INodeType['description'];
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const pass: INodeExecutionData[] = [];
+		const fail: INodeExecutionData[] = [];
+		this.getInputData().forEach((item, i) => {
+			const ok = this.getNodeParameter('conditions', i, false, { extractValue: true }) as boolean;
+			(ok ? pass : fail).push({ ...item, pairedItem: item.pairedItem ?? { item: i } });
+		});
+		return [pass, fail];
+	}
+}
+
+/**
+ * Stand-in for n8n's Wait node, Resume: At Specified Time (n8n-nodes-base Wait.node.js): one time
+ * for the whole batch, read for item 0 and parsed in the workflow's zone; a wait under 65 s stays
+ * in the process (a timer), a longer one would put the execution to wait in n8n's database, which
+ * this harness has not got. The clock is Date.now, so a test can move it.
+ */
+class Wait implements INodeType {
+	description = {
+		displayName: 'Wait',
+		name: 'wait',
+		group: ['organization'],
+		version: [1, 1.1],
+		description: '',
+		defaults: { name: 'Wait' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [
+			{
+				displayName: 'Resume',
+				name: 'resume',
+				type: 'options',
+				options: [],
+				default: 'timeInterval',
+			},
+			{ displayName: 'Date and Time', name: 'dateTime', type: 'dateTime', default: '' },
+		],
+	} as unknown as INodeType['description'];
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		if (this.getNodeParameter('resume', 0) !== 'specificTime')
+			throw new Error('the Wait stand-in only resumes at a specific time');
+		let waitTill: number;
+		try {
+			waitTill = tryToParseDateTime(this.getNodeParameter('dateTime', 0), this.getTimezone())
+				.toUTC()
+				.toMillis();
+		} catch {
+			throw new NodeOperationError(
+				this.getNode(),
+				'Cannot put execution to wait because `dateTime` parameter is not a valid date. Please pick a specific date and time to wait until.',
+			);
+		}
+		const waitMs = Math.max(waitTill - Date.now(), 0);
+		if (waitMs >= 65_000)
+			throw new Error(`the Wait stand-in waits in the process only (under 65 s), not ${waitMs} ms`);
+		waits.push({ node: this.getNode().name, until: waitTill, ms: waitMs });
+		await new Promise((resolve) => setTimeout(resolve, waitMs));
+		return [this.getInputData()];
+	}
+}
+
+/** Each Wait stand-in's wait in this run: its node, the time it resumed at, how long it waited. */
+export const waits: Array<{ node: string; until: number; ms: number }> = [];
+
+/** The data tables the Data Table stand-in writes to, by name: create one before a run. */
+export const dataTables = new Map<string, IDataObject[]>();
+
+/**
+ * Stand-in for n8n's Data Table node, Row › Insert (n8n-nodes-base DataTable): the table found by
+ * name (or id = name here), failing as n8n does when there is none (or, with On Error: Continue,
+ * passing the items on with the error); the row is the Columns
+ * mapping (Define Below, evaluated per item by n8n-core) or the item's fields (Map Automatically);
+ * the inserted rows come out with n8n's system columns.
+ */
+class DataTable implements INodeType {
+	description = {
+		displayName: 'Data table',
+		name: 'dataTable',
+		group: ['input', 'transform'],
+		version: [1, 1.1],
+		description: '',
+		defaults: { name: 'Data table' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		properties: [
+			{ displayName: 'Resource', name: 'resource', type: 'options', options: [], default: 'row' },
+			{
+				displayName: 'Operation',
+				name: 'operation',
+				type: 'options',
+				options: [],
+				default: 'insert',
+			},
+			{
+				displayName: 'Data table',
+				name: 'dataTableId',
+				type: 'resourceLocator',
+				default: { mode: 'list', value: '' },
+				modes: [],
+			},
+			{
+				displayName: 'Columns',
+				name: 'columns',
+				type: 'resourceMapper',
+				default: { mappingMode: 'defineBelow', value: null },
+				noDataExpression: true,
+			},
+		],
+	} as unknown as INodeType['description'];
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		if (
+			this.getNodeParameter('resource', 0) !== 'row' ||
+			this.getNodeParameter('operation', 0) !== 'insert'
+		)
+			throw new Error('the Data Table stand-in only inserts rows');
+		const items = this.getInputData();
+		const locator = this.getNodeParameter('dataTableId', 0) as { value: string };
+		const table = dataTables.get(String(locator.value).toLowerCase());
+		if (!table) {
+			const error = new NodeOperationError(
+				this.getNode(),
+				`Data table with name "${locator.value}" not found`,
+			);
+			// On Error: Continue: the items go on, each with the error (as the real node's bulk insert)
+			if (this.continueOnFail()) return [items.map((item) => ({ json: item.json, error }))];
+			throw error;
+		}
+		return [
+			items.map((item, i) => {
+				const mode = this.getNodeParameter('columns.mappingMode', i) as string;
+				const row: IDataObject =
+					mode === 'autoMapInputData'
+						? { ...item.json }
+						: { ...(this.getNodeParameter('columns.value', i, {}) as IDataObject) };
+				for (const c of DATA_TABLE_SYSTEM_COLUMNS) delete row[c];
+				const now = new Date().toISOString();
+				const stored = { id: table.length + 1, ...row, createdAt: now, updatedAt: now };
+				table.push(stored);
+				return { json: stored, pairedItem: { item: i } };
+			}),
+		];
+	}
+}
+
 /** The test stand-ins for n8n's own nodes. */
 const standIns: Record<string, INodeType> = {
 	'n8n-nodes-base.manualTrigger': new ManualTrigger(),
 	'n8n-nodes-base.noOp': new NoOp(),
+	'n8n-nodes-base.set': new EditFields(),
+	'n8n-nodes-base.if': new If(),
+	'n8n-nodes-base.wait': new Wait(),
+	'n8n-nodes-base.dataTable': new DataTable(),
 	'test.injectedItems': new InjectedItems(),
 };
 
@@ -242,6 +474,7 @@ export async function runWorkflow(
 	} = {},
 ): Promise<RunResult> {
 	injected.clear();
+	waits.length = 0;
 	credentialData = options.credentials ?? {};
 	for (const [node, items] of Object.entries(inputs)) injected.set(node, items);
 	const workflow = new Workflow({

@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { WorkflowExpression, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
-import { PACKAGE, runWorkflow, type WorkflowJson } from '../helpers/engine';
+import { dataTables, PACKAGE, runWorkflow, waits, type WorkflowJson } from '../helpers/engine';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 
 /**
@@ -72,6 +72,30 @@ function incoming(wf: WorkflowJson, target: string): Array<{ from: string; outpu
 	return found;
 }
 
+/**
+ * Moves the clock (Date.now, which the state store, n8n's $now and the Wait stand-in read) to 3 s
+ * before a minute boundary: a sending day that starts there ends 3 s into the test, in real time.
+ */
+function dayEndingIn3s(): { dayEnds: number; dayStart: string } {
+	const realNow = Date.now.bind(Date);
+	const dayEnds = Math.ceil((realNow() + 120_000) / 60_000) * 60_000;
+	const offset = dayEnds - 3_000 - realNow();
+	jest.spyOn(Date, 'now').mockImplementation(() => realNow() + offset);
+	return { dayEnds, dayStart: new Date(dayEnds).toISOString().slice(11, 16) };
+}
+
+/** A sink that stamps each recipient's message with the (moved) clock when it arrives. */
+async function stampingSink(): Promise<{ sink: SmtpSink; arrived: Map<string, number[]> }> {
+	const arrived = new Map<string, number[]>();
+	const sink = await startSmtpSink({
+		onEvent: (e) => {
+			if (e.type === 'data')
+				for (const r of e.rcpts ?? []) arrived.set(r, [...(arrived.get(r) ?? []), Date.now()]);
+		},
+	});
+	return { sink, arrived };
+}
+
 describe('the examples through the n8n engine', () => {
 	let sink: SmtpSink | undefined;
 	afterEach(async () => {
@@ -111,8 +135,12 @@ describe('the examples through the n8n engine', () => {
 					send: send.name,
 					from: [{ from: partitioners[0].name, output: expect.any(Number) }],
 				});
-			// and the partitioner from one connection too
-			expect(incoming(wf, partitioners[0].name)).toHaveLength(1);
+			// and the partitioner from one connection too, besides the retry loop's Wait (which brings it
+			// items only when some were held back)
+			expect(incoming(wf, partitioners[0].name)).toEqual([
+				{ from: 'Classify Domains', output: 0 },
+				{ from: 'Wait Until Retry Time', output: 0 },
+			]);
 		});
 
 		it('runs every node of ours once, routes Microsoft by the table, and n8n evaluates two expressions per message', async () => {
@@ -158,5 +186,150 @@ describe('the examples through the n8n engine', () => {
 			);
 			expect(expressions.length).toBeLessThanOrEqual(2 * sent + 5);
 		});
+	});
+
+	describe('the retry loop (broadcast-domain-groups.json)', () => {
+		const file = 'broadcast-domain-groups.json';
+		const ROUTER = 'Route by Domain Group';
+
+		/** The example on 20 recipients, with caps that hold back 10 of them (7 + 3 a day). */
+		function capped(dayStart?: string, extra: IDataObject = {}) {
+			const { wf, inputs } = runnable(file, 20);
+			const router = wf.nodes.find((n) => n.name === ROUTER)!;
+			const routes = (router.parameters.routes as { values: IDataObject[] }).values;
+			routes[0].dailyCap = 7;
+			routes[1].dailyCap = 3;
+			if (dayStart) router.parameters.options = { dayStart, timeZone: 'UTC' };
+			const recipients = Object.values(inputs)[0].map((r) => ({ ...r, ...extra }));
+			return { wf, inputs: { 'Sample Recipients': recipients }, recipients };
+		}
+
+		afterEach(() => {
+			jest.restoreAllMocks();
+			dataTables.clear();
+		});
+
+		it("waits for the deferred items' retryAt (a sending day that ends 3 s after the run starts), then sends each once, after it", async () => {
+			// the sending day ends 3 s in: the caps reset there and the Wait resumes then (real timers)
+			const { dayEnds, dayStart } = dayEndingIn3s();
+			resetEmbeddedStateStore();
+			const stamped = await stampingSink();
+			sink = stamped.sink;
+			const arrived = stamped.arrived;
+			dataTables.set('delivery log', []);
+			const { wf, inputs, recipients } = capped(dayStart);
+			const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
+			expect(run.error).toBeUndefined();
+
+			// first pass: 7 + 3 routed, 10 deferred until the sending day ends
+			const [a0, b0, deferred] = run.outputs(ROUTER, 0);
+			expect([a0.length, b0.length, deferred.length]).toEqual([7, 3, 10]);
+			const retryAt = new Date(dayEnds).toISOString();
+			expect(deferred.map((i) => (i.json.postalRoute as IDataObject).retryAt)).toEqual(
+				Array(10).fill(retryAt),
+			);
+			// one Wait, until then; the partitioner again after it, with fresh caps: all 10 go
+			expect(waits).toEqual([
+				{ node: 'Wait Until Retry Time', until: dayEnds, ms: expect.any(Number) },
+			]);
+			expect(waits[0].ms).toBeGreaterThan(0);
+			const [a1, b1, again] = run.outputs(ROUTER, 1);
+			expect([a1.length, b1.length, again.length]).toEqual([7, 3, 0]);
+			expect(run.outputs('Count Try')[0].map((i) => i.json.postalTries)).toEqual(Array(10).fill(1));
+			expect(run.run.data.resultData.runData['Delivery Log']).toBeUndefined();
+			expect(dataTables.get('delivery log')).toEqual([]);
+
+			// every recipient exactly once at the sink; the deferred ones after their retryAt
+			expect(sink.messages).toHaveLength(20);
+			expect([...arrived.keys()].sort()).toEqual(recipients.map((r) => r.email as string).sort());
+			expect([...arrived.values()].every((times) => times.length === 1)).toBe(true);
+			const late = deferred.map((i) => arrived.get(i.json.recipient as string)![0]);
+			expect(late.every((t) => t >= dayEnds)).toBe(true);
+			const early = [...a0, ...b0].map((i) => arrived.get(i.json.recipient as string)![0]);
+			expect(early.every((t) => t < dayEnds)).toBe(true);
+		}, 60_000);
+
+		it('after the last retry an item goes to the Delivery Log, not to the Wait; so does a Failed one', async () => {
+			resetEmbeddedStateStore();
+			const refused = 'customer0@gmail.com';
+			sink = await startSmtpSink({
+				reply: ({ phase, rcpt }) =>
+					phase === 'rcpt' && rcpt === refused
+						? { code: 550, message: '5.1.1 No such user' }
+						: undefined,
+			});
+			dataTables.set('delivery log', []);
+			// items already retried 3 times: the next hold is their 4th
+			const { wf, inputs } = capped(undefined, { postalTries: 3 });
+			const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
+			expect(run.error).toBeUndefined();
+
+			const [, , deferred] = run.outputs(ROUTER);
+			expect(deferred).toHaveLength(10);
+			expect(run.run.data.resultData.runData['Wait Until Retry Time']).toBeUndefined();
+			expect(run.outputs('Retries Left?')[0]).toHaveLength(0);
+			const rows = dataTables.get('delivery log')!;
+			const gaveUp = rows.filter((r) => r.outcome === 'gave up');
+			expect(gaveUp.map((r) => r.recipient).sort()).toEqual(
+				deferred.map((i) => i.json.recipient).sort(),
+			);
+			expect(gaveUp.every((r) => r.tries === 4 && /no route has room/.test(String(r.detail)))).toBe(
+				true,
+			);
+			expect(rows.filter((r) => r.outcome !== 'gave up')).toEqual([
+				expect.objectContaining({
+					recipient: refused,
+					outcome: 'failed',
+					detail: expect.stringMatching(/550/),
+				}),
+			]);
+			expect(sink.messages).toHaveLength(9);
+		});
+
+		it('a Delivery Log without its data table stops nothing: its items carry the error (On Error: Continue)', async () => {
+			resetEmbeddedStateStore();
+			sink = await startSmtpSink();
+			const { wf, inputs } = capped(undefined, { postalTries: 3 });
+			const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
+			expect(run.error).toBeUndefined();
+			const logged = run.outputs('Delivery Log')[0];
+			expect(logged).toHaveLength(10);
+			expect(logged.map((i) => i.error?.message)).toEqual(
+				Array(10).fill('Data table with name "delivery log" not found'),
+			);
+			// the sends went on: both send nodes ran, the 10 routed are at the sink
+			expect(sink.messages).toHaveLength(10);
+		});
+	});
+
+	describe('the retry loop (failover-chain.json)', () => {
+		afterEach(() => jest.restoreAllMocks());
+
+		it('both routes full: Deferred waits for the new day and goes back into the failover partitioner', async () => {
+			const { dayEnds, dayStart } = dayEndingIn3s();
+			resetEmbeddedStateStore();
+			const stamped = await stampingSink();
+			sink = stamped.sink;
+			const { wf, inputs } = runnable('failover-chain.json', 10);
+			const router = wf.nodes.find((n) => n.name === 'Primary First')!;
+			for (const r of (router.parameters.routes as { values: IDataObject[] }).values)
+				r.dailyCap = 3;
+			router.parameters.options = { dayStart, timeZone: 'UTC' };
+			const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
+			expect(run.error).toBeUndefined();
+
+			const [p0, s0, deferred] = run.outputs('Primary First', 0);
+			expect([p0.length, s0.length, deferred.length]).toEqual([3, 3, 4]);
+			expect(waits).toEqual([
+				{ node: 'Wait Until Retry Time', until: dayEnds, ms: expect.any(Number) },
+			]);
+			const [p1, s1, again] = run.outputs('Primary First', 1);
+			expect([p1.length, s1.length, again.length]).toEqual([3, 1, 0]);
+			// every recipient once; the deferred four after the day ended
+			expect(sink.messages).toHaveLength(10);
+			expect([...stamped.arrived.values()].every((t) => t.length === 1)).toBe(true);
+			const late = deferred.map((i) => stamped.arrived.get(i.json.email as string)![0]);
+			expect(late.every((t) => t >= dayEnds)).toBe(true);
+		}, 60_000);
 	});
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import { resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
-import { runWorkflow, type WorkflowJson } from '../helpers/engine';
+import { dataTables, runWorkflow, type WorkflowJson } from '../helpers/engine';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 
 /** examples/webhook-funnel-send.json with its Webhook replaced by injected sign-up requests. */
@@ -33,12 +33,15 @@ describe('the funnel example: one sign-up mails exactly the address it names', (
 		closeSmtpTransports();
 		await Promise.all(sinks.map((s) => s.stop()));
 		sinks = [];
+		dataTables.clear();
 	});
 
 	it('a sign-up whose email hides a list, a second address or a look-alike space reaches nobody', async () => {
 		resetEmbeddedStateStore();
 		sinks = [await startSmtpSink(), await startSmtpSink()];
 		const [relay, backup] = sinks;
+		// the example's Delivery Log (Failed items): its data table, as a user creates it once
+		dataTables.set('delivery log', []);
 		const attacks = [
 			'"eve"@attacker.test, victim1@gmail.com, victim2@yahoo.com, "z"@attacker.test',
 			'a\u00a0victim@gmail.com',
@@ -76,5 +79,9 @@ describe('the funnel example: one sign-up mails exactly the address it names', (
 		expect(String(delivery(failed[0]).error)).toContain('it holds more than one address');
 		expect(relay.messages.map((m) => m.rcpts)).toEqual([['sam@gmail.com']]);
 		expect(backup.messages).toHaveLength(0);
+		// each refused sign-up is a row of the delivery log, under the address as it was given
+		expect(dataTables.get('delivery log')!.map((r) => [r.recipient, r.outcome])).toEqual(
+			attacks.map((a) => [a, 'failed']),
+		);
 	});
 });
