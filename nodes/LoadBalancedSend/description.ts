@@ -194,6 +194,15 @@ const optionFields: INodeProperties[] = [
 		description: 'Comma-separated names of binary properties of the item to attach',
 	},
 	{
+		displayName: 'Inline Images (CID)',
+		name: 'inlineImages',
+		type: 'string',
+		default: '',
+		placeholder: 'logo, banner',
+		description:
+			'Comma-separated names of binary properties to embed in the HTML: each goes inline with its property name as its Content-ID, so the HTML shows it with &lt;img src="cid:logo"&gt;',
+	},
+	{
 		displayName: 'Tags',
 		name: 'tags',
 		type: 'string',

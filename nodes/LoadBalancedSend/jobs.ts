@@ -60,18 +60,22 @@ export async function itemJob(
 	const options = params.get('options', i, {}) as IDataObject;
 
 	const attachments: MailAttachment[] = [];
-	for (const property of splitList(options.attachments)) {
+	const files = splitList(options.attachments).map((property) => ({ property, inline: false }));
+	const inline = splitList(options.inlineImages).map((property) => ({ property, inline: true }));
+	for (const { property, inline: isInline } of [...files, ...inline]) {
 		const binary = item.binary?.[property];
 		if (!binary)
 			return {
 				ok: false,
 				route,
-				error: `Item ${i}: Attachments: the item has no binary property "${property}"`,
+				error: `Item ${i}: ${isInline ? 'Inline Images (CID)' : 'Attachments'}: the item has no binary property "${property}"`,
 			};
 		attachments.push({
 			filename: binary.fileName ?? property,
 			contentType: binary.mimeType || 'application/octet-stream',
 			content: await ctx.helpers.getBinaryDataBuffer(i, property),
+			// referenced from the HTML as cid:<property>
+			...(isInline ? { cid: property } : {}),
 		});
 	}
 

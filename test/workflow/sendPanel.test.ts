@@ -60,6 +60,48 @@ describe('Load-Balanced Send panel helpers', () => {
 		for (const m of sinks[1].messages) expect(head(m)).not.toContain('List-Unsubscribe');
 	});
 
+	it('embeds inline images with their property name as Content-ID', async () => {
+		sinks = await Promise.all([startSmtpSink(), startSmtpSink(), startSmtpSink()]);
+		const send = loadWorkflow('send-split').nodes.find((n) => n.name === 'Send A')!;
+		const workflow = withParameters(loadWorkflow('send-split'), 'Send A', {
+			html: '<p>Hi <img src="cid:logo"></p>',
+			options: { ...(send.parameters.options as IDataObject), inlineImages: 'logo' },
+		});
+		const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+		const people = recipients(6, 8, ['gmail.com']).map((r) => ({
+			...r,
+			$binary: {
+				logo: { base64: png.toString('base64'), fileName: 'logo.png', mimeType: 'image/png' },
+			},
+		}));
+		const smtp = (port: number) => ({ host: '127.0.0.1', port, security: 'none' });
+		const run = await runWorkflow(
+			workflow,
+			{ Recipients: people },
+			{
+				credentials: {
+					'smtp-a': smtp(sinks[0].port),
+					'smtp-b': smtp(sinks[1].port),
+					'smtp-c': smtp(sinks[2].port),
+				},
+			},
+		);
+		expect(run.error).toBeUndefined();
+		expect(sinks[0].messages.length).toBeGreaterThan(0);
+		for (const m of sinks[0].messages) {
+			const [image] = m.parsed.attachments;
+			expect(image).toMatchObject({
+				contentId: '<logo>',
+				contentDisposition: 'inline',
+				contentType: 'image/png',
+			});
+			expect(image.content.equals(png)).toBe(true);
+			// the HTML as sent points at it; mailparser, resolving cid: links, put the image in its place
+			expect(m.raw.toString()).toContain('cid:logo');
+			expect(m.parsed.html).toContain(`data:image/png;base64,${png.toString('base64')}`);
+		}
+	});
+
 	it('the subtitle names the provider and the route, not the raw value', () => {
 		const subtitle = String(new LoadBalancedSend().description.subtitle);
 		expect(subtitle).toContain('"smtp":"SMTP"');
