@@ -36,7 +36,7 @@ import {
 import { shownFor } from './credentials';
 import { PROVIDER_LABELS, sendProperties, SES_TEST, SMTP_TEST } from './description';
 import { itemJob, type JobSettings } from './jobs';
-import { deliverySettings, readSendParameters } from './options';
+import { deliverySettings, messageOptionsOf, readSendParameters } from './options';
 import { connectionFor } from './transport';
 import { publishRouteLimits } from './routeLimits';
 import { capText } from '../../lib/util/secrets';
@@ -139,9 +139,9 @@ export class LoadBalancedSend implements INodeType {
 		name: 'loadBalancedSend',
 		icon: { light: 'file:loadBalancedSend.svg', dark: 'file:loadBalancedSend.dark.svg' },
 		group: ['output'],
-		// 2: a provider with an n8n credential type defaults to it (version 1 nodes keep ours)
-		version: [1, 2],
-		defaultVersion: 2,
+		// 2: a provider with an n8n credential type defaults to it; 3: the options in groups
+		version: [1, 2, 3],
+		defaultVersion: 3,
 		usableAsTool: true,
 		// the provider's display name (not its value), then the route: "SMTP · Relay A"
 		subtitle: `={{ (${JSON.stringify(PROVIDER_LABELS)})[$parameter["provider"]] + ($parameter["routeName"] ? " · " + $parameter["routeName"] : "") }}`,
@@ -249,6 +249,7 @@ export class LoadBalancedSend implements INodeType {
 			},
 			idempotency: options.idempotency,
 			workflowId: String(this.getWorkflow().id ?? node.id),
+			messageOptions: messageOptionsOf(this),
 		};
 
 		const params = new ParameterReader(this, items);

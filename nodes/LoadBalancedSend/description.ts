@@ -141,6 +141,78 @@ const messageFields: INodeProperties[] = [
 ];
 
 // Each default is written here once: options.ts reads them from these properties.
+/**
+ * The options in groups (node version 3): the message's own extras, how it is delivered and
+ * retried, the rate limits, and when the route is taken out of service. Each name once; the
+ * module-load check below fails if an option is in no group or in two.
+ */
+export const OPTION_GROUPS = [
+	{
+		name: 'messageOptions',
+		displayName: 'Message',
+		placeholder: 'Add Message Option',
+		description:
+			'CC, BCC, Reply-To, attachments and inline images, List-Unsubscribe, tags, a message key',
+		fields: [
+			'cc',
+			'bcc',
+			'maxListAddresses',
+			'replyTo',
+			'listUnsubscribeUrl',
+			'listUnsubscribeMailto',
+			'attachments',
+			'inlineImages',
+			'tags',
+			'messageKey',
+		],
+	},
+	{
+		name: 'deliveryOptions',
+		displayName: 'Delivery & Retries',
+		placeholder: 'Add Delivery Option',
+		description:
+			'Duplicate protection, suppression, feedback tracking, parallel sends and retries: what is sent once, what is skipped, and how hard a send is tried',
+		fields: [
+			'idempotency',
+			'duplicateWindowDays',
+			'inDoubt',
+			'leaseSeconds',
+			'skipSuppressed',
+			'suppressionList',
+			'feedbackTracking',
+			'ledgerDays',
+			'concurrency',
+			'maxAttempts',
+			'retryBaseMs',
+			'retryMaxMs',
+			'smtpPoolSize',
+			'allowUnauthorizedCerts',
+		],
+	},
+	{
+		name: 'rateOptions',
+		displayName: 'Rate Limits',
+		placeholder: 'Add Rate Limit',
+		description:
+			'How fast this connection may send, and how long a message may wait for its turn before it goes to Fallback',
+		fields: [
+			'rateLimit',
+			'rateLimitPer',
+			'rateBurst',
+			'campaignBurstSeconds',
+			'maxRateWaitSeconds',
+		],
+	},
+	{
+		name: 'healthOptions',
+		displayName: 'Route Health',
+		placeholder: 'Add Route Health Option',
+		description:
+			'When a failing connection is taken out of service (its items go to Fallback, the partitioner gives its share to the others) and for how long',
+		fields: ['failureThreshold', 'ejectionSeconds', 'maxEjectionSeconds'],
+	},
+] as const;
+
 const optionFields: INodeProperties[] = [
 	{
 		displayName: 'CC',
@@ -538,6 +610,8 @@ export const sendProperties: INodeProperties[] = [
 		type: 'notice',
 		default: '',
 	},
+	// version 1 and 2: every option in one list (saved workflows keep their values); version 3: the
+	// same options in four groups a user reads by what they are about
 	{
 		displayName: 'Options',
 		name: 'options',
@@ -545,5 +619,28 @@ export const sendProperties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: optionFields,
+		displayOptions: { show: { '@version': [1, 2] } },
 	},
+	...OPTION_GROUPS.map((g): INodeProperties => ({
+		displayName: g.displayName,
+		name: g.name,
+		type: 'collection',
+		placeholder: g.placeholder,
+		default: {},
+		description: g.description,
+		options: optionFields.filter((f) => (g.fields as readonly string[]).includes(f.name)),
+		displayOptions: { show: { '@version': [{ _cnd: { gte: 3 } }] } },
+	})),
 ];
+
+// every option in exactly one group (a new option must be placed)
+{
+	const grouped = OPTION_GROUPS.flatMap((g) => [...g.fields] as string[]);
+	const names = optionFields.map((f) => f.name);
+	const missing = names.filter((n) => !grouped.includes(n));
+	const twice = grouped.filter((n, i) => grouped.indexOf(n) !== i);
+	if (missing.length || twice.length || grouped.length !== names.length)
+		throw new Error(
+			`Load-Balanced Send option groups: not grouped ${missing.join(', ') || '-'}; twice ${twice.join(', ') || '-'}`,
+		);
+}

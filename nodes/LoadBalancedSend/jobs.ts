@@ -10,6 +10,8 @@ export interface JobSettings {
 	limits: Omit<LimitsInput, 'campaign' | 'route' | 'share' | 'group'>;
 	idempotency: boolean;
 	workflowId: string;
+	/** where the item's message options are: `options` (versions 1, 2) or `messageOptions` (3) */
+	messageOptions: string;
 }
 
 export type ItemJob = { ok: true; job: DeliveryJob } | { ok: false; route: string; error: string };
@@ -57,7 +59,7 @@ export async function itemJob(
 	s: JobSettings,
 ): Promise<ItemJob> {
 	const route = routeOf(ctx, params, item, i);
-	const options = params.get('options', i, {}) as IDataObject;
+	const options = params.get(s.messageOptions, i, {}) as IDataObject;
 
 	const attachments: MailAttachment[] = [];
 	const files = splitList(options.attachments).map((property) => ({ property, inline: false }));

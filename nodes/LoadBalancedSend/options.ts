@@ -12,7 +12,7 @@ import {
 	parseParameters,
 	stringField,
 } from '../shared/parameters';
-import { sendProperties as P } from './description';
+import { OPTION_GROUPS, sendProperties as P } from './description';
 
 /**
  * The send node's parameters read once per execution (item 0), defaults from the description.
@@ -81,12 +81,29 @@ export interface SendParameters {
 	options: SendOptions;
 }
 
+/** Version 3 keeps the options in groups (description.ts OPTION_GROUPS); earlier versions in one list. */
+export const groupsOptions = (ctx: IExecuteFunctions) => ctx.getNode().typeVersion >= 3;
+
+/** The collection an item's message options (CC, Reply-To, attachments …) are in. */
+export const messageOptionsOf = (ctx: IExecuteFunctions) =>
+	groupsOptions(ctx) ? 'messageOptions' : 'options';
+
+/** Every node-level option, from the one list or from the groups, as one object. */
+function nodeOptions(ctx: IExecuteFunctions): unknown {
+	if (!groupsOptions(ctx)) return nodeParameter(ctx, P, 'options');
+	const merged: Record<string, unknown> = {};
+	for (const g of OPTION_GROUPS)
+		if (g.name !== 'messageOptions')
+			Object.assign(merged, ctx.getNodeParameter(g.name, 0, {}) as Record<string, unknown>);
+	return merged;
+}
+
 /** Reads and checks the node-level parameters; an error names the field as the node shows it. */
 export function readSendParameters(ctx: IExecuteFunctions): SendParameters {
 	const raw = {
 		dryRun: nodeParameter(ctx, P, 'dryRun'),
 		groupLimits: nodeParameter(ctx, P, 'groupLimits'),
-		options: nodeParameter(ctx, P, 'options'),
+		options: nodeOptions(ctx),
 	};
 	const { dryRun, groupLimits, options } = parseParameters(ctx, P, sendParametersSchema, raw);
 	// the provider is checked against the credential types by connectionFor

@@ -102,6 +102,42 @@ describe('Load-Balanced Send panel helpers', () => {
 		}
 	});
 
+	it('version 3 reads its options from the groups (Message, Delivery & Retries, Rate Limits, Route Health)', async () => {
+		sinks = await Promise.all([startSmtpSink(), startSmtpSink(), startSmtpSink()]);
+		const base = loadWorkflow('send-split');
+		const workflow = withParameters(base, 'Send A', {
+			credentialType: 'postalRoutes',
+			// a flat Options list (versions 1 and 2) is not what version 3 reads
+			options: { replyTo: 'old@shop.example' },
+			messageOptions: { replyTo: 'help@shop.example', messageKey: 'welcome' },
+			deliveryOptions: { maxAttempts: 1, feedbackTracking: false },
+			rateOptions: { rateLimit: 1000, rateLimitPer: 'second' },
+			healthOptions: { failureThreshold: 2 },
+		});
+		workflow.nodes.find((n) => n.name === 'Send A')!.typeVersion = 3;
+		const smtp = (port: number) => ({ host: '127.0.0.1', port, security: 'none' });
+		const run = await runWorkflow(
+			workflow,
+			{ Recipients: recipients(10, 6, ['gmail.com']) },
+			{
+				credentials: {
+					'smtp-a': smtp(sinks[0].port),
+					'smtp-b': smtp(sinks[1].port),
+					'smtp-c': smtp(sinks[2].port),
+				},
+			},
+		);
+		expect(run.error).toBeUndefined();
+		expect(sinks[0].messages.length).toBeGreaterThan(0);
+		for (const m of sinks[0].messages) {
+			expect(m.parsed.replyTo?.value).toEqual([{ address: 'help@shop.example', name: '' }]);
+			// Feedback Tracking off in Delivery & Retries: no reference on the message
+			expect(m.parsed.headers.get('x-postal-ref')).toBeUndefined();
+		}
+		// route B's node is version 1 and keeps the reference (Feedback Tracking on by default)
+		expect(sinks[1].messages[0].parsed.headers.get('x-postal-ref')).toBeDefined();
+	});
+
 	it('the subtitle names the provider and the route, not the raw value', () => {
 		const subtitle = String(new LoadBalancedSend().description.subtitle);
 		expect(subtitle).toContain('"smtp":"SMTP"');
