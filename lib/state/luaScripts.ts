@@ -14,6 +14,8 @@ export const SCRIPTS = {
 	deliveryStep: 'delivery_step.lua',
 	recordHealth: 'record_health.lua',
 	suppress: 'suppress.lua',
+	ledgerPut: 'ledger_put.lua',
+	countOutcomes: 'count_outcomes.lua',
 } as const;
 
 const LUA_DIR = join(__dirname, 'lua');

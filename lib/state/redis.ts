@@ -82,6 +82,8 @@ type ScriptClient = (Redis | Cluster) & {
 	postalDeliveryStep(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalRecordHealth(numKeys: number, ...args: string[]): Promise<[string, number]>;
 	postalSuppress(numKeys: number, ...args: string[]): Promise<number>;
+	postalLedgerPut(numKeys: number, ...args: string[]): Promise<number>;
+	postalCountOutcomes(numKeys: number, ...args: string[]): Promise<number>;
 };
 
 function hostLabel(c: RedisConnection): string {
@@ -238,6 +240,12 @@ export class RedisStateStore implements StateStore {
 		});
 		this.client.defineCommand('postalSuppress', {
 			lua: loadLuaScript(SCRIPTS.suppress),
+		});
+		this.client.defineCommand('postalLedgerPut', {
+			lua: loadLuaScript(SCRIPTS.ledgerPut),
+		});
+		this.client.defineCommand('postalCountOutcomes', {
+			lua: loadLuaScript(SCRIPTS.countOutcomes),
 		});
 	}
 
@@ -741,22 +749,19 @@ export class RedisStateStore implements StateStore {
 
 	async countOutcomes(entries: OutcomeEntry[]): Promise<void> {
 		checkOutcomeEntries(entries);
-		if (entries.length === 0) return;
-		// the server's clock decides which buckets are already gone, as the other stores' own
-		await this.call('counting outcomes', async () => {
-			const now = await this.now();
-			const writes = outcomeWrites(entries, now);
-			if (writes.length === 0) return;
-			// one slot ({rep}): one transaction, also on a Cluster
-			const multi = this.client.multi();
-			for (const w of writes) {
-				const key = this.keys.outcomes(w.route, w.group, w.resolution, w.start);
-				for (const [f, n] of w.counts) multi.hincrby(key, f, n);
-				multi.pexpireat(key, w.expiresAt);
-			}
-			const replies = await multi.exec();
-			for (const [error] of replies ?? []) if (error) throw error;
-		});
+		// every bucket (the script drops those whose time is over, by the server's clock)
+		const writes = outcomeWrites(entries, -Infinity);
+		if (writes.length === 0) return;
+		const keys = writes.map((w) => this.keys.outcomes(w.route, w.group, w.resolution, w.start));
+		const args = writes.flatMap((w) => [
+			String(w.expiresAt),
+			String(w.counts.length),
+			...w.counts.flatMap(([f, n]) => [f, String(n)]),
+		]);
+		// one slot ({rep}): one script, also on a Cluster
+		await this.call('counting outcomes', () =>
+			this.client.postalCountOutcomes(keys.length, ...keys, ...args),
+		);
 	}
 
 	async readOutcomes(
@@ -789,12 +794,15 @@ export class RedisStateStore implements StateStore {
 
 	async recordLedger(entries: Array<{ key: string; value: string }>, ttlMs: number): Promise<void> {
 		if (entries.length === 0) return;
-		const ttl = ms(ttlMs);
-		await this.call('writing the message ledger', async () => {
-			const multi = this.client.multi();
-			for (const e of entries) multi.set(this.keys.ledger(e.key), e.value, 'PX', ttl);
-			await multi.exec();
-		});
+		// one slot ({ledger}): one script for the batch, also on a Cluster
+		await this.call('writing the message ledger', () =>
+			this.client.postalLedgerPut(
+				entries.length,
+				...entries.map((e) => this.keys.ledger(e.key)),
+				ms(ttlMs),
+				...entries.map((e) => e.value),
+			),
+		);
 	}
 
 	async readLedger(keys: string[]): Promise<(string | null)[]> {
