@@ -10,11 +10,12 @@
  * --activeState=fromJson flag is for queue mode only); `n8n publish:workflow --id` before `n8n start`
  * makes the start activate it, and its webhook answers at /webhook/<webhookId>/webhook.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSmtpSink } from '../helpers/smtpSink';
+import { ownerSession, spawnN8nServer, stopN8nServer } from './server';
 import { Checks, extractRunJson, freePort, log, outputItems, run, step } from './lib';
 import { install, n8n, n8nEnv, type Env, type Packed } from './run';
 import { PKG, smtpCredential } from './workflow';
@@ -125,12 +126,7 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 	let server: ChildProcess | undefined;
 	const url = `http://127.0.0.1:${port}`;
 	try {
-		server = spawn(env.node24, [env.n8nBin, 'start'], {
-			cwd: inst.userFolder,
-			env: vars,
-			detached: true,
-			stdio: ['ignore', openSync(n8nLog, 'a'), openSync(n8nLog, 'a')],
-		});
+		server = spawnN8nServer(env, inst.userFolder, vars, n8nLog);
 		await step('[feedback] n8n start, until /healthz/readiness', () =>
 			waitFor(
 				'n8n to be ready',
@@ -182,19 +178,8 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 		c.equal(asText.status, 200, 'a signed body sent as text/plain verifies (rawBody is there)');
 
 		// the run data, as the editor reads it: the owner's session, the executions API
-		const setup = await fetch(`${url}/rest/owner/setup`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({
-				email: 'owner@postal-routes.example',
-				firstName: 'Postal',
-				lastName: 'Routes',
-				password: 'Feedback-2026',
-			}),
-		});
-		const cookie = (
-			setup.headers.getSetCookie().find((s) => s.startsWith('n8n-auth=')) ?? ''
-		).split(';')[0];
+		const setup = await ownerSession(url, 'Feedback-2026');
+		const cookie = setup.cookie;
 		c.ok(setup.ok && cookie, 'owner set-up gave a session');
 		const rest = async (path: string) => {
 			const r = await fetch(`${url}/rest${path}`, { headers: { cookie } });
@@ -256,13 +241,7 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 	} catch (error) {
 		c.ok(false, (error as Error).message.split('\n')[0]);
 	} finally {
-		if (server?.pid && server.exitCode === null) {
-			const gone = new Promise((r) => server?.once('exit', r));
-			process.kill(-server.pid, 'SIGTERM');
-			const t = setTimeout(() => server?.pid && process.kill(-server.pid, 'SIGKILL'), 10_000);
-			await gone;
-			clearTimeout(t);
-		}
+		await stopN8nServer(server);
 	}
 
 	// the suppression list in the state file n8n's process wrote (node:sqlite on n8n's Node 24)

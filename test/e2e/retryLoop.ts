@@ -8,10 +8,11 @@
  * every message exactly once, each deferred one after its retryAt, and that the one recipient the
  * sink refuses went to the Delivery Log without stopping the run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSmtpSink } from '../helpers/smtpSink';
+import { ownerSession, spawnN8nServer, stopN8nServer } from './server';
 import { Checks, extractRunJson, freePort, log, step, type RunItem } from './lib';
 import { install, n8n, n8nEnv, type Env, type Packed } from './run';
 import { smtpCredential } from './workflow';
@@ -282,31 +283,15 @@ export async function runDeliveryLog(env: Env, packed: Packed, work: string): Pr
 			await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
 			await n8n(env, ['publish:workflow', `--id=${wf.id}`], vars, n8nLog);
 		});
-		server = spawn(env.node24, [env.n8nBin, 'start'], {
-			cwd: inst.userFolder,
-			env: vars,
-			detached: true,
-			stdio: ['ignore', openSync(n8nLog, 'a'), openSync(n8nLog, 'a')],
-		});
+		server = spawnN8nServer(env, inst.userFolder, vars, n8nLog);
 		await step('[delivery log] n8n start, until /healthz/readiness', () =>
 			until(async () => {
 				if (server?.exitCode !== null) throw new Error(`n8n exited (${server?.exitCode})`);
 				return (await fetch(`${url}/healthz/readiness`).catch(() => undefined))?.ok || undefined;
 			}, 120_000),
 		);
-		const setup = await fetch(`${url}/rest/owner/setup`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({
-				email: 'owner@postal-routes.example',
-				firstName: 'Postal',
-				lastName: 'Routes',
-				password: 'Delivery-Log-2026',
-			}),
-		});
-		const cookie = (
-			setup.headers.getSetCookie().find((s) => s.startsWith('n8n-auth=')) ?? ''
-		).split(';')[0];
+		const setup = await ownerSession(url, 'Delivery-Log-2026');
+		const cookie = setup.cookie;
 		const rest = async (path: string, body?: unknown) => {
 			const r = await fetch(`${url}/rest${path}`, {
 				method: body ? 'POST' : 'GET',
@@ -353,13 +338,7 @@ export async function runDeliveryLog(env: Env, packed: Packed, work: string): Pr
 	} catch (error) {
 		c.ok(false, (error as Error).message.split('\n')[0]);
 	} finally {
-		if (server?.pid && server.exitCode === null) {
-			const gone = new Promise((r) => server?.once('exit', r));
-			process.kill(-server.pid, 'SIGTERM');
-			const t = setTimeout(() => server?.pid && process.kill(-server.pid, 'SIGKILL'), 10_000);
-			await gone;
-			clearTimeout(t);
-		}
+		await stopN8nServer(server);
 		await sink.stop();
 	}
 	return c.failures;
