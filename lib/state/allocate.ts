@@ -8,6 +8,20 @@ import {
 	type AllocItem,
 	type Via,
 } from './types';
+import { reputationShare, type ReputationState } from './reputation';
+
+/** the golden ratio's fraction: x·φ mod 1 spreads any run of whole numbers evenly over [0, 1) */
+const WEYL = 0.6180339887498949;
+
+/**
+ * Whether the item at sequence position `x` stays on a route that keeps `share` (0–1) of its
+ * traffic for the item's group: a Weyl sequence, so over any run of positions the kept part is
+ * `share` to within a few items, with no state of its own. Mirrored in lua/allocate.lua.
+ */
+export function keepsShare(x: number, share: number): boolean {
+	const y = x * WEYL;
+	return y - Math.floor(y) < share;
+}
 
 /**
  * What `allocate` reads and writes. The memory store passes its maps; the Redis store runs the same
@@ -26,6 +40,8 @@ export interface AllocationState {
 	capUsed(key: string): number;
 	/** when the route's circuit closes, or 0 */
 	openUntil(route: string): number;
+	/** the route's reputation for a domain group (./reputation.ts), or null */
+	reputation?(group: string, route: string): ReputationState | null;
 }
 
 export interface StickyBatch {
@@ -55,6 +71,10 @@ export interface AllocationWrites {
  *    (an item placed by its class sequence, in 2 or 3, is told the position it took)
  * 4. when no candidate is available the item is deferred (the sequence does not advance) with the
  *    earliest time a candidate reopens.
+ * An item with a domain group sees its routes' reputation for that group: a suspended route is
+ * unavailable to it (a sticky assignment to it moves too), and a throttled or slowly starting one
+ * keeps only its share of the items its sequence names (keepsShare; the rest spill, to routes at
+ * full share first), so the split stays exact among the others.
  * All reads happen first and all writes at the end, so it is atomic wherever the caller makes the
  * whole call atomic.
  */
@@ -94,6 +114,18 @@ export function allocate(
 		return t;
 	};
 
+	// per request group, per route: the reputation read, its share now, and when a suspension ends
+	const groups = req.groups ?? [];
+	const reputation = groups.map((g) =>
+		routes.map((r) => (state.reputation ? state.reputation(g, r.name) : null)),
+	);
+	const share = reputation.map((states) => states.map((s) => reputationShare(s, now)));
+	const suspendedUntil = reputation.map((states, g) =>
+		states.map((s, r) => (share[g][r] === 0 && s ? s.suspendedUntil : 0)),
+	);
+	/** per class, the items placed on a preferred route so far (their keepsShare position) */
+	const preferred = classes.map(() => 0);
+
 	const pos = classes.map((c) => state.counter(c.counterKey));
 	const spills = classes.map((c) => state.spillCounts(c.counterKey, c.candidates.length));
 	// a stored route is kept only while it is still one of the class's candidates
@@ -120,6 +152,7 @@ export function allocate(
 		const ci = item.cls;
 		const cls = classes[ci];
 		const key = item.key;
+		const sh = item.group === undefined ? undefined : share[item.group];
 
 		let first = -1;
 		if (key !== undefined) {
@@ -132,7 +165,7 @@ export function allocate(
 			const prior = w !== -1 ? sticky.routes[w] : batch ? batch.stored[i] : state.sticky(key);
 			if (prior !== undefined) {
 				const r = routeIndex.get(prior);
-				if (r !== undefined && isCandidate[ci][r] === 1) {
+				if (r !== undefined && isCandidate[ci][r] === 1 && (sh === undefined || sh[r] > 0)) {
 					route[i] = r;
 					via[i] = VIA_STICKY;
 					continue;
@@ -146,24 +179,34 @@ export function allocate(
 		const seqRoute = fromSequence
 			? cls.cycle[Math.floor(pos[ci] / cls.repeat) % cls.cycle.length]
 			: item.prefer!;
-		if (room[seqRoute] === true) {
+		let takes = room[seqRoute] === true;
+		if (takes && sh !== undefined && sh[seqRoute] < 1)
+			takes =
+				sh[seqRoute] > 0 &&
+				keepsShare(fromSequence ? pos[ci] : pos[ci] + preferred[ci]++, sh[seqRoute]);
+		if (takes) {
 			chosen = seqRoute;
 		} else {
 			how = VIA_SPILL;
 			const counts = spills[ci];
 			const candidates = cls.candidates;
 			let best = -1;
-			let bestScore = Infinity;
-			for (let k = 0; k < candidates.length; k++) {
-				if (room[candidates[k]] !== true) continue;
-				if (cls.spill === 'priority') {
-					best = k;
-					break;
-				}
-				const score = (counts[k] + 1) / cls.weights[k];
-				if (score < bestScore) {
-					bestScore = score;
-					best = k;
+			// routes at their full share first; a throttled one takes a spill only when none is left
+			for (let pass = sh === undefined ? 1 : 0; pass < 2 && best === -1; pass++) {
+				let bestScore = Infinity;
+				for (let k = 0; k < candidates.length; k++) {
+					const c = candidates[k];
+					if (room[c] !== true) continue;
+					if (sh !== undefined && (pass === 0 ? sh[c] < 1 : sh[c] === 0)) continue;
+					if (cls.spill === 'priority') {
+						best = k;
+						break;
+					}
+					const score = (counts[k] + 1) / cls.weights[k];
+					if (score < bestScore) {
+						bestScore = score;
+						best = k;
+					}
 				}
 			}
 			if (best !== -1) {
@@ -176,7 +219,13 @@ export function allocate(
 			route[i] = -1;
 			via[i] = VIA_DEFERRED;
 			let t = Infinity;
-			for (const r of cls.candidates) t = Math.min(t, reopensAt(r));
+			for (const r of cls.candidates)
+				t = Math.min(
+					t,
+					item.group === undefined
+						? reopensAt(r)
+						: Math.max(reopensAt(r), suspendedUntil[item.group][r]),
+				);
 			retryAt[i] = Number.isFinite(t) ? t : 0;
 			continue;
 		}
@@ -213,5 +262,7 @@ export function allocate(
 		r.caps.forEach((c, k) => writes.caps.set(c.key, { used: capUsed[ri][k], resetAt: c.resetAt })),
 	);
 
-	return { result: { route, via, retryAt, now, openUntil: open, pos: position }, writes };
+	const result: AllocateResult = { route, via, retryAt, now, openUntil: open, pos: position };
+	if (req.groups) result.reputation = reputation;
+	return { result, writes };
 }

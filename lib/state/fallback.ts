@@ -12,6 +12,9 @@ import type {
 	OnceSettlement,
 	RateLimit,
 	RateReservation,
+	ReputationChange,
+	ReputationEvent,
+	ReputationState,
 	RouteLimit,
 	OutcomeBucket,
 	OutcomeEntry,
@@ -158,6 +161,20 @@ export class FallbackStateStore implements StateStore {
 	/** local marks hold within this process only: a redelivery to another worker may emit again */
 	markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
 		return this.run((s) => s.markSeen(keys, ttlMs));
+	}
+
+	getReputation(
+		pairs: Array<{ route: string; group: string }>,
+	): Promise<(ReputationState | null)[]> {
+		return this.run((s) => s.getReputation(pairs));
+	}
+
+	/** a suspension written locally still keeps this worker off the route; the others learn it from Redis once it is back */
+	updateReputation(
+		group: string,
+		changes: ReputationChange[],
+	): Promise<{ states: Record<string, ReputationState>; events: ReputationEvent[]; now: number }> {
+		return this.run((s) => s.updateReputation(group, changes));
 	}
 
 	close(): Promise<void> {

@@ -166,6 +166,13 @@ export class StoreKeys {
 	once = (scope: string, digest: string) => this.campaign(scope, `once:${digest}`);
 	/** route health, one field per circuitName (a hash) */
 	circuits = () => `${this.prefix}{circuits}`;
+	/**
+	 * a domain group's route reputation (a hash: route → state JSON, ./reputation.ts); beside the
+	 * circuits, in their slot, so the partitioner's script reads both on one server
+	 */
+	reputation = (group: string) => `${this.prefix}{circuits}:rep:${keyPart(group)}`;
+	/** how many times a group's reputation was written (a string): its compare-and-set version */
+	reputationVersion = (group: string) => `${this.prefix}{circuits}:repv:${keyPart(group)}`;
 	/** a GCRA limit's state (./gcra.ts); `limit` from rateKeys */
 	rate = (limit: string) => `${this.prefix}{rates}:${limit}`;
 	/** the MX cache entry of a (valid, lower-case ASCII) domain */

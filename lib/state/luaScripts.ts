@@ -16,6 +16,7 @@ export const SCRIPTS = {
 	suppress: 'suppress.lua',
 	ledgerPut: 'ledger_put.lua',
 	countOutcomes: 'count_outcomes.lua',
+	reputationCas: 'reputation_cas.lua',
 } as const;
 
 const LUA_DIR = join(__dirname, 'lua');

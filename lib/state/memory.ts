@@ -17,6 +17,13 @@ import {
 	type OutcomeResolution,
 } from './outcomes';
 import {
+	applyReputationChanges,
+	DEFAULT_REPUTATION_POLICY,
+	type ReputationChange,
+	type ReputationEvent,
+	type ReputationState,
+} from './reputation';
+import {
 	checkSuppressionEntries,
 	mergeSuppression,
 	readSuppression,
@@ -74,6 +81,8 @@ export class MemoryStateStore implements StateStore {
 	readonly kind = 'memory' as const;
 	private readonly scopes = new Map<string, ScopeState>();
 	private readonly circuits = new Map<string, CircuitState>();
+	/** route reputation: group → route → state, as ./reputation.ts keeps it */
+	private readonly reputations = new Map<string, Expiring<Map<string, ReputationState>>>();
 	private readonly mx = new Map<string, Expiring<MxCacheEntry>>();
 	private readonly rates = new Map<string, Expiring<RateState>>();
 	/** the routes' own limits per campaign, as their send nodes report them */
@@ -127,6 +136,7 @@ export class MemoryStateStore implements StateStore {
 				return c && c.expiresAt > now ? c.value : 0;
 			},
 			openUntil: (r) => this.circuits.get(r)?.openUntil ?? 0,
+			reputation: (g, r) => this.reputationOf(g, now)?.get(r) ?? null,
 		};
 		const { result, writes } = allocate(req, view, now);
 		if (req.dryRun) return result;
@@ -290,6 +300,37 @@ export class MemoryStateStore implements StateStore {
 		// idempotency markers stay: a campaign reset must never make a message go out twice; the
 		// routes' limits are facts about their connections, not routing state
 		this.scopes.delete(scope);
+	}
+
+	private reputationOf(group: string, now: number): Map<string, ReputationState> | undefined {
+		const e = this.reputations.get(group);
+		return e && e.expiresAt > now ? e.value : undefined;
+	}
+
+	async getReputation(
+		pairs: Array<{ route: string; group: string }>,
+	): Promise<(ReputationState | null)[]> {
+		const now = this.clock();
+		return pairs.map(({ route, group }) => {
+			const s = this.reputationOf(group, now)?.get(route);
+			return s ? structuredClone(s) : null;
+		});
+	}
+
+	async updateReputation(
+		group: string,
+		changes: ReputationChange[],
+	): Promise<{ states: Record<string, ReputationState>; events: ReputationEvent[]; now: number }> {
+		const now = this.clock();
+		const map = this.reputationOf(group, now) ?? new Map<string, ReputationState>();
+		const { changed, events } = applyReputationChanges(map, changes, now);
+		for (const [r, st] of changed) map.set(r, st);
+		if (changed.size)
+			this.reputations.set(group, {
+				value: map,
+				expiresAt: now + DEFAULT_REPUTATION_POLICY.keepMs,
+			});
+		return { states: structuredClone(Object.fromEntries(changed)), events, now };
 	}
 
 	async close(): Promise<void> {

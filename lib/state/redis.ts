@@ -7,6 +7,14 @@ import { StoreKeys } from './keys';
 import { loadLuaScript, SCRIPTS } from './luaScripts';
 import { checkStepArgs, composeDeliveryStep } from './step';
 import {
+	applyReputationChanges,
+	DEFAULT_REPUTATION_POLICY,
+	readReputation,
+	type ReputationChange,
+	type ReputationEvent,
+	type ReputationState,
+} from './reputation';
+import {
 	bucketRange,
 	checkOutcomeEntries,
 	outcomeWrites,
@@ -75,7 +83,7 @@ type ScriptClient = (Redis | Cluster) & {
 		keys: string[],
 		payload: string,
 		itemKeys: string[],
-	): Promise<[string, number, number[], number[], number[]]>;
+	): Promise<[string, number, number[], number[], number[], string[]]>;
 	postalReserveRate(numKeys: number, ...args: string[]): Promise<[number, string, string]>;
 	postalClaimOnce(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalSettleOnce(numKeys: number, ...args: string[]): Promise<number>;
@@ -84,6 +92,7 @@ type ScriptClient = (Redis | Cluster) & {
 	postalSuppress(numKeys: number, ...args: string[]): Promise<number>;
 	postalLedgerPut(numKeys: number, ...args: string[]): Promise<number>;
 	postalCountOutcomes(numKeys: number, ...args: string[]): Promise<number>;
+	postalReputationCas(numKeys: number, ...args: string[]): Promise<number>;
 };
 
 function hostLabel(c: RedisConnection): string {
@@ -157,6 +166,7 @@ function decodeAllocation(
 	open: number[],
 	firstPos: number[],
 	retry: number[],
+	reputation: string[],
 ): AllocateResult {
 	let width = 1;
 	for (let span = 94; span <= req.routes.length * 4 + 3; span *= 94) width++;
@@ -180,7 +190,14 @@ function decodeAllocation(
 		pos[i] =
 			(v === VIA_SEQUENCE || v === VIA_SPILL) && item.prefer === undefined ? next[item.cls]++ : -1;
 	}
-	return { route, via, retryAt, now, openUntil: open.map(Number), pos };
+	const result: AllocateResult = { route, via, retryAt, now, openUntil: open.map(Number), pos };
+	if (req.groups) {
+		const nRoutes = req.routes.length;
+		result.reputation = req.groups.map((_, g) =>
+			req.routes.map((__, r) => readReputation(reputation[g * nRoutes + r] || null)),
+		);
+	}
+	return result;
 }
 
 /**
@@ -246,6 +263,9 @@ export class RedisStateStore implements StateStore {
 		});
 		this.client.defineCommand('postalCountOutcomes', {
 			lua: loadLuaScript(SCRIPTS.countOutcomes),
+		});
+		this.client.defineCommand('postalReputationCas', {
+			lua: loadLuaScript(SCRIPTS.reputationCas),
 		});
 	}
 
@@ -434,21 +454,34 @@ export class RedisStateStore implements StateStore {
 			...capKeys,
 		];
 		let openUntil: number[] | undefined;
-		if (this.oneServer) keys.push(this.keys.circuits());
-		else
+		// reputation states: read by the script on one server, else read first and passed along
+		let groupStates: Array<Array<string | false>> | undefined;
+		const groups = req.groups ?? [];
+		if (this.oneServer) {
+			for (const g of groups) keys.push(this.keys.reputation(g));
+			keys.push(this.keys.circuits());
+		} else {
 			openUntil = (await this.getCircuits(req.routes.map((r) => r.circuit))).map(
 				(c) => c?.openUntil ?? 0,
 			);
+			if (groups.length)
+				groupStates = await this.reputationTexts(
+					groups,
+					req.routes.map((r) => r.name),
+				);
+		}
 		// the items as runs of alike ones, their sticky keys as arguments of their own (allocate.lua)
-		const runs: Array<[number, number | false, 0 | 1, number]> = [];
+		const runs: Array<[number, number | false, 0 | 1, number, number | false]> = [];
 		const itemKeys: string[] = [];
-		let run: [number, number | false, 0 | 1, number] | undefined;
+		let run: [number, number | false, 0 | 1, number, number | false] | undefined;
 		for (const it of req.items) {
 			const prefer = it.prefer ?? false;
 			const keyed = it.key === undefined ? 0 : 1;
+			const group = it.group ?? false;
 			if (keyed) itemKeys.push(it.key!);
-			if (run && run[0] === it.cls && run[1] === prefer && run[2] === keyed) run[3]++;
-			else runs.push((run = [it.cls, prefer, keyed, 1]));
+			if (run && run[0] === it.cls && run[1] === prefer && run[2] === keyed && run[4] === group)
+				run[3]++;
+			else runs.push((run = [it.cls, prefer, keyed, 1, group]));
 		}
 		// keys of one width in bytes (recipient digests are) travel joined, as one argument
 		let width = itemKeys.length > 0 ? itemKeys[0].length : 0;
@@ -472,16 +505,95 @@ export class RedisStateStore implements StateStore {
 				p: c.spill === 'priority' ? 1 : 0,
 			})),
 			i: runs,
+			...(groups.length
+				? { g: groups.map((n, gi) => (groupStates ? { n, s: groupStates[gi] } : { n })) }
+				: {}),
 			w: width,
 			u: new Set(itemKeys).size === itemKeys.length ? 1 : 0,
 			d: req.dryRun ? 1 : 0,
 			t: Math.round(req.ttlMs),
 		});
-		const [codes, now, open, firstPos, retry] = await this.call('routing', () =>
+		const [codes, now, open, firstPos, retry, reputation] = await this.call('routing', () =>
 			// arrays, not spread arguments: ioredis flattens them, and a batch may be longer than a call's argument limit
 			this.client.postalAllocate(keys.length, keys, payload, width > 0 ? [joined] : itemKeys),
 		);
-		return decodeAllocation(req, codes, Number(now), open, firstPos, retry);
+		return decodeAllocation(req, codes, Number(now), open, firstPos, retry, reputation ?? []);
+	}
+
+	/** per group, per route: the stored state's JSON or false (one transaction) */
+	private async reputationTexts(
+		groups: string[],
+		routes: string[],
+	): Promise<Array<Array<string | false>>> {
+		if (routes.length === 0) return groups.map(() => []);
+		return this.call('reading route reputation', async () => {
+			const multi = this.client.multi();
+			for (const g of groups) multi.hmget(this.keys.reputation(g), ...routes);
+			const replies = await multi.exec();
+			if (!replies) throw new Error('the transaction was aborted');
+			return replies.map(([error, values]) => {
+				if (error) throw error;
+				return (values as Array<string | null>).map((v) => v ?? false);
+			});
+		});
+	}
+
+	async getReputation(
+		pairs: Array<{ route: string; group: string }>,
+	): Promise<(ReputationState | null)[]> {
+		if (pairs.length === 0) return [];
+		return this.call('reading route reputation', async () => {
+			const multi = this.client.multi();
+			for (const p of pairs) multi.hget(this.keys.reputation(p.group), p.route);
+			const replies = await multi.exec();
+			if (!replies) throw new Error('the transaction was aborted');
+			return replies.map(([error, value]) => {
+				if (error) throw error;
+				return readReputation(value as string | null);
+			});
+		});
+	}
+
+	/**
+	 * Read the group's routes and the server's clock, apply the changes here (./reputation.ts, the
+	 * rules every store runs), and write them with a compare-and-set script that refuses when
+	 * another caller changed the group meanwhile (its version moved): then read again and re-apply.
+	 */
+	async updateReputation(
+		group: string,
+		changes: ReputationChange[],
+	): Promise<{ states: Record<string, ReputationState>; events: ReputationEvent[]; now: number }> {
+		const key = this.keys.reputation(group);
+		const versionKey = this.keys.reputationVersion(group);
+		for (let attempt = 0; ; attempt++) {
+			const [time, fields, version] = await this.call('reading route reputation', async () => {
+				const replies = await this.client.multi().time().hgetall(key).get(versionKey).exec();
+				if (!replies) throw new Error('the transaction was aborted');
+				for (const [error] of replies) if (error) throw error;
+				return [
+					replies[0][1] as [string, string],
+					replies[1][1] as Record<string, string>,
+					(replies[2][1] as string | null) ?? '',
+				];
+			});
+			const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+			const states = new Map<string, ReputationState>();
+			for (const [r, text] of Object.entries(fields)) states.set(r, readReputation(text)!);
+			const { changed, events } = applyReputationChanges(states, changes, now);
+			if (changed.size === 0) return { states: {}, events, now };
+			const args = [version, ms(DEFAULT_REPUTATION_POLICY.keepMs)];
+			for (const [r, st] of changed) args.push(r, JSON.stringify(st));
+			const written = await this.call('recording route reputation', () =>
+				this.client.postalReputationCas(2, key, versionKey, ...args),
+			);
+			if (Number(written) === 1) return { states: Object.fromEntries(changed), events, now };
+			if (attempt >= 20)
+				throw new StateUnavailableError(
+					`route reputation for the group "${group}" kept changing under this call (20 tries)`,
+					undefined,
+					'redis',
+				);
+		}
 	}
 
 	async capUsage(scope: string, keys: string[]): Promise<number[]> {

@@ -2,6 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { allocate, type AllocationState } from './allocate';
+import {
+	applyReputationChanges,
+	DEFAULT_REPUTATION_POLICY,
+	readReputation,
+	type ReputationChange,
+	type ReputationEvent,
+	type ReputationState,
+} from './reputation';
 import { StateUnavailableError } from './errors';
 import { checkRateArgs, decodeRateState, encodeRateState, rateStateEnd, reserve } from './gcra';
 import { applyHealth } from './health';
@@ -92,6 +100,7 @@ const STATEMENTS = {
 	hclear: 'DELETE FROM fields WHERE key = ?',
 	hclearRange: 'DELETE FROM fields WHERE key >= ? AND key < ?',
 	hany: 'SELECT 1 AS n FROM fields WHERE key = ? LIMIT 1',
+	hall: 'SELECT field, value FROM fields WHERE key = ?',
 	sweepFields: 'DELETE FROM fields WHERE key IN (SELECT key FROM entries WHERE expires_at <= ?)',
 	sweepEntries: 'DELETE FROM entries WHERE expires_at <= ?',
 } as const;
@@ -297,6 +306,7 @@ export class SqliteStateStore implements StateStore {
 				sticky: (k) => (stickyAlive ? this.field(sticky, k) : undefined),
 				capUsed: (k) => Number(this.value(this.keys.cap(req.scope, k), now) ?? 0),
 				openUntil: (r) => this.circuit(r)?.openUntil ?? 0,
+				reputation: (g, r) => this.reputationIn(g, r, now),
 			};
 			const { result, writes } = allocate(req, view, now);
 			if (req.dryRun) return result;
@@ -486,6 +496,40 @@ export class SqliteStateStore implements StateStore {
 				const next = mergeSuppression(this.field(key, e.key), e, now);
 				if (next !== undefined) this.sql.hset.run(key, e.key, next);
 			}
+		});
+	}
+
+	/** a route's reputation for a group, if the group's hash has not expired */
+	private reputationIn(group: string, route: string, now: number): ReputationState | null {
+		const key = this.keys.reputation(group);
+		return this.value(key, now) === undefined ? null : readReputation(this.field(key, route));
+	}
+
+	async getReputation(
+		pairs: Array<{ route: string; group: string }>,
+	): Promise<(ReputationState | null)[]> {
+		if (pairs.length === 0) return [];
+		return this.read('reading route reputation', (now) =>
+			pairs.map(({ route, group }) => this.reputationIn(group, route, now)),
+		);
+	}
+
+	async updateReputation(
+		group: string,
+		changes: ReputationChange[],
+	): Promise<{ states: Record<string, ReputationState>; events: ReputationEvent[]; now: number }> {
+		const key = this.keys.reputation(group);
+		return this.write('recording route reputation', (now) => {
+			const states = new Map<string, ReputationState>();
+			if (this.value(key, now) !== undefined)
+				for (const row of this.sql.hall.all(key))
+					states.set(String(row.field), readReputation(String(row.value))!);
+			const { changed, events } = applyReputationChanges(states, changes, now);
+			if (changed.size) {
+				this.touchHash(key, now + DEFAULT_REPUTATION_POLICY.keepMs, now);
+				for (const [r, st] of changed) this.sql.hset.run(key, r, JSON.stringify(st));
+			}
+			return { states: Object.fromEntries(changed), events, now };
 		});
 	}
 

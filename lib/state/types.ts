@@ -8,8 +8,10 @@
 export { StateUnavailableError } from './errors';
 import type { SuppressionEntry } from './suppression';
 import type { OutcomeBucket, OutcomeEntry, OutcomeResolution } from './outcomes';
+import type { ReputationChange, ReputationEvent, ReputationState } from './reputation';
 export type { SuppressionEntry, SuppressionReason } from './suppression';
 export type { OutcomeBucket, OutcomeCounts, OutcomeEntry, OutcomeResolution } from './outcomes';
+export type { ReputationChange, ReputationEvent, ReputationState } from './reputation';
 
 /** A per-route counter that resets when its window ends (warm-up day, daily or hourly cap). */
 export interface CapWindow {
@@ -51,6 +53,8 @@ export interface AllocItem {
 	key?: string;
 	/** a route chosen for this item by the caller (rendezvous hashing) instead of the class sequence */
 	prefer?: number;
+	/** the item's domain group, an index into the request's `groups`: its routes' reputation applies */
+	group?: number;
 }
 
 export interface AllocateRequest {
@@ -61,6 +65,11 @@ export interface AllocateRequest {
 	routes: AllocRoute[];
 	classes: AllocClass[];
 	items: AllocItem[];
+	/**
+	 * the domain groups the items name (AllocItem.group): a route suspended for an item's group is
+	 * unavailable to it, and a throttled one keeps only its share (./reputation.ts reputationShare)
+	 */
+	groups?: string[];
 	/** compute the answer, write nothing */
 	dryRun?: boolean;
 	/**
@@ -91,6 +100,8 @@ export interface AllocateResult {
 	 * entry placed it); -1 for a sticky, preferred or deferred item
 	 */
 	pos: number[];
+	/** per request group, per route: the reputation state the call read (null: none) */
+	reputation?: (ReputationState | null)[][];
 }
 
 /** The circuit of a route, written by the send node and read when routing. */
@@ -333,5 +344,17 @@ export interface StateStore {
 		from: number,
 		to: number,
 	): Promise<OutcomeBucket[]>;
+	/** route × domain group reputation (./reputation.ts), null where there is none */
+	getReputation(
+		pairs: Array<{ route: string; group: string }>,
+	): Promise<(ReputationState | null)[]>;
+	/**
+	 * Applies changes to one domain group's routes in one atomic call (applyReputationChanges over
+	 * every route the store has for the group): the states that changed, what happened, and when.
+	 */
+	updateReputation(
+		group: string,
+		changes: ReputationChange[],
+	): Promise<{ states: Record<string, ReputationState>; events: ReputationEvent[]; now: number }>;
 	close(): Promise<void>;
 }

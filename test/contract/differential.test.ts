@@ -15,6 +15,7 @@ import type {
 	HealthPolicy,
 	MxCacheEntry,
 	RateLimit,
+	ReputationChange,
 	RouteLimit,
 	StateStore,
 } from '../../lib/state/types';
@@ -54,6 +55,14 @@ const CLOCK_FIELDS = new Set([
 	'lastEjectedAt',
 	'since',
 	'leaseUntil',
+	// route reputation (lib/state/reputation.ts)
+	'suspendedUntil',
+	'rampUntil',
+	'throttledUntil',
+	'lastStrikeAt',
+	'seenAt',
+	'evaluatedAt',
+	'until',
 ]);
 
 const SEC = 1000;
@@ -84,6 +93,8 @@ const LEDGER_KEYS = ['mid:a', 'mid:b', 'ref:h.c'];
 const SEEN_KEYS = ['ev:a', 'ev:b', 'tok:c'];
 const REP_ROUTES = ['A', 'B|:{x}'];
 const REP_GROUPS = ['yahoo', ''];
+/** the domain groups allocate items name, whose reputation the updates below change */
+const ALLOC_GROUPS = ['yahoo', 'g:{2}'];
 const RATE_KEYS = ['conn:smtp:n1', 'campaign:c1:a', 'group:c1:a:yahoo', 'campaign:c1'];
 const DOMAINS = ['gmail.com', 'x.example', 'ä.example'];
 const HOSTS = ['mx1.example', 'mx2.example', 'alt.mx.example'];
@@ -99,6 +110,7 @@ type Command =
 			routes: Array<{ name: string; circuit: string; caps: Array<{ cap: number; limit: number }> }>;
 			classes: AllocClass[];
 			items: AllocItem[];
+			groups?: string[];
 			dryRun: boolean;
 			ttlMs: number;
 	  }
@@ -169,6 +181,8 @@ type Command =
 			entries: Array<{ route: string; group: string; counts: OutcomeCounts; at: number }>;
 	  }
 	| { op: 'readOutcomes'; route: string; group: string; resolution: OutcomeResolution }
+	| { op: 'updateReputation'; group: string; changes: ReputationChange[] }
+	| { op: 'getReputation'; pairs: Array<{ route: string; group: string }> }
 	| { op: 'now' }
 	| { op: 'hashSecret' }
 	/** only in the kept cases below: real time passing, for what TTLs do */
@@ -207,7 +221,12 @@ const allocateCommand: fc.Arbitrary<Command> = fc.integer({ min: 1, max: 4 }).ch
 				}),
 			);
 		const item: fc.Arbitrary<AllocItem> = fc.record(
-			{ cls: fc.integer({ min: 0, max: k - 1 }), key: pick(ITEM_KEYS), prefer: routeIndex },
+			{
+				cls: fc.integer({ min: 0, max: k - 1 }),
+				key: pick(ITEM_KEYS),
+				prefer: routeIndex,
+				group: fc.integer({ min: 0, max: ALLOC_GROUPS.length - 1 }),
+			},
 			{ requiredKeys: ['cls'] },
 		);
 		return fc.record({
@@ -217,6 +236,7 @@ const allocateCommand: fc.Arbitrary<Command> = fc.integer({ min: 1, max: 4 }).ch
 			routes: fc.array(route, { minLength: n, maxLength: n }),
 			classes: fc.array(cls, { minLength: k, maxLength: k }),
 			items: fc.array(item, { maxLength: 12 }),
+			groups: fc.option(fc.constant(ALLOC_GROUPS), { nil: undefined }),
 			dryRun: fc.integer({ min: 0, max: 3 }).map((d) => d === 0),
 			ttlMs: fc.constantFrom(HOUR, DAY),
 		});
@@ -486,6 +506,54 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		}),
 		weight: 1,
 	},
+	{
+		// suspensions and throttles an hour or more away (no answer hangs on a millisecond), guarded
+		// ones that meet the half-of-the-routes guard, threshold rules, clears and releases
+		arbitrary: fc.record({
+			op: fc.constant('updateReputation' as const),
+			group: pick(ALLOC_GROUPS),
+			changes: fc.array(
+				fc.oneof(
+					fc.record(
+						{
+							kind: fc.constant('act' as const),
+							route: pick(ROUTE_NAMES),
+							action: fc.constantFrom('suspend' as const, 'throttle' as const),
+							rule: pick(['r1', 'r2']),
+							reason: fc.constant('why'),
+							durationMs: fc.constantFrom(HOUR, 3 * HOUR),
+							maxDurationMs: fc.constantFrom(HOUR, 12 * HOUR),
+							factor: fc.constantFrom(0.5, 0.25, 0.1),
+							ratePerMinute: fc.constantFrom(1, 10),
+							guarded: fc.boolean(),
+							threshold: fc.record({
+								count: fc.constantFrom(2, 3),
+								periodMs: fc.constantFrom(HOUR),
+							}),
+							matches: fc.integer({ min: 1, max: 2 }),
+						},
+						{ requiredKeys: ['kind', 'route', 'action', 'rule', 'reason', 'durationMs'] },
+					),
+					fc.record({
+						kind: fc.constant('clear' as const),
+						route: pick(ROUTE_NAMES),
+						rule: pick(['r1', 'r2']),
+					}),
+					fc.record(
+						{
+							kind: fc.constant('seen' as const),
+							route: pick(ROUTE_NAMES),
+							evaluated: fc.boolean(),
+						},
+						{ requiredKeys: ['kind', 'route'] },
+					),
+					fc.record({ kind: fc.constant('release' as const), route: pick(ROUTE_NAMES) }),
+				),
+				{ maxLength: 3 },
+			),
+		}),
+		weight: 3,
+	},
 	{ arbitrary: fc.constantFrom({ op: 'now' as const }, { op: 'hashSecret' as const }), weight: 1 },
 );
 
@@ -499,6 +567,10 @@ function finalReads(): Command[] {
 		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
 		{ op: 'readLedger', keys: LEDGER_KEYS },
 		{ op: 'markSeen', keys: SEEN_KEYS, ttlMs: HOUR },
+		{
+			op: 'getReputation',
+			pairs: ALLOC_GROUPS.flatMap((group) => ROUTE_NAMES.map((route) => ({ route, group }))),
+		},
 		...REP_ROUTES.flatMap((route) =>
 			REP_GROUPS.flatMap((group) =>
 				(['minute', 'hour'] as const).map((resolution): Command => ({
@@ -572,9 +644,10 @@ async function run(
 					stickyKey: c.stickyKey,
 					routes,
 					classes: c.classes,
-					items: c.items,
+					items: c.groups ? c.items : c.items.map(({ group: _g, ...item }) => item),
 					dryRun: c.dryRun,
 					ttlMs: c.ttlMs,
+					...(c.groups ? { groups: c.groups } : {}),
 				};
 				return { value: await store.allocate(req) };
 			}
@@ -651,6 +724,10 @@ async function run(
 					value: buckets.map((b) => ({ ...b, start: b.start - bucketStart(t0, c.resolution) })),
 				};
 			}
+			case 'updateReputation':
+				return { value: await store.updateReputation(c.group, c.changes) };
+			case 'getReputation':
+				return { value: await store.getReputation(c.pairs) };
 			case 'recordLedger':
 				return { value: await store.recordLedger(c.entries, c.ttlMs) };
 			case 'readLedger':

@@ -10,6 +10,7 @@ import {
 	type OnceClaim,
 	type OnceClaimRequest,
 	type OnceSettlement,
+	type ReputationChange,
 	type StateStore,
 	type SuppressionEntry,
 } from '../../lib/state/types';
@@ -876,6 +877,202 @@ export function describeHealthContract(
 			const k = ledgerKeys.message('smtp', '<x:{y}@z>');
 			expect(k).toMatch(/^mid:[A-Za-z0-9_-]{22}$/);
 			expect(k).not.toBe(ledgerKeys.message('mailgun', '<x:{y}@z>'));
+		});
+	});
+
+	describe(`StateStore contract (route reputation): ${name}`, () => {
+		let store: StateStore;
+		let id = 0;
+		let group: string;
+		let scope: string;
+		beforeEach(async () => {
+			store = await createStore();
+			group = `g-${Date.now()}-${++id}`;
+			scope = `rep-campaign-${Date.now()}-${id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+		const HOUR = 3_600_000;
+		const suspend = (route: string, extra: Partial<ReputationChange> = {}): ReputationChange =>
+			({
+				kind: 'act',
+				route,
+				action: 'suspend',
+				rule: 'yahoo-tss04',
+				reason: 'Yahoo TSS04 deferral',
+				durationMs: 2 * HOUR,
+				...extra,
+			}) as ReputationChange;
+		const twoRoutes = (): AllocRoute[] =>
+			['A', 'B'].map((n) => ({ name: `${group}-${n}`, circuit: `${scope}:${n}`, caps: [] }));
+		const alternate = (items: AllocateRequest['items']): AllocateRequest => ({
+			scope,
+			stickyKey: 'p1',
+			routes: twoRoutes(),
+			classes: [
+				{
+					counterKey: 'p1:c1',
+					cycle: [0, 1],
+					repeat: 1,
+					candidates: [0, 1],
+					weights: [1, 1],
+					spill: 'weights',
+				},
+			],
+			items,
+			groups: [group, `${group}-other`],
+			ttlMs: 86_400_000,
+		});
+
+		it('suspends a route for one group, read back per route × group', async () => {
+			const a = `${group}-A`;
+			const { states, events, now } = await store.updateReputation(group, [suspend(a)]);
+			expect(events).toEqual([
+				{
+					route: a,
+					what: 'suspended',
+					rule: 'yahoo-tss04',
+					reason: 'Yahoo TSS04 deferral',
+					until: now + 2 * HOUR,
+				},
+			]);
+			expect(states[a].suspendedUntil).toBe(now + 2 * HOUR);
+			expect(states[a].rampUntil).toBe(now + 4 * HOUR);
+			const [mine, other, none] = await store.getReputation([
+				{ route: a, group },
+				{ route: a, group: `${group}-other` },
+				{ route: `${group}-B`, group },
+			]);
+			expect(mine).toMatchObject({
+				suspendedUntil: now + 2 * HOUR,
+				strikes: 1,
+				rule: 'yahoo-tss04',
+			});
+			expect(other).toBeNull();
+			expect(none).toBeNull();
+		});
+
+		it('a repeat within a day lasts twice as long; replies meanwhile add nothing', async () => {
+			const a = `${group}-A`;
+			await store.updateReputation(group, [
+				suspend(a, { durationMs: 1, maxDurationMs: 10 * HOUR }),
+			]);
+			await new Promise((r) => setTimeout(r, 20));
+			const second = await store.updateReputation(group, [
+				suspend(a, { durationMs: HOUR, maxDurationMs: 10 * HOUR }),
+				suspend(a, { durationMs: HOUR, maxDurationMs: 10 * HOUR }),
+			]);
+			expect(second.events).toHaveLength(1);
+			expect(second.states[a]).toMatchObject({ strikes: 2, suspendedUntil: second.now + 2 * HOUR });
+		});
+
+		it("a guarded (rate) rule suspends at most half of the group's routes, then throttles", async () => {
+			const [a, b] = [`${group}-A`, `${group}-B`];
+			await store.updateReputation(group, [
+				{ kind: 'seen', route: a },
+				{ kind: 'seen', route: b },
+			]);
+			const first = await store.updateReputation(group, [
+				suspend(a, { rule: 'block-rate', guarded: true }),
+			]);
+			expect(first.events[0].what).toBe('suspended');
+			const second = await store.updateReputation(group, [
+				suspend(b, { rule: 'block-rate', guarded: true }),
+			]);
+			expect(second.events[0]).toMatchObject({ what: 'downgraded', factor: 0.5 });
+			expect(second.states[b]).toMatchObject({ suspendedUntil: 0, factor: 0.5 });
+		});
+
+		it('a threshold rule acts on its count-th match within the period', async () => {
+			const a = `${group}-A`;
+			const rule = suspend(a, {
+				rule: 'gmail-rate',
+				threshold: { count: 3, periodMs: HOUR },
+				matches: 2,
+			});
+			expect((await store.updateReputation(group, [rule])).events).toEqual([]);
+			const [held] = await store.getReputation([{ route: a, group }]);
+			expect(held!.hits['gmail-rate'].n).toBe(2);
+			const again = suspend(a, {
+				rule: 'gmail-rate',
+				threshold: { count: 3, periodMs: HOUR },
+				matches: 1,
+			});
+			expect((await store.updateReputation(group, [again])).events[0].what).toBe('suspended');
+		});
+
+		it("the partitioner skips a route suspended for the item's group only", async () => {
+			await store.updateReputation(group, [suspend(`${group}-A`)]);
+			// four of the group, then four of another group, on one class sequence (A, B, A, B, …)
+			const items = Array.from({ length: 8 }, (_, i) => ({ cls: 0, group: i < 4 ? 0 : 1 }));
+			const r = await store.allocate(alternate(items));
+			// the group suspended on A: all on B, A's turns spilled; the other group as its sequence says
+			expect(r.route.slice(0, 4)).toEqual([1, 1, 1, 1]);
+			expect(r.via.slice(0, 4)).toEqual([VIA_SPILL, VIA_SEQUENCE, VIA_SPILL, VIA_SEQUENCE]);
+			expect(r.route.slice(4)).toEqual([0, 1, 0, 1]);
+			expect(r.reputation![0][0]).toMatchObject({ rule: 'yahoo-tss04' });
+			expect(r.reputation![1][0]).toBeNull();
+		});
+
+		it('defers until the suspension ends when no route is left for the group', async () => {
+			const { now } = await store.updateReputation(group, [
+				suspend(`${group}-A`, { durationMs: HOUR }),
+				suspend(`${group}-B`, { durationMs: 2 * HOUR }),
+			]);
+			const r = await store.allocate(
+				alternate([
+					{ cls: 0, group: 0 },
+					{ cls: 0, group: 1 },
+				]),
+			);
+			expect(r.route).toEqual([-1, 0]);
+			expect(r.via[0]).toBe(VIA_DEFERRED);
+			expect(Math.abs(r.retryAt[0] - (now + HOUR))).toBeLessThan(5);
+		});
+
+		it('a throttled route keeps its share of the items its sequence names; the rest spill', async () => {
+			await store.updateReputation(group, [
+				{
+					kind: 'act',
+					route: `${group}-A`,
+					action: 'throttle',
+					rule: 'deferral-rate',
+					reason: 'r',
+					durationMs: HOUR,
+					factor: 0.5,
+				},
+			]);
+			const items = Array.from({ length: 400 }, () => ({ cls: 0, group: 0 }));
+			const r = await store.allocate(alternate(items));
+			const onA = r.route.filter((x) => x === 0).length;
+			// A's sequence names 200 of them and keeps half: 100 within a few (a Weyl sequence)
+			expect(Math.abs(onA - 100)).toBeLessThanOrEqual(2);
+			expect(r.route.filter((x) => x === 1).length).toBe(400 - onA);
+		});
+
+		it('after a suspension the route starts slowly (a quarter of its share, growing)', async () => {
+			await store.updateReputation(group, [suspend(`${group}-A`, { durationMs: 200 })]);
+			await new Promise((r) => setTimeout(r, 300));
+			const items = Array.from({ length: 400 }, () => ({ cls: 0, group: 0 }));
+			const r = await store.allocate(alternate(items));
+			const onA = r.route.filter((x) => x === 0).length;
+			expect(onA).toBeGreaterThanOrEqual(48);
+			expect(onA).toBeLessThanOrEqual(52);
+		});
+
+		it('a release lifts everything', async () => {
+			const a = `${group}-A`;
+			await store.updateReputation(group, [suspend(a)]);
+			const { events } = await store.updateReputation(group, [{ kind: 'release', route: a }]);
+			expect(events[0].what).toBe('released');
+			const r = await store.allocate(
+				alternate([
+					{ cls: 0, group: 0 },
+					{ cls: 0, group: 0 },
+				]),
+			);
+			expect(r.route).toEqual([0, 1]);
 		});
 	});
 

@@ -116,6 +116,8 @@ describe('state keys', () => {
 			k.once('campaign', '<digest>'),
 			k.routeLimits('campaign'),
 			k.circuits(),
+			k.reputation('<group>'),
+			k.reputationVersion('<group>'),
 			k.rate(rateKeys.connection('<provider>', '<node id>')),
 			k.rate(rateKeys.smtpCredential('<credential hash>')),
 			k.rate(rateKeys.campaignRate('<campaign>')),

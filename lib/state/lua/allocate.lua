@@ -7,13 +7,16 @@
   KEYS[3]  sticky hash     (recipient key -> route name) of this partitioner
   KEYS[4]  index set       (every sticky and cap key of the campaign, for clearScope)
   KEYS[5..] cap window counters, route by route, cap by cap
+  KEYS[..]  when h = 1: the reputation hash of each group in g (route -> state JSON), in order
   KEYS[last] the circuits hash (route -> {"openUntil":..}) when h = 1; on Redis Cluster it lives in
            another slot, so the caller reads it first and sends o = openUntil per route (h = 0)
   ARGV[1]  JSON: { r = routes {n = name, u = circuit name, o = openUntil, c = {{limit, resetAt}, ...}}, h = 0/1,
                    k = classes {k = counter key, y = cycle (0-based routes), n = repeat,
                                 c = candidates (0-based), w = weights, p = 1 priority / 0 weights},
                    i = the items as runs of alike ones {{class (0-based), preferred route (0-based) or false,
-                       1 sticky key / 0 none, how many}, ...},
+                       1 sticky key / 0 none, how many, group (0-based index into g) or false}, ...},
+                   g = the items' domain groups {{n = name, s = per route the state JSON or false
+                       (only when h = 0: the caller read them)}, ...} (absent: none),
                    w = the sticky keys' width when all have the same number of bytes (0: they differ),
                    u = 1 when no two items have the same sticky key (the caller checked: no table
                        of the batch's keys is needed), else 0,
@@ -25,7 +28,8 @@
   Returns { per item in order, `width` characters, the base-94 digits ('!' = 0) of
             (route + 1) * 4 + via (route 0-based, -1 deferred; via 0 sequence, 1 sticky, 2 spill, 3 deferred),
             now, openUntil per route, each class's sequence position before the call,
-            retryAt of each deferred item in order }
+            retryAt of each deferred item in order,
+            the reputation states read, group by group, route by route ('' where none) }
   The caller derives each item's position from the classes' first positions: every item its class
   sequence placed (sequence or spill, no preferred route) takes the next one.
 ]]
@@ -64,6 +68,49 @@ for r = 1, nRoutes do
     nextKey = nextKey + 1
     if capUsed[r][k] >= rt.c[k][1] then room[r] = false end
   end
+end
+
+-- route reputation per group (lib/state/reputation.ts reputationShare, operation for operation):
+-- share[g][r] is the part of its traffic route r keeps for group g, suspUntil[g][r] when a
+-- suspension ends (0: not suspended)
+local groups = req.g or {}
+local share, suspUntil, repOut = {}, {}, {}
+do
+  local names = {}
+  for r = 1, nRoutes do names[r] = routes[r].n end
+  for g = 1, #groups do
+    local texts = groups[g].s
+    if req.h == 1 then
+      texts = redis.call('HMGET', KEYS[nextKey], unpack(names))
+      nextKey = nextKey + 1
+    end
+    share[g], suspUntil[g] = {}, {}
+    for r = 1, nRoutes do
+      local text = texts[r]
+      local f, ends = 1, 0
+      if text then
+        repOut[#repOut + 1] = text
+        local s = cjson.decode(text)
+        local su, ru, tu = tonumber(s.suspendedUntil) or 0, tonumber(s.rampUntil) or 0, tonumber(s.throttledUntil) or 0
+        if su > now then
+          f, ends = 0, su
+        else
+          if tu > now then f = tonumber(s.factor) or 1 end
+          if ru > now and ru > su then
+            f = f * (0.25 + ((1 - 0.25) * (now - su)) / (ru - su))
+          end
+        end
+      else
+        repOut[#repOut + 1] = ''
+      end
+      share[g][r], suspUntil[g][r] = f, ends
+    end
+  end
+end
+-- an item at sequence position x stays on a route keeping `part` of its traffic (keepsShare)
+local function keeps(x, part)
+  local y = x * 0.6180339887498949
+  return (y - math.floor(y)) < part
 end
 
 local function reopensAt(r)
@@ -146,12 +193,18 @@ local out, retry, nRetry = {}, {}, 0
 -- them by key too, for a later item of the same key
 local distinct = req.u == 1
 local newSticky, newStickyOrder, newRoute, nNew = {}, {}, {}, 0
+-- per class, the items placed on a preferred route of reduced share so far (their keeps position)
+local prefCount = {}
+for c = 1, #classes do prefCount[c] = 0 end
 local i, ki = 0, 0
 local runs = req.i
 for run = 1, #runs do
   local c = runs[run][1] + 1
   local prefer = runs[run][2]
   local keyed = runs[run][3] == 1
+  local grp = runs[run][5]
+  local sh, su = nil, nil
+  if grp then sh, su = share[grp + 1], suspUntil[grp + 1] end
   local cls = classes[c]
   local cycle, cycleLen, rep = cls.y, #cls.y, cls.n
   local cand, nCand, weights, priority = cls.c, #cls.c, cls.w, cls.p == 1
@@ -170,7 +223,7 @@ for run = 1, #runs do
       if not distinct then prior = newSticky[key] or prior end
       if prior then
         local r0 = routeIndex[prior]
-        if r0 ~= nil and candidate[r0] then
+        if r0 ~= nil and candidate[r0] and (not sh or sh[r0 + 1] > 0) then
           out[i] = digits[(r0 + 1) * 4 + 1]
           done = true
         end
@@ -182,22 +235,42 @@ for run = 1, #runs do
       if not prefer then
         seq = cycle[((rep == 1) and p or floor(p / rep)) % cycleLen + 1]
       end
-      if room[seq + 1] then
+      local takes = room[seq + 1]
+      if takes and sh and sh[seq + 1] < 1 then
+        if sh[seq + 1] > 0 then
+          local x = p
+          if prefer then
+            x = p + prefCount[c]
+            prefCount[c] = prefCount[c] + 1
+          end
+          takes = keeps(x, sh[seq + 1])
+        else
+          takes = false
+        end
+      end
+      if takes then
         chosen = seq
       else
         via = 2
-        local best, bestScore = -1, math.huge
-        for k = 1, nCand do
-          if room[cand[k] + 1] then
-            if priority then
-              best = k
-              break
-            end
-            local score = (counts[k] + 1) / weights[k]
-            if score < bestScore then
-              bestScore, best = score, k
+        local best = -1
+        -- routes at their full share first; a throttled one takes a spill only when none is left
+        local pass = sh and 0 or 1
+        while pass < 2 and best == -1 do
+          local bestScore = math.huge
+          for k = 1, nCand do
+            local ck = cand[k] + 1
+            if room[ck] and (not sh or (pass == 0 and sh[ck] >= 1) or (pass == 1 and sh[ck] > 0)) then
+              if priority then
+                best = k
+                break
+              end
+              local score = (counts[k] + 1) / weights[k]
+              if score < bestScore then
+                bestScore, best = score, k
+              end
             end
           end
+          pass = pass + 1
         end
         if best ~= -1 then
           chosen = cand[best]
@@ -208,6 +281,7 @@ for run = 1, #runs do
         local t = math.huge
         for k = 1, nCand do
           local r = reopensAt(cand[k] + 1)
+          if su and su[cand[k] + 1] > r then r = su[cand[k] + 1] end
           if r < t then t = r end
         end
         out[i] = digits[3]
@@ -288,4 +362,4 @@ if req.d == 0 then
   end
 end
 
-return { table.concat(out), now, open, firstPos, retry }
+return { table.concat(out), now, open, firstPos, retry, repOut }
