@@ -7,6 +7,8 @@ import { IdempotencyMarkers } from './idempotency';
 import { envelopeRecipients, resentAfter, Results } from './records';
 import { retryDelay } from './retry';
 import { BatchFeedback } from './feedback';
+import { BatchReputation } from './reputation';
+import type { ReputationNotice } from '../reputation/recorder';
 import { suppressedRecipients, type SuppressedRecipient } from './suppressed';
 import type { DeliveryJob, DeliveryOptions, DeliveryRecord, DeliveryResult } from './types';
 
@@ -34,6 +36,10 @@ interface Batch {
 	suppressed: Map<DeliveryJob, SuppressedRecipient[]>;
 	/** references, the ledger and the outcome counters, when on */
 	feedback?: BatchFeedback;
+	/** route × group reputation, when on */
+	reputation?: BatchReputation;
+	/** what a job's refusal made the reputation rules do */
+	reputationNotes: Map<DeliveryJob, ReputationNotice[]>;
 	/** the first state-store failure: nothing new starts after it */
 	stateError?: Error;
 }
@@ -43,8 +49,10 @@ export interface BatchOutcome {
 	results: DeliveryResult[];
 	/** set when the state store failed: the jobs not yet started are 'not-sent' (Failed) */
 	stateError?: Error;
-	/** the ledger or the outcome counters could not be written (the messages went as the results say) */
+	/** the ledger, the outcome counters or the reputation rules could not be written (the messages went as the results say) */
 	feedbackError?: Error;
+	/** what the reputation rules did in this batch (suspensions, throttles, clears) */
+	reputation?: ReputationNotice[];
 }
 
 /**
@@ -69,6 +77,11 @@ export async function deliverBatch(
 			random,
 			clock,
 		});
+		const reputation = options.reputation
+			? await BatchReputation.load(options.store, jobs, options.reputation.rules, clock)
+			: undefined;
+		// a throttled route × group's rate limits, before anything reserves a slot in them
+		if (reputation) for (const job of jobs) job.limits = reputation.limits(job);
 		const suppressed = options.suppression
 			? await suppressedRecipients(options.store, jobs, options.suppression.list)
 			: new Map<DeliveryJob, SuppressedRecipient[]>();
@@ -86,6 +99,8 @@ export async function deliverBatch(
 			health,
 			markers,
 			suppressed,
+			reputation,
+			reputationNotes: new Map(),
 			feedback: options.feedback
 				? new BatchFeedback(options.transport.provider, options.feedback.ledgerTtlMs, clock)
 				: undefined,
@@ -102,10 +117,40 @@ export async function deliverBatch(
 	const out = await runBatch(jobs, b.health.leaders(), concurrency, b, (job) => deliverOne(b, job));
 	// the last settlements go with no next try: write them before the batch's results count
 	await b.markers.drain();
-	if (!b.feedback) return { results: out, stateError: b.stateError };
-	jobs.forEach((job, k) => b.feedback!.record(job, out[k]));
-	const feedbackError = await b.feedback.flush(options.store);
-	return { results: out, stateError: b.stateError, ...(feedbackError ? { feedbackError } : {}) };
+	jobs.forEach((job, k) => {
+		const notes = b.reputationNotes.get(job);
+		if (notes?.length) out[k].record.reputation = notes.map(noteRecord);
+	});
+	let feedbackError: Error | undefined;
+	if (b.feedback) {
+		jobs.forEach((job, k) => b.feedback!.record(job, out[k]));
+		feedbackError = await b.feedback.flush(options.store);
+	}
+	// after the counts: the rate rules read them
+	if (b.reputation && !b.stateError)
+		try {
+			await b.reputation.finish();
+		} catch (error) {
+			feedbackError ??= error as Error;
+		}
+	return {
+		results: out,
+		stateError: b.stateError,
+		...(feedbackError ? { feedbackError } : {}),
+		...(b.reputation?.notices.length ? { reputation: b.reputation.notices } : {}),
+	};
+}
+
+/** a reputation change as an item's record says it */
+function noteRecord(n: ReputationNotice): NonNullable<DeliveryRecord['reputation']>[number] {
+	return {
+		what: n.what,
+		rule: n.rule,
+		group: n.group,
+		until: new Date(n.until).toISOString(),
+		...(n.factor !== undefined && n.what !== 'suspended' ? { share: n.factor } : {}),
+		reason: n.reason,
+	};
 }
 
 /** deliverBatch for callers that want the state store's failure thrown (the results are then lost). */
@@ -162,15 +207,22 @@ async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 	if (suppressed) return b.results.suppressed(job, suppressed);
 	// sent before: a skip needs no rate slot (sent is final, so nothing can change it meanwhile)
 	if (b.markers.sentBefore(job)) return b.results.claimed(job, { state: 'sent' });
+	if (b.reputation?.suspendedUntil(job))
+		return b.results.reputationHeld(job, b.reputation.heldBy(job)!);
 	const started = b.clock();
 	const effort = (attempts: number) => ({ attempts, latencyMs: b.clock() - started });
 	let last: SendFailure | undefined;
 	for (let attempts = 0; ;) {
-		// the circuit may have opened, or the state store failed, while this job waited
+		// the circuit may have opened, the route been suspended for the group, or the state store
+		// failed, while this job waited
 		if (b.health.isOpen(job))
 			return last
 				? b.results.failure(job, last, effort(attempts))
 				: b.results.circuitOpen(job, b.health.openUntil(job));
+		if (b.reputation?.suspendedUntil(job))
+			return last
+				? b.results.failure(job, last, effort(attempts))
+				: b.results.reputationHeld(job, b.reputation.heldBy(job)!);
 		const slot = await b.markers.reserve(job);
 		if (slot.kind === 'deferred')
 			return b.results.rateDeferred(job, effort(attempts), slot.retryAt);
@@ -199,7 +251,8 @@ async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 			!outcome.ok &&
 			outcome.kind === 'transient' &&
 			attempts < b.options.retry.maxAttempts &&
-			!b.health.isOpen(job);
+			!b.health.isOpen(job) &&
+			!b.reputation?.suspendedUntil(job);
 		if (!retry) return settle(b, send, claim, outcome, effort(attempts), claimedAt);
 		b.markers.settle(job, 'release', undefined, true);
 		last = outcome as SendFailure;
@@ -279,6 +332,19 @@ async function sendOnce(
 	const outcome = await b.options.transport.send(
 		b.feedback ? b.feedback.message(job, message) : message,
 	);
+	// a refusal a reputation rule matches is the route's standing with that group's provider, not
+	// the route's health: it acts on the route × group, and the circuit (every group) is left alone
+	let notes: ReputationNotice[] | undefined;
+	if (!outcome.ok && b.reputation)
+		try {
+			notes = await b.reputation.refused(job, outcome);
+		} catch (error) {
+			b.stateError ??= error as Error;
+		}
+	if (notes) {
+		if (notes.length) b.reputationNotes.set(job, notes);
+		return outcome;
+	}
 	await tolerate(b, () => b.health.record(job, outcome.ok ? undefined : outcome));
 	return outcome;
 }

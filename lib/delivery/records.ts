@@ -1,4 +1,4 @@
-import type { OnceClaim } from '../state/types';
+import type { OnceClaim, ReputationState } from '../state/types';
 import type {
 	OutgoingMessage,
 	RefusedRecipient,
@@ -74,6 +74,29 @@ export class Results {
 			index: job.index,
 			output: 'fallback',
 			record: this.record(job, 'circuit-open', { error, retryAt: iso(openUntil) }),
+		};
+	}
+
+	/** the route is suspended for the job's domain group: held for another route or a later run */
+	reputationHeld(job: DeliveryJob, state: ReputationState): DeliveryResult {
+		const until = iso(state.suspendedUntil);
+		const error = `route "${job.route}" is suspended for the domain group "${job.group}" until ${until} (rule ${state.rule}: ${state.reason}); nothing was sent`;
+		return {
+			index: job.index,
+			output: 'fallback',
+			record: this.record(job, 'route-suspended', {
+				error,
+				retryAt: until,
+				reputation: [
+					{
+						what: 'suspended',
+						rule: state.rule,
+						group: job.group ?? '',
+						until,
+						reason: state.reason,
+					},
+				],
+			}),
 		};
 	}
 

@@ -3,6 +3,7 @@ import type { Sleep } from '../throttle/limits';
 import type { OutgoingMessage, Transport } from '../transports/types';
 import type { MarkerPolicy } from './idempotency';
 import type { RetryPolicy } from './retry';
+import type { ReputationRule } from '../reputation/rules';
 
 export interface DeliveryJob {
 	/** the item's index, carried through for pairing */
@@ -36,6 +37,8 @@ export type DeliveryStatus =
 	| 'deferred'
 	| 'blocked'
 	| 'circuit-open'
+	/** the route is suspended for the recipient's domain group (a reputation rule): not sent */
+	| 'route-suspended'
 	| 'rate-deferred';
 export type DeliveryOutput = 'sent' | 'failed' | 'fallback' | 'skipped';
 
@@ -100,6 +103,16 @@ export interface DeliveryRecord {
 	sentAt?: string;
 	/** when a deferred item may be tried again */
 	retryAt?: string;
+	/** what the reputation rules did for this message's reply, or why it was held */
+	reputation?: Array<{
+		what: 'suspended' | 'throttled' | 'downgraded' | 'cleared' | 'released';
+		rule: string;
+		group: string;
+		until: string;
+		/** a throttle: the share of its traffic the route keeps for the group */
+		share?: number;
+		reason: string;
+	}>;
 }
 
 export interface DeliveryResult {
@@ -134,6 +147,8 @@ export interface DeliveryOptions {
 	 * `ledgerTtlMs`) and count the batch's outcomes per route × group; absent: none of it
 	 */
 	feedback?: { ledgerTtlMs: number };
+	/** route × group reputation (../reputation/rules.ts): hold suspended pairs, slow throttled ones, act on replies */
+	reputation?: { rules: readonly ReputationRule[] };
 	dryRun?: boolean;
 	sleep?: Sleep;
 	random?: () => number;

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import type { AllocClass, AllocItem, AllocRoute, CapWindow, StateStore } from '../state/types';
+import type {
+	AllocateResult,
+	AllocClass,
+	AllocItem,
+	AllocRoute,
+	CapWindow,
+	StateStore,
+} from '../state/types';
 import { capKeys, circuitName, counterField, recipientDigest } from '../state/keys';
 import {
 	capacityReason,
@@ -16,7 +23,7 @@ import { RATE_UNITS, type RateUnit } from '../throttle/units';
 import type { RoutePlan, RouteConfig } from './plan';
 import { rendezvousPick } from './rendezvous';
 import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequence';
-import { dailyLabel, explainSpills, hourlyLabel } from './spill';
+import { dailyLabel, explainSpills, hourlyLabel, reputationReason } from './spill';
 import { warmupCap, warmupSharePercent } from './warmup';
 
 export interface PartitionInput {
@@ -27,7 +34,15 @@ export interface PartitionInput {
 }
 
 export type AssignedVia =
-	'sequence' | 'sticky' | 'spill' | 'group-table' | 'capacity' | 'deferred' | 'unroutable';
+	| 'sequence'
+	| 'sticky'
+	| 'spill'
+	/** spilled because the route named is suspended or throttled for the item's domain group */
+	| 'reputation'
+	| 'group-table'
+	| 'capacity'
+	| 'deferred'
+	| 'unroutable';
 
 export interface Assignment {
 	/** the route's name; absent when deferred or unroutable */
@@ -86,13 +101,16 @@ interface Capacity {
 class Item implements AllocItem {
 	declare key?: string;
 	declare prefer?: number;
+	declare group?: number;
 	constructor(
 		readonly cls: number,
 		key?: string,
 		prefer?: number,
+		group?: number,
 	) {
 		if (key !== undefined) this.key = key;
 		if (prefer !== undefined) this.prefer = prefer;
+		if (group !== undefined) this.group = group;
 	}
 }
 
@@ -164,9 +182,13 @@ export class Partitioner {
 		const unroutable = new Map<number, string>();
 		/** rendezvous mode: the route whose excess a recipient's hash moved it from */
 		const hashMoved = new Map<number, number>();
+		// the batch's domain groups: each route's reputation for an item's group applies to it
+		const groups: string[] = [];
+		const groupIndex = new Map<string, number>();
 		// a batch is mostly one group after another: the last group's class is kept at hand
 		let lastGroup: string | undefined;
 		let last: ClassInfo | string | undefined;
+		let lastIndex: number | undefined;
 		for (let i = 0; i < n; i++) {
 			const input = inputs[i];
 			let info: ClassInfo | string;
@@ -181,7 +203,13 @@ export class Partitioner {
 				info = found;
 				lastGroup = input.group;
 				last = found;
+				lastIndex = groupIndex.get(group);
+				if (lastIndex === undefined && group !== '') {
+					groupIndex.set(group, (lastIndex = groups.length));
+					groups.push(group);
+				}
 			}
+			const g = lastIndex;
 			if (typeof info === 'string') {
 				unroutable.set(i, info);
 				items[i] = new Item(-1);
@@ -196,17 +224,19 @@ export class Partitioner {
 					info.weights,
 				);
 				if (k === -1) {
-					items[i] = new Item(info.index);
+					items[i] = new Item(info.index, undefined, undefined, g);
 					continue;
 				}
 				const moved = this.hashMove(key, candidates[k], info);
 				if (moved !== candidates[k]) hashMoved.set(i, candidates[k]);
-				items[i] = new Item(info.index, undefined, moved);
+				items[i] = new Item(info.index, undefined, moved, g);
 				continue;
 			}
 			items[i] = new Item(
 				info.index,
 				key !== undefined && secret !== undefined ? recipientDigest(secret, key) : undefined,
+				undefined,
+				g,
 			);
 		}
 
@@ -218,6 +248,7 @@ export class Partitioner {
 					routes,
 					classes: classes.map((c) => c.cls),
 					items: routable,
+					...(groups.length ? { groups } : {}),
 					dryRun: options.dryRun,
 					ttlMs: plan.stateTtlDays * 86_400_000,
 				})
@@ -226,7 +257,7 @@ export class Partitioner {
 		const rates = this.rates(share, capacity);
 		const names = plan.routes.map((r) => r.name);
 		const out = new Array<Assignment>(n);
-		/** per class: why its deferred items wait (the same for all of them in one call) */
+		/** per class and group: why its deferred items wait (the same for all of them in one call) */
 		const deferReasons: string[] = [];
 		/** spilled items as pairs: the item, its place in the store's answer */
 		const spilled: number[] = [];
@@ -246,7 +277,15 @@ export class Partitioner {
 					routeIndex: -1,
 					via: 'deferred',
 					retryAt: result!.retryAt[k - 1] || now + 60_000,
-					reason: (deferReasons[ci] ??= this.deferReason(info, routes, result!.openUntil)),
+					reason: (deferReasons[ci * (groups.length + 1) + (items[i].group ?? groups.length)] ??=
+						this.deferReason(
+							info,
+							routes,
+							result!,
+							items[i].group === undefined
+								? undefined
+								: { name: groups[items[i].group!], index: items[i].group! },
+						)),
 				};
 				continue;
 			}
@@ -275,8 +314,8 @@ export class Partitioner {
 			out[i] = a;
 			if (v === VIA_SPILL) spilled.push(i, k - 1);
 		}
-		if (spilled.length)
-			await explainSpills(spilled, out, {
+		if (spilled.length) {
+			const moved = await explainSpills(spilled, out, {
 				items: routable,
 				classes: classes.map((c) => c.cls),
 				routes,
@@ -284,7 +323,16 @@ export class Partitioner {
 				result: result!,
 				dryRun: options.dryRun === true,
 				capUsage: (keys) => this.store.capUsage(this.ids.campaign, keys),
+				groups,
 			});
+			for (const i of moved) {
+				const a = out[i];
+				const placed: Assignment = new Placed(a.route!, a.routeIndex, 'reputation');
+				placed.reason = a.reason;
+				if (a.rate) placed.rate = a.rate;
+				out[i] = placed;
+			}
+		}
 		return out;
 	}
 
@@ -448,11 +496,33 @@ export class Partitioner {
 		return info;
 	}
 
-	private deferReason(info: ClassInfo, routes: AllocRoute[], openUntil: number[]): string {
+	private deferReason(
+		info: ClassInfo,
+		routes: AllocRoute[],
+		result: AllocateResult,
+		group?: { name: string; index: number },
+	): string {
+		const { openUntil } = result;
 		const names = info.cls.candidates.map((i) => routes[i].name);
 		const open = info.cls.candidates.filter((i) => openUntil[i] > 0).map((i) => routes[i].name);
+		const suspended = group
+			? info.cls.candidates
+					.map((i) =>
+						reputationReason(
+							routes[i].name,
+							group.name,
+							result.reputation?.[group.index][i],
+							result.now,
+						),
+					)
+					.filter((r): r is string => r !== undefined && r.includes(': suspended for '))
+			: [];
+		if (suspended.length === names.length)
+			return `every route is suspended for ${group!.name}: ${suspended.join('; ')}`;
 		if (open.length === names.length) return `every route is unhealthy (${names.join(', ')})`;
-		return `no route has room today (${names.join(', ')}): caps reached${open.length ? `, unhealthy: ${open.join(', ')}` : ''}`;
+		if (open.length + suspended.length >= names.length && suspended.length)
+			return `no route can take ${group!.name} now: ${suspended.join('; ')}${open.length ? `; unhealthy: ${open.join(', ')}` : ''}`;
+		return `no route has room today (${names.join(', ')}): caps reached${open.length ? `, unhealthy: ${open.join(', ')}` : ''}${suspended.length ? `; ${suspended.join('; ')}` : ''}`;
 	}
 
 	/** The routes' shares of the campaign rate (0 for a disabled route), in the campaign's unit. */

@@ -6,7 +6,9 @@ import {
 	type AllocItem,
 	type AllocRoute,
 	type CapWindow,
+	type ReputationState,
 } from '../state/types';
+import { reputationShare } from '../state/reputation';
 
 /** the part of an Assignment a reason is written to (./partitioner.ts) */
 interface Explained {
@@ -88,6 +90,28 @@ export function skippedRoutes(cls: AllocClass, named: number, took: number): num
 	return out.includes(named) ? out : [named, ...out];
 }
 
+/**
+ * Why a route did not take an item of a domain group for its reputation, or undefined when it
+ * had its full share: "Relay A: suspended for yahoo until … (yahoo-tss04: …)".
+ */
+export function reputationReason(
+	route: string,
+	group: string,
+	state: ReputationState | null | undefined,
+	now: number,
+): string | undefined {
+	if (!state) return undefined;
+	const share = reputationShare(state, now);
+	if (share >= 1) return undefined;
+	const why = `(${state.rule}: ${state.reason})`;
+	if (share === 0)
+		return `${route}: suspended for ${group} until ${new Date(state.suspendedUntil).toISOString()} ${why}`;
+	const pct = `${Math.round(share * 100)}%`;
+	if (state.throttledUntil > now)
+		return `${route}: throttled to ${pct} of its share for ${group} until ${new Date(state.throttledUntil).toISOString()} ${why}`;
+	return `${route}: starting again after a suspension for ${group}, at ${pct} of its share until ${new Date(state.rampUntil).toISOString()} ${why}`;
+}
+
 /** One batch's allocate call and its answer, as the partitioner made and got them. */
 export interface SpillBatch {
 	items: readonly AllocItem[];
@@ -99,18 +123,22 @@ export interface SpillBatch {
 	dryRun: boolean;
 	/** the store's count per cap key (StateStore.capUsage for the campaign) */
 	capUsage(keys: string[]): Promise<number[]>;
+	/** the request's domain groups (AllocItem.group indexes them) */
+	groups?: readonly string[];
 }
 
 /**
  * Writes each spilled item's reason. `spilled` lists pairs: the item's index in `out`, its index in
- * the store's answer. One store read at most, only for routes with several cap windows.
+ * the store's answer. One store read at most, only for routes with several cap windows. Answers
+ * the indices (in `out`) of the items moved by their route's reputation for their group.
  */
 export async function explainSpills(
 	spilled: readonly number[],
 	out: Explained[],
 	batch: SpillBatch,
-): Promise<void> {
+): Promise<Set<number>> {
 	const { items, classes, routes, result } = batch;
+	const byReputation = new Set<number>();
 	const facts: SpillFacts = { routes, labels: batch.labels, openUntil: result.openUntil };
 	const nr = routes.length;
 	// the passed-over routes depend only on the class, the route named and the route taken
@@ -123,6 +151,20 @@ export async function explainSpills(
 		const named =
 			item.prefer ?? cls.cycle[Math.floor(result.pos[k] / cls.repeat) % cls.cycle.length];
 		const took = result.route[k];
+		if (item.group !== undefined && result.reputation) {
+			const why = reputationReason(
+				routes[named].name,
+				batch.groups![item.group],
+				result.reputation[item.group][named],
+				result.now,
+			);
+			if (why) {
+				out[spilled[j]].reason = why;
+				byReputation.add(spilled[j]);
+				keyOf[j / 2] = -1;
+				continue;
+			}
+		}
 		const key = (item.cls * nr + named) * nr + took;
 		keyOf[j / 2] = key;
 		if (!skippedBy.has(key)) skippedBy.set(key, skippedRoutes(cls, named, took));
@@ -132,7 +174,9 @@ export async function explainSpills(
 	const reasons = new Map<number, string>();
 	for (const [key, skipped] of skippedBy)
 		reasons.set(key, skipped.map((r) => routeReason(facts, r)).join('; '));
-	for (let j = 0; j < spilled.length; j += 2) out[spilled[j]].reason = reasons.get(keyOf[j / 2]);
+	for (let j = 0; j < spilled.length; j += 2)
+		if (keyOf[j / 2] !== -1) out[spilled[j]].reason = reasons.get(keyOf[j / 2]);
+	return byReputation;
 }
 
 /**

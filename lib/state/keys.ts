@@ -41,6 +41,8 @@ export const rateKeys = {
 	/** a send node's per-domain-group limit on a route, within a campaign */
 	group: (campaign: string, route: string, group: string) =>
 		`group:${keyOf(campaign, route, group)}`,
+	/** a reputation rule's ceiling on a route × domain group (every campaign: the provider sees the route) */
+	reputation: (route: string, group: string) => `rep:${keyOf(route, group)}`,
 };
 
 /**

@@ -208,8 +208,14 @@ export const OPTION_GROUPS = [
 		displayName: 'Route Health',
 		placeholder: 'Add Route Health Option',
 		description:
-			'When a failing connection is taken out of service (its items go to Fallback, the partitioner gives its share to the others) and for how long',
-		fields: ['failureThreshold', 'ejectionSeconds', 'maxEjectionSeconds'],
+			'When a failing connection is taken out of service (its items go to Fallback, the partitioner gives its share to the others) and for how long, and the reputation rules that suspend or slow it for one domain group',
+		fields: [
+			'failureThreshold',
+			'ejectionSeconds',
+			'maxEjectionSeconds',
+			'routeReputation',
+			'reputationRules',
+		],
 	},
 ] as const;
 
@@ -361,6 +367,24 @@ const optionFields: INodeProperties[] = [
 		default: true,
 		description:
 			'Whether each message carries a reference (route, domain group, campaign; no address) that bounces, complaints and provider events echo back: the X-Postal-Ref header, the "pr" metadata key, and on SMTP the DSN envelope ID. Sent message IDs go into the message ledger, and outcomes are counted per route and group.',
+	},
+	{
+		displayName: 'Route Reputation',
+		name: 'routeReputation',
+		type: 'boolean',
+		default: true,
+		description:
+			'Whether provider replies and rates suspend or slow this route for one domain group (e.g. Yahoo’s [TSS04] suspends it for Yahoo recipients for 2 hours; other groups keep flowing). A suspended route × group’s items go to Fallback (status "route-suspended") and the Route Partitioner gives its share to the other routes; afterwards it starts at a quarter of its share. Needs the items’ domain group (the Domain Group Classifier).',
+	},
+	{
+		displayName: 'Reputation Rules',
+		name: 'reputationRules',
+		type: 'json',
+		default: '',
+		placeholder:
+			'[{ "id": "yahoo-tss04", "durationMinutes": 240 }, { "id": "deferral-rate", "enabled": false }]',
+		description:
+			'Changes to the default rules (see the README, "Reputation rules"), as a JSON list: an entry with a rule’s ID changes the fields it names, "enabled": false turns it off, a new ID adds a reply rule (match, action, durationMinutes). Empty: the defaults.',
 	},
 	{
 		displayName: 'Message Ledger (Days)',

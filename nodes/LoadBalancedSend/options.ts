@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { DeliveryOptions } from '../../lib/delivery/pipeline';
 import type { GroupLimit } from '../../lib/throttle/applicable';
 import { RATE_UNIT_NAMES } from '../../lib/throttle/units';
+import { rulesWith } from '../../lib/reputation/rules';
 import {
 	booleanField,
 	choiceField,
@@ -68,6 +69,16 @@ export const sendParametersSchema = z.object({
 			suppressionList: stringField(P, 'options.suppressionList').transform((s) => s.trim()),
 			feedbackTracking: booleanField(P, 'options.feedbackTracking'),
 			ledgerDays: numberField(P, 'options.ledgerDays'),
+			routeReputation: booleanField(P, 'options.routeReputation'),
+			// the rules in force, checked here so an error names the option
+			reputationRules: stringField(P, 'options.reputationRules').transform((text, ctx) => {
+				try {
+					return rulesWith(text);
+				} catch (error) {
+					ctx.addIssue({ code: 'custom', message: (error as Error).message });
+					return z.NEVER;
+				}
+			}),
 		})
 		.default({}),
 });
@@ -121,11 +132,19 @@ export function deliverySettings(
 	owner: string,
 ): Pick<
 	DeliveryOptions,
-	'concurrency' | 'retry' | 'health' | 'maxRateWaitMs' | 'duplicates' | 'suppression' | 'feedback'
+	| 'concurrency'
+	| 'retry'
+	| 'health'
+	| 'maxRateWaitMs'
+	| 'duplicates'
+	| 'suppression'
+	| 'feedback'
+	| 'reputation'
 > {
 	return {
 		...(o.skipSuppressed ? { suppression: { list: o.suppressionList } } : {}),
 		...(o.feedbackTracking ? { feedback: { ledgerTtlMs: o.ledgerDays * 86_400_000 } } : {}),
+		...(o.routeReputation ? { reputation: { rules: o.reputationRules } } : {}),
 		duplicates: {
 			ttlMs: o.duplicateWindowDays * 86_400_000,
 			leaseMs: o.leaseSeconds * 1000,

@@ -123,6 +123,7 @@ describe('state keys', () => {
 			k.rate(rateKeys.campaignRate('<campaign>')),
 			k.rate(rateKeys.campaignShare('<campaign>', '<route>')),
 			k.rate(rateKeys.group('<campaign>', '<route>', '<group>')),
+			k.rate(rateKeys.reputation('<route>', '<group>')),
 			k.mx('<domain>'),
 			k.ledger(
 				ledgerKeys.message('<provider>', '<message id>').replace(/:.*/, ':<message digest>'),

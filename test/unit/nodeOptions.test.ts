@@ -1,3 +1,4 @@
+import { DEFAULT_RULES } from '../../lib/reputation/rules';
 import { NodeOperationError, type IExecuteFunctions, type INodeProperties } from 'n8n-workflow';
 import { classifierProperties } from '../../nodes/DomainGroupClassifier/description';
 import { classifierParametersSchema } from '../../nodes/DomainGroupClassifier/options';
@@ -66,6 +67,8 @@ describe('node options: each default read from the node description', () => {
 			suppressionList: '',
 			feedbackTracking: true,
 			ledgerDays: 14,
+			routeReputation: true,
+			reputationRules: [...DEFAULT_RULES],
 		});
 		expect(deliverySettings(options, 'execution 7 · Send')).toEqual({
 			concurrency: 20,
@@ -84,6 +87,7 @@ describe('node options: each default read from the node description', () => {
 				owner: 'execution 7 · Send',
 			},
 			maxRateWaitMs: 300_000,
+			reputation: { rules: [...DEFAULT_RULES] },
 			suppression: { list: '' },
 			feedback: { ledgerTtlMs: 14 * 86_400_000 },
 		});

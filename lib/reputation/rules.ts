@@ -1,0 +1,338 @@
+/**
+ * The reputation rules: which replies and which rates suspend or throttle a route for one domain
+ * group, with the defaults a careful sender would choose (sources in
+ * ../../../shared/research/feedback-and-reputation.md §2.3, §7.3: KumoMTA's shaping rules,
+ * GreenArrow's throttle programs, Envoy's ejection guard). One place for every default; users
+ * change them with the nodes' *Reputation Rules* option (parseRuleOverrides).
+ *
+ * Route signals act (blocks, reputation deferrals, rate-limit replies); list signals (hard bounces,
+ * complaints) are the list's fault, not the route's: no rule here moves traffic for them.
+ */
+import { z } from 'zod';
+import type { OutcomeCounts } from '../state/outcomes';
+import type { ReputationAction } from '../state/reputation';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+/** A rule on the text of a reply (a live SMTP or API refusal, or a bounce's diagnostic). */
+export interface ReplyRule {
+	id: string;
+	kind: 'reply';
+	description: string;
+	/** matched anywhere in the reply text, enhanced code included */
+	pattern: RegExp;
+	/** acts on every match, or on the count-th within periodMs */
+	threshold?: { count: number; periodMs: number };
+	action: 'suspend' | 'throttle';
+	durationMs: number;
+	/** suspend: repeats within a day double up to this */
+	maxDurationMs?: number;
+	factor?: number;
+	ratePerMinute?: number;
+}
+
+/** A rule on a rate of the route × group's outcome counters. */
+export interface RateRule {
+	id: string;
+	kind: 'rate';
+	description: string;
+	metric: 'blockRate' | 'deferralRate';
+	windowMs: number;
+	/** below this many attempts in the window the rule says nothing */
+	minSample: number;
+	/** the lower end of the rate's one-sided 90% Wilson interval at or above this throttles … */
+	throttleAt: number;
+	/** … and at or above this suspends (absent: never suspends) */
+	suspendAt?: number;
+	/** a throttle it set ends when the rate's plain value falls below throttleAt × this (hysteresis) */
+	clearRatio: number;
+	durationMs: number;
+	maxDurationMs?: number;
+	factor: number;
+}
+
+export type ReputationRule = ReplyRule | RateRule;
+
+export const DEFAULT_RULES: readonly ReputationRule[] = [
+	{
+		id: 'yahoo-tss04',
+		kind: 'reply',
+		description: 'Yahoo / AOL deferred the route for unexpected volume or complaints (TSS04)',
+		pattern: /\[TSS?04\]/i,
+		action: 'suspend',
+		durationMs: 2 * HOUR,
+		maxDurationMs: 24 * HOUR,
+	},
+	{
+		id: 'provider-block',
+		kind: 'reply',
+		description:
+			"the provider lists the route's IP on its block list (Yahoo BL, Outlook S3140/S3150)",
+		pattern: /\[BL\d\d\]|\bS3(?:140|150)\b|\b(?:OU|SC)-00\d\b/,
+		action: 'suspend',
+		durationMs: HOUR,
+		maxDurationMs: 24 * HOUR,
+	},
+	{
+		id: 'gmail-rate-limit',
+		kind: 'reply',
+		description:
+			'Gmail rate-limits the route for an unusual rate of unsolicited mail (4.7.28), 5 times in an hour',
+		pattern: /(?:^|[^.\d])4\.7\.28\b|(?:^|[^.\d])5\.7\.28\b/,
+		threshold: { count: 5, periodMs: HOUR },
+		action: 'suspend',
+		durationMs: HOUR,
+		maxDurationMs: 24 * HOUR,
+	},
+	{
+		id: 'comcast-rl',
+		kind: 'reply',
+		description: 'Comcast rate-limits the route (RL0000), twice in an hour',
+		pattern: /\bRL0000\b/,
+		threshold: { count: 2, periodMs: HOUR },
+		action: 'throttle',
+		durationMs: 2 * HOUR,
+		factor: 0.5,
+	},
+	{
+		id: 'reputation-defer',
+		kind: 'reply',
+		description:
+			"a deferral for the route's reputation (rate limited due to IP reputation, temporarily deferred)",
+		pattern: /rate limited due to (?:IP )?reputation|temporarily deferred/i,
+		action: 'throttle',
+		durationMs: 90 * MIN,
+		factor: 0.5,
+		ratePerMinute: 1,
+	},
+	{
+		id: 'block-rate',
+		kind: 'rate',
+		description: 'blocks in the last hour',
+		metric: 'blockRate',
+		windowMs: HOUR,
+		minSample: 100,
+		throttleAt: 0.05,
+		suspendAt: 0.2,
+		clearRatio: 0.8,
+		durationMs: HOUR,
+		maxDurationMs: 24 * HOUR,
+		factor: 0.5,
+	},
+	{
+		id: 'deferral-rate',
+		kind: 'rate',
+		description: 'deferrals in the last 15 minutes',
+		metric: 'deferralRate',
+		windowMs: 15 * MIN,
+		minSample: 50,
+		throttleAt: 0.3,
+		clearRatio: 0.8,
+		durationMs: HOUR,
+		factor: 0.5,
+	},
+];
+
+/** Rate rules run at most this often per route × group (their counters move slowly). */
+export const RATE_EVALUATION_MS = 30_000;
+
+/** z for a one-sided 90% interval */
+const Z90 = 1.2815515655446004;
+
+/** The lower end of the Wilson score interval for k of n (one-sided 90%). */
+export function wilsonLower(k: number, n: number, z = Z90): number {
+	if (n === 0) return 0;
+	const p = k / n;
+	const z2 = z * z;
+	const centre = p + z2 / (2 * n);
+	const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+	return Math.max(0, (centre - spread) / (1 + z2 / n));
+}
+
+/** A metric's count and its sample (attempts) from a window's counters. */
+export function metricOf(metric: RateRule['metric'], c: OutcomeCounts): { k: number; n: number } {
+	const sent = c.sent ?? 0;
+	const blocked = c.blocked ?? 0;
+	const deferred = c.deferred ?? 0;
+	return metric === 'blockRate'
+		? { k: blocked, n: sent + blocked }
+		: { k: deferred, n: sent + blocked + deferred };
+}
+
+/** The first reply rule the text matches, or undefined. */
+export function matchReply(text: string, rules: readonly ReputationRule[]): ReplyRule | undefined {
+	for (const r of rules) if (r.kind === 'reply' && r.pattern.test(text)) return r;
+	return undefined;
+}
+
+/** A reply rule's action, as a store change carries it. */
+export function replyAction(rule: ReplyRule, text: string): ReputationAction {
+	return {
+		action: rule.action,
+		rule: rule.id,
+		reason: `${rule.description}: "${text.slice(0, 160)}"`,
+		durationMs: rule.durationMs,
+		...(rule.maxDurationMs ? { maxDurationMs: rule.maxDurationMs } : {}),
+		...(rule.factor !== undefined ? { factor: rule.factor } : {}),
+		...(rule.ratePerMinute ? { ratePerMinute: rule.ratePerMinute } : {}),
+		...(rule.threshold ? { threshold: rule.threshold } : {}),
+	};
+}
+
+/**
+ * What a rate rule says about a window's counters: act (throttle, or a guarded suspension), clear
+ * the throttle it set, or nothing (too small a sample, or in between).
+ */
+export function rateVerdict(
+	rule: RateRule,
+	counts: OutcomeCounts,
+): { verdict: 'act'; action: ReputationAction } | { verdict: 'clear' } | { verdict: 'none' } {
+	const { k, n } = metricOf(rule.metric, counts);
+	if (n < rule.minSample) return { verdict: 'none' };
+	const lower = wilsonLower(k, n);
+	const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+	const reason = `${rule.description}: ${k} of ${n} (${pct(k / n)}, at least ${pct(lower)} at 90% confidence)`;
+	if (rule.suspendAt !== undefined && lower >= rule.suspendAt)
+		return {
+			verdict: 'act',
+			action: {
+				action: 'suspend',
+				rule: rule.id,
+				reason: `${reason} ≥ ${pct(rule.suspendAt)}`,
+				durationMs: rule.durationMs,
+				...(rule.maxDurationMs ? { maxDurationMs: rule.maxDurationMs } : {}),
+				factor: rule.factor,
+				guarded: true,
+			},
+		};
+	if (lower >= rule.throttleAt)
+		return {
+			verdict: 'act',
+			action: {
+				action: 'throttle',
+				rule: rule.id,
+				reason: `${reason} ≥ ${pct(rule.throttleAt)}`,
+				durationMs: rule.durationMs,
+				factor: rule.factor,
+			},
+		};
+	if (k / n < rule.throttleAt * rule.clearRatio) return { verdict: 'clear' };
+	return { verdict: 'none' };
+}
+
+// ------------------------------------------------------------------ users' changes to the rules
+
+const duration = z
+	.number()
+	.positive()
+	.max(30 * 24 * 60, 'at most 30 days (43,200 minutes)');
+const override = z
+	.object({
+		id: z.string().min(1, 'every rule needs an id'),
+		enabled: z.boolean().optional(),
+		/** a reply rule: a regular expression (case-insensitive) */
+		match: z.string().min(1).optional(),
+		action: z.enum(['suspend', 'throttle']).optional(),
+		durationMinutes: duration.optional(),
+		maxDurationMinutes: duration.optional(),
+		factor: z.number().gt(0).max(1).optional(),
+		ratePerMinute: z.number().positive().optional(),
+		threshold: z
+			.object({ count: z.number().int().min(1), periodMinutes: duration })
+			.strict()
+			.optional(),
+		/** a rate rule */
+		minSample: z.number().int().min(1).optional(),
+		throttleAt: z.number().gt(0).max(1).optional(),
+		suspendAt: z.number().gt(0).max(1).optional(),
+	})
+	.strict();
+
+export type RuleOverride = z.infer<typeof override>;
+
+/**
+ * The rules in force: the defaults, changed by the user's list (JSON: an array of objects by id).
+ * An entry with a default's id changes only the fields it names (`"enabled": false` turns the rule
+ * off); an entry with a new id adds a reply rule and needs match, action and durationMinutes.
+ * Throws a message that names the entry and the field.
+ */
+export function rulesWith(json: string | undefined): ReputationRule[] {
+	const text = (json ?? '').trim();
+	if (text === '' || text === '[]') return [...DEFAULT_RULES];
+	let raw: unknown;
+	try {
+		raw = JSON.parse(text);
+	} catch (error) {
+		throw new Error(`Reputation Rules is not valid JSON: ${(error as Error).message}`);
+	}
+	const parsed = z.array(override).safeParse(raw);
+	if (!parsed.success) {
+		const issue = parsed.error.issues[0];
+		throw new Error(
+			`Reputation Rules: entry ${issue.path.length ? `${Number(issue.path[0]) + 1}` : ''}${issue.path.length > 1 ? ` field "${issue.path.slice(1).join('.')}"` : ''}: ${issue.message}`,
+		);
+	}
+	const rules = new Map<string, ReputationRule>(DEFAULT_RULES.map((r) => [r.id, r]));
+	const off = new Set<string>();
+	parsed.data.forEach((o, i) => {
+		const where = `Reputation Rules: entry ${i + 1} ("${o.id}")`;
+		const base = rules.get(o.id);
+		if (o.enabled === false) {
+			off.add(o.id);
+			return;
+		}
+		off.delete(o.id);
+		let pattern: RegExp | undefined;
+		if (o.match !== undefined) {
+			try {
+				pattern = new RegExp(o.match, 'i');
+			} catch (error) {
+				throw new Error(`${where}: match is not a regular expression: ${(error as Error).message}`);
+			}
+		}
+		if (!base) {
+			if (!pattern || !o.action || o.durationMinutes === undefined)
+				throw new Error(
+					`${where}: a new rule needs "match" (a regular expression), "action" ("suspend" or "throttle") and "durationMinutes"`,
+				);
+			rules.set(o.id, {
+				id: o.id,
+				kind: 'reply',
+				description: `rule ${o.id}`,
+				pattern,
+				action: o.action,
+				durationMs: o.durationMinutes * MIN,
+				...(o.maxDurationMinutes ? { maxDurationMs: o.maxDurationMinutes * MIN } : {}),
+				...(o.factor !== undefined ? { factor: o.factor } : { factor: 0.5 }),
+				...(o.ratePerMinute ? { ratePerMinute: o.ratePerMinute } : {}),
+				...(o.threshold
+					? { threshold: { count: o.threshold.count, periodMs: o.threshold.periodMinutes * MIN } }
+					: {}),
+			});
+			return;
+		}
+		const rateOnly = ['minSample', 'throttleAt', 'suspendAt'] as const;
+		const replyOnly = ['match', 'action', 'threshold', 'ratePerMinute'] as const;
+		for (const f of base.kind === 'reply' ? rateOnly : replyOnly)
+			if (o[f] !== undefined)
+				throw new Error(`${where}: "${f}" does not apply to a ${base.kind} rule`);
+		const changed = { ...base } as ReputationRule & Record<string, unknown>;
+		if (o.durationMinutes !== undefined) changed.durationMs = o.durationMinutes * MIN;
+		if (o.maxDurationMinutes !== undefined) changed.maxDurationMs = o.maxDurationMinutes * MIN;
+		if (o.factor !== undefined) changed.factor = o.factor;
+		if (changed.kind === 'reply') {
+			if (pattern) changed.pattern = pattern;
+			if (o.action) changed.action = o.action;
+			if (o.ratePerMinute !== undefined) changed.ratePerMinute = o.ratePerMinute;
+			if (o.threshold)
+				changed.threshold = { count: o.threshold.count, periodMs: o.threshold.periodMinutes * MIN };
+		} else {
+			if (o.minSample !== undefined) changed.minSample = o.minSample;
+			if (o.throttleAt !== undefined) changed.throttleAt = o.throttleAt;
+			if (o.suspendAt !== undefined) changed.suspendAt = o.suspendAt;
+		}
+		rules.set(o.id, changed);
+	});
+	return [...rules.values()].filter((r) => !off.has(r.id));
+}
