@@ -181,6 +181,7 @@ export const OPTION_GROUPS = [
 			'suppressionList',
 			'feedbackTracking',
 			'ledgerDays',
+			'verpReturnPath',
 			'concurrency',
 			'maxAttempts',
 			'retryBaseMs',
@@ -370,6 +371,16 @@ const optionFields: INodeProperties[] = [
 		default: 14,
 		description:
 			'How long a sent message’s ID is kept to tie late feedback (a bounce that quotes only the Message-ID) back to its route',
+	},
+	{
+		displayName: 'VERP Return Path',
+		name: 'verpReturnPath',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. bounces+{ref}@bounce.example.com',
+		description:
+			'SMTP only: the envelope sender (Return-Path) becomes this bounce address with the message’s reference in place of {ref}, so every bounce names its route, domain group and campaign, even one that quotes nothing of the message. The From header stays. {ref} ends the part before the "@", right after a "+". Needs Feedback Tracking on; email APIs set their own return path.',
+		displayOptions: { show: { '/provider': ['smtp'] } },
 	},
 	{
 		displayName: 'Parallel Sends',

@@ -3,6 +3,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { z } from 'zod';
 import type { DeliveryOptions } from '../../lib/delivery/pipeline';
 import type { GroupLimit } from '../../lib/throttle/applicable';
+import { parseVerpTemplate } from '../../lib/feedback/verp';
 import { RATE_UNIT_NAMES } from '../../lib/throttle/units';
 import {
 	booleanField,
@@ -68,8 +69,25 @@ export const sendParametersSchema = z.object({
 			suppressionList: stringField(P, 'options.suppressionList').transform((s) => s.trim()),
 			feedbackTracking: booleanField(P, 'options.feedbackTracking'),
 			ledgerDays: numberField(P, 'options.ledgerDays'),
+			verpReturnPath: stringField(P, 'options.verpReturnPath').transform((s, ctx) => {
+				const text = s.trim();
+				if (!text) return undefined;
+				const read = parseVerpTemplate(text);
+				if (read.ok) return read.template;
+				ctx.addIssue({ code: 'custom', message: read.problem });
+				return z.NEVER;
+			}),
 		})
-		.default({}),
+		.default({})
+		.superRefine((o, ctx) => {
+			if (o.verpReturnPath && !o.feedbackTracking)
+				ctx.addIssue({
+					code: 'custom',
+					path: ['verpReturnPath'],
+					message:
+						'the bounce address carries the message’s reference, which only Feedback Tracking makes: turn Feedback Tracking on, or empty VERP Return Path',
+				});
+		}),
 });
 
 type Parsed = z.output<typeof sendParametersSchema>;
