@@ -1,7 +1,7 @@
 import { groupPicker } from '../shared/groups';
 import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_MAX_LIST_ADDRESSES } from '../../lib/delivery/message';
-import { RATE_UNIT_OPTIONS } from '../shared/options';
+import { RATE_UNIT_OPTIONS, SUPPRESSION_LIST_TO_CHECK } from '../shared/options';
 import { stateProperties } from '../shared/state';
 
 /**
@@ -346,15 +346,7 @@ const optionFields: INodeProperties[] = [
 		description:
 			'Whether a message to an address on the suppression list (it bounced, complained or unsubscribed: the Postal Bounce Parser puts it there) is skipped (status "suppressed") instead of sent',
 	},
-	{
-		displayName: 'Suppression List',
-		name: 'suppressionList',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. newsletter',
-		description:
-			'Which list to check (empty: the default list). Use the name the Postal Bounce Parser writes to.',
-	},
+	SUPPRESSION_LIST_TO_CHECK,
 	{
 		displayName: 'Feedback Tracking',
 		name: 'feedbackTracking',
