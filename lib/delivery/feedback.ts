@@ -5,7 +5,13 @@
  * (../state/outcomes.ts). Two store calls at the end of the batch, whatever its size: the ledger
  * and the counters. A failure of either loses no message (they went): it is reported, not thrown.
  */
-import { encodeReference, referenceText, REFERENCE_HEADER } from '../feedback/reference';
+import {
+	encodeReference,
+	MAX_REFERENCE_LENGTH,
+	referenceText,
+	REFERENCE_HEADER,
+} from '../feedback/reference';
+import { verpAddress, verpTokenRoom, type VerpTemplate } from '../feedback/verp';
 import { ledgerKeys } from '../state/keys';
 import type { OutcomeCounts, OutcomeEntry, StateStore } from '../state/types';
 import type { OutgoingMessage } from '../transports/types';
@@ -14,13 +20,22 @@ import type { DeliveryJob, DeliveryResult } from './types';
 /** the metadata key every provider echoes back in its events */
 export const REFERENCE_METADATA_KEY = 'pr';
 
-/** The message with its reference on it: the header, the provider metadata, the DSN envelope id. */
-export function withReference(message: OutgoingMessage, token: string): OutgoingMessage {
+/**
+ * The message with its reference on it: the header, the provider metadata, the DSN envelope id,
+ * and with a VERP template the envelope sender (SMTP routes read it; the token must fit the
+ * template: BatchFeedback makes it short enough).
+ */
+export function withReference(
+	message: OutgoingMessage,
+	token: string,
+	verp?: VerpTemplate,
+): OutgoingMessage {
 	return {
 		...message,
 		headers: { ...message.headers, [REFERENCE_HEADER]: token },
 		metadata: { ...message.metadata, [REFERENCE_METADATA_KEY]: token },
 		reference: token,
+		...(verp ? { returnPath: verpAddress(verp, token) } : {}),
 	};
 }
 
@@ -66,12 +81,14 @@ export class BatchFeedback {
 		let token = this.tokens.get(job);
 		if (token === undefined) {
 			const ref = { route: job.route, group: job.group ?? '', campaign: job.campaign };
-			const encoded = encodeReference(ref);
+			// one token everywhere: with VERP, one short enough for the bounce address's local part
+			const room = job.verp ? verpTokenRoom(job.verp) : MAX_REFERENCE_LENGTH;
+			const encoded = encodeReference(ref, Math.min(room, MAX_REFERENCE_LENGTH));
 			token = encoded.token;
 			if (!encoded.full) this.digests.set(token, referenceText(ref));
 			this.tokens.set(job, token);
 		}
-		return withReference(message, token);
+		return withReference(message, token, job.verp);
 	}
 
 	/** A job's result: its counts, and its message id for the ledger when it was sent. */

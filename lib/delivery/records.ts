@@ -1,4 +1,4 @@
-import type { OnceClaim, ReputationState } from '../state/types';
+import type { OnceClaim, ReputationState, SuppressionEntry } from '../state/types';
 import type {
 	OutgoingMessage,
 	RefusedRecipient,
@@ -25,6 +25,23 @@ export function envelopeRecipients(message: OutgoingMessage): string[] {
 /** transports cap their texts already (../util/secrets safeText); this holds for any other */
 const short = (s: string | undefined) => (s === undefined ? s : capText(s));
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** How an item shows a suppression entry: reason, where it came from, since and until when (ISO). */
+export interface SuppressionDetails {
+	reason: string;
+	source: string;
+	since: string;
+	until?: string;
+}
+
+export function suppressionDetails(entry: SuppressionEntry): SuppressionDetails {
+	return {
+		reason: entry.reason,
+		source: entry.source,
+		since: iso(entry.at),
+		...(entry.until === undefined ? {} : { until: iso(entry.until) }),
+	};
+}
 
 /** What the earlier claim a skip or a resend refers to says, in the record's terms. */
 const claimOf = (since: number | undefined, by: string | undefined) => ({
@@ -129,13 +146,7 @@ export class Results {
 		return this.skipped(job, 'suppressed', {
 			reason: 'suppressed',
 			detail: `not sent: ${hits.map((h) => h.address).join(', ')} ${hits.length === 1 ? 'is' : 'are'} on the suppression list (${reasons}); remove ${hits.length === 1 ? 'it' : 'them'} from the list to send again`,
-			suppressed: hits.map((h) => ({
-				recipient: h.address,
-				reason: h.entry.reason,
-				source: h.entry.source,
-				since: iso(h.entry.at),
-				...(h.entry.until === undefined ? {} : { until: iso(h.entry.until) }),
-			})),
+			suppressed: hits.map((h) => ({ recipient: h.address, ...suppressionDetails(h.entry) })),
 		});
 	}
 

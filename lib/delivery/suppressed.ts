@@ -9,6 +9,29 @@ export interface SuppressedRecipient {
 }
 
 /**
+ * One look at a suppression list for a batch's addresses, in one store call (an address that comes
+ * again is asked once): per address, the entry that applies now or null. Addresses become list
+ * keys here only (suppressionDigest under the store's secret).
+ */
+export async function lookUpSuppressions(
+	store: StateStore,
+	list: string,
+	addresses: readonly string[],
+): Promise<(SuppressionEntry | null)[]> {
+	if (addresses.length === 0) return [];
+	const secret = await store.hashSecret();
+	const keyOf = addresses.map((a) => suppressionDigest(secret, a));
+	const keys = [...new Set(keyOf)];
+	const entries = await store.getSuppressions(list, keys);
+	const byKey = new Map<string, SuppressionEntry>();
+	keys.forEach((k, i) => {
+		const e = entries[i];
+		if (e) byKey.set(k, e);
+	});
+	return keyOf.map((k) => byKey.get(k) ?? null);
+}
+
+/**
  * The batch's one look at the suppression list (one store call for every recipient of every
  * job): per job, the envelope recipients the list holds. A job with none is not in the map. A
  * message to a suppressed recipient is not sent at all, to its other recipients neither: nothing
@@ -20,26 +43,15 @@ export async function suppressedRecipients(
 	list: string,
 ): Promise<Map<DeliveryJob, SuppressedRecipient[]>> {
 	const found = new Map<DeliveryJob, SuppressedRecipient[]>();
-	if (jobs.length === 0) return found;
-	const secret = await store.hashSecret();
-	const perJob = jobs.map((job) =>
-		envelopeRecipients(job.message).map((address) => ({
-			address,
-			key: suppressionDigest(secret, address),
-		})),
-	);
-	const keys = [...new Set(perJob.flat().map((r) => r.key))];
-	const entries = await store.getSuppressions(list, keys);
-	const byKey = new Map<string, SuppressionEntry>();
-	keys.forEach((k, i) => {
-		const e = entries[i];
-		if (e) byKey.set(k, e);
-	});
-	if (byKey.size === 0) return found;
+	const perJob = jobs.map((job) => envelopeRecipients(job.message));
+	const entries = await lookUpSuppressions(store, list, perJob.flat());
+	let k = 0;
 	jobs.forEach((job, j) => {
-		const hits = perJob[j]
-			.filter((r) => byKey.has(r.key))
-			.map((r) => ({ address: r.address, entry: byKey.get(r.key)! }));
+		const hits: SuppressedRecipient[] = [];
+		for (const address of perJob[j]) {
+			const entry = entries[k++];
+			if (entry) hits.push({ address, entry });
+		}
 		if (hits.length) found.set(job, hits);
 	});
 	return found;

@@ -1,3 +1,4 @@
+import type { VerpTemplate } from '../feedback/verp';
 import type { RateLimit, StateStore } from '../state/types';
 import type { Sleep } from '../throttle/limits';
 import type { OutgoingMessage, Transport } from '../transports/types';
@@ -17,6 +18,11 @@ export interface DeliveryJob {
 	limits: RateLimit[];
 	/** the recipient's domain group (the classifier's), for the reference and the outcome counters */
 	group?: string;
+	/**
+	 * with feedback tracking, the envelope sender is this VERP bounce address carrying the message's
+	 * reference (OutgoingMessage.returnPath: SMTP routes only; an API route has no envelope to set)
+	 */
+	verp?: VerpTemplate;
 }
 
 export type DeliveryStatus =

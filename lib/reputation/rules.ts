@@ -229,7 +229,7 @@ const duration = z
 	.max(30 * 24 * 60, 'at most 30 days (43,200 minutes)');
 const override = z
 	.object({
-		id: z.string().min(1, 'every rule needs an id'),
+		rule: z.string().min(1, 'every entry names its rule ("rule": "yahoo-tss04", or a new name)'),
 		enabled: z.boolean().optional(),
 		/** a reply rule: a regular expression (case-insensitive) */
 		match: z.string().min(1).optional(),
@@ -252,9 +252,10 @@ const override = z
 export type RuleOverride = z.infer<typeof override>;
 
 /**
- * The rules in force: the defaults, changed by the user's list (JSON: an array of objects by id).
- * An entry with a default's id changes only the fields it names (`"enabled": false` turns the rule
- * off); an entry with a new id adds a reply rule and needs match, action and durationMinutes.
+ * The rules in force: the defaults, changed by the user's list (JSON: an array of objects, each
+ * naming its `rule`). An entry naming a default changes only the fields it names (`"enabled":
+ * false` turns the rule off); a new name adds a reply rule and needs match, action and
+ * durationMinutes.
  * Throws a message that names the entry and the field.
  */
 export function rulesWith(json: string | undefined): ReputationRule[] {
@@ -276,13 +277,14 @@ export function rulesWith(json: string | undefined): ReputationRule[] {
 	const rules = new Map<string, ReputationRule>(DEFAULT_RULES.map((r) => [r.id, r]));
 	const off = new Set<string>();
 	parsed.data.forEach((o, i) => {
-		const where = `Reputation Rules: entry ${i + 1} ("${o.id}")`;
-		const base = rules.get(o.id);
+		const id = o.rule;
+		const where = `Reputation Rules: entry ${i + 1} ("${id}")`;
+		const base = rules.get(id);
 		if (o.enabled === false) {
-			off.add(o.id);
+			off.add(id);
 			return;
 		}
-		off.delete(o.id);
+		off.delete(id);
 		let pattern: RegExp | undefined;
 		if (o.match !== undefined) {
 			try {
@@ -296,10 +298,10 @@ export function rulesWith(json: string | undefined): ReputationRule[] {
 				throw new Error(
 					`${where}: a new rule needs "match" (a regular expression), "action" ("suspend" or "throttle") and "durationMinutes"`,
 				);
-			rules.set(o.id, {
-				id: o.id,
+			rules.set(id, {
+				id,
 				kind: 'reply',
-				description: `rule ${o.id}`,
+				description: `rule ${id}`,
 				pattern,
 				action: o.action,
 				durationMs: o.durationMinutes * MIN,
@@ -332,7 +334,7 @@ export function rulesWith(json: string | undefined): ReputationRule[] {
 			if (o.throttleAt !== undefined) changed.throttleAt = o.throttleAt;
 			if (o.suspendAt !== undefined) changed.suspendAt = o.suspendAt;
 		}
-		rules.set(o.id, changed);
+		rules.set(id, changed);
 	});
 	return [...rules.values()].filter((r) => !off.has(r.id));
 }

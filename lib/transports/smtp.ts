@@ -449,8 +449,20 @@ const toAddress = (a: MailAddress) => ({ name: a.name ?? '', address: a.address 
  * headers still name everyone the message is addressed to.
  */
 export function toMailOptions(m: OutgoingMessage, envelopeTo?: string[]): SendMailOptions {
+	const bare = (list: MailAddress[]) => list.map((a) => a.address);
+	// an envelope given to nodemailer replaces the one it derives: with a return path (VERP) and no
+	// subset, its recipients are the headers' own, as nodemailer would take them
+	const envelope =
+		envelopeTo || m.returnPath
+			? {
+					from: m.returnPath ?? m.from.address,
+					...(envelopeTo
+						? { to: envelopeTo }
+						: { to: bare(m.to), cc: bare(m.cc), bcc: bare(m.bcc) }),
+				}
+			: undefined;
 	return {
-		...(envelopeTo ? { envelope: { from: m.from.address, to: envelopeTo } } : {}),
+		...(envelope ? { envelope } : {}),
 		from: toAddress(m.from),
 		to: m.to.map(toAddress),
 		cc: m.cc.length ? m.cc.map(toAddress) : undefined,

@@ -46,6 +46,11 @@ export interface OutgoingMessage {
 	 * the `pr` metadata key
 	 */
 	reference?: string;
+	/**
+	 * the envelope sender (SMTP MAIL FROM) when it is not From's address: a VERP bounce address
+	 * (../feedback/verp.ts). The From header stays. API routes have no envelope sender to set.
+	 */
+	returnPath?: string;
 }
 
 /** One envelope recipient the server refused, with its own reply, classified. */

@@ -10,7 +10,9 @@ import {
 import { DomainClassifier, type Classification } from '../../lib/domains/classify';
 import { GroupCatalog } from '../../lib/domains/groups';
 import { MxResolver } from '../../lib/domains/mx';
-import { StateUnavailableError } from '../../lib/state/types';
+import { suppressionDetails } from '../../lib/delivery/records';
+import { lookUpSuppressions } from '../../lib/delivery/suppressed';
+import { StateUnavailableError, type StateStore } from '../../lib/state/types';
 import { ParameterReader, splitList } from '../shared/itemValues';
 import { copyJson, withField } from '../shared/json';
 import {
@@ -65,6 +67,34 @@ class DomainTexts {
 
 /** on items classified by an MX lookup while Redis was unreachable */
 const LOCAL_MX_MARK = 'Redis was unreachable: the MX lookup used this process’s local cache';
+/** on items checked against the suppression list while Redis was unreachable */
+const LOCAL_SUPPRESSION_MARK =
+	'Redis was unreachable: the suppression list was read from this process’s local state';
+
+/**
+ * The items on the suppression list, in one store call for the batch (lookUpSuppressions): per
+ * item index, what the item shows as postalSuppressed. Items without an address are not asked.
+ */
+async function suppressedItems(
+	store: StateStore,
+	list: string,
+	addresses: ReadonlyArray<string | undefined>,
+): Promise<Map<number, IDataObject>> {
+	const asked: number[] = [];
+	addresses.forEach((a, i) => {
+		if (a !== undefined) asked.push(i);
+	});
+	const entries = await lookUpSuppressions(
+		store,
+		list,
+		asked.map((i) => addresses[i]!),
+	);
+	const found = new Map<number, IDataObject>();
+	entries.forEach((entry, k) => {
+		if (entry) found.set(asked[k], suppressionDetails(entry) as unknown as IDataObject);
+	});
+	return found;
+}
 
 export class DomainGroupClassifier implements INodeType {
 	description: INodeTypeDescription = {
@@ -91,7 +121,8 @@ export class DomainGroupClassifier implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		const { outputMode, fieldKey, customGroups, options } = readClassifierParameters(this);
+		const p = readClassifierParameters(this);
+		const { outputMode, fieldKey, customGroups, options } = p;
 		const userGroups = customGroups.values.map((g, i) => {
 			const name = String(g.name ?? '')
 				.trim()
@@ -102,16 +133,17 @@ export class DomainGroupClassifier implements INodeType {
 		});
 
 		const catalog = new GroupCatalog({ userGroups, includeGateways: options.includeGateways });
-		const state = options.mxDetection ? await stateFor(this) : undefined;
-		const mx = state
-			? new MxResolver({
-					servers: splitList(options.dnsServers),
-					timeoutMs: options.mxTimeoutMs,
-					concurrency: options.mxConcurrency,
-					cacheTtlMs: options.mxCacheMinutes * 60_000,
-					store: state.store,
-				})
-			: undefined;
+		const state = options.mxDetection || p.checkSuppression ? await stateFor(this) : undefined;
+		const mx =
+			options.mxDetection && state
+				? new MxResolver({
+						servers: splitList(options.dnsServers),
+						timeoutMs: options.mxTimeoutMs,
+						concurrency: options.mxConcurrency,
+						cacheTtlMs: options.mxCacheMinutes * 60_000,
+						store: state.store,
+					})
+				: undefined;
 		const classifier = new DomainClassifier(catalog, mx);
 		const reader = new ParameterReader(this, items);
 		const notClassified = (error: Error) =>
@@ -146,21 +178,50 @@ export class DomainGroupClassifier implements INodeType {
 		const domains = new DomainTexts();
 		// Redis was down and the user chose local state: MX answers came from this process's cache
 		const stateFallback = state?.usedFallback ? LOCAL_MX_MARK : undefined;
+		// with Check Suppression List: each item's address, for the batch's one look at the list
+		const addresses = p.checkSuppression ? new Array<string | undefined>(items.length) : undefined;
+		const suppressedOutput = p.checkSuppression && p.suppressedAction === 'output';
+		/** flags the suppressed items' json; their indices */
+		const flagSuppressed = async (jsons: ArrayLike<IDataObject>): Promise<Set<number>> => {
+			if (!addresses || !state) return new Set();
+			let found: Map<number, IDataObject>;
+			try {
+				found = await suppressedItems(state.store, p.suppressionList, addresses);
+			} catch (error) {
+				throw error instanceof StateUnavailableError
+					? new NodeOperationError(
+							this.getNode(),
+							stateUnavailableMessage(error, 'The suppression list lives there.'),
+						)
+					: error;
+			}
+			const local = state.usedFallback;
+			for (let i = 0; i < jsons.length; i++) {
+				if (addresses[i] === undefined) continue;
+				const fields = fieldKey ? (jsons[i][fieldKey] as IDataObject) : jsons[i];
+				const details = found.get(i);
+				if (details) fields.postalSuppressed = details;
+				if (local) fields.stateFallback ??= LOCAL_SUPPRESSION_MARK;
+			}
+			return new Set(found.keys());
+		};
 
 		if (outputMode !== 'perGroup') {
 			const output = new Array<INodeExecutionData>(items.length);
 			for (let i = 0; i < items.length; i++) {
 				const item = items[i];
-				const json = classifiedJson(
-					item.json,
-					fieldKey,
-					classificationOf(i),
-					stateFallback,
-					domains,
-				);
+				const c = classificationOf(i);
+				const json = classifiedJson(item.json, fieldKey, c, stateFallback, domains);
+				if (addresses) addresses[i] = c.address?.address;
 				output[i] = { json, binary: item.binary, pairedItem: { item: i } };
 			}
-			return [output];
+			if (!addresses) return [output];
+			const suppressed = await flagSuppressed(output.map((o) => o.json));
+			if (!suppressedOutput) return [output];
+			return [
+				output.filter((_, i) => !suppressed.has(i)),
+				output.filter((_, i) => suppressed.has(i)),
+			];
 		}
 
 		// every item classified first, then sorted onto the outputs: an invalid address fails the
@@ -174,15 +235,18 @@ export class DomainGroupClassifier implements INodeType {
 			const c = classificationOf(i);
 			jsons[i] = classifiedJson(items[i].json, fieldKey, c, stateFallback, domains);
 			groups[i] = c.group;
+			if (addresses) addresses[i] = c.address?.address;
 			if (c.group === 'invalid') invalid.set(i, c);
 		}
 		batch = undefined;
+		const suppressed = await flagSuppressed(jsons);
 
 		const slots = classifierOutputs(this.getNode().parameters, GROUP_LABELS);
 		const outputs: INodeExecutionData[][] = slots.map(() => []);
 		const slotOf = new Map(slots.map((s, k) => [s.key, k]));
 		const otherSlot = slotOf.get('other')!;
 		const invalidSlot = slotOf.get('invalid');
+		const suppressedSlot = suppressedOutput ? slots.length - 1 : undefined;
 		for (let i = 0; i < items.length; i++) {
 			const group = groups[i];
 			if (group === 'invalid' && invalidSlot === undefined) {
@@ -201,7 +265,12 @@ export class DomainGroupClassifier implements INodeType {
 				});
 				continue;
 			}
-			const slot = group === 'invalid' ? invalidSlot! : (slotOf.get(group) ?? otherSlot);
+			const slot =
+				suppressedSlot !== undefined && suppressed.has(i)
+					? suppressedSlot
+					: group === 'invalid'
+						? invalidSlot!
+						: (slotOf.get(group) ?? otherSlot);
 			outputs[slot].push({ json: jsons[i], binary: items[i].binary, pairedItem: { item: i } });
 		}
 		return outputs;

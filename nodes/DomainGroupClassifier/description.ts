@@ -1,4 +1,5 @@
 import { GROUP_OPTIONS } from '../shared/groups';
+import { SUPPRESSION_LIST_TO_CHECK } from '../shared/options';
 import { stateProperties } from '../shared/state';
 import type { INodeProperties } from 'n8n-workflow';
 import { BUILT_IN_GROUPS } from '../../lib/domains/catalog';
@@ -104,6 +105,37 @@ export const classifierProperties: INodeProperties[] = [
 				],
 			},
 		],
+	},
+	{
+		displayName: 'Check Suppression List',
+		name: 'checkSuppression',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether to look each recipient up on a suppression list (it bounced, complained or unsubscribed: the Postal Bounce Parser and the Postal Feedback Trigger put it there), so the workflow can drop it before routing. One state-store read per run.',
+	},
+	{ ...SUPPRESSION_LIST_TO_CHECK, displayOptions: { show: { checkSuppression: [true] } } },
+	{
+		displayName: 'Suppressed Recipients',
+		name: 'suppressedAction',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: { checkSuppression: [true] } },
+		options: [
+			{
+				name: 'Flag Only',
+				value: 'flag',
+				description:
+					'The item stays on its output and gets postalSuppressed: reason, source, since and until',
+			},
+			{
+				name: 'Send to Suppressed Output',
+				value: 'output',
+				description:
+					'The item leaves on a Suppressed output, added after all the others, with postalSuppressed',
+			},
+		],
+		default: 'flag',
 	},
 	...stateProperties,
 	{

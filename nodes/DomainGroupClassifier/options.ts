@@ -2,6 +2,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { z } from 'zod';
 import {
 	booleanField,
+	choiceField,
 	nodeParameter,
 	numberField,
 	parseParameters,
@@ -12,6 +13,9 @@ import { classifierProperties as P } from './description';
 /** The classifier's parameters read once per execution (item 0), defaults from the description. */
 export const classifierParametersSchema = z.object({
 	fieldKey: stringField(P, 'fieldKey').transform((s) => s.trim()),
+	checkSuppression: booleanField(P, 'checkSuppression'),
+	suppressionList: stringField(P, 'suppressionList').transform((s) => s.trim()),
+	suppressedAction: choiceField(P, 'suppressedAction', ['flag', 'output'] as const),
 	customGroups: z.object({ values: z.array(z.record(z.unknown())).default([]) }).default({}),
 	options: z
 		.object({
@@ -33,6 +37,9 @@ export type ClassifierParameters = z.output<typeof classifierParametersSchema> &
 export function readClassifierParameters(ctx: IExecuteFunctions): ClassifierParameters {
 	const raw = {
 		fieldKey: nodeParameter(ctx, P, 'fieldKey'),
+		checkSuppression: nodeParameter(ctx, P, 'checkSuppression'),
+		suppressionList: nodeParameter(ctx, P, 'suppressionList'),
+		suppressedAction: nodeParameter(ctx, P, 'suppressedAction'),
 		customGroups: nodeParameter(ctx, P, 'customGroups'),
 		options: nodeParameter(ctx, P, 'options'),
 	};

@@ -7,14 +7,22 @@ export interface OutputSlot {
 
 /**
  * The outputs of "One output per group" mode: the selected built-in groups, the custom groups,
- * then Other, then Invalid. It is turned into source text for the node's `outputs` expression
+ * then Other, then Invalid; in either mode then Suppressed, with Check Suppression List sending
+ * suppressed recipients there. It is turned into source text for the node's `outputs` expression
  * (as n8n's Switch node does), so it must stay self-contained: no imports, no helpers.
  */
 export function classifierOutputs(
 	parameters: INodeParameters,
 	labels: Record<string, string>,
 ): OutputSlot[] {
-	if (parameters.outputMode !== 'perGroup') return [{ key: 'main', displayName: 'Output' }];
+	// last of all, and only when asked for: a saved workflow's outputs keep their indices. Its key
+	// starts with a space, which no (trimmed) group name does.
+	const suppressed =
+		parameters.checkSuppression === true && parameters.suppressedAction === 'output'
+			? [{ key: ' suppressed', displayName: 'Suppressed' }]
+			: [];
+	if (parameters.outputMode !== 'perGroup')
+		return [{ key: 'main', displayName: 'Output' }].concat(suppressed);
 	const slots: OutputSlot[] = [];
 	const seen: Record<string, boolean> = {};
 	const selected = Array.isArray(parameters.groups) ? (parameters.groups as string[]) : [];
@@ -36,5 +44,5 @@ export function classifierOutputs(
 	}
 	slots.push({ key: 'other', displayName: 'Other' });
 	if (parameters.invalidOutput !== false) slots.push({ key: 'invalid', displayName: 'Invalid' });
-	return slots;
+	return slots.concat(suppressed);
 }

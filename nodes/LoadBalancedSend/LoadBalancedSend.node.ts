@@ -250,6 +250,8 @@ export class LoadBalancedSend implements INodeType {
 			idempotency: options.idempotency,
 			workflowId: String(this.getWorkflow().id ?? node.id),
 			messageOptions: messageOptionsOf(this),
+			// an envelope sender is SMTP's alone: an API route sets its own return path
+			...(provider === 'smtp' && options.verpReturnPath ? { verp: options.verpReturnPath } : {}),
 		};
 
 		const params = new ParameterReader(this, items);

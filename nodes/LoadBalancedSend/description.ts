@@ -1,7 +1,7 @@
 import { groupPicker } from '../shared/groups';
 import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_MAX_LIST_ADDRESSES } from '../../lib/delivery/message';
-import { RATE_UNIT_OPTIONS } from '../shared/options';
+import { RATE_UNIT_OPTIONS, SUPPRESSION_LIST_TO_CHECK } from '../shared/options';
 import { stateProperties } from '../shared/state';
 
 /**
@@ -181,6 +181,7 @@ export const OPTION_GROUPS = [
 			'suppressionList',
 			'feedbackTracking',
 			'ledgerDays',
+			'verpReturnPath',
 			'concurrency',
 			'maxAttempts',
 			'retryBaseMs',
@@ -351,15 +352,7 @@ const optionFields: INodeProperties[] = [
 		description:
 			'Whether a message to an address on the suppression list (it bounced, complained or unsubscribed: the Postal Bounce Parser puts it there) is skipped (status "suppressed") instead of sent',
 	},
-	{
-		displayName: 'Suppression List',
-		name: 'suppressionList',
-		type: 'string',
-		default: '',
-		placeholder: 'e.g. newsletter',
-		description:
-			'Which list to check (empty: the default list). Use the name the Postal Bounce Parser writes to.',
-	},
+	SUPPRESSION_LIST_TO_CHECK,
 	{
 		displayName: 'Feedback Tracking',
 		name: 'feedbackTracking',
@@ -382,9 +375,9 @@ const optionFields: INodeProperties[] = [
 		type: 'json',
 		default: '',
 		placeholder:
-			'[{ "id": "yahoo-tss04", "durationMinutes": 240 }, { "id": "deferral-rate", "enabled": false }]',
+			'[{ "rule": "yahoo-tss04", "durationMinutes": 240 }, { "rule": "deferral-rate", "enabled": false }]',
 		description:
-			'Changes to the default rules (see the README, "Reputation rules"), as a JSON list: an entry with a rule’s ID changes the fields it names, "enabled": false turns it off, a new ID adds a reply rule (match, action, durationMinutes). Empty: the defaults.',
+			'Changes to the default rules (see the README, "Reputation rules"), as a JSON list: an entry naming a rule changes the fields it gives, "enabled": false turns it off, a new name adds a reply rule (match, action, durationMinutes). Empty: the defaults.',
 	},
 	{
 		displayName: 'Message Ledger (Days)',
@@ -394,6 +387,16 @@ const optionFields: INodeProperties[] = [
 		default: 14,
 		description:
 			'How long a sent message’s ID is kept to tie late feedback (a bounce that quotes only the Message-ID) back to its route',
+	},
+	{
+		displayName: 'VERP Return Path',
+		name: 'verpReturnPath',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. bounces+{ref}@bounce.example.com',
+		description:
+			'SMTP only: the envelope sender (Return-Path) becomes this bounce address with the message’s reference in place of {ref}, so every bounce names its route, domain group and campaign, even one that quotes nothing of the message. The From header stays. {ref} ends the part before the "@", right after a "+". Needs Feedback Tracking on; email APIs set their own return path.',
+		displayOptions: { show: { '/provider': ['smtp'] } },
 	},
 	{
 		displayName: 'Parallel Sends',

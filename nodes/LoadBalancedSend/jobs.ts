@@ -1,6 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData } from 'n8n-workflow';
 import { buildMessage, duplicateKey, type AddressMemo } from '../../lib/delivery/message';
 import type { DeliveryJob } from '../../lib/delivery/pipeline';
+import type { VerpTemplate } from '../../lib/feedback/verp';
 import { limitsFor, shareOf, type LimitsInput } from '../../lib/throttle/applicable';
 import type { MailAttachment } from '../../lib/transports/types';
 import { splitList, type ParameterReader } from '../shared/itemValues';
@@ -12,6 +13,8 @@ export interface JobSettings {
 	workflowId: string;
 	/** where the item's message options are: `options` (versions 1, 2) or `messageOptions` (3) */
 	messageOptions: string;
+	/** VERP Return Path (SMTP routes with Feedback Tracking) */
+	verp?: VerpTemplate;
 }
 
 export type ItemJob = { ok: true; job: DeliveryJob } | { ok: false; route: string; error: string };
@@ -139,5 +142,6 @@ export async function itemJob(
 	const job: DeliveryJob = { index: i, message, route, campaign, limits };
 	if (group !== undefined) job.group = group;
 	if (s.idempotency) job.idempotencyKey = duplicateKey(message, messageKey);
+	if (s.verp) job.verp = s.verp;
 	return { ok: true, job };
 }

@@ -3,6 +3,7 @@ import type { IExecuteFunctions } from 'n8n-workflow';
 import { z } from 'zod';
 import type { DeliveryOptions } from '../../lib/delivery/pipeline';
 import type { GroupLimit } from '../../lib/throttle/applicable';
+import { parseVerpTemplate } from '../../lib/feedback/verp';
 import { RATE_UNIT_NAMES } from '../../lib/throttle/units';
 import { rulesWith } from '../../lib/reputation/rules';
 import {
@@ -79,8 +80,25 @@ export const sendParametersSchema = z.object({
 					return z.NEVER;
 				}
 			}),
+			verpReturnPath: stringField(P, 'options.verpReturnPath').transform((s, ctx) => {
+				const text = s.trim();
+				if (!text) return undefined;
+				const read = parseVerpTemplate(text);
+				if (read.ok) return read.template;
+				ctx.addIssue({ code: 'custom', message: read.problem });
+				return z.NEVER;
+			}),
 		})
-		.default({}),
+		.default({})
+		.superRefine((o, ctx) => {
+			if (o.verpReturnPath && !o.feedbackTracking)
+				ctx.addIssue({
+					code: 'custom',
+					path: ['verpReturnPath'],
+					message:
+						'the bounce address carries the message’s reference, which only Feedback Tracking makes: turn Feedback Tracking on, or empty VERP Return Path',
+				});
+		}),
 });
 
 type Parsed = z.output<typeof sendParametersSchema>;

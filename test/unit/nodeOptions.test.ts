@@ -138,6 +138,10 @@ describe('node options: each default read from the node description', () => {
 	it('Domain Group Classifier: the defaults it always had, and its checks', () => {
 		expect(classifierParametersSchema.parse({})).toEqual({
 			fieldKey: '',
+			// Check Suppression List: off; the default list; flag only
+			checkSuppression: false,
+			suppressionList: '',
+			suppressedAction: 'flag',
 			customGroups: { values: [] },
 			options: {
 				mxDetection: false,

@@ -30,7 +30,7 @@ const yahooIn = (rcpts: string[]) => rcpts.filter((r) => r.includes('@yahoo.')).
 const gmailIn = (rcpts: string[]) => rcpts.filter((r) => r.includes('@gmail.')).length;
 
 /** a short suspension (1.2 s) so the test sees it end; the default is 2 hours */
-const SHORT = JSON.stringify([{ id: 'yahoo-tss04', durationMinutes: 0.02 }]);
+const SHORT = JSON.stringify([{ rule: 'yahoo-tss04', durationMinutes: 0.02 }]);
 
 function summary(outputs: (node: string) => INodeExecutionData[][]) {
 	const [a, b] = outputs('Split');
