@@ -7,10 +7,8 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { countEvents } from '../../lib/feedback/counts';
-import { linkThroughLedger } from '../../lib/feedback/link';
+import { recordFeedback } from '../../lib/feedback/record';
 import { readReport, type ReportResult } from '../../lib/feedback/reports';
-import { recordSuppressions, type SuppressionOutcome } from '../../lib/feedback/suppression';
 import type { FeedbackEvent } from '../../lib/feedback/types';
 import {
 	REDIS_TEST,
@@ -124,30 +122,39 @@ export class PostalBounceParser implements INodeType {
 
 		if (p.updateSuppression && read.length > 0) {
 			const state = await stateFor(this);
-			let outcome: SuppressionOutcome;
-			try {
-				// events that quote only a Message-ID (or carry a digest) get their route through the ledger
-				const linked = await linkThroughLedger(
-					state.store,
-					read.map((r) => r.event),
-				);
-				read.forEach((r, k) => (r.out.json.postalEvent = linked[k] as unknown as IDataObject));
-				outcome = await recordSuppressions(state.store, p.suppressionList, linked, {
-					softBounceDays: p.options.softBounceDays,
-					minConfidence: p.options.minConfidence,
-				});
-				// and into the outcome counters of the route each one was sent on
-				await countEvents(state.store, linked);
-			} catch (error) {
+			// linked through the ledger, suppressed, counted (lib/feedback/record.ts)
+			const recorded = await recordFeedback(
+				state.store,
+				read.map((r) => r.event),
+				{
+					suppression: {
+						list: p.suppressionList,
+						policy: {
+							softBounceDays: p.options.softBounceDays,
+							minConfidence: p.options.minConfidence,
+						},
+					},
+				},
+			);
+			const stopped = recorded.errors.find((e) => e.stopped);
+			if (stopped)
 				throw new NodeOperationError(
 					this.getNode(),
 					stateUnavailableMessage(
-						error as Error,
+						stopped.error,
 						'The suppression list was not updated: run the node again once the state store is back (the events are read the same way again).',
 					),
 				);
-			}
-			read.forEach((r, k) => (r.out.json.suppression = outcome.perEvent[k] as IDataObject));
+			for (const failed of recorded.errors)
+				this.addExecutionHints?.({
+					message: `The outcome counters were not updated (${failed.error.message}): the suppression list was, and the events are as their items say; route statistics miss them.`,
+					type: 'warning',
+					location: 'outputPane',
+				});
+			read.forEach((r, k) => {
+				r.out.json.postalEvent = recorded.events[k] as unknown as IDataObject;
+				r.out.json.suppression = recorded.suppression?.perEvent[k] as IDataObject;
+			});
 		}
 		return [events, notReports];
 	}
