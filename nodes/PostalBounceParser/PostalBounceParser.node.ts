@@ -7,10 +7,9 @@ import {
 	type INodeType,
 	type INodeTypeDescription,
 } from 'n8n-workflow';
-import { countEvents } from '../../lib/feedback/counts';
-import { linkThroughLedger } from '../../lib/feedback/link';
+import { FeedbackInputError, parsePostalEvent, providerEvents } from '../../lib/feedback/input';
+import { recordFeedback } from '../../lib/feedback/record';
 import { readReport, type ReportResult } from '../../lib/feedback/reports';
-import { recordSuppressions, type SuppressionOutcome } from '../../lib/feedback/suppression';
 import type { FeedbackEvent } from '../../lib/feedback/types';
 import {
 	REDIS_TEST,
@@ -53,6 +52,35 @@ async function messageOf(
 	return Buffer.from(value, 'latin1');
 }
 
+/**
+ * Record Events: the events an item holds (a Postal event, or a provider's webhook event read by
+ * that provider's normalize). Errors name the field; n8n's error view adds the item.
+ */
+function recordedEventsOf(
+	ctx: IExecuteFunctions,
+	item: INodeExecutionData,
+	index: number,
+	p: BounceParserParameters,
+	now: number,
+): FeedbackEvent[] {
+	try {
+		if (p.inputFormat === 'postal')
+			return [parsePostalEvent(item.json[p.eventField], p.eventField, now)];
+		const payload = p.payloadField ? item.json[p.payloadField] : item.json;
+		const where = p.payloadField ? `The field "${p.payloadField}" of the item` : 'The item';
+		return providerEvents(p.inputFormat, payload, where, now);
+	} catch (error) {
+		throw new NodeOperationError(ctx.getNode(), error as Error, {
+			itemIndex: index,
+			description: !(error instanceof FeedbackInputError)
+				? undefined
+				: p.inputFormat === 'postal'
+					? 'Record Events with Input Format "Postal Event" reads the event object a Postal Feedback Trigger or Bounce Parser output (postalEvent). Point Event Field at it, or pick the provider whose webhook event the item holds under Input Format.'
+					: 'Record Events reads the provider’s webhook event as the provider sends it. Check that Input Format names the provider that sent it and that Payload Field points at the event.',
+		});
+	}
+}
+
 export class PostalBounceParser implements INodeType {
 	description: INodeTypeDescription = {
 		displayName: 'Postal Bounce Parser',
@@ -62,9 +90,10 @@ export class PostalBounceParser implements INodeType {
 		// 2: State Store Redis defaults to n8n's own Redis credential (version 1 nodes keep ours)
 		version: [1, 2],
 		defaultVersion: 2,
-		subtitle: '={{ $parameter["updateSuppression"] ? "Events + suppression list" : "Events" }}',
+		subtitle:
+			'={{ ($parameter["operation"] === "record" ? "Record events" : "Parse bounces") + ($parameter["updateSuppression"] ? " + suppression list" : "") }}',
 		description:
-			'Reads bounces and complaints from a bounce mailbox into delivery events, and suppresses the addresses that bounced or complained',
+			'Reads bounces and complaints from a bounce mailbox, or records delivery events from other nodes, and suppresses the addresses that bounced or complained',
 		defaults: { name: 'Postal Bounce Parser' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [
@@ -87,12 +116,16 @@ export class PostalBounceParser implements INodeType {
 		/** per event item: its event, for the one suppression call of the run */
 		const read: Array<{ event: FeedbackEvent; out: INodeExecutionData }> = [];
 
+		const now = Date.now();
 		for (let i = 0; i < items.length; i++) {
-			let result: ReportResult;
+			let result: ReportResult | { kind: 'events'; events: FeedbackEvent[] };
 			try {
-				result = readReport(await messageOf(this, items[i], i, p), {
-					nonStandard: p.options.nonStandard,
-				});
+				result =
+					p.operation === 'record'
+						? { kind: 'events', events: recordedEventsOf(this, items[i], i, p, now) }
+						: readReport(await messageOf(this, items[i], i, p), {
+								nonStandard: p.options.nonStandard,
+							});
 			} catch (caught) {
 				const error =
 					caught instanceof NodeOperationError
@@ -113,10 +146,10 @@ export class PostalBounceParser implements INodeType {
 				continue;
 			}
 			for (const event of result.events) {
-				const out: INodeExecutionData = {
-					json: { postalEvent: event as unknown as IDataObject, report: result.kind },
-					pairedItem: { item: i },
-				};
+				const json: IDataObject = { postalEvent: event as unknown as IDataObject };
+				// Parse: which kind of report it was (DSN, ARF, free text)
+				if (result.kind !== 'events') json.report = result.kind;
+				const out: INodeExecutionData = { json, pairedItem: { item: i } };
 				events.push(out);
 				read.push({ event, out });
 			}
@@ -124,30 +157,39 @@ export class PostalBounceParser implements INodeType {
 
 		if (p.updateSuppression && read.length > 0) {
 			const state = await stateFor(this);
-			let outcome: SuppressionOutcome;
-			try {
-				// events that quote only a Message-ID (or carry a digest) get their route through the ledger
-				const linked = await linkThroughLedger(
-					state.store,
-					read.map((r) => r.event),
-				);
-				read.forEach((r, k) => (r.out.json.postalEvent = linked[k] as unknown as IDataObject));
-				outcome = await recordSuppressions(state.store, p.suppressionList, linked, {
-					softBounceDays: p.options.softBounceDays,
-					minConfidence: p.options.minConfidence,
-				});
-				// and into the outcome counters of the route each one was sent on
-				await countEvents(state.store, linked);
-			} catch (error) {
+			// linked through the ledger, suppressed, counted (lib/feedback/record.ts)
+			const recorded = await recordFeedback(
+				state.store,
+				read.map((r) => r.event),
+				{
+					suppression: {
+						list: p.suppressionList,
+						policy: {
+							softBounceDays: p.options.softBounceDays,
+							minConfidence: p.options.minConfidence,
+						},
+					},
+				},
+			);
+			const stopped = recorded.errors.find((e) => e.stopped);
+			if (stopped)
 				throw new NodeOperationError(
 					this.getNode(),
 					stateUnavailableMessage(
-						error as Error,
+						stopped.error,
 						'The suppression list was not updated: run the node again once the state store is back (the events are read the same way again).',
 					),
 				);
-			}
-			read.forEach((r, k) => (r.out.json.suppression = outcome.perEvent[k] as IDataObject));
+			for (const failed of recorded.errors)
+				this.addExecutionHints?.({
+					message: `The outcome counters were not updated (${failed.error.message}): the suppression list was, and the events are as their items say; route statistics miss them.`,
+					type: 'warning',
+					location: 'outputPane',
+				});
+			read.forEach((r, k) => {
+				r.out.json.postalEvent = recorded.events[k] as unknown as IDataObject;
+				r.out.json.suppression = recorded.suppression?.perEvent[k] as IDataObject;
+			});
 		}
 		return [events, notReports];
 	}

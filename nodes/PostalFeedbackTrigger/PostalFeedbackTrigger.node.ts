@@ -8,13 +8,7 @@ import {
 	type IWebhookFunctions,
 	type IWebhookResponseData,
 } from 'n8n-workflow';
-import {
-	DEFAULT_SUPPRESSION_POLICY,
-	recordSuppressions,
-	type SuppressionOutcome,
-} from '../../lib/feedback/suppression';
-import { countEvents } from '../../lib/feedback/counts';
-import { linkThroughLedger } from '../../lib/feedback/link';
+import { recordFeedback, type RecordStage } from '../../lib/feedback/record';
 import type { FeedbackEvent } from '../../lib/feedback/types';
 import {
 	UNAVAILABLE,
@@ -44,6 +38,14 @@ import { rawEvents } from './raw';
 
 /** Longer than any provider retries an event (Resend ≈ 28 h, SendGrid 24 h, the rest less). */
 export const SEEN_TTL_MS = 72 * 60 * 60 * 1000;
+
+/** What a failed step left undone, for the log (the provider gets its retry status). */
+const NOT_RECORDED: Record<RecordStage, string> = {
+	link: 'The message ledger could not be read.',
+	suppress: 'The suppression list was not updated; the provider will send the events again.',
+	seen: 'The events were not marked as received.',
+	count: 'The outcome counters were not updated.',
+};
 
 /** The library names settings as its schemas do; the user sees the panel's labels. */
 function labelled(text: string): string {
@@ -201,60 +203,39 @@ export class PostalFeedbackTrigger implements INodeType {
 			throw new NodeOperationError(this.getNode(), error as Error);
 		}
 
-		// events with only a digest reference, or only a message id, get their route from the ledger
-		if (events.some((e) => !e.reference && (e.referenceToken || e.messageId))) {
-			try {
-				events = await linkThroughLedger(store, events);
-			} catch (error) {
-				return unavailable(error as Error, 'The message ledger could not be read.');
-			}
-		}
-
-		// suppress first, then mark seen: a failure in between is answered with a retry status and
-		// the retry suppresses again (idempotent) instead of being dropped as already seen
-		let outcome: SuppressionOutcome | undefined;
-		if (p.updateSuppression && events.length > 0) {
-			try {
-				outcome = await recordSuppressions(store, p.suppressionList, events, {
-					...DEFAULT_SUPPRESSION_POLICY,
-					softBounceDays: p.options.softBounceDays,
-				});
-			} catch (error) {
-				return unavailable(
-					error as Error,
-					'The suppression list was not updated; the provider will send the events again.',
+		// linked through the ledger, suppressed, marked seen, counted (lib/feedback/record.ts): the
+		// list is written before the ids are marked, so a failure in between is answered with a retry
+		// status and the retry suppresses again (idempotent) instead of being dropped as seen
+		const recorded = await recordFeedback(store, events, {
+			suppression: p.updateSuppression
+				? { list: p.suppressionList, policy: { softBounceDays: p.options.softBounceDays } }
+				: undefined,
+			markSeen: async (linked) => {
+				const ids = linked.map((e, i) => (e.eventId ? i : -1)).filter((i) => i >= 0);
+				const marked = await store.markSeen(
+					ids.map((i) => seenKeys.event(endpoint, provider.id, linked[i].eventId as string)),
+					SEEN_TTL_MS,
 				);
-			}
-		}
-		const ids = events.map((e, i) => (e.eventId ? i : -1)).filter((i) => i >= 0);
-		let fresh: boolean[];
-		try {
-			fresh = await store.markSeen(
-				ids.map((i) => seenKeys.event(endpoint, provider.id, events[i].eventId as string)),
-				SEEN_TTL_MS,
-			);
-		} catch (error) {
-			return unavailable(error as Error, 'The events were not marked as received.');
-		}
-		const redelivered = new Set(ids.filter((_, k) => !fresh[k]));
-		// the new events into the outcome counters of their routes (a redelivery counted once): stats,
-		// so a failure here is logged and the provider still gets its 200
-		try {
-			await countEvents(
-				store,
-				events.filter((_, i) => !redelivered.has(i)),
-			);
-		} catch (error) {
+				const fresh = linked.map(() => true);
+				ids.forEach((i, k) => (fresh[i] = marked[k]));
+				return fresh;
+			},
+		});
+		const stopped = recorded.errors.find((e) => e.stopped);
+		if (stopped) return unavailable(stopped.error, NOT_RECORDED[stopped.stage]);
+		// the counters are stats: a failure there is logged and the provider still gets its 200
+		for (const failed of recorded.errors)
 			this.logger.warn(
-				`Postal Feedback Trigger: the outcome counters were not updated (${(error as Error).message})`,
+				`Postal Feedback Trigger: ${NOT_RECORDED[failed.stage]} (${failed.error.message})`,
 			);
-		}
+		events = recorded.events;
+		const outcome = recorded.suppression;
 
 		const raw = p.options.includeRaw ? rawEvents(provider.id, request.rawBody, events.length) : [];
 		const wanted = new Set<string>(p.events);
 		const items: INodeExecutionData[] = [];
 		events.forEach((event, i) => {
-			if (redelivered.has(i) || (wanted.size > 0 && !wanted.has(event.type))) return;
+			if (!recorded.fresh[i] || (wanted.size > 0 && !wanted.has(event.type))) return;
 			const json: IDataObject = { postalEvent: event as unknown as IDataObject };
 			if (outcome) json.suppression = outcome.perEvent[i] as IDataObject;
 			if (p.options.includeRaw) json.raw = raw[i] as IDataObject;

@@ -21,6 +21,32 @@ import { install, n8n, n8nEnv, type Env, type Packed } from './run';
 import { PKG, smtpCredential } from './workflow';
 
 const WORKFLOW_ID = 'wfPostalFeedback';
+/** examples/esp-webhooks-suppression.json, published next to the scenario's workflow */
+const EXAMPLE_FILE = join(__dirname, '..', '..', 'examples', 'esp-webhooks-suppression.json');
+const EXAMPLE_ID = 'exEspSuppression01';
+const COMPLAINED = 'angry.reader@gmail.com';
+
+/** The example as a user imports it, with the SendGrid key they would paste in. */
+function exampleWorkflow(publicKey: string) {
+	const wf = JSON.parse(readFileSync(EXAMPLE_FILE, 'utf8'));
+	const trigger = wf.nodes.find((n: { type: string }) => n.type === `${PKG}.postalFeedbackTrigger`);
+	trigger.parameters.sendgridPublicKey = publicKey;
+	return { ...wf, id: EXAMPLE_ID, active: false };
+}
+
+/** a bounce and a complaint for the example's webhook */
+function exampleEvents() {
+	return [
+		{ ...events()[0], email: 'gone.example@gmail.com', sg_event_id: 'e2e-ex-bounce' },
+		{
+			email: COMPLAINED,
+			timestamp: 1700000000,
+			event: 'spamreport',
+			sg_event_id: 'e2e-ex-complaint',
+			sg_message_id: 'e2emsg3.filter0001.1.2.0',
+		},
+	];
+}
 const WEBHOOK_ID = 'postal-e2e-feedback';
 const BOUNCED = 'gone.user@gmail.com';
 
@@ -117,11 +143,15 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 		NODE_ENV: 'production',
 	};
 	const wfFile = join(base, 'workflow.json');
-	writeFileSync(wfFile, JSON.stringify([workflow(key)], null, 2));
-	await step('[feedback] n8n import:workflow + publish:workflow', async () => {
-		await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
-		await n8n(env, ['publish:workflow', `--id=${WORKFLOW_ID}`], vars, n8nLog);
-	});
+	writeFileSync(wfFile, JSON.stringify([workflow(key), exampleWorkflow(key)], null, 2));
+	await step(
+		'[feedback] n8n import:workflow + publish:workflow (with the ESP example)',
+		async () => {
+			await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
+			await n8n(env, ['publish:workflow', `--id=${WORKFLOW_ID}`], vars, n8nLog);
+			await n8n(env, ['publish:workflow', `--id=${EXAMPLE_ID}`], vars, n8nLog);
+		},
+	);
 
 	let server: ChildProcess | undefined;
 	const url = `http://127.0.0.1:${port}`;
@@ -238,6 +268,53 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 			[{ suppressed: 'hard-bounce' }, { skipped: 'a delivered event suppresses nothing' }],
 			'run data: what each event did to the suppression list',
 		);
+
+		// examples/esp-webhooks-suppression.json: its webhook, a signed batch, the complaint to Notify
+		const example = exampleWorkflow(key);
+		const exampleHook = `${url}/webhook/${example.nodes.find((n: { webhookId?: string }) => n.webhookId).webhookId}/webhook`;
+		const exampleBody = JSON.stringify(exampleEvents());
+		const posted = await waitFor(
+			'the example’s webhook to be registered',
+			async () => {
+				const r = await fetch(exampleHook, {
+					method: 'POST',
+					body: exampleBody,
+					headers: signed(exampleBody),
+				});
+				return r.status === 404 ? undefined : r;
+			},
+			30_000,
+		);
+		c.equal(posted.status, 200, 'example esp-webhooks-suppression.json: signed batch status');
+		const exampleRuns = await waitFor(
+			'the example’s execution to finish',
+			async () => {
+				const data = (await rest(
+					`/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: EXAMPLE_ID }))}`,
+				)) as { results: Array<{ id: string; status: string }> };
+				return data.results.length &&
+					data.results.every((e) => e.status !== 'running' && e.status !== 'new')
+					? data.results
+					: undefined;
+			},
+			30_000,
+		);
+		c.equal(
+			exampleRuns.map((e) => e.status),
+			['success'],
+			'example esp-webhooks-suppression.json: one execution, success',
+		);
+		const exampleData = flatted.parse(
+			((await rest(`/executions/${exampleRuns[0].id}`)) as { data: string }).data,
+		).resultData.runData;
+		const notified = (exampleData['Notify (Complaint)']?.[0]?.data.main[0] ?? []).map(
+			(i) => (i.json.postalEvent as Record<string, unknown>).recipient,
+		);
+		c.equal(
+			notified,
+			[COMPLAINED],
+			'example esp-webhooks-suppression.json: the complaint reached Notify (Complaint)',
+		);
 	} catch (error) {
 		c.ok(false, (error as Error).message.split('\n')[0]);
 	} finally {
@@ -253,7 +330,12 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 		console.log(JSON.stringify({ entries: rows.map((r) => JSON.parse(r.value)), seen }));`;
 	const state = await run(env.node24, ['-e', query, file], { allowFailure: true });
 	log(`  state file: ${state.stdout.trim() || state.stderr.trim()}`);
-	c.ok(/"seen":3\b/.test(state.stdout), 'state file: the three event ids marked seen');
+	// three of the scenario's batches, two of the example's
+	c.ok(/"seen":5\b/.test(state.stdout), 'state file: the five event ids marked seen');
+	c.ok(
+		state.stdout.includes('a***@gmail.com'),
+		'state file: the example’s complaining address suppressed (masked hint)',
+	);
 	c.ok(
 		state.stdout.includes('g***@gmail.com'),
 		'state file: the bounced address suppressed (masked hint)',

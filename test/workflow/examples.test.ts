@@ -1,11 +1,16 @@
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { WorkflowExpression, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
-import { resetEmbeddedStateStore } from '../../lib/state/registry';
+import { encodeReference } from '../../lib/feedback/reference';
+import { suppressionDigest } from '../../lib/state/keys';
+import { embeddedStateStore, resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
+import { PostalFeedbackTrigger } from '../../nodes/PostalFeedbackTrigger/PostalFeedbackTrigger.node';
 import { dataTables, PACKAGE, runWorkflow, waits, type WorkflowJson } from '../helpers/engine';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { serveTrigger } from '../helpers/webhookServer';
 
 /**
  * The examples in examples/, run through the n8n engine as a user would run them: n8n runs a node
@@ -15,6 +20,19 @@ import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
  */
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
 const SEND = `${PACKAGE}.loadBalancedSend`;
+const FEEDBACK_TRIGGER = `${PACKAGE}.postalFeedbackTrigger`;
+
+const readExample = (file: string) =>
+	JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as WorkflowJson;
+const ALL = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
+/** the examples that send (the feedback ones receive: each has its own tests below) */
+const SENDING = ALL.filter((f) => readExample(f).nodes.some((n) => n.type === SEND));
+
+/** a bounce-mailbox message the way n8n's Email Trigger (IMAP), Format Raw, puts it in `raw`: the TEXT part */
+const imapRaw = (name: string) => {
+	const whole = readFileSync(join(__dirname, '..', 'fixtures', 'reports', `${name}.eml`), 'latin1');
+	return { raw: whole.slice(whole.indexOf('\n\n') + 2) };
+};
 
 /**
  * An example with its sources made injectable: a Code node's items are computed here from its own
@@ -26,8 +44,19 @@ function runnable(
 	file: string,
 	limit = 450,
 ): { wf: WorkflowJson; inputs: Record<string, IDataObject[]> } {
-	const wf = JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as WorkflowJson;
+	const wf = readExample(file);
 	const inputs: Record<string, IDataObject[]> = {};
+	const startAt = (name: string) => {
+		wf.nodes.push({
+			id: 'start',
+			name: 'Manual Trigger',
+			type: 'n8n-nodes-base.manualTrigger',
+			typeVersion: 1,
+			position: [-200, 0],
+			parameters: {},
+		});
+		wf.connections['Manual Trigger'] = { main: [[{ node: name, type: 'main', index: 0 }]] };
+	};
 	for (const node of wf.nodes) {
 		if (node.type === 'n8n-nodes-base.code') {
 			inputs[node.name] = (
@@ -37,16 +66,21 @@ function runnable(
 				.map((i) => i.json);
 		} else if (node.type === 'n8n-nodes-base.webhook') {
 			inputs[node.name] = [{ body: { email: 'sam@gmail.com', name: 'Sam' } }];
-			wf.nodes.push({
-				id: 'start',
-				name: 'Manual Trigger',
-				type: 'n8n-nodes-base.manualTrigger',
-				typeVersion: 1,
-				position: [-200, 0],
-				parameters: {},
-			});
-			wf.connections['Manual Trigger'] = { main: [[{ node: node.name, type: 'main', index: 0 }]] };
+			startAt(node.name);
+		} else if (node.type === 'n8n-nodes-base.emailReadImap') {
+			// a hard bounce, a Postfix report (deferral, block, soft bounce), an ARF complaint, an auto-reply
+			inputs[node.name] = [
+				imapRaw('gmail-address-not-found'),
+				imapRaw('postfix-yahoo-deferred-and-blocked'),
+				imapRaw('rfc5965-abuse'),
+				imapRaw('out-of-office'),
+			];
+			startAt(node.name);
+		} else if (node.type === FEEDBACK_TRIGGER) {
+			// its items come from its own webhook() (the ESP example's test), handed in here
+			startAt(node.name);
 		} else continue;
+		delete node.credentials;
 		Object.assign(node, { type: 'test.injectedItems', typeVersion: 1, parameters: {} });
 	}
 	return { wf, inputs };
@@ -104,24 +138,28 @@ describe('the examples through the n8n engine', () => {
 		sink = undefined;
 	});
 
-	it.each(readdirSync(EXAMPLES).filter((f) => f.endsWith('.json')))(
-		'%s: no send node runs more than once in a run',
-		async (file) => {
-			resetEmbeddedStateStore();
-			sink = await startSmtpSink();
-			const { wf, inputs } = runnable(file);
-			const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
-			expect(run.error).toBeUndefined();
-			const runData = run.run.data.resultData.runData;
-			const senders = wf.nodes.filter((n) => n.type === SEND).map((n) => n.name);
-			const runs = Object.fromEntries(senders.map((n) => [n, runData[n]?.length ?? 0]));
-			expect(Object.entries(runs).filter(([, n]) => n > 1)).toEqual([]);
-			// something was sent, and everything sent reached the sink
-			const sent = senders.reduce((a, n) => a + (runData[n] ? run.allOutputs(n)[0].length : 0), 0);
-			expect(sent).toBeGreaterThan(0);
-			expect(sink.messages).toHaveLength(sent);
-		},
-	);
+	it('every example is run here: the sending ones below, the feedback ones on their own', () => {
+		expect(ALL.filter((f) => !SENDING.includes(f)).sort()).toEqual([
+			'esp-webhooks-suppression.json',
+			'imap-bounces-parser.json',
+		]);
+	});
+
+	it.each(SENDING)('%s: no send node runs more than once in a run', async (file) => {
+		resetEmbeddedStateStore();
+		sink = await startSmtpSink();
+		const { wf, inputs } = runnable(file);
+		const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
+		expect(run.error).toBeUndefined();
+		const runData = run.run.data.resultData.runData;
+		const senders = wf.nodes.filter((n) => n.type === SEND).map((n) => n.name);
+		const runs = Object.fromEntries(senders.map((n) => [n, runData[n]?.length ?? 0]));
+		expect(Object.entries(runs).filter(([, n]) => n > 1)).toEqual([]);
+		// something was sent, and everything sent reached the sink
+		const sent = senders.reduce((a, n) => a + (runData[n] ? run.allOutputs(n)[0].length : 0), 0);
+		expect(sent).toBeGreaterThan(0);
+		expect(sink.messages).toHaveLength(sent);
+	});
 
 	describe('broadcast-domain-groups.json', () => {
 		const file = 'broadcast-domain-groups.json';
@@ -331,5 +369,128 @@ describe('the examples through the n8n engine', () => {
 			const late = deferred.map((i) => stamped.arrived.get(i.json.email as string)![0]);
 			expect(late.every((t) => t >= dayEnds)).toBe(true);
 		}, 60_000);
+	});
+
+	describe('imap-bounces-parser.json', () => {
+		it('parses the mailbox’s messages (IMAP Raw items), suppresses, and routes complaints to Notify and other mail aside', async () => {
+			resetEmbeddedStateStore();
+			const { wf, inputs } = runnable('imap-bounces-parser.json');
+			const run = await runWorkflow(wf, inputs);
+			expect(run.error).toBeUndefined();
+			const [events, notBounces] = run.outputs('Parse Bounces');
+			expect(events.map((e) => (e.json.postalEvent as IDataObject).type)).toEqual([
+				'bounced',
+				'deferred',
+				'blocked',
+				'bounced',
+				'complained',
+			]);
+			const recipient = (i: INodeExecutionData) => (i.json.postalEvent as IDataObject).recipient;
+			expect(run.outputs('Notify (Complaint)')[0].map(recipient)).toEqual(['user@example.com']);
+			expect(run.outputs('Bounces and Deferrals')[0]).toHaveLength(4);
+			// the IMAP Raw TEXT part has no header block: the auto-reply is no report, not known as one
+			expect(run.outputs('Not a Bounce')[0].map((i) => i.json.postalReport)).toEqual([
+				{
+					reason:
+						'not a delivery report: no report part, and neither its sender nor its subject is a bounce’s',
+				},
+			]);
+			expect(notBounces).toHaveLength(1);
+			const store = embeddedStateStore();
+			const secret = await store.hashSecret();
+			const found = await store.getSuppressions(
+				'',
+				['no.such.user@gmail.com', 'user@example.com'].map((a) => suppressionDigest(secret, a)),
+			);
+			expect(found.map((f) => f?.reason)).toEqual(['hard-bounce', 'complaint']);
+		});
+	});
+
+	describe('esp-webhooks-suppression.json', () => {
+		it('the trigger takes a signed SendGrid batch, suppresses, and the workflow sends the complaint to Notify', async () => {
+			resetEmbeddedStateStore();
+			const file = 'esp-webhooks-suppression.json';
+			const trigger = readExample(file).nodes.find((n) => n.type === FEEDBACK_TRIGGER)!;
+			// the key a user pastes from SendGrid: here one of our own, signing as SendGrid does
+			const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+			const key = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+			const server = await serveTrigger(
+				new PostalFeedbackTrigger(),
+				{ ...trigger.parameters, sendgridPublicKey: key },
+				trigger.webhookId,
+			);
+			const pr = encodeReference({ campaign: 'spring', route: 'Relay A', group: 'gmail' }).token;
+			const at = Math.floor(Date.now() / 1000) - 60;
+			const body = JSON.stringify([
+				{
+					email: 'gone@gmail.com',
+					timestamp: at,
+					event: 'bounce',
+					sg_event_id: 'ex-1',
+					sg_message_id: 'm1.filter',
+					reason: '550 5.1.1 unknown user',
+					status: '5.1.1',
+					type: 'bounce',
+					bounce_classification: 'Invalid Address',
+					pr,
+				},
+				{
+					email: 'angry@gmail.com',
+					timestamp: at,
+					event: 'spamreport',
+					sg_event_id: 'ex-2',
+					sg_message_id: 'm2.filter',
+					pr,
+				},
+				{
+					email: 'fine@gmail.com',
+					timestamp: at,
+					event: 'delivered',
+					sg_event_id: 'ex-3',
+					sg_message_id: 'm3.filter',
+					response: '250 OK',
+					pr,
+				},
+			]);
+			const timestamp = String(at);
+			let delivery;
+			try {
+				delivery = await server.post(body, {
+					'content-type': 'application/json',
+					'x-twilio-email-event-webhook-signature': sign(
+						'sha256',
+						Buffer.from(timestamp + body),
+						privateKey,
+					).toString('base64'),
+					'x-twilio-email-event-webhook-timestamp': timestamp,
+				});
+			} finally {
+				await server.close();
+			}
+			expect(delivery.status).toBe(200);
+			// the Events filter: the delivery is recorded (counted) but starts nothing
+			expect(delivery.items?.map((i) => (i.json.postalEvent as IDataObject).type)).toEqual([
+				'bounced',
+				'complained',
+			]);
+
+			const { wf } = runnable(file);
+			const run = await runWorkflow(wf, { 'SendGrid Events': delivery.items!.map((i) => i.json) });
+			expect(run.error).toBeUndefined();
+			const recipient = (i: INodeExecutionData) => (i.json.postalEvent as IDataObject).recipient;
+			expect(run.outputs('Notify (Complaint)')[0].map(recipient)).toEqual(['angry@gmail.com']);
+			expect(run.outputs('Bounces, Blocks, Unsubscribes')[0].map(recipient)).toEqual([
+				'gone@gmail.com',
+			]);
+			const store = embeddedStateStore();
+			const secret = await store.hashSecret();
+			const found = await store.getSuppressions(
+				'',
+				['gone@gmail.com', 'angry@gmail.com', 'fine@gmail.com'].map((a) =>
+					suppressionDigest(secret, a),
+				),
+			);
+			expect(found.map((f) => f?.reason ?? null)).toEqual(['hard-bounce', 'complaint', null]);
+		});
 	});
 });
