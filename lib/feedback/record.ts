@@ -8,12 +8,16 @@
  *               between is retried by the provider and suppresses again (idempotent) instead of
  *               being dropped as already seen
  *   4. count    the new events into their route × group's outcome counters (./counts.ts)
+ *   5. reputation the new events' replies through the reputation rules, then the rate rules of
+ *               the pairs they touched, which read what `count` wrote (../reputation/events.ts)
  *
  * A step that fails stops the sequence when what follows relies on it (link, suppress, seen: the
  * caller reports it and the source sends or runs again); counting is statistics, so its failure is
- * returned and the events stand recorded. A step added later (reputation rules read the counters)
- * goes after `count`, reading what it returns.
+ * returned and the events stand recorded; so is reputation's (the next events act again).
  */
+import { reputationFromEvents } from '../reputation/events';
+import type { ReputationNotice } from '../reputation/recorder';
+import type { ReputationRule } from '../reputation/rules';
 import type { StateStore } from '../state/types';
 import { countEvents } from './counts';
 import { linkThroughLedger } from './link';
@@ -25,7 +29,7 @@ import {
 } from './suppression';
 import type { FeedbackEvent } from './types';
 
-export type RecordStage = 'link' | 'suppress' | 'seen' | 'count';
+export type RecordStage = 'link' | 'suppress' | 'seen' | 'count' | 'reputation';
 
 export interface RecordFailure {
 	stage: RecordStage;
@@ -44,6 +48,8 @@ export interface RecordOptions {
 	markSeen?: (events: readonly FeedbackEvent[]) => Promise<boolean[]>;
 	/** count the new events into the outcome counters (default true) */
 	count?: boolean;
+	/** run the new events through these reputation rules; undefined: no reputation step */
+	reputation?: { rules: readonly ReputationRule[] };
 }
 
 export interface RecordResult {
@@ -57,6 +63,8 @@ export interface RecordResult {
 	counted: number;
 	/** the steps that failed, in order; the last one with `stopped` ended the sequence */
 	errors: RecordFailure[];
+	/** what the reputation rules did (suspensions, throttles, clears) */
+	reputation: ReputationNotice[];
 }
 
 /** Links, suppresses, marks seen and counts a batch of events: one store call per step at most. */
@@ -70,6 +78,7 @@ export async function recordFeedback(
 		fresh: events.map(() => true),
 		counted: 0,
 		errors: [],
+		reputation: [],
 	};
 	if (events.length === 0) return result;
 	const stop = (stage: RecordStage, error: unknown) => {
@@ -117,6 +126,19 @@ export async function recordFeedback(
 			);
 		} catch (error) {
 			result.errors.push({ stage: 'count', error: error as Error, stopped: false });
+		}
+	}
+
+	// 5. reputation: the new events' replies, then the rate rules over the counters just written
+	if (options.reputation) {
+		try {
+			result.reputation = await reputationFromEvents(
+				store,
+				result.events.filter((_, i) => result.fresh[i]),
+				options.reputation.rules,
+			);
+		} catch (error) {
+			result.errors.push({ stage: 'reputation', error: error as Error, stopped: false });
 		}
 	}
 	return result;

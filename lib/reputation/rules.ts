@@ -3,7 +3,7 @@
  * group, with the defaults a careful sender would choose (sources in
  * ../../../shared/research/feedback-and-reputation.md §2.3, §7.3: KumoMTA's shaping rules,
  * GreenArrow's throttle programs, Envoy's ejection guard). One place for every default; users
- * change them with the nodes' *Reputation Rules* option (parseRuleOverrides).
+ * change them with the nodes' *Reputation Rules* option (rulesWith).
  *
  * Route signals act (blocks, reputation deferrals, rate-limit replies); list signals (hard bounces,
  * complaints) are the list's fault, not the route's: no rule here moves traffic for them.
@@ -256,7 +256,7 @@ export type RuleOverride = z.infer<typeof override>;
  * naming its `rule`). An entry naming a default changes only the fields it names (`"enabled":
  * false` turns the rule off); a new name adds a reply rule and needs match, action and
  * durationMinutes.
- * Throws a message that names the entry and the field.
+ * Throws a message that names the entry and the field (the node puts the option's name before it).
  */
 export function rulesWith(json: string | undefined): ReputationRule[] {
 	const text = (json ?? '').trim();
@@ -265,20 +265,20 @@ export function rulesWith(json: string | undefined): ReputationRule[] {
 	try {
 		raw = JSON.parse(text);
 	} catch (error) {
-		throw new Error(`Reputation Rules is not valid JSON: ${(error as Error).message}`);
+		throw new Error(`not valid JSON: ${(error as Error).message}`);
 	}
 	const parsed = z.array(override).safeParse(raw);
 	if (!parsed.success) {
 		const issue = parsed.error.issues[0];
 		throw new Error(
-			`Reputation Rules: entry ${issue.path.length ? `${Number(issue.path[0]) + 1}` : ''}${issue.path.length > 1 ? ` field "${issue.path.slice(1).join('.')}"` : ''}: ${issue.message}`,
+			`entry ${issue.path.length ? `${Number(issue.path[0]) + 1}` : ''}${issue.path.length > 1 ? ` field "${issue.path.slice(1).join('.')}"` : ''}: ${issue.message}`,
 		);
 	}
 	const rules = new Map<string, ReputationRule>(DEFAULT_RULES.map((r) => [r.id, r]));
 	const off = new Set<string>();
 	parsed.data.forEach((o, i) => {
 		const id = o.rule;
-		const where = `Reputation Rules: entry ${i + 1} ("${id}")`;
+		const where = `entry ${i + 1} ("${id}")`;
 		const base = rules.get(id);
 		if (o.enabled === false) {
 			off.add(id);

@@ -1,7 +1,11 @@
 import { groupPicker } from '../shared/groups';
 import type { INodeProperties } from 'n8n-workflow';
 import { DEFAULT_MAX_LIST_ADDRESSES } from '../../lib/delivery/message';
-import { RATE_UNIT_OPTIONS, SUPPRESSION_LIST_TO_CHECK } from '../shared/options';
+import {
+	RATE_UNIT_OPTIONS,
+	REPUTATION_RULES_OPTION,
+	SUPPRESSION_LIST_TO_CHECK,
+} from '../shared/options';
 import { stateProperties } from '../shared/state';
 
 /**
@@ -369,16 +373,7 @@ const optionFields: INodeProperties[] = [
 		description:
 			'Whether provider replies and rates suspend or slow this route for one domain group (e.g. Yahoo’s [TSS04] suspends it for Yahoo recipients for 2 hours; other groups keep flowing). A suspended route × group’s items go to Fallback (status "route-suspended") and the Route Partitioner gives its share to the other routes; afterwards it starts at a quarter of its share. Needs the items’ domain group (the Domain Group Classifier).',
 	},
-	{
-		displayName: 'Reputation Rules',
-		name: 'reputationRules',
-		type: 'json',
-		default: '',
-		placeholder:
-			'[{ "rule": "yahoo-tss04", "durationMinutes": 240 }, { "rule": "deferral-rate", "enabled": false }]',
-		description:
-			'Changes to the default rules (see the README, "Reputation rules"), as a JSON list: an entry naming a rule changes the fields it gives, "enabled": false turns it off, a new name adds a reply rule (match, action, durationMinutes). Empty: the defaults.',
-	},
+	REPUTATION_RULES_OPTION,
 	{
 		displayName: 'Message Ledger (Days)',
 		name: 'ledgerDays',

@@ -5,7 +5,7 @@ import type { DeliveryOptions } from '../../lib/delivery/pipeline';
 import type { GroupLimit } from '../../lib/throttle/applicable';
 import { parseVerpTemplate } from '../../lib/feedback/verp';
 import { RATE_UNIT_NAMES } from '../../lib/throttle/units';
-import { rulesWith } from '../../lib/reputation/rules';
+import { reputationRulesField } from '../shared/reputation';
 import {
 	booleanField,
 	choiceField,
@@ -71,15 +71,7 @@ export const sendParametersSchema = z.object({
 			feedbackTracking: booleanField(P, 'options.feedbackTracking'),
 			ledgerDays: numberField(P, 'options.ledgerDays'),
 			routeReputation: booleanField(P, 'options.routeReputation'),
-			// the rules in force, checked here so an error names the option
-			reputationRules: stringField(P, 'options.reputationRules').transform((text, ctx) => {
-				try {
-					return rulesWith(text);
-				} catch (error) {
-					ctx.addIssue({ code: 'custom', message: (error as Error).message });
-					return z.NEVER;
-				}
-			}),
+			reputationRules: reputationRulesField(P, 'options.reputationRules'),
 			verpReturnPath: stringField(P, 'options.verpReturnPath').transform((s, ctx) => {
 				const text = s.trim();
 				if (!text) return undefined;

@@ -155,20 +155,23 @@ export class PostalBounceParser implements INodeType {
 			}
 		}
 
-		if (p.updateSuppression && read.length > 0) {
+		if ((p.updateSuppression || p.options.routeReputation) && read.length > 0) {
 			const state = await stateFor(this);
 			// linked through the ledger, suppressed, counted (lib/feedback/record.ts)
 			const recorded = await recordFeedback(
 				state.store,
 				read.map((r) => r.event),
 				{
-					suppression: {
-						list: p.suppressionList,
-						policy: {
-							softBounceDays: p.options.softBounceDays,
-							minConfidence: p.options.minConfidence,
-						},
-					},
+					suppression: p.updateSuppression
+						? {
+								list: p.suppressionList,
+								policy: {
+									softBounceDays: p.options.softBounceDays,
+									minConfidence: p.options.minConfidence,
+								},
+							}
+						: undefined,
+					reputation: p.options.routeReputation ? { rules: p.options.reputationRules } : undefined,
 				},
 			);
 			const stopped = recorded.errors.find((e) => e.stopped);
@@ -182,14 +185,31 @@ export class PostalBounceParser implements INodeType {
 				);
 			for (const failed of recorded.errors)
 				this.addExecutionHints?.({
-					message: `The outcome counters were not updated (${failed.error.message}): the suppression list was, and the events are as their items say; route statistics miss them.`,
+					message:
+						failed.stage === 'reputation'
+							? `The reputation rules did not run (${failed.error.message}): the suppression list and the counters were updated; the next events act again.`
+							: `The outcome counters were not updated (${failed.error.message}): the suppression list was, and the events are as their items say; route statistics miss them.`,
 					type: 'warning',
 					location: 'outputPane',
 				});
 			read.forEach((r, k) => {
 				r.out.json.postalEvent = recorded.events[k] as unknown as IDataObject;
-				r.out.json.suppression = recorded.suppression?.perEvent[k] as IDataObject;
+				if (recorded.suppression)
+					r.out.json.suppression = recorded.suppression.perEvent[k] as IDataObject;
 			});
+			// what the rules did, on the items of the route × group they did it to
+			for (const n of recorded.reputation)
+				for (const r of read)
+					if (r.event.reference?.route === n.route && r.event.reference.group === n.group) {
+						r.out.json.reputation = {
+							what: n.what,
+							rule: n.rule,
+							group: n.group,
+							until: new Date(n.until).toISOString(),
+							reason: n.reason,
+						};
+						break;
+					}
 		}
 		return [events, notReports];
 	}

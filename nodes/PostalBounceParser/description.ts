@@ -1,3 +1,4 @@
+import { REPUTATION_RULES_OPTION, routeReputationOption } from '../shared/options';
 import type { INodeProperties } from 'n8n-workflow';
 import { stateProperties } from '../shared/state';
 
@@ -211,6 +212,10 @@ export const bounceParserProperties: INodeProperties[] = [
 				description:
 					'How long a soft bounce (a full mailbox, given up after retries) keeps the address off; 0 = never',
 			},
+			routeReputationOption(
+				'the events’ replies (a bounce’s diagnostic, a provider’s deferral or block) and their routes’ block and deferral rates',
+			),
+			REPUTATION_RULES_OPTION,
 		],
 	},
 ];

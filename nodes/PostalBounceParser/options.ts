@@ -1,5 +1,6 @@
 import type { IExecuteFunctions } from 'n8n-workflow';
 import { z } from 'zod';
+import { reputationRulesField } from '../shared/reputation';
 import {
 	booleanField,
 	choiceField,
@@ -27,6 +28,8 @@ export const bounceParserSchema = z.object({
 			minConfidence: numberField(P, 'options.minConfidence'),
 			nonStandard: booleanField(P, 'options.nonStandard'),
 			softBounceDays: numberField(P, 'options.softBounceDays'),
+			routeReputation: booleanField(P, 'options.routeReputation'),
+			reputationRules: reputationRulesField(P, 'options.reputationRules'),
 		})
 		.default({}),
 });

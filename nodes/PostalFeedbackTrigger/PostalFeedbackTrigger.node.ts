@@ -45,6 +45,7 @@ const NOT_RECORDED: Record<RecordStage, string> = {
 	suppress: 'The suppression list was not updated; the provider will send the events again.',
 	seen: 'The events were not marked as received.',
 	count: 'The outcome counters were not updated.',
+	reputation: 'The reputation rules did not run; the next events act again.',
 };
 
 /** The library names settings as its schemas do; the user sees the panel's labels. */
@@ -220,6 +221,7 @@ export class PostalFeedbackTrigger implements INodeType {
 				ids.forEach((i, k) => (fresh[i] = marked[k]));
 				return fresh;
 			},
+			reputation: p.options.routeReputation ? { rules: p.options.reputationRules } : undefined,
 		});
 		const stopped = recorded.errors.find((e) => e.stopped);
 		if (stopped) return unavailable(stopped.error, NOT_RECORDED[stopped.stage]);

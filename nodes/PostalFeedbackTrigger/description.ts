@@ -1,3 +1,4 @@
+import { REPUTATION_RULES_OPTION, routeReputationOption } from '../shared/options';
 import type { INodeProperties } from 'n8n-workflow';
 import { stateProperties } from '../shared/state';
 
@@ -199,6 +200,10 @@ export const feedbackTriggerProperties: INodeProperties[] = [
 				description:
 					'How long a soft bounce (a full mailbox, given up after retries) keeps the address off; 0 = never',
 			},
+			routeReputationOption(
+				'the events’ replies (a provider’s deferral or block) and their routes’ block and deferral rates',
+			),
+			REPUTATION_RULES_OPTION,
 		],
 	},
 ];

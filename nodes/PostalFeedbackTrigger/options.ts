@@ -1,5 +1,6 @@
 import type { IWebhookFunctions } from 'n8n-workflow';
 import { z } from 'zod';
+import { reputationRulesField } from '../shared/reputation';
 import {
 	booleanField,
 	choiceField,
@@ -47,6 +48,8 @@ export const feedbackTriggerSchema = z.object({
 		.object({
 			includeRaw: booleanField(P, 'options.includeRaw'),
 			softBounceDays: numberField(P, 'options.softBounceDays'),
+			routeReputation: booleanField(P, 'options.routeReputation'),
+			reputationRules: reputationRulesField(P, 'options.reputationRules'),
 		})
 		.default({}),
 });

@@ -72,15 +72,15 @@ describe('reputation rules', () => {
 		expect(rules.find((r) => r.id === 'deferral-rate')).toBeUndefined();
 		expect(matchReply('421 rl9999 slow down', rules)).toMatchObject({ id: 'my-isp', factor: 0.25 });
 		expect(rulesWith('')).toHaveLength(DEFAULT_RULES.length);
-		expect(() => rulesWith('{')).toThrow(/^Reputation Rules is not valid JSON/);
+		expect(() => rulesWith('{')).toThrow(/^not valid JSON/);
 		expect(() => rulesWith('[{"rule":"x","match":"a"}]')).toThrow(
-			'Reputation Rules: entry 1 ("x"): a new rule needs "match" (a regular expression), "action" ("suspend" or "throttle") and "durationMinutes"',
+			'entry 1 ("x"): a new rule needs "match" (a regular expression), "action" ("suspend" or "throttle") and "durationMinutes"',
 		);
 		expect(() => rulesWith('[{"rule":"block-rate","factor":2}]')).toThrow(
-			/^Reputation Rules: entry 1 field "factor": /,
+			/^entry 1 field "factor": /,
 		);
 		expect(() => rulesWith('[{"rule":"block-rate","match":"x"}]')).toThrow(
-			'Reputation Rules: entry 1 ("block-rate"): "match" does not apply to a rate rule',
+			'entry 1 ("block-rate"): "match" does not apply to a rate rule',
 		);
 		expect(() =>
 			rulesWith('[{"rule":"x","match":"(","action":"suspend","durationMinutes":5}]'),

@@ -179,6 +179,38 @@ describe('Postal Bounce Parser in the engine', () => {
 		expect(await fresh.getSuppressions('', [k2])).toEqual([null]);
 	});
 
+	it('a returned TSS04 deferral suspends its route for its group (Route Reputation), unless turned off', async () => {
+		const mailbox = {
+			'Bounce Mailbox': [{ raw: fixture('postfix-yahoo-deferred-and-blocked').toString('latin1') }],
+		};
+		const off = await runWorkflow(workflow({ options: { routeReputation: false } }), mailbox);
+		expect(off.error).toBeUndefined();
+		expect(
+			await embeddedStateStore().getReputation([{ route: 'Relay A', group: 'yahoo' }]),
+		).toEqual([null]);
+
+		const run = await runWorkflow(workflow(), mailbox);
+		expect(run.error).toBeUndefined();
+		const items = run.outputs('Parse Bounces')[0];
+		const noted = items.filter((i) => i.json.reputation);
+		expect(noted).toHaveLength(1);
+		expect(noted[0].json.reputation).toMatchObject({
+			what: 'suspended',
+			rule: 'yahoo-tss04',
+			group: 'yahoo',
+		});
+		const [state] = await embeddedStateStore().getReputation([
+			{ route: 'Relay A', group: 'yahoo' },
+		]);
+		expect(state!.suspendedUntil).toBeGreaterThan(Date.now() + 3_600_000);
+
+		const bad = await runWorkflow(
+			workflow({ options: { reputationRules: '[{"rule": 1}]' } }),
+			mailbox,
+		);
+		expect(bad.error?.message).toMatch(/Reputation Rules: entry 1 field "rule": Expected string/);
+	});
+
 	it('names the parameter and the item when the message is not where it was told to look', async () => {
 		const run = await runWorkflow(workflow(), { 'Bounce Mailbox': [{ text: 'hello' }] });
 		expect(run.error?.message).toBe(
