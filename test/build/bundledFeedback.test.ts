@@ -36,5 +36,11 @@ describe('bundled feedback nodes', () => {
 		]);
 		expect(result.sent).toEqual(['ok@gmail.com']);
 		expect(result.received).toEqual([['ok@gmail.com']]);
+		// the bundled parser's TSS04 suspended Relay A for yahoo; the bundled partitioner saw it
+		expect(result.reputation).toEqual({
+			noted: ['yahoo-tss04'],
+			onA: 0,
+			viaOnB: ['reputation', 'sequence', 'reputation', 'sequence', 'reputation', 'sequence'],
+		});
 	});
 });

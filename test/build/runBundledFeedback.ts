@@ -138,6 +138,57 @@ async function main(): Promise<void> {
 		},
 	);
 	const outputs = sent.error ? [] : sent.outputs('Send');
+
+	// 5. reputation across bundles: the bundled parser reads a returned TSS04 deferral for Relay A /
+	// yahoo, and the bundled partitioner then routes every Yahoo item to Relay B (via reputation)
+	const deferred = await runWorkflow(
+		oneNode(node('Parse Deferral', `${PACKAGE}.postalBounceParser`, 400)),
+		{
+			Recipients: [
+				{
+					raw: readFileSync(
+						join(__dirname, '..', 'fixtures', 'reports', 'postfix-yahoo-deferred-and-blocked.eml'),
+						'latin1',
+					),
+				},
+			],
+		},
+		{ nodeTypes },
+	);
+	const split = await runWorkflow(
+		oneNode(
+			node('Split', `${PACKAGE}.routePartitioner`, 400, {
+				parameters: {
+					mode: 'percentage',
+					routes: {
+						values: [
+							{ name: 'Relay A', percentage: 50 },
+							{ name: 'Relay B', percentage: 50 },
+						],
+					},
+				} as never,
+			}),
+		),
+		{
+			Recipients: Array.from({ length: 6 }, (_, i) => ({
+				email: `y${i}@yahoo.com`,
+				domainGroup: 'yahoo',
+			})),
+		},
+		{ nodeTypes },
+	);
+	const [toA, toB] = split.error ? [[], []] : split.outputs('Split');
+	const reputation = {
+		error: deferred.error?.message ?? split.error?.message,
+		noted: deferred.error
+			? []
+			: deferred
+					.outputs('Parse Deferral')[0]
+					.filter((i) => i.json.reputation)
+					.map((i) => (i.json.reputation as IDataObject).rule),
+		onA: toA.length,
+		viaOnB: toB.map((i) => (i.json.postalRoute as IDataObject).via),
+	};
 	const status = (i: { json: IDataObject }) => (i.json.postalDelivery as IDataObject).status;
 	process.stdout.write(
 		`${JSON.stringify({
@@ -161,6 +212,7 @@ async function main(): Promise<void> {
 			skipped: outputs[3]?.map((i) => [i.json.email, status(i)]),
 			received: sink.messages.map((m) => m.rcpts),
 			embedded: embeddedStateInfo().kind,
+			reputation,
 		})}\n`,
 	);
 	await sink.stop();
