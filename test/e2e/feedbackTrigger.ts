@@ -14,6 +14,7 @@ import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeReference } from '../../lib/feedback/reference';
 import { startSmtpSink } from '../helpers/smtpSink';
 import { ownerSession, spawnN8nServer, stopN8nServer } from './server';
 import { Checks, extractRunJson, freePort, log, outputItems, run, step } from './lib';
@@ -49,6 +50,7 @@ function exampleEvents() {
 }
 const WEBHOOK_ID = 'postal-e2e-feedback';
 const BOUNCED = 'gone.user@gmail.com';
+const DEFERRED = 'late.user@yahoo.com';
 
 function events() {
 	return [
@@ -70,6 +72,19 @@ function events() {
 			sg_event_id: 'e2e-delivered-1',
 			sg_message_id: 'e2emsg2.filter0001.1.2.0',
 			response: '250 OK',
+		},
+		// Yahoo deferred a message Relay A sent to its group: the reputation rules suspend Relay A
+		// for yahoo, and the send after the feedback holds its Yahoo recipient
+		{
+			email: DEFERRED,
+			timestamp: Math.floor(Date.now() / 1000),
+			event: 'deferred',
+			sg_event_id: 'e2e-deferred-1',
+			sg_message_id: 'e2emsg4.filter0001.1.2.0',
+			response:
+				'421 4.7.0 [TSS04] Messages from 203.0.113.9 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1',
+			attempt: '1',
+			pr: encodeReference({ route: 'Relay A', group: 'yahoo', campaign: 'e2e' }).token,
 		},
 	];
 }
@@ -260,12 +275,17 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 			[
 				['sendgrid', 'bounced', 'hard', BOUNCED, 'e2e-bounce-1'],
 				['sendgrid', 'delivered', null, 'fine@outlook.com', 'e2e-delivered-1'],
+				['sendgrid', 'deferred', null, DEFERRED, 'e2e-deferred-1'],
 			],
 			'run data: the trigger output one normalized postalEvent per event',
 		);
 		c.equal(
 			items.map((i) => i.json.suppression),
-			[{ suppressed: 'hard-bounce' }, { skipped: 'a delivered event suppresses nothing' }],
+			[
+				{ suppressed: 'hard-bounce' },
+				{ skipped: 'a delivered event suppresses nothing' },
+				{ skipped: 'a deferred event suppresses nothing' },
+			],
 			'run data: what each event did to the suppression list',
 		);
 
@@ -330,8 +350,8 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 		console.log(JSON.stringify({ entries: rows.map((r) => JSON.parse(r.value)), seen }));`;
 	const state = await run(env.node24, ['-e', query, file], { allowFailure: true });
 	log(`  state file: ${state.stdout.trim() || state.stderr.trim()}`);
-	// three of the scenario's batches, two of the example's
-	c.ok(/"seen":5\b/.test(state.stdout), 'state file: the five event ids marked seen');
+	// the scenario's batches (three events, then one as text/plain), two of the example's
+	c.ok(/"seen":6\b/.test(state.stdout), 'state file: the six event ids marked seen');
 	c.ok(
 		state.stdout.includes('a***@gmail.com'),
 		'state file: the example’s complaining address suppressed (masked hint)',
@@ -371,7 +391,11 @@ async function sendAfterFeedback(
 			credsFile,
 			JSON.stringify([smtpCredential(cred.id, cred.name, sink.port, 'relay-fb', password)]),
 		);
-		const recipients = [BOUNCED, 'fine@outlook.com'];
+		const recipients = [
+			{ email: BOUNCED },
+			{ email: 'fine@outlook.com' },
+			{ email: 'new.user@yahoo.com', domainGroup: 'yahoo' },
+		];
 		writeFileSync(
 			wfFile,
 			JSON.stringify([
@@ -395,7 +419,7 @@ async function sendAfterFeedback(
 							typeVersion: 2,
 							position: [200, 0],
 							parameters: {
-								jsCode: `return ${JSON.stringify(recipients)}.map((email) => ({ json: { email } }));`,
+								jsCode: `return ${JSON.stringify(recipients)}.map((json) => ({ json }));`,
 							},
 						},
 						{
@@ -444,6 +468,11 @@ async function sendAfterFeedback(
 			outputItems(runJson!, 'Send', 3).map((i) => [email(i), record(i).status]),
 			[[BOUNCED, 'suppressed']],
 			'Skipped: the address the webhook reported bounced, as suppressed',
+		);
+		c.equal(
+			outputItems(runJson!, 'Send', 2).map((i) => [email(i), record(i).status]),
+			[['new.user@yahoo.com', 'route-suspended']],
+			'Fallback: the Yahoo recipient, held: the webhook’s TSS04 deferral suspended Relay A for yahoo',
 		);
 		c.equal(
 			sink.messages.map((m) => m.rcpts),
