@@ -76,6 +76,11 @@ export interface ReputationAction {
 	guarded?: boolean;
 	/** a threshold rule: acts only on the count-th match within periodMs */
 	threshold?: { count: number; periodMs: number };
+	/**
+	 * an operator's action: applies as given — a suspension replaces one in force and counts no
+	 * strike, a throttle replaces the factor — whatever the rules did before
+	 */
+	force?: boolean;
 }
 
 export type ReputationChange =
@@ -219,6 +224,26 @@ export function applyReputationChanges(
 			s.hits[c.rule] = { n: count, since: fresh ? prior.since : now };
 			if (count < c.threshold.count) continue;
 			delete s.hits[c.rule];
+		}
+		if (c.force) {
+			if (c.action === 'suspend') {
+				s.suspendedUntil = now + c.durationMs;
+				s.rampUntil = s.suspendedUntil + policy.rampMs;
+			} else {
+				s.factor = c.factor ?? 1;
+				s.ratePerMinute = c.ratePerMinute ?? 0;
+				s.throttledUntil = now + c.durationMs;
+			}
+			Object.assign(s, { rule: c.rule, reason: c.reason, since: now });
+			events.push({
+				route: c.route,
+				what: c.action === 'suspend' ? 'suspended' : 'throttled',
+				rule: c.rule,
+				reason: c.reason,
+				until: c.action === 'suspend' ? s.suspendedUntil : s.throttledUntil,
+				...(c.action === 'suspend' ? {} : { factor: s.factor }),
+			});
+			continue;
 		}
 		// a route already suspended: the replies of messages that were on their way meanwhile add nothing
 		if (s.suspendedUntil > now) continue;

@@ -342,6 +342,8 @@ function fromSources(): Record<string, INodeType> {
 			require('../../nodes/LoadBalancedSend/LoadBalancedSend.node') as typeof import('../../nodes/LoadBalancedSend/LoadBalancedSend.node');
 		const { PostalBounceParser } =
 			require('../../nodes/PostalBounceParser/PostalBounceParser.node') as typeof import('../../nodes/PostalBounceParser/PostalBounceParser.node');
+		const { PostalOperations } =
+			require('../../nodes/PostalOperations/PostalOperations.node') as typeof import('../../nodes/PostalOperations/PostalOperations.node');
 		/* eslint-enable @typescript-eslint/no-require-imports */
 		sourceNodes = {
 			...standIns,
@@ -349,6 +351,7 @@ function fromSources(): Record<string, INodeType> {
 			[`${PACKAGE}.routePartitioner`]: new RoutePartitioner(),
 			[`${PACKAGE}.loadBalancedSend`]: new LoadBalancedSend(),
 			[`${PACKAGE}.postalBounceParser`]: new PostalBounceParser(),
+			[`${PACKAGE}.postalOperations`]: new PostalOperations(),
 		};
 	}
 	return sourceNodes;

@@ -1,0 +1,178 @@
+/**
+ * The operator's hands on route reputation and the suppression list (the Postal Operations node's
+ * Route and Suppression resources): suspend or resume a route for a domain group, read its state,
+ * and add, remove or check addresses. One store call per group or per list for a whole batch.
+ */
+import { parseAddress } from '../domains/address';
+import { suppressionDigest } from '../state/keys';
+import { reputationShare, type ReputationChange, type ReputationState } from '../state/reputation';
+import { maskAddress, type SuppressionReason } from '../state/suppression';
+import type { StateStore } from '../state/types';
+import type { RouteGroupState } from './types';
+
+/** the rule name an operator's action carries */
+export const MANUAL_RULE = 'manual';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A route × group's state as an operator reads it (null: the rules never touched it). */
+export function routeGroupState(s: ReputationState | null, now: number): RouteGroupState {
+	const share = reputationShare(s, now);
+	if (!s || share >= 1) return { reputation: 'ok', share: 1 };
+	const why = { rule: s.rule, reason: s.reason };
+	if (share === 0) return { reputation: 'suspended', share, until: iso(s.suspendedUntil), ...why };
+	if (s.throttledUntil > now)
+		return { reputation: 'throttled', share, until: iso(s.throttledUntil), ...why };
+	return { reputation: 'ramping', share, until: iso(s.rampUntil), ...why };
+}
+
+export interface RouteAction {
+	route: string;
+	group: string;
+}
+
+/** Applies each request's change, one store call per group; answers each pair's state after. */
+async function change(
+	store: StateStore,
+	requests: readonly RouteAction[],
+	changeOf: (r: RouteAction, i: number) => ReputationChange,
+): Promise<RouteGroupState[]> {
+	const byGroup = new Map<string, ReputationChange[]>();
+	requests.forEach((r, i) => {
+		let list = byGroup.get(r.group);
+		if (!list) byGroup.set(r.group, (list = []));
+		list.push(changeOf(r, i));
+	});
+	const after = new Map<string, { states: Record<string, ReputationState>; now: number }>();
+	for (const [group, changes] of byGroup)
+		after.set(group, await store.updateReputation(group, changes));
+	return requests.map((r) => {
+		const a = after.get(r.group)!;
+		return routeGroupState(a.states[r.route] ?? null, a.now);
+	});
+}
+
+/** Suspends routes for groups for as long as asked (the slow start follows). */
+export function suspendRoutes(
+	store: StateStore,
+	requests: ReadonlyArray<RouteAction & { durationMs: number; reason: string }>,
+): Promise<RouteGroupState[]> {
+	return change(store, requests, (r, i) => ({
+		kind: 'act',
+		route: r.route,
+		action: 'suspend',
+		rule: MANUAL_RULE,
+		reason: requests[i].reason || 'suspended by an operator',
+		durationMs: requests[i].durationMs,
+		force: true,
+	}));
+}
+
+/** Lifts every suspension and throttle of routes for groups at once (no slow start). */
+export function resumeRoutes(
+	store: StateStore,
+	requests: readonly RouteAction[],
+): Promise<RouteGroupState[]> {
+	return change(store, requests, (r) => ({ kind: 'release', route: r.route }));
+}
+
+/** Each pair's state now. */
+export async function routeStates(
+	store: StateStore,
+	requests: readonly RouteAction[],
+): Promise<RouteGroupState[]> {
+	const [states, now] = await Promise.all([store.getReputation([...requests]), store.now()]);
+	return states.map((s) => routeGroupState(s, now));
+}
+
+/** An address as the list keys it, or why it cannot be one. */
+function addressOf(text: string): { ok: true; address: string } | { ok: false; problem: string } {
+	const parsed = parseAddress(text);
+	return parsed.ok
+		? { ok: true, address: parsed.address }
+		: { ok: false, problem: `"${text}" is not one email address: ${parsed.reason}` };
+}
+
+export type AddressAnswer<T> =
+	{ ok: true; address: string; value: T } | { ok: false; problem: string };
+
+/** Puts addresses on a list (for `days`, or for good when 0), one store call. */
+export async function suppressAddresses(
+	store: StateStore,
+	list: string,
+	requests: ReadonlyArray<{ address: string; reason: SuppressionReason; days: number }>,
+): Promise<Array<AddressAnswer<{ reason: SuppressionReason; until?: string }>>> {
+	const [secret, now] = await Promise.all([store.hashSecret(), store.now()]);
+	const read = requests.map((r) => addressOf(r.address));
+	const entries = requests.flatMap((r, i) => {
+		const a = read[i];
+		if (!a.ok) return [];
+		return [
+			{
+				key: suppressionDigest(secret, a.address),
+				reason: r.reason,
+				source: MANUAL_RULE,
+				hint: maskAddress(a.address),
+				at: now,
+				...(r.days > 0 ? { until: now + r.days * 86_400_000 } : {}),
+			},
+		];
+	});
+	if (entries.length) await store.suppress(list, entries);
+	return requests.map((r, i) => {
+		const a = read[i];
+		if (!a.ok) return a;
+		return {
+			ok: true,
+			address: a.address,
+			value: { reason: r.reason, ...(r.days > 0 ? { until: iso(now + r.days * 86_400_000) } : {}) },
+		};
+	});
+}
+
+/** Takes addresses off a list, one store call; answers whether each was on it. */
+export async function unsuppressAddresses(
+	store: StateStore,
+	list: string,
+	addresses: readonly string[],
+): Promise<Array<AddressAnswer<{ removed: boolean }>>> {
+	const secret = await store.hashSecret();
+	const read = addresses.map(addressOf);
+	const found = await checkAddresses(store, list, addresses);
+	const keys = read.flatMap((a) => (a.ok ? [suppressionDigest(secret, a.address)] : []));
+	if (keys.length) await store.unsuppress(list, keys);
+	return found.map((f) =>
+		f.ok ? { ok: true, address: f.address, value: { removed: f.value !== null } } : f,
+	);
+}
+
+/** Whether each address is on a list now, with why, from where, since and until when. */
+export async function checkAddresses(
+	store: StateStore,
+	list: string,
+	addresses: readonly string[],
+): Promise<
+	Array<AddressAnswer<{ reason: string; source: string; since: string; until?: string } | null>>
+> {
+	const secret = await store.hashSecret();
+	const read = addresses.map(addressOf);
+	const keys = read.flatMap((a) => (a.ok ? [suppressionDigest(secret, a.address)] : []));
+	const entries = keys.length ? await store.getSuppressions(list, keys) : [];
+	let k = 0;
+	return read.map((a) => {
+		if (!a.ok) return a;
+		const e = entries[k++];
+		return {
+			ok: true,
+			address: a.address,
+			value: e
+				? {
+						reason: e.reason,
+						source: e.source,
+						since: iso(e.at),
+						...(e.until === undefined ? {} : { until: iso(e.until) }),
+					}
+				: null,
+		};
+	});
+}

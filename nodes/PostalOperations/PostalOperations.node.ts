@@ -1,0 +1,213 @@
+import {
+	NodeConnectionTypes,
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+	type INodeType,
+	type INodeTypeDescription,
+} from 'n8n-workflow';
+import {
+	checkAddresses,
+	resumeRoutes,
+	suspendRoutes,
+	routeStates,
+	suppressAddresses,
+	unsuppressAddresses,
+	type AddressAnswer,
+} from '../../lib/operations/control';
+
+import type { SuppressionReason } from '../../lib/state/suppression';
+import { SUPPRESSION_REASONS } from '../../lib/state/suppression';
+import { pickedGroup } from '../shared/groups';
+import {
+	REDIS_TEST,
+	redisCredentials,
+	stateFor,
+	stateUnavailableMessage,
+	testRedisCredential,
+} from '../shared/state';
+import { operationsProperties } from './description';
+
+/** The item's text parameter, trimmed; an empty one names the parameter and its fix. */
+function text(ctx: IExecuteFunctions, name: string, label: string, i: number, fix: string): string {
+	const value = String(ctx.getNodeParameter(name, i, '') ?? '').trim();
+	if (!value)
+		throw new NodeOperationError(ctx.getNode(), `${label} is empty`, {
+			itemIndex: i,
+			description: fix,
+		});
+	return value;
+}
+
+export class PostalOperations implements INodeType {
+	description: INodeTypeDescription = {
+		displayName: 'Postal Operations',
+		name: 'postalOperations',
+		icon: { light: 'file:postalOperations.svg', dark: 'file:postalOperations.dark.svg' },
+		group: ['transform'],
+		version: 1,
+		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
+		description:
+			'Operate postal routes: suspend or resume a route for a domain group, read its state, and manage the suppression list',
+		defaults: { name: 'Postal Operations' },
+		inputs: [NodeConnectionTypes.Main],
+		outputs: [NodeConnectionTypes.Main],
+		credentials: redisCredentials,
+		properties: operationsProperties,
+		usableAsTool: true,
+	};
+
+	methods = { credentialTest: { [REDIS_TEST]: testRedisCredential } };
+
+	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		const items = this.getInputData();
+		const resource = this.getNodeParameter('resource', 0) as string;
+		const operation = this.getNodeParameter('operation', 0) as string;
+		const out: INodeExecutionData[] = [];
+		const failed = (i: number, error: Error) => {
+			if (!this.continueOnFail()) throw error;
+			out.push({ json: { error: error.message }, pairedItem: { item: i } });
+		};
+
+		// every item's request first (an input error names its item), then one store call per batch
+		const requests: Array<{ i: number; value: Record<string, unknown> }> = [];
+		for (let i = 0; i < items.length; i++) {
+			try {
+				if (resource === 'route') {
+					const route = text(
+						this,
+						'route',
+						'Route',
+						i,
+						'Give the route’s name as the Route Partitioner and Load-Balanced Send name it.',
+					);
+					const group = pickedGroup({
+						group: this.getNodeParameter('group', i, ''),
+						customGroup: this.getNodeParameter('customGroup', i, ''),
+					});
+					if (!group)
+						throw new NodeOperationError(this.getNode(), 'Domain Group is empty', {
+							itemIndex: i,
+							description:
+								'Reputation is kept per route and domain group: pick the group (or Custom Group… and its name).',
+						});
+					const value: Record<string, unknown> = { route, group };
+					if (operation === 'suspend') {
+						value.durationMs = Number(this.getNodeParameter('durationMinutes', i, 60)) * 60_000;
+						value.reason = String(this.getNodeParameter('reason', i, '') ?? '');
+						if (!((value.durationMs as number) > 0))
+							throw new NodeOperationError(this.getNode(), 'Duration (Minutes) must be above 0', {
+								itemIndex: i,
+							});
+					}
+					requests.push({ i, value });
+				} else {
+					const email = text(
+						this,
+						'email',
+						'Email',
+						i,
+						'Set Email to the address, e.g. {{ $json.email }}.',
+					);
+					const value: Record<string, unknown> = { email };
+					if (operation === 'add') {
+						const reason = String(this.getNodeParameter('suppressionReason', i, 'manual'));
+						if (!(SUPPRESSION_REASONS as readonly string[]).includes(reason))
+							throw new NodeOperationError(
+								this.getNode(),
+								`Reason "${reason}" is not one of ${SUPPRESSION_REASONS.join(', ')}`,
+								{
+									itemIndex: i,
+								},
+							);
+						value.reason = reason as SuppressionReason;
+						value.days = Number(this.getNodeParameter('days', i, 0));
+					}
+					requests.push({ i, value });
+				}
+			} catch (error) {
+				failed(i, error as Error);
+			}
+		}
+		if (requests.length === 0) return [out];
+
+		const { store } = await stateFor(this);
+		const list = String(this.getNodeParameter('suppressionList', 0, '') ?? '').trim();
+		let answers: Array<IDataObject | Error>;
+		try {
+			answers = await run(
+				store,
+				resource,
+				operation,
+				list,
+				requests.map((r) => r.value),
+			);
+		} catch (error) {
+			throw new NodeOperationError(
+				this.getNode(),
+				stateUnavailableMessage(error as Error, 'Nothing was changed.'),
+			);
+		}
+		requests.forEach((r, k) => {
+			const a = answers[k];
+			if (a instanceof Error)
+				failed(r.i, new NodeOperationError(this.getNode(), a, { itemIndex: r.i }));
+			else out.push({ json: a, pairedItem: { item: r.i } });
+		});
+		// in input order
+		out.sort(
+			(x, y) => (x.pairedItem as { item: number }).item - (y.pairedItem as { item: number }).item,
+		);
+		return [out];
+	}
+}
+
+/** One store call for the batch; an answer per request (an Error for an address that is none). */
+async function run(
+	store: Parameters<typeof routeStates>[0],
+	resource: string,
+	operation: string,
+	list: string,
+	values: Array<Record<string, unknown>>,
+): Promise<Array<IDataObject | Error>> {
+	if (resource === 'route') {
+		const pairs = values as Array<{
+			route: string;
+			group: string;
+			durationMs: number;
+			reason: string;
+		}>;
+		const states =
+			operation === 'suspend'
+				? await suspendRoutes(store, pairs)
+				: operation === 'resume'
+					? await resumeRoutes(store, pairs)
+					: await routeStates(store, pairs);
+		return states.map(
+			(s, k) => ({ route: pairs[k].route, group: pairs[k].group, ...s }) as IDataObject,
+		);
+	}
+	const emails = values.map((v) => String(v.email));
+	const shape = <T>(a: AddressAnswer<T>, extra: (v: T) => IDataObject) =>
+		a.ok ? ({ email: a.address, list, ...extra(a.value) } as IDataObject) : new Error(a.problem);
+	if (operation === 'add')
+		return (
+			await suppressAddresses(
+				store,
+				list,
+				values.map((v) => ({
+					address: String(v.email),
+					reason: v.reason as SuppressionReason,
+					days: Number(v.days),
+				})),
+			)
+		).map((a) => shape(a, (v) => ({ suppressed: true, ...v })));
+	if (operation === 'remove')
+		return (await unsuppressAddresses(store, list, emails)).map((a) =>
+			shape(a, (v) => ({ suppressed: false, removed: v.removed })),
+		);
+	return (await checkAddresses(store, list, emails)).map((a) =>
+		shape(a, (v) => (v ? { suppressed: true, ...v } : { suppressed: false })),
+	);
+}

@@ -1,0 +1,211 @@
+/**
+ * Postal Operations through the n8n engine: an operator suspends Relay A for yahoo and the next
+ * campaign run sends every Yahoo item through Relay B (via reputation, with the operator's reason),
+ * a resume gives A its share back at once; and the suppression list's add, check and remove, with
+ * an address that is none named on its item.
+ */
+import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
+import { resetEmbeddedStateStore } from '../../lib/state/registry';
+import { closeSmtpTransports } from '../../lib/transports/smtp';
+import { runWorkflow, type WorkflowJson } from '../helpers/engine';
+import type { SmtpSink } from '../helpers/smtpSink';
+import {
+	assigned,
+	isYahoo,
+	people,
+	reputationWorkflow,
+	smtpCredential,
+	startSinks,
+} from './reputationWorkflow';
+
+function operations(parameters: IDataObject, continueOnFail = false): WorkflowJson {
+	return {
+		nodes: [
+			{
+				id: 't',
+				name: 'Manual Trigger',
+				type: 'n8n-nodes-base.manualTrigger',
+				typeVersion: 1,
+				position: [0, 0],
+				parameters: {},
+			},
+			{
+				id: 'i',
+				name: 'Input',
+				type: 'test.injectedItems',
+				typeVersion: 1,
+				position: [200, 0],
+				parameters: {},
+			},
+			{
+				id: 'o',
+				name: 'Operations',
+				type: 'n8n-nodes-postal-routes.postalOperations',
+				typeVersion: 1,
+				position: [400, 0],
+				parameters,
+				...(continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
+			},
+		],
+		connections: {
+			'Manual Trigger': { main: [[{ node: 'Input', type: 'main', index: 0 }]] },
+			Input: { main: [[{ node: 'Operations', type: 'main', index: 0 }]] },
+		},
+	} as unknown as WorkflowJson;
+}
+
+const json = (items: INodeExecutionData[]) => items.map((i) => i.json);
+
+describe('Postal Operations', () => {
+	beforeEach(() => resetEmbeddedStateStore());
+
+	describe('Route: suspend, get state, resume', () => {
+		const flag = { yahooDeferred: false };
+		let sinks: SmtpSink[] = [];
+		beforeEach(async () => {
+			sinks = await startSinks(flag);
+		});
+		afterEach(async () => {
+			await closeSmtpTransports();
+			await Promise.all(sinks.map((s) => s.close()));
+		});
+
+		it('an operator’s suspension moves the group to the other route; a resume brings it back', async () => {
+			const credentials = {
+				'smtp-a': smtpCredential(sinks[0].port),
+				'smtp-b': smtpCredential(sinks[1].port),
+			};
+			const suspended = await runWorkflow(
+				operations({
+					resource: 'route',
+					operation: 'suspend',
+					route: 'Relay A',
+					group: 'yahoo',
+					durationMinutes: 30,
+					reason: 'IP listed, delisting requested',
+				}),
+				{ Input: [{}] },
+			);
+			expect(suspended.error).toBeUndefined();
+			const [state] = json(suspended.outputs('Operations')[0]);
+			expect(state).toMatchObject({
+				route: 'Relay A',
+				group: 'yahoo',
+				reputation: 'suspended',
+				share: 0,
+				rule: 'manual',
+				reason: 'IP listed, delisting requested',
+			});
+			expect(Date.parse(String(state.until)) - Date.now()).toBeGreaterThan(29 * 60_000);
+
+			const wf = reputationWorkflow();
+			const run = await runWorkflow(wf, { Recipients: people(10, 'op1') }, { credentials });
+			expect(run.error).toBeUndefined();
+			const [a, b] = run.outputs('Split');
+			expect(a.filter(isYahoo)).toHaveLength(0);
+			expect(b.filter(isYahoo)).toHaveLength(10);
+			expect(String(assigned(b.find((i) => assigned(i).via === 'reputation')!).reason)).toMatch(
+				/^Relay A: suspended for yahoo until .* \(manual: IP listed, delisting requested\)$/,
+			);
+			expect(a.filter((i) => !isYahoo(i))).toHaveLength(5);
+
+			const got = await runWorkflow(
+				operations({ resource: 'route', operation: 'get', route: 'Relay A', group: 'google' }),
+				{ Input: [{}] },
+			);
+			expect(json(got.outputs('Operations')[0])).toEqual([
+				{ route: 'Relay A', group: 'google', reputation: 'ok', share: 1 },
+			]);
+
+			const resumed = await runWorkflow(
+				operations({ resource: 'route', operation: 'resume', route: 'Relay A', group: 'yahoo' }),
+				{ Input: [{}] },
+			);
+			expect(json(resumed.outputs('Operations')[0])).toEqual([
+				{ route: 'Relay A', group: 'yahoo', reputation: 'ok', share: 1 },
+			]);
+			const after = await runWorkflow(wf, { Recipients: people(10, 'op2') }, { credentials });
+			expect(after.outputs('Split')[0].filter(isYahoo)).toHaveLength(5);
+		});
+
+		it('names the empty parameter on its item', async () => {
+			const r = await runWorkflow(
+				operations({ resource: 'route', operation: 'suspend', route: 'Relay A', group: '' }),
+				{ Input: [{}] },
+			);
+			expect(r.error?.message).toBe('Domain Group is empty');
+		});
+	});
+
+	describe('Suppression: add, check, remove', () => {
+		it('adds for good or for days, checks, removes; the address is normalized; a non-address is named', async () => {
+			const added = await runWorkflow(
+				operations({
+					resource: 'suppression',
+					operation: 'add',
+					email: '={{ $json.email }}',
+					days: '={{ $json.days }}',
+				}),
+				{
+					Input: [
+						{ email: 'Ann@Example.com', days: 0 },
+						{ email: 'bob@example.com', days: 7 },
+					],
+				},
+			);
+			expect(added.error).toBeUndefined();
+			const [ann, bob] = json(added.outputs('Operations')[0]);
+			expect(ann).toEqual({
+				email: 'Ann@example.com',
+				list: '',
+				suppressed: true,
+				reason: 'manual',
+			});
+			expect(Date.parse(String(bob.until)) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
+
+			const checked = await runWorkflow(
+				operations({ resource: 'suppression', operation: 'check' }),
+				{ Input: [{ email: 'ann@EXAMPLE.com' }, { email: 'carol@example.com' }] },
+			);
+			expect(json(checked.outputs('Operations')[0])).toEqual([
+				{
+					email: 'ann@example.com',
+					list: '',
+					suppressed: true,
+					reason: 'manual',
+					source: 'manual',
+					since: expect.any(String),
+				},
+				{ email: 'carol@example.com', list: '', suppressed: false },
+			]);
+
+			const removed = await runWorkflow(
+				operations({ resource: 'suppression', operation: 'remove' }),
+				{
+					Input: [{ email: 'ann@example.com' }, { email: 'carol@example.com' }],
+				},
+			);
+			expect(json(removed.outputs('Operations')[0]).map((j) => j.removed)).toEqual([true, false]);
+			const again = await runWorkflow(operations({ resource: 'suppression', operation: 'check' }), {
+				Input: [{ email: 'ann@example.com' }],
+			});
+			expect(json(again.outputs('Operations')[0])[0].suppressed).toBe(false);
+
+			const bad = await runWorkflow(operations({ resource: 'suppression', operation: 'check' }), {
+				Input: [{ email: 'not an address' }],
+			});
+			expect(bad.error?.message).toMatch(/^"not an address" is not one email address/);
+			const going = await runWorkflow(
+				operations({ resource: 'suppression', operation: 'check' }, true),
+				{
+					Input: [{ email: 'not an address' }, { email: 'dan@example.com' }],
+				},
+			);
+			expect(going.error).toBeUndefined();
+			const items = going.outputs('Operations')[0];
+			expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
+			expect(items[0].json.error).toMatch(/is not one email address/);
+			expect(items[1].json).toEqual({ email: 'dan@example.com', list: '', suppressed: false });
+		});
+	});
+});
