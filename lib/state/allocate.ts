@@ -120,6 +120,9 @@ export function allocate(
 		routes.map((r) => (state.reputation ? state.reputation(g, r.name) : null)),
 	);
 	const share = reputation.map((states) => states.map((s) => reputationShare(s, now)));
+	// a batch whose routes all keep their full share for every group routes as if it had no groups
+	// (the same answers: a full share changes no choice), without a per-item look
+	const reduced = share.some((row) => row.some((x) => x < 1));
 	const suspendedUntil = reputation.map((states, g) =>
 		states.map((s, r) => (share[g][r] === 0 && s ? s.suspendedUntil : 0)),
 	);
@@ -152,7 +155,7 @@ export function allocate(
 		const ci = item.cls;
 		const cls = classes[ci];
 		const key = item.key;
-		const sh = item.group === undefined ? undefined : share[item.group];
+		const sh = reduced && item.group !== undefined ? share[item.group] : undefined;
 
 		let first = -1;
 		if (key !== undefined) {
