@@ -3,6 +3,7 @@
  * route × domain group × window, the time series a report draws, and the verdict of a comparison
  * between routes. The shared vocabulary of stats.ts, compare.ts, prometheus.ts and report.ts.
  */
+import type { RateName } from '../state/outcomeRates';
 import type { OutcomeCounts } from '../state/outcomes';
 
 /** A proportion with its 95% Wilson score interval (two-sided); value/low/high are 0 when sample is 0. */
@@ -14,8 +15,8 @@ export interface RateEstimate {
 	high: number;
 }
 
-export type RateName =
-	'delivery' | 'deferral' | 'block' | 'hardBounce' | 'softBounce' | 'complaint' | 'unsubscribe';
+/** the rates' definitions (count and sample of each) are in lib/state/outcomeRates.ts */
+export type { RateName } from '../state/outcomeRates';
 
 /** A route's reputation for the group as the rules left it (lib/state/reputation.ts). */
 export interface RouteGroupState {

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { OutcomeCounts } from '../state/outcomes';
+import { rateOf, wilsonLower } from '../state/outcomeRates';
 import type { ReputationAction } from '../state/reputation';
 
 const MIN = 60_000;
@@ -137,27 +138,11 @@ export const DEFAULT_RULES: readonly ReputationRule[] = [
 /** Rate rules run at most this often per route × group (their counters move slowly). */
 export const RATE_EVALUATION_MS = 30_000;
 
-/** z for a one-sided 90% interval */
-const Z90 = 1.2815515655446004;
+export { wilsonLower } from '../state/outcomeRates';
 
-/** The lower end of the Wilson score interval for k of n (one-sided 90%). */
-export function wilsonLower(k: number, n: number, z = Z90): number {
-	if (n === 0) return 0;
-	const p = k / n;
-	const z2 = z * z;
-	const centre = p + z2 / (2 * n);
-	const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-	return Math.max(0, (centre - spread) / (1 + z2 / n));
-}
-
-/** A metric's count and its sample (attempts) from a window's counters. */
+/** A rate rule's count and sample (attempts): the block or deferral rate of ../state/outcomeRates.ts. */
 export function metricOf(metric: RateRule['metric'], c: OutcomeCounts): { k: number; n: number } {
-	const sent = c.sent ?? 0;
-	const blocked = c.blocked ?? 0;
-	const deferred = c.deferred ?? 0;
-	return metric === 'blockRate'
-		? { k: blocked, n: sent + blocked }
-		: { k: deferred, n: sent + blocked + deferred };
+	return rateOf(metric === 'blockRate' ? 'block' : 'deferral', c);
 }
 
 /** The first reply rule the text matches, or undefined. */

@@ -18,6 +18,7 @@ import type {
 	RouteLimit,
 	OutcomeBucket,
 	OutcomeEntry,
+	OutcomePair,
 	OutcomeResolution,
 	StateStore,
 	SuppressionEntry,
@@ -138,6 +139,10 @@ export class FallbackStateStore implements StateStore {
 
 	countOutcomes(entries: OutcomeEntry[]): Promise<void> {
 		return this.run((s) => s.countOutcomes(entries));
+	}
+
+	listOutcomePairs(): Promise<OutcomePair[]> {
+		return this.run((s) => s.listOutcomePairs());
 	}
 
 	readOutcomes(

@@ -182,6 +182,8 @@ export class StoreKeys {
 	/** a route × group's outcome counters in one bucket (a hash: field → count); ./outcomes.ts */
 	outcomes = (route: string, group: string, resolution: 'minute' | 'hour', start: number) =>
 		`${this.prefix}{rep}:${resolution === 'minute' ? 'm' : 'h'}:${keyOf(route, group)}:${start}`;
+	/** the pair index: which route × group pairs have outcome counters (a sorted set: pair JSON → lastAt); ./outcomes.ts */
+	outcomePairs = () => `${this.prefix}{rep}:pairs`;
 	/** a message ledger entry; `key` from ledgerKeys */
 	ledger = (key: string) => `${this.prefix}{ledger}:${key}`;
 	/** a seen mark (webhook dedupe); `key` from seenKeys */

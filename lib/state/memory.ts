@@ -9,11 +9,16 @@ import { StoreKeys } from './keys';
 import {
 	bucketRange,
 	checkOutcomeEntries,
+	listedPairs,
+	mergeOutcomePairs,
+	outcomePairsOf,
 	outcomeWrites,
+	pairWrites,
 	readOutcomeFields,
 	type OutcomeBucket,
 	type OutcomeEntry,
 	type OutcomeField,
+	type OutcomePair,
 	type OutcomeResolution,
 } from './outcomes';
 import {
@@ -97,6 +102,8 @@ export class MemoryStateStore implements StateStore {
 	private readonly seen = new Map<string, Expiring<true>>();
 	/** outcome buckets under their StoreKeys names */
 	private readonly outcomes = new Map<string, Expiring<Map<OutcomeField, number>>>();
+	/** the pair index (./outcomes.ts): pair member → lastAt */
+	private outcomePairs = new Map<string, number>();
 	private readonly keys = new StoreKeys('');
 	private readonly clock: () => number;
 	private lastSweep = 0;
@@ -390,6 +397,12 @@ export class MemoryStateStore implements StateStore {
 				this.outcomes.set(key, (bucket = { value: new Map(), expiresAt: w.expiresAt }));
 			for (const [f, n] of w.counts) bucket.value.set(f, (bucket.value.get(f) ?? 0) + n);
 		}
+		const pairs = pairWrites(entries, now);
+		if (pairs.length) this.outcomePairs = mergeOutcomePairs(this.outcomePairs, pairs, now);
+	}
+
+	async listOutcomePairs(): Promise<OutcomePair[]> {
+		return outcomePairsOf(listedPairs(this.outcomePairs, this.clock()));
 	}
 
 	async readOutcomes(

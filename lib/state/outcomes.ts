@@ -136,3 +136,103 @@ export function readOutcomeFields(fields: Record<string, string | number>): Outc
 	}
 	return counts;
 }
+
+/**
+ * The pair index: which route × group pairs have counters, so stats can list them (the buckets'
+ * keys cannot be listed without a scan). countOutcomes records each pair it counts into, with the
+ * latest time it counted (`lastAt`), in the same atomic call; an entry is kept as long as the hour
+ * bucket of its lastAt (8 days after that hour ends). At most MAX_OUTCOME_PAIRS entries: past
+ * that, the least recently counted are dropped (ties: the lowest member, as a Redis sorted set
+ * ranks them), so a flood of group names cannot grow the index without end.
+ */
+export const MAX_OUTCOME_PAIRS = 5000;
+
+export interface OutcomePair {
+	route: string;
+	group: string;
+	/** the latest `at` counted for the pair (epoch ms) */
+	lastAt: number;
+}
+
+/** A pair's member in the index: the JSON of [route, group] (any text, read back as it was). */
+export function pairMember(route: string, group: string): string {
+	return JSON.stringify([route, group]);
+}
+
+export function pairOfMember(member: string): { route: string; group: string } {
+	const [route, group] = JSON.parse(member) as [string, string];
+	return { route, group };
+}
+
+/** When a pair's index entry is dropped: when the hour bucket of its lastAt is. */
+export function pairExpiry(lastAt: number): number {
+	return bucketExpiry(bucketStart(lastAt, 'hour'), 'hour');
+}
+
+/**
+ * The pairs a countOutcomes call records: per pair its latest `at` among entries with a count,
+ * and that time's expiry; those already over by `now` are left out (as their buckets are).
+ */
+export function pairWrites(
+	entries: readonly OutcomeEntry[],
+	now: number,
+): Array<{ member: string; lastAt: number; expiresAt: number }> {
+	const latest = new Map<string, number>();
+	for (const e of entries) {
+		if (!OUTCOME_FIELDS.some((f) => (e.counts[f] ?? 0) > 0)) continue;
+		const member = pairMember(e.route, e.group);
+		const prior = latest.get(member);
+		if (prior === undefined || e.at > prior) latest.set(member, e.at);
+	}
+	return [...latest]
+		.map(([member, lastAt]) => ({ member, lastAt, expiresAt: pairExpiry(lastAt) }))
+		.filter((w) => w.expiresAt > now);
+}
+
+/**
+ * Index order: latest first, ties by member, higher first (byte order, as Redis compares): the
+ * order ZREVRANGE gives, and the first MAX_OUTCOME_PAIRS of it are what is kept.
+ */
+export function comparePairs(
+	a: { member: string; lastAt: number },
+	b: { member: string; lastAt: number },
+): number {
+	return b.lastAt - a.lastAt || Buffer.compare(Buffer.from(b.member), Buffer.from(a.member));
+}
+
+/**
+ * The index after a call's writes (member → lastAt): the later lastAt of old and new, expired
+ * entries gone, at most MAX_OUTCOME_PAIRS kept. What the memory and SQLite stores run inside their
+ * call; lua/count_outcomes.lua mirrors it.
+ */
+export function mergeOutcomePairs(
+	index: ReadonlyMap<string, number>,
+	writes: ReadonlyArray<{ member: string; lastAt: number }>,
+	now: number,
+): Map<string, number> {
+	const next = new Map(index);
+	for (const w of writes) {
+		const prior = next.get(w.member);
+		if (prior === undefined || w.lastAt > prior) next.set(w.member, w.lastAt);
+	}
+	return new Map(listedPairs(next, now).map((p) => [p.member, p.lastAt]));
+}
+
+/** The live entries of an index, in index order, at most MAX_OUTCOME_PAIRS. */
+export function listedPairs(
+	index: ReadonlyMap<string, number>,
+	now: number,
+): Array<{ member: string; lastAt: number }> {
+	return [...index]
+		.map(([member, lastAt]) => ({ member, lastAt }))
+		.filter((p) => pairExpiry(p.lastAt) > now)
+		.sort(comparePairs)
+		.slice(0, MAX_OUTCOME_PAIRS);
+}
+
+/** Index entries as listOutcomePairs answers them. */
+export function outcomePairsOf(
+	listed: ReadonlyArray<{ member: string; lastAt: number }>,
+): OutcomePair[] {
+	return listed.map((p) => ({ ...pairOfMember(p.member), lastAt: p.lastAt }));
+}

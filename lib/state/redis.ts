@@ -17,10 +17,17 @@ import {
 import {
 	bucketRange,
 	checkOutcomeEntries,
+	comparePairs,
+	MAX_OUTCOME_PAIRS,
+	OUTCOME_BUCKETS,
+	outcomePairsOf,
 	outcomeWrites,
+	pairExpiry,
+	pairWrites,
 	readOutcomeFields,
 	type OutcomeBucket,
 	type OutcomeEntry,
+	type OutcomePair,
 	type OutcomeResolution,
 } from './outcomes';
 import {
@@ -864,16 +871,47 @@ export class RedisStateStore implements StateStore {
 		// every bucket (the script drops those whose time is over, by the server's clock)
 		const writes = outcomeWrites(entries, -Infinity);
 		if (writes.length === 0) return;
-		const keys = writes.map((w) => this.keys.outcomes(w.route, w.group, w.resolution, w.start));
-		const args = writes.flatMap((w) => [
-			String(w.expiresAt),
-			String(w.counts.length),
-			...w.counts.flatMap(([f, n]) => [f, String(n)]),
-		]);
-		// one slot ({rep}): one script, also on a Cluster
+		const pairs = pairWrites(entries, -Infinity);
+		const keys = [
+			...writes.map((w) => this.keys.outcomes(w.route, w.group, w.resolution, w.start)),
+			this.keys.outcomePairs(),
+		];
+		const args = [
+			...writes.flatMap((w) => [
+				String(w.expiresAt),
+				String(w.counts.length),
+				...w.counts.flatMap(([f, n]) => [f, String(n)]),
+			]),
+			String(OUTCOME_BUCKETS.hour.ms),
+			String(OUTCOME_BUCKETS.hour.keepMs),
+			String(MAX_OUTCOME_PAIRS),
+			String(pairs.length),
+			...pairs.flatMap((p) => [p.member, String(p.lastAt), String(p.expiresAt)]),
+		];
+		// one slot ({rep}): one script for the buckets and the pair index, also on a Cluster
 		await this.call('counting outcomes', () =>
 			this.client.postalCountOutcomes(keys.length, ...keys, ...args),
 		);
+	}
+
+	async listOutcomePairs(): Promise<OutcomePair[]> {
+		// the server's clock with the index, in one transaction: what has expired by then is left out
+		const [time, flat] = await this.call('listing outcome pairs', async () => {
+			const replies = await this.client
+				.multi()
+				.time()
+				.zrevrange(this.keys.outcomePairs(), 0, MAX_OUTCOME_PAIRS - 1, 'WITHSCORES')
+				.exec();
+			if (!replies) throw new Error('the transaction was aborted');
+			for (const [error] of replies) if (error) throw error;
+			return [replies[0][1] as [string, string], replies[1][1] as string[]];
+		});
+		const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+		const listed: Array<{ member: string; lastAt: number }> = [];
+		for (let i = 0; i < flat.length; i += 2)
+			listed.push({ member: flat[i], lastAt: Number(flat[i + 1]) });
+		// sorted again in JS: the same order as the embedded stores, whatever the set's tie order
+		return outcomePairsOf(listed.filter((p) => pairExpiry(p.lastAt) > now).sort(comparePairs));
 	}
 
 	async readOutcomes(

@@ -19,11 +19,17 @@ import { checkStepArgs, runDeliveryStep } from './step';
 import {
 	bucketRange,
 	checkOutcomeEntries,
+	listedPairs,
+	mergeOutcomePairs,
 	OUTCOME_FIELDS,
+	outcomePairsOf,
 	outcomeWrites,
+	pairExpiry,
+	pairWrites,
 	readOutcomeFields,
 	type OutcomeBucket,
 	type OutcomeEntry,
+	type OutcomePair,
 	type OutcomeResolution,
 } from './outcomes';
 import {
@@ -562,7 +568,32 @@ export class SqliteStateStore implements StateStore {
 				for (const [f, n] of w.counts)
 					this.sql.hset.run(key, f, String(Number(this.field(key, f) ?? 0) + n));
 			}
+			const pairs = pairWrites(entries, now);
+			if (pairs.length === 0) return;
+			// the pair index as a hash (pair → lastAt) whose header lasts as long as its latest pair
+			const key = this.keys.outcomePairs();
+			const before = this.pairIndex(now);
+			const after = mergeOutcomePairs(before, pairs, now);
+			// the header first: an expired index starts empty (touchHash clears its old fields)
+			this.touchHash(key, pairExpiry(Math.max(...after.values())), now);
+			for (const m of before.keys()) if (!after.has(m)) this.sql.hdel.run(key, m);
+			for (const [m, at] of after) if (before.get(m) !== at) this.sql.hset.run(key, m, String(at));
 		});
+	}
+
+	/** the pair index (member → lastAt), empty once its header expired */
+	private pairIndex(now: number): Map<string, number> {
+		const key = this.keys.outcomePairs();
+		const index = new Map<string, number>();
+		if (this.value(key, now) !== undefined)
+			for (const row of this.sql.hall.all(key)) index.set(String(row.field), Number(row.value));
+		return index;
+	}
+
+	async listOutcomePairs(): Promise<OutcomePair[]> {
+		return this.read('listing outcome pairs', (now) =>
+			outcomePairsOf(listedPairs(this.pairIndex(now), now)),
+		);
 	}
 
 	async readOutcomes(

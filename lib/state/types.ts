@@ -7,10 +7,16 @@
 /** what any store throws when its state cannot be reached (./errors.ts) */
 export { StateUnavailableError } from './errors';
 import type { SuppressionEntry } from './suppression';
-import type { OutcomeBucket, OutcomeEntry, OutcomeResolution } from './outcomes';
+import type { OutcomeBucket, OutcomeEntry, OutcomePair, OutcomeResolution } from './outcomes';
 import type { ReputationChange, ReputationEvent, ReputationState } from './reputation';
 export type { SuppressionEntry, SuppressionReason } from './suppression';
-export type { OutcomeBucket, OutcomeCounts, OutcomeEntry, OutcomeResolution } from './outcomes';
+export type {
+	OutcomeBucket,
+	OutcomeCounts,
+	OutcomeEntry,
+	OutcomePair,
+	OutcomeResolution,
+} from './outcomes';
 export type { ReputationChange, ReputationEvent, ReputationState } from './reputation';
 
 /** A per-route counter that resets when its window ends (warm-up day, daily or hourly cap). */
@@ -333,9 +339,15 @@ export interface StateStore {
 	markSeen(keys: string[], ttlMs: number): Promise<boolean[]>;
 	/**
 	 * Adds outcome counts per route × domain group to their minute and hour buckets
-	 * (./outcomes.ts: the fields, bucket sizes and lifetimes). One call for a batch.
+	 * (./outcomes.ts: the fields, bucket sizes and lifetimes), and each pair it counts into to the
+	 * pair index (with the latest time counted). One call for a batch.
 	 */
 	countOutcomes(entries: OutcomeEntry[]): Promise<void>;
+	/**
+	 * The route × group pairs with counters (the pair index, ./outcomes.ts): latest counted first,
+	 * at most MAX_OUTCOME_PAIRS (5000); an entry lasts as long as the hour bucket of its lastAt.
+	 */
+	listOutcomePairs(): Promise<OutcomePair[]>;
 	/** The buckets of [from, to) at a resolution that hold counts, oldest first. */
 	readOutcomes(
 		route: string,

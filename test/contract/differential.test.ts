@@ -181,6 +181,7 @@ type Command =
 			entries: Array<{ route: string; group: string; counts: OutcomeCounts; at: number }>;
 	  }
 	| { op: 'readOutcomes'; route: string; group: string; resolution: OutcomeResolution }
+	| { op: 'listOutcomePairs' }
 	| { op: 'updateReputation'; group: string; changes: ReputationChange[] }
 	| { op: 'getReputation'; pairs: Array<{ route: string; group: string }> }
 	| { op: 'now' }
@@ -476,7 +477,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		weight: 1,
 	},
 	{
-		// now, an hour ago, and four hours ago (gone from the minutes, kept in the hours)
+		// now, an hour ago, four hours ago (gone from the minutes, kept in the hours) and nine days
+		// ago (gone from both, and from the pair index)
 		arbitrary: fc.record({
 			op: fc.constant('countOutcomes' as const),
 			entries: fc.array(
@@ -491,11 +493,15 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 						},
 						{ requiredKeys: [] },
 					),
-					at: fc.constantFrom(0, -HOUR, -4 * HOUR),
+					at: fc.constantFrom(0, -HOUR, -4 * HOUR, -9 * DAY),
 				}),
 				{ maxLength: 3 },
 			),
 		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.constant({ op: 'listOutcomePairs' as const }),
 		weight: 1,
 	},
 	{
@@ -581,6 +587,7 @@ function finalReads(): Command[] {
 				})),
 			),
 		),
+		{ op: 'listOutcomePairs' },
 		// what every rate limit holds: the slot each one alone gives next (burst 1: its whole chain)
 		...RATE_KEYS.map((key): Command => ({
 			op: 'reserveRate',
@@ -724,6 +731,11 @@ async function run(
 					value: buckets.map((b) => ({ ...b, start: b.start - bucketStart(t0, c.resolution) })),
 				};
 			}
+			case 'listOutcomePairs':
+				// lastAt relative to the case's start
+				return {
+					value: (await store.listOutcomePairs()).map((p) => ({ ...p, lastAt: p.lastAt - t0 })),
+				};
 			case 'updateReputation':
 				return { value: await store.updateReputation(c.group, c.changes) };
 			case 'getReputation':

@@ -1,4 +1,5 @@
 import { ledgerKeys, seenKeys } from '../../lib/state/keys';
+import { MAX_OUTCOME_PAIRS } from '../../lib/state/outcomes';
 import {
 	VIA_DEFERRED,
 	VIA_SEQUENCE,
@@ -1155,6 +1156,60 @@ export function describeHealthContract(
 				/more than 1440/,
 			);
 		});
+		it('lists the route × group pairs it counted into, latest first, as long as their hour buckets', async () => {
+			const now = await store.now();
+			const HOUR = 3_600_000;
+			const DAY = 86_400_000;
+			expect(await store.listOutcomePairs()).toEqual([]);
+			await store.countOutcomes([
+				{ route, group: 'yahoo', counts: { sent: 1 }, at: now - 2 * HOUR },
+				{ route, group: 'google', counts: { blocked: 1 }, at: now - HOUR },
+				// counts only zeros: no bucket, no pair
+				{ route, group: 'zero', counts: { sent: 0 }, at: now },
+				// 9 days ago: its hour bucket is gone (kept 8 days after the hour), so is the pair
+				{ route, group: 'old', counts: { sent: 1 }, at: now - 9 * DAY },
+			]);
+			// an earlier time for yahoo does not move its lastAt back; a later one moves it on
+			await store.countOutcomes([
+				{ route, group: 'yahoo', counts: { delivered: 1 }, at: now - 3 * HOUR },
+				{ route: `${route}:b`, group: 'google', counts: { sent: 2 }, at: now },
+			]);
+			expect(await store.listOutcomePairs()).toEqual([
+				{ route: `${route}:b`, group: 'google', lastAt: now },
+				{ route, group: 'google', lastAt: now - HOUR },
+				{ route, group: 'yahoo', lastAt: now - 2 * HOUR },
+			]);
+			await store.countOutcomes([{ route, group: 'yahoo', counts: { sent: 1 }, at: now }]);
+			// same lastAt: the higher member first, in byte order: '["<route>:b","google"]' is after
+			// '["<route>","yahoo"]', since after the route comes ':' (0x3A) against '"' (0x22)
+			expect(await store.listOutcomePairs()).toEqual([
+				{ route: `${route}:b`, group: 'google', lastAt: now },
+				{ route, group: 'yahoo', lastAt: now },
+				{ route, group: 'google', lastAt: now - HOUR },
+			]);
+		});
+
+		it(`keeps at most ${MAX_OUTCOME_PAIRS} pairs, dropping the least recently counted`, async () => {
+			const now = await store.now();
+			const name = (i: number) => `${route}-${String(i).padStart(4, '0')}`;
+			// MAX + 1 pairs counted an hour ago, then one now: MAX + 2, so two go, the lowest members
+			// of the tied ones (r-0000 and r-0001)
+			await store.countOutcomes(
+				Array.from({ length: MAX_OUTCOME_PAIRS + 1 }, (_, i) => ({
+					route: name(i),
+					group: 'g',
+					counts: { sent: 1 },
+					at: now - 3_600_000,
+				})),
+			);
+			await store.countOutcomes([{ route, group: 'g', counts: { sent: 1 }, at: now }]);
+			const pairs = await store.listOutcomePairs();
+			expect(pairs.length).toBe(MAX_OUTCOME_PAIRS);
+			expect(pairs[0]).toEqual({ route, group: 'g', lastAt: now });
+			// the tied ones by member, highest first: the last one listed is r-0002
+			expect(pairs[1].route).toBe(name(MAX_OUTCOME_PAIRS));
+			expect(pairs[MAX_OUTCOME_PAIRS - 1].route).toBe(name(2));
+		}, 60_000);
 	});
 	describe(`StateStore contract (seen marks): ${name}`, () => {
 		let store: StateStore;

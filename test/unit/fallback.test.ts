@@ -69,6 +69,7 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	markSeen: [['ev:x'], 1000],
 	countOutcomes: [[{ route: 'r', group: 'g', counts: { sent: 1 }, at: 1 }]],
 	readOutcomes: ['r', 'g', 'minute', 0, 60_000],
+	listOutcomePairs: [],
 	getReputation: [[{ route: 'r', group: 'g' }]],
 	updateReputation: ['g', [{ kind: 'seen', route: 'r' }]],
 	close: [],

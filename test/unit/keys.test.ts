@@ -132,6 +132,7 @@ describe('state keys', () => {
 			k.suppression('<list>'),
 			k.outcomes('<route>', '<group>', 'minute', 0).replace(/:0$/, ':<minute start>'),
 			k.outcomes('<route>', '<group>', 'hour', 0).replace(/:0$/, ':<hour start>'),
+			k.outcomePairs(),
 			k.seen(seenKeys.event('<webhook>', '<provider>', '<id>').replace(/:.*/, ':<event digest>')),
 			k.seen(seenKeys.token('<webhook>', '<provider>', '<id>').replace(/:.*/, ':<token digest>')),
 			k.secret(),
