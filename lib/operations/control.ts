@@ -5,7 +5,8 @@
  */
 import { parseAddress } from '../domains/address';
 import { suppressionDigest } from '../state/keys';
-import { reputationShare, type ReputationChange, type ReputationState } from '../state/reputation';
+import type { ReputationChange, ReputationState } from '../state/reputation';
+import { routeGroupState } from './stats';
 import { maskAddress, type SuppressionReason } from '../state/suppression';
 import type { StateStore } from '../state/types';
 import type { RouteGroupState } from './types';
@@ -14,17 +15,6 @@ import type { RouteGroupState } from './types';
 export const MANUAL_RULE = 'manual';
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** A route × group's state as an operator reads it (null: the rules never touched it). */
-export function routeGroupState(s: ReputationState | null, now: number): RouteGroupState {
-	const share = reputationShare(s, now);
-	if (!s || share >= 1) return { reputation: 'ok', share: 1 };
-	const why = { rule: s.rule, reason: s.reason };
-	if (share === 0) return { reputation: 'suspended', share, until: iso(s.suspendedUntil), ...why };
-	if (s.throttledUntil > now)
-		return { reputation: 'throttled', share, until: iso(s.throttledUntil), ...why };
-	return { reputation: 'ramping', share, until: iso(s.rampUntil), ...why };
-}
 
 export interface RouteAction {
 	route: string;

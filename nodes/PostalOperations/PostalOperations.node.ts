@@ -28,6 +28,7 @@ import {
 	testRedisCredential,
 } from '../shared/state';
 import { operationsProperties } from './description';
+import { readingOutput } from './reading';
 
 /** The item's text parameter, trimmed; an empty one names the parameter and its fix. */
 function text(ctx: IExecuteFunctions, name: string, label: string, i: number, fix: string): string {
@@ -49,7 +50,7 @@ export class PostalOperations implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
 		description:
-			'Operate postal routes: suspend or resume a route for a domain group, read its state, and manage the suppression list',
+			'Operate postal routes: stats and A/B verdicts per route and domain group, an HTML report, Prometheus metrics, suspend or resume a route for a group, and the suppression list',
 		defaults: { name: 'Postal Operations' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -64,6 +65,20 @@ export class PostalOperations implements INodeType {
 		const items = this.getInputData();
 		const resource = this.getNodeParameter('resource', 0) as string;
 		const operation = this.getNodeParameter('operation', 0) as string;
+		// stats and reports read every route × group once per execution
+		if (resource === 'stats' || resource === 'report') {
+			const { store } = await stateFor(this);
+			try {
+				return [await readingOutput(this, store, resource, operation)];
+			} catch (error) {
+				throw error instanceof NodeOperationError
+					? error
+					: new NodeOperationError(
+							this.getNode(),
+							stateUnavailableMessage(error as Error, 'Nothing was read.'),
+						);
+			}
+		}
 		const out: INodeExecutionData[] = [];
 		const failed = (i: number, error: Error) => {
 			if (!this.continueOnFail()) throw error;

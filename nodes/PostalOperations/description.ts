@@ -6,6 +6,9 @@ import { stateProperties } from '../shared/state';
 
 const ROUTE = { resource: ['route'] };
 const SUPPRESSION = { resource: ['suppression'] };
+const STATS = { resource: ['stats'] };
+const REPORT = { resource: ['report'] };
+const COMPARE = { resource: ['stats'], operation: ['compare'] };
 
 /** The operations node's panel, resource then operation, as n8n's service nodes are built. */
 export const operationsProperties: INodeProperties[] = [
@@ -16,9 +19,20 @@ export const operationsProperties: INodeProperties[] = [
 		noDataExpression: true,
 		options: [
 			{
+				name: 'Report',
+				value: 'report',
+				description:
+					'An HTML report with charts, or Prometheus metrics, of every route × domain group',
+			},
+			{
 				name: 'Route',
 				value: 'route',
 				description: 'A route’s reputation for one domain group: its state, suspend, resume',
+			},
+			{
+				name: 'Stat',
+				value: 'stats',
+				description: 'Counts and rates per route × domain group, and A/B verdicts between routes',
 			},
 			{
 				name: 'Suppression',
@@ -86,6 +100,166 @@ export const operationsProperties: INodeProperties[] = [
 			},
 		],
 		default: 'check',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: STATS },
+		options: [
+			{
+				name: 'Compare Routes',
+				value: 'compare',
+				action: 'Compare routes for a domain group',
+				description:
+					'A two-proportion test between the best and the worst route on one rate; "not enough data yet" until the sample for the chosen effect is reached',
+			},
+			{
+				name: 'Get Many',
+				value: 'getAll',
+				action: 'Get stats per route and domain group',
+				description:
+					'One item per route × domain group: counts, rates with 95% intervals, accept latency, the route’s state',
+			},
+		],
+		default: 'getAll',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: REPORT },
+		options: [
+			{
+				name: 'HTML Report',
+				value: 'html',
+				action: 'Make an HTML report',
+				description:
+					'One self-contained page (charts drawn inline): a binary file, and the page as text for Respond to Webhook',
+			},
+			{
+				name: 'Prometheus Metrics',
+				value: 'prometheus',
+				action: 'Make metrics for prometheus',
+				description:
+					'The text exposition format, labelled by route and group, for Respond to Webhook (Grafana scrapes it)',
+			},
+		],
+		default: 'html',
+	},
+	{
+		displayName: 'Window',
+		name: 'window',
+		type: 'options',
+		options: [
+			{ name: '15 Minutes', value: '15m' },
+			{ name: '24 Hours', value: '24h' },
+			{ name: '7 Days', value: '7d' },
+			{ name: 'Hour', value: '1h' },
+			{ name: 'Since a Date', value: 'since' },
+		],
+		default: '24h',
+		displayOptions: { show: { resource: ['stats', 'report'] } },
+		description:
+			'The last 15 minutes, hour, 24 hours or 7 days, or since a date. Minutes are read for windows up to 3 hours, hours beyond (kept 8 days).',
+	},
+	{
+		displayName: 'Since',
+		name: 'since',
+		type: 'dateTime',
+		default: '',
+		displayOptions: { show: { resource: ['stats', 'report'], window: ['since'] } },
+		description: 'The window’s start (a date older than 8 days reads from the oldest hour kept)',
+	},
+	{
+		displayName: 'Routes',
+		name: 'routes',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. Relay A, Relay B',
+		displayOptions: { show: { resource: ['stats', 'report'] } },
+		description: 'Only these routes (comma-separated); empty: every route with counts',
+	},
+	{
+		displayName: 'Domain Groups',
+		name: 'groups',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. google, yahoo',
+		displayOptions: {
+			show: { resource: ['stats', 'report'], operation: ['getAll', 'html', 'prometheus'] },
+		},
+		description: 'Only these domain groups (comma-separated); empty: every group',
+	},
+	{
+		displayName: 'Domain Group',
+		name: 'compareGroup',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. yahoo',
+		displayOptions: { show: COMPARE },
+		description: 'The group whose routes are compared',
+	},
+	{
+		displayName: 'Metric',
+		name: 'metric',
+		type: 'options',
+		options: [
+			{ name: 'Block Rate', value: 'block' },
+			{ name: 'Complaint Rate', value: 'complaint' },
+			{ name: 'Deferral Rate', value: 'deferral' },
+			{ name: 'Hard Bounce Rate', value: 'hardBounce' },
+		],
+		default: 'block',
+		displayOptions: { show: COMPARE },
+		description: 'The rate compared (lower is better)',
+	},
+	{
+		displayName: 'Minimum Effect (Percentage Points)',
+		name: 'minEffect',
+		type: 'number',
+		typeOptions: { minValue: 0.01, numberPrecision: 2 },
+		default: 1,
+		displayOptions: { show: COMPARE },
+		description:
+			'The smallest difference worth finding: the sample each route needs follows from it (α 0.05, power 0.8); before that the verdict is "not enough data yet"',
+	},
+	{
+		displayName: 'Apply the Verdict',
+		name: 'applyVerdict',
+		type: 'boolean',
+		default: false,
+		displayOptions: { show: COMPARE },
+		description:
+			'Whether a winner’s loser keeps half of its share for the group for the hours below (rule "ab-verdict")',
+	},
+	{
+		displayName: 'Down-Weight For (Hours)',
+		name: 'verdictHours',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 24,
+		displayOptions: { show: { ...COMPARE, applyVerdict: [true] } },
+	},
+	{
+		displayName: 'Title',
+		name: 'title',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. Daily route report',
+		displayOptions: { show: { resource: ['report'], operation: ['html'] } },
+		description: 'The page’s title; empty: "Postal routes report"',
+	},
+	{
+		displayName: 'Put Output File in Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		displayOptions: { show: { resource: ['report'], operation: ['html'] } },
+		hint: 'The name of the output binary field to put the file in',
 	},
 	{
 		displayName: 'Route',

@@ -5,7 +5,8 @@
  * an address that is none named on its item.
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
-import { resetEmbeddedStateStore } from '../../lib/state/registry';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { embeddedStateStore, resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
 import { runWorkflow, type WorkflowJson } from '../helpers/engine';
 import type { SmtpSink } from '../helpers/smtpSink';
@@ -206,6 +207,139 @@ describe('Postal Operations', () => {
 			expect(items.map((i) => i.pairedItem)).toEqual([{ item: 0 }, { item: 1 }]);
 			expect(items[0].json.error).toMatch(/is not one email address/);
 			expect(items[1].json).toEqual({ email: 'dan@example.com', list: '', suppressed: false });
+		});
+	});
+
+	describe('Stats and Report', () => {
+		// an hour of outcomes: Relay A blocked at Yahoo (60 of 1,000), Relay B fine (5 of 1,000)
+		beforeEach(async () => {
+			const store = embeddedStateStore();
+			const at = Date.now() - 60_000;
+			await store.countOutcomes([
+				{
+					route: 'Relay A',
+					group: 'yahoo',
+					counts: { sent: 940, blocked: 60, acceptMsSum: 94_000, acceptN: 940 },
+					at,
+				},
+				{ route: 'Relay B', group: 'yahoo', counts: { sent: 995, blocked: 5 }, at },
+				{ route: 'Relay A', group: 'google', counts: { sent: 500, delivered: 490 }, at },
+			]);
+			await store.updateReputation('yahoo', [
+				{
+					kind: 'act',
+					route: 'Relay A',
+					action: 'suspend',
+					rule: 'yahoo-tss04',
+					reason: 'TSS04',
+					durationMs: 3_600_000,
+				},
+			]);
+		});
+
+		it('Get Many: one item per route × group with counts, Wilson intervals and the state', async () => {
+			const r = await runWorkflow(
+				operations({ resource: 'stats', operation: 'getAll', window: '1h', groups: 'yahoo' }),
+				{ Input: [{}] },
+			);
+			expect(r.error).toBeUndefined();
+			const rows = json(r.outputs('Operations')[0]);
+			expect(rows.map((x) => [x.route, x.group])).toEqual([
+				['Relay A', 'yahoo'],
+				['Relay B', 'yahoo'],
+			]);
+			const a = rows[0] as unknown as {
+				counts: IDataObject;
+				rates: Record<string, IDataObject>;
+				state: IDataObject;
+				latency: IDataObject;
+			};
+			expect(a.counts).toMatchObject({ sent: 940, blocked: 60 });
+			// block rate 60 / (940 + 60) = 6%; Wilson 95%: (0.0619208 ∓ 1.96·√(0.0564/1000 + 3.8416/4e6)) / 1.0038416 = 0.046896 … 0.076471
+			expect(a.rates.block.value).toBeCloseTo(0.06, 10);
+			expect(a.rates.block.low).toBeCloseTo(0.0469, 4);
+			expect(a.rates.block.high).toBeCloseTo(0.07647, 4);
+			expect(a.latency.meanMs).toBe(100);
+			expect(a.state).toMatchObject({ reputation: 'suspended', share: 0, rule: 'yahoo-tss04' });
+		});
+
+		it('Compare Routes: Relay A is worse for yahoo on blocks; applied, it keeps half its share', async () => {
+			const r = await runWorkflow(
+				operations({
+					resource: 'stats',
+					operation: 'compare',
+					window: '1h',
+					compareGroup: 'yahoo',
+					metric: 'block',
+					minEffect: 5,
+					applyVerdict: true,
+					verdictHours: 12,
+				}),
+				{ Input: [{}] },
+			);
+			expect(r.error).toBeUndefined();
+			const [v] = json(r.outputs('Operations')[0]);
+			expect(v).toMatchObject({
+				verdict: 'winner',
+				winner: 'Relay B',
+				worst: 'Relay A',
+				group: 'yahoo',
+				metric: 'block',
+			});
+			expect(v.pValue as number).toBeLessThan(1e-6);
+			expect(v.applied).toMatchObject({ route: 'Relay A', share: 0.5 });
+			const [state] = await embeddedStateStore().getReputation([
+				{ route: 'Relay A', group: 'yahoo' },
+			]);
+			expect(state).toMatchObject({ rule: 'ab-verdict', factor: 0.5 });
+		});
+
+		it('Prometheus Metrics: text a real exposition parser reads, labelled by route and group', async () => {
+			const r = await runWorkflow(
+				operations({ resource: 'report', operation: 'prometheus', window: '1h' }),
+				{ Input: [{}] },
+			);
+			expect(r.error).toBeUndefined();
+			const [m] = json(r.outputs('Operations')[0]);
+			expect(m.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+			const families = parsePrometheusTextFormat(String(m.metrics));
+			const sent = families.find((f) => f.name === 'postal_messages_sent')!;
+			expect(sent.metrics.map((x) => [x.labels?.route, x.labels?.group, x.value])).toEqual(
+				expect.arrayContaining([
+					['Relay A', 'yahoo', '940'],
+					['Relay B', 'yahoo', '995'],
+					['Relay A', 'google', '500'],
+				]),
+			);
+			const suspended = families.find((f) => f.name === 'postal_route_suspended')!;
+			expect(
+				suspended.metrics.find((x) => x.labels?.route === 'Relay A' && x.labels?.group === 'yahoo')
+					?.value,
+			).toBe('1');
+		});
+
+		it('HTML Report: a binary file and the page as text', async () => {
+			const r = await runWorkflow(
+				operations({
+					resource: 'report',
+					operation: 'html',
+					window: '24h',
+					title: 'Daily <route> report',
+				}),
+				{ Input: [{}] },
+			);
+			expect(r.error).toBeUndefined();
+			const [item] = r.outputs('Operations')[0];
+			expect(item.binary?.data).toMatchObject({
+				mimeType: 'text/html',
+				fileName: 'postal-routes-report.html',
+			});
+			const html = String(item.json.html);
+			expect(html).toMatch(/^<!doctype html>/i);
+			expect(html).toContain('Daily &lt;route&gt; report');
+			expect(html).toContain('Relay A');
+			expect(html).toContain('<svg');
+			expect(Buffer.from(String(item.binary!.data.data), 'base64').toString('utf8')).toBe(html);
 		});
 	});
 });

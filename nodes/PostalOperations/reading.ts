@@ -1,0 +1,144 @@
+/**
+ * The operations node's read-side resources, run once per execution (the first item's
+ * parameters): Stats › Get Many and Compare Routes, Report › HTML Report and Prometheus Metrics.
+ */
+import {
+	NodeOperationError,
+	type IDataObject,
+	type IExecuteFunctions,
+	type INodeExecutionData,
+} from 'n8n-workflow';
+import { compareRoutes, type CompareMetric } from '../../lib/operations/compare';
+import { prometheusText, PROMETHEUS_CONTENT_TYPE } from '../../lib/operations/prometheus';
+import { renderReport } from '../../lib/operations/report';
+import { readSeries, readStats, type StatsWindowChoice } from '../../lib/operations/stats';
+import type { StateStore } from '../../lib/state/types';
+
+/** the rule an applied A/B verdict carries on the loser's state */
+export const VERDICT_RULE = 'ab-verdict';
+
+const list = (text: unknown) =>
+	String(text ?? '')
+		.split(',')
+		.map((s) => s.trim())
+		.filter(Boolean);
+
+function windowOf(ctx: IExecuteFunctions): StatsWindowChoice {
+	const w = String(ctx.getNodeParameter('window', 0, '24h'));
+	if (w !== 'since') return w as StatsWindowChoice;
+	const since = String(ctx.getNodeParameter('since', 0, '') ?? '');
+	if (!since || Number.isNaN(Date.parse(since)))
+		throw new NodeOperationError(ctx.getNode(), 'Since is empty or not a date', {
+			description: 'Pick the window’s start date, or another Window.',
+		});
+	return { since };
+}
+
+export async function readingOutput(
+	ctx: IExecuteFunctions,
+	store: StateStore,
+	resource: string,
+	operation: string,
+): Promise<INodeExecutionData[]> {
+	const window = windowOf(ctx);
+	const routes = list(ctx.getNodeParameter('routes', 0, ''));
+	const paired = { pairedItem: { item: 0 } };
+
+	if (resource === 'stats' && operation === 'compare') {
+		const group = String(ctx.getNodeParameter('compareGroup', 0, '') ?? '')
+			.trim()
+			.toLowerCase();
+		if (!group)
+			throw new NodeOperationError(ctx.getNode(), 'Domain Group is empty', {
+				description: 'Name the group whose routes are compared, e.g. yahoo.',
+			});
+		const rows = await readStats(store, {
+			window,
+			groups: [group],
+			...(routes.length ? { routes } : {}),
+		});
+		const verdict = compareRoutes(
+			rows.map((r) => ({ route: r.route, counts: r.counts })),
+			{
+				group,
+				metric: String(ctx.getNodeParameter('metric', 0, 'block')) as CompareMetric,
+				minEffect: Number(ctx.getNodeParameter('minEffect', 0, 1)) / 100,
+			},
+		);
+		const json: IDataObject = {
+			...(verdict as unknown as IDataObject),
+			window: rows[0]?.window ?? null,
+		};
+		if (
+			verdict.verdict === 'winner' &&
+			verdict.worst &&
+			ctx.getNodeParameter('applyVerdict', 0, false)
+		) {
+			const hours = Number(ctx.getNodeParameter('verdictHours', 0, 24));
+			const { states } = await store.updateReputation(group, [
+				{
+					kind: 'act',
+					route: verdict.worst,
+					action: 'throttle',
+					rule: VERDICT_RULE,
+					reason: verdict.summary,
+					durationMs: hours * 3_600_000,
+					factor: 0.5,
+					force: true,
+				},
+			]);
+			json.applied = {
+				route: verdict.worst,
+				share: 0.5,
+				until: new Date(states[verdict.worst].throttledUntil).toISOString(),
+			};
+		}
+		return [{ json, ...paired }];
+	}
+
+	const groups = list(ctx.getNodeParameter('groups', 0, '')).map((g) => g.toLowerCase());
+	const rows = await readStats(store, {
+		window,
+		...(routes.length ? { routes } : {}),
+		...(groups.length ? { groups } : {}),
+	});
+	if (resource === 'stats')
+		return rows.map((r) => ({ json: r as unknown as IDataObject, ...paired }));
+
+	if (operation === 'prometheus')
+		return [
+			{
+				json: {
+					metrics: prometheusText(rows),
+					contentType: PROMETHEUS_CONTENT_TYPE,
+					rows: rows.length,
+				},
+				...paired,
+			},
+		];
+
+	const series = await readSeries(store, {
+		window,
+		pairs: rows.map((r) => ({ route: r.route, group: r.group })),
+	});
+	const title = String(ctx.getNodeParameter('title', 0, '') ?? '').trim();
+	const html = renderReport({
+		rows,
+		series,
+		generatedAt: new Date().toISOString(),
+		...(title ? { title } : {}),
+	});
+	const field = String(ctx.getNodeParameter('binaryPropertyName', 0, 'data') || 'data');
+	const binary = await ctx.helpers.prepareBinaryData(
+		Buffer.from(html, 'utf8'),
+		'postal-routes-report.html',
+		'text/html',
+	);
+	return [
+		{
+			json: { html, rows: rows.length, window: rows[0]?.window ?? null },
+			binary: { [field]: binary },
+			...paired,
+		},
+	];
+}
