@@ -14,6 +14,7 @@ import {
 import { verpAddress, verpTokenRoom, type VerpTemplate } from '../feedback/verp';
 import { ledgerKeys } from '../state/keys';
 import type { OutcomeCounts, OutcomeEntry, StateStore } from '../state/types';
+import { withCampaignTotals } from '../state/outcomes';
 import type { OutgoingMessage } from '../transports/types';
 import type { DeliveryJob, DeliveryResult } from './types';
 
@@ -68,7 +69,7 @@ export class BatchFeedback {
 	/** digest references and their names, for the ledger */
 	private readonly digests = new Map<string, string>();
 	private readonly sent: Array<{ key: string; value: string }> = [];
-	private readonly counts: OutcomeEntry[] = [];
+	private readonly counts: Array<OutcomeEntry & { campaign: string }> = [];
 
 	constructor(
 		private readonly provider: string,
@@ -95,7 +96,13 @@ export class BatchFeedback {
 	record(job: DeliveryJob, result: DeliveryResult): void {
 		const counts = countsOf(result);
 		if (counts)
-			this.counts.push({ route: job.route, group: job.group ?? '', counts, at: this.clock() });
+			this.counts.push({
+				route: job.route,
+				group: job.group ?? '',
+				campaign: job.campaign,
+				counts,
+				at: this.clock(),
+			});
 		const token = this.tokens.get(job);
 		const id = result.record.messageId;
 		if (
@@ -117,7 +124,7 @@ export class BatchFeedback {
 		];
 		const calls: Array<Promise<void>> = [];
 		if (ledger.length) calls.push(store.recordLedger(ledger, this.ledgerTtlMs));
-		if (this.counts.length) calls.push(store.countOutcomes(this.counts));
+		if (this.counts.length) calls.push(store.countOutcomes(withCampaignTotals(this.counts)));
 		const settled = await Promise.allSettled(calls);
 		const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
 		return failed ? (failed.reason as Error) : undefined;

@@ -7,7 +7,7 @@ import { IdempotencyMarkers } from './idempotency';
 import { envelopeRecipients, resentAfter, Results } from './records';
 import { retryDelay } from './retry';
 import { BatchFeedback } from './feedback';
-import { BatchReputation } from './reputation';
+import { BatchReputation, type ListQualityNotice } from './reputation';
 import type { ReputationNotice } from '../reputation/recorder';
 import { suppressedRecipients, type SuppressedRecipient } from './suppressed';
 import type { DeliveryJob, DeliveryOptions, DeliveryRecord, DeliveryResult } from './types';
@@ -53,6 +53,8 @@ export interface BatchOutcome {
 	feedbackError?: Error;
 	/** what the reputation rules did in this batch (suspensions, throttles, clears) */
 	reputation?: ReputationNotice[];
+	/** the list-quality verdicts on the batch's campaigns (and the pauses they made) */
+	listQuality?: ListQualityNotice[];
 }
 
 /**
@@ -78,7 +80,13 @@ export async function deliverBatch(
 			clock,
 		});
 		const reputation = options.reputation
-			? await BatchReputation.load(options.store, jobs, options.reputation.rules, clock)
+			? await BatchReputation.load(
+					options.store,
+					jobs,
+					options.reputation.rules,
+					clock,
+					options.reputation.pauseCampaign,
+				)
 			: undefined;
 		// a throttled route × group's rate limits, before anything reserves a slot in them
 		if (reputation) for (const job of jobs) job.limits = reputation.limits(job);
@@ -138,6 +146,7 @@ export async function deliverBatch(
 		stateError: b.stateError,
 		...(feedbackError ? { feedbackError } : {}),
 		...(b.reputation?.notices.length ? { reputation: b.reputation.notices } : {}),
+		...(b.reputation?.listQuality.length ? { listQuality: b.reputation.listQuality } : {}),
 	};
 }
 
@@ -207,6 +216,8 @@ async function deliverOne(b: Batch, job: DeliveryJob): Promise<DeliveryResult> {
 	if (suppressed) return b.results.suppressed(job, suppressed);
 	// sent before: a skip needs no rate slot (sent is final, so nothing can change it meanwhile)
 	if (b.markers.sentBefore(job)) return b.results.claimed(job, { state: 'sent' });
+	const paused = b.reputation?.pausedBy(job);
+	if (paused) return b.results.campaignPaused(job, paused);
 	if (b.reputation?.suspendedUntil(job))
 		return b.results.reputationHeld(job, b.reputation.heldBy(job)!);
 	const started = b.clock();

@@ -1,4 +1,4 @@
-import type { OnceClaim, ReputationState, SuppressionEntry } from '../state/types';
+import type { CampaignPause, OnceClaim, ReputationState, SuppressionEntry } from '../state/types';
 import type {
 	OutgoingMessage,
 	RefusedRecipient,
@@ -113,6 +113,19 @@ export class Results {
 						reason: state.reason,
 					},
 				],
+			}),
+		};
+	}
+
+	/** the job's campaign is paused: held for a later run */
+	campaignPaused(job: DeliveryJob, pause: CampaignPause): DeliveryResult {
+		const until = iso(pause.until);
+		return {
+			index: job.index,
+			output: 'fallback',
+			record: this.record(job, 'campaign-paused', {
+				error: `campaign "${job.campaign}" is paused until ${until} (rule ${pause.rule}: ${pause.reason}); nothing was sent`,
+				retryAt: until,
 			}),
 		};
 	}

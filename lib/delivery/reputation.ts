@@ -15,21 +15,56 @@ import {
 	replyChanges,
 	type ReputationNotice,
 } from '../reputation/recorder';
-import { matchReply, type ReputationRule } from '../reputation/rules';
+import {
+	LIST_RULES,
+	listVerdict,
+	matchReply,
+	RATE_EVALUATION_MS,
+	type ReputationRule,
+} from '../reputation/rules';
+import { bucketStart, CAMPAIGN_TOTALS_ROUTE } from '../state/outcomes';
+import type { CampaignPause } from '../state/types';
 import type { SendFailure } from '../transports/types';
 import type { DeliveryJob } from './types';
 
 const pairKey = (route: string, group: string) => JSON.stringify([route, group]);
 
+/** A list-quality verdict on a campaign (its hard bounces or complaints), and the pause it made. */
+export interface ListQualityNotice {
+	campaign: string;
+	rule: string;
+	severity: 'warning' | 'critical';
+	reason: string;
+	/** ISO time the campaign is paused until, when the verdict paused it */
+	pausedUntil?: string;
+}
+
+/** what pausing a campaign for its list quality takes: off unless the send node asks */
+export interface CampaignPausePolicy {
+	pauseMs: number;
+}
+
+/**
+ * When each campaign's list quality was last evaluated in this process, per policy (warn or
+ * pause): at most every RATE_EVALUATION_MS, since it reads a day of hour buckets (a funnel sending
+ * one message per execution would otherwise read them for every message).
+ */
+const listEvaluatedAt = new Map<string, number>();
+
 export class BatchReputation {
 	/** pair → its state as last read or written */
 	private readonly states = new Map<string, ReputationState | null>();
+	/** campaign → its pause in force */
+	private readonly pauses = new Map<string, CampaignPause>();
+	private readonly campaigns = new Set<string>();
 	readonly notices: ReputationNotice[] = [];
+	readonly listQuality: ListQualityNotice[] = [];
 
 	private constructor(
 		private readonly store: StateStore,
 		private readonly rules: readonly ReputationRule[],
 		private readonly clock: () => number,
+		private readonly pausePolicy?: CampaignPausePolicy,
 	) {}
 
 	/** Reads the batch's pairs (jobs with a domain group) in one call. */
@@ -38,15 +73,32 @@ export class BatchReputation {
 		jobs: readonly DeliveryJob[],
 		rules: readonly ReputationRule[],
 		clock: () => number,
+		pausePolicy?: CampaignPausePolicy,
 	): Promise<BatchReputation> {
-		const r = new BatchReputation(store, rules, clock);
+		const r = new BatchReputation(store, rules, clock, pausePolicy);
 		const pairs = new Map<string, { route: string; group: string }>();
-		for (const j of jobs)
+		for (const j of jobs) {
+			r.campaigns.add(j.campaign);
 			if (j.group) pairs.set(pairKey(j.route, j.group), { route: j.route, group: j.group });
+		}
 		const list = [...pairs.values()];
-		const states = list.length ? await store.getReputation(list) : [];
+		const campaigns = [...r.campaigns];
+		const [states, pauses] = await Promise.all([
+			list.length ? store.getReputation(list) : Promise.resolve([]),
+			store.getCampaignPauses(campaigns),
+		]);
 		list.forEach((p, i) => r.states.set(pairKey(p.route, p.group), states[i]));
+		campaigns.forEach((c, i) => {
+			const p = pauses[i];
+			if (p) r.pauses.set(c, p);
+		});
 		return r;
+	}
+
+	/** the pause the job's campaign is under now, if any */
+	pausedBy(job: DeliveryJob): CampaignPause | undefined {
+		const p = this.pauses.get(job.campaign);
+		return p && p.until > this.clock() ? p : undefined;
 	}
 
 	private state(job: DeliveryJob): ReputationState | null {
@@ -127,6 +179,51 @@ export class BatchReputation {
 		);
 		this.learn(states);
 		this.notices.push(...notices);
+		await this.listQualityOf(now);
+	}
+
+	/**
+	 * The batch's campaigns' list quality (hard bounces, complaints over their own totals): a
+	 * warning or critical verdict becomes a notice; critical pauses the campaign when the send node
+	 * asks. Not a route's fault, so nothing here moves traffic between routes.
+	 */
+	private async listQualityOf(now: number): Promise<void> {
+		for (const campaign of this.campaigns) {
+			// per policy: a node that pauses does not wait for one that only warns
+			const memo = `${this.pausePolicy ? 'pause' : 'warn'}|${campaign}`;
+			if (now - (listEvaluatedAt.get(memo) ?? 0) < RATE_EVALUATION_MS) continue;
+			listEvaluatedAt.set(memo, now);
+			const longest = Math.max(...LIST_RULES.map((r) => r.windowMs));
+			const buckets = await this.store.readOutcomes(
+				CAMPAIGN_TOTALS_ROUTE,
+				campaign,
+				'hour',
+				now - longest,
+				now + 1,
+			);
+			for (const rule of LIST_RULES) {
+				const counts: Record<string, number> = {};
+				for (const b of buckets)
+					// the window in whole hours: from the hour it begins in
+					if (b.start >= bucketStart(now - rule.windowMs, 'hour'))
+						for (const [f, n] of Object.entries(b.counts)) counts[f] = (counts[f] ?? 0) + (n ?? 0);
+				const v = listVerdict(rule, counts);
+				if (!v) continue;
+				const notice: ListQualityNotice = { campaign, ...v };
+				if (v.severity === 'critical' && this.pausePolicy && !this.pauses.has(campaign)) {
+					const pause = {
+						until: now + this.pausePolicy.pauseMs,
+						rule: v.rule,
+						reason: v.reason,
+						since: now,
+					};
+					await this.store.setCampaignPause(campaign, pause);
+					this.pauses.set(campaign, pause);
+					notice.pausedUntil = new Date(pause.until).toISOString();
+				}
+				this.listQuality.push(notice);
+			}
+		}
 	}
 
 	private learn(states: Map<string, Record<string, ReputationState>>): void {

@@ -45,6 +45,8 @@ export type DeliveryStatus =
 	| 'circuit-open'
 	/** the route is suspended for the recipient's domain group (a reputation rule): not sent */
 	| 'route-suspended'
+	/** the campaign is paused (its list quality, or an operator): not sent */
+	| 'campaign-paused'
 	| 'rate-deferred';
 export type DeliveryOutput = 'sent' | 'failed' | 'fallback' | 'skipped';
 
@@ -154,7 +156,7 @@ export interface DeliveryOptions {
 	 */
 	feedback?: { ledgerTtlMs: number };
 	/** route × group reputation (../reputation/rules.ts): hold suspended pairs, slow throttled ones, act on replies */
-	reputation?: { rules: readonly ReputationRule[] };
+	reputation?: { rules: readonly ReputationRule[]; pauseCampaign?: { pauseMs: number } };
 	dryRun?: boolean;
 	sleep?: Sleep;
 	random?: () => number;

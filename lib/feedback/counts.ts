@@ -4,6 +4,7 @@
  * read (the send node counts the first: what it sent, and what was refused on the spot). An event
  * not tied to a route (no reference) counts nowhere: there is no route to blame or credit.
  */
+import { CAMPAIGN_TOTALS_ROUTE, withCampaignTotals } from '../state/outcomes';
 import type { OutcomeCounts, OutcomeEntry, StateStore } from '../state/types';
 import type { FeedbackEvent } from './types';
 
@@ -31,7 +32,7 @@ export function eventCounts(
 
 /** The counter entries of a batch of events (the ones tied to a route), nothing written. */
 export function eventOutcomes(events: readonly FeedbackEvent[], now: number): OutcomeEntry[] {
-	const entries: OutcomeEntry[] = [];
+	const entries: Array<OutcomeEntry & { campaign: string }> = [];
 	for (const e of events) {
 		const counts = e.reference ? eventCounts(e) : undefined;
 		if (!counts) continue;
@@ -39,12 +40,13 @@ export function eventOutcomes(events: readonly FeedbackEvent[], now: number): Ou
 		entries.push({
 			route: e.reference!.route,
 			group: e.reference!.group,
+			campaign: e.reference!.campaign,
 			counts,
 			// an event dated in the future (a skewed clock) counts now
 			at: Number.isFinite(at) ? Math.min(at, now) : now,
 		});
 	}
-	return entries;
+	return withCampaignTotals(entries);
 }
 
 /** Counts a batch of events in one store call; resolves to how many were counted. */
@@ -54,5 +56,6 @@ export async function countEvents(
 ): Promise<number> {
 	const entries = eventOutcomes(events, await store.now());
 	if (entries.length) await store.countOutcomes(entries);
-	return entries.length;
+	// the events counted (each also adds to its campaign's totals)
+	return entries.filter((e) => e.route !== CAMPAIGN_TOTALS_ROUTE).length;
 }

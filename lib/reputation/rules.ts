@@ -323,3 +323,68 @@ export function rulesWith(json: string | undefined): ReputationRule[] {
 	});
 	return [...rules.values()].filter((r) => !off.has(r.id));
 }
+
+// ------------------------------------------------------------------ list quality (per campaign)
+
+/**
+ * A list-quality rule: a rate of the campaign's own totals (every route together), the list's
+ * fault, not a route's. It warns, or at its critical level can pause the campaign (the send
+ * node's option); it never moves traffic between routes. Sources: SES reviews an account at a 5%
+ * bounce rate and 0.1% complaints, Gmail and Yahoo hold bulk senders under 0.3% (research §2.1);
+ * the 2% early warning is a proposed bar below SES's.
+ */
+export interface ListRule {
+	id: string;
+	description: string;
+	metric: 'hardBounce' | 'complaint';
+	windowMs: number;
+	minSample: number;
+	/** the lower end of the 90% Wilson interval at or above: a warning … */
+	warnAt: number;
+	/** … and critical (the campaign may be paused) */
+	criticalAt: number;
+}
+
+export const LIST_RULES: readonly ListRule[] = [
+	{
+		id: 'hard-bounce-rate',
+		description: 'hard bounces of the campaign in the last 24 hours',
+		metric: 'hardBounce',
+		windowMs: 24 * HOUR,
+		minSample: 500,
+		warnAt: 0.02,
+		criticalAt: 0.05,
+	},
+	{
+		id: 'complaint-rate',
+		description: 'complaints about the campaign in the last 24 hours',
+		metric: 'complaint',
+		windowMs: 24 * HOUR,
+		minSample: 1000,
+		warnAt: 0.001,
+		criticalAt: 0.003,
+	},
+];
+
+export interface ListVerdict {
+	rule: string;
+	severity: 'warning' | 'critical';
+	reason: string;
+}
+
+/** What a list rule says about a campaign's totals: a warning, critical, or nothing. */
+export function listVerdict(rule: ListRule, counts: OutcomeCounts): ListVerdict | undefined {
+	const { k, n } = rateOf(rule.metric, counts);
+	if (n < rule.minSample) return undefined;
+	const lower = wilsonLower(k, n);
+	const severity =
+		lower >= rule.criticalAt ? 'critical' : lower >= rule.warnAt ? 'warning' : undefined;
+	if (!severity) return undefined;
+	const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+	const bar = severity === 'critical' ? rule.criticalAt : rule.warnAt;
+	return {
+		rule: rule.id,
+		severity,
+		reason: `${rule.description}: ${k} of ${n} (${pct(k / n)}, at least ${pct(lower)} at 90% confidence) ≥ ${pct(bar)}`,
+	};
+}

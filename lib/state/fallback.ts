@@ -2,6 +2,7 @@ import { StateUnavailableError } from './errors';
 import type {
 	AllocateRequest,
 	AllocateResult,
+	CampaignPause,
 	CircuitState,
 	DeliveryStepRequest,
 	DeliveryStepAnswer,
@@ -166,6 +167,14 @@ export class FallbackStateStore implements StateStore {
 	/** local marks hold within this process only: a redelivery to another worker may emit again */
 	markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
 		return this.run((s) => s.markSeen(keys, ttlMs));
+	}
+
+	setCampaignPause(campaign: string, pause: CampaignPause | null): Promise<void> {
+		return this.run((s) => s.setCampaignPause(campaign, pause));
+	}
+
+	getCampaignPauses(campaigns: string[]): Promise<(CampaignPause | null)[]> {
+		return this.run((s) => s.getCampaignPauses(campaigns));
 	}
 
 	getReputation(

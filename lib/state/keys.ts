@@ -173,6 +173,8 @@ export class StoreKeys {
 	 * circuits, in their slot, so the partitioner's script reads both on one server
 	 */
 	reputation = (group: string) => `${this.prefix}{circuits}:rep:${keyPart(group)}`;
+	/** a campaign's pause (a string: JSON; expires when the pause ends) */
+	campaignPause = (campaign: string) => `${this.prefix}{circuits}:pause:${keyPart(campaign)}`;
 	/** how many times a group's reputation was written (a string): its compare-and-set version */
 	reputationVersion = (group: string) => `${this.prefix}{circuits}:repv:${keyPart(group)}`;
 	/** a GCRA limit's state (./gcra.ts); `limit` from rateKeys */

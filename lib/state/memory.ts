@@ -37,6 +37,7 @@ import {
 import type {
 	AllocateRequest,
 	AllocateResult,
+	CampaignPause,
 	CircuitState,
 	DeliveryStepRequest,
 	DeliveryStepAnswer,
@@ -86,6 +87,8 @@ export class MemoryStateStore implements StateStore {
 	readonly kind = 'memory' as const;
 	private readonly scopes = new Map<string, ScopeState>();
 	private readonly circuits = new Map<string, CircuitState>();
+	/** campaign pauses, until they end */
+	private readonly pauses = new Map<string, CampaignPause>();
 	/** route reputation: group → route → state, as ./reputation.ts keeps it */
 	private readonly reputations = new Map<string, Expiring<Map<string, ReputationState>>>();
 	private readonly mx = new Map<string, Expiring<MxCacheEntry>>();
@@ -312,6 +315,19 @@ export class MemoryStateStore implements StateStore {
 	private reputationOf(group: string, now: number): Map<string, ReputationState> | undefined {
 		const e = this.reputations.get(group);
 		return e && e.expiresAt > now ? e.value : undefined;
+	}
+
+	async setCampaignPause(campaign: string, pause: CampaignPause | null): Promise<void> {
+		if (pause && pause.until > this.clock()) this.pauses.set(campaign, { ...pause });
+		else this.pauses.delete(campaign);
+	}
+
+	async getCampaignPauses(campaigns: string[]): Promise<(CampaignPause | null)[]> {
+		const now = this.clock();
+		return campaigns.map((c) => {
+			const p = this.pauses.get(c);
+			return p && p.until > now ? { ...p } : null;
+		});
 	}
 
 	async getReputation(

@@ -40,6 +40,27 @@ export interface OutcomeEntry {
 
 export type OutcomeResolution = 'minute' | 'hour';
 
+/**
+ * A campaign's own totals, every route and group together (what list-quality rates read: hard
+ * bounces and complaints are the list's, not a route's): counted as the route '' — no route has an
+ * empty name (the plan and the send node refuse one) — and the campaign as the group. Not in the
+ * pair index (pairWrites leaves them out), so stats list routes only.
+ */
+export const CAMPAIGN_TOTALS_ROUTE = '';
+
+/** The entries plus, for those that name a campaign, the same counts in the campaign's totals. */
+export function withCampaignTotals(
+	entries: ReadonlyArray<OutcomeEntry & { campaign?: string }>,
+): OutcomeEntry[] {
+	const out: OutcomeEntry[] = [];
+	for (const { campaign, ...e } of entries) {
+		out.push(e);
+		if (campaign !== undefined)
+			out.push({ route: CAMPAIGN_TOTALS_ROUTE, group: campaign, counts: e.counts, at: e.at });
+	}
+	return out;
+}
+
 /** Bucket sizes and how long a bucket is kept after it ends (15 min … 24 h windows read minutes; 7 d hours). */
 export const OUTCOME_BUCKETS: Record<OutcomeResolution, { ms: number; keepMs: number }> = {
 	minute: { ms: 60_000, keepMs: 3 * 3_600_000 },
@@ -179,6 +200,7 @@ export function pairWrites(
 ): Array<{ member: string; lastAt: number; expiresAt: number }> {
 	const latest = new Map<string, number>();
 	for (const e of entries) {
+		if (e.route === CAMPAIGN_TOTALS_ROUTE) continue;
 		if (!OUTCOME_FIELDS.some((f) => (e.counts[f] ?? 0) > 0)) continue;
 		const member = pairMember(e.route, e.group);
 		const prior = latest.get(member);

@@ -39,6 +39,7 @@ import {
 import type {
 	AllocateRequest,
 	AllocateResult,
+	CampaignPause,
 	CircuitState,
 	DeliveryStepRequest,
 	DeliveryStepAnswer,
@@ -525,6 +526,25 @@ export class RedisStateStore implements StateStore {
 			this.client.postalAllocate(keys.length, keys, payload, width > 0 ? [joined] : itemKeys),
 		);
 		return decodeAllocation(req, codes, Number(now), open, firstPos, retry, reputation ?? []);
+	}
+
+	async setCampaignPause(campaign: string, pause: CampaignPause | null): Promise<void> {
+		const key = this.keys.campaignPause(campaign);
+		await this.call('writing a campaign pause', async () => {
+			// an end already past is no pause (SET … PXAT in the past would be an error)
+			if (pause && pause.until > (await this.now()))
+				await this.client.set(key, JSON.stringify(pause), 'PXAT', Math.round(pause.until));
+			else await this.client.del(key);
+		});
+	}
+
+	async getCampaignPauses(campaigns: string[]): Promise<(CampaignPause | null)[]> {
+		if (campaigns.length === 0) return [];
+		// one slot ({circuits}): one MGET, also on a Cluster
+		const values = await this.call('reading campaign pauses', () =>
+			this.client.mget(...campaigns.map((c) => this.keys.campaignPause(c))),
+		);
+		return values.map((v) => (v ? (JSON.parse(v) as CampaignPause) : null));
 	}
 
 	/** per group, per route: the stored state's JSON or false (one transaction) */

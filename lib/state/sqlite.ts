@@ -49,6 +49,7 @@ import {
 import type {
 	AllocateRequest,
 	AllocateResult,
+	CampaignPause,
 	DeliveryStepRequest,
 	DeliveryStepAnswer,
 	CircuitState,
@@ -503,6 +504,24 @@ export class SqliteStateStore implements StateStore {
 				if (next !== undefined) this.sql.hset.run(key, e.key, next);
 			}
 		});
+	}
+
+	async setCampaignPause(campaign: string, pause: CampaignPause | null): Promise<void> {
+		const key = this.keys.campaignPause(campaign);
+		this.write('writing a campaign pause', (now) => {
+			if (pause && pause.until > now) this.sql.put.run(key, JSON.stringify(pause), pause.until);
+			else this.sql.del.run(key);
+		});
+	}
+
+	async getCampaignPauses(campaigns: string[]): Promise<(CampaignPause | null)[]> {
+		if (campaigns.length === 0) return [];
+		return this.read('reading campaign pauses', (now) =>
+			campaigns.map((c) => {
+				const text = this.value(this.keys.campaignPause(c), now);
+				return text === undefined ? null : (JSON.parse(text) as CampaignPause);
+			}),
+		);
 	}
 
 	/** a route's reputation for a group, if the group's hash has not expired */

@@ -110,6 +110,14 @@ export interface AllocateResult {
 	reputation?: (ReputationState | null)[][];
 }
 
+/** A campaign held back: until when, by which rule, why, since when. */
+export interface CampaignPause {
+	until: number;
+	rule: string;
+	reason: string;
+	since: number;
+}
+
 /** The circuit of a route, written by the send node and read when routing. */
 export interface CircuitState {
 	/** the route takes no traffic until then (epoch ms) */
@@ -356,6 +364,13 @@ export interface StateStore {
 		from: number,
 		to: number,
 	): Promise<OutcomeBucket[]>;
+	/**
+	 * Holds a campaign (its list quality, or an operator) until `pause.until`: Load-Balanced Send
+	 * sends none of its messages meanwhile. null lifts it. Gone by itself when it ends.
+	 */
+	setCampaignPause(campaign: string, pause: CampaignPause | null): Promise<void>;
+	/** the pauses in force, null where none */
+	getCampaignPauses(campaigns: string[]): Promise<(CampaignPause | null)[]>;
 	/** route × domain group reputation (./reputation.ts), null where there is none */
 	getReputation(
 		pairs: Array<{ route: string; group: string }>,

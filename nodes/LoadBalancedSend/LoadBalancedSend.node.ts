@@ -299,6 +299,7 @@ export class LoadBalancedSend implements INodeType {
 					results: delivered,
 					stateError,
 					feedbackError,
+					listQuality,
 				} = await deliverBatch(jobs, {
 					transport,
 					store: state.store,
@@ -311,6 +312,12 @@ export class LoadBalancedSend implements INodeType {
 				if (feedbackError)
 					this.addExecutionHints?.({
 						message: `Feedback Tracking: the message ledger or the outcome counters could not be written (${feedbackError.message}). The messages went as their items say; bounces that quote only their Message-ID may not be tied back to their route.`,
+						type: 'warning',
+						location: 'outputPane',
+					});
+				for (const q of listQuality ?? [])
+					this.addExecutionHints?.({
+						message: `List quality of campaign "${q.campaign}" (${q.severity}): ${q.reason}.${q.pausedUntil ? ` The campaign is paused until ${q.pausedUntil}: its messages go to Fallback unsent (Postal Operations › Campaign › Resume lifts it).` : ' Clean the list (hard bounces and complaints are suppressed already); Pause Campaign on Bad List Quality would pause it at the critical bar.'}`,
 						type: 'warning',
 						location: 'outputPane',
 					});

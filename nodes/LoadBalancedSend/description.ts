@@ -220,6 +220,8 @@ export const OPTION_GROUPS = [
 			'maxEjectionSeconds',
 			'routeReputation',
 			'reputationRules',
+			'pauseCampaign',
+			'campaignPauseHours',
 		],
 	},
 ] as const;
@@ -374,6 +376,22 @@ const optionFields: INodeProperties[] = [
 			'Whether provider replies and rates suspend or slow this route for one domain group (e.g. Yahoo’s [TSS04] suspends it for Yahoo recipients for 2 hours; other groups keep flowing). A suspended route × group’s items go to Fallback (status "route-suspended") and the Route Partitioner gives its share to the other routes; afterwards it starts at a quarter of its share. Needs the items’ domain group (the Domain Group Classifier).',
 	},
 	REPUTATION_RULES_OPTION,
+	{
+		displayName: 'Pause Campaign on Bad List Quality',
+		name: 'pauseCampaign',
+		type: 'boolean',
+		default: false,
+		description:
+			'Whether a campaign whose hard bounces (at least 5% of 500+ sent in 24 hours) or complaints (0.3% of 1,000+) pass the critical bar is paused: its messages leave on Fallback unsent (status "campaign-paused") until the pause ends or an operator lifts it. Off: the run only warns. Either way no traffic moves between routes — it is the list’s fault, not a route’s.',
+	},
+	{
+		displayName: 'Campaign Pause (Hours)',
+		name: 'campaignPauseHours',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 24,
+		description: 'How long a campaign paused for its list quality stays paused',
+	},
 	{
 		displayName: 'Message Ledger (Days)',
 		name: 'ledgerDays',

@@ -72,6 +72,8 @@ export const sendParametersSchema = z.object({
 			ledgerDays: numberField(P, 'options.ledgerDays'),
 			routeReputation: booleanField(P, 'options.routeReputation'),
 			reputationRules: reputationRulesField(P, 'options.reputationRules'),
+			pauseCampaign: booleanField(P, 'options.pauseCampaign'),
+			campaignPauseHours: numberField(P, 'options.campaignPauseHours'),
 			verpReturnPath: stringField(P, 'options.verpReturnPath').transform((s, ctx) => {
 				const text = s.trim();
 				if (!text) return undefined;
@@ -154,7 +156,16 @@ export function deliverySettings(
 	return {
 		...(o.skipSuppressed ? { suppression: { list: o.suppressionList } } : {}),
 		...(o.feedbackTracking ? { feedback: { ledgerTtlMs: o.ledgerDays * 86_400_000 } } : {}),
-		...(o.routeReputation ? { reputation: { rules: o.reputationRules } } : {}),
+		...(o.routeReputation
+			? {
+					reputation: {
+						rules: o.reputationRules,
+						...(o.pauseCampaign
+							? { pauseCampaign: { pauseMs: o.campaignPauseHours * 3_600_000 } }
+							: {}),
+					},
+				}
+			: {}),
 		duplicates: {
 			ttlMs: o.duplicateWindowDays * 86_400_000,
 			leaseMs: o.leaseSeconds * 1000,

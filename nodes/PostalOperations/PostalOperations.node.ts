@@ -65,6 +65,7 @@ export class PostalOperations implements INodeType {
 		const items = this.getInputData();
 		const resource = this.getNodeParameter('resource', 0) as string;
 		const operation = this.getNodeParameter('operation', 0) as string;
+		if (resource === 'campaign') return [await campaignOutput(this, items.length, operation)];
 		// stats and reports read every route × group once per execution
 		if (resource === 'stats' || resource === 'report') {
 			const { store } = await stateFor(this);
@@ -176,6 +177,60 @@ export class PostalOperations implements INodeType {
 		);
 		return [out];
 	}
+}
+
+/** Campaign › Get State / Pause / Resume, item by item. */
+async function campaignOutput(
+	ctx: IExecuteFunctions,
+	count: number,
+	operation: string,
+): Promise<INodeExecutionData[]> {
+	const { store } = await stateFor(ctx);
+	const out: INodeExecutionData[] = [];
+	for (let i = 0; i < count; i++) {
+		const campaign = text(
+			ctx,
+			'campaign',
+			'Campaign ID',
+			i,
+			'Give the Route Partitioner’s Campaign ID.',
+		);
+		try {
+			const now = await store.now();
+			if (operation === 'pause') {
+				const hours = Number(ctx.getNodeParameter('pauseHours', i, 24));
+				const reason =
+					String(ctx.getNodeParameter('pauseReason', i, '') ?? '') || 'paused by an operator';
+				await store.setCampaignPause(campaign, {
+					until: now + hours * 3_600_000,
+					rule: 'manual',
+					reason,
+					since: now,
+				});
+			} else if (operation === 'resume') await store.setCampaignPause(campaign, null);
+			const [p] = await store.getCampaignPauses([campaign]);
+			out.push({
+				json: p
+					? {
+							campaign,
+							paused: true,
+							until: new Date(p.until).toISOString(),
+							rule: p.rule,
+							reason: p.reason,
+							since: new Date(p.since).toISOString(),
+						}
+					: { campaign, paused: false },
+				pairedItem: { item: i },
+			});
+		} catch (error) {
+			throw new NodeOperationError(
+				ctx.getNode(),
+				stateUnavailableMessage(error as Error, 'Nothing was changed.'),
+				{ itemIndex: i },
+			);
+		}
+	}
+	return out;
 }
 
 /** One store call for the batch; an answer per request (an Error for an address that is none). */

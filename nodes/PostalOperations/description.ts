@@ -9,6 +9,7 @@ const SUPPRESSION = { resource: ['suppression'] };
 const STATS = { resource: ['stats'] };
 const REPORT = { resource: ['report'] };
 const COMPARE = { resource: ['stats'], operation: ['compare'] };
+const CAMPAIGN = { resource: ['campaign'] };
 
 /** The operations node's panel, resource then operation, as n8n's service nodes are built. */
 export const operationsProperties: INodeProperties[] = [
@@ -18,6 +19,12 @@ export const operationsProperties: INodeProperties[] = [
 		type: 'options',
 		noDataExpression: true,
 		options: [
+			{
+				name: 'Campaign',
+				value: 'campaign',
+				description:
+					'Whether a campaign is paused (its list quality, or an operator); pause or resume it',
+			},
 			{
 				name: 'Report',
 				value: 'report',
@@ -148,6 +155,61 @@ export const operationsProperties: INodeProperties[] = [
 			},
 		],
 		default: 'html',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: CAMPAIGN },
+		options: [
+			{
+				name: 'Get State',
+				value: 'get',
+				action: 'Get whether a campaign is paused',
+				description: 'Paused or not, until when and why',
+			},
+			{
+				name: 'Pause',
+				value: 'pause',
+				action: 'Pause a campaign',
+				description:
+					'Load-Balanced Send sends none of its messages until the pause ends (they go to Fallback)',
+			},
+			{
+				name: 'Resume',
+				value: 'resume',
+				action: 'Resume a campaign',
+				description: 'Lift the pause at once',
+			},
+		],
+		default: 'get',
+	},
+	{
+		displayName: 'Campaign ID',
+		name: 'campaign',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. winter-sale',
+		displayOptions: { show: CAMPAIGN },
+		description: 'The Route Partitioner’s Campaign ID',
+	},
+	{
+		displayName: 'Duration (Hours)',
+		name: 'pauseHours',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 24,
+		displayOptions: { show: { ...CAMPAIGN, operation: ['pause'] } },
+	},
+	{
+		displayName: 'Reason',
+		name: 'pauseReason',
+		type: 'string',
+		default: '',
+		displayOptions: { show: { ...CAMPAIGN, operation: ['pause'] } },
+		description: 'Shown on the messages it holds',
 	},
 	{
 		displayName: 'Window',

@@ -183,6 +183,8 @@ type Command =
 	| { op: 'readOutcomes'; route: string; group: string; resolution: OutcomeResolution }
 	| { op: 'listOutcomePairs' }
 	| { op: 'updateReputation'; group: string; changes: ReputationChange[] }
+	| { op: 'setCampaignPause'; campaign: string; until: number | null }
+	| { op: 'getCampaignPauses'; campaigns: string[] }
 	| { op: 'getReputation'; pairs: Array<{ route: string; group: string }> }
 	| { op: 'now' }
 	| { op: 'hashSecret' }
@@ -560,6 +562,15 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		}),
 		weight: 3,
 	},
+	{
+		// an hour ahead, an hour ago (no pause), or lifted
+		arbitrary: fc.record({
+			op: fc.constant('setCampaignPause' as const),
+			campaign: pick(SCOPES),
+			until: fc.constantFrom(HOUR, -HOUR, null),
+		}),
+		weight: 1,
+	},
 	{ arbitrary: fc.constantFrom({ op: 'now' as const }, { op: 'hashSecret' as const }), weight: 1 },
 );
 
@@ -573,6 +584,7 @@ function finalReads(): Command[] {
 		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
 		{ op: 'readLedger', keys: LEDGER_KEYS },
 		{ op: 'markSeen', keys: SEEN_KEYS, ttlMs: HOUR },
+		{ op: 'getCampaignPauses', campaigns: SCOPES },
 		{
 			op: 'getReputation',
 			pairs: ALLOC_GROUPS.flatMap((group) => ROUTE_NAMES.map((route) => ({ route, group }))),
@@ -736,6 +748,15 @@ async function run(
 				return {
 					value: (await store.listOutcomePairs()).map((p) => ({ ...p, lastAt: p.lastAt - t0 })),
 				};
+			case 'setCampaignPause':
+				return {
+					value: await store.setCampaignPause(
+						c.campaign,
+						c.until === null ? null : { until: t0 + c.until, rule: 'r', reason: 'why', since: t0 },
+					),
+				};
+			case 'getCampaignPauses':
+				return { value: await store.getCampaignPauses(c.campaigns) };
 			case 'updateReputation':
 				return { value: await store.updateReputation(c.group, c.changes) };
 			case 'getReputation':

@@ -1062,6 +1062,21 @@ export function describeHealthContract(
 			expect(onA).toBeLessThanOrEqual(52);
 		});
 
+		it('a campaign pause holds until it ends, or until lifted', async () => {
+			const now = await store.now();
+			const pause = { until: now + HOUR, rule: 'hard-bounce-rate', reason: 'why', since: now };
+			await store.setCampaignPause(scope, pause);
+			await store.setCampaignPause(`${scope}-past`, { ...pause, until: now - 1 });
+			expect(await store.getCampaignPauses([scope, `${scope}-past`, `${scope}-none`])).toEqual([
+				pause,
+				null,
+				null,
+			]);
+			await store.setCampaignPause(scope, null);
+			expect(await store.getCampaignPauses([scope])).toEqual([null]);
+			expect(await store.getCampaignPauses([])).toEqual([]);
+		});
+
 		it('a release lifts everything', async () => {
 			const a = `${group}-A`;
 			await store.updateReputation(group, [suspend(a)]);

@@ -71,6 +71,8 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	readOutcomes: ['r', 'g', 'minute', 0, 60_000],
 	listOutcomePairs: [],
 	getReputation: [[{ route: 'r', group: 'g' }]],
+	setCampaignPause: ['c', { until: 1, rule: 'r', reason: 'x', since: 0 }],
+	getCampaignPauses: [['c']],
 	updateReputation: ['g', [{ kind: 'seen', route: 'r' }]],
 	close: [],
 };

@@ -118,6 +118,7 @@ describe('state keys', () => {
 			k.circuits(),
 			k.reputation('<group>'),
 			k.reputationVersion('<group>'),
+			k.campaignPause('<campaign>'),
 			k.rate(rateKeys.connection('<provider>', '<node id>')),
 			k.rate(rateKeys.smtpCredential('<credential hash>')),
 			k.rate(rateKeys.campaignRate('<campaign>')),

@@ -69,6 +69,8 @@ describe('node options: each default read from the node description', () => {
 			ledgerDays: 14,
 			routeReputation: true,
 			reputationRules: [...DEFAULT_RULES],
+			pauseCampaign: false,
+			campaignPauseHours: 24,
 		});
 		expect(deliverySettings(options, 'execution 7 · Send')).toEqual({
 			concurrency: 20,

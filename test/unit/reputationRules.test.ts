@@ -1,5 +1,7 @@
 import {
 	DEFAULT_RULES,
+	LIST_RULES,
+	listVerdict,
 	matchReply,
 	rateVerdict,
 	rulesWith,
@@ -85,5 +87,23 @@ describe('reputation rules', () => {
 		expect(() =>
 			rulesWith('[{"rule":"x","match":"(","action":"suspend","durationMinutes":5}]'),
 		).toThrow(/match is not a regular expression/);
+	});
+
+	it('list quality: warning and critical bars on the lower Wilson bound, nothing below the sample', () => {
+		const [hard, complaints] = LIST_RULES;
+		// 40 of 600: lower end (0.06804 − 0.013126) / 1.002737 = 5.48% ≥ 5%: critical
+		expect(listVerdict(hard, { sent: 600, bounceHard: 40 })).toEqual({
+			rule: 'hard-bounce-rate',
+			severity: 'critical',
+			reason:
+				'hard bounces of the campaign in the last 24 hours: 40 of 600 (6.67%, at least 5.48% at 90% confidence) ≥ 5.00%',
+		});
+		expect(listVerdict(hard, { sent: 1000, bounceHard: 30 })?.severity).toBe('warning');
+		expect(listVerdict(hard, { sent: 400, bounceHard: 100 })).toBeUndefined();
+		// complaints over deliveries: 4 of 1,000 → lower end 0.21% (the brief's figure): a warning
+		expect(listVerdict(complaints, { sent: 1000, delivered: 1000, complained: 4 })?.severity).toBe(
+			'warning',
+		);
+		expect(listVerdict(complaints, { sent: 1000, delivered: 1000, complained: 2 })).toBeUndefined();
 	});
 });

@@ -2,7 +2,7 @@ import type { INodeExecutionData } from 'n8n-workflow';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { closeRedisStateStores } from '../../lib/state/connection';
-import { resetEmbeddedStateStore } from '../../lib/state/registry';
+import { embeddedStateStore, resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
 import { runWorkflow } from '../helpers/engine';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
@@ -130,6 +130,98 @@ describe('reputation: TSS04 on Relay A suspends it for Yahoo only (embedded stor
 		console.log(
 			`reputation (embedded): run 1 ${blocked.length} TSS04 replies, ${held.length} held; suspended ${suspendedFor} ms; run 2 moved ${moved.length} Yahoo items to B (Yahoo A/B 0/20, Gmail A/B 10/10); run 3 Yahoo on A ${yahooA} of 200 (slow start), Gmail A 100/200`,
 		);
+	});
+});
+
+describe('list quality: a campaign whose hard bounces pass the critical bar is paused, not re-routed', () => {
+	const flag = { yahooDeferred: false };
+	let sinks: SmtpSink[] = [];
+	beforeEach(async () => {
+		resetEmbeddedStateStore();
+		sinks = await startSinks(flag);
+	});
+	afterEach(async () => {
+		await closeSmtpTransports();
+		await Promise.all(sinks.map((s) => s.close()));
+	});
+
+	it('warns without the option; with it the next run holds every message of the campaign; a resume sends again', async () => {
+		const [sinkA, sinkB] = sinks;
+		const credentials = {
+			'smtp-a': smtpCredential(sinkA.port),
+			'smtp-b': smtpCredential(sinkB.port),
+		};
+		// what the feedback of the last day said of campaign "winter": 40 hard bounces of 600 sent
+		// (6.7%; the lower end of its 90% Wilson interval 5.48% ≥ the 5% critical bar)
+		await embeddedStateStore().countOutcomes([
+			{
+				route: '',
+				group: 'winter',
+				counts: { sent: 600, bounceHard: 40 },
+				at: Date.now() - 3_600_000,
+			},
+		]);
+		const warnOnly = await runWorkflow(
+			reputationWorkflow(),
+			{ Recipients: people(5, 'lq0') },
+			{ credentials },
+		);
+		expect(warnOnly.error).toBeUndefined();
+		expect(warnOnly.outputs('Send A')[0]).toHaveLength(5);
+
+		const wf = reputationWorkflow({ sendOptions: { pauseCampaign: true, campaignPauseHours: 6 } });
+		// list quality is read at most every 30 s per campaign in a process: a fresh clock for this run
+		const one = await runWorkflow(
+			wf,
+			{ Recipients: people(5, 'lq1') },
+			{ credentials, executionId: 'lq1' },
+		);
+		expect(one.error).toBeUndefined();
+		const [pause] = await embeddedStateStore().getCampaignPauses(['winter']);
+		expect(pause).toMatchObject({ rule: 'hard-bounce-rate' });
+		expect(pause!.reason).toMatch(
+			/^hard bounces of the campaign in the last 24 hours: 40 of 6[01]\d \(6\.\d\d%, at least 5\.\d\d% at 90% confidence\) ≥ 5\.00%$/,
+		);
+		const two = await runWorkflow(wf, { Recipients: people(5, 'lq2') }, { credentials });
+		const held = [...two.outputs('Send A')[2], ...two.outputs('Send B')[2]];
+		expect(held).toHaveLength(10);
+		expect(held.every((i) => delivery(i).status === 'campaign-paused')).toBe(true);
+		expect(String(delivery(held[0]).error)).toMatch(
+			/^campaign "winter" is paused until .*rule hard-bounce-rate/,
+		);
+		// both routes kept their share: a list problem moves no traffic
+		expect(two.outputs('Split')[0]).toHaveLength(5);
+		const before = sinkA.messages.length + sinkB.messages.length;
+
+		const resumed = await runWorkflow({
+			nodes: [
+				{
+					id: 't',
+					name: 'Manual Trigger',
+					type: 'n8n-nodes-base.manualTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+					parameters: {},
+				},
+				{
+					id: 'o',
+					name: 'Ops',
+					type: 'n8n-nodes-postal-routes.postalOperations',
+					typeVersion: 1,
+					position: [200, 0],
+					parameters: { resource: 'campaign', operation: 'resume', campaign: 'winter' },
+				},
+			],
+			connections: { 'Manual Trigger': { main: [[{ node: 'Ops', type: 'main', index: 0 }]] } },
+		} as unknown as Parameters<typeof runWorkflow>[0]);
+		expect(resumed.outputs('Ops')[0][0].json).toEqual({ campaign: 'winter', paused: false });
+		const three = await runWorkflow(
+			reputationWorkflow(),
+			{ Recipients: people(5, 'lq3') },
+			{ credentials },
+		);
+		expect(three.outputs('Send A')[0].length + three.outputs('Send B')[0].length).toBe(10);
+		expect(sinkA.messages.length + sinkB.messages.length - before).toBe(10);
 	});
 });
 

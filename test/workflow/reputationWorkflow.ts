@@ -34,7 +34,7 @@ export async function startSinks(flag: { yahooDeferred: boolean }): Promise<[Smt
 
 /** `reputationRules`: Send A's Reputation Rules option (e.g. a short suspension for the test). */
 export function reputationWorkflow(
-	options: { reputationRules?: string; redis?: boolean } = {},
+	options: { reputationRules?: string; redis?: boolean; sendOptions?: IDataObject } = {},
 ): WorkflowJson {
 	const state = options.redis ? { stateStore: 'redis' } : {};
 	const redisCred: Record<string, { id: string; name: string }> = options.redis
@@ -57,6 +57,7 @@ export function reputationWorkflow(
 				retryMaxMs: 20,
 				maxAttempts: 2,
 				...(rules ? { reputationRules: rules } : {}),
+				...options.sendOptions,
 			},
 		} as INodeParameters,
 		credentials: { postalSmtp: { id: cred, name: route }, ...redisCred },
