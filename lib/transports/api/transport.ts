@@ -11,6 +11,7 @@ import type {
 	Transport,
 } from '../types';
 import { isSuccess } from './httpStatus';
+import type { ProbeResult } from '../probe';
 import type { ApiProvider } from './types';
 
 /** Sends through one email API: build the request, exchange it, classify the reply. Never throws. */
@@ -89,6 +90,36 @@ export class ApiTransport<C> implements Transport {
 				outcome.ok ? `${this.api.label}: HTTP ${response.statusCode}` : outcome.message,
 			),
 		};
+	}
+
+	/**
+	 * The active health check: the credential test's request, timed, within `timeoutMs` (a slower
+	 * answer is a failure; the request is not cancelled, its answer is ignored). One step, `request`.
+	 */
+	async probe(timeoutMs: number): Promise<ProbeResult> {
+		const started = Date.now();
+		let timer: NodeJS.Timeout | undefined;
+		const late = new Promise<{ ok: false; message: string }>((resolve) => {
+			timer = setTimeout(
+				() =>
+					resolve({
+						ok: false,
+						message: `${this.api.label}: no answer within ${timeoutMs / 1000} s (Probe Options › Timeout (Seconds))`,
+					}),
+				timeoutMs,
+			);
+		});
+		const result = await Promise.race([this.verify(), late]);
+		clearTimeout(timer);
+		const ms = Date.now() - started;
+		return result.ok
+			? { ok: true, steps: [{ step: 'request', ok: true, ms }], latencyMs: ms }
+			: {
+					ok: false,
+					steps: [{ step: 'request', ok: false, ms, reply: result.message }],
+					latencyMs: ms,
+					error: result.message,
+				};
 	}
 
 	private failure(
