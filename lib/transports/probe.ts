@@ -22,6 +22,8 @@ export interface ProbeResult {
 	latencyMs: number;
 	/** why it failed (scrubbed of secrets, capped) */
 	error?: string;
+	/** what the provider's answer says beyond "up" (SES: enforcementStatus, sendingEnabled) */
+	details?: Record<string, string | number | boolean>;
 }
 
 /** A transport that can check its route without sending (lib/transports/types Transport). */

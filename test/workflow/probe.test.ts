@@ -248,6 +248,14 @@ describe('Load-Balanced Send › Probe Connection', () => {
 		expect(sink.authFailures).toBe(0);
 	});
 
+	it('passes over implicit TLS (SSL/TLS, no STARTTLS step)', async () => {
+		const sink = await startSmtpSink({ tls: 'implicit', auth: { user: USER, pass: PASSWORD } });
+		sinks.push(sink);
+		const { json, output } = await probe(sink.port, {}, { security: 'tls' });
+		expect(output).toBe('sent');
+		expect(stepNames(json)).toEqual(['connect:true', 'banner:true', 'ehlo:true', 'auth:true']);
+	});
+
 	it('only reports with Update Circuit off', async () => {
 		const sink = await startSmtpSink({ tls: 'starttls', auth: { user: USER, pass: 'other' } });
 		sinks.push(sink);
@@ -322,7 +330,78 @@ describe('Load-Balanced Send › Probe Connection on an email API (nock)', () =>
 		const started = Date.now();
 		const { json, output } = await run({ timeoutSeconds: 1 });
 		expect(Date.now() - started).toBeLessThan(2500);
+		expect(stepNames(json)).toEqual(['request:false']);
 		expect(output).toBe('failed');
 		expect(String(json.error)).toMatch(/no answer within 1 s/);
+	});
+});
+
+describe('Load-Balanced Send › Probe Connection on Amazon SES: GetAccount (nock)', () => {
+	const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+	const run = async () => {
+		const wf = probeWorkflow({ fall: 1, timeoutSeconds: 2 }, { provider: 'ses' });
+		wf.nodes[1].credentials = { postalSesApi: { id: 'ses', name: 'SES' } };
+		const r = await runWorkflow(
+			wf,
+			{},
+			{
+				credentials: {
+					ses: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: SECRET, region: 'eu-west-1' },
+				},
+			},
+		);
+		expect(r.error).toBeUndefined();
+		const [passed, failed] = r.outputs('Probe B');
+		const json = (passed[0] ?? failed[0]).json;
+		expect(JSON.stringify(json)).not.toContain(SECRET);
+		return { json, output: passed.length ? 'sent' : 'failed' };
+	};
+	// the shape of API_GetAccount's response (docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html)
+	const account = (enforcement: string, sendingEnabled: boolean) => ({
+		DedicatedIpAutoWarmupEnabled: false,
+		EnforcementStatus: enforcement,
+		ProductionAccessEnabled: true,
+		SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 1203 },
+		SendingEnabled: sendingEnabled,
+	});
+
+	beforeAll(() => nock.disableNetConnect());
+	beforeEach(() => resetEmbeddedStateStore());
+	afterEach(() => nock.cleanAll());
+	afterAll(() => nock.enableNetConnect());
+
+	it('passes on a healthy account, signed, and reports its enforcement status', async () => {
+		const scope = nock('https://email.eu-west-1.amazonaws.com', {
+			reqheaders: { authorization: /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\// },
+		})
+			.get('/v2/email/account')
+			.reply(200, account('HEALTHY', true));
+		const { json, output } = await run();
+		expect(scope.isDone()).toBe(true);
+		expect(output).toBe('sent');
+		expect(json.details).toEqual({ enforcementStatus: 'HEALTHY', sendingEnabled: true });
+	});
+
+	it('fails on a SHUTDOWN account although the keys work, and takes the route out', async () => {
+		nock('https://email.eu-west-1.amazonaws.com')
+			.get('/v2/email/account')
+			.reply(200, account('SHUTDOWN', false));
+		const { json, output } = await run();
+		expect(output).toBe('failed');
+		expect(String(json.error)).toMatch(/SHUTDOWN/);
+		expect((json.circuit as IDataObject).open).toBe(true);
+	});
+
+	it('fails on refused keys (403), the secret nowhere', async () => {
+		nock('https://email.eu-west-1.amazonaws.com')
+			.get('/v2/email/account')
+			.reply(
+				403,
+				{ message: 'The security token included in the request is invalid.' },
+				{ 'x-amzn-ErrorType': 'UnrecognizedClientException:http://internal.amazon.com/' },
+			);
+		const { json, output } = await run();
+		expect(output).toBe('failed');
+		expect((json.steps as IDataObject[])[0]).toMatchObject({ step: 'request', reply: 'HTTP 403' });
 	});
 });
