@@ -256,6 +256,35 @@ describe('Load-Balanced Send › Probe Connection', () => {
 		expect(stepNames(json)).toEqual(['connect:true', 'banner:true', 'ehlo:true', 'auth:true']);
 	});
 
+	it('scrubs the password from a server that echoes what AUTH sent', async () => {
+		raw = net.createServer((socket) => {
+			socket.write('220 echo.test ESMTP\r\n');
+			socket.on('data', (chunk) => {
+				for (const line of chunk.toString().split('\r\n').filter(Boolean)) {
+					if (/^EHLO/i.test(line)) socket.write('250-echo.test\r\n250 AUTH PLAIN LOGIN\r\n');
+					else if (/^AUTH/i.test(line)) socket.write(`535 5.7.8 refused: ${line}\r\n`);
+					else if (/^QUIT/i.test(line)) socket.end('221 bye\r\n');
+					else socket.write('502 no\r\n');
+				}
+			});
+		});
+		await new Promise<void>((resolve) => raw!.listen(0, '127.0.0.1', resolve));
+		const port = (raw.address() as net.AddressInfo).port;
+		// probe() checks every form of the password is absent from the item
+		const { json } = await probe(port, {}, { security: 'noneInsecureAuth' });
+		expect(stepNames(json)).toEqual(['connect:true', 'banner:true', 'ehlo:true', 'auth:false']);
+		expect((json.steps as Array<{ reply?: string }>)[3].reply).toMatch(
+			/^535 5\.7\.8 refused: AUTH PLAIN/,
+		);
+	});
+
+	it('refuses a login over an unencrypted connection before connecting, saying what to change', async () => {
+		const { json, output } = await probe(1, {}, { security: 'none' });
+		expect(output).toBe('failed');
+		expect(json.steps).toEqual([]);
+		expect(String(json.error)).toMatch(/Security setting/);
+	});
+
 	it('only reports with Update Circuit off', async () => {
 		const sink = await startSmtpSink({ tls: 'starttls', auth: { user: USER, pass: 'other' } });
 		sinks.push(sink);
