@@ -17,6 +17,8 @@ import { parseCredentialData } from '../util/credential';
 import { capText, safeText } from '../util/secrets';
 import { envelopeRestriction } from './envelope';
 import { attachmentTypeProblem } from './mime';
+import type { ProbeResult } from './probe';
+import { probeSmtp } from './smtpProbe';
 import {
 	classifySmtpError,
 	parseSmtpReply,
@@ -311,6 +313,31 @@ export class SmtpTransport implements Transport {
 	}
 
 	/**
+	 * An active health check on a connection of its own (never the pool's): connect, greeting,
+	 * EHLO, STARTTLS as the credential says, AUTH when it has a login; then QUIT. No mail. Each step
+	 * is timed from nodemailer's transaction log (which masks what AUTH sends); every reply
+	 * and the error are scrubbed of the password. Everything within `timeoutMs`.
+	 */
+	async probe(timeoutMs: number): Promise<ProbeResult> {
+		const refused = this.plainLoginRefusal();
+		if (refused) return { ok: false, steps: [], latencyMs: 0, error: refused.message };
+		const { auth, ...options } = this.connectionOptions();
+		return probeSmtp({
+			options: {
+				...options,
+				connectionTimeout: timeoutMs,
+				greetingTimeout: timeoutMs,
+				socketTimeout: timeoutMs,
+				dnsTimeout: timeoutMs,
+			},
+			auth,
+			timeoutMs,
+			clean: (text) => safeText(text, this.secrets),
+			failure: (err) => this.failure(err).message,
+		});
+	}
+
+	/**
 	 * Closes the pooled connections (idle ones at once, busy ones after their message). A later
 	 * send() opens a new pool, so a holder of a transport the registry closed still works.
 	 */
@@ -322,12 +349,21 @@ export class SmtpTransport implements Transport {
 	private pool(): PoolMailer {
 		if (this.mailer) return this.mailer;
 		const c = this.credential;
-		const o = this.options;
-		const connectionTimeout = o.connectionTimeoutMs ?? 10_000;
 		this.mailer = createPool({
+			...this.connectionOptions(),
 			pool: true,
 			maxConnections: c.poolSize,
 			maxMessages: c.messagesPerConnection,
+		});
+		return this.mailer;
+	}
+
+	/** How nodemailer connects for this credential: the pool's and the probe's one source. */
+	private connectionOptions() {
+		const c = this.credential;
+		const o = this.options;
+		const connectionTimeout = o.connectionTimeoutMs ?? 10_000;
+		return {
 			host: c.host,
 			port: c.port,
 			secure: c.security === 'tls',
@@ -346,9 +382,8 @@ export class SmtpTransport implements Transport {
 			// messages carry Buffers only; never let a message make nodemailer read a file or URL
 			disableFileAccess: true,
 			disableUrlAccess: true,
-			logger: false,
-		});
-		return this.mailer;
+			logger: false as const,
+		};
 	}
 
 	private success(info: SMTPPoolSentMessageInfo): SendSuccess {

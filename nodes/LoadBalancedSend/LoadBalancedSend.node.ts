@@ -38,6 +38,7 @@ import { PROVIDER_LABELS, sendProperties, SES_TEST, SMTP_TEST } from './descript
 import { itemJob, type JobSettings } from './jobs';
 import { deliverySettings, messageOptionsOf, readSendParameters } from './options';
 import { connectionFor } from './transport';
+import { probeConnection } from './probe';
 import { publishRouteLimits } from './routeLimits';
 import { capText } from '../../lib/util/secrets';
 
@@ -226,6 +227,8 @@ export class LoadBalancedSend implements INodeType {
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
+		// a workflow saved before Operation existed has none: it sends
+		if (this.getNodeParameter('operation', 0, 'send') === 'probe') return probeConnection(this);
 		const items = this.getInputData();
 		const node = this.getNode();
 		const { provider, dryRun, options, groupLimits } = readSendParameters(this);

@@ -531,7 +531,101 @@ const optionFields: INodeProperties[] = [
 	},
 ];
 
-export const sendProperties: INodeProperties[] = [
+/** The Probe Connection operation's own parameters (nodes/LoadBalancedSend/probe.ts reads them). */
+const probeFields: INodeProperties[] = [
+	{
+		displayName:
+			'Probe Connection sends no mail. Run it on a schedule (Probe Options › Probe Every (Seconds) says how often): after Fall failed probes in a row the route’s circuit opens and the Route Partitioner of the same campaign gives it nothing until a probe passes. Route Name must be the partitioner’s route name. The result leaves on Sent when the probe passed, on Failed when not.',
+		name: 'probeNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
+		displayName: 'Campaign ID',
+		name: 'campaignId',
+		type: 'string',
+		default: '={{ $workflow.id }}',
+		description:
+			'The Route Partitioner’s Campaign ID: the probe feeds the circuit of this route in that campaign. The default is this workflow’s ID, the partitioner’s own default (and the campaign of messages sent without a partitioner).',
+	},
+	{
+		displayName: 'Probe Options',
+		name: 'probeOptions',
+		type: 'collection',
+		placeholder: 'Add Probe Option',
+		default: {},
+		options: [
+			{
+				displayName: 'Failures to Take Out (Fall)',
+				name: 'fall',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 100 },
+				default: 3,
+				description:
+					'Failed probes in a row that open the route’s circuit (a route-level send failure counts as one too). One passing probe closes it again.',
+			},
+			{
+				displayName: 'Ignore SSL Issues (Insecure)',
+				name: 'allowUnauthorizedCerts',
+				type: 'boolean',
+				default: false,
+				description: 'Whether to connect even if SSL certificate validation is not possible',
+				displayOptions: { show: { '/provider': ['smtp'], '/credentialType': ['n8n'] } },
+			},
+			{
+				displayName: 'Probe Every (Seconds)',
+				name: 'probeEverySeconds',
+				type: 'number',
+				typeOptions: { minValue: 1 },
+				default: 60,
+				description:
+					'How often the workflow runs the probe (the Schedule Trigger’s interval). A route taken out stays out for twice this, so it is never back before the next probe decided.',
+			},
+			{
+				displayName: 'Timeout (Seconds)',
+				name: 'timeoutSeconds',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 300 },
+				default: 10,
+				description: 'The whole probe, every step included; a slower route failed it',
+			},
+			{
+				displayName: 'Update Circuit',
+				name: 'updateCircuit',
+				type: 'boolean',
+				default: true,
+				description:
+					'Whether the outcome opens and closes the route’s circuit; off: the probe only reports',
+			},
+		],
+	},
+];
+const probeProperties = probeFields.map((p) => withOperation(p, 'probe'));
+
+/** Shown for one operation only, the property's other conditions kept. */
+function withOperation(p: INodeProperties, operation: 'send' | 'probe'): INodeProperties {
+	const show = { ...p.displayOptions?.show, operation: [operation] };
+	return { ...p, displayOptions: { ...p.displayOptions, show } };
+}
+
+/** what only Send reads: hidden for Probe Connection */
+const SEND_ONLY = new Set<string>([
+	'from',
+	'to',
+	'subject',
+	'text',
+	'html',
+	'dryRun',
+	'headers',
+	'routeHeaders',
+	'metadata',
+	'groupLimits',
+	'duplicateNotice',
+	'options',
+	...OPTION_GROUPS.map((g) => g.name),
+]);
+
+const allProperties: INodeProperties[] = [
 	// where n8n's editor draws the credential selector: first, as in Send Email
 	{ displayName: '', name: 'credentialsFirst', type: 'credentials', default: '' },
 	{
@@ -545,6 +639,29 @@ export const sendProperties: INodeProperties[] = [
 	},
 	credentialTypeProperty(2),
 	credentialTypeProperty(1),
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		options: [
+			{
+				name: 'Send',
+				value: 'send',
+				action: 'Send email through the route',
+				description: 'Send each item’s message through this route',
+			},
+			{
+				name: 'Probe Connection',
+				value: 'probe',
+				action: 'Probe the connection of the route',
+				description:
+					'Check the route with its credential without sending mail (SMTP: connect, banner, EHLO, STARTTLS, AUTH; an API: its cheapest authenticated call) and feed the outcome into the route’s circuit. Once per execution, e.g. from a Schedule Trigger.',
+			},
+		],
+		// a workflow saved before Operation existed has none: n8n fills in this default, so it sends
+		default: 'send',
+	},
 	{
 		displayName: 'Route Name',
 		name: 'routeName',
@@ -671,7 +788,12 @@ export const sendProperties: INodeProperties[] = [
 		options: optionFields.filter((f) => (g.fields as readonly string[]).includes(f.name)),
 		displayOptions: { show: { '@version': [{ _cnd: { gte: 3 } }] } },
 	})),
+	...probeProperties,
 ];
+
+export const sendProperties: INodeProperties[] = allProperties.map((p) =>
+	SEND_ONLY.has(p.name) ? withOperation(p, 'send') : p,
+);
 
 // every option in exactly one group (a new option must be placed)
 {

@@ -165,6 +165,24 @@ export const ses: ApiProvider<SesCredential> = {
 			credential,
 			ctx.now,
 		),
+	// GetAccount (API_GetAccount): EnforcementStatus HEALTHY / PROBATION / SHUTDOWN, SendingEnabled
+	probeDetails: (response) => {
+		const json = parseJson(response.body) as {
+			EnforcementStatus?: unknown;
+			SendingEnabled?: unknown;
+		} | null;
+		const details: Record<string, string | boolean> = {};
+		if (typeof json?.EnforcementStatus === 'string')
+			details.enforcementStatus = json.EnforcementStatus;
+		if (typeof json?.SendingEnabled === 'boolean') details.sendingEnabled = json.SendingEnabled;
+		const problem =
+			details.enforcementStatus === 'SHUTDOWN'
+				? 'the account’s enforcement status is SHUTDOWN: SES has stopped its sending (see the SES console’s Reputation metrics)'
+				: details.sendingEnabled === false
+					? 'sending is paused for the account (SendingEnabled false): resume it in the SES console or with PutAccountSendingAttributes'
+					: undefined;
+		return problem ? { details, problem } : { details };
+	},
 	secrets: (credential) => [
 		credential.secretAccessKey,
 		...(credential.sessionToken ? [credential.sessionToken] : []),

@@ -11,6 +11,7 @@ import type {
 	Transport,
 } from '../types';
 import { isSuccess } from './httpStatus';
+import type { ProbeResult } from '../probe';
 import type { ApiProvider } from './types';
 
 /** Sends through one email API: build the request, exchange it, classify the reply. Never throws. */
@@ -82,13 +83,70 @@ export class ApiTransport<C> implements Transport {
 			};
 		}
 		if (isSuccess(response)) return { ok: true };
-		const outcome = this.api.parseResponse(response, { now });
-		return {
-			ok: false,
-			message: this.safe(
-				outcome.ok ? `${this.api.label}: HTTP ${response.statusCode}` : outcome.message,
-			),
+		return { ok: false, message: this.testFailure(response, now) };
+	}
+
+	/**
+	 * The active health check: the credential test's request, timed, within `timeoutMs` (a slower
+	 * answer is a failure; the request is not cancelled, its answer is ignored). One step, `request`;
+	 * what the provider's answer says about the account (SES GetAccount) in `details`.
+	 */
+	async probe(timeoutMs: number): Promise<ProbeResult> {
+		const started = Date.now();
+		const now = this.clock();
+		const result = (
+			ok: boolean,
+			extra: { reply?: string; error?: string; details?: ProbeResult['details'] },
+		): ProbeResult => {
+			const ms = Date.now() - started;
+			return {
+				ok,
+				steps: [{ step: 'request', ok, ms, ...(extra.reply ? { reply: extra.reply } : {}) }],
+				latencyMs: ms,
+				...(extra.error ? { error: extra.error } : {}),
+				...(extra.details ? { details: extra.details } : {}),
+			};
 		};
+		let timer: NodeJS.Timeout | undefined;
+		const late = new Promise<'late'>((resolve) => {
+			timer = setTimeout(() => resolve('late'), timeoutMs);
+		});
+		let response: HttpResponse | 'late';
+		try {
+			response = await Promise.race([
+				this.http(this.api.testRequest(this.credential, { now })),
+				late,
+			]);
+		} catch (error) {
+			return result(false, {
+				error: this.safe(`${this.api.label}: request failed: ${errorMessage(error)}`),
+			});
+		} finally {
+			clearTimeout(timer);
+		}
+		if (response === 'late')
+			return result(false, {
+				error: `${this.api.label}: no answer within ${timeoutMs / 1000} s (Probe Options › Timeout (Seconds))`,
+			});
+		const reply = `HTTP ${response.statusCode}`;
+		if (!isSuccess(response))
+			return result(false, { reply, error: this.testFailure(response, now) });
+		const read = this.api.probeDetails?.(response);
+		return read?.problem
+			? result(false, {
+					reply,
+					error: this.safe(`${this.api.label}: ${read.problem}`),
+					details: read.details,
+				})
+			: result(true, { reply, ...(read ? { details: read.details } : {}) });
+	}
+
+	/** A refused credential test, as a send's failure says it (scrubbed, capped). */
+	private testFailure(response: HttpResponse, now: Date): string {
+		const outcome = this.api.parseResponse(response, { now });
+		return this.safe(
+			outcome.ok ? `${this.api.label}: HTTP ${response.statusCode}` : outcome.message,
+		);
 	}
 
 	private failure(

@@ -38,6 +38,14 @@ export interface ApiProvider<C> {
 	parseResponse(response: HttpResponse, ctx?: ApiContext): SendOutcome;
 	/** A cheap authenticated request that proves the credential works. */
 	testRequest(credential: C, ctx: ApiContext): HttpRequest;
+	/**
+	 * What a successful answer to testRequest says about the account beyond "up", for the probe;
+	 * `problem`: the account cannot send although the credential works (the probe fails).
+	 */
+	probeDetails?(response: HttpResponse): {
+		details: Record<string, string | number | boolean>;
+		problem?: string;
+	};
 	/** The secret strings of a credential, so the transport can scrub them from any message. */
 	secrets(credential: C): string[];
 }
