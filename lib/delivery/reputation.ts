@@ -25,6 +25,8 @@ export class BatchReputation {
 	/** pair → its state as last read or written */
 	private readonly states = new Map<string, ReputationState | null>();
 	readonly notices: ReputationNotice[] = [];
+	/** the first failure to publish the batch's reputation alerts (reported like a feedback failure) */
+	alertError?: Error;
 
 	private constructor(
 		private readonly store: StateStore,
@@ -105,10 +107,11 @@ export class BatchReputation {
 			.join(' ');
 		if (!matchReply(text, this.rules)) return undefined;
 		if (this.suspendedUntil(job) > 0) return [];
-		const { notices, states } = await applyChanges(
+		const { notices, states, alertError } = await applyChanges(
 			this.store,
 			replyChanges([{ route: job.route, group: job.group, text }], this.rules),
 		);
+		this.alertError ??= alertError;
 		this.learn(states);
 		this.notices.push(...notices);
 		return notices;
@@ -121,10 +124,11 @@ export class BatchReputation {
 			const [route, group] = JSON.parse(k) as [string, string];
 			return { route, group, evaluatedAt: s?.evaluatedAt ?? 0 };
 		});
-		const { notices, states } = await applyChanges(
+		const { notices, states, alertError } = await applyChanges(
 			this.store,
 			await rateChanges(this.store, pairs, this.rules, now),
 		);
+		this.alertError ??= alertError;
 		this.learn(states);
 		this.notices.push(...notices);
 	}
