@@ -26,7 +26,7 @@ import {
 	stateUnavailableMessage,
 	testRedisCredential,
 } from '../shared/state';
-import { executeView } from './context';
+import { executeView } from '../shared/context';
 import { feedbackTriggerProperties } from './description';
 import {
 	providerSettings,
