@@ -1,5 +1,6 @@
+import { ejectionAlert, publishAlerts, recoveryAlert } from '../alerts/emit';
 import { circuitName } from '../state/keys';
-import type { CircuitState, HealthPolicy, StateStore } from '../state/types';
+import type { AlertInput, CircuitState, HealthPolicy, StateStore } from '../state/types';
 import type { SendFailure } from '../transports/types';
 import type { DeliveryJob, HealthOptions } from './types';
 
@@ -22,6 +23,8 @@ export class RouteHealth {
 	/** circuits whose failure count may be above zero */
 	private readonly dirty = new Set<string>();
 	private readonly probing = new Set<string>();
+	/** the first failure to publish an ejection or recovery alert (reported like a feedback failure) */
+	alertError?: Error;
 
 	private constructor(
 		private readonly jobs: DeliveryJob[],
@@ -73,8 +76,9 @@ export class RouteHealth {
 			// a clean circuit has nothing to reset: no store call
 			if (!this.dirty.has(circuit)) return;
 			this.dirty.delete(circuit);
-			this.probing.delete(circuit);
+			const recovered = this.probing.delete(circuit);
 			await this.options.store.recordHealth(circuit, true, this.policy());
+			if (recovered) await this.alert(recoveryAlert(job.campaign, job.route, this.options.clock()));
 			return;
 		}
 		if (failure.scope !== 'route') return;
@@ -83,6 +87,16 @@ export class RouteHealth {
 		if (failure.opensCircuit) policy.failureThreshold = 1;
 		const { state, opened } = await this.options.store.recordHealth(circuit, false, policy);
 		if (opened || state.openUntil > this.options.clock()) this.open.set(circuit, state.openUntil);
+		if (opened)
+			await this.alert(
+				ejectionAlert(job.campaign, job.route, state, this.options.clock(), failure.message),
+			);
+	}
+
+	/** publishes; a failure is kept, never thrown: the send's outcome stands */
+	private async alert(alert: AlertInput): Promise<void> {
+		const error = await publishAlerts(this.options.store, [alert]);
+		this.alertError ??= error;
 	}
 
 	private learn(circuit: string, state: CircuitState | null, now: number): void {

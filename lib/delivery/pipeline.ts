@@ -141,6 +141,8 @@ export async function deliverBatch(
 		} catch (error) {
 			feedbackError ??= error as Error;
 		}
+	// alerts are the operators', after the fact: a failure to publish one is reported, never fatal
+	feedbackError ??= b.health.alertError ?? b.reputation?.alertError;
 	return {
 		results: out,
 		stateError: b.stateError,

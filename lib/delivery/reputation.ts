@@ -59,6 +59,8 @@ export class BatchReputation {
 	private readonly campaigns = new Set<string>();
 	readonly notices: ReputationNotice[] = [];
 	readonly listQuality: ListQualityNotice[] = [];
+	/** the first failure to publish the batch's reputation alerts (reported like a feedback failure) */
+	alertError?: Error;
 
 	private constructor(
 		private readonly store: StateStore,
@@ -157,10 +159,11 @@ export class BatchReputation {
 			.join(' ');
 		if (!matchReply(text, this.rules)) return undefined;
 		if (this.suspendedUntil(job) > 0) return [];
-		const { notices, states } = await applyChanges(
+		const { notices, states, alertError } = await applyChanges(
 			this.store,
 			replyChanges([{ route: job.route, group: job.group, text }], this.rules),
 		);
+		this.alertError ??= alertError;
 		this.learn(states);
 		this.notices.push(...notices);
 		return notices;
@@ -173,10 +176,11 @@ export class BatchReputation {
 			const [route, group] = JSON.parse(k) as [string, string];
 			return { route, group, evaluatedAt: s?.evaluatedAt ?? 0 };
 		});
-		const { notices, states } = await applyChanges(
+		const { notices, states, alertError } = await applyChanges(
 			this.store,
 			await rateChanges(this.store, pairs, this.rules, now),
 		);
+		this.alertError ??= alertError;
 		this.learn(states);
 		this.notices.push(...notices);
 		await this.listQualityOf(now);

@@ -29,7 +29,7 @@ import {
 } from './suppression';
 import type { FeedbackEvent } from './types';
 
-export type RecordStage = 'link' | 'suppress' | 'seen' | 'count' | 'reputation';
+export type RecordStage = 'link' | 'suppress' | 'seen' | 'count' | 'reputation' | 'alerts';
 
 export interface RecordFailure {
 	stage: RecordStage;
@@ -136,6 +136,7 @@ export async function recordFeedback(
 				store,
 				result.events.filter((_, i) => result.fresh[i]),
 				options.reputation.rules,
+				(error) => result.errors.push({ stage: 'alerts', error, stopped: false }),
 			);
 		} catch (error) {
 			result.errors.push({ stage: 'reputation', error: error as Error, stopped: false });

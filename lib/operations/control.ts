@@ -5,7 +5,8 @@
  */
 import { parseAddress } from '../domains/address';
 import { suppressionDigest } from '../state/keys';
-import type { ReputationChange, ReputationState } from '../state/reputation';
+import { applyChanges } from '../reputation/recorder';
+import type { ReputationChange } from '../state/reputation';
 import { routeGroupState } from './stats';
 import { maskAddress, type SuppressionReason } from '../state/suppression';
 import type { StateStore } from '../state/types';
@@ -21,11 +22,16 @@ export interface RouteAction {
 	group: string;
 }
 
-/** Applies each request's change, one store call per group; answers each pair's state after. */
+/**
+ * Applies each request's change, one store call per group (applyChanges: an operator's change is
+ * published as an alert like a rule's); answers each pair's state after. A failure to publish the
+ * alerts goes to `onAlertError`: the change stands.
+ */
 async function change(
 	store: StateStore,
 	requests: readonly RouteAction[],
 	changeOf: (r: RouteAction, i: number) => ReputationChange,
+	onAlertError?: (error: Error) => void,
 ): Promise<RouteGroupState[]> {
 	const byGroup = new Map<string, ReputationChange[]>();
 	requests.forEach((r, i) => {
@@ -33,37 +39,40 @@ async function change(
 		if (!list) byGroup.set(r.group, (list = []));
 		list.push(changeOf(r, i));
 	});
-	const after = new Map<string, { states: Record<string, ReputationState>; now: number }>();
-	for (const [group, changes] of byGroup)
-		after.set(group, await store.updateReputation(group, changes));
-	return requests.map((r) => {
-		const a = after.get(r.group)!;
-		return routeGroupState(a.states[r.route] ?? null, a.now);
-	});
+	const { states, now, alertError } = await applyChanges(store, byGroup);
+	if (alertError) onAlertError?.(alertError);
+	return requests.map((r) => routeGroupState(states.get(r.group)?.[r.route] ?? null, now));
 }
 
 /** Suspends routes for groups for as long as asked (the slow start follows). */
 export function suspendRoutes(
 	store: StateStore,
 	requests: ReadonlyArray<RouteAction & { durationMs: number; reason: string }>,
+	onAlertError?: (error: Error) => void,
 ): Promise<RouteGroupState[]> {
-	return change(store, requests, (r, i) => ({
-		kind: 'act',
-		route: r.route,
-		action: 'suspend',
-		rule: MANUAL_RULE,
-		reason: requests[i].reason || 'suspended by an operator',
-		durationMs: requests[i].durationMs,
-		force: true,
-	}));
+	return change(
+		store,
+		requests,
+		(r, i) => ({
+			kind: 'act',
+			route: r.route,
+			action: 'suspend',
+			rule: MANUAL_RULE,
+			reason: requests[i].reason || 'suspended by an operator',
+			durationMs: requests[i].durationMs,
+			force: true,
+		}),
+		onAlertError,
+	);
 }
 
 /** Lifts every suspension and throttle of routes for groups at once (no slow start). */
 export function resumeRoutes(
 	store: StateStore,
 	requests: readonly RouteAction[],
+	onAlertError?: (error: Error) => void,
 ): Promise<RouteGroupState[]> {
-	return change(store, requests, (r) => ({ kind: 'release', route: r.route }));
+	return change(store, requests, (r) => ({ kind: 'release', route: r.route }), onAlertError);
 }
 
 /** Each pair's state now. */

@@ -37,6 +37,8 @@ export async function reputationFromEvents(
 	store: StateStore,
 	events: readonly FeedbackEvent[],
 	rules: readonly ReputationRule[],
+	/** told of a failure to publish the changes' alerts (the changes stand) */
+	onAlertError?: (error: Error) => void,
 ): Promise<ReputationNotice[]> {
 	const pairs = new Map<string, { route: string; group: string }>();
 	for (const e of events)
@@ -54,9 +56,10 @@ export async function reputationFromEvents(
 		rules,
 		now,
 	);
-	const { notices } = await applyChanges(
+	const { notices, alertError } = await applyChanges(
 		store,
 		mergeChanges(replyChanges(eventSignals(events), rules), rates),
 	);
+	if (alertError) onAlertError?.(alertError);
 	return notices;
 }

@@ -5,9 +5,11 @@
  * nothing. One store write per domain group per call (applyReputationChanges does the rest there).
  * Used by the send node (its own replies) and the feedback nodes (what comes back).
  */
+import { publishAlerts, reputationAlert } from '../alerts/emit';
 import type { OutcomeCounts } from '../state/outcomes';
 import { OUTCOME_FIELDS } from '../state/outcomes';
 import type {
+	AlertInput,
 	ReputationChange,
 	ReputationEvent,
 	ReputationState,
@@ -50,20 +52,37 @@ export function replyChanges(
 	return byGroup;
 }
 
-/** Writes changes, one store call per group; what happened, per group. */
+/**
+ * Writes changes, one store call per group; what happened, per group. Each change that happened is
+ * published as an alert (../alerts/emit.ts: one place for every reputation change, the operators'
+ * own included); a failure to publish is returned as `alertError`, never thrown.
+ */
 export async function applyChanges(
 	store: StateStore,
 	byGroup: ReadonlyMap<string, ReputationChange[]>,
-): Promise<{ notices: ReputationNotice[]; states: Map<string, Record<string, ReputationState>> }> {
+): Promise<{
+	notices: ReputationNotice[];
+	states: Map<string, Record<string, ReputationState>>;
+	/** the store's clock at the last write (0: nothing written) */
+	now: number;
+	alertError?: Error;
+}> {
 	const notices: ReputationNotice[] = [];
 	const states = new Map<string, Record<string, ReputationState>>();
+	const alerts: AlertInput[] = [];
+	let now = 0;
 	for (const [group, changes] of byGroup) {
 		if (changes.length === 0) continue;
 		const r = await store.updateReputation(group, changes);
 		states.set(group, r.states);
-		for (const e of r.events) notices.push({ ...e, group });
+		now = r.now;
+		for (const e of r.events) {
+			notices.push({ ...e, group });
+			alerts.push(reputationAlert({ ...e, group }, r.now));
+		}
 	}
-	return { notices, states };
+	const alertError = await publishAlerts(store, alerts);
+	return { notices, states, now, ...(alertError ? { alertError } : {}) };
 }
 
 /** Sums buckets' counts. */

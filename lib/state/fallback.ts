@@ -1,5 +1,7 @@
 import { StateUnavailableError } from './errors';
 import type {
+	Alert,
+	AlertInput,
 	AllocateRequest,
 	AllocateResult,
 	CampaignPause,
@@ -189,6 +191,25 @@ export class FallbackStateStore implements StateStore {
 		changes: ReputationChange[],
 	): Promise<{ states: Record<string, ReputationState>; events: ReputationEvent[]; now: number }> {
 		return this.run((s) => s.updateReputation(group, changes));
+	}
+
+	/*
+	 * Alerts have no local stand-in either: one published locally while Redis is down would reach
+	 * only a trigger in this process, never the others' (and a trigger reading its group locally
+	 * would then miss what Redis holds for it). Publishing goes to the primary only, and its failure
+	 * is reported by the caller like a failed feedback step (it never fails a send); the trigger's
+	 * reads and acks go to Redis only, so its group's pending alerts stay there until it is back.
+	 */
+	publishAlerts(alerts: AlertInput[], cooldownMs?: number): Promise<string[]> {
+		return this.primary.publishAlerts(alerts, cooldownMs);
+	}
+
+	readAlerts(group: string, consumer: string, options: { count: number }): Promise<Alert[]> {
+		return this.primary.readAlerts(group, consumer, options);
+	}
+
+	ackAlerts(group: string, ids: string[]): Promise<number> {
+		return this.primary.ackAlerts(group, ids);
 	}
 
 	close(): Promise<void> {

@@ -139,7 +139,7 @@ export function suppressionDigest(secret: string, address: string): string {
  * else to name a key, and the README's key table is checked against it (test/unit/keys.test.ts).
  *
  * Campaign keys are `prefix{campaign}:<kind>…` (one Cluster slot per campaign); the stores' own
- * keys use the tags `{circuits}`, `{rates}`, `{mx}`, `{suppress}`, `{ledger}`, `{rep}` and `{seen}`. A campaign
+ * keys use the tags `{circuits}`, `{rates}`, `{mx}`, `{suppress}`, `{ledger}`, `{rep}`, `{seen}` and `{alerts}`. A campaign
  * of that name shares the tag but never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:,
  * once:) are neither a rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot
  * and no colon), nor a list (list:), nor a ledger key (mid:, ref:), nor a bucket (m:, h:), nor a seen mark (ev:, tok:).
@@ -192,6 +192,15 @@ export class StoreKeys {
 	seen = (key: string) => `${this.prefix}{seen}:${key}`;
 	/** a suppression list: suppressionDigest → entry JSON (a hash that never expires) */
 	suppression = (list: string) => `${this.prefix}{suppress}:list:${keyPart(list)}`;
+	/** the alert log (a stream; embedded: a hash seq → alert JSON), ../state/alerts.ts */
+	alerts = () => `${this.prefix}{alerts}:log`;
+	/** the number of the last alert published (a string): the next alert's id */
+	alertSeq = () => `${this.prefix}{alerts}:seq`;
+	/** the embedded stores' consumer groups (a hash: group → JSON); Redis keeps them in the stream */
+	alertGroups = () => `${this.prefix}{alerts}:groups`;
+	/** an alert's cooldown mark per type, route and group (SET NX PX) */
+	alertCooldown = (type: string, route: string, group: string) =>
+		`${this.prefix}{alerts}:cool:${keyOf(type, route, group)}`;
 	/** the secret of the recipient digests */
 	secret = () => `${this.prefix}secret`;
 }

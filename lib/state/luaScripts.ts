@@ -17,6 +17,8 @@ export const SCRIPTS = {
 	ledgerPut: 'ledger_put.lua',
 	countOutcomes: 'count_outcomes.lua',
 	reputationCas: 'reputation_cas.lua',
+	publishAlerts: 'alerts_publish.lua',
+	readAlerts: 'alerts_read.lua',
 } as const;
 
 const LUA_DIR = join(__dirname, 'lua');

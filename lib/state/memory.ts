@@ -7,6 +7,21 @@ import { checkStepArgs, runDeliveryStep } from './step';
 import { StickyTable } from './stickyTable';
 import { StoreKeys } from './keys';
 import {
+	ackAlertGroup,
+	ALERT_LOG_MAX,
+	alertId,
+	checkAlerts,
+	checkCooldown,
+	checkReadArgs,
+	decodeAlert,
+	DEFAULT_ALERT_COOLDOWN_MS,
+	encodeAlert,
+	readAlertGroup,
+	type Alert,
+	type AlertGroupState,
+	type AlertInput,
+} from './alerts';
+import {
 	bucketRange,
 	checkOutcomeEntries,
 	listedPairs,
@@ -103,6 +118,12 @@ export class MemoryStateStore implements StateStore {
 	private readonly ledger = new Map<string, Expiring<string>>();
 	/** seen marks (webhook dedupe) */
 	private readonly seen = new Map<string, Expiring<true>>();
+	/** the alert log (seq → alert JSON, in order; the oldest dropped past ALERT_LOG_MAX) */
+	private readonly alertLog = new Map<number, string>();
+	private alertLast = 0;
+	private readonly alertGroups = new Map<string, AlertGroupState>();
+	/** alert cooldown marks under their StoreKeys names */
+	private readonly alertCooldowns = new Map<string, Expiring<true>>();
 	/** outcome buckets under their StoreKeys names */
 	private readonly outcomes = new Map<string, Expiring<Map<OutcomeField, number>>>();
 	/** the pair index (./outcomes.ts): pair member → lastAt */
@@ -402,6 +423,65 @@ export class MemoryStateStore implements StateStore {
 		});
 	}
 
+	async publishAlerts(
+		alerts: AlertInput[],
+		cooldownMs = DEFAULT_ALERT_COOLDOWN_MS,
+	): Promise<string[]> {
+		checkAlerts(alerts);
+		checkCooldown(cooldownMs);
+		const now = this.clock();
+		this.sweep(now);
+		const ids: string[] = [];
+		for (const a of alerts) {
+			if (cooldownMs > 0) {
+				const key = this.keys.alertCooldown(a.type, a.route, a.group ?? '');
+				const mark = this.alertCooldowns.get(key);
+				if (mark && mark.expiresAt > now) continue;
+				this.alertCooldowns.set(key, { value: true, expiresAt: now + cooldownMs });
+			}
+			const seq = ++this.alertLast;
+			this.alertLog.set(seq, encodeAlert(a));
+			this.alertLog.delete(seq - ALERT_LOG_MAX);
+			ids.push(alertId(seq));
+		}
+		return ids;
+	}
+
+	async readAlerts(group: string, consumer: string, options: { count: number }): Promise<Alert[]> {
+		checkReadArgs(group, consumer, options.count);
+		const { state, entries } = readAlertGroup(
+			this.alertGroups.get(group),
+			{
+				lastSeq: this.alertLast,
+				get: (seq) => this.alertLog.get(seq),
+				after: (seq, count) => {
+					const out: Array<[number, string]> = [];
+					// the log holds a contiguous run of numbers, the oldest trimmed
+					for (
+						let s = Math.max(seq + 1, this.alertLast - ALERT_LOG_MAX + 1);
+						s <= this.alertLast;
+						s++
+					) {
+						const text = this.alertLog.get(s);
+						if (text !== undefined) out.push([s, text]);
+						if (out.length === count) break;
+					}
+					return out;
+				},
+			},
+			consumer,
+			options.count,
+		);
+		this.alertGroups.set(group, state);
+		return entries.flatMap(([seq, text]) => decodeAlert(alertId(seq), text) ?? []);
+	}
+
+	async ackAlerts(group: string, ids: string[]): Promise<number> {
+		const { state, acked } = ackAlertGroup(this.alertGroups.get(group), ids);
+		if (state) this.alertGroups.set(group, state);
+		return acked;
+	}
+
 	async countOutcomes(entries: OutcomeEntry[]): Promise<void> {
 		checkOutcomeEntries(entries);
 		const now = this.clock();
@@ -488,6 +568,7 @@ export class MemoryStateStore implements StateStore {
 			this.ledger,
 			this.outcomes,
 			this.seen,
+			this.alertCooldowns,
 		] as Array<Map<string, Expiring<unknown>>>)
 			for (const [k, e] of map) if (e.expiresAt <= now) map.delete(k);
 	}

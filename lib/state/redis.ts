@@ -5,6 +5,17 @@ import { checkRateArgs } from './gcra';
 import { scrubSecrets } from '../util/secrets';
 import { StoreKeys } from './keys';
 import { loadLuaScript, SCRIPTS } from './luaScripts';
+import {
+	ALERT_LOG_MAX,
+	checkAlerts,
+	checkCooldown,
+	checkReadArgs,
+	decodeAlert,
+	DEFAULT_ALERT_COOLDOWN_MS,
+	encodeAlert,
+	type Alert,
+	type AlertInput,
+} from './alerts';
 import { checkStepArgs, composeDeliveryStep } from './step';
 import {
 	applyReputationChanges,
@@ -101,6 +112,8 @@ type ScriptClient = (Redis | Cluster) & {
 	postalLedgerPut(numKeys: number, ...args: string[]): Promise<number>;
 	postalCountOutcomes(numKeys: number, ...args: string[]): Promise<number>;
 	postalReputationCas(numKeys: number, ...args: string[]): Promise<number>;
+	postalPublishAlerts(numKeys: number, ...args: string[]): Promise<string[]>;
+	postalReadAlerts(numKeys: number, ...args: string[]): Promise<string[]>;
 };
 
 function hostLabel(c: RedisConnection): string {
@@ -274,6 +287,12 @@ export class RedisStateStore implements StateStore {
 		});
 		this.client.defineCommand('postalReputationCas', {
 			lua: loadLuaScript(SCRIPTS.reputationCas),
+		});
+		this.client.defineCommand('postalPublishAlerts', {
+			lua: loadLuaScript(SCRIPTS.publishAlerts),
+		});
+		this.client.defineCommand('postalReadAlerts', {
+			lua: loadLuaScript(SCRIPTS.readAlerts),
 		});
 	}
 
@@ -997,6 +1016,52 @@ export class RedisStateStore implements StateStore {
 				return reply === 'OK';
 			});
 		});
+	}
+
+	async publishAlerts(
+		alerts: AlertInput[],
+		cooldownMs = DEFAULT_ALERT_COOLDOWN_MS,
+	): Promise<string[]> {
+		checkAlerts(alerts);
+		checkCooldown(cooldownMs);
+		if (alerts.length === 0) return [];
+		// one slot ({alerts}): the cooldown marks are set in the script that appends, so a mark
+		// never stands without its alert, nor an alert twice within the cooldown
+		return this.call('publishing alerts', () =>
+			this.client.postalPublishAlerts(
+				2 + alerts.length,
+				this.keys.alerts(),
+				this.keys.alertSeq(),
+				...alerts.map((a) => this.keys.alertCooldown(a.type, a.route, a.group ?? '')),
+				String(Math.round(cooldownMs)),
+				String(ALERT_LOG_MAX),
+				...alerts.map(encodeAlert),
+			),
+		);
+	}
+
+	async readAlerts(group: string, consumer: string, options: { count: number }): Promise<Alert[]> {
+		checkReadArgs(group, consumer, options.count);
+		const flat = await this.call('reading alerts', () =>
+			this.client.postalReadAlerts(1, this.keys.alerts(), group, consumer, String(options.count)),
+		);
+		const alerts: Alert[] = [];
+		const foreign: string[] = [];
+		for (let i = 0; i < flat.length; i += 2) {
+			const alert = decodeAlert(flat[i], flat[i + 1]);
+			if (alert) alerts.push(alert);
+			else foreign.push(flat[i]);
+		}
+		// an entry this package did not write would stay pending and be read first forever
+		if (foreign.length) await this.ackAlerts(group, foreign);
+		return alerts;
+	}
+
+	async ackAlerts(group: string, ids: string[]): Promise<number> {
+		if (ids.length === 0) return 0;
+		return this.call('acknowledging alerts', () =>
+			this.client.xack(this.keys.alerts(), group, ...ids),
+		);
 	}
 
 	async close(): Promise<void> {

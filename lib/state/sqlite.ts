@@ -14,6 +14,21 @@ import { StateUnavailableError } from './errors';
 import { checkRateArgs, decodeRateState, encodeRateState, rateStateEnd, reserve } from './gcra';
 import { applyHealth } from './health';
 import { StoreKeys } from './keys';
+import {
+	ackAlertGroup,
+	ALERT_LOG_MAX,
+	alertId,
+	checkAlerts,
+	checkCooldown,
+	checkReadArgs,
+	decodeAlert,
+	DEFAULT_ALERT_COOLDOWN_MS,
+	encodeAlert,
+	readAlertGroup,
+	type Alert,
+	type AlertGroupState,
+	type AlertInput,
+} from './alerts';
 import { claimMarker, settleMarker } from './once';
 import { checkStepArgs, runDeliveryStep } from './step';
 import {
@@ -108,11 +123,16 @@ const STATEMENTS = {
 	hclearRange: 'DELETE FROM fields WHERE key >= ? AND key < ?',
 	hany: 'SELECT 1 AS n FROM fields WHERE key = ? LIMIT 1',
 	hall: 'SELECT field, value FROM fields WHERE key = ?',
+	hafter: 'SELECT field, value FROM fields WHERE key = ? AND field > ? ORDER BY field LIMIT ?',
+	htrim: 'DELETE FROM fields WHERE key = ? AND field <= ?',
 	sweepFields: 'DELETE FROM fields WHERE key IN (SELECT key FROM entries WHERE expires_at <= ?)',
 	sweepEntries: 'DELETE FROM entries WHERE expires_at <= ?',
 } as const;
 
 type Statements = Record<keyof typeof STATEMENTS, SqliteStatement>;
+
+/** an alert's field in the log hash: its number, zero-padded, so text order is publish order */
+const alertField = (seq: number) => String(seq).padStart(15, '0');
 
 /** Every key that starts with `prefix` (byte order, as SQLite compares text): [prefix, next). */
 function prefixRange(prefix: string): [string, string] {
@@ -662,6 +682,72 @@ export class SqliteStateStore implements StateStore {
 				return true;
 			}),
 		);
+	}
+
+	async publishAlerts(
+		alerts: AlertInput[],
+		cooldownMs = DEFAULT_ALERT_COOLDOWN_MS,
+	): Promise<string[]> {
+		checkAlerts(alerts);
+		checkCooldown(cooldownMs);
+		if (alerts.length === 0) return [];
+		return this.write('publishing alerts', (now) => {
+			const log = this.keys.alerts();
+			let last = Number(this.value(this.keys.alertSeq(), now) ?? 0);
+			const ids: string[] = [];
+			for (const a of alerts) {
+				if (cooldownMs > 0) {
+					const key = this.keys.alertCooldown(a.type, a.route, a.group ?? '');
+					if (this.value(key, now) !== undefined) continue;
+					this.sql.put.run(key, '1', now + cooldownMs);
+				}
+				last++;
+				this.sql.hset.run(log, alertField(last), encodeAlert(a));
+				ids.push(alertId(last));
+			}
+			if (ids.length) {
+				this.sql.put.run(this.keys.alertSeq(), String(last), null);
+				this.sql.htrim.run(log, alertField(last - ALERT_LOG_MAX));
+			}
+			return ids;
+		});
+	}
+
+	private alertGroup(group: string): AlertGroupState | undefined {
+		const text = this.field(this.keys.alertGroups(), group);
+		return text === undefined ? undefined : (JSON.parse(text) as AlertGroupState);
+	}
+
+	async readAlerts(group: string, consumer: string, options: { count: number }): Promise<Alert[]> {
+		checkReadArgs(group, consumer, options.count);
+		const log = this.keys.alerts();
+		// a write: the group's cursor and pending ids move
+		return this.write('reading alerts', (now) => {
+			const { state, entries } = readAlertGroup(
+				this.alertGroup(group),
+				{
+					lastSeq: Number(this.value(this.keys.alertSeq(), now) ?? 0),
+					get: (seq) => this.field(log, alertField(seq)),
+					after: (seq, count) =>
+						this.sql.hafter
+							.all(log, alertField(seq), count)
+							.map((row) => [Number(row.field), String(row.value)] as [number, string]),
+				},
+				consumer,
+				options.count,
+			);
+			this.sql.hset.run(this.keys.alertGroups(), group, JSON.stringify(state));
+			return entries.flatMap(([seq, text]) => decodeAlert(alertId(seq), text) ?? []);
+		});
+	}
+
+	async ackAlerts(group: string, ids: string[]): Promise<number> {
+		if (ids.length === 0) return 0;
+		return this.write('acknowledging alerts', () => {
+			const { state, acked } = ackAlertGroup(this.alertGroup(group), ids);
+			if (state) this.sql.hset.run(this.keys.alertGroups(), group, JSON.stringify(state));
+			return acked;
+		});
 	}
 
 	async close(): Promise<void> {

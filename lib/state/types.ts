@@ -9,6 +9,8 @@ export { StateUnavailableError } from './errors';
 import type { SuppressionEntry } from './suppression';
 import type { OutcomeBucket, OutcomeEntry, OutcomePair, OutcomeResolution } from './outcomes';
 import type { ReputationChange, ReputationEvent, ReputationState } from './reputation';
+import type { Alert, AlertInput } from './alerts';
+export type { Alert, AlertInput, AlertSeverity, AlertType } from './alerts';
 export type { SuppressionEntry, SuppressionReason } from './suppression';
 export type {
 	OutcomeBucket,
@@ -383,5 +385,19 @@ export interface StateStore {
 		group: string,
 		changes: ReputationChange[],
 	): Promise<{ states: Record<string, ReputationState>; events: ReputationEvent[]; now: number }>;
+	/**
+	 * Appends alerts to the alert log (./alerts.ts; at most ALERT_LOG_MAX kept), each unless the
+	 * same type, route and group was published within `cooldownMs` (default 15 min): the cooldown
+	 * mark is set in the same atomic call (SET NX PX). The ids of those published, in order.
+	 */
+	publishAlerts(alerts: AlertInput[], cooldownMs?: number): Promise<string[]>;
+	/**
+	 * Reads for a consumer of a consumer group (XREADGROUP): the group is made on first use at the
+	 * log's end; the consumer's pending alerts (read, not acknowledged: it restarted) come first,
+	 * then new ones, each given to one consumer of the group once. At most `count`, oldest first.
+	 */
+	readAlerts(group: string, consumer: string, options: { count: number }): Promise<Alert[]>;
+	/** Acknowledges alerts of a group (XACK): they are not read again; how many were pending. */
+	ackAlerts(group: string, ids: string[]): Promise<number>;
 	close(): Promise<void>;
 }

@@ -188,7 +188,9 @@ export class PostalBounceParser implements INodeType {
 					message:
 						failed.stage === 'reputation'
 							? `The reputation rules did not run (${failed.error.message}): the suppression list and the counters were updated; the next events act again.`
-							: `The outcome counters were not updated (${failed.error.message}): the suppression list was, and the events are as their items say; route statistics miss them.`,
+							: failed.stage === 'alerts'
+								? `The reputation changes were made, but their alerts were not published (${failed.error.message}): Postal Alert Triggers miss them.`
+								: `The outcome counters were not updated (${failed.error.message}): the suppression list was, and the events are as their items say; route statistics miss them.`,
 					type: 'warning',
 					location: 'outputPane',
 				});

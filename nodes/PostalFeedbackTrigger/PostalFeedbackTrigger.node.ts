@@ -26,7 +26,7 @@ import {
 	stateUnavailableMessage,
 	testRedisCredential,
 } from '../shared/state';
-import { executeView } from './context';
+import { executeView } from '../shared/context';
 import { feedbackTriggerProperties } from './description';
 import {
 	providerSettings,
@@ -46,6 +46,7 @@ const NOT_RECORDED: Record<RecordStage, string> = {
 	seen: 'The events were not marked as received.',
 	count: 'The outcome counters were not updated.',
 	reputation: 'The reputation rules did not run; the next events act again.',
+	alerts: 'The reputation changes were made, but their alerts were not published.',
 };
 
 /** The library names settings as its schemas do; the user sees the panel's labels. */

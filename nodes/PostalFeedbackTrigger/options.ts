@@ -9,7 +9,7 @@ import {
 	parseParameters,
 	stringField,
 } from '../shared/parameters';
-import { executeView } from './context';
+import { executeView } from '../shared/context';
 import { EVENT_TYPES, feedbackTriggerProperties as P } from './description';
 
 const list = (text: string) =>

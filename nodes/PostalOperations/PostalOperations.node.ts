@@ -158,6 +158,12 @@ export class PostalOperations implements INodeType {
 				operation,
 				list,
 				requests.map((r) => r.value),
+				(error) =>
+					this.addExecutionHints?.({
+						message: `The change was made, but its alert was not published (${error.message}): Postal Alert Triggers miss it.`,
+						type: 'warning',
+						location: 'outputPane',
+					}),
 			);
 		} catch (error) {
 			throw new NodeOperationError(
@@ -240,6 +246,7 @@ async function run(
 	operation: string,
 	list: string,
 	values: Array<Record<string, unknown>>,
+	onAlertError: (error: Error) => void,
 ): Promise<Array<IDataObject | Error>> {
 	if (resource === 'route') {
 		const pairs = values as Array<{
@@ -250,9 +257,9 @@ async function run(
 		}>;
 		const states =
 			operation === 'suspend'
-				? await suspendRoutes(store, pairs)
+				? await suspendRoutes(store, pairs, onAlertError)
 				: operation === 'resume'
-					? await resumeRoutes(store, pairs)
+					? await resumeRoutes(store, pairs, onAlertError)
 					: await routeStates(store, pairs);
 		return states.map(
 			(s, k) => ({ route: pairs[k].route, group: pairs[k].group, ...s }) as IDataObject,

@@ -6,6 +6,7 @@ import { SqliteStateStore } from '../../lib/state/sqlite';
 import { SUPPRESSION_REASONS, type SuppressionReason } from '../../lib/state/suppression';
 import { bucketStart, type OutcomeCounts, type OutcomeResolution } from '../../lib/state/outcomes';
 import type {
+	AlertInput,
 	OnceSettlement,
 	AllocateRequest,
 	AllocClass,
@@ -92,6 +93,10 @@ const SUPPRESSION_KEYS = ['s1', 's2', 's3'];
 const LEDGER_KEYS = ['mid:a', 'mid:b', 'ref:h.c'];
 const SEEN_KEYS = ['ev:a', 'ev:b', 'tok:c'];
 const REP_ROUTES = ['A', 'B|:{x}'];
+/** alert consumer groups and consumers; ids as the stores give them (0-<n>, the same in every store) */
+const ALERT_GROUPS = ['wf1:n1', 'g:{2}'];
+const ALERT_CONSUMERS = ['main', 'm:2'];
+const ALERT_IDS = ['0-1', '0-2', '0-3', '0-5', '0-8', '0-99'];
 const REP_GROUPS = ['yahoo', ''];
 /** the domain groups allocate items name, whose reputation the updates below change */
 const ALLOC_GROUPS = ['yahoo', 'g:{2}'];
@@ -175,6 +180,9 @@ type Command =
 	| { op: 'recordLedger'; entries: Array<{ key: string; value: string }>; ttlMs: number }
 	| { op: 'readLedger'; keys: string[] }
 	| { op: 'markSeen'; keys: string[]; ttlMs: number }
+	| { op: 'publishAlerts'; alerts: AlertInput[]; cooldownMs: number }
+	| { op: 'readAlerts'; group: string; consumer: string; count: number }
+	| { op: 'ackAlerts'; group: string; ids: string[] }
 	| {
 			op: 'countOutcomes';
 			/** at: an offset from the case's start */
@@ -470,6 +478,48 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		weight: 1,
 	},
 	{
+		// cooldowns of an hour or none: the clock never decides (see Time above)
+		arbitrary: fc.record({
+			op: fc.constant('publishAlerts' as const),
+			alerts: fc.array(
+				fc.record(
+					{
+						type: fc.constantFrom('route.ejected' as const, 'route.suspended' as const),
+						severity: fc.constantFrom('info' as const, 'critical' as const),
+						route: pick(REP_ROUTES),
+						group: pick(REP_GROUPS),
+						campaign: pick(SCOPES),
+						rule: fc.constant('r1'),
+						reason: fc.constantFrom('x', 'ü 😀 "q"'),
+						at: fc.constant('2026-12-01T10:00:00.000Z'),
+						until: fc.constant('2026-12-01T11:00:00.000Z'),
+					},
+					{ requiredKeys: ['type', 'severity', 'route', 'reason', 'at'] },
+				),
+				{ maxLength: 3 },
+			),
+			cooldownMs: fc.constantFrom(0, HOUR),
+		}),
+		weight: 2,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('readAlerts' as const),
+			group: pick(ALERT_GROUPS),
+			consumer: pick(ALERT_CONSUMERS),
+			count: fc.integer({ min: 1, max: 3 }),
+		}),
+		weight: 2,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('ackAlerts' as const),
+			group: pick(ALERT_GROUPS),
+			ids: fc.array(pick(ALERT_IDS), { maxLength: 3 }),
+		}),
+		weight: 1,
+	},
+	{
 		// a key twice in one call: new only the first time
 		arbitrary: fc.record({
 			op: fc.constant('markSeen' as const),
@@ -585,6 +635,15 @@ function finalReads(): Command[] {
 		{ op: 'readLedger', keys: LEDGER_KEYS },
 		{ op: 'markSeen', keys: SEEN_KEYS, ttlMs: HOUR },
 		{ op: 'getCampaignPauses', campaigns: SCOPES },
+		// every group's pending alerts (read again), then what is new for it
+		...ALERT_GROUPS.flatMap((group) =>
+			ALERT_CONSUMERS.map((consumer): Command => ({
+				op: 'readAlerts',
+				group,
+				consumer,
+				count: 50,
+			})),
+		),
 		{
 			op: 'getReputation',
 			pairs: ALLOC_GROUPS.flatMap((group) => ROUTE_NAMES.map((route) => ({ route, group }))),
@@ -767,6 +826,12 @@ async function run(
 				return { value: await store.readLedger(c.keys) };
 			case 'markSeen':
 				return { value: await store.markSeen(c.keys, c.ttlMs) };
+			case 'publishAlerts':
+				return { value: await store.publishAlerts(c.alerts, c.cooldownMs) };
+			case 'readAlerts':
+				return { value: await store.readAlerts(c.group, c.consumer, { count: c.count }) };
+			case 'ackAlerts':
+				return { value: await store.ackAlerts(c.group, c.ids) };
 			case 'now':
 				return { value: { now: await store.now() } };
 			case 'sleep':

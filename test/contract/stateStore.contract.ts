@@ -11,6 +11,7 @@ import {
 	type OnceClaim,
 	type OnceClaimRequest,
 	type OnceSettlement,
+	type AlertInput,
 	type ReputationChange,
 	type StateStore,
 	type SuppressionEntry,
@@ -1265,6 +1266,124 @@ export function describeHealthContract(
 			expect(seenKeys.token('hook-1', 'mailgun', 'x')).toMatch(/^tok:[A-Za-z0-9_-]{22}$/);
 			expect(k).not.toBe(seenKeys.event('hook-2', 'sendgrid', 'x:{y}'));
 			expect(k).not.toBe(seenKeys.event('hook-1', 'mailgun', 'x:{y}'));
+		});
+	});
+	describe(`StateStore contract (alerts): ${name}`, () => {
+		let store: StateStore;
+		let id = 0;
+		let tag: string;
+		beforeEach(async () => {
+			store = await createStore();
+			tag = `${Date.now()}-${++id}`;
+		});
+		afterEach(async () => {
+			if (destroy) await destroy(store);
+		});
+		const at = '2026-12-01T10:00:00.000Z';
+		const alert = (route: string, extra: Partial<AlertInput> = {}): AlertInput => ({
+			type: 'route.ejected',
+			severity: 'critical',
+			route: `${route}-${tag}`,
+			reason: 'three failures in a row',
+			at,
+			...extra,
+		});
+		const seq = (alertIdText: string) => Number(alertIdText.split('-')[1]);
+
+		it('gives a group made on first read every alert published after it, once, oldest first', async () => {
+			const group = `g-${tag}`;
+			await store.publishAlerts([alert('before')], 0);
+			// the group starts at the log's end ($): what came before is not its
+			expect(await store.readAlerts(group, 'c1', { count: 10 })).toEqual([]);
+			const full = alert('a', {
+				type: 'route.suspended',
+				severity: 'warning',
+				group: 'yahoo',
+				campaign: 'c:{1}',
+				rule: 'yahoo-tss04',
+				until: '2026-12-01T14:00:00.000Z',
+			});
+			const ids = await store.publishAlerts([full, alert('b')], 0);
+			expect(ids).toHaveLength(2);
+			expect(ids[0]).toMatch(/^0-\d+$/);
+			expect(seq(ids[1])).toBe(seq(ids[0]) + 1);
+			const read = await store.readAlerts(group, 'c1', { count: 10 });
+			expect(read).toEqual([
+				{ id: ids[0], ...full },
+				{ id: ids[1], ...alert('b') },
+			]);
+			expect(await store.ackAlerts(group, ids)).toBe(2);
+			expect(await store.readAlerts(group, 'c1', { count: 10 })).toEqual([]);
+			// acknowledged already, or never given: nothing to acknowledge
+			expect(await store.ackAlerts(group, [...ids, '0-999999999'])).toBe(0);
+		});
+
+		it('reads at most count, and each alert goes to one consumer of a group and to every group', async () => {
+			const [g1, g2] = [`g1-${tag}`, `g2-${tag}`];
+			await store.readAlerts(g1, 'a', { count: 1 });
+			await store.readAlerts(g2, 'a', { count: 1 });
+			const ids = await store.publishAlerts(
+				['x', 'y', 'z'].map((r) => alert(r)),
+				0,
+			);
+			const first = await store.readAlerts(g1, 'a', { count: 2 });
+			expect(first.map((a) => a.id)).toEqual(ids.slice(0, 2));
+			// another consumer of the group gets only what a has not been given
+			const second = await store.readAlerts(g1, 'b', { count: 10 });
+			expect(second.map((a) => a.id)).toEqual(ids.slice(2));
+			expect(await store.readAlerts(g1, 'b', { count: 10 })).toHaveLength(1); // b's, pending
+			const other = await store.readAlerts(g2, 'a', { count: 10 });
+			expect(other.map((a) => a.id)).toEqual(ids);
+		});
+
+		it("reads a consumer's pending alerts again first, until acknowledged (a restart loses none)", async () => {
+			const group = `g-${tag}`;
+			await store.readAlerts(group, 'trigger', { count: 10 });
+			const ids = await store.publishAlerts([alert('p'), alert('q')], 0);
+			expect((await store.readAlerts(group, 'trigger', { count: 10 })).map((a) => a.id)).toEqual(
+				ids,
+			);
+			// the process died before acknowledging: the same consumer reads them again, then new ones
+			const later = await store.publishAlerts([alert('r')], 0);
+			expect((await store.readAlerts(group, 'trigger', { count: 1 })).map((a) => a.id)).toEqual([
+				ids[0],
+			]);
+			expect(await store.ackAlerts(group, [ids[0]])).toBe(1);
+			expect((await store.readAlerts(group, 'trigger', { count: 10 })).map((a) => a.id)).toEqual([
+				ids[1],
+			]);
+			expect(await store.ackAlerts(group, [ids[1]])).toBe(1);
+			expect((await store.readAlerts(group, 'trigger', { count: 10 })).map((a) => a.id)).toEqual(
+				later,
+			);
+		});
+
+		it('publishes the same type, route and group once per cooldown, the mark set with the alert', async () => {
+			const group = `g-${tag}`;
+			await store.readAlerts(group, 'c', { count: 1 });
+			const a = alert('flap', { group: 'gmail' });
+			const first = await store.publishAlerts([a, a, alert('flap', { group: 'yahoo' })], 150);
+			expect(first).toHaveLength(2);
+			expect(await store.publishAlerts([a], 150)).toEqual([]);
+			// another type of the same route and group is its own alert
+			expect(
+				await store.publishAlerts([{ ...a, type: 'route.recovered', severity: 'info' }], 150),
+			).toHaveLength(1);
+			await new Promise((res) => setTimeout(res, 250));
+			expect(await store.publishAlerts([a], 150)).toHaveLength(1);
+			// no cooldown: every one goes
+			expect(await store.publishAlerts([a, a], 0)).toHaveLength(2);
+			expect(await store.readAlerts(group, 'c', { count: 100 })).toHaveLength(6);
+			expect(await store.publishAlerts([], 150)).toEqual([]);
+		});
+
+		it('refuses what is not an alert, and reads without a group or a count', async () => {
+			await expect(
+				store.publishAlerts([{ ...alert('bad'), severity: 'loud' as 'info' }]),
+			).rejects.toThrow(/alert 1 is not valid: severity/);
+			await expect(store.publishAlerts([alert('x')], -1)).rejects.toThrow(/cooldown/);
+			await expect(store.readAlerts('', 'c', { count: 1 })).rejects.toThrow(/group/);
+			await expect(store.readAlerts('g', 'c', { count: 0 })).rejects.toThrow(/count/);
 		});
 	});
 }

@@ -74,11 +74,34 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	setCampaignPause: ['c', { until: 1, rule: 'r', reason: 'x', since: 0 }],
 	getCampaignPauses: [['c']],
 	updateReputation: ['g', [{ kind: 'seen', route: 'r' }]],
+	publishAlerts: [
+		[
+			{
+				type: 'route.ejected',
+				severity: 'critical',
+				route: 'r',
+				reason: 'x',
+				at: '2026-12-01T00:00:00.000Z',
+			},
+		],
+		60_000,
+	],
+	readAlerts: ['g', 'c', { count: 10 }],
+	ackAlerts: ['g', ['0-1']],
 	close: [],
 };
 const METHODS = Object.keys(CALLS) as Method[];
-/** writes with no local stand-in: a suppression entry written locally would be lost to every other worker */
-const PRIMARY_ONLY: Method[] = ['suppress', 'unsuppress'];
+/**
+ * no local stand-in: a suppression entry, or an alert, written locally would be lost to every
+ * other worker; a trigger's group lives on Redis, so its reads and acks wait for it
+ */
+const PRIMARY_ONLY: Method[] = [
+	'suppress',
+	'unsuppress',
+	'publishAlerts',
+	'readAlerts',
+	'ackAlerts',
+];
 const FALLING_BACK = METHODS.filter((m) => !PRIMARY_ONLY.includes(m));
 
 /** A store that records its calls and answers `<label>:<method>`, or fails with `failure`. */

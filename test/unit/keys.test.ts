@@ -65,6 +65,10 @@ describe('state keys', () => {
 						k.rate(rateKeys.group(campaigns[0], route, part)),
 						k.rate(rateKeys.connection(part, route)),
 						k.mx('example.com'),
+						k.alerts(),
+						k.alertSeq(),
+						k.alertGroups(),
+						k.alertCooldown(part, route, part),
 						...campaigns.flatMap((c) => [
 							k.counters(c),
 							k.spills(c),
@@ -136,6 +140,10 @@ describe('state keys', () => {
 			k.outcomePairs(),
 			k.seen(seenKeys.event('<webhook>', '<provider>', '<id>').replace(/:.*/, ':<event digest>')),
 			k.seen(seenKeys.token('<webhook>', '<provider>', '<id>').replace(/:.*/, ':<token digest>')),
+			k.alerts(),
+			k.alertSeq(),
+			k.alertGroups(),
+			k.alertCooldown('<type>', '<route>', '<group>'),
 			k.secret(),
 		];
 		expect(rows).toEqual(written);

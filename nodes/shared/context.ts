@@ -1,12 +1,12 @@
-import type { IExecuteFunctions, IWebhookFunctions } from 'n8n-workflow';
+import type { IExecuteFunctions, ITriggerFunctions, IWebhookFunctions } from 'n8n-workflow';
 
 /**
  * The shared node helpers (parameters, state store) take an execute context; a webhook context
- * has the same calls but reads a parameter without an item index. This view gives them exactly
+ * (and a trigger's) has the same calls but reads a parameter without an item index. This view gives them exactly
  * what they use — getNode, getNodeParameter (item 0 = the node's value), getCredentials — and
  * nothing else, so a helper that needs more fails loudly in the tests instead of guessing.
  */
-export function executeView(ctx: IWebhookFunctions): IExecuteFunctions {
+export function executeView(ctx: IWebhookFunctions | ITriggerFunctions): IExecuteFunctions {
 	const view = {
 		getNode: () => ctx.getNode(),
 		getNodeParameter: (name: string, _itemIndex: number, fallback?: unknown) =>
