@@ -304,6 +304,10 @@ describe('Load-Balanced Send › Probe Connection', () => {
 	});
 });
 
+// nock patches Node's http module, which every test file of a jest worker shares: leaving it
+// active breaks the next file's own nock (its request errors fire twice, one unhandled)
+afterAll(() => nock.restore());
+
 describe('Load-Balanced Send › Probe Connection on an email API (nock)', () => {
 	const API_KEY = 'SG.probe-key-never-shown';
 	const apiWorkflow = (probeOptions: IDataObject): WorkflowJson => {
