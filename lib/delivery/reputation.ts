@@ -22,7 +22,7 @@ import {
 	RATE_EVALUATION_MS,
 	type ReputationRule,
 } from '../reputation/rules';
-import { bucketStart, CAMPAIGN_TOTALS_ROUTE } from '../state/outcomes';
+import { bucketStart, CAMPAIGN_TOTALS_ROUTE, sumCounts } from '../state/outcomes';
 import type { CampaignPause } from '../state/types';
 import type { SendFailure } from '../transports/types';
 import type { DeliveryJob } from './types';
@@ -206,12 +206,9 @@ export class BatchReputation {
 				now + 1,
 			);
 			for (const rule of LIST_RULES) {
-				const counts: Record<string, number> = {};
-				for (const b of buckets)
-					// the window in whole hours: from the hour it begins in
-					if (b.start >= bucketStart(now - rule.windowMs, 'hour'))
-						for (const [f, n] of Object.entries(b.counts)) counts[f] = (counts[f] ?? 0) + (n ?? 0);
-				const v = listVerdict(rule, counts);
+				// the window in whole hours: from the hour it begins in
+				const from = bucketStart(now - rule.windowMs, 'hour');
+				const v = listVerdict(rule, sumCounts(buckets.filter((b) => b.start >= from)));
 				if (!v) continue;
 				const notice: ListQualityNotice = { campaign, ...v };
 				if (v.severity === 'critical' && this.pausePolicy && !this.pauses.has(campaign)) {

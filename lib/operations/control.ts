@@ -129,16 +129,22 @@ export async function suppressAddresses(
 	});
 }
 
+/** The addresses read (or why not) and the list keys of those that are addresses. */
+async function listKeys(store: StateStore, addresses: readonly string[]) {
+	const secret = await store.hashSecret();
+	const read = addresses.map(addressOf);
+	const keys = read.flatMap((a) => (a.ok ? [suppressionDigest(secret, a.address)] : []));
+	return { read, keys };
+}
+
 /** Takes addresses off a list, one store call; answers whether each was on it. */
 export async function unsuppressAddresses(
 	store: StateStore,
 	list: string,
 	addresses: readonly string[],
 ): Promise<Array<AddressAnswer<{ removed: boolean }>>> {
-	const secret = await store.hashSecret();
-	const read = addresses.map(addressOf);
-	const found = await checkAddresses(store, list, addresses);
-	const keys = read.flatMap((a) => (a.ok ? [suppressionDigest(secret, a.address)] : []));
+	const { read, keys } = await listKeys(store, addresses);
+	const found = await entriesOf(store, list, read, keys);
 	if (keys.length) await store.unsuppress(list, keys);
 	return found.map((f) =>
 		f.ok ? { ok: true, address: f.address, value: { removed: f.value !== null } } : f,
@@ -153,9 +159,18 @@ export async function checkAddresses(
 ): Promise<
 	Array<AddressAnswer<{ reason: string; source: string; since: string; until?: string } | null>>
 > {
-	const secret = await store.hashSecret();
-	const read = addresses.map(addressOf);
-	const keys = read.flatMap((a) => (a.ok ? [suppressionDigest(secret, a.address)] : []));
+	const { read, keys } = await listKeys(store, addresses);
+	return entriesOf(store, list, read, keys);
+}
+
+async function entriesOf(
+	store: StateStore,
+	list: string,
+	read: ReturnType<typeof addressOf>[],
+	keys: string[],
+): Promise<
+	Array<AddressAnswer<{ reason: string; source: string; since: string; until?: string } | null>>
+> {
 	const entries = keys.length ? await store.getSuppressions(list, keys) : [];
 	let k = 0;
 	return read.map((a) => {

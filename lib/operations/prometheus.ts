@@ -28,6 +28,7 @@
  *   postal_route_reputation_until_timestamp_seconds: when the suspension, throttle or ramp ends
  */
 import type { RateName, RouteGroupState, StatsRow } from './types';
+import { RATE_NAMES } from '../state/outcomeRates';
 
 /** What a Respond to Webhook node answers with the page. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -54,15 +55,7 @@ const COUNTED: Array<{ field: keyof StatsRow['counts']; name: string; help: stri
 	{ field: 'suppressed', name: 'suppressed', help: 'not sent: on the suppression list' },
 ];
 
-const RATES: RateName[] = [
-	'delivery',
-	'deferral',
-	'block',
-	'hardBounce',
-	'softBounce',
-	'complaint',
-	'unsubscribe',
-];
+const RATES: readonly RateName[] = RATE_NAMES;
 
 const STATES: Array<RouteGroupState['reputation']> = ['ok', 'suspended', 'throttled', 'ramping'];
 

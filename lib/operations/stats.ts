@@ -12,7 +12,9 @@
  * reach (8 days) reads from the oldest hour kept, and `window.from` says so.
  */
 import { z } from 'zod';
-import { OUTCOME_BUCKETS, OUTCOME_FIELDS, bucketStart, bucketRange } from '../state/outcomes';
+import { OUTCOME_BUCKETS, bucketStart, bucketRange, sumCounts } from '../state/outcomes';
+// the sums live with the counters' definition; re-exported for the operations' callers
+export { sumCounts, zeroCounts } from '../state/outcomes';
 import type { OutcomeCounts, OutcomeResolution } from '../state/outcomes';
 import { RATE_NAMES, rateOf, wilsonInterval } from '../state/outcomeRates';
 import { reputationShare, type ReputationState } from '../state/reputation';
@@ -89,20 +91,6 @@ export interface ReadStatsOptions {
 	groups?: string[];
 	/** epoch ms; the store's clock when absent */
 	now?: number;
-}
-
-/** Every outcome counter, 0 where none. */
-export function zeroCounts(): Required<OutcomeCounts> {
-	return Object.fromEntries(OUTCOME_FIELDS.map((f) => [f, 0])) as Required<OutcomeCounts>;
-}
-
-/** Buckets summed into every counter. */
-export function sumCounts(
-	buckets: ReadonlyArray<{ counts: OutcomeCounts }>,
-): Required<OutcomeCounts> {
-	const total = zeroCounts();
-	for (const b of buckets) for (const f of OUTCOME_FIELDS) total[f] += b.counts[f] ?? 0;
-	return total;
 }
 
 /** A rate's estimate: count, sample, value and its 95% Wilson interval. */

@@ -7,7 +7,7 @@
  */
 import { publishAlerts, reputationAlert } from '../alerts/emit';
 import type { OutcomeCounts } from '../state/outcomes';
-import { OUTCOME_FIELDS } from '../state/outcomes';
+import { sumCounts } from '../state/outcomes';
 import type {
 	AlertInput,
 	ReputationChange,
@@ -85,21 +85,9 @@ export async function applyChanges(
 	return { notices, states, now, ...(alertError ? { alertError } : {}) };
 }
 
-/** Sums buckets' counts. */
-function sum(
-	buckets: ReadonlyArray<{ start: number; counts: OutcomeCounts }>,
-	from: number,
-): OutcomeCounts {
-	const total: OutcomeCounts = {};
-	for (const b of buckets) {
-		if (b.start < from) continue;
-		for (const f of OUTCOME_FIELDS) {
-			const n = b.counts[f];
-			if (n) total[f] = (total[f] ?? 0) + n;
-		}
-	}
-	return total;
-}
+/** The buckets from `from` on, summed. */
+const sum = (buckets: ReadonlyArray<{ start: number; counts: OutcomeCounts }>, from: number) =>
+	sumCounts(buckets.filter((b) => b.start >= from));
 
 /**
  * The rate rules' changes for route × group pairs whose last evaluation is older than

@@ -24,6 +24,7 @@ import type { RoutePlan, RouteConfig } from './plan';
 import { rendezvousPick } from './rendezvous';
 import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequence';
 import { dailyLabel, explainSpills, hourlyLabel, reputationReason } from './spill';
+import { reputationShare } from '../state/reputation';
 import { warmupCap, warmupSharePercent } from './warmup';
 
 export interface PartitionInput {
@@ -505,17 +506,14 @@ export class Partitioner {
 		const { openUntil } = result;
 		const names = info.cls.candidates.map((i) => routes[i].name);
 		const open = info.cls.candidates.filter((i) => openUntil[i] > 0).map((i) => routes[i].name);
+		// the candidates suspended for the group (a share of 0), in the words of reputationReason
 		const suspended = group
-			? info.cls.candidates
-					.map((i) =>
-						reputationReason(
-							routes[i].name,
-							group.name,
-							result.reputation?.[group.index][i],
-							result.now,
-						),
-					)
-					.filter((r): r is string => r !== undefined && r.includes(': suspended for '))
+			? info.cls.candidates.flatMap((i) => {
+					const state = result.reputation?.[group.index][i] ?? null;
+					return state && reputationShare(state, result.now) === 0
+						? [reputationReason(routes[i].name, group.name, state, result.now)!]
+						: [];
+				})
 			: [];
 		if (suspended.length === names.length)
 			return `every route is suspended for ${group!.name}: ${suspended.join('; ')}`;

@@ -258,3 +258,17 @@ export function outcomePairsOf(
 ): OutcomePair[] {
 	return listed.map((p) => ({ ...pairOfMember(p.member), lastAt: p.lastAt }));
 }
+
+/** Every outcome counter, 0 where none. */
+export function zeroCounts(): Required<OutcomeCounts> {
+	return Object.fromEntries(OUTCOME_FIELDS.map((f) => [f, 0])) as Required<OutcomeCounts>;
+}
+
+/** Buckets summed into every counter. */
+export function sumCounts(
+	buckets: ReadonlyArray<{ counts: OutcomeCounts }>,
+): Required<OutcomeCounts> {
+	const total = zeroCounts();
+	for (const b of buckets) for (const f of OUTCOME_FIELDS) total[f] += b.counts[f] ?? 0;
+	return total;
+}

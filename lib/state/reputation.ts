@@ -174,6 +174,23 @@ export function applyReputationChanges(
 		}
 		return s;
 	};
+	/** a suspension for `duration`, the slow start after it, and its event */
+	const suspend = (
+		s: ReputationState,
+		c: ReputationAction & { route: string },
+		duration: number,
+	) => {
+		s.suspendedUntil = now + duration;
+		s.rampUntil = s.suspendedUntil + policy.rampMs;
+		Object.assign(s, { rule: c.rule, reason: c.reason, since: now });
+		events.push({
+			route: c.route,
+			what: 'suspended',
+			rule: c.rule,
+			reason: c.reason,
+			until: s.suspendedUntil,
+		});
+	};
 	const all = (): Array<[string, ReputationState]> => {
 		const out = new Map<string, ReputationState>(states);
 		for (const [r, s] of changed) out.set(r, s);
@@ -227,21 +244,20 @@ export function applyReputationChanges(
 		}
 		if (c.force) {
 			if (c.action === 'suspend') {
-				s.suspendedUntil = now + c.durationMs;
-				s.rampUntil = s.suspendedUntil + policy.rampMs;
-			} else {
-				s.factor = c.factor ?? 1;
-				s.ratePerMinute = c.ratePerMinute ?? 0;
-				s.throttledUntil = now + c.durationMs;
+				suspend(s, c, c.durationMs);
+				continue;
 			}
+			s.factor = c.factor ?? 1;
+			s.ratePerMinute = c.ratePerMinute ?? 0;
+			s.throttledUntil = now + c.durationMs;
 			Object.assign(s, { rule: c.rule, reason: c.reason, since: now });
 			events.push({
 				route: c.route,
-				what: c.action === 'suspend' ? 'suspended' : 'throttled',
+				what: 'throttled',
 				rule: c.rule,
 				reason: c.reason,
-				until: c.action === 'suspend' ? s.suspendedUntil : s.throttledUntil,
-				...(c.action === 'suspend' ? {} : { factor: s.factor }),
+				until: s.throttledUntil,
+				factor: s.factor,
 			});
 			continue;
 		}
@@ -261,17 +277,7 @@ export function applyReputationChanges(
 			s.strikes = now - s.lastStrikeAt < policy.repeatWindowMs ? s.strikes + 1 : 1;
 			s.lastStrikeAt = now;
 			const max = Math.max(c.maxDurationMs ?? c.durationMs, c.durationMs);
-			const duration = Math.min(c.durationMs * Math.pow(2, s.strikes - 1), max);
-			s.suspendedUntil = now + duration;
-			s.rampUntil = s.suspendedUntil + policy.rampMs;
-			Object.assign(s, { rule: c.rule, reason: c.reason, since: now });
-			events.push({
-				route: c.route,
-				what: 'suspended',
-				rule: c.rule,
-				reason: c.reason,
-				until: s.suspendedUntil,
-			});
+			suspend(s, c, Math.min(c.durationMs * Math.pow(2, s.strikes - 1), max));
 			continue;
 		}
 		const active = s.throttledUntil > now;
