@@ -11,7 +11,12 @@ import {
 import { compareRoutes, type CompareMetric } from '../../lib/operations/compare';
 import { prometheusText, PROMETHEUS_CONTENT_TYPE } from '../../lib/operations/prometheus';
 import { renderReport } from '../../lib/operations/report';
-import { readSeries, readStats, type StatsWindowChoice } from '../../lib/operations/stats';
+import {
+	readSeries,
+	readStats,
+	resolveWindow,
+	type StatsWindowChoice,
+} from '../../lib/operations/stats';
 import type { StateStore } from '../../lib/state/types';
 
 /** the rule an applied A/B verdict carries on the loser's state */
@@ -136,9 +141,20 @@ export async function readingOutput(
 	);
 	return [
 		{
-			json: { html, rows: rows.length, window: rows[0]?.window ?? null },
+			// the window read, rows or none (a quiet day's report still says which day it covers)
+			json: {
+				html,
+				rows: rows.length,
+				window: rows[0]?.window ?? windowRead(window, await store.now()),
+			},
 			binary: { [field]: binary },
 			...paired,
 		},
 	];
+}
+
+/** The window a read covered, as the rows carry it, for a read that found no rows. */
+function windowRead(choice: StatsWindowChoice, now: number): IDataObject {
+	const { from, to, label } = resolveWindow(choice, now);
+	return { from, to, label };
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { encodeReference } from '../../lib/feedback/reference';
 import { startSmtpSink } from '../helpers/smtpSink';
 import { ownerSession, spawnN8nServer, stopN8nServer } from './server';
-import { Checks, extractRunJson, freePort, log, outputItems, run, step } from './lib';
+import { Checks, extractRunJson, freePort, log, outputItems, run, step, waitFor } from './lib';
 import { install, n8n, n8nEnv, type Env, type Packed } from './run';
 import { PKG, smtpCredential } from './workflow';
 
@@ -109,21 +109,6 @@ function workflow(publicKey: string) {
 		settings: { executionOrder: 'v1' },
 		pinData: {},
 	};
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-	const until = Date.now() + ms;
-	let last: unknown;
-	while (Date.now() < until) {
-		try {
-			const v = await fn();
-			if (v !== undefined) return v;
-		} catch (error) {
-			last = error;
-		}
-		await new Promise((r) => setTimeout(r, 500));
-	}
-	throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** Runs the scenario; returns the failed checks (empty: passed), never throws. */

@@ -291,3 +291,23 @@ export function outputItems(runJson: RunJson, node: string, output = 0): RunItem
 	if (!runs?.length) return [];
 	return runs[0].data?.main?.[output] ?? [];
 }
+
+/** Calls `fn` every 500 ms until it gives a value (an error counts as not yet), for at most `ms`. */
+export async function waitFor<T>(
+	what: string,
+	fn: () => Promise<T | undefined>,
+	ms: number,
+): Promise<T> {
+	const until = Date.now() + ms;
+	let last: unknown;
+	while (Date.now() < until) {
+		try {
+			const v = await fn();
+			if (v !== undefined) return v;
+		} catch (error) {
+			last = error;
+		}
+		await new Promise((r) => setTimeout(r, 500));
+	}
+	throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}

@@ -13,7 +13,9 @@
  * Env: POSTAL_E2E_CACHE (cache dir), POSTAL_E2E_MODES=npm,gui, POSTAL_E2E_KEEP=1 (keep the work dir),
  *      POSTAL_E2E_SKIP_BUILD=1 (pack without `npm run build`), POSTAL_E2E_TGZ=<file> (test that tarball,
  *      no build), POSTAL_E2E_EXAMPLES_DIR (default examples/),
- *      POSTAL_E2E_ALLOW_SECOND_WORKFLOW_COPY=1 (a second n8n-workflow copy is a warning, not a failure).
+ *      POSTAL_E2E_ALLOW_SECOND_WORKFLOW_COPY=1 (a second n8n-workflow copy is a warning, not a failure),
+ *      POSTAL_E2E_ONLY=feedback,operations,examples,retry,editor (run only these parts after the install
+ *      modes; with POSTAL_E2E_MODES= none of the modes either — for working on one part, never for CI).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -30,6 +32,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { startSmtpSink, type SinkMessage, type SmtpSink } from '../helpers/smtpSink';
 import { runFeedbackTrigger } from './feedbackTrigger';
+import { OPERATIONS_EXAMPLES, runOperations } from './operations';
 import { runRetryLoop } from './retryLoop';
 import {
 	Checks,
@@ -71,6 +74,9 @@ const REPO = resolve(__dirname, '..', '..');
 const ENCRYPTION_KEY = 'postal-routes-e2e-fixed-encryption-key';
 const PROBE = join(__dirname, 'resolve-probe.js');
 export type Mode = 'npm' | 'gui';
+/** whether a part runs (all of them unless POSTAL_E2E_ONLY names some) */
+const only = (process.env.POSTAL_E2E_ONLY ?? '').split(',').filter(Boolean);
+const part = (name: string) => !only.length || only.includes(name);
 const MODES = (process.env.POSTAL_E2E_MODES ?? 'npm,gui')
 	.split(',')
 	.map((m) => m.trim())
@@ -848,6 +854,16 @@ async function runExamples(env: Env, packed: Packed, work: string): Promise<void
 						};
 						note = ' (its Webhook trigger replaced by a Manual Trigger + a sample request)';
 					}
+					// a Schedule Trigger waits for its time: a Manual Trigger of the same name starts the run now
+					for (const n of nodes)
+						if (n.type === 'n8n-nodes-base.scheduleTrigger') {
+							Object.assign(n, {
+								type: 'n8n-nodes-base.manualTrigger',
+								typeVersion: 1,
+								parameters: {},
+							});
+							note = ' (its Schedule Trigger replaced by a Manual Trigger)';
+						}
 					// an Email Trigger (IMAP) needs a mailbox: a Code node of the same name emits what it emits
 					// in Format Raw (the message's TEXT part in `raw`) for a real bounce, behind a Manual Trigger
 					const imap = nodes.filter((n) => n.type === 'n8n-nodes-base.emailReadImap');
@@ -883,6 +899,12 @@ async function runExamples(env: Env, packed: Packed, work: string): Promise<void
 						results.push(
 							`${file}: run by the feedback-trigger scenario (published on n8n start, its webhook called)`,
 						);
+						return;
+					}
+					// the alert trigger and the metrics webhook need a running n8n: the operations scenario
+					// publishes them and fires them (operations.ts)
+					if (OPERATIONS_EXAMPLES.includes(file)) {
+						results.push(`${file}: run by the operations scenario (published on n8n start, fired)`);
 						return;
 					}
 					if (!nodes.some((n) => n.type === 'n8n-nodes-base.manualTrigger')) {
@@ -949,7 +971,24 @@ async function runExamples(env: Env, packed: Packed, work: string): Promise<void
 					}
 					const received = sink.messages.length - before;
 					const parsers = nodes.filter((n) => n.type === `${PKG}.postalBounceParser`);
-					if (nodes.some((n) => n.type === `${PKG}.loadBalancedSend`) || !parsers.length) {
+					const probes = nodes.filter(
+						(n) => n.type === `${PKG}.loadBalancedSend` && n.parameters?.operation === 'probe',
+					);
+					if (probes.length) {
+						// a probe sends nothing: each probe passed against the sink and left on Sent
+						const passed = runJson
+							? probes.map((n) => outputItems(runJson, n.name, 0).map((it) => it.json.ok))
+							: [];
+						c.equal(
+							passed,
+							probes.map(() => [true]),
+							`${file}: each probe passed against the sink, one item on Sent`,
+						);
+						c.equal(received, 0, `${file}: the probes sent no mail`);
+						results.push(
+							`${file}${note}: exit ${exec.code}, probes on Sent ${JSON.stringify(passed)}`,
+						);
+					} else if (nodes.some((n) => n.type === `${PKG}.loadBalancedSend`) || !parsers.length) {
 						c.ok(
 							received > 0 && received === (statuses.sent ?? 0),
 							`${file}: messages at the sink (${received}) = deliveries with status 'sent' (${statuses.sent ?? 0})`,
@@ -1071,15 +1110,23 @@ async function main(): Promise<number> {
 				log(`  ${(error as Error).message}`);
 			}
 		}
-		if (!interrupted) failures.push(...(await runFeedbackTrigger(env, packed, work)));
+		if (!interrupted && part('feedback'))
+			failures.push(...(await runFeedbackTrigger(env, packed, work)));
+		if (!interrupted && part('operations'))
+			failures.push(
+				...(await step('[operations] stats, report, probe, alert, metrics', () =>
+					runOperations(env, packed, work),
+				)),
+			);
 		try {
-			if (!interrupted) await runExamples(env, packed, work);
+			if (!interrupted && part('examples')) await runExamples(env, packed, work);
 		} catch (error) {
 			failures.push(`[examples] ${(error as Error).message}`);
 		}
-		if (!interrupted) await runRetryLoop(env, packed, work, REPO, failures, summary);
+		if (!interrupted && part('retry'))
+			await runRetryLoop(env, packed, work, REPO, failures, summary);
 		try {
-			if (!interrupted)
+			if (!interrupted && part('editor'))
 				await step('[editor] the Load-Balanced Send panel', () => checkSendPanel(env, work));
 		} catch (error) {
 			failures.push(`[editor] ${(error as Error).message}`);

@@ -1,15 +1,19 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
+import parsePrometheus from 'parse-prometheus-text-format';
 import { WorkflowExpression, type IDataObject, type INodeExecutionData } from 'n8n-workflow';
 import { encodeReference } from '../../lib/feedback/reference';
-import { suppressionDigest } from '../../lib/state/keys';
+import { circuitName, suppressionDigest } from '../../lib/state/keys';
 import { embeddedStateStore, resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
+import { PostalAlertTrigger } from '../../nodes/PostalAlertTrigger/PostalAlertTrigger.node';
 import { PostalFeedbackTrigger } from '../../nodes/PostalFeedbackTrigger/PostalFeedbackTrigger.node';
 import { dataTables, PACKAGE, runWorkflow, waits, type WorkflowJson } from '../helpers/engine';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
+import { activateTrigger, until } from '../helpers/trigger';
 import { serveTrigger } from '../helpers/webhookServer';
 
 /**
@@ -26,7 +30,9 @@ const readExample = (file: string) =>
 	JSON.parse(readFileSync(join(EXAMPLES, file), 'utf8')) as WorkflowJson;
 const ALL = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
 /** the examples that send (the feedback ones receive: each has its own tests below) */
-const SENDING = ALL.filter((f) => readExample(f).nodes.some((n) => n.type === SEND));
+const SENDING = ALL.filter((f) =>
+	readExample(f).nodes.some((n) => n.type === SEND && n.parameters.operation !== 'probe'),
+);
 
 /** a bounce-mailbox message the way n8n's Email Trigger (IMAP), Format Raw, puts it in `raw`: the TEXT part */
 const imapRaw = (name: string) => {
@@ -64,6 +70,10 @@ function runnable(
 			)
 				.slice(0, limit)
 				.map((i) => i.json);
+		} else if (node.type === 'n8n-nodes-base.scheduleTrigger') {
+			// what n8n's Schedule Trigger emits when its time comes
+			inputs[node.name] = [{ timestamp: new Date().toISOString() }];
+			startAt(node.name);
 		} else if (node.type === 'n8n-nodes-base.webhook') {
 			inputs[node.name] = [{ body: { email: 'sam@gmail.com', name: 'Sam' } }];
 			startAt(node.name);
@@ -140,8 +150,11 @@ describe('the examples through the n8n engine', () => {
 
 	it('every example is run here: the sending ones below, the feedback ones on their own', () => {
 		expect(ALL.filter((f) => !SENDING.includes(f)).sort()).toEqual([
+			'alert-to-slack.json',
 			'esp-webhooks-suppression.json',
 			'imap-bounces-parser.json',
+			'probe-every-minute.json',
+			'prometheus-endpoint.json',
 		]);
 	});
 
@@ -493,4 +506,223 @@ describe('the examples through the n8n engine', () => {
 			expect(found.map((f) => f?.reason ?? null)).toEqual(['hard-bounce', 'complaint', null]);
 		});
 	});
+
+	describe('daily-route-report-email.json', () => {
+		it('mails the day’s report as an HTML attachment, once a day (the Message Key is the date)', async () => {
+			resetEmbeddedStateStore();
+			sink = await startSmtpSink();
+			const store = embeddedStateStore();
+			await store.countOutcomes([
+				{ route: 'Relay A', group: 'google', counts: { sent: 40, blocked: 2 }, at: Date.now() },
+			]);
+			const { wf, inputs } = runnable('daily-route-report-email.json');
+			const credentials = credentialsFor(wf, sink);
+			const first = await runWorkflow(wf, inputs, { credentials });
+			expect(first.error).toBeUndefined();
+			expect(sink.messages).toHaveLength(1);
+			const mail = sink.messages[0];
+			expect(mail.rcpts).toEqual(['email-team@shop.example']);
+			expect(mail.parsed.subject).toMatch(/^Route report \d{4}-\d{2}-\d{2}: 1 route × group rows$/);
+			expect(mail.parsed.attachments.map((a) => [a.filename, a.contentType])).toEqual([
+				['postal-routes-report.html', 'text/html'],
+			]);
+			const page = mail.parsed.attachments[0].content.toString('utf8');
+			expect(page).toContain('Daily route report');
+			expect(page).toContain('Relay A');
+			expect(page).toContain('<svg');
+			// the same day again: the report went already
+			const again = await runWorkflow(wf, inputs, { credentials });
+			expect(again.error).toBeUndefined();
+			expect(sink.messages).toHaveLength(1);
+			expect(
+				again
+					.outputs('Email the Report')[3]
+					.map((i) => (i.json.postalDelivery as IDataObject).status),
+			).toEqual(['skipped-duplicate']);
+		});
+
+		it('a quiet day still says which day its report covers', async () => {
+			resetEmbeddedStateStore();
+			sink = await startSmtpSink();
+			const { wf, inputs } = runnable('daily-route-report-email.json');
+			const run = await runWorkflow(wf, inputs, { credentials: credentialsFor(wf, sink) });
+			expect(run.error).toBeUndefined();
+			const report = run.outputs('Route Report (24 h)')[0][0].json;
+			expect(report.rows).toBe(0);
+			expect((report.window as IDataObject).label).toBe('24h');
+			expect(sink.messages[0].parsed.text).toContain((report.window as IDataObject).from as string);
+		});
+	});
+
+	describe('probe-every-minute.json', () => {
+		it('a passing probe leaves on Sent; the route whose server is down goes to Route Down, and out after Fall (2) probes', async () => {
+			resetEmbeddedStateStore();
+			sink = await startSmtpSink();
+			const { wf, inputs } = runnable('probe-every-minute.json');
+			const credentials = credentialsFor(wf, sink);
+			// Relay B's server is down: a port nothing listens on
+			credentials.relayBSmtp = { host: '127.0.0.1', port: await closedPort(), security: 'none' };
+			const circuitB = circuitName('newsletter', 'Relay B');
+			const outcomes = [];
+			for (let run = 1; run <= 2; run++) {
+				const result = await runWorkflow(wf, inputs, { credentials });
+				expect(result.error).toBeUndefined();
+				const [a, b] = ['Probe Relay A', 'Probe Relay B'].map((n) => result.outputs(n));
+				const [state] = await embeddedStateStore().getCircuits([circuitB]);
+				outcomes.push({
+					passedA: a[0].map((i) => i.json.ok),
+					failedB: b[1].map((i) => i.json.ok),
+					routeDown: result.outputs('Route Down')[0].map((i) => i.json.route),
+					bOut: Boolean(state && state.openUntil > Date.now()),
+				});
+			}
+			expect(outcomes).toEqual([
+				{ passedA: [true], failedB: [false], routeDown: ['Relay B'], bOut: false },
+				{ passedA: [true], failedB: [false], routeDown: ['Relay B'], bOut: true },
+			]);
+			expect(sink.messages).toHaveLength(0);
+		});
+	});
+
+	describe('prometheus-endpoint.json', () => {
+		it('answers the route metrics in the exposition format (a real parser reads them)', async () => {
+			resetEmbeddedStateStore();
+			await embeddedStateStore().countOutcomes([
+				{ route: 'Relay A', group: 'google', counts: { sent: 12, deferred: 3 }, at: Date.now() },
+			]);
+			const { wf, inputs } = runnable('prometheus-endpoint.json');
+			// n8n-core has no Respond to Webhook here: a No Op takes its place; what it answers is the
+			// expression below, checked on the metrics node's item
+			const respond = wf.nodes.find((n) => n.type === 'n8n-nodes-base.respondToWebhook')!;
+			expect(respond.parameters.responseBody).toBe('={{ $json.metrics }}');
+			Object.assign(respond, { type: 'n8n-nodes-base.noOp', typeVersion: 1, parameters: {} });
+			const run = await runWorkflow(wf, inputs);
+			expect(run.error).toBeUndefined();
+			const { metrics, contentType } = run.outputs('Route Metrics')[0][0].json as {
+				metrics: string;
+				contentType: string;
+			};
+			const header = (
+				readExample('prometheus-endpoint.json').nodes.find((n) => n.name === respond.name)!
+					.parameters as { options: { responseHeaders: { entries: IDataObject[] } } }
+			).options.responseHeaders.entries[0];
+			expect(header).toEqual({ name: 'Content-Type', value: contentType });
+			const sent = parsePrometheus(metrics).find((f) => f.name === 'postal_messages_sent');
+			expect(
+				sent?.metrics.map((m) => [
+					(m as { labels: IDataObject }).labels,
+					(m as { value: string }).value,
+				]),
+			).toEqual([[{ route: 'Relay A', group: 'google', window: '15m' }, '12']]);
+		});
+	});
+
+	describe('alert-to-slack.json', () => {
+		it('its trigger emits warnings and worse, and the Slack text reads each alert', async () => {
+			resetEmbeddedStateStore();
+			const example = readExample('alert-to-slack.json');
+			const triggerNode = example.nodes.find((n) => n.type === `${PACKAGE}.postalAlertTrigger`)!;
+			const active = await activateTrigger(new PostalAlertTrigger(), {
+				name: triggerNode.name,
+				type: triggerNode.type,
+				parameters: { ...triggerNode.parameters, pollSeconds: 1 },
+			});
+			const at = new Date().toISOString();
+			await embeddedStateStore().publishAlerts(
+				[
+					{
+						type: 'route.restored',
+						severity: 'info',
+						route: 'Relay A',
+						group: 'yahoo',
+						reason: 'cleared',
+						at,
+					},
+					{
+						type: 'route.suspended',
+						severity: 'critical',
+						route: 'Relay A',
+						group: 'yahoo',
+						rule: 'yahoo-tss04',
+						reason: '421 4.7.0 [TSS04] temporarily deferred',
+						at,
+						until: '2026-12-02T10:00:00.000Z',
+					},
+					{
+						type: 'route.ejected',
+						severity: 'critical',
+						route: 'Relay B',
+						reason: 'connection refused',
+						at,
+					},
+				],
+				0,
+			);
+			await until(() => active.emitted.length > 0);
+			await active.response.closeFunction!();
+			const alerts = active.emitted.flat().map((i) => i.json);
+			expect(alerts.map((a) => a.type)).toEqual(['route.suspended', 'route.ejected']);
+
+			// the Slack node's text, evaluated by n8n on each alert: a Set node with the same expression
+			const slack = example.nodes.find((n) => n.type === 'n8n-nodes-base.slack')!;
+			const wf: WorkflowJson = {
+				id: 'wfAlertText',
+				nodes: [
+					{
+						id: 's',
+						name: 'Start',
+						type: 'n8n-nodes-base.manualTrigger',
+						typeVersion: 1,
+						position: [0, 0],
+						parameters: {},
+					},
+					{
+						id: 'a',
+						name: 'Alerts',
+						type: 'test.injectedItems',
+						typeVersion: 1,
+						position: [200, 0],
+						parameters: {},
+					},
+					{
+						id: 't',
+						name: 'Text',
+						type: 'n8n-nodes-base.set',
+						typeVersion: 3.4,
+						position: [400, 0],
+						parameters: {
+							assignments: {
+								assignments: [
+									{ id: 'x', name: 'text', type: 'string', value: slack.parameters.text },
+								],
+							},
+							options: {},
+						},
+					},
+				],
+				connections: {
+					Start: { main: [[{ node: 'Alerts', type: 'main', index: 0 }]] },
+					Alerts: { main: [[{ node: 'Text', type: 'main', index: 0 }]] },
+				},
+			};
+			const run = await runWorkflow(wf, { Alerts: alerts });
+			expect(run.error).toBeUndefined();
+			expect(run.outputs('Text')[0].map((i) => i.json.text)).toEqual([
+				':rotating_light: route.suspended: Relay A for yahoo — 421 4.7.0 [TSS04] temporarily deferred (until 2026-12-02T10:00:00.000Z)',
+				':rotating_light: route.ejected: Relay B — connection refused',
+			]);
+		});
+	});
 });
+
+/** A loopback port nothing listens on (bound, then closed). */
+function closedPort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const { port } = server.address() as AddressInfo;
+			server.close(() => resolve(port));
+		});
+	});
+}
