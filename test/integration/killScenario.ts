@@ -477,8 +477,15 @@ export function checkDurable(o: Outcome): void {
 	expect(leased.has(wire.killedRcpt!)).toBe(true);
 	expect(leased.size).toBeLessThanOrEqual(spec.concurrency);
 	// with a rate limit, the sends waiting for it hold nothing: the pipeline that claimed before the
-	// wait left every one of the Parallel Sends leased; now only those that had their turn are
-	if (spec.rate) expect(leased.size).toBeLessThanOrEqual(spec.concurrency / 2);
+	// wait left every one of the Parallel Sends leased, most of them never seen by the sink; now only
+	// those that had their turn are, and a send that had its turn goes on the wire at once. Counted
+	// by what the sink never saw, not by the leases: on a machine slow enough that each send takes
+	// longer than Parallel Sends turns of the rate (10 × 5 ms at 200/s), all ten are on the wire,
+	// leased, and rightly so (a CI run under load saw 10, every one at the sink)
+	if (spec.rate)
+		expect([...leased].filter((r) => !wire.seenAt.has(r)).length).toBeLessThanOrEqual(
+			spec.concurrency / 2,
+		);
 	// settled by the killed child = accepted without a lease: skipped as sent, not sent again
 	expect(new Set(rcpts(skipped.filter((i) => i.status === 'skipped-duplicate')))).toEqual(
 		new Set([...accepted].filter((r) => !leased.has(r))),
