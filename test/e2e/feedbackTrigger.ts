@@ -16,7 +16,14 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeReference } from '../../lib/feedback/reference';
 import { startSmtpSink } from '../helpers/smtpSink';
-import { ownerSession, spawnN8nServer, stopN8nServer } from './server';
+import {
+	executionResult,
+	finishedExecutions,
+	ownerRest,
+	serverVars,
+	startN8nServer,
+	stopN8nServer,
+} from './server';
 import { Checks, extractRunJson, freePort, log, outputItems, run, step, waitFor } from './lib';
 import { install, n8n, n8nEnv, type Env, type Packed } from './run';
 import { PKG, smtpCredential } from './workflow';
@@ -134,14 +141,10 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 	);
 	const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 	const key = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
-	const port = await freePort();
-	const vars = {
-		...n8nEnv(env, inst, base, await freePort(), join(base, 'resolve-probe.jsonl')),
-		N8N_PORT: String(port),
-		N8N_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_SECURE_COOKIE: 'false',
-		NODE_ENV: 'production',
-	};
+	const vars = serverVars(
+		n8nEnv(env, inst, base, await freePort(), join(base, 'resolve-probe.jsonl')),
+		await freePort(),
+	);
 	const wfFile = join(base, 'workflow.json');
 	writeFileSync(wfFile, JSON.stringify([workflow(key), exampleWorkflow(key)], null, 2));
 	await step(
@@ -154,19 +157,9 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 	);
 
 	let server: ChildProcess | undefined;
-	const url = `http://127.0.0.1:${port}`;
 	try {
-		server = spawnN8nServer(env, inst.userFolder, vars, n8nLog);
-		await step('[feedback] n8n start, until /healthz/readiness', () =>
-			waitFor(
-				'n8n to be ready',
-				async () => {
-					if (server?.exitCode !== null) throw new Error(`n8n exited (${server?.exitCode})`);
-					return (await fetch(`${url}/healthz/readiness`)).ok ? true : undefined;
-				},
-				120_000,
-			),
-		);
+		let url: string;
+		({ server, url } = await startN8nServer(env, inst.userFolder, vars, n8nLog, 'feedback'));
 		const hook = `${url}/webhook/${WEBHOOK_ID}/webhook`;
 		const body = JSON.stringify(events());
 		const signed = (text: string, timestamp = String(Math.floor(Date.now() / 1000))) => ({
@@ -208,27 +201,9 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 		c.equal(asText.status, 200, 'a signed body sent as text/plain verifies (rawBody is there)');
 
 		// the run data, as the editor reads it: the owner's session, the executions API
-		const setup = await ownerSession(url, 'Feedback-2026');
-		const cookie = setup.cookie;
-		c.ok(setup.ok && cookie, 'owner set-up gave a session');
-		const rest = async (path: string) => {
-			const r = await fetch(`${url}/rest${path}`, { headers: { cookie } });
-			if (!r.ok) throw new Error(`GET /rest${path}: ${r.status}`);
-			return ((await r.json()) as { data: unknown }).data;
-		};
-		const list = await waitFor(
-			'the execution to finish',
-			async () => {
-				const data = (await rest(
-					`/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: WORKFLOW_ID }))}`,
-				)) as { results: Array<{ id: string; status: string }> };
-				return data.results.length &&
-					data.results.every((e) => e.status !== 'running' && e.status !== 'new')
-					? data.results
-					: undefined;
-			},
-			30_000,
-		);
+		const rest = await ownerRest(url, 'Feedback-2026');
+		c.ok(rest.ok && rest.cookie, 'owner set-up gave a session');
+		const list = await finishedExecutions(rest, WORKFLOW_ID, 'the execution to finish', 30_000);
 		c.equal(
 			list.map((e) => e.status),
 			['success', 'success'],
@@ -236,21 +211,8 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 		);
 		// the list is newest first: the JSON batch is the older one
 		const oldest = [...list].sort((x, y) => Number(x.id) - Number(y.id))[0];
-		const execution = (await rest(`/executions/${oldest.id}`)) as { data: string };
-		// n8n keeps run data "flatted" (references as indexes); its own copy parses it
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const flatted = require(join(env.n8nDir, 'node_modules', 'flatted')) as {
-			parse: (s: string) => {
-				resultData: {
-					runData: Record<
-						string,
-						Array<{ data: { main: Array<Array<{ json: Record<string, unknown> }>> } }>
-					>;
-				};
-			};
-		};
-		const runData = flatted.parse(execution.data).resultData.runData;
-		const items = runData.Feedback?.[0]?.data.main[0] ?? [];
+		const { runData } = await executionResult(env, rest, oldest.id);
+		const items = runData.Feedback?.[0]?.data?.main[0] ?? [];
 		const got = items.map((i) => {
 			const e = i.json.postalEvent as Record<string, unknown>;
 			return [e.source, e.type, e.bounce ?? null, e.recipient, e.eventId];
@@ -291,17 +253,10 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 			30_000,
 		);
 		c.equal(posted.status, 200, 'example esp-webhooks-suppression.json: signed batch status');
-		const exampleRuns = await waitFor(
+		const exampleRuns = await finishedExecutions(
+			rest,
+			EXAMPLE_ID,
 			'the example’s execution to finish',
-			async () => {
-				const data = (await rest(
-					`/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId: EXAMPLE_ID }))}`,
-				)) as { results: Array<{ id: string; status: string }> };
-				return data.results.length &&
-					data.results.every((e) => e.status !== 'running' && e.status !== 'new')
-					? data.results
-					: undefined;
-			},
 			30_000,
 		);
 		c.equal(
@@ -309,10 +264,8 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 			['success'],
 			'example esp-webhooks-suppression.json: one execution, success',
 		);
-		const exampleData = flatted.parse(
-			((await rest(`/executions/${exampleRuns[0].id}`)) as { data: string }).data,
-		).resultData.runData;
-		const notified = (exampleData['Notify (Complaint)']?.[0]?.data.main[0] ?? []).map(
+		const exampleData = (await executionResult(env, rest, exampleRuns[0].id)).runData;
+		const notified = (exampleData['Notify (Complaint)']?.[0]?.data?.main[0] ?? []).map(
 			(i) => (i.json.postalEvent as Record<string, unknown>).recipient,
 		);
 		c.equal(

@@ -20,7 +20,14 @@ import parsePrometheus from 'parse-prometheus-text-format';
 import { startSmtpSink } from '../helpers/smtpSink';
 import { Checks, freePort, log, step, waitFor } from './lib';
 import { install, n8n, n8nEnv, type Env, type Packed } from './run';
-import { ownerSession, spawnN8nServer, stopN8nServer } from './server';
+import {
+	executionResult,
+	finishedExecutions,
+	ownerRest,
+	serverVars,
+	startN8nServer,
+	stopN8nServer,
+} from './server';
 import { PKG, smtpCredential } from './workflow';
 
 const EXAMPLES = join(__dirname, '..', '..', 'examples');
@@ -144,11 +151,6 @@ function scenarioWorkflow(reportFile: string) {
 	};
 }
 
-type RunData = Record<
-	string,
-	Array<{ data?: { main: Array<Array<{ json: Record<string, unknown> }> | null> } }>
->;
-
 /** Runs the scenario; returns the failed checks (empty: passed), never throws. */
 export async function runOperations(env: Env, packed: Packed, work: string): Promise<string[]> {
 	try {
@@ -172,13 +174,11 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 	const sink = await startSmtpSink({ auth: { user: 'relay-ops', pass: password } });
 	// a port nothing listens on: the route whose server is down
 	const downPort = await freePort();
-	const port = await freePort();
 	const vars = {
-		...n8nEnv(env, inst, base, await freePort(), join(base, 'resolve-probe.jsonl')),
-		N8N_PORT: String(port),
-		N8N_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_SECURE_COOKIE: 'false',
-		NODE_ENV: 'production',
+		...serverVars(
+			n8nEnv(env, inst, base, await freePort(), join(base, 'resolve-probe.jsonl')),
+			await freePort(),
+		),
 		// n8n 2.x lets the file nodes write only under this folder
 		N8N_RESTRICT_FILE_ACCESS_TO: files,
 	};
@@ -202,46 +202,13 @@ async function scenario(env: Env, packed: Packed, work: string): Promise<string[
 			for (const id of [SCENARIO_ID, alerts.id, metrics.id])
 				await n8n(env, ['publish:workflow', `--id=${id}`], vars, n8nLog);
 		});
-		const url = `http://127.0.0.1:${port}`;
-		server = spawnN8nServer(env, inst.userFolder, vars, n8nLog);
-		await step('[operations] n8n start, until /healthz/readiness', () =>
-			waitFor(
-				'n8n to be ready',
-				async () => {
-					if (server?.exitCode !== null) throw new Error(`n8n exited (${server?.exitCode})`);
-					return (await fetch(`${url}/healthz/readiness`)).ok ? true : undefined;
-				},
-				120_000,
-			),
-		);
-		const { ok, cookie } = await ownerSession(url, 'Operations-2026');
-		c.ok(ok && cookie, 'owner set-up gave a session');
-		const rest = async (path: string) => {
-			const r = await fetch(`${url}/rest${path}`, { headers: { cookie } });
-			if (!r.ok) throw new Error(`GET /rest${path}: ${r.status}`);
-			return ((await r.json()) as { data: unknown }).data;
-		};
-		// n8n keeps run data "flatted" (references as indexes); its own copy parses it
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const flatted = require(join(env.n8nDir, 'node_modules', 'flatted')) as {
-			parse: (s: string) => { resultData: { runData: RunData; error?: { message: string } } };
-		};
+		let url: string;
+		({ server, url } = await startN8nServer(env, inst.userFolder, vars, n8nLog, 'operations'));
+		const rest = await ownerRest(url, 'Operations-2026');
+		c.ok(rest.ok && rest.cookie, 'owner set-up gave a session');
 		const finished = (workflowId: string, what: string) =>
-			waitFor(
-				what,
-				async () => {
-					const data = (await rest(
-						`/executions?filter=${encodeURIComponent(JSON.stringify({ workflowId }))}`,
-					)) as { results: Array<{ id: string; status: string }> };
-					return data.results.length &&
-						data.results.every((e) => e.status !== 'running' && e.status !== 'new')
-						? data.results
-						: undefined;
-				},
-				60_000,
-			);
-		const runDataOf = async (id: string) =>
-			flatted.parse(((await rest(`/executions/${id}`)) as { data: string }).data).resultData;
+			finishedExecutions(rest, workflowId, what, 60_000);
+		const runDataOf = (id: string) => executionResult(env, rest, id);
 
 		// the workflows are activated a moment after readiness: the webhook answers 404 until then
 		const called = await step('[operations] POST the scenario’s webhook', () =>

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSmtpSink } from '../helpers/smtpSink';
-import { ownerSession, spawnN8nServer, stopN8nServer } from './server';
+import { ownerRest, serverVars, startN8nServer, stopN8nServer } from './server';
 import { Checks, extractRunJson, freePort, log, step, type RunItem } from './lib';
 import { install, n8n, n8nEnv, type Env, type Packed } from './run';
 import { smtpCredential } from './workflow';
@@ -251,15 +251,10 @@ export async function runDeliveryLog(env: Env, packed: Packed, work: string): Pr
 				? { code: 550, message: '5.1.1 No such user' }
 				: undefined,
 	});
-	const port = await freePort();
-	const url = `http://127.0.0.1:${port}`;
-	const vars = {
-		...n8nEnv(env, inst, base, await freePort(), join(base, 'resolve-probe.jsonl')),
-		N8N_PORT: String(port),
-		N8N_LISTEN_ADDRESS: '127.0.0.1',
-		N8N_SECURE_COOKIE: 'false',
-		NODE_ENV: 'production',
-	};
+	const vars = serverVars(
+		n8nEnv(env, inst, base, await freePort(), join(base, 'resolve-probe.jsonl')),
+		await freePort(),
+	);
 	const n8nLog = join(base, 'n8n.log');
 	let server: ChildProcess | undefined;
 	try {
@@ -283,25 +278,10 @@ export async function runDeliveryLog(env: Env, packed: Packed, work: string): Pr
 			await n8n(env, ['import:workflow', `--input=${wfFile}`], vars, n8nLog);
 			await n8n(env, ['publish:workflow', `--id=${wf.id}`], vars, n8nLog);
 		});
-		server = spawnN8nServer(env, inst.userFolder, vars, n8nLog);
-		await step('[delivery log] n8n start, until /healthz/readiness', () =>
-			until(async () => {
-				if (server?.exitCode !== null) throw new Error(`n8n exited (${server?.exitCode})`);
-				return (await fetch(`${url}/healthz/readiness`).catch(() => undefined))?.ok || undefined;
-			}, 120_000),
-		);
-		const setup = await ownerSession(url, 'Delivery-Log-2026');
-		const cookie = setup.cookie;
-		const rest = async (path: string, body?: unknown) => {
-			const r = await fetch(`${url}/rest${path}`, {
-				method: body ? 'POST' : 'GET',
-				headers: { cookie, 'content-type': 'application/json' },
-				body: body ? JSON.stringify(body) : undefined,
-			});
-			if (!r.ok)
-				throw new Error(`${body ? 'POST' : 'GET'} /rest${path}: ${r.status} ${await r.text()}`);
-			return ((await r.json()) as { data: Json }).data;
-		};
+		let url: string;
+		({ server, url } = await startN8nServer(env, inst.userFolder, vars, n8nLog, 'delivery log'));
+		const owner = await ownerRest(url, 'Delivery-Log-2026');
+		const rest = owner.call;
 		// the table, as a user makes it once (Overview › Data tables), with the example's columns
 		const project = await rest('/projects/personal');
 		const logNode = (wf.nodes as Json[]).find((n) => n.name === 'Delivery Log')!;
