@@ -124,7 +124,7 @@ export async function probeConnection(ctx: IExecuteFunctions): Promise<INodeExec
 			reason: probe.reason,
 			sentRecently: probe.sent,
 			circuit: circuitJson(probe.circuit),
-			probedAt: new Date().toISOString(),
+			checkedAt: new Date().toISOString(),
 			...stateFallback,
 		};
 		return [[], [], [], [{ json, pairedItem: { item: 0 } }]];

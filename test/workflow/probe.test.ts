@@ -5,6 +5,7 @@ import { resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
 import { runWorkflow, type WorkflowJson } from '../helpers/engine';
 import { recipients } from '../helpers/recipients';
+import { startSmtpFaultServer, type SmtpFaultServer } from '../helpers/smtpFaultServer';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 
 /**
@@ -434,6 +435,58 @@ describe('Load-Balanced Send › Probe Connection: Rise, the seed address, the s
 		expect(String(json.error)).toMatch(/554/);
 	});
 
+	describe('against a relay that fails at RCPT TO (raw fault server, no AUTH)', () => {
+		let fault: SmtpFaultServer | undefined;
+		afterEach(async () => {
+			await fault?.stop();
+			fault = undefined;
+		});
+		const faultProbe = async (port: number) => {
+			const run = await runWorkflow(
+				probeWorkflow({ fall: 1, timeoutSeconds: 1, seedAddress: 'seed@inbox.example' }),
+				{},
+				{
+					credentials: {
+						'smtp-b': { host: '127.0.0.1', port, security: 'none', user: '', password: '' },
+					},
+				},
+			);
+			expect(run.error).toBeUndefined();
+			const [passed, failed] = run.outputs('Probe B');
+			expect(passed).toHaveLength(0);
+			return failed[0].json;
+		};
+
+		it('one that never answers RCPT: the probe fails at rcpt within its timeout, the null sender used, no DATA', async () => {
+			fault = await startSmtpFaultServer({ fault: 'silentAfterRcpt' });
+			const started = Date.now();
+			const json = await faultProbe(fault.port);
+			expect(Date.now() - started).toBeLessThan(3000);
+			expect(stepNames(json)).toEqual([
+				'connect:true',
+				'banner:true',
+				'ehlo:true',
+				'mail:true',
+				'rcpt:false',
+			]);
+			expect(String(json.error)).toMatch(/no answer within 1 s .* at rcpt$/);
+			expect(fault.commands.filter((c) => !/^EHLO/.test(c))).toEqual([
+				'MAIL FROM:<>',
+				'RCPT TO:<seed@inbox.example>',
+			]);
+			expect(fault.messages).toBe(0);
+			expect((json.circuit as IDataObject).open).toBe(true);
+		});
+
+		it('one that drops the connection at RCPT: the probe fails at rcpt, no DATA', async () => {
+			fault = await startSmtpFaultServer({ fault: 'closeAfterRcpt' });
+			const json = await faultProbe(fault.port);
+			expect(stepNames(json).slice(-2)).toEqual(['mail:true', 'rcpt:false']);
+			expect(fault.commands.some((c) => /^DATA/i.test(c))).toBe(false);
+			expect(fault.bodyBytes).toBe(0);
+		});
+	});
+
 	it('names the option when Seed Address is not one address', async () => {
 		const run = await runWorkflow(
 			probeWorkflow({ seedAddress: 'a@x.example, b@y.example' }),
@@ -499,6 +552,8 @@ describe('Load-Balanced Send › Probe Connection: Rise, the seed address, the s
 			/^3 messages were sent through the route in the last 5 minutes/,
 		);
 		expect(skipped.json.steps).toBeUndefined();
+		expect(skipped.json.probedAt).toBeUndefined();
+		expect(Date.parse(String(skipped.json.checkedAt))).toBeGreaterThan(Date.now() - 60_000);
 
 		const probed = await probeRun(1, { skipIfSentWithinMinutes: 0 });
 		expect(probed.output).toBe('failed');
