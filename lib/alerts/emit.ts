@@ -3,7 +3,9 @@
  * work that made it happen (a send, a feedback batch, an operator's control). The store keeps the
  * alert log and the cooldown (../state/alerts.ts); the Postal Alert Trigger node reads it.
  * The emission points, one each: route reputation changes (../reputation/recorder.ts applyChanges,
- * ../operations/control.ts), a circuit that opens or closes after a probe (../delivery/health.ts).
+ * ../operations/control.ts), a circuit that opens or closes after a probe (../delivery/health.ts),
+ * and Probe Connection's runs (../delivery/probe.ts): a route its probes take out or bring back,
+ * and a provider account's enforcement status that changed.
  */
 import type { AlertInput, CircuitState, ReputationEvent, StateStore } from '../state/types';
 
@@ -81,6 +83,79 @@ export function recoveryAlert(campaign: string, route: string, now: number): Ale
 		route,
 		...(campaign ? { campaign } : {}),
 		reason: 'a probe after the ejection succeeded: the route takes traffic again',
+		at: iso(now),
+	};
+}
+
+/** Probes took the route out: its circuit opened on a failed probe (Fall failures in a row). */
+export function probeDownAlert(
+	campaign: string,
+	route: string,
+	openUntil: number,
+	now: number,
+	error: string,
+): AlertInput {
+	return {
+		type: 'probe.down',
+		severity: 'critical',
+		route,
+		...(campaign ? { campaign } : {}),
+		rule: 'probe',
+		reason: `the route failed its probes and is taken out: ${error}`,
+		at: iso(now),
+		until: iso(openUntil),
+	};
+}
+
+/** Probes brought the route back: `rise` passing probes in a row closed its circuit. */
+export function probeUpAlert(
+	campaign: string,
+	route: string,
+	rise: number,
+	now: number,
+): AlertInput {
+	return {
+		type: 'probe.up',
+		severity: 'info',
+		route,
+		...(campaign ? { campaign } : {}),
+		rule: 'probe',
+		reason:
+			rise === 1
+				? 'a probe passed: the route takes traffic again'
+				: `${rise} probes in a row passed: the route takes traffic again`,
+		at: iso(now),
+	};
+}
+
+/**
+ * A provider account's enforcement status (SES: HEALTHY, PROBATION, SHUTDOWN) other than the one
+ * the probe saw last: SHUTDOWN critical, PROBATION (or a status we do not know) a warning, back
+ * to HEALTHY info.
+ */
+export function enforcementAlert(
+	campaign: string,
+	route: string,
+	status: string,
+	previous: string | undefined,
+	now: number,
+): AlertInput {
+	const severity = status === 'SHUTDOWN' ? 'critical' : status === 'HEALTHY' ? 'info' : 'warning';
+	const what =
+		status === 'SHUTDOWN'
+			? 'the provider has stopped the account’s sending'
+			: status === 'PROBATION'
+				? 'the provider put the account on probation: it may stop its sending if the bounce or complaint rate stays high'
+				: status === 'HEALTHY'
+					? 'the account is in good standing again'
+					: 'the account’s standing changed';
+	return {
+		type: 'provider.enforcement',
+		severity,
+		route,
+		...(campaign ? { campaign } : {}),
+		rule: 'probe',
+		reason: `enforcement status ${status}${previous ? ` (was ${previous})` : ''}: ${what}`,
 		at: iso(now),
 	};
 }

@@ -13,6 +13,9 @@ export const ALERT_TYPES = [
 	'route.restored',
 	'route.ejected',
 	'route.recovered',
+	'probe.down',
+	'probe.up',
+	'provider.enforcement',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 

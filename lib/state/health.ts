@@ -16,6 +16,9 @@ export function applyHealth(
 		probing: prior?.probing ?? false,
 		lastEjectedAt: prior?.lastEjectedAt ?? 0,
 	};
+	// a probe's passes count only in a row and only while open: a failure ends the count, and so
+	// does a success once the circuit is closed
+	if (!ok || state.openUntil <= now) delete state.probePasses;
 	if (ok) {
 		if (state.probing && state.openUntil <= now) state.probing = false;
 		state.failures = 0;

@@ -799,6 +799,8 @@ export class RedisStateStore implements StateStore {
 			failures: state.failures,
 			probing: state.probing,
 			lastEjectedAt: state.lastEjectedAt,
+			probePasses: state.probePasses,
+			enforcement: state.enforcement,
 		};
 		await this.call('writing route health', () =>
 			fields

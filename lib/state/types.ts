@@ -131,6 +131,13 @@ export interface CircuitState {
 	/** after an ejection: the next outcome is a probe that closes or re-opens the circuit */
 	probing?: boolean;
 	lastEjectedAt?: number;
+	/**
+	 * passing probes in a row while the circuit is open (Load-Balanced Send › Probe Connection's
+	 * Rise: it closes at `rise`); any failure ends the count (../state/health applyHealth)
+	 */
+	probePasses?: number;
+	/** the provider account's enforcement status a probe last saw (SES: HEALTHY, PROBATION, SHUTDOWN) */
+	enforcement?: string;
 }
 
 /**

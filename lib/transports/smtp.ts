@@ -17,7 +17,7 @@ import { parseCredentialData } from '../util/credential';
 import { capText, safeText } from '../util/secrets';
 import { envelopeRestriction } from './envelope';
 import { attachmentTypeProblem } from './mime';
-import type { ProbeResult } from './probe';
+import type { ProbeOptions, ProbeResult } from './probe';
 import { probeSmtp } from './smtpProbe';
 import {
 	classifySmtpError,
@@ -316,9 +316,10 @@ export class SmtpTransport implements Transport {
 	 * An active health check on a connection of its own (never the pool's): connect, greeting,
 	 * EHLO, STARTTLS as the credential says, AUTH when it has a login; then QUIT. No mail. Each step
 	 * is timed from nodemailer's transaction log (which masks what AUTH sends); every reply
-	 * and the error are scrubbed of the password. Everything within `timeoutMs`.
+	 * and the error are scrubbed of the password. Everything within `timeoutMs`. With
+	 * `options.envelope`, MAIL FROM, RCPT TO (the seed address) and RSET after AUTH, never DATA.
 	 */
-	async probe(timeoutMs: number): Promise<ProbeResult> {
+	async probe(timeoutMs: number, probeOptions: ProbeOptions = {}): Promise<ProbeResult> {
 		const refused = this.plainLoginRefusal();
 		if (refused) return { ok: false, steps: [], latencyMs: 0, error: refused.message };
 		const { auth, ...options } = this.connectionOptions();
@@ -332,6 +333,7 @@ export class SmtpTransport implements Transport {
 			},
 			auth,
 			timeoutMs,
+			...(probeOptions.envelope ? { envelope: probeOptions.envelope } : {}),
 			clean: (text) => safeText(text, this.secrets),
 			failure: (err) => this.failure(err).message,
 		});

@@ -1,7 +1,8 @@
 /**
  * The SMTP probe: one connection of nodemailer's own SMTPConnection (the pool's client, so the
  * same TLS, STARTTLS and AUTH rules), step by step, timed from its transaction log. HAProxy's
- * smtpchk (banner, EHLO) plus STARTTLS and AUTH, like nodemailer's verify(); no MAIL, no DATA.
+ * smtpchk (banner, EHLO) plus STARTTLS and AUTH, like nodemailer's verify(); with an envelope,
+ * then MAIL FROM, RCPT TO to the seed address and RSET: never DATA, so nothing is ever sent.
  */
 
 import { format } from 'node:util';
@@ -13,6 +14,8 @@ export interface SmtpProbeInput {
 	options: SMTPConnection.Options;
 	auth?: { user: string; pass: string };
 	timeoutMs: number;
+	/** the envelope probe after AUTH: MAIL FROM:<from> RCPT TO:<to> RSET (parsed mailboxes; from '' = <>) */
+	envelope?: { from: string; to: string };
 	/** scrubs a server's text of the credential's secrets and caps it */
 	clean: (text: string) => string;
 	/** a nodemailer error as the transport words a failure (scrubbed) */
@@ -20,6 +23,24 @@ export interface SmtpProbeInput {
 }
 
 type Phase = ProbeStepName | 'starttls-ehlo' | 'done';
+
+/** the SMTPConnection internals that reset() uses: one command, one reply */
+interface CommandChannel {
+	_sendCommand(line: string): void;
+	_responseActions: Array<(reply: string) => void>;
+}
+
+/**
+ * One command and its reply on a connection, as nodemailer's own reset() sends RSET (it has no
+ * public MAIL or RCPT without DATA): the reply goes to the action queued before the command.
+ */
+function command(connection: SMTPConnection, line: string): Promise<string> {
+	const channel = connection as unknown as CommandChannel;
+	return new Promise((resolve) => {
+		channel._responseActions.push(resolve);
+		channel._sendCommand(line);
+	});
+}
 
 export function probeSmtp(input: SmtpProbeInput): Promise<ProbeResult> {
 	const started = Date.now();
@@ -91,7 +112,13 @@ export function probeSmtp(input: SmtpProbeInput): Promise<ProbeResult> {
 			clearTimeout(timer);
 			if (error !== undefined) {
 				const failed: ProbeStepName =
-					phase === 'starttls-ehlo' ? 'starttls' : phase === 'done' ? 'auth' : phase;
+					phase === 'starttls-ehlo'
+						? 'starttls'
+						: phase === 'done'
+							? input.envelope
+								? 'mail'
+								: 'auth'
+							: phase;
 				finish(failed, false, failed === 'starttls' ? (starttlsReply ?? reply) : reply);
 				connection.close();
 			} else connection.quit();
@@ -110,13 +137,32 @@ export function probeSmtp(input: SmtpProbeInput): Promise<ProbeResult> {
 			input.timeoutMs,
 		);
 		connection.on('error', (err) => end(input.failure(err)));
+		/** MAIL, RCPT, RSET: each reply 2xx, or the probe fails at that step with the reply */
+		const envelope = async (e: { from: string; to: string }) => {
+			const commands: Array<[ProbeStepName, string, string]> = [
+				['mail', `MAIL FROM:<${e.from}>`, 'the sender was refused at MAIL FROM'],
+				['rcpt', `RCPT TO:<${e.to}>`, 'the seed address was refused at RCPT TO'],
+				['rset', 'RSET', 'RSET was refused'],
+			];
+			for (const [step, line, refused] of commands) {
+				if (settled) return;
+				phase = step;
+				const answer = await command(connection, line);
+				if (settled) return;
+				if (!/^2/.test(answer))
+					return end(input.clean(`SMTP: ${refused}: ${answer.split(/\r?\n/).join(' ')}`));
+				finish(step, true, answer.split(/\r?\n/)[0]);
+			}
+			end();
+		};
+		const afterLogin = () => (input.envelope ? void envelope(input.envelope) : end());
 		connection.connect(() => {
-			if (!input.auth) return end();
+			if (!input.auth) return afterLogin();
 			phase = 'auth';
 			connection.login(input.auth, (err) => {
 				if (err) return end(input.failure(err));
 				finish('auth', true, reply);
-				end();
+				afterLogin();
 			});
 		});
 	});

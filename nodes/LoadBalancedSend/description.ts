@@ -535,7 +535,7 @@ const optionFields: INodeProperties[] = [
 const probeFields: INodeProperties[] = [
 	{
 		displayName:
-			'Probe Connection sends no mail. Run it on a schedule (Probe Options › Probe Every (Seconds) says how often): after Fall failed probes in a row the route’s circuit opens and the Route Partitioner of the same campaign gives it nothing until a probe passes. Route Name must be the partitioner’s route name. The result leaves on Sent when the probe passed, on Failed when not.',
+			'Probe Connection sends no mail. Run it on a schedule (Probe Options › Probe Every (Seconds) says how often): after Fall failed probes in a row the route’s circuit opens and the Route Partitioner of the same campaign gives it nothing until Rise probes in a row passed. Route Name must be the partitioner’s route name. The result leaves on Sent when the probe passed, on Failed when not, on Skipped when real traffic made it unnecessary (Skip If Sent Within).',
 		name: 'probeNotice',
 		type: 'notice',
 		default: '',
@@ -562,7 +562,7 @@ const probeFields: INodeProperties[] = [
 				typeOptions: { minValue: 1, maxValue: 100 },
 				default: 3,
 				description:
-					'Failed probes in a row that open the route’s circuit (a route-level send failure counts as one too). One passing probe closes it again.',
+					'Failed probes in a row that open the route’s circuit (a route-level send failure counts as one too). Rise passing probes in a row close it again.',
 			},
 			{
 				displayName: 'Ignore SSL Issues (Insecure)',
@@ -573,6 +573,15 @@ const probeFields: INodeProperties[] = [
 				displayOptions: { show: { '/provider': ['smtp'], '/credentialType': ['n8n'] } },
 			},
 			{
+				displayName: 'Passes to Bring Back (Rise)',
+				name: 'rise',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 100 },
+				default: 1,
+				description:
+					'Passing probes in a row that bring a route taken out back; until then it stays out. A failed probe starts the count again.',
+			},
+			{
 				displayName: 'Probe Every (Seconds)',
 				name: 'probeEverySeconds',
 				type: 'number',
@@ -580,6 +589,35 @@ const probeFields: INodeProperties[] = [
 				default: 60,
 				description:
 					'How often the workflow runs the probe (the Schedule Trigger’s interval). A route taken out stays out for twice this, so it is never back before the next probe decided.',
+			},
+			{
+				displayName: 'Seed Address',
+				name: 'seedAddress',
+				type: 'string',
+				default: '',
+				placeholder: 'seed@example.com',
+				description:
+					'SMTP only: after AUTH, offer a message to this address (MAIL FROM, RCPT TO) and take it back with RSET: nothing is sent. A refused recipient fails the probe. Empty: no envelope check.',
+				displayOptions: { show: { '/provider': ['smtp'] } },
+			},
+			{
+				displayName: 'Seed Sender',
+				name: 'seedSender',
+				type: 'string',
+				default: '',
+				placeholder: 'probe@yourdomain.com',
+				description:
+					'The envelope sender (MAIL FROM) of the seed check; empty: the null sender (an empty MAIL FROM). A relay that only takes senders it knows needs one of yours.',
+				displayOptions: { show: { '/provider': ['smtp'] } },
+			},
+			{
+				displayName: 'Skip If Sent Within (Minutes)',
+				name: 'skipIfSentWithinMinutes',
+				type: 'number',
+				typeOptions: { minValue: 0, maxValue: 180 },
+				default: 0,
+				description:
+					'No probe while the route’s circuit is closed and messages went out through it (any campaign, any domain group) within this many minutes: real traffic already says it works. The item leaves on Skipped. 0: always probe; a route taken out is always probed.',
 			},
 			{
 				displayName: 'Timeout (Seconds)',

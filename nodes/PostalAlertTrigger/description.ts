@@ -8,6 +8,22 @@ export const alertTriggerProperties: INodeProperties[] = [
 		type: 'multiOptions',
 		options: [
 			{
+				name: 'Probe Down',
+				value: 'probe.down',
+				description: 'Load-Balanced Send › Probe Connection took the route out: Fall failed probes',
+			},
+			{
+				name: 'Probe Up',
+				value: 'probe.up',
+				description: 'Rise passing probes in a row brought the route back',
+			},
+			{
+				name: 'Provider Enforcement Status',
+				value: 'provider.enforcement',
+				description:
+					'A probe saw the provider account’s enforcement status change (Amazon SES: HEALTHY, PROBATION, SHUTDOWN)',
+			},
+			{
 				name: 'Route Ejected',
 				value: 'route.ejected',
 				description: 'Its circuit opened: failures in a row, or one that retrying cannot fix',

@@ -743,6 +743,60 @@ export function describeHealthContract(
 			// closed again: one failure does not re-open it
 			expect((await store.recordHealth(route, false, policy)).opened).toBe(false);
 		});
+
+		it('keeps a probe’s pass count and the enforcement status; a failure ends the count, the status stays', async () => {
+			const now = await store.now();
+			await store.setCircuit(route, {
+				openUntil: now + 60_000,
+				ejections: 1,
+				failures: 0,
+				probing: true,
+				lastEjectedAt: now,
+				probePasses: 2,
+				enforcement: 'PROBATION',
+			});
+			expect((await store.getCircuits([route]))[0]).toEqual({
+				openUntil: now + 60_000,
+				ejections: 1,
+				failures: 0,
+				probing: true,
+				lastEjectedAt: now,
+				probePasses: 2,
+				enforcement: 'PROBATION',
+			});
+			// a success while open (a send that was in flight) keeps the count
+			const kept = await store.recordHealth(route, true, policy);
+			expect(kept.state).toMatchObject({ probePasses: 2, enforcement: 'PROBATION' });
+			// a failure while open changes nothing else, but the count is over
+			const failed = await store.recordHealth(route, false, policy);
+			expect(failed.opened).toBe(false);
+			expect(failed.state.openUntil).toBe(now + 60_000);
+			expect(failed.state.probePasses).toBeUndefined();
+			expect(failed.state.enforcement).toBe('PROBATION');
+			const [stored] = await store.getCircuits([route]);
+			expect(stored).not.toHaveProperty('probePasses');
+			expect(stored).toMatchObject({ enforcement: 'PROBATION', ejections: 1, probing: true });
+
+			// a success on a closed circuit ends a count left over; the status survives every write
+			await store.setCircuit(route, {
+				openUntil: 0,
+				ejections: 0,
+				probePasses: 1,
+				enforcement: 'HEALTHY',
+			});
+			const closed = await store.recordHealth(route, true, policy);
+			expect(closed.state).not.toHaveProperty('probePasses');
+			expect((await store.getCircuits([route]))[0]).toMatchObject({
+				openUntil: 0,
+				enforcement: 'HEALTHY',
+			});
+			expect((await store.getCircuits([route]))[0]).not.toHaveProperty('probePasses');
+			// a state without them has neither
+			await store.setCircuit(route, { openUntil: 5, ejections: 1 });
+			const [plain] = await store.getCircuits([route]);
+			expect(plain).not.toHaveProperty('probePasses');
+			expect(plain).not.toHaveProperty('enforcement');
+		});
 	});
 
 	describe(`StateStore contract (suppression list): ${name}`, () => {

@@ -5,6 +5,7 @@ import { resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
 import { runWorkflow, type WorkflowJson } from '../helpers/engine';
 import { recipients } from '../helpers/recipients';
+import { startSmtpFaultServer, type SmtpFaultServer } from '../helpers/smtpFaultServer';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 
 /**
@@ -304,6 +305,264 @@ describe('Load-Balanced Send › Probe Connection', () => {
 	});
 });
 
+describe('Load-Balanced Send › Probe Connection: Rise, the seed address, the skip on recent traffic', () => {
+	let sinks: SmtpSink[] = [];
+	beforeEach(() => resetEmbeddedStateStore());
+	afterEach(async () => {
+		closeSmtpTransports();
+		await Promise.all(sinks.map((s) => s.stop()));
+		sinks = [];
+	});
+	const start = async (options: Parameters<typeof startSmtpSink>[0]) => {
+		const sink = await startSmtpSink(options);
+		sinks.push(sink);
+		return sink;
+	};
+
+	/** one probe run through the engine, whatever output its item leaves on */
+	async function probeRun(port: number, options: IDataObject) {
+		const run = await runWorkflow(
+			probeWorkflow({ fall: 1, timeoutSeconds: 2, ...options }),
+			{},
+			{ credentials: { 'smtp-b': credential(port) } },
+		);
+		expect(run.error).toBeUndefined();
+		const outputs = run.outputs('Probe B');
+		const names = ['sent', 'failed', 'fallback', 'skipped'];
+		const at = outputs.findIndex((o) => o.length > 0);
+		expect(outputs.flat()).toHaveLength(1);
+		const json = outputs[at][0].json;
+		expect(JSON.stringify(json)).not.toContain(PASSWORD);
+		return { json, output: names[at] };
+	}
+
+	it('Rise 2: a route taken out stays out after one passing probe and comes back after the second', async () => {
+		const refusing = await start({ tls: 'starttls', auth: { user: USER, pass: 'other' } });
+		const out = await probeRun(refusing.port, { rise: 2 });
+		expect(out.output).toBe('failed');
+		expect(out.json.alerts).toEqual(['probe.down']);
+		expect(await routedToB()).toBe(0);
+
+		const fixed = await start({ tls: 'starttls', auth: { user: USER, pass: PASSWORD } });
+		const first = await probeRun(fixed.port, { rise: 2 });
+		expect(first.output).toBe('sent');
+		const circuit = first.json.circuit as IDataObject;
+		expect(circuit).toMatchObject({ open: true, passes: 1, rise: 2 });
+		// kept out until the next probe: twice Probe Every from now
+		expect(Date.parse(String(circuit.openUntil)) - Date.now()).toBeGreaterThan(100_000);
+		expect(await routedToB()).toBe(0);
+
+		const second = await probeRun(fixed.port, { rise: 2 });
+		expect(second.output).toBe('sent');
+		expect(second.json.circuit).toEqual({ open: false });
+		expect(second.json.alerts).toEqual(['probe.up']);
+		expect(await routedToB()).toBe(20);
+	});
+
+	it('Seed Address: MAIL FROM, RCPT TO and RSET after AUTH, never DATA, and nothing is sent', async () => {
+		const events: string[] = [];
+		const rcpts: string[] = [];
+		const sink = await start({
+			tls: 'starttls',
+			auth: { user: USER, pass: PASSWORD },
+			onEvent: (e) => {
+				events.push(e.type);
+				if (e.type === 'rcpt') rcpts.push(...(e.rcpts ?? []));
+			},
+		});
+		const { json, output } = await probeRun(sink.port, {
+			seedAddress: 'Seed <seed@inbox.example>',
+			seedSender: 'probe@shop.example',
+		});
+		expect(output).toBe('sent');
+		expect(stepNames(json)).toEqual([
+			'connect:true',
+			'banner:true',
+			'ehlo:true',
+			'starttls:true',
+			'auth:true',
+			'mail:true',
+			'rcpt:true',
+			'rset:true',
+		]);
+		const steps = json.steps as Array<{ step: string; reply?: string }>;
+		expect(steps.slice(5).map((s) => s.reply?.slice(0, 3))).toEqual(['250', '250', '250']);
+		expect(rcpts).toEqual(['seed@inbox.example']);
+		expect(events).toContain('mail');
+		expect(events).not.toContain('data');
+		expect(sink.messages).toHaveLength(0);
+	});
+
+	it('Seed Address refused at RCPT (5xx): the probe fails with the reply, takes the route out, sends nothing', async () => {
+		const events: string[] = [];
+		const sink = await start({
+			tls: 'starttls',
+			auth: { user: USER, pass: PASSWORD },
+			reply: ({ phase }) =>
+				phase === 'rcpt'
+					? { code: 550, message: '5.1.1 seed@inbox.example: no such user' }
+					: undefined,
+			onEvent: (e) => events.push(e.type),
+		});
+		const { json, output } = await probeRun(sink.port, { seedAddress: 'seed@inbox.example' });
+		expect(output).toBe('failed');
+		expect(stepNames(json)).toEqual([
+			'connect:true',
+			'banner:true',
+			'ehlo:true',
+			'starttls:true',
+			'auth:true',
+			'mail:true',
+			'rcpt:false',
+		]);
+		expect((json.steps as Array<{ reply?: string }>)[6].reply).toMatch(/^550 5\.1\.1 seed@inbox/);
+		expect(String(json.error)).toMatch(/refused at RCPT TO: 550 5\.1\.1/);
+		expect((json.circuit as IDataObject).open).toBe(true);
+		expect(events).not.toContain('data');
+		expect(sink.messages).toHaveLength(0);
+		expect(await routedToB()).toBe(0);
+	});
+
+	it('scrubs the password from a RCPT refusal that echoes it', async () => {
+		const sink = await start({
+			tls: 'starttls',
+			auth: { user: USER, pass: PASSWORD },
+			reply: ({ phase }) =>
+				phase === 'rcpt' ? { code: 554, message: `relay denied for ${PASSWORD}` } : undefined,
+		});
+		// probeRun checks the password is nowhere in the item
+		const { json } = await probeRun(sink.port, { seedAddress: 'seed@inbox.example' });
+		expect(String(json.error)).toMatch(/554/);
+	});
+
+	describe('against a relay that fails at RCPT TO (raw fault server, no AUTH)', () => {
+		let fault: SmtpFaultServer | undefined;
+		afterEach(async () => {
+			await fault?.stop();
+			fault = undefined;
+		});
+		const faultProbe = async (port: number) => {
+			const run = await runWorkflow(
+				probeWorkflow({ fall: 1, timeoutSeconds: 1, seedAddress: 'seed@inbox.example' }),
+				{},
+				{
+					credentials: {
+						'smtp-b': { host: '127.0.0.1', port, security: 'none', user: '', password: '' },
+					},
+				},
+			);
+			expect(run.error).toBeUndefined();
+			const [passed, failed] = run.outputs('Probe B');
+			expect(passed).toHaveLength(0);
+			return failed[0].json;
+		};
+
+		it('one that never answers RCPT: the probe fails at rcpt within its timeout, the null sender used, no DATA', async () => {
+			fault = await startSmtpFaultServer({ fault: 'silentAfterRcpt' });
+			const started = Date.now();
+			const json = await faultProbe(fault.port);
+			expect(Date.now() - started).toBeLessThan(3000);
+			expect(stepNames(json)).toEqual([
+				'connect:true',
+				'banner:true',
+				'ehlo:true',
+				'mail:true',
+				'rcpt:false',
+			]);
+			expect(String(json.error)).toMatch(/no answer within 1 s .* at rcpt$/);
+			expect(fault.commands.filter((c) => !/^EHLO/.test(c))).toEqual([
+				'MAIL FROM:<>',
+				'RCPT TO:<seed@inbox.example>',
+			]);
+			expect(fault.messages).toBe(0);
+			expect((json.circuit as IDataObject).open).toBe(true);
+		});
+
+		it('one that drops the connection at RCPT: the probe fails at rcpt, no DATA', async () => {
+			fault = await startSmtpFaultServer({ fault: 'closeAfterRcpt' });
+			const json = await faultProbe(fault.port);
+			expect(stepNames(json).slice(-2)).toEqual(['mail:true', 'rcpt:false']);
+			expect(fault.commands.some((c) => /^DATA/i.test(c))).toBe(false);
+			expect(fault.bodyBytes).toBe(0);
+		});
+	});
+
+	it('names the option when Seed Address is not one address', async () => {
+		const run = await runWorkflow(
+			probeWorkflow({ seedAddress: 'a@x.example, b@y.example' }),
+			{},
+			{ credentials: { 'smtp-b': credential(1) } },
+		);
+		expect(run.error?.message).toMatch(/^Probe Options › Seed Address: .*not one email address/);
+	});
+
+	it('Skip If Sent Within: no probe after real traffic on the route (the item on Skipped); 0 probes', async () => {
+		const sink = await start({ tls: 'starttls', auth: { user: USER, pass: PASSWORD } });
+		const send: WorkflowJson = {
+			nodes: [
+				trigger,
+				{
+					id: 'r',
+					name: 'Recipients',
+					type: 'test.injectedItems',
+					typeVersion: 1,
+					position: [200, 0],
+					parameters: {},
+				},
+				{
+					id: 's',
+					name: 'Send B',
+					type: 'n8n-nodes-postal-routes.loadBalancedSend',
+					typeVersion: 3,
+					position: [400, 0],
+					parameters: {
+						provider: 'smtp',
+						credentialType: 'postalRoutes',
+						routeName: 'Relay B',
+						from: 'Shop <news@shop.example>',
+						subject: 'Hello',
+						text: 'Hi',
+					},
+					credentials: { postalSmtp: { id: 'smtp-b', name: 'Relay B' } },
+				},
+			],
+			connections: {
+				'Manual Trigger': { main: [[{ node: 'Recipients', type: 'main', index: 0 }]] },
+				Recipients: { main: [[{ node: 'Send B', type: 'main', index: 0 }]] },
+			},
+		};
+		const sent = await runWorkflow(
+			send,
+			{ Recipients: recipients(3, 7, ['gmail.com']) },
+			{ credentials: { 'smtp-b': credential(sink.port) } },
+		);
+		expect(sent.error).toBeUndefined();
+		expect(sent.outputs('Send B')[0]).toHaveLength(3);
+		expect(sink.messages).toHaveLength(3);
+
+		// nothing listens on port 1: a probe would fail; the skip never tries
+		const skipped = await probeRun(1, { skipIfSentWithinMinutes: 5 });
+		expect(skipped.output).toBe('skipped');
+		expect(skipped.json).toMatchObject({
+			skipped: true,
+			sentRecently: 3,
+			circuit: { open: false },
+		});
+		expect(String(skipped.json.reason)).toMatch(
+			/^3 messages were sent through the route in the last 5 minutes/,
+		);
+		expect(skipped.json.steps).toBeUndefined();
+		expect(skipped.json.probedAt).toBeUndefined();
+		expect(Date.parse(String(skipped.json.checkedAt))).toBeGreaterThan(Date.now() - 60_000);
+
+		const probed = await probeRun(1, { skipIfSentWithinMinutes: 0 });
+		expect(probed.output).toBe('failed');
+		// the route is out now: it is probed whatever it sent
+		const again = await probeRun(1, { skipIfSentWithinMinutes: 5 });
+		expect(again.output).toBe('failed');
+	});
+});
+
 // nock patches Node's http module, which every test file of a jest worker shares: leaving it
 // active breaks the next file's own nock (its request errors fire twice, one unhandled)
 afterAll(() => nock.restore());
@@ -415,6 +674,33 @@ describe('Load-Balanced Send › Probe Connection on Amazon SES: GetAccount (noc
 		expect(json.details).toEqual({ enforcementStatus: 'HEALTHY', sendingEnabled: true });
 	});
 
+	it('passes on a PROBATION account with a warning, and alerts once on the change', async () => {
+		nock('https://email.eu-west-1.amazonaws.com')
+			.get('/v2/email/account')
+			.times(2)
+			.reply(200, account('PROBATION', true));
+		const { json, output } = await run();
+		expect(output).toBe('sent');
+		expect(json.details).toEqual({ enforcementStatus: 'PROBATION', sendingEnabled: true });
+		expect(String(json.warning)).toMatch(/^Amazon SES: .*PROBATION/);
+		expect(json.alerts).toEqual(['provider.enforcement']);
+		expect(json.circuit).toEqual({ open: false });
+		// the same status again is no news
+		const again = await run();
+		expect(again.output).toBe('sent');
+		expect(again.json.alerts).toBeUndefined();
+	});
+
+	it('fails on an account whose sending is paused (SendingEnabled false) while HEALTHY', async () => {
+		nock('https://email.eu-west-1.amazonaws.com')
+			.get('/v2/email/account')
+			.reply(200, account('HEALTHY', false));
+		const { json, output } = await run();
+		expect(output).toBe('failed');
+		expect(String(json.error)).toMatch(/SendingEnabled false/);
+		expect(json.alerts).toEqual(['probe.down']);
+	});
+
 	it('fails on a SHUTDOWN account although the keys work, and takes the route out', async () => {
 		nock('https://email.eu-west-1.amazonaws.com')
 			.get('/v2/email/account')
@@ -423,6 +709,7 @@ describe('Load-Balanced Send › Probe Connection on Amazon SES: GetAccount (noc
 		expect(output).toBe('failed');
 		expect(String(json.error)).toMatch(/SHUTDOWN/);
 		expect((json.circuit as IDataObject).open).toBe(true);
+		expect(json.alerts).toEqual(['probe.down', 'provider.enforcement']);
 	});
 
 	it('fails on refused keys (403), the secret nowhere', async () => {

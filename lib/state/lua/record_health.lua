@@ -20,6 +20,9 @@ s.failures = tonumber(s.failures) or 0
 s.lastEjectedAt = tonumber(s.lastEjectedAt) or 0
 if s.probing == nil then s.probing = false end
 
+-- a probe's passes count only in a row and only while open (Probe Connection's Rise)
+if not ok or s.openUntil <= now then s.probePasses = nil end
+
 local opened = 0
 if ok then
   if s.probing and s.openUntil <= now then s.probing = false end

@@ -181,7 +181,14 @@ export const ses: ApiProvider<SesCredential> = {
 				: details.sendingEnabled === false
 					? 'sending is paused for the account (SendingEnabled false): resume it in the SES console or with PutAccountSendingAttributes'
 					: undefined;
-		return problem ? { details, problem } : { details };
+		if (problem) return { details, problem };
+		return details.enforcementStatus === 'PROBATION'
+			? {
+					details,
+					warning:
+						'the account’s enforcement status is PROBATION: SES may pause its sending unless its bounce and complaint rates come down (see the SES console’s Reputation metrics)',
+				}
+			: { details };
 	},
 	secrets: (credential) => [
 		credential.secretAccessKey,

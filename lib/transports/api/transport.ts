@@ -96,7 +96,12 @@ export class ApiTransport<C> implements Transport {
 		const now = this.clock();
 		const result = (
 			ok: boolean,
-			extra: { reply?: string; error?: string; details?: ProbeResult['details'] },
+			extra: {
+				reply?: string;
+				error?: string;
+				details?: ProbeResult['details'];
+				warning?: string;
+			},
 		): ProbeResult => {
 			const ms = Date.now() - started;
 			return {
@@ -105,6 +110,7 @@ export class ApiTransport<C> implements Transport {
 				latencyMs: ms,
 				...(extra.error ? { error: extra.error } : {}),
 				...(extra.details ? { details: extra.details } : {}),
+				...(extra.warning ? { warning: extra.warning } : {}),
 			};
 		};
 		let timer: NodeJS.Timeout | undefined;
@@ -138,7 +144,11 @@ export class ApiTransport<C> implements Transport {
 					error: this.safe(`${this.api.label}: ${read.problem}`),
 					details: read.details,
 				})
-			: result(true, { reply, ...(read ? { details: read.details } : {}) });
+			: result(true, {
+					reply,
+					...(read ? { details: read.details } : {}),
+					...(read?.warning ? { warning: this.safe(`${this.api.label}: ${read.warning}`) } : {}),
+				});
 	}
 
 	/** A refused credential test, as a send's failure says it (scrubbed, capped). */

@@ -40,11 +40,13 @@ export interface ApiProvider<C> {
 	testRequest(credential: C, ctx: ApiContext): HttpRequest;
 	/**
 	 * What a successful answer to testRequest says about the account beyond "up", for the probe;
-	 * `problem`: the account cannot send although the credential works (the probe fails).
+	 * `problem`: the account cannot send although the credential works (the probe fails);
+	 * `warning`: it can, but an operator should hear what the provider says (the probe passes).
 	 */
 	probeDetails?(response: HttpResponse): {
 		details: Record<string, string | number | boolean>;
 		problem?: string;
+		warning?: string;
 	};
 	/** The secret strings of a credential, so the transport can scrub them from any message. */
 	secrets(credential: C): string[];
