@@ -62,9 +62,11 @@ import type {
 	RateLimit,
 	RateReservation,
 	RouteLimit,
+	WarmupRecord,
 	StateStore,
 	Via,
 } from './types';
+import { parseWarmupRecord, warmupRecordText } from './warmupRecord';
 import { VIA_DEFERRED, VIA_SEQUENCE, VIA_SPILL } from './types';
 
 // the error belongs to the contract now (./errors.ts); still exported here for older imports
@@ -835,6 +837,34 @@ export class RedisStateStore implements StateStore {
 			this.client.hmget(this.keys.routeLimits(scope), ...routes),
 		);
 		return values.map((v) => (v ? (JSON.parse(v) as RouteLimit) : null));
+	}
+
+	async setWarmup(
+		scope: string,
+		entries: Array<{ route: string; warmup: WarmupRecord | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		if (entries.length === 0) return;
+		const key = this.keys.warmup(scope);
+		const texts = entries.map((e) => (e.warmup ? warmupRecordText(e.warmup) : null));
+		await this.call('recording warm-up', async () => {
+			const multi = this.client.multi();
+			entries.forEach(({ route }, i) => {
+				const text = texts[i];
+				if (text) multi.hset(key, route, text);
+				else multi.hdel(key, route);
+			});
+			multi.pexpire(key, ms(ttlMs));
+			await multi.exec();
+		});
+	}
+
+	async getWarmup(scope: string, routes: string[]): Promise<(WarmupRecord | null)[]> {
+		if (routes.length === 0) return [];
+		const values = await this.call('reading warm-up', () =>
+			this.client.hmget(this.keys.warmup(scope), ...routes),
+		);
+		return values.map((v) => parseWarmupRecord(v));
 	}
 
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {

@@ -76,8 +76,10 @@ import type {
 	RateLimit,
 	RateReservation,
 	RouteLimit,
+	WarmupRecord,
 	StateStore,
 } from './types';
+import { parseWarmupRecord, warmupRecordText } from './warmupRecord';
 
 /** the schema this code reads and writes, kept in the file's `PRAGMA user_version` */
 const SCHEMA_VERSION = 1;
@@ -476,6 +478,34 @@ export class SqliteStateStore implements StateStore {
 				const text = this.field(key, r);
 				return text === undefined ? null : (JSON.parse(text) as RouteLimit);
 			});
+		});
+	}
+
+	async setWarmup(
+		scope: string,
+		entries: Array<{ route: string; warmup: WarmupRecord | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		const texts = entries.map((e) => (e.warmup ? warmupRecordText(e.warmup) : null));
+		this.write('recording warm-up', (now) => {
+			const key = this.keys.warmup(scope);
+			if (this.value(key, now) === undefined) this.sql.hclear.run(key);
+			entries.forEach(({ route }, i) => {
+				const text = texts[i];
+				if (text) this.sql.hset.run(key, route, text);
+				else this.sql.hdel.run(key, route);
+			});
+			// as a Redis hash: gone when its last field is, else kept ttlMs from this call
+			if (this.sql.hany.get(key) === undefined) this.sql.del.run(key);
+			else this.sql.put.run(key, '', now + ttlMs);
+		});
+	}
+
+	async getWarmup(scope: string, routes: string[]): Promise<(WarmupRecord | null)[]> {
+		return this.read('reading warm-up', (now) => {
+			const key = this.keys.warmup(scope);
+			if (this.value(key, now) === undefined) return routes.map(() => null);
+			return routes.map((r) => parseWarmupRecord(this.field(key, r)));
 		});
 	}
 

@@ -10,6 +10,8 @@ import type { SuppressionEntry } from './suppression';
 import type { OutcomeBucket, OutcomeEntry, OutcomePair, OutcomeResolution } from './outcomes';
 import type { ReputationChange, ReputationEvent, ReputationState } from './reputation';
 import type { Alert, AlertInput } from './alerts';
+import type { WarmupRecord } from './warmupRecord';
+export type { WarmupRecord } from './warmupRecord';
 export type { Alert, AlertInput, AlertSeverity, AlertType } from './alerts';
 export type { SuppressionEntry, SuppressionReason } from './suppression';
 export type {
@@ -317,6 +319,18 @@ export interface StateStore {
 	): Promise<void>;
 	/** The limits last recorded for these routes of a campaign (null: none recorded). */
 	getRouteLimits(scope: string, routes: string[]): Promise<(RouteLimit | null)[]>;
+	/**
+	 * Records each route's warm-up today in a campaign, as its Route Partitioner knows it (null: the
+	 * route has no warm-up), replacing what was there; the campaign's records live `ttlMs` after the
+	 * last call. What stats and the report show (./warmupRecord.ts); routing never reads it.
+	 */
+	setWarmup(
+		scope: string,
+		entries: Array<{ route: string; warmup: WarmupRecord | null }>,
+		ttlMs: number,
+	): Promise<void>;
+	/** The warm-up records of these routes of a campaign (null: none recorded). */
+	getWarmup(scope: string, routes: string[]): Promise<(WarmupRecord | null)[]>;
 	getMx(domains: string[]): Promise<(MxCacheEntry | null)[]>;
 	setMx(entries: Array<{ domain: string; value: MxCacheEntry }>, ttlMs: number): Promise<void>;
 	/**

@@ -18,6 +18,7 @@ import type {
 	RateLimit,
 	ReputationChange,
 	RouteLimit,
+	WarmupRecord,
 	StateStore,
 } from '../../lib/state/types';
 import { startRedisCluster, type RedisCluster } from '../helpers/redisCluster';
@@ -128,6 +129,13 @@ type Command =
 			ttlMs: number;
 	  }
 	| { op: 'getRouteLimits'; scope: string; routes: string[] }
+	| {
+			op: 'setWarmup';
+			scope: string;
+			entries: Array<{ route: string; warmup: WarmupRecord | null }>;
+			ttlMs: number;
+	  }
+	| { op: 'getWarmup'; scope: string; routes: string[] }
 	| {
 			op: 'claimOnce';
 			scope: string;
@@ -329,6 +337,39 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 	{
 		arbitrary: fc.record({
 			op: fc.constant('getRouteLimits' as const),
+			scope: pick(SCOPES),
+			routes: some(ROUTE_NAMES),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('setWarmup' as const),
+			scope: pick(SCOPES),
+			entries: fc.array(
+				fc.record({
+					route: pick(ROUTE_NAMES),
+					warmup: fc.option(
+						fc.record({
+							day: fc.integer({ min: 0, max: 40 }),
+							date: fc.constantFrom('2026-12-01', '2026-12-02'),
+							cap: fc.option(fc.integer({ min: 0, max: 5000 }), { nil: null }),
+							sharePercent: fc.constantFrom(0, 10, 100),
+							endsAt: fc.constantFrom(HOUR, DAY),
+							at: fc.constant(0),
+						}),
+						{ nil: null, freq: 3 },
+					),
+				}),
+				{ maxLength: 3 },
+			),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('getWarmup' as const),
 			scope: pick(SCOPES),
 			routes: some(ROUTE_NAMES),
 		}),
@@ -542,6 +583,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 							sent: fc.integer({ min: 0, max: 3 }),
 							blocked: fc.integer({ min: 0, max: 2 }),
 							acceptMsSum: fc.integer({ min: 0, max: 500 }),
+							acceptLe250: fc.integer({ min: 0, max: 3 }),
+							acceptOver10000: fc.integer({ min: 0, max: 1 }),
 						},
 						{ requiredKeys: [] },
 					),
@@ -631,6 +674,7 @@ function finalReads(): Command[] {
 		{ op: 'getMx', domains: DOMAINS },
 		...SCOPES.map((scope): Command => ({ op: 'capUsage', scope, keys: CAPS.map((c) => c.key) })),
 		...SCOPES.map((scope): Command => ({ op: 'getRouteLimits', scope, routes: ROUTE_NAMES })),
+		...SCOPES.map((scope): Command => ({ op: 'getWarmup', scope, routes: ROUTE_NAMES })),
 		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
 		{ op: 'readLedger', keys: LEDGER_KEYS },
 		{ op: 'markSeen', keys: SEEN_KEYS, ttlMs: HOUR },
@@ -737,6 +781,10 @@ async function run(
 				return { value: await store.setRouteLimits(c.scope, c.entries, c.ttlMs) };
 			case 'getRouteLimits':
 				return { value: await store.getRouteLimits(c.scope, c.routes) };
+			case 'setWarmup':
+				return { value: await store.setWarmup(c.scope, c.entries, c.ttlMs) };
+			case 'getWarmup':
+				return { value: await store.getWarmup(c.scope, c.routes) };
 			case 'claimOnce': {
 				const { scope, op: _op, ...request } = c;
 				return { value: await store.claimOnce(scope, { ...request, owner: `run ${c.token}` }) };

@@ -58,6 +58,17 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 		1000,
 	],
 	getRouteLimits: ['s', ['r']],
+	setWarmup: [
+		's',
+		[
+			{
+				route: 'r',
+				warmup: { day: 3, date: '2026-12-01', cap: 200, sharePercent: 100, endsAt: 1, at: 0 },
+			},
+		],
+		1000,
+	],
+	getWarmup: ['s', ['r']],
 	getMx: [['example.com']],
 	setMx: [[{ domain: 'example.com', value: { hosts: ['mx.example.com'] } }], 1000],
 	clearScope: ['s'],
