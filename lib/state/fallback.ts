@@ -221,6 +221,11 @@ export class FallbackStateStore implements StateStore {
 		return this.primary.readAlerts(group, consumer, options);
 	}
 
+	/** a look at Redis's log: the local one holds none of the other workers' alerts */
+	recentAlerts(count: number): Promise<Alert[]> {
+		return this.primary.recentAlerts(count);
+	}
+
 	ackAlerts(group: string, ids: string[]): Promise<number> {
 		return this.primary.ackAlerts(group, ids);
 	}

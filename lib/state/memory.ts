@@ -13,6 +13,7 @@ import {
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
+	checkRecentCount,
 	decodeAlert,
 	DEFAULT_ALERT_COOLDOWN_MS,
 	encodeAlert,
@@ -501,6 +502,18 @@ export class MemoryStateStore implements StateStore {
 		);
 		this.alertGroups.set(group, state);
 		return entries.flatMap(([seq, text]) => decodeAlert(alertId(seq), text) ?? []);
+	}
+
+	async recentAlerts(count: number): Promise<Alert[]> {
+		checkRecentCount(count);
+		const out: Alert[] = [];
+		for (let s = this.alertLast; s > 0 && out.length < count; s--) {
+			const text = this.alertLog.get(s);
+			if (text === undefined) break;
+			const alert = decodeAlert(alertId(s), text);
+			if (alert) out.push(alert);
+		}
+		return out;
 	}
 
 	async ackAlerts(group: string, ids: string[]): Promise<number> {

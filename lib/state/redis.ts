@@ -10,6 +10,7 @@ import {
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
+	checkRecentCount,
 	decodeAlert,
 	DEFAULT_ALERT_COOLDOWN_MS,
 	encodeAlert,
@@ -1085,6 +1086,15 @@ export class RedisStateStore implements StateStore {
 		// an entry this package did not write would stay pending and be read first forever
 		if (foreign.length) await this.ackAlerts(group, foreign);
 		return alerts;
+	}
+
+	async recentAlerts(count: number): Promise<Alert[]> {
+		checkRecentCount(count);
+		const entries = await this.call('reading recent alerts', () =>
+			this.client.xrevrange(this.keys.alerts(), '+', '-', 'COUNT', count),
+		);
+		// each entry's one field is `a`, the alert's JSON (alerts_publish.lua)
+		return entries.flatMap(([id, fields]) => decodeAlert(id, fields[1]) ?? []);
 	}
 
 	async ackAlerts(group: string, ids: string[]): Promise<number> {

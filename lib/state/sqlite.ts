@@ -21,6 +21,7 @@ import {
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
+	checkRecentCount,
 	decodeAlert,
 	DEFAULT_ALERT_COOLDOWN_MS,
 	encodeAlert,
@@ -127,6 +128,7 @@ const STATEMENTS = {
 	hall: 'SELECT field, value FROM fields WHERE key = ?',
 	hafter: 'SELECT field, value FROM fields WHERE key = ? AND field > ? ORDER BY field LIMIT ?',
 	htrim: 'DELETE FROM fields WHERE key = ? AND field <= ?',
+	hlast: 'SELECT field, value FROM fields WHERE key = ? ORDER BY field DESC LIMIT ?',
 	sweepFields: 'DELETE FROM fields WHERE key IN (SELECT key FROM entries WHERE expires_at <= ?)',
 	sweepEntries: 'DELETE FROM entries WHERE expires_at <= ?',
 } as const;
@@ -769,6 +771,15 @@ export class SqliteStateStore implements StateStore {
 			this.sql.hset.run(this.keys.alertGroups(), group, JSON.stringify(state));
 			return entries.flatMap(([seq, text]) => decodeAlert(alertId(seq), text) ?? []);
 		});
+	}
+
+	async recentAlerts(count: number): Promise<Alert[]> {
+		checkRecentCount(count);
+		return this.read('reading recent alerts', () =>
+			this.sql.hlast
+				.all(this.keys.alerts(), count)
+				.flatMap((row) => decodeAlert(alertId(Number(row.field)), String(row.value)) ?? []),
+		);
 	}
 
 	async ackAlerts(group: string, ids: string[]): Promise<number> {

@@ -411,6 +411,11 @@ export interface StateStore {
 	 * then new ones, each given to one consumer of the group once. At most `count`, oldest first.
 	 */
 	readAlerts(group: string, consumer: string, options: { count: number }): Promise<Alert[]>;
+	/**
+	 * The latest alerts of the log, newest first, at most `count` (XREVRANGE): a look that consumes
+	 * nothing — no group is made, nothing becomes pending. What the report shows as state changes.
+	 */
+	recentAlerts(count: number): Promise<Alert[]>;
 	/** Acknowledges alerts of a group (XACK): they are not read again; how many were pending. */
 	ackAlerts(group: string, ids: string[]): Promise<number>;
 	close(): Promise<void>;

@@ -190,6 +190,7 @@ type Command =
 	| { op: 'markSeen'; keys: string[]; ttlMs: number }
 	| { op: 'publishAlerts'; alerts: AlertInput[]; cooldownMs: number }
 	| { op: 'readAlerts'; group: string; consumer: string; count: number }
+	| { op: 'recentAlerts'; count: number }
 	| { op: 'ackAlerts'; group: string; ids: string[] }
 	| {
 			op: 'countOutcomes';
@@ -554,6 +555,13 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 	},
 	{
 		arbitrary: fc.record({
+			op: fc.constant('recentAlerts' as const),
+			count: fc.integer({ min: 1, max: 4 }),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
 			op: fc.constant('ackAlerts' as const),
 			group: pick(ALERT_GROUPS),
 			ids: fc.array(pick(ALERT_IDS), { maxLength: 3 }),
@@ -679,6 +687,7 @@ function finalReads(): Command[] {
 		{ op: 'readLedger', keys: LEDGER_KEYS },
 		{ op: 'markSeen', keys: SEEN_KEYS, ttlMs: HOUR },
 		{ op: 'getCampaignPauses', campaigns: SCOPES },
+		{ op: 'recentAlerts', count: 50 },
 		// every group's pending alerts (read again), then what is new for it
 		...ALERT_GROUPS.flatMap((group) =>
 			ALERT_CONSUMERS.map((consumer): Command => ({
@@ -878,6 +887,8 @@ async function run(
 				return { value: await store.publishAlerts(c.alerts, c.cooldownMs) };
 			case 'readAlerts':
 				return { value: await store.readAlerts(c.group, c.consumer, { count: c.count }) };
+			case 'recentAlerts':
+				return { value: await store.recentAlerts(c.count) };
 			case 'ackAlerts':
 				return { value: await store.ackAlerts(c.group, c.ids) };
 			case 'now':

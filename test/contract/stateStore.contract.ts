@@ -1401,6 +1401,26 @@ export function describeHealthContract(
 			expect(other.map((a) => a.id)).toEqual(ids);
 		});
 
+		it('shows the latest alerts newest first without consuming them', async () => {
+			const group = `g-${tag}`;
+			await store.readAlerts(group, 'c1', { count: 10 });
+			const ids = await store.publishAlerts(
+				['r1', 'r2', 'r3'].map((r) => alert(r)),
+				0,
+			);
+			expect(await store.recentAlerts(2)).toEqual([
+				{ id: ids[2], ...alert('r3') },
+				{ id: ids[1], ...alert('r2') },
+			]);
+			expect((await store.recentAlerts(50)).slice(0, 3).map((a) => a.id)).toEqual(
+				[...ids].reverse(),
+			);
+			// the group still gets all three, and a group made now none of them
+			expect((await store.readAlerts(group, 'c1', { count: 10 })).map((a) => a.id)).toEqual(ids);
+			expect(await store.readAlerts(`new-${tag}`, 'c1', { count: 10 })).toEqual([]);
+			await expect(store.recentAlerts(0)).rejects.toThrow(/count of 1 or more/);
+		});
+
 		it("reads a consumer's pending alerts again first, until acknowledged (a restart loses none)", async () => {
 			const group = `g-${tag}`;
 			await store.readAlerts(group, 'trigger', { count: 10 });

@@ -99,6 +99,7 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	],
 	readAlerts: ['g', 'c', { count: 10 }],
 	ackAlerts: ['g', ['0-1']],
+	recentAlerts: [20],
 	close: [],
 };
 const METHODS = Object.keys(CALLS) as Method[];
@@ -112,6 +113,7 @@ const PRIMARY_ONLY: Method[] = [
 	'publishAlerts',
 	'readAlerts',
 	'ackAlerts',
+	'recentAlerts',
 ];
 const FALLING_BACK = METHODS.filter((m) => !PRIMARY_ONLY.includes(m));
 
