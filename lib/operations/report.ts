@@ -475,6 +475,7 @@ function warmupSection(rows: StatsRow[], routes: string[], colour: (r: string) =
 			);
 			note = `no cap today · ${w.sharePercent}% of its weight`;
 		} else if (w.used === null) note = `cap ${formatCount(w.cap)} (day over)`;
+		else if (w.day < 1) note = 'its warm-up starts on a later day: nothing today';
 		else {
 			const used = w.cap > 0 ? Math.min(1, w.used / w.cap) : 1;
 			parts.push(

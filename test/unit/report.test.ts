@@ -178,6 +178,18 @@ describe('the report: latency, warm-up and state changes', () => {
 		expect(warmup).toContain('width="505.5" height="20"');
 		// Relay A is not warming up
 		expect(warmup).not.toContain('Relay A');
+		// before its start date a route has a cap of 0: said so, no bar drawn full
+		const early = fixture.rows.map((r) =>
+			r.route === 'SES EU'
+				? {
+						...r,
+						state: { ...r.state, warmup: { ...r.state.warmup!, day: 0, cap: 0, used: 0, left: 0 } },
+					}
+				: r,
+		);
+		const before = part(renderReport({ ...fixture, rows: early }), 'chart-warmup', 'svg');
+		expect(before).toContain('its warm-up starts on a later day: nothing today');
+		expect(before).not.toContain('fill="#009E73"><title>');
 		// with no campaign's state in the rows, the report says what it needs
 		const plain = renderReport({
 			...fixture,
