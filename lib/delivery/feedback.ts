@@ -14,7 +14,7 @@ import {
 import { verpAddress, verpTokenRoom, type VerpTemplate } from '../feedback/verp';
 import { ledgerKeys } from '../state/keys';
 import type { OutcomeCounts, OutcomeEntry, StateStore } from '../state/types';
-import { withCampaignTotals } from '../state/outcomes';
+import { latencyField, withCampaignTotals } from '../state/outcomes';
 import type { OutgoingMessage } from '../transports/types';
 import type { DeliveryJob, DeliveryResult } from './types';
 
@@ -45,8 +45,10 @@ function countsOf(result: DeliveryResult): OutcomeCounts | undefined {
 	const r = result.record;
 	switch (r.status) {
 		case 'sent':
-		case 'partially-sent':
-			return { sent: 1, acceptMsSum: Math.max(0, Math.round(r.latencyMs)), acceptN: 1 };
+		case 'partially-sent': {
+			const ms = Math.max(0, Math.round(r.latencyMs));
+			return { sent: 1, acceptMsSum: ms, acceptN: 1, [latencyField(ms)]: 1 };
+		}
 		case 'blocked':
 			return { blocked: 1 };
 		case 'deferred':

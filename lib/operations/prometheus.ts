@@ -21,6 +21,11 @@
  *   postal_rate_ratio / postal_rate_low_ratio / postal_rate_high_ratio{window,rate}: each rate and
  *     its 95% Wilson interval, 0–1
  *   postal_accept_latency_mean_seconds{window}: mean accept latency (left out with no sample)
+ *   postal_accept_latency_seconds{window} — a histogram: `_bucket{le}` cumulative over the
+ *     buckets of lib/state/outcomes.ts (0.1 … 10 s, +Inf), `_sum`, `_count`, over the window like the
+ *     gauges (histogram_quantile on the buckets as they are, never on rate() of them); left out with
+ *     no sample, and where some timed messages are not in it (counted before the histogram existed:
+ *     its sum would not be its buckets')
  *   postal_route_share_ratio: the share of its traffic the route keeps for the group now, 0–1
  *   postal_route_suspended: 1 while the route is suspended for the group, else 0
  *   postal_route_reputation{state}: 1 for the pair's reputation state, 0 for the others (one
@@ -29,6 +34,7 @@
  */
 import type { RateName, RouteGroupState, StatsRow } from './types';
 import { RATE_NAMES } from '../state/outcomeRates';
+import { ACCEPT_LATENCY_BUCKETS } from '../state/outcomes';
 
 /** What a Respond to Webhook node answers with the page. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -43,7 +49,7 @@ export interface PrometheusOptions {
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** the labels this module sets itself; a constant label may not take their names */
-const OWN_LABELS = ['route', 'group', 'window', 'kind', 'rate', 'state'];
+const OWN_LABELS = ['route', 'group', 'window', 'kind', 'rate', 'state', 'le'];
 
 const COUNTED: Array<{ field: keyof StatsRow['counts']; name: string; help: string }> = [
 	{ field: 'sent', name: 'sent', help: 'accepted by the receiving server or API' },
@@ -63,7 +69,9 @@ type Labels = Array<[string, string]>;
 interface Family {
 	name: string;
 	help: string;
-	samples: Array<{ labels: Labels; value: number }>;
+	type: 'gauge' | 'histogram';
+	/** `suffix`: a histogram's `_bucket`, `_sum` or `_count` */
+	samples: Array<{ suffix?: string; labels: Labels; value: number }>;
 }
 
 /** A label value as the format quotes it: backslash, double quote and line feed escaped. */
@@ -109,12 +117,14 @@ function checkOptions(options: PrometheusOptions): { prefix: string; constant: L
 export function prometheusText(rows: StatsRow[], options: PrometheusOptions = {}): string {
 	const { prefix, constant } = checkOptions(options);
 	const families = new Map<string, Family>();
-	const add = (name: string, help: string, labels: Labels, value: number) => {
+	const familyOf = (name: string, help: string, type: Family['type']) => {
 		const full = `${prefix}_${name}`;
 		let family = families.get(full);
-		if (!family) families.set(full, (family = { name: full, help, samples: [] }));
-		family.samples.push({ labels, value });
+		if (!family) families.set(full, (family = { name: full, help, type, samples: [] }));
+		return family;
 	};
+	const add = (name: string, help: string, labels: Labels, value: number) =>
+		familyOf(name, help, 'gauge').samples.push({ labels, value });
 
 	// one series per label set: a row repeated for the same window counts once, the first one
 	const seenWindows = new Set<string>();
@@ -149,6 +159,23 @@ export function prometheusText(rows: StatsRow[], options: PrometheusOptions = {}
 					windowed,
 					row.latency.meanMs / 1000,
 				);
+			const c = row.counts;
+			const inHistogram = ACCEPT_LATENCY_BUCKETS.reduce((n, b) => n + c[b.field], 0);
+			if (inHistogram > 0 && inHistogram === c.acceptN) {
+				const h = familyOf(
+					'accept_latency_seconds',
+					'Accept latency (send to the server or API accepting it) over the window, a histogram of sums over the window (histogram_quantile on the buckets, not on their rate)',
+					'histogram',
+				).samples;
+				let below = 0;
+				for (const b of ACCEPT_LATENCY_BUCKETS) {
+					below += c[b.field];
+					const le = b.le === Infinity ? '+Inf' : String(b.le / 1000);
+					h.push({ suffix: '_bucket', labels: [...windowed, ['le', le]], value: below });
+				}
+				h.push({ suffix: '_sum', labels: windowed, value: c.acceptMsSum / 1000 });
+				h.push({ suffix: '_count', labels: windowed, value: inHistogram });
+			}
 		}
 		const pairKey = JSON.stringify(pair);
 		if (seenPairs.has(pairKey)) continue;
@@ -186,10 +213,10 @@ export function prometheusText(rows: StatsRow[], options: PrometheusOptions = {}
 	const lines: string[] = [];
 	for (const family of families.values()) {
 		lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`);
-		lines.push(`# TYPE ${family.name} gauge`);
-		for (const { labels, value } of family.samples) {
+		lines.push(`# TYPE ${family.name} ${family.type}`);
+		for (const { suffix, labels, value } of family.samples) {
 			const text = labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',');
-			lines.push(`${family.name}{${text}} ${formatValue(value)}`);
+			lines.push(`${family.name}${suffix ?? ''}{${text}} ${formatValue(value)}`);
 		}
 	}
 	return lines.length ? `${lines.join('\n')}\n` : '';

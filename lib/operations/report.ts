@@ -8,12 +8,24 @@
  * users or servers (route, group, rule, reason, title) goes through `escapeHtml`, the one place.
  *
  * Sections: headline figures; volume per route over time (stacked areas of `sent`); rates per
- * domain group (bars per route with their 95% Wilson intervals as whiskers); the route × group
- * states (suspended, throttled, ramping, with until, rule and reason); every row as a table.
- * Laid out for 1200 px wide, light mode.
+ * domain group (bars per route with their 95% Wilson intervals as whiskers); warm-up progress (per
+ * warming route its day, cap and the cap used today, as the rows' states carry them with a
+ * campaign); the route × group states (suspended, throttled, ramping, with until, rule and reason;
+ * with a campaign each route's circuit); the state changes (the alert log's latest within the
+ * window, on a time line per route, then as a list); every row as a table, with the accept
+ * latency's mean and p50/p90 estimates. Laid out for 1200 px wide, light mode.
  */
+import type { Alert } from '../state/alerts';
 import type { OutcomeCounts } from '../state/outcomes';
-import type { RateEstimate, RateName, RouteGroupState, StatsRow, StatsSeries } from './types';
+import type {
+	CircuitView,
+	RateEstimate,
+	RateName,
+	RouteGroupState,
+	StatsRow,
+	StatsSeries,
+	WarmupView,
+} from './types';
 
 export interface ReportInput {
 	rows: StatsRow[];
@@ -21,6 +33,13 @@ export interface ReportInput {
 	/** ISO time the report was made */
 	generatedAt: string;
 	title?: string;
+	/**
+	 * the alert log's latest (newest first, as recentAlerts gives them): those within the charted
+	 * window are the state changes shown; absent: the log was not read (`alertsNote` says why)
+	 */
+	alerts?: Alert[];
+	/** why there are no alerts to show, when they could not be read */
+	alertsNote?: string;
 }
 
 /** The charts' width: 1200 px less the page's and a section's padding and border. */
@@ -89,6 +108,13 @@ function formatRate(r: RateEstimate): string {
 function formatInterval(r: RateEstimate): string {
 	if (r.sample === 0) return 'no sample';
 	return `${formatPercent(r.low).replace('%', '')}–${formatPercent(r.high)}`;
+}
+
+/** "96 ms", "1.3 s" */
+function formatMs(ms: number | null): string {
+	if (ms === null || !Number.isFinite(ms)) return '–';
+	if (ms < 1000) return `${Math.round(ms)} ms`;
+	return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -367,18 +393,223 @@ function stateCell(state: RouteGroupState | undefined): string {
 	return `<td class="state ${state.reputation}">${lines.join('')}</td>`;
 }
 
+const CIRCUIT_LABEL: Record<CircuitView['state'], string> = {
+	closed: 'Closed',
+	open: 'Open',
+	'half-open': 'Half-open',
+};
+
+function circuitCell(c: CircuitView | undefined): string {
+	if (!c) return '<td class="circuit none">–</td>';
+	const lines = [`<span class="badge circuit-${c.state}">${CIRCUIT_LABEL[c.state]}</span>`];
+	if (c.until) lines.push(`<span class="detail">until ${esc(formatTime(c.until))}</span>`);
+	if (c.state === 'half-open') lines.push('<span class="detail">its next send is the probe</span>');
+	if (c.ejections)
+		lines.push(
+			`<span class="detail">${c.ejections} ejection${c.ejections === 1 ? '' : 's'}</span>`,
+		);
+	return `<td class="circuit ${c.state}">${lines.join('')}</td>`;
+}
+
+/** each route's state in the campaign (the same on all its rows): from its first row that has it */
+function routeState(rows: StatsRow[], route: string): StatsRow['state'] | undefined {
+	return rows.find((r) => r.route === route && r.state.campaign !== undefined)?.state;
+}
+
 function stateMatrix(rows: StatsRow[], routes: string[], groups: string[]): string {
 	if (!rows.length) return '<p class="muted">No routes in this window.</p>';
+	const campaign = rows.find((r) => r.state.campaign !== undefined)?.state.campaign;
 	const head = groups.map((g) => `<th scope="col">${esc(groupLabel(g))}</th>`).join('');
+	const circuitHead =
+		campaign === undefined
+			? ''
+			: `<th scope="col">Circuit<small>campaign ${esc(campaign)}</small></th>`;
 	const body = routes
 		.map((route) => {
 			const cells = groups
 				.map((g) => stateCell(rows.find((r) => r.route === route && r.group === g)?.state))
 				.join('');
-			return `<tr><th scope="row">${esc(route)}</th>${cells}</tr>`;
+			const circuit = campaign === undefined ? '' : circuitCell(routeState(rows, route)?.circuit);
+			return `<tr><th scope="row">${esc(route)}</th>${circuit}${cells}</tr>`;
 		})
 		.join('');
-	return `<table class="states"><thead><tr><th scope="col">Route</th>${head}</tr></thead><tbody>${body}</tbody></table>`;
+	return `<table class="states"><thead><tr><th scope="col">Route</th>${circuitHead}${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+// --- warm-up progress -----------------------------------------------------------------------------------
+
+function warmupSection(rows: StatsRow[], routes: string[], colour: (r: string) => string): string {
+	const campaign = rows.find((r) => r.state.campaign !== undefined)?.state.campaign;
+	if (campaign === undefined)
+		return '<p class="muted">Give the report a Campaign ID to see its routes’ warm-up and circuits.</p>';
+	const warming = routes
+		.map((route) => ({ route, w: routeState(rows, route)?.warmup }))
+		.filter((x): x is { route: string; w: WarmupView } => x.w !== undefined);
+	if (!warming.length)
+		return `<p class="muted">No route of campaign ${esc(campaign)} is warming up (or its Route Partitioner has not run since the warm-up was set).</p>`;
+	const width = CONTENT_WIDTH;
+	const rowH = 44;
+	const m = { left: 180, right: 250, top: 8 };
+	const height = m.top + warming.length * rowH + 8;
+	const barW = width - m.left - m.right;
+	const parts: string[] = [];
+	warming.forEach(({ route, w }, i) => {
+		const y = m.top + i * rowH;
+		const share =
+			w.sharePercent < 100 && w.cap !== null ? ` · ${w.sharePercent}% of its weight` : '';
+		parts.push(
+			`<text x="0" y="${y + 17}" class="label strong">${esc(route)}</text><text x="0" y="${
+				y + 33
+			}" class="tick">day ${w.day}${esc(share)}${w.current ? '' : ` · as of ${esc(w.date)}`}</text>`,
+		);
+		parts.push(
+			`<rect x="${m.left}" y="${y + 8}" width="${barW}" height="20" rx="4" fill="#edf0f3"/>`,
+		);
+		let note: string;
+		if (w.cap === null) {
+			// a share schedule: the part of its weight the route has today, no cap to fill
+			parts.push(
+				`<rect x="${m.left}" y="${y + 8}" width="${num((barW * w.sharePercent) / 100)}" height="20" rx="4" fill="${colour(
+					route,
+				)}" fill-opacity="0.35"><title>${esc(route)}: ${w.sharePercent}% of its weight today</title></rect>`,
+			);
+			note = `no cap today · ${w.sharePercent}% of its weight`;
+		} else if (w.used === null) note = `cap ${formatCount(w.cap)} (day over)`;
+		else if (w.day < 1) note = 'its warm-up starts on a later day: nothing today';
+		else {
+			const used = w.cap > 0 ? Math.min(1, w.used / w.cap) : 1;
+			parts.push(
+				`<rect x="${m.left}" y="${y + 8}" width="${num(barW * used)}" height="20" rx="4" fill="${colour(
+					route,
+				)}"><title>${esc(route)}: ${formatCount(w.used)} of ${formatCount(w.cap)} today</title></rect>`,
+			);
+			note = `${formatCount(w.used)} of ${formatCount(w.cap)} used · ${formatCount(w.left ?? 0)} left`;
+		}
+		parts.push(`<text x="${m.left + barW + 12}" y="${y + 23}" class="label">${esc(note)}</text>`);
+	});
+	return `<svg class="chart" id="chart-warmup" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Warm-up progress per route: today's cap and how much of it is used">${parts.join(
+		'',
+	)}</svg>`;
+}
+
+// --- state changes ---------------------------------------------------------------------------------------
+
+const ALERT_LABEL: Record<Alert['type'], string> = {
+	'route.suspended': 'Suspended',
+	'route.throttled': 'Throttled',
+	'route.restored': 'Restored',
+	'route.ejected': 'Ejected',
+	'route.recovered': 'Recovered',
+	'probe.down': 'Probe down',
+	'probe.up': 'Probe up',
+	'provider.enforcement': 'Enforcement',
+};
+
+const ALERT_COLOUR: Record<Alert['type'], string> = {
+	'route.suspended': '#d93025',
+	'route.throttled': '#f2a900',
+	'route.restored': '#1e8e3e',
+	'route.ejected': '#8e24aa',
+	'route.recovered': '#1a73e8',
+	'probe.down': '#b3261e',
+	'probe.up': '#188038',
+	'provider.enforcement': '#e37400',
+};
+
+function changesSection(
+	order: string[],
+	alerts: Alert[] | undefined,
+	note: string | undefined,
+	window: { fromMs: number; toMs: number } | undefined,
+): string {
+	if (!alerts) return `<p class="muted">${esc(note ?? 'The alert log was not read.')}</p>`;
+	const inWindow = alerts
+		.filter((a) => {
+			const t = Date.parse(a.at);
+			return !window || (t >= window.fromMs && t <= window.toMs);
+		})
+		.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+	if (!inWindow.length)
+		return '<p class="muted">No route was ejected, recovered, suspended, throttled or restored in this window.</p>';
+	// the report's routes in its order, then any other the log names
+	const routes = order.filter((r) => inWindow.some((a) => a.route === r));
+	for (const a of inWindow) if (!routes.includes(a.route)) routes.push(a.route);
+	const width = CONTENT_WIDTH;
+	const rowH = 30;
+	const m = { left: 150, right: 16, top: 8, bottom: 34 };
+	const height = m.top + routes.length * rowH + m.bottom;
+	const from = window?.fromMs ?? Date.parse(inWindow[0].at);
+	const to = window?.toMs ?? Date.parse(inWindow[inWindow.length - 1].at);
+	const span = Math.max(60_000, to - from);
+	const plotW = width - m.left - m.right;
+	const x = (t: number) => m.left + ((Math.min(Math.max(t, from), to) - from) / span) * plotW;
+	const parts: string[] = [];
+	routes.forEach((route, i) => {
+		const y = m.top + i * rowH + rowH / 2;
+		parts.push(
+			`<text x="${m.left - 10}" y="${y + 4}" text-anchor="end" class="label">${esc(route)}</text><line x1="${m.left}" x2="${
+				width - m.right
+			}" y1="${y}" y2="${y}" class="grid"/>`,
+		);
+	});
+	// a state with an end: a band to its until (within the window)
+	for (const a of inWindow) {
+		const y = m.top + routes.indexOf(a.route) * rowH + rowH / 2;
+		const t = Date.parse(a.at);
+		const until = a.until ? Date.parse(a.until) : NaN;
+		const what = `${ALERT_LABEL[a.type]} ${a.route}${a.group ? ` for ${a.group}` : ''} at ${formatTime(a.at)}${
+			a.until ? ` until ${formatTime(a.until)}` : ''
+		}: ${a.reason}`;
+		if (Number.isFinite(until) && until > t)
+			parts.push(
+				`<rect x="${num(x(t))}" y="${y - 5}" width="${num(Math.max(2, x(until) - x(t)))}" height="10" rx="3" fill="${
+					ALERT_COLOUR[a.type]
+				}" fill-opacity="0.25"/>`,
+			);
+		parts.push(
+			`<path d="M${num(x(t))},${y - 8}L${num(x(t) + 7)},${y}L${num(x(t))},${y + 8}L${num(
+				x(t) - 7,
+			)},${y}Z" fill="${ALERT_COLOUR[a.type]}" stroke="#fff" stroke-width="1"><title>${esc(what)}</title></path>`,
+		);
+	}
+	const axisY = m.top + routes.length * rowH;
+	parts.push(
+		`<line x1="${m.left}" x2="${width - m.right}" y1="${axisY}" y2="${axisY}" class="axis"/>`,
+	);
+	for (let k = 0; k <= 6; k++) {
+		const t = from + (span * k) / 6;
+		parts.push(
+			`<line x1="${num(x(t))}" x2="${num(x(t))}" y1="${axisY}" y2="${axisY + 5}" class="axis"/><text x="${num(
+				x(t),
+			)}" y="${axisY + 19}" text-anchor="middle" class="tick">${esc(
+				`${formatClock(t)} · ${formatDay(t).slice(5)}`,
+			)}</text>`,
+		);
+	}
+	const types = [...new Set(inWindow.map((a) => a.type))];
+	const legendHtml = `<ul class="legend">${types
+		.map(
+			(t) =>
+				`<li><span class="swatch" style="background:${ALERT_COLOUR[t]}"></span>${ALERT_LABEL[t]}</li>`,
+		)
+		.join('')}</ul>`;
+	const list = inWindow
+		.slice()
+		.reverse()
+		.map(
+			(a) =>
+				`<tr><td>${esc(formatTime(a.at))}</td><td><span class="dot" style="background:${
+					ALERT_COLOUR[a.type]
+				}"></span>${ALERT_LABEL[a.type]}</td><td>${esc(a.route)}</td><td>${esc(
+					a.group === undefined ? '–' : groupLabel(a.group),
+				)}</td><td>${a.until ? esc(formatTime(a.until)) : '–'}</td><td>${
+					a.rule ? `<code>${esc(a.rule)}</code>` : '–'
+				}</td><td class="reason">${esc(a.reason)}</td></tr>`,
+		)
+		.join('');
+	return `${legendHtml}<svg class="chart" id="chart-changes" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="State changes per route over the window">${parts.join(
+		'',
+	)}</svg><div class="scroll"><table class="rows changes"><thead><tr><th scope="col">When</th><th scope="col">Change</th><th scope="col">Route</th><th scope="col">Group</th><th scope="col">Until</th><th scope="col">Rule</th><th scope="col">Reason</th></tr></thead><tbody>${list}</tbody></table></div>`;
 }
 
 function rateCell(r: RateEstimate): string {
@@ -411,18 +642,20 @@ function rowsTable(rows: StatsRow[]): string {
 		...counted.map(([, l]) => `<th scope="col" class="num">${l}</th>`),
 		'<th scope="col" class="num">Bounced<small>hard / soft</small></th>',
 		...rates.map(([, l]) => `<th scope="col" class="num">${l}<small>rate, 95%</small></th>`),
-		'<th scope="col" class="num">Accept<small>mean</small></th><th scope="col">State</th>',
+		'<th scope="col" class="num">Accept<small>mean</small></th><th scope="col" class="num">p50<small>estimate</small></th><th scope="col" class="num">p90<small>estimate</small></th><th scope="col">State</th>',
 	].join('');
 	const body = rows
 		.map((r) => {
 			const latency = r.latency.meanMs === null ? '–' : `${formatCount(r.latency.meanMs)} ms`;
+			const p50 = formatMs(r.latency.p50Ms);
+			const p90 = formatMs(r.latency.p90Ms);
 			const cells = [
 				`<td>${esc(r.route)}</td><td>${esc(groupLabel(r.group))}</td>`,
 				several ? `<td>${esc(r.window.label)}</td>` : '',
 				...counted.map(([k]) => `<td class="num">${formatCount(r.counts[k] ?? 0)}</td>`),
 				`<td class="num">${formatCount(r.counts.bounceHard)} / ${formatCount(r.counts.bounceSoft)}</td>`,
 				...rates.map(([k]) => rateCell(r.rates[k])),
-				`<td class="num">${latency}</td>`,
+				`<td class="num">${latency}</td><td class="num">${p50}</td><td class="num">${p90}</td>`,
 				`<td><span class="badge ${r.state.reputation}">${STATE_LABEL[r.state.reputation]}</span></td>`,
 			];
 			return `<tr>${cells.join('')}</tr>`;
@@ -503,6 +736,17 @@ table{border-collapse:collapse}
 .badge.suspended{background:#d93025;color:#fff}
 .badge.throttled{background:#f2a900;color:#1f2933}
 .badge.ramping{background:#1a73e8;color:#fff}
+.badge.circuit-closed{background:#e6f4ea;color:#1e6b34}
+.badge.circuit-open{background:#8e24aa;color:#fff}
+.badge.circuit-half-open{background:#f3e5f5;color:#6a1b9a}
+.circuit span{display:block}
+.circuit .badge{display:inline-block;margin-bottom:4px}
+.circuit.open{background:#f8eefa}
+.states th small{display:block;color:#7b8794;font-weight:400;font-size:11px}
+.strong{font-weight:600;fill:#1f2933}
+.dot{display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px}
+.changes{margin-top:10px}
+.changes td.reason{white-space:normal;max-width:420px}
 .scroll{overflow-x:auto}
 .rows{font-size:12px;width:100%}
 .rows th,.rows td{border-bottom:1px solid #edf0f3;padding:5px 4px;white-space:nowrap}
@@ -513,6 +757,12 @@ table{border-collapse:collapse}
 footer{color:#7b8794;font-size:12px;margin-top:16px}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
 `;
+
+/** The charted window in epoch ms (undefined without rows). */
+function windowMs(rows: StatsRow[]): { fromMs: number; toMs: number } | undefined {
+	if (!rows.length) return undefined;
+	return { fromMs: Date.parse(rows[0].window.from), toMs: Date.parse(rows[0].window.to) };
+}
 
 /** The report as one HTML document. */
 export function renderReport(input: ReportInput): string {
@@ -561,10 +811,20 @@ ${volumeChart(series, routes, colour)}
 ${legend(routes, colour)}
 <div class="rates-grid">${rateFigures}</div>
 </section>
+<section id="warmup">
+<h2>Warm-up progress</h2>
+<p class="muted">Each warming route’s day and today’s cap (the warm-up’s, or the route’s Daily Cap when lower), and how much of it the Route Partitioner has given out today.</p>
+${warmupSection(shown, routes, colour)}
+</section>
 <section id="states">
 <h2>Route × domain group state</h2>
 <p class="muted">What the reputation rules left: a suspended route gets none of the group's mail until the time shown, a throttled or ramping one keeps the share shown.</p>
 ${stateMatrix(shown, routes, groupsOf(shown))}
+</section>
+<section id="changes">
+<h2>State changes</h2>
+<p class="muted">The alert log’s changes within the window, newest last on the time line and first in the list: routes ejected and recovered (their circuits), suspended, throttled and restored (their reputation). A band runs to the state’s end.</p>
+${changesSection(routes, input.alerts, input.alertsNote, windowMs(shown))}
 </section>
 <section id="table">
 <h2>All rows</h2>

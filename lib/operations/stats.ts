@@ -12,17 +12,28 @@
  * reach (8 days) reads from the oldest hour kept, and `window.from` says so.
  */
 import { z } from 'zod';
-import { OUTCOME_BUCKETS, bucketStart, bucketRange, sumCounts } from '../state/outcomes';
+import {
+	OUTCOME_BUCKETS,
+	bucketStart,
+	bucketRange,
+	latencyPercentile,
+	sumCounts,
+} from '../state/outcomes';
 // the sums live with the counters' definition; re-exported for the operations' callers
 export { sumCounts, zeroCounts } from '../state/outcomes';
 import type { OutcomeCounts, OutcomeResolution } from '../state/outcomes';
 import { RATE_NAMES, rateOf, wilsonInterval } from '../state/outcomeRates';
 import { reputationShare, type ReputationState } from '../state/reputation';
-import type { StateStore } from '../state/types';
+import { capKeys, circuitName } from '../state/keys';
+import type { CircuitState, StateStore, WarmupRecord } from '../state/types';
 import type {
+	CircuitView,
+	LatencyStats,
 	RateEstimate,
 	RateName,
 	RouteGroupState,
+	RouteRowState,
+	WarmupView,
 	StatsRow,
 	StatsSeries,
 	StatsWindow,
@@ -89,8 +100,83 @@ export interface ReadStatsOptions {
 	/** only these routes / groups (by name; '' is the unknown group); all when absent or empty */
 	routes?: string[];
 	groups?: string[];
+	/** a campaign: each row's state adds the route's circuit and warm-up in it */
+	campaign?: string;
 	/** epoch ms; the store's clock when absent */
 	now?: number;
+}
+
+/** Accept latency of summed counts: the mean, and p50/p90/p99 estimated from the histogram. */
+export function latencyStats(counts: OutcomeCounts): LatencyStats {
+	const n = counts.acceptN ?? 0;
+	return {
+		meanMs: n > 0 ? (counts.acceptMsSum ?? 0) / n : null,
+		p50Ms: latencyPercentile(counts, 0.5),
+		p90Ms: latencyPercentile(counts, 0.9),
+		p99Ms: latencyPercentile(counts, 0.99),
+	};
+}
+
+/** A route's circuit at `now`, as a row shows it (no state: closed, never ejected). */
+export function circuitView(c: CircuitState | null, now: number): CircuitView {
+	const ejections = c?.ejections ?? 0;
+	const failures = c?.failures ?? 0;
+	if (c && c.openUntil > now)
+		return { state: 'open', until: new Date(c.openUntil).toISOString(), ejections, failures };
+	return { state: c?.probing ? 'half-open' : 'closed', ejections, failures };
+}
+
+/** A warm-up record with its day's usage (`used` of the cap window; ignored without a cap). */
+export function warmupView(r: WarmupRecord, used: number, now: number): WarmupView {
+	const current = r.endsAt > now;
+	const counted = current && r.cap !== null;
+	return {
+		day: r.day,
+		date: r.date,
+		cap: r.cap,
+		used: counted ? used : null,
+		left: counted ? Math.max(0, r.cap! - used) : null,
+		sharePercent: r.sharePercent,
+		current,
+		recordedAt: new Date(r.at).toISOString(),
+	};
+}
+
+/**
+ * Per route, its circuit and warm-up in a campaign: one getCircuits, one getWarmup and (for the
+ * routes with a cap today) one capUsage call, whatever the number of routes.
+ */
+export async function routeStatesIn(
+	store: StateStore,
+	campaign: string,
+	routes: readonly string[],
+	now: number,
+): Promise<Map<string, { circuit: CircuitView; warmup?: WarmupView }>> {
+	const out = new Map<string, { circuit: CircuitView; warmup?: WarmupView }>();
+	if (routes.length === 0) return out;
+	const [circuits, warmups] = await Promise.all([
+		store.getCircuits(routes.map((r) => circuitName(campaign, r))),
+		store.getWarmup(campaign, [...routes]),
+	]);
+	const counted = routes.flatMap((route, i) => {
+		const w = warmups[i];
+		return w && w.cap !== null && w.endsAt > now ? [{ i, key: capKeys.daily(w.date, route) }] : [];
+	});
+	const usage = counted.length
+		? await store.capUsage(
+				campaign,
+				counted.map((c) => c.key),
+			)
+		: [];
+	const used = new Map(counted.map((c, k) => [c.i, usage[k]]));
+	routes.forEach((route, i) => {
+		const w = warmups[i];
+		out.set(route, {
+			circuit: circuitView(circuits[i], now),
+			...(w ? { warmup: warmupView(w, used.get(i) ?? 0, now) } : {}),
+		});
+	});
+	return out;
 }
 
 /** A rate's estimate: count, sample, value and its 95% Wilson interval. */
@@ -147,22 +233,29 @@ export async function readStats(store: StateStore, options: ReadStatsOptions): P
 		.filter((p) => (!routes || routes.has(p.route)) && (!groups || groups.has(p.group)))
 		.sort((a, b) => cmp(a.route, b.route) || cmp(a.group, b.group));
 	if (pairs.length === 0) return [];
-	const [buckets, states] = await Promise.all([
+	const campaign = options.campaign;
+	const [buckets, states, inCampaign] = await Promise.all([
 		inChunks(pairs, (p) =>
 			store.readOutcomes(p.route, p.group, w.resolution, w.fromMs, w.toMs + 1),
 		),
 		store.getReputation(pairs.map(({ route, group }) => ({ route, group }))),
+		campaign === undefined
+			? undefined
+			: routeStatesIn(store, campaign, [...new Set(pairs.map((p) => p.route))], now),
 	]);
 	return pairs.map((p, i) => {
 		const counts = sumCounts(buckets[i]);
+		const state: RouteRowState = routeGroupState(states[i], now);
+		const route = inCampaign?.get(p.route);
+		if (campaign !== undefined && route) Object.assign(state, { campaign, ...route });
 		return {
 			route: p.route,
 			group: p.group,
 			window,
 			counts,
 			rates: rateEstimates(counts),
-			latency: { meanMs: counts.acceptN > 0 ? counts.acceptMsSum / counts.acceptN : null },
-			state: routeGroupState(states[i], now),
+			latency: latencyStats(counts),
+			state,
 		};
 	});
 }

@@ -29,6 +29,64 @@ export interface RouteGroupState {
 	reason?: string;
 }
 
+/**
+ * A route's circuit in a campaign (lib/state/health.ts): closed (taking traffic), open (ejected
+ * until `until`), or half-open (its time is up: the next outcome, or a probe, closes or re-opens it).
+ */
+export interface CircuitView {
+	state: 'closed' | 'open' | 'half-open';
+	/** open: ISO time the ejection ends */
+	until?: string;
+	/** ejections so far (the cool-down grows with them; reset after a healthy spell) */
+	ejections: number;
+	/** route-level failures in a row since the last success */
+	failures: number;
+}
+
+/**
+ * A route's warm-up today, as its Route Partitioner last recorded it (lib/state/warmupRecord.ts),
+ * with the day's usage of the cap from the store.
+ */
+export interface WarmupView {
+	/** the warm-up day: 1 on the start date, 0 before it */
+	day: number;
+	/** the sending day the record is of (YYYY-MM-DD, the partitioner's time zone and day start) */
+	date: string;
+	/** that day's daily cap; null: no cap (warm, or a share schedule) */
+	cap: number | null;
+	/** assignments counted against the cap that day; null when there is no cap or the day is over */
+	used: number | null;
+	/** cap − used, at least 0; null as used */
+	left: number | null;
+	/** the route's weight multiplier that day in whole percent (share schedules; 100 otherwise) */
+	sharePercent: number;
+	/** false when the recorded day is over (the partitioner has not run since): day and cap are that day's */
+	current: boolean;
+	/** ISO time the partitioner recorded it */
+	recordedAt: string;
+}
+
+/** A row's state: the reputation, and with a campaign its circuit and warm-up there. */
+export interface RouteRowState extends RouteGroupState {
+	/** the campaign the circuit and warm-up are of (Stat › Get Many's Campaign ID) */
+	campaign?: string;
+	circuit?: CircuitView;
+	/** only where the campaign's partitioner recorded a warm-up for the route */
+	warmup?: WarmupView;
+}
+
+/**
+ * Accept latency over the window: the mean from the sum and count, the percentiles estimated from
+ * the histogram (lib/state/outcomes.ts ACCEPT_LATENCY_BUCKETS, interpolated within a bucket; one in
+ * the open last bucket is its lower bound, 10,000 ms). null without samples.
+ */
+export interface LatencyStats {
+	meanMs: number | null;
+	p50Ms: number | null;
+	p90Ms: number | null;
+	p99Ms: number | null;
+}
+
 export interface StatsWindow {
 	/** ISO times, [from, to) */
 	from: string;
@@ -46,8 +104,8 @@ export interface StatsRow {
 	counts: Required<OutcomeCounts>;
 	rates: Record<RateName, RateEstimate>;
 	/** accept latency (send → the server's or API's acceptance) */
-	latency: { meanMs: number | null };
-	state: RouteGroupState;
+	latency: LatencyStats;
+	state: RouteRowState;
 }
 
 /** A route × group's buckets over a window, oldest first: what a report's charts draw. */

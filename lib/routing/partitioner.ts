@@ -6,7 +6,9 @@ import type {
 	AllocRoute,
 	CapWindow,
 	StateStore,
+	WarmupRecord,
 } from '../state/types';
+import { StateUnavailableError } from '../state/errors';
 import { capKeys, circuitName, counterField, recipientDigest } from '../state/keys';
 import {
 	capacityReason,
@@ -167,6 +169,14 @@ export class Partitioner {
 			circuit: circuitName(this.ids.campaign, r.name),
 			caps: this.capWindows(r, dayNumbers[i], share[i], day, now, capLabels[i]),
 		}));
+		// what stats and the report show of the warm-up: recorded beside the batch's allocate
+		// (an error waits for the allocate's own, so neither goes unhandled)
+		const recording = options.dryRun
+			? undefined
+			: this.recordWarmup(routes, dayNumbers, share, day, now).then(
+					() => undefined,
+					(error: unknown) => error,
+				);
 		const capacity = await this.capacity(share);
 		// stored sticky assignments are keyed by a keyed hash of the recipient, never the address
 		const secret =
@@ -255,6 +265,8 @@ export class Partitioner {
 				})
 			: undefined;
 
+		const unrecorded = await recording;
+		if (unrecorded) throw unrecorded;
 		const rates = this.rates(share, capacity);
 		const names = plan.routes.map((r) => r.name);
 		const out = new Array<Assignment>(n);
@@ -335,6 +347,43 @@ export class Partitioner {
 			}
 		}
 		return out;
+	}
+
+	/**
+	 * Records each route's warm-up today in the store (a route without one: null), for stats and the
+	 * report: the schedule lives only in this plan. One call, only when a route warms up; best
+	 * effort — a store that cannot be reached is the allocate's to report, not this record's.
+	 */
+	private async recordWarmup(
+		routes: readonly AllocRoute[],
+		dayNumbers: readonly number[],
+		share: readonly number[],
+		day: { date: string; endsAt: number },
+		now: number,
+	): Promise<void> {
+		const plan = this.plan;
+		if (plan.routes.every((r) => r.warmup.kind === 'none')) return;
+		const entries = plan.routes.map((r, i): { route: string; warmup: WarmupRecord | null } => {
+			if (r.warmup.kind === 'none') return { route: r.name, warmup: null };
+			const dailyKey = capKeys.daily(day.date, r.name);
+			const daily = routes[i].caps.find((c) => c.key === dailyKey);
+			return {
+				route: r.name,
+				warmup: {
+					day: dayNumbers[i],
+					date: day.date,
+					cap: daily ? daily.limit : null,
+					sharePercent: share[i],
+					endsAt: day.endsAt,
+					at: now,
+				},
+			};
+		});
+		try {
+			await this.store.setWarmup(this.ids.campaign, entries, plan.stateTtlDays * 86_400_000);
+		} catch (error) {
+			if (!(error instanceof StateUnavailableError)) throw error;
+		}
 	}
 
 	private capWindows(

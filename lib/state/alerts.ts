@@ -67,6 +67,11 @@ export function checkCooldown(cooldownMs: number): void {
 		throw new Error('an alert cooldown is a number of milliseconds, 0 or more');
 }
 
+export function checkRecentCount(count: number): void {
+	if (!Number.isInteger(count) || count < 1)
+		throw new Error('reading recent alerts needs a count of 1 or more');
+}
+
 export function checkReadArgs(group: string, consumer: string, count: number): void {
 	if (!group) throw new Error('reading alerts needs a consumer group name');
 	if (!consumer) throw new Error('reading alerts needs a consumer name');

@@ -19,6 +19,7 @@ import type {
 	ReputationEvent,
 	ReputationState,
 	RouteLimit,
+	WarmupRecord,
 	OutcomeBucket,
 	OutcomeEntry,
 	OutcomePair,
@@ -107,6 +108,18 @@ export class FallbackStateStore implements StateStore {
 
 	getRouteLimits(scope: string, routes: string[]): Promise<(RouteLimit | null)[]> {
 		return this.run((s) => s.getRouteLimits(scope, routes));
+	}
+
+	setWarmup(
+		scope: string,
+		entries: Array<{ route: string; warmup: WarmupRecord | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		return this.run((s) => s.setWarmup(scope, entries, ttlMs));
+	}
+
+	getWarmup(scope: string, routes: string[]): Promise<(WarmupRecord | null)[]> {
+		return this.run((s) => s.getWarmup(scope, routes));
 	}
 
 	getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
@@ -206,6 +219,11 @@ export class FallbackStateStore implements StateStore {
 
 	readAlerts(group: string, consumer: string, options: { count: number }): Promise<Alert[]> {
 		return this.primary.readAlerts(group, consumer, options);
+	}
+
+	/** a look at Redis's log: the local one holds none of the other workers' alerts */
+	recentAlerts(count: number): Promise<Alert[]> {
+		return this.primary.recentAlerts(count);
 	}
 
 	ackAlerts(group: string, ids: string[]): Promise<number> {

@@ -140,8 +140,8 @@ export function suppressionDigest(secret: string, address: string): string {
  *
  * Campaign keys are `prefix{campaign}:<kind>…` (one Cluster slot per campaign); the stores' own
  * keys use the tags `{circuits}`, `{rates}`, `{mx}`, `{suppress}`, `{ledger}`, `{rep}`, `{seen}` and `{alerts}`. A campaign
- * of that name shares the tag but never a key: its kinds (ctr, spill, idx, limits, sticky:, cap:,
- * once:) are neither a rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot
+ * of that name shares the tag but never a key: its kinds (ctr, spill, idx, limits, warmup, sticky:,
+ * cap:, once:) are neither a rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot
  * and no colon), nor a list (list:), nor a ledger key (mid:, ref:), nor a bucket (m:, h:), nor a seen mark (ev:, tok:).
  */
 export class StoreKeys {
@@ -164,6 +164,8 @@ export class StoreKeys {
 	cap = (scope: string, window: string) => this.campaign(scope, `cap:${window}`);
 	/** the routes' own limits, as their send nodes report them (a hash: route → JSON) */
 	routeLimits = (scope: string) => this.campaign(scope, 'limits');
+	/** the routes' warm-up today, as their partitioner knows it (a hash: route → JSON, ./warmupRecord.ts) */
+	warmup = (scope: string) => this.campaign(scope, 'warmup');
 	/** a duplicate marker; `digest` from recipientDigest */
 	once = (scope: string, digest: string) => this.campaign(scope, `once:${digest}`);
 	/** route health, one field per circuitName (a hash) */

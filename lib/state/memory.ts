@@ -13,6 +13,7 @@ import {
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
+	checkRecentCount,
 	decodeAlert,
 	DEFAULT_ALERT_COOLDOWN_MS,
 	encodeAlert,
@@ -64,8 +65,10 @@ import type {
 	RateLimit,
 	RateReservation,
 	RouteLimit,
+	WarmupRecord,
 	StateStore,
 } from './types';
+import { parseWarmupRecord, warmupRecordText } from './warmupRecord';
 
 /** A marker's map key: a tuple, so no campaign text can reach into another campaign's markers. */
 const onceId = (scope: string, key: string) => JSON.stringify([scope, key]);
@@ -110,6 +113,8 @@ export class MemoryStateStore implements StateStore {
 	private readonly rates = new Map<string, Expiring<RateState>>();
 	/** the routes' own limits per campaign, as their send nodes report them */
 	private readonly routeLimits = new Map<string, Expiring<Map<string, RouteLimit>>>();
+	/** per campaign: route → the warm-up record's text */
+	private readonly warmups = new Map<string, Expiring<Map<string, string>>>();
 	/** duplicate markers, as ./once.ts writes them */
 	private readonly once = new Map<string, Expiring<string>>();
 	/** suppression lists: list → digest → entry, as ./suppression.ts encodes it */
@@ -310,6 +315,29 @@ export class MemoryStateStore implements StateStore {
 		});
 	}
 
+	async setWarmup(
+		scope: string,
+		entries: Array<{ route: string; warmup: WarmupRecord | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		const now = this.clock();
+		const e = this.warmups.get(scope);
+		const map = e && e.expiresAt > now ? e.value : new Map<string, string>();
+		for (const { route, warmup } of entries)
+			if (warmup) map.set(route, warmupRecordText(warmup));
+			else map.delete(route);
+		// as a Redis hash: gone when its last field is, else kept ttlMs from this call
+		if (map.size === 0) this.warmups.delete(scope);
+		else this.warmups.set(scope, { value: map, expiresAt: now + ttlMs });
+	}
+
+	async getWarmup(scope: string, routes: string[]): Promise<(WarmupRecord | null)[]> {
+		const now = this.clock();
+		const e = this.warmups.get(scope);
+		const map = e && e.expiresAt > now ? e.value : undefined;
+		return routes.map((r) => parseWarmupRecord(map?.get(r)));
+	}
+
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
 		const now = this.clock();
 		return domains.map((d) => {
@@ -476,6 +504,18 @@ export class MemoryStateStore implements StateStore {
 		return entries.flatMap(([seq, text]) => decodeAlert(alertId(seq), text) ?? []);
 	}
 
+	async recentAlerts(count: number): Promise<Alert[]> {
+		checkRecentCount(count);
+		const out: Alert[] = [];
+		for (let s = this.alertLast; s > 0 && out.length < count; s--) {
+			const text = this.alertLog.get(s);
+			if (text === undefined) break;
+			const alert = decodeAlert(alertId(s), text);
+			if (alert) out.push(alert);
+		}
+		return out;
+	}
+
 	async ackAlerts(group: string, ids: string[]): Promise<number> {
 		const { state, acked } = ackAlertGroup(this.alertGroups.get(group), ids);
 		if (state) this.alertGroups.set(group, state);
@@ -565,6 +605,7 @@ export class MemoryStateStore implements StateStore {
 			this.rates,
 			this.once,
 			this.routeLimits,
+			this.warmups,
 			this.ledger,
 			this.outcomes,
 			this.seen,

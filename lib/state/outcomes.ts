@@ -25,9 +25,69 @@ export const OUTCOME_FIELDS = [
 	/** the accept latency of sent messages: their sum (ms) and how many */
 	'acceptMsSum',
 	'acceptN',
+	/**
+	 * the accept latency histogram: per sent message one count in the bucket its latency falls in
+	 * (not cumulative; ACCEPT_LATENCY_BUCKETS has the bounds)
+	 */
+	'acceptLe100',
+	'acceptLe250',
+	'acceptLe500',
+	'acceptLe1000',
+	'acceptLe2500',
+	'acceptLe5000',
+	'acceptLe10000',
+	'acceptOver10000',
 ] as const;
 export type OutcomeField = (typeof OUTCOME_FIELDS)[number];
 export type OutcomeCounts = Partial<Record<OutcomeField, number>>;
+
+/**
+ * The accept latency histogram's buckets, in order: a message whose latency is at most `le` ms (and
+ * above the bucket before's) counts in `field`; the last bucket has no upper bound. The one
+ * definition of the bounds: the send side counts by it (latencyField), stats estimate percentiles
+ * from it (latencyPercentile), Prometheus writes its `le` labels from it.
+ */
+export const ACCEPT_LATENCY_BUCKETS: ReadonlyArray<{ field: OutcomeField; le: number }> = [
+	{ field: 'acceptLe100', le: 100 },
+	{ field: 'acceptLe250', le: 250 },
+	{ field: 'acceptLe500', le: 500 },
+	{ field: 'acceptLe1000', le: 1000 },
+	{ field: 'acceptLe2500', le: 2500 },
+	{ field: 'acceptLe5000', le: 5000 },
+	{ field: 'acceptLe10000', le: 10_000 },
+	{ field: 'acceptOver10000', le: Infinity },
+];
+
+/** The histogram field a latency (ms) counts in. */
+export function latencyField(ms: number): OutcomeField {
+	for (const b of ACCEPT_LATENCY_BUCKETS) if (ms <= b.le) return b.field;
+	return ACCEPT_LATENCY_BUCKETS[ACCEPT_LATENCY_BUCKETS.length - 1].field;
+}
+
+/**
+ * An estimate of the q-quantile (0 < q ≤ 1) of the accept latency from the histogram, in ms: the
+ * bucket the q·n-th message falls in, interpolated linearly within it (as Prometheus's
+ * histogram_quantile does: the first bucket starts at 0; a quantile in the open last bucket is its
+ * lower bound, 10,000 ms — "at least"). An estimate: the true value lies somewhere in that bucket.
+ * null when the histogram holds no message (none sent, or counted before the histogram existed).
+ */
+export function latencyPercentile(counts: OutcomeCounts, q: number): number | null {
+	const n = ACCEPT_LATENCY_BUCKETS.reduce((sum, b) => sum + (counts[b.field] ?? 0), 0);
+	if (n === 0) return null;
+	const rank = q * n;
+	let below = 0;
+	let lower = 0;
+	for (const b of ACCEPT_LATENCY_BUCKETS) {
+		const k = counts[b.field] ?? 0;
+		if (k > 0 && below + k >= rank) {
+			if (b.le === Infinity) return lower;
+			return lower + ((b.le - lower) * Math.max(0, rank - below)) / k;
+		}
+		below += k;
+		lower = b.le;
+	}
+	return lower;
+}
 
 export interface OutcomeEntry {
 	route: string;

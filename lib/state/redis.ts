@@ -10,6 +10,7 @@ import {
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
+	checkRecentCount,
 	decodeAlert,
 	DEFAULT_ALERT_COOLDOWN_MS,
 	encodeAlert,
@@ -62,9 +63,11 @@ import type {
 	RateLimit,
 	RateReservation,
 	RouteLimit,
+	WarmupRecord,
 	StateStore,
 	Via,
 } from './types';
+import { parseWarmupRecord, warmupRecordText } from './warmupRecord';
 import { VIA_DEFERRED, VIA_SEQUENCE, VIA_SPILL } from './types';
 
 // the error belongs to the contract now (./errors.ts); still exported here for older imports
@@ -839,6 +842,34 @@ export class RedisStateStore implements StateStore {
 		return values.map((v) => (v ? (JSON.parse(v) as RouteLimit) : null));
 	}
 
+	async setWarmup(
+		scope: string,
+		entries: Array<{ route: string; warmup: WarmupRecord | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		if (entries.length === 0) return;
+		const key = this.keys.warmup(scope);
+		const texts = entries.map((e) => (e.warmup ? warmupRecordText(e.warmup) : null));
+		await this.call('recording warm-up', async () => {
+			const multi = this.client.multi();
+			entries.forEach(({ route }, i) => {
+				const text = texts[i];
+				if (text) multi.hset(key, route, text);
+				else multi.hdel(key, route);
+			});
+			multi.pexpire(key, ms(ttlMs));
+			await multi.exec();
+		});
+	}
+
+	async getWarmup(scope: string, routes: string[]): Promise<(WarmupRecord | null)[]> {
+		if (routes.length === 0) return [];
+		const values = await this.call('reading warm-up', () =>
+			this.client.hmget(this.keys.warmup(scope), ...routes),
+		);
+		return values.map((v) => parseWarmupRecord(v));
+	}
+
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
 		if (domains.length === 0) return [];
 		const values = await this.call('reading the MX cache', () =>
@@ -1057,6 +1088,15 @@ export class RedisStateStore implements StateStore {
 		// an entry this package did not write would stay pending and be read first forever
 		if (foreign.length) await this.ackAlerts(group, foreign);
 		return alerts;
+	}
+
+	async recentAlerts(count: number): Promise<Alert[]> {
+		checkRecentCount(count);
+		const entries = await this.call('reading recent alerts', () =>
+			this.client.xrevrange(this.keys.alerts(), '+', '-', 'COUNT', count),
+		);
+		// each entry's one field is `a`, the alert's JSON (alerts_publish.lua)
+		return entries.flatMap(([id, fields]) => decodeAlert(id, fields[1]) ?? []);
 	}
 
 	async ackAlerts(group: string, ids: string[]): Promise<number> {

@@ -21,6 +21,7 @@ import {
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
+	checkRecentCount,
 	decodeAlert,
 	DEFAULT_ALERT_COOLDOWN_MS,
 	encodeAlert,
@@ -76,8 +77,10 @@ import type {
 	RateLimit,
 	RateReservation,
 	RouteLimit,
+	WarmupRecord,
 	StateStore,
 } from './types';
+import { parseWarmupRecord, warmupRecordText } from './warmupRecord';
 
 /** the schema this code reads and writes, kept in the file's `PRAGMA user_version` */
 const SCHEMA_VERSION = 1;
@@ -125,6 +128,7 @@ const STATEMENTS = {
 	hall: 'SELECT field, value FROM fields WHERE key = ?',
 	hafter: 'SELECT field, value FROM fields WHERE key = ? AND field > ? ORDER BY field LIMIT ?',
 	htrim: 'DELETE FROM fields WHERE key = ? AND field <= ?',
+	hlast: 'SELECT field, value FROM fields WHERE key = ? ORDER BY field DESC LIMIT ?',
 	sweepFields: 'DELETE FROM fields WHERE key IN (SELECT key FROM entries WHERE expires_at <= ?)',
 	sweepEntries: 'DELETE FROM entries WHERE expires_at <= ?',
 } as const;
@@ -479,6 +483,34 @@ export class SqliteStateStore implements StateStore {
 		});
 	}
 
+	async setWarmup(
+		scope: string,
+		entries: Array<{ route: string; warmup: WarmupRecord | null }>,
+		ttlMs: number,
+	): Promise<void> {
+		const texts = entries.map((e) => (e.warmup ? warmupRecordText(e.warmup) : null));
+		this.write('recording warm-up', (now) => {
+			const key = this.keys.warmup(scope);
+			if (this.value(key, now) === undefined) this.sql.hclear.run(key);
+			entries.forEach(({ route }, i) => {
+				const text = texts[i];
+				if (text) this.sql.hset.run(key, route, text);
+				else this.sql.hdel.run(key, route);
+			});
+			// as a Redis hash: gone when its last field is, else kept ttlMs from this call
+			if (this.sql.hany.get(key) === undefined) this.sql.del.run(key);
+			else this.sql.put.run(key, '', now + ttlMs);
+		});
+	}
+
+	async getWarmup(scope: string, routes: string[]): Promise<(WarmupRecord | null)[]> {
+		return this.read('reading warm-up', (now) => {
+			const key = this.keys.warmup(scope);
+			if (this.value(key, now) === undefined) return routes.map(() => null);
+			return routes.map((r) => parseWarmupRecord(this.field(key, r)));
+		});
+	}
+
 	async getMx(domains: string[]): Promise<(MxCacheEntry | null)[]> {
 		return this.read('reading the MX cache', (now) =>
 			domains.map((d) => {
@@ -739,6 +771,15 @@ export class SqliteStateStore implements StateStore {
 			this.sql.hset.run(this.keys.alertGroups(), group, JSON.stringify(state));
 			return entries.flatMap(([seq, text]) => decodeAlert(alertId(seq), text) ?? []);
 		});
+	}
+
+	async recentAlerts(count: number): Promise<Alert[]> {
+		checkRecentCount(count);
+		return this.read('reading recent alerts', () =>
+			this.sql.hlast
+				.all(this.keys.alerts(), count)
+				.flatMap((row) => decodeAlert(alertId(Number(row.field)), String(row.value)) ?? []),
+		);
 	}
 
 	async ackAlerts(group: string, ids: string[]): Promise<number> {

@@ -10,6 +10,8 @@ import type { SuppressionEntry } from './suppression';
 import type { OutcomeBucket, OutcomeEntry, OutcomePair, OutcomeResolution } from './outcomes';
 import type { ReputationChange, ReputationEvent, ReputationState } from './reputation';
 import type { Alert, AlertInput } from './alerts';
+import type { WarmupRecord } from './warmupRecord';
+export type { WarmupRecord } from './warmupRecord';
 export type { Alert, AlertInput, AlertSeverity, AlertType } from './alerts';
 export type { SuppressionEntry, SuppressionReason } from './suppression';
 export type {
@@ -324,6 +326,18 @@ export interface StateStore {
 	): Promise<void>;
 	/** The limits last recorded for these routes of a campaign (null: none recorded). */
 	getRouteLimits(scope: string, routes: string[]): Promise<(RouteLimit | null)[]>;
+	/**
+	 * Records each route's warm-up today in a campaign, as its Route Partitioner knows it (null: the
+	 * route has no warm-up), replacing what was there; the campaign's records live `ttlMs` after the
+	 * last call. What stats and the report show (./warmupRecord.ts); routing never reads it.
+	 */
+	setWarmup(
+		scope: string,
+		entries: Array<{ route: string; warmup: WarmupRecord | null }>,
+		ttlMs: number,
+	): Promise<void>;
+	/** The warm-up records of these routes of a campaign (null: none recorded). */
+	getWarmup(scope: string, routes: string[]): Promise<(WarmupRecord | null)[]>;
 	getMx(domains: string[]): Promise<(MxCacheEntry | null)[]>;
 	setMx(entries: Array<{ domain: string; value: MxCacheEntry }>, ttlMs: number): Promise<void>;
 	/**
@@ -404,6 +418,11 @@ export interface StateStore {
 	 * then new ones, each given to one consumer of the group once. At most `count`, oldest first.
 	 */
 	readAlerts(group: string, consumer: string, options: { count: number }): Promise<Alert[]>;
+	/**
+	 * The latest alerts of the log, newest first, at most `count` (XREVRANGE): a look that consumes
+	 * nothing — no group is made, nothing becomes pending. What the report shows as state changes.
+	 */
+	recentAlerts(count: number): Promise<Alert[]>;
 	/** Acknowledges alerts of a group (XACK): they are not read again; how many were pending. */
 	ackAlerts(group: string, ids: string[]): Promise<number>;
 	close(): Promise<void>;

@@ -256,6 +256,16 @@ export const operationsProperties: INodeProperties[] = [
 		description: 'Only these domain groups (comma-separated); empty: every group',
 	},
 	{
+		displayName: 'Campaign ID',
+		name: 'statsCampaign',
+		type: 'string',
+		default: '',
+		placeholder: 'e.g. spring-sale',
+		displayOptions: { show: { resource: ['stats', 'report'], operation: ['getAll', 'html'] } },
+		description:
+			'The Route Partitioner’s Campaign ID: each row’s state adds the route’s circuit in that campaign and, where it warms up, its day and the cap left today. Empty: reputation only.',
+	},
+	{
 		displayName: 'Domain Group',
 		name: 'compareGroup',
 		type: 'string',

@@ -11,12 +11,8 @@ import {
 import { compareRoutes, type CompareMetric } from '../../lib/operations/compare';
 import { prometheusText, PROMETHEUS_CONTENT_TYPE } from '../../lib/operations/prometheus';
 import { renderReport } from '../../lib/operations/report';
-import {
-	readSeries,
-	readStats,
-	resolveWindow,
-	type StatsWindowChoice,
-} from '../../lib/operations/stats';
+import { readReportInput } from '../../lib/operations/reportData';
+import { readStats, resolveWindow, type StatsWindowChoice } from '../../lib/operations/stats';
 import type { StateStore } from '../../lib/state/types';
 
 /** the rule an applied A/B verdict carries on the loser's state */
@@ -102,11 +98,45 @@ export async function readingOutput(
 	}
 
 	const groups = list(ctx.getNodeParameter('groups', 0, '')).map((g) => g.toLowerCase());
-	const rows = await readStats(store, {
+	const campaign =
+		operation === 'prometheus'
+			? ''
+			: String(ctx.getNodeParameter('statsCampaign', 0, '') ?? '').trim();
+	const options = {
 		window,
 		...(routes.length ? { routes } : {}),
 		...(groups.length ? { groups } : {}),
-	});
+		...(campaign ? { campaign } : {}),
+	};
+	if (operation === 'html') {
+		const input = await readReportInput(store, options);
+		const title = String(ctx.getNodeParameter('title', 0, '') ?? '').trim();
+		const html = renderReport({
+			...input,
+			generatedAt: new Date().toISOString(),
+			...(title ? { title } : {}),
+		});
+		const field = String(ctx.getNodeParameter('binaryPropertyName', 0, 'data') || 'data');
+		const binary = await ctx.helpers.prepareBinaryData(
+			Buffer.from(html, 'utf8'),
+			'postal-routes-report.html',
+			'text/html',
+		);
+		return [
+			{
+				// the window read, rows or none (a quiet day's report still says which day it covers)
+				json: {
+					html,
+					rows: input.rows.length,
+					window: input.rows[0]?.window ?? windowRead(window, await store.now()),
+				},
+				binary: { [field]: binary },
+				...paired,
+			},
+		];
+	}
+
+	const rows = await readStats(store, options);
 	if (resource === 'stats')
 		return rows.map((r) => ({ json: r as unknown as IDataObject, ...paired }));
 
@@ -121,36 +151,7 @@ export async function readingOutput(
 				...paired,
 			},
 		];
-
-	const series = await readSeries(store, {
-		window,
-		pairs: rows.map((r) => ({ route: r.route, group: r.group })),
-	});
-	const title = String(ctx.getNodeParameter('title', 0, '') ?? '').trim();
-	const html = renderReport({
-		rows,
-		series,
-		generatedAt: new Date().toISOString(),
-		...(title ? { title } : {}),
-	});
-	const field = String(ctx.getNodeParameter('binaryPropertyName', 0, 'data') || 'data');
-	const binary = await ctx.helpers.prepareBinaryData(
-		Buffer.from(html, 'utf8'),
-		'postal-routes-report.html',
-		'text/html',
-	);
-	return [
-		{
-			// the window read, rows or none (a quiet day's report still says which day it covers)
-			json: {
-				html,
-				rows: rows.length,
-				window: rows[0]?.window ?? windowRead(window, await store.now()),
-			},
-			binary: { [field]: binary },
-			...paired,
-		},
-	];
+	return [];
 }
 
 /** The window a read covered, as the rows carry it, for a read that found no rows. */

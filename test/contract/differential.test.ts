@@ -18,6 +18,7 @@ import type {
 	RateLimit,
 	ReputationChange,
 	RouteLimit,
+	WarmupRecord,
 	StateStore,
 } from '../../lib/state/types';
 import { startRedisCluster, type RedisCluster } from '../helpers/redisCluster';
@@ -129,6 +130,13 @@ type Command =
 	  }
 	| { op: 'getRouteLimits'; scope: string; routes: string[] }
 	| {
+			op: 'setWarmup';
+			scope: string;
+			entries: Array<{ route: string; warmup: WarmupRecord | null }>;
+			ttlMs: number;
+	  }
+	| { op: 'getWarmup'; scope: string; routes: string[] }
+	| {
 			op: 'claimOnce';
 			scope: string;
 			keys: string[];
@@ -182,6 +190,7 @@ type Command =
 	| { op: 'markSeen'; keys: string[]; ttlMs: number }
 	| { op: 'publishAlerts'; alerts: AlertInput[]; cooldownMs: number }
 	| { op: 'readAlerts'; group: string; consumer: string; count: number }
+	| { op: 'recentAlerts'; count: number }
 	| { op: 'ackAlerts'; group: string; ids: string[] }
 	| {
 			op: 'countOutcomes';
@@ -329,6 +338,39 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 	{
 		arbitrary: fc.record({
 			op: fc.constant('getRouteLimits' as const),
+			scope: pick(SCOPES),
+			routes: some(ROUTE_NAMES),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('setWarmup' as const),
+			scope: pick(SCOPES),
+			entries: fc.array(
+				fc.record({
+					route: pick(ROUTE_NAMES),
+					warmup: fc.option(
+						fc.record({
+							day: fc.integer({ min: 0, max: 40 }),
+							date: fc.constantFrom('2026-12-01', '2026-12-02'),
+							cap: fc.option(fc.integer({ min: 0, max: 5000 }), { nil: null }),
+							sharePercent: fc.constantFrom(0, 10, 100),
+							endsAt: fc.constantFrom(HOUR, DAY),
+							at: fc.constant(0),
+						}),
+						{ nil: null, freq: 3 },
+					),
+				}),
+				{ maxLength: 3 },
+			),
+			ttlMs: fc.constantFrom(HOUR, DAY),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('getWarmup' as const),
 			scope: pick(SCOPES),
 			routes: some(ROUTE_NAMES),
 		}),
@@ -513,6 +555,13 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 	},
 	{
 		arbitrary: fc.record({
+			op: fc.constant('recentAlerts' as const),
+			count: fc.integer({ min: 1, max: 4 }),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
 			op: fc.constant('ackAlerts' as const),
 			group: pick(ALERT_GROUPS),
 			ids: fc.array(pick(ALERT_IDS), { maxLength: 3 }),
@@ -542,6 +591,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 							sent: fc.integer({ min: 0, max: 3 }),
 							blocked: fc.integer({ min: 0, max: 2 }),
 							acceptMsSum: fc.integer({ min: 0, max: 500 }),
+							acceptLe250: fc.integer({ min: 0, max: 3 }),
+							acceptOver10000: fc.integer({ min: 0, max: 1 }),
 						},
 						{ requiredKeys: [] },
 					),
@@ -631,10 +682,12 @@ function finalReads(): Command[] {
 		{ op: 'getMx', domains: DOMAINS },
 		...SCOPES.map((scope): Command => ({ op: 'capUsage', scope, keys: CAPS.map((c) => c.key) })),
 		...SCOPES.map((scope): Command => ({ op: 'getRouteLimits', scope, routes: ROUTE_NAMES })),
+		...SCOPES.map((scope): Command => ({ op: 'getWarmup', scope, routes: ROUTE_NAMES })),
 		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
 		{ op: 'readLedger', keys: LEDGER_KEYS },
 		{ op: 'markSeen', keys: SEEN_KEYS, ttlMs: HOUR },
 		{ op: 'getCampaignPauses', campaigns: SCOPES },
+		{ op: 'recentAlerts', count: 50 },
 		// every group's pending alerts (read again), then what is new for it
 		...ALERT_GROUPS.flatMap((group) =>
 			ALERT_CONSUMERS.map((consumer): Command => ({
@@ -737,6 +790,10 @@ async function run(
 				return { value: await store.setRouteLimits(c.scope, c.entries, c.ttlMs) };
 			case 'getRouteLimits':
 				return { value: await store.getRouteLimits(c.scope, c.routes) };
+			case 'setWarmup':
+				return { value: await store.setWarmup(c.scope, c.entries, c.ttlMs) };
+			case 'getWarmup':
+				return { value: await store.getWarmup(c.scope, c.routes) };
 			case 'claimOnce': {
 				const { scope, op: _op, ...request } = c;
 				return { value: await store.claimOnce(scope, { ...request, owner: `run ${c.token}` }) };
@@ -830,6 +887,8 @@ async function run(
 				return { value: await store.publishAlerts(c.alerts, c.cooldownMs) };
 			case 'readAlerts':
 				return { value: await store.readAlerts(c.group, c.consumer, { count: c.count }) };
+			case 'recentAlerts':
+				return { value: await store.recentAlerts(c.count) };
 			case 'ackAlerts':
 				return { value: await store.ackAlerts(c.group, c.ids) };
 			case 'now':

@@ -460,6 +460,56 @@ export function describeRateAndOnceContract(
 			});
 		});
 
+		describe("routes' warm-up records", () => {
+			let scope: string;
+			beforeEach(() => {
+				scope = `warmup-${id}-${Date.now()}-${Math.random()}`;
+			});
+			const day3 = {
+				day: 3,
+				date: '2026-12-01',
+				cap: 200,
+				sharePercent: 100,
+				endsAt: Date.UTC(2026, 11, 2),
+				at: Date.UTC(2026, 11, 1, 9),
+			};
+
+			it('records, replaces and forgets a route’s warm-up; other campaigns and routes see nothing', async () => {
+				expect(await store.getWarmup(scope, ['A', 'B'])).toEqual([null, null]);
+				await store.setWarmup(scope, [{ route: 'B', warmup: day3 }], 60_000);
+				expect(await store.getWarmup(scope, ['A', 'B'])).toEqual([null, day3]);
+				expect(await store.getWarmup(`${scope}-other`, ['B'])).toEqual([null]);
+				// a share schedule has no cap; day 0 is before the start
+				const share = { ...day3, day: 0, cap: null, sharePercent: 0 };
+				await store.setWarmup(
+					scope,
+					[
+						{ route: 'B', warmup: { ...day3, day: 4, cap: 400 } },
+						{ route: 'A', warmup: share },
+					],
+					60_000,
+				);
+				expect(await store.getWarmup(scope, ['A', 'B'])).toEqual([
+					share,
+					{ ...day3, day: 4, cap: 400 },
+				]);
+				await store.setWarmup(scope, [{ route: 'B', warmup: null }], 60_000);
+				expect(await store.getWarmup(scope, ['A', 'B'])).toEqual([share, null]);
+				await expect(
+					store.setWarmup(scope, [{ route: 'A', warmup: { ...day3, cap: -1 } }], 60_000),
+				).rejects.toThrow();
+				expect(await store.getWarmup(scope, [])).toEqual([]);
+			});
+
+			it('keeps them through a campaign reset, and for the TTL after the last record', async () => {
+				await store.setWarmup(scope, [{ route: 'B', warmup: day3 }], 400);
+				await store.clearScope(scope);
+				expect(await store.getWarmup(scope, ['B'])).toEqual([day3]);
+				await new Promise((r) => setTimeout(r, 700));
+				expect(await store.getWarmup(scope, ['B'])).toEqual([null]);
+			});
+		});
+
 		describe('duplicate markers (leases)', () => {
 			const HOUR = 3_600_000;
 			let scope: string;
@@ -1163,7 +1213,13 @@ export function describeHealthContract(
 			const now = await store.now();
 			const minute = Math.floor(now / 60_000) * 60_000;
 			await store.countOutcomes([
-				{ route, group: 'yahoo', counts: { sent: 3, acceptMsSum: 120, acceptN: 3 }, at: now },
+				{
+					route,
+					group: 'yahoo',
+					counts: { sent: 3, acceptMsSum: 120, acceptN: 3, acceptLe100: 2, acceptLe250: 1 },
+					at: now,
+				},
+				{ route, group: 'yahoo', counts: { acceptOver10000: 1, acceptLe100: 1 }, at: now },
 				{ route, group: 'yahoo', counts: { sent: 1, blocked: 2 }, at: now },
 				{ route, group: 'google', counts: { sent: 5 }, at: now },
 				// an earlier minute of the same hour, or the hour before
@@ -1181,7 +1237,16 @@ export function describeHealthContract(
 				{ start: minute - 60_000, counts: { deferred: 4 } },
 				{
 					start: minute,
-					counts: { sent: 4, blocked: 2, bounceHard: 1, acceptMsSum: 120, acceptN: 3 },
+					counts: {
+						sent: 4,
+						blocked: 2,
+						bounceHard: 1,
+						acceptMsSum: 120,
+						acceptN: 3,
+						acceptLe100: 3,
+						acceptLe250: 1,
+						acceptOver10000: 1,
+					},
 				},
 			]);
 			const hour = Math.floor(now / 3_600_000) * 3_600_000;
@@ -1388,6 +1453,26 @@ export function describeHealthContract(
 			expect(await store.readAlerts(g1, 'b', { count: 10 })).toHaveLength(1); // b's, pending
 			const other = await store.readAlerts(g2, 'a', { count: 10 });
 			expect(other.map((a) => a.id)).toEqual(ids);
+		});
+
+		it('shows the latest alerts newest first without consuming them', async () => {
+			const group = `g-${tag}`;
+			await store.readAlerts(group, 'c1', { count: 10 });
+			const ids = await store.publishAlerts(
+				['r1', 'r2', 'r3'].map((r) => alert(r)),
+				0,
+			);
+			expect(await store.recentAlerts(2)).toEqual([
+				{ id: ids[2], ...alert('r3') },
+				{ id: ids[1], ...alert('r2') },
+			]);
+			expect((await store.recentAlerts(50)).slice(0, 3).map((a) => a.id)).toEqual(
+				[...ids].reverse(),
+			);
+			// the group still gets all three, and a group made now none of them
+			expect((await store.readAlerts(group, 'c1', { count: 10 })).map((a) => a.id)).toEqual(ids);
+			expect(await store.readAlerts(`new-${tag}`, 'c1', { count: 10 })).toEqual([]);
+			await expect(store.recentAlerts(0)).rejects.toThrow(/count of 1 or more/);
 		});
 
 		it("reads a consumer's pending alerts again first, until acknowledged (a restart loses none)", async () => {

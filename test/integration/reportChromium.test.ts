@@ -59,14 +59,19 @@ suite(name, () => {
 				'chart-rate-deferral',
 				'chart-rate-hardBounce',
 				'chart-rate-complaint',
+				'chart-warmup',
+				'chart-changes',
 			]);
 			for (const chart of m.charts) {
 				expect(chart.width).toBeGreaterThan(400);
-				expect(chart.height).toBeGreaterThan(200);
+				// the warm-up bars and the changes' time line are a few rows high
+				expect(chart.height).toBeGreaterThan(chart.id === 'chart-warmup' ? 60 : 100);
 				expect(chart.marks).toBeGreaterThan(0);
 				expect(chart.drawn).toBe(chart.marks);
 			}
 			expect(m.text).toContain('Suspended');
+			expect(m.text).toContain('612 of 800 used · 188 left');
+			expect(m.text).toContain('3 connection failures in a row (ETIMEDOUT)');
 			// the PNG is the page's width (its IHDR) and its full height
 			const png = readFileSync(shot);
 			expect(png.subarray(1, 4).toString()).toBe('PNG');

@@ -58,6 +58,17 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 		1000,
 	],
 	getRouteLimits: ['s', ['r']],
+	setWarmup: [
+		's',
+		[
+			{
+				route: 'r',
+				warmup: { day: 3, date: '2026-12-01', cap: 200, sharePercent: 100, endsAt: 1, at: 0 },
+			},
+		],
+		1000,
+	],
+	getWarmup: ['s', ['r']],
 	getMx: [['example.com']],
 	setMx: [[{ domain: 'example.com', value: { hosts: ['mx.example.com'] } }], 1000],
 	clearScope: ['s'],
@@ -88,6 +99,7 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 	],
 	readAlerts: ['g', 'c', { count: 10 }],
 	ackAlerts: ['g', ['0-1']],
+	recentAlerts: [20],
 	close: [],
 };
 const METHODS = Object.keys(CALLS) as Method[];
@@ -101,6 +113,7 @@ const PRIMARY_ONLY: Method[] = [
 	'publishAlerts',
 	'readAlerts',
 	'ackAlerts',
+	'recentAlerts',
 ];
 const FALLING_BACK = METHODS.filter((m) => !PRIMARY_ONLY.includes(m));
 

@@ -119,6 +119,7 @@ describe('state keys', () => {
 			k.index('campaign'),
 			k.once('campaign', '<digest>'),
 			k.routeLimits('campaign'),
+			k.warmup('campaign'),
 			k.circuits(),
 			k.reputation('<group>'),
 			k.reputationVersion('<group>'),

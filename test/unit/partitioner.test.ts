@@ -233,6 +233,61 @@ describe('Partitioner', () => {
 		});
 	});
 
+	it("records each route's warm-up today for stats; none without warm-up, nothing on a dry run", async () => {
+		// NOW is 2026-11-22 12:00 UTC. A ramp from 11-20 of 40 × 1.5: day 3, cap floor(40 · 2.25) = 90,
+		// under a Daily Cap of 80; a share from 11-22 of 10% over 10 days: day 1, 10%, no cap; a table
+		// from 11-23: day 0, cap 0; a route without warm-up: null
+		const { store, partitioner } = setup({
+			mode: 'weighted',
+			routes: [
+				{
+					name: 'ramp',
+					weight: 1,
+					dailyCap: 80,
+					warmup: { kind: 'ramp', startDate: '2026-11-20', startCap: 40, growth: 1.5 },
+				},
+				{
+					name: 'share',
+					weight: 1,
+					warmup: { kind: 'share', startDate: '2026-11-22', startPercent: 10, days: 10 },
+				},
+				{
+					name: 'table',
+					weight: 1,
+					warmup: { kind: 'table', startDate: '2026-11-23', caps: [{ day: 1, cap: 50 }] },
+				},
+				{ name: 'warm', weight: 1 },
+			],
+		});
+		await store.setWarmup(
+			ids.campaign,
+			[{ route: 'warm', warmup: { day: 9, date: 'x', cap: 1, sharePercent: 1, endsAt: 0, at: 0 } }],
+			60_000,
+		);
+		await partitioner.assign(items(4));
+		const endsAt = Date.UTC(2026, 10, 23);
+		const at = { date: '2026-11-22', endsAt, at: NOW };
+		expect(await store.getWarmup(ids.campaign, ['ramp', 'share', 'table', 'warm'])).toEqual([
+			{ day: 3, cap: 80, sharePercent: 100, ...at },
+			{ day: 1, cap: null, sharePercent: 10, ...at },
+			{ day: 0, cap: 0, sharePercent: 100, ...at },
+			null,
+		]);
+
+		const plain = setup({ mode: 'roundRobin', routes: [{ name: 'a' }, { name: 'b' }] });
+		const writes = jest.spyOn(plain.store, 'setWarmup');
+		await plain.partitioner.assign(items(2));
+		expect(writes).not.toHaveBeenCalled();
+		const dry = setup({
+			mode: 'single',
+			routes: [
+				{ name: 'a', warmup: { kind: 'ramp', startDate: '2026-11-20', startCap: 5, growth: 2 } },
+			],
+		});
+		await dry.partitioner.assign(items(1), { dryRun: true });
+		expect(await dry.store.getWarmup(ids.campaign, ['a'])).toEqual([null]);
+	});
+
 	it('defers until the next sending day when warm-up has not started', async () => {
 		const { partitioner } = setup({
 			mode: 'single',

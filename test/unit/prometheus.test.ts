@@ -6,6 +6,7 @@ import {
 } from '../../lib/operations/prometheus';
 import { WINDOW_24H, statsRow } from '../fixtures/operations';
 
+const HISTOGRAM = 'postal_accept_latency_seconds';
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -43,6 +44,14 @@ const gmailA = statsRow(
 		suppressed: 7,
 		acceptMsSum: 250_000,
 		acceptN: 1000,
+		// cumulative 100, 600, 900, 980, 995, 999, 999, 1000
+		acceptLe100: 100,
+		acceptLe250: 500,
+		acceptLe500: 300,
+		acceptLe1000: 80,
+		acceptLe2500: 15,
+		acceptLe5000: 4,
+		acceptOver10000: 1,
 	},
 	{ state: { reputation: 'ok', share: 1 } },
 );
@@ -61,21 +70,42 @@ const yahooA = statsRow(
 	},
 );
 const msB = statsRow('Relay B', 'microsoft', {}, { state: { reputation: 'ramping', share: 0.25 } });
+// 10 timed, 4 of them in the histogram (the others counted before it existed): no histogram
+const mixedB = statsRow('Relay B', 'gmail', {
+	sent: 10,
+	acceptMsSum: 1000,
+	acceptN: 10,
+	acceptLe100: 4,
+});
+
+/** Prometheus's histogram_quantile over one series' cumulative buckets (le → count), in seconds. */
+function histogramQuantile(q: number, buckets: Record<string, string>): number {
+	const sorted = Object.entries(buckets)
+		.map(([le, n]) => [le === '+Inf' ? Infinity : Number(le), Number(n)] as const)
+		.sort((a, b) => a[0] - b[0]);
+	const total = sorted[sorted.length - 1][1];
+	const rank = q * total;
+	const i = sorted.findIndex(([, n]) => n >= rank);
+	if (sorted[i][0] === Infinity) return sorted[i - 1][0];
+	const [lowerLe, lowerN] = i === 0 ? [0, 0] : sorted[i - 1];
+	return lowerLe + ((sorted[i][0] - lowerLe) * (rank - lowerN)) / (sorted[i][1] - lowerN);
+}
 
 describe('prometheusText', () => {
-	const text = prometheusText([gmailA, yahooA, msB]);
+	const text = prometheusText([gmailA, yahooA, msB, mixedB]);
 	const families = parse(text);
 
-	it('gives every family one HELP and one TYPE, all gauges, with valid names and labels', () => {
+	it('gives every family one HELP and one TYPE, gauges but the latency histogram, with valid names and labels', () => {
 		for (const name of families.keys()) {
+			const type = name === HISTOGRAM ? 'histogram' : 'gauge';
 			expect(name).toMatch(METRIC_NAME);
 			expect(name.startsWith('postal_')).toBe(true);
 			expect(name.endsWith('_total')).toBe(false);
 			expect(text.split(`# HELP ${name} `).length).toBe(2);
-			expect(text.split(`# TYPE ${name} gauge\n`).length).toBe(2);
+			expect(text.split(`# TYPE ${name} ${type}\n`).length).toBe(2);
 		}
 		for (const family of families.values()) {
-			expect(family.type).toBe('GAUGE');
+			expect(family.type).toBe(family.name === HISTOGRAM ? 'HISTOGRAM' : 'GAUGE');
 			expect(family.help.length).toBeGreaterThan(10);
 			for (const m of family.metrics)
 				for (const label of Object.keys(m.labels ?? {})) expect(label).toMatch(LABEL_NAME);
@@ -98,6 +128,7 @@ describe('prometheusText', () => {
 				'postal_rate_low_ratio',
 				'postal_rate_high_ratio',
 				'postal_accept_latency_mean_seconds',
+				'postal_accept_latency_seconds',
 				'postal_route_share_ratio',
 				'postal_route_suspended',
 				'postal_route_reputation',
@@ -121,7 +152,7 @@ describe('prometheusText', () => {
 		// every sample of a windowed family carries exactly these labels
 		for (const m of families.get('postal_messages_sent')!.metrics)
 			expect(Object.keys(m.labels!).sort()).toEqual(['group', 'route', 'window']);
-		expect(families.get('postal_messages_sent')!.metrics).toHaveLength(3);
+		expect(families.get('postal_messages_sent')!.metrics).toHaveLength(4);
 	});
 
 	it('gives each rate with its Wilson interval', () => {
@@ -147,7 +178,53 @@ describe('prometheusText', () => {
 
 	it('leaves the latency out where no accept was timed', () => {
 		const latency = families.get('postal_accept_latency_mean_seconds')!;
-		expect(latency.metrics.map((m) => m.labels!.group).sort()).toEqual(['gmail']);
+		expect(latency.metrics.map((m) => `${m.labels!.route}/${m.labels!.group}`).sort()).toEqual([
+			'Relay A/gmail',
+			'Relay B/gmail',
+		]);
+	});
+
+	it('gives the accept latency as a histogram the parser reads: cumulative buckets, sum, count', () => {
+		const alone = parse(prometheusText([gmailA])).get(HISTOGRAM)!;
+		expect(alone.type).toBe('HISTOGRAM');
+		// the parser keeps the buckets of a labelled histogram, and drops its labelled _sum and _count
+		// (it takes those only from unlabelled samples): they are checked in the text below
+		expect(alone.metrics).toEqual([
+			{
+				buckets: {
+					'0.1': '100',
+					'0.25': '600',
+					'0.5': '900',
+					'1': '980',
+					'2.5': '995',
+					'5': '999',
+					'10': '999',
+					'+Inf': '1000',
+				},
+			},
+		]);
+		// what histogram_quantile makes of it is the row's estimate: p50 rank 500 in (0.1, 0.25] with
+		// 100 below and 500 in it: 0.1 + 0.15·400/500 = 0.22 s; p90 rank 900: the top of (0.25, 0.5]
+		const buckets = (alone.metrics[0] as unknown as { buckets: Record<string, string> }).buckets;
+		expect(histogramQuantile(0.5, buckets)).toBeCloseTo(0.22, 12);
+		expect(histogramQuantile(0.9, buckets)).toBeCloseTo(0.5, 12);
+		expect(gmailA.latency.p50Ms! / 1000).toBeCloseTo(0.22, 12);
+		expect(gmailA.latency.p90Ms! / 1000).toBeCloseTo(0.5, 12);
+		// in the page: each series' buckets in le order, +Inf last, then its sum and count; only
+		// Relay A × gmail (yahoo timed nothing, Relay B × gmail timed some before the histogram)
+		const lines = text.split('\n').filter((l) => l.startsWith(`${HISTOGRAM}_`));
+		const at = 'route="Relay A",group="gmail",window="24h"';
+		expect(lines).toEqual([
+			...['0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf'].map(
+				(le, i) =>
+					`${HISTOGRAM}_bucket{${at},le="${le}"} ${[100, 600, 900, 980, 995, 999, 999, 1000][i]}`,
+			),
+			`${HISTOGRAM}_sum{${at}} 250`,
+			`${HISTOGRAM}_count{${at}} 1000`,
+		]);
+		expect(() => prometheusText([gmailA], { labels: { le: 'x' } })).toThrow(
+			/set by the metrics themselves/,
+		);
 	});
 
 	it('gives the route × group state without a window label', () => {
@@ -157,7 +234,9 @@ describe('prometheusText', () => {
 		expect(sample(families, 'postal_route_suspended', { route: 'Relay A', group: 'gmail' })).toBe(
 			0,
 		);
-		expect(sample(families, 'postal_route_share_ratio', { route: 'Relay B' })).toBe(0.25);
+		expect(
+			sample(families, 'postal_route_share_ratio', { route: 'Relay B', group: 'microsoft' }),
+		).toBe(0.25);
 		expect(sample(families, 'postal_route_reputation_until_timestamp_seconds', yahoo) * 1000).toBe(
 			Date.parse('2026-12-02T06:00:00.000Z'),
 		);
@@ -173,7 +252,11 @@ describe('prometheusText', () => {
 		] as const)
 			expect(sample(families, 'postal_route_reputation', { ...yahoo, state })).toBe(value);
 		expect(
-			sample(families, 'postal_route_reputation', { route: 'Relay B', state: 'ramping' }),
+			sample(families, 'postal_route_reputation', {
+				route: 'Relay B',
+				group: 'microsoft',
+				state: 'ramping',
+			}),
 		).toBe(1);
 		for (const m of families.get('postal_route_share_ratio')!.metrics)
 			expect(Object.keys(m.labels!).sort()).toEqual(['group', 'route']);

@@ -11,6 +11,7 @@ import {
 } from '../../lib/feedback/reference';
 import { ledgerKeys } from '../../lib/state/keys';
 import { MemoryStateStore } from '../../lib/state/memory';
+import { ACCEPT_LATENCY_BUCKETS, latencyField } from '../../lib/state/outcomes';
 import { parseSmtpCredential, SmtpTransport } from '../../lib/transports/smtp';
 import type { OutgoingMessage, SendOutcome } from '../../lib/transports/types';
 import { plainMessage } from '../helpers/messages';
@@ -117,6 +118,13 @@ describe('the send side of the feedback loop', () => {
 			}, {});
 		expect(sum(yahoo)).toMatchObject({ sent: 1, bounceHard: 1, blocked: 1, acceptN: 1 });
 		expect(sum(google)).toMatchObject({ sent: 1, acceptN: 1 });
+		// each sent message in exactly one latency bucket, the one its accept latency falls in
+		for (const counted of [sum(yahoo), sum(google)]) {
+			const inHistogram = ACCEPT_LATENCY_BUCKETS.filter((b) => counted[b.field]);
+			expect(inHistogram.map((b) => counted[b.field])).toEqual([1]);
+			// a latency that rounds to 0 ms is stored as no field at all
+			expect(inHistogram[0].field).toBe(latencyField(counted.acceptMsSum ?? 0));
+		}
 	});
 
 	it('carries a digest when the names are too long, and keeps the names in the ledger', async () => {

@@ -6,6 +6,7 @@
  */
 import type { IDataObject, INodeExecutionData } from 'n8n-workflow';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { circuitName } from '../../lib/state/keys';
 import { embeddedStateStore, resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
 import { runWorkflow, type WorkflowJson } from '../helpers/engine';
@@ -219,7 +220,8 @@ describe('Postal Operations', () => {
 				{
 					route: 'Relay A',
 					group: 'yahoo',
-					counts: { sent: 940, blocked: 60, acceptMsSum: 94_000, acceptN: 940 },
+					// every accept within 100 ms: p50 is 100 · 470/940 = 50 ms, p90 90 ms
+					counts: { sent: 940, blocked: 60, acceptMsSum: 94_000, acceptN: 940, acceptLe100: 940 },
 					at,
 				},
 				{ route: 'Relay B', group: 'yahoo', counts: { sent: 995, blocked: 5 }, at },
@@ -259,8 +261,54 @@ describe('Postal Operations', () => {
 			expect(a.rates.block.value).toBeCloseTo(0.06, 10);
 			expect(a.rates.block.low).toBeCloseTo(0.0469, 4);
 			expect(a.rates.block.high).toBeCloseTo(0.07647, 4);
-			expect(a.latency.meanMs).toBe(100);
+			expect(a.latency).toEqual({ meanMs: 100, p50Ms: 50, p90Ms: 90, p99Ms: 99 });
 			expect(a.state).toMatchObject({ reputation: 'suspended', share: 0, rule: 'yahoo-tss04' });
+			expect(a.state.circuit).toBeUndefined();
+		});
+
+		it("Get Many with a Campaign ID: the route's circuit and warm-up in it", async () => {
+			const store = embeddedStateStore();
+			const now = await store.now();
+			await store.setCircuit(circuitName('spring', 'Relay A'), {
+				openUntil: now + 600_000,
+				ejections: 1,
+				failures: 0,
+				probing: true,
+			});
+			const date = new Date(now).toISOString().slice(0, 10);
+			await store.setWarmup(
+				'spring',
+				[
+					{
+						route: 'Relay B',
+						warmup: { day: 4, date, cap: 400, sharePercent: 100, endsAt: now + 3_600_000, at: now },
+					},
+				],
+				86_400_000,
+			);
+			const r = await runWorkflow(
+				operations({
+					resource: 'stats',
+					operation: 'getAll',
+					window: '1h',
+					groups: 'yahoo',
+					statsCampaign: ' spring ',
+				}),
+				{ Input: [{}] },
+			);
+			expect(r.error).toBeUndefined();
+			const [a, b] = json(r.outputs('Operations')[0]) as Array<{ state: IDataObject }>;
+			expect(a.state).toMatchObject({
+				campaign: 'spring',
+				circuit: { state: 'open', until: new Date(now + 600_000).toISOString(), ejections: 1 },
+			});
+			expect(a.state.warmup).toBeUndefined();
+			// nothing allocated against the cap yet: all 400 left
+			expect(b.state).toMatchObject({
+				campaign: 'spring',
+				circuit: { state: 'closed', ejections: 0 },
+				warmup: { day: 4, date, cap: 400, used: 0, left: 400, current: true },
+			});
 		});
 
 		it('Compare Routes: Relay A is worse for yahoo on blocks; applied, it keeps half its share', async () => {
@@ -340,6 +388,56 @@ describe('Postal Operations', () => {
 			expect(html).toContain('Relay A');
 			expect(html).toContain('<svg');
 			expect(Buffer.from(String(item.binary!.data.data), 'base64').toString('utf8')).toBe(html);
+			// no Campaign ID: no warm-up or circuits; the alert log is empty
+			expect(html).toContain('Give the report a Campaign ID');
+			expect(html).toContain('No route was ejected, recovered');
+		});
+
+		it('HTML Report with a Campaign ID: warm-up progress and the state changes, consuming no alert', async () => {
+			const store = embeddedStateStore();
+			const now = await store.now();
+			await store.readAlerts('trigger', 'c', { count: 1 });
+			await store.publishAlerts(
+				[
+					{
+						type: 'route.suspended',
+						severity: 'warning',
+						route: 'Relay A',
+						group: 'yahoo',
+						rule: 'yahoo-tss04',
+						reason: 'TSS04 from Yahoo',
+						at: new Date(now - 30_000).toISOString(),
+						until: new Date(now + 3_600_000).toISOString(),
+					},
+				],
+				0,
+			);
+			const date = new Date(now).toISOString().slice(0, 10);
+			await store.setWarmup(
+				'spring',
+				[
+					{
+						route: 'Relay B',
+						warmup: { day: 4, date, cap: 400, sharePercent: 100, endsAt: now + 3_600_000, at: now },
+					},
+				],
+				86_400_000,
+			);
+			const r = await runWorkflow(
+				operations({
+					resource: 'report',
+					operation: 'html',
+					window: '24h',
+					statsCampaign: 'spring',
+				}),
+				{ Input: [{}] },
+			);
+			expect(r.error).toBeUndefined();
+			const html = String(r.outputs('Operations')[0][0].json.html);
+			expect(html).toContain('0 of 400 used · 400 left');
+			expect(html).toContain('Circuit<small>campaign spring</small>');
+			expect(html).toContain('TSS04 from Yahoo');
+			expect(await store.readAlerts('trigger', 'c', { count: 10 })).toHaveLength(1);
 		});
 	});
 });
