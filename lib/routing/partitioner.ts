@@ -354,6 +354,9 @@ export class Partitioner {
 	 * report: the schedule lives only in this plan. One call, only when a route warms up; best
 	 * effort — a store that cannot be reached is the allocate's to report, not this record's.
 	 */
+	/** the warm-up figures this partitioner last recorded (recordWarmup) */
+	private warmupRecorded?: string;
+
 	private async recordWarmup(
 		routes: readonly AllocRoute[],
 		dayNumbers: readonly number[],
@@ -379,8 +382,12 @@ export class Partitioner {
 				},
 			};
 		});
+		// the figures change once a day: a run's later batches would write the same again
+		const figures = JSON.stringify(entries.map((e) => e.warmup && { ...e.warmup, at: 0 }));
+		if (figures === this.warmupRecorded) return;
 		try {
 			await this.store.setWarmup(this.ids.campaign, entries, plan.stateTtlDays * 86_400_000);
+			this.warmupRecorded = figures;
 		} catch (error) {
 			if (!(error instanceof StateUnavailableError)) throw error;
 		}

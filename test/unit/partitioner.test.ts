@@ -288,6 +288,27 @@ describe('Partitioner', () => {
 		expect(await dry.store.getWarmup(ids.campaign, ['a'])).toEqual([null]);
 	});
 
+	it('records the warm-up once per day, not once per batch', async () => {
+		let now = NOW;
+		const { partitioner, store } = setup(
+			{
+				mode: 'single',
+				routes: [
+					{ name: 'a', warmup: { kind: 'ramp', startDate: '2026-11-20', startCap: 5, growth: 2 } },
+				],
+			},
+			() => now,
+		);
+		const writes = jest.spyOn(store, 'setWarmup');
+		for (let batch = 0; batch < 3; batch++) await partitioner.assign(items(1));
+		expect(writes).toHaveBeenCalledTimes(1);
+		// the next sending day has other figures: written again
+		now += 86_400_000;
+		await partitioner.assign(items(1));
+		expect(writes).toHaveBeenCalledTimes(2);
+		expect((await store.getWarmup(ids.campaign, ['a']))[0]).toMatchObject({ cap: 40 });
+	});
+
 	it('defers until the next sending day when warm-up has not started', async () => {
 		const { partitioner } = setup({
 			mode: 'single',
