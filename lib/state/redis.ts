@@ -3,7 +3,10 @@ import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { StateUnavailableError } from './errors';
 import { checkRateArgs } from './gcra';
 import { scrubSecrets } from '../util/secrets';
-import { StoreKeys } from './keys';
+import { StoreKeys, unKeyPart } from './keys';
+import { byPartition } from './page';
+import { readMarker } from './once';
+import { checkPage } from './page';
 import { loadLuaScript, SCRIPTS } from './luaScripts';
 import {
 	ALERT_LOG_MAX,
@@ -30,8 +33,10 @@ import {
 	checkOutcomeEntries,
 	comparePairs,
 	MAX_OUTCOME_PAIRS,
+	bucketStart,
 	OUTCOME_BUCKETS,
 	outcomePairsOf,
+	pairMember,
 	outcomeWrites,
 	pairExpiry,
 	pairWrites,
@@ -58,6 +63,9 @@ import type {
 	MxCacheEntry,
 	OnceClaim,
 	OnceClaimRequest,
+	OnceEntry,
+	Page,
+	PageRequest,
 	OnceSettlement,
 	RateLimit,
 	RateReservation,
@@ -114,7 +122,14 @@ type ScriptClient = (Redis | Cluster) & {
 	postalReputationCas(numKeys: number, ...args: string[]): Promise<number>;
 	postalPublishAlerts(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalReadAlerts(numKeys: number, ...args: string[]): Promise<string[]>;
+	postalReleaseOnce(numKeys: number, ...args: string[]): Promise<number[]>;
 };
+
+/** the most SCAN calls one page makes (a sparse keyspace may give empty batches) */
+const MAX_SCAN_CALLS = 64;
+
+/** a text as a SCAN MATCH pattern that matches only itself */
+const globLiteral = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
 function hostLabel(c: RedisConnection): string {
 	if (c.mode === 'standalone') return `${c.host}:${c.port}`;
@@ -293,6 +308,9 @@ export class RedisStateStore implements StateStore {
 		});
 		this.client.defineCommand('postalReadAlerts', {
 			lua: loadLuaScript(SCRIPTS.readAlerts),
+		});
+		this.client.defineCommand('postalReleaseOnce', {
+			lua: loadLuaScript(SCRIPTS.releaseOnce),
 		});
 	}
 
@@ -696,6 +714,95 @@ export class RedisStateStore implements StateStore {
 		);
 	}
 
+	/**
+	 * One page of a SCAN-like listing, at most `page.count` long. `step(source, cursor)` is one
+	 * SCAN or HSCAN on a server (a Cluster's masters are the sources, in host order): the next scan
+	 * cursor and the batch's entries. A batch is sorted and a page may end inside it, so a cursor is
+	 * `<source>:<scan cursor>:<entries of that batch already given>`.
+	 */
+	private async scanPage<T extends { key: string }>(
+		sources: number,
+		step: (source: number, cursor: string) => Promise<[string, T[]]>,
+		page: PageRequest,
+	): Promise<{ items: T[]; cursor: string | null }> {
+		const parts = (page.cursor ?? '0:0:0').split(':');
+		let source = Number(parts[0]);
+		let cursor = parts[1] ?? '';
+		let given = Number(parts[2]);
+		if (parts.length !== 3 || !/^\d+$/.test(cursor) || !(source >= 0) || !(given >= 0))
+			throw new Error(`"${page.cursor}" is not a cursor this store gave`);
+		const items: T[] = [];
+		for (let calls = 0; calls < MAX_SCAN_CALLS && source < sources; calls++) {
+			const [next, batch] = await step(source, cursor);
+			batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+			const rest = batch.slice(given);
+			const room = page.count - items.length;
+			if (rest.length > room) {
+				items.push(...rest.slice(0, room));
+				return { items, cursor: `${source}:${cursor}:${given + room}` };
+			}
+			items.push(...rest);
+			given = 0;
+			if (next === '0') {
+				source++;
+				cursor = '0';
+			} else cursor = next;
+			if (source >= sources) return { items, cursor: null };
+			if (items.length === page.count) break;
+		}
+		return { items, cursor: source >= sources ? null : `${source}:${cursor}:0` };
+	}
+
+	/** the servers a key SCAN must visit: this one, or every master of a Cluster (in host order) */
+	private scanServers(): Redis[] {
+		if (!(this.client instanceof Cluster)) return [this.client as Redis];
+		const name = (r: Redis) => `${r.options.host}:${r.options.port}`;
+		return this.client.nodes('master').sort((a, b) => (name(a) < name(b) ? -1 : 1));
+	}
+
+	async listOnce(scope: string, page: PageRequest): Promise<Page<OnceEntry>> {
+		checkPage(page);
+		const head = this.keys.once(scope, '');
+		return this.call('listing duplicate markers', async () => {
+			const servers = this.scanServers();
+			const found = await this.scanPage(
+				servers.length,
+				async (source, cursor) => {
+					const [next, keys] = await servers[source].scan(
+						cursor,
+						'MATCH',
+						`${globLiteral(head)}*`,
+						'COUNT',
+						String(Math.max(page.count, 100)),
+					);
+					return [next, [...new Set(keys)].map((key) => ({ key }))];
+				},
+				page,
+			);
+			// the campaign's keys share one slot: one MGET, on the server that holds them
+			const values = found.items.length
+				? await this.client.mget(...found.items.map((f) => f.key))
+				: [];
+			return {
+				items: found.items.flatMap((f, i) =>
+					values[i] === null
+						? []
+						: [{ key: f.key.slice(head.length), marker: readMarker(values[i])! }],
+				),
+				cursor: found.cursor,
+			};
+		});
+	}
+
+	async releaseOnce(scope: string, keys: string[]): Promise<boolean[]> {
+		if (keys.length === 0) return [];
+		const redisKeys = keys.map((k) => this.keys.once(scope, k));
+		const out = await this.call('releasing duplicate markers', () =>
+			this.client.postalReleaseOnce(redisKeys.length, ...redisKeys),
+		);
+		return out.map((n) => n === 1);
+	}
+
 	async deliveryStep(req: DeliveryStepRequest): Promise<DeliveryStepAnswer> {
 		checkStepArgs(req);
 		if (req.settle.length + req.claim.length + req.reserve.length === 0)
@@ -896,6 +1003,84 @@ export class RedisStateStore implements StateStore {
 		});
 		const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
 		return keys.map((k, i) => readSuppression(k, values[i], now));
+	}
+
+	async listSuppressions(list: string, page: PageRequest): Promise<Page<SuppressionEntry>> {
+		checkPage(page);
+		const key = this.keys.suppression(list);
+		const [now, found] = await Promise.all([
+			this.now(),
+			this.call('listing the suppression list', () =>
+				this.scanPage(
+					1,
+					async (_, cursor) => {
+						const [next, flat] = await this.client.hscan(key, cursor, 'COUNT', String(page.count));
+						const batch: Array<{ key: string; value: string }> = [];
+						for (let i = 0; i < flat.length; i += 2)
+							batch.push({ key: flat[i], value: flat[i + 1] });
+						return [next, batch];
+					},
+					page,
+				),
+			),
+		]);
+		return {
+			items: found.items.flatMap((f) => readSuppression(f.key, f.value, now) ?? []),
+			cursor: found.cursor,
+		};
+	}
+
+	async clearOutcomes(pairs: Array<{ route: string; group: string }>): Promise<void> {
+		if (pairs.length === 0) return;
+		const now = await this.now();
+		// every bucket that can still live: from the oldest kept to the one after now
+		const keys = pairs.flatMap(({ route, group }) =>
+			(['minute', 'hour'] as const).flatMap((resolution) => {
+				const b = OUTCOME_BUCKETS[resolution];
+				return bucketRange(
+					bucketStart(now - b.keepMs - b.ms, resolution),
+					now + b.ms + 1,
+					resolution,
+				).map((start) => this.keys.outcomes(route, group, resolution, start));
+			}),
+		);
+		await this.call('clearing outcome counters', async () => {
+			// one slot ({rep}): one transaction, also on a Cluster
+			const replies = await this.client
+				.multi()
+				.del(...keys)
+				.zrem(this.keys.outcomePairs(), ...pairs.map((p) => pairMember(p.route, p.group)))
+				.exec();
+			if (!replies) throw new Error('the transaction was aborted');
+			for (const [error] of replies) if (error) throw error;
+		});
+	}
+
+	async stickyRoutes(
+		scope: string,
+		key: string,
+	): Promise<Array<{ partition: string; route: string }>> {
+		const head = this.keys.sticky(scope, '');
+		return this.call('reading sticky routes', async () => {
+			// the campaign's index lists its partitioners' sticky hashes (allocate.lua adds them)
+			const tables = (await this.client.smembers(this.keys.index(scope)))
+				.filter((k) => k.startsWith(head))
+				.sort();
+			if (tables.length === 0) return [];
+			const multi = this.client.multi();
+			for (const t of tables) multi.hget(t, key);
+			const replies = await multi.exec();
+			if (!replies) throw new Error('the transaction was aborted');
+			return tables
+				.flatMap((t, i) => {
+					const [error, route] = replies[i];
+					if (error) throw error;
+					return route === null
+						? []
+						: [{ partition: unKeyPart(t.slice(head.length)), route: String(route) }];
+				})
+				.sort(byPartition);
+		});
 	}
 
 	async unsuppress(list: string, keys: string[]): Promise<number> {
