@@ -9,9 +9,12 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { duplicateKeyOf } from '../../lib/delivery/message';
 import { circuitName, recipientDigest } from '../../lib/state/keys';
 import { CAMPAIGN_TOTALS_ROUTE } from '../../lib/state/outcomes';
+import { closeRedisStateStores } from '../../lib/state/connection';
+import { RedisStateStore } from '../../lib/state/redis';
 import { embeddedStateStore, resetEmbeddedStateStore } from '../../lib/state/registry';
 import { closeSmtpTransports } from '../../lib/transports/smtp';
 import { runWorkflow, type WorkflowJson } from '../helpers/engine';
+import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 import type { SmtpSink } from '../helpers/smtpSink';
 import {
 	assigned,
@@ -22,6 +25,20 @@ import {
 	smtpCredential,
 	startSinks,
 } from './reputationWorkflow';
+
+/** The operations node on the Redis store of the credential `redis-1`. */
+function onRedis(wf: WorkflowJson): WorkflowJson {
+	for (const n of wf.nodes as Array<{
+		type: string;
+		parameters: IDataObject;
+		credentials?: unknown;
+	}>)
+		if (n.type === 'n8n-nodes-postal-routes.postalOperations') {
+			n.parameters = { ...n.parameters, stateStore: 'redis' };
+			n.credentials = { postalRedis: { id: 'redis-1', name: 'Redis' } };
+		}
+	return wf;
+}
 
 function operations(parameters: IDataObject, continueOnFail = false): WorkflowJson {
 	return {
@@ -784,6 +801,188 @@ describe('Postal Operations', () => {
 			expect(lines.some((l) => l.includes(",'=***@example.com,manual,manual,"))).toBe(true);
 			const digests = new Set([...first, ...second].map((e) => String(e.digest)));
 			expect(new Set(lines.slice(1, 4).map((l) => l.split(',')[0]))).toEqual(digests);
+		});
+	});
+
+	describe('on Redis: the controls read and write the shared store', () => {
+		let server: RedisServer;
+		let store: RedisStateStore;
+		const keyPrefix = 'opsctl:';
+		const credentials = () => ({
+			postalRedis: { mode: 'standalone', host: '127.0.0.1', port: server.port, keyPrefix },
+		});
+		const run = (parameters: IDataObject, input: IDataObject[] = [{}]) =>
+			runWorkflow(
+				onRedis(operations(parameters)),
+				{ Input: input },
+				{ credentials: credentials() },
+			);
+		beforeAll(async () => {
+			server = await startRedisServer();
+			store = new RedisStateStore({
+				mode: 'standalone',
+				host: '127.0.0.1',
+				port: server.port,
+				keyPrefix,
+			});
+		});
+		afterAll(async () => {
+			await store.close();
+			await closeRedisStateStores();
+			await server.stop();
+		});
+
+		it('in-doubt messages, a look-up, the list’s pages and export, a circuit, counters, a weight', async () => {
+			const secret = await store.hashSecret();
+			const digest = (email: string) => recipientDigest(secret, duplicateKeyOf([email], 'v2'));
+			await store.claimOnce('spring', {
+				keys: [digest('a@example.com'), digest('b@example.com')],
+				token: 't',
+				owner: 'execution 9 · Send',
+				leaseMs: 3_600_000,
+				ttlMs: 86_400_000,
+				takeExpired: false,
+			});
+			await store.settleOnce(
+				'spring',
+				['a@example.com', 'b@example.com'].map((e) => ({
+					key: digest(e),
+					token: 't',
+					outcome: 'doubt' as const,
+				})),
+				86_400_000,
+			);
+			const listed = await run({
+				resource: 'message',
+				operation: 'listInDoubt',
+				campaign: 'spring',
+				returnAll: true,
+			});
+			expect(listed.error).toBeUndefined();
+			expect(
+				json(listed.outputs('Operations')[0])
+					.map((m) => m.digest)
+					.sort(),
+			).toEqual([digest('a@example.com'), digest('b@example.com')].sort());
+			const released = await run(
+				{ resource: 'message', operation: 'release', campaign: 'spring' },
+				[{ digest: digest('a@example.com') }],
+			);
+			expect(json(released.outputs('Operations')[0])[0].released).toBe(true);
+			await run({ resource: 'message', operation: 'markSent', campaign: 'spring' }, [
+				{ digest: digest('b@example.com') },
+			]);
+			expect(
+				(
+					await store.claimOnce('spring', {
+						keys: [digest('a@example.com'), digest('b@example.com')],
+						token: 'p',
+						owner: 'p',
+						leaseMs: 0,
+						ttlMs: 1,
+						takeExpired: false,
+						peek: true,
+					})
+				).map((c) => c.state),
+			).toEqual(['claimed', 'sent']);
+
+			await run({ resource: 'suppression', operation: 'add', suppressionList: 'r' }, [
+				{ email: 'b@example.com' },
+				{ email: 'c@example.com' },
+			]);
+			const looked = await run(
+				{
+					resource: 'recipient',
+					operation: 'lookUp',
+					campaign: 'spring',
+					messageKey: 'v2',
+					suppressionList: 'r',
+				},
+				[{ email: 'b@example.com' }],
+			);
+			expect(json(looked.outputs('Operations')[0])[0]).toMatchObject({
+				message: { digest: digest('b@example.com'), state: 'sent' },
+				suppression: { list: 'r', suppressed: true, reason: 'manual' },
+			});
+			const page = await run({
+				resource: 'suppression',
+				operation: 'list',
+				suppressionList: 'r',
+				limit: 1,
+			});
+			const [one] = json(page.outputs('Operations')[0]);
+			const next = await run({
+				resource: 'suppression',
+				operation: 'list',
+				suppressionList: 'r',
+				limit: 1,
+				cursor: one.nextCursor,
+			});
+			expect([one, ...json(next.outputs('Operations')[0])].map((e) => e.masked).sort()).toEqual([
+				'b***@example.com',
+				'c***@example.com',
+			]);
+			const exported = await run({
+				resource: 'suppression',
+				operation: 'export',
+				suppressionList: 'r',
+				returnAll: true,
+			});
+			expect(json(exported.outputs('Operations')[0])[0]).toMatchObject({ entries: 2 });
+
+			await store.setCircuit(circuitName('spring', 'Relay C'), {
+				openUntil: (await store.now()) + 3_600_000,
+				ejections: 1,
+			});
+			const reset = await run({
+				resource: 'route',
+				operation: 'resetCircuit',
+				route: 'Relay C',
+				campaign: 'spring',
+			});
+			expect(json(reset.outputs('Operations')[0])[0]).toMatchObject({
+				wasOpen: true,
+				circuit: 'closed',
+			});
+			expect(await store.getCircuits([circuitName('spring', 'Relay C')])).toEqual([null]);
+
+			await store.countOutcomes([
+				{
+					route: CAMPAIGN_TOTALS_ROUTE,
+					group: 'spring',
+					counts: { sent: 5, complained: 1 },
+					at: Date.now(),
+				},
+			]);
+			await run({ resource: 'campaign', operation: 'clearCounters', campaign: 'spring' });
+			expect(
+				await store.readOutcomes(
+					CAMPAIGN_TOTALS_ROUTE,
+					'spring',
+					'hour',
+					Date.now() - 3_600_000,
+					Date.now() + 60_000,
+				),
+			).toEqual([]);
+
+			const weight = await run({
+				resource: 'route',
+				operation: 'setWeight',
+				route: 'Relay C',
+				group: 'google',
+				weightFactor: 0.3,
+				weightHours: 1,
+			});
+			expect(json(weight.outputs('Operations')[0])[0]).toMatchObject({
+				reputation: 'throttled',
+				share: 0.3,
+			});
+			expect((await store.getReputation([{ route: 'Relay C', group: 'google' }]))[0]).toMatchObject(
+				{
+					factor: 0.3,
+					rule: 'manual',
+				},
+			);
 		});
 	});
 });
