@@ -290,12 +290,14 @@ export async function listSuppressed(
 	store: StateStore,
 	list: string,
 	options: { limit: number; cursor?: string | null },
-): Promise<{ entries: ListedSuppression[]; cursor: string | null; capped: boolean }> {
+): Promise<{ entries: ListedSuppression[]; cursor: string | null }> {
 	const limit = Math.min(options.limit, MAX_LISTED);
 	const seen = new Set<string>();
 	const entries: ListedSuppression[] = [];
 	let cursor = options.cursor ?? null;
+	let pages = 0;
 	do {
+		pages++;
 		const page = await store.listSuppressions(list, {
 			cursor,
 			count: Math.min(MAX_PAGE, limit - entries.length),
@@ -314,12 +316,14 @@ export async function listSuppressed(
 			});
 		}
 		cursor = page.cursor;
-	} while (cursor !== null && entries.length < limit);
-	return { entries, cursor, capped: cursor !== null && options.limit > MAX_LISTED };
+	} while (cursor !== null && entries.length < limit && pages < MAX_PAGES_LISTED);
+	return { entries, cursor };
 }
 
 /** the most entries one listing gives (Return All included): the rest are a cursor away */
 export const MAX_LISTED = 100_000;
+/** the most store pages one listing reads */
+const MAX_PAGES_LISTED = 500;
 
 const CSV_COLUMNS = ['digest', 'masked', 'reason', 'source', 'since', 'until'] as const;
 

@@ -9,7 +9,7 @@
 import { mailboxKey, parseAddress } from '../domains/address';
 import { duplicateKeyOf } from '../delivery/message';
 import { recipientDigest, suppressionDigest } from '../state/keys';
-import { isInDoubt, type Marker } from '../state/once';
+import type { Marker } from '../state/once';
 import { MAX_PAGE } from '../state/page';
 import type { OnceClaim, StateStore } from '../state/types';
 
@@ -35,8 +35,8 @@ export interface InDoubtMessage {
 	deliveredBefore: number;
 }
 
-/** the most markers one listing reads (every state) before it stops, with a cursor */
-export const MAX_MARKERS_READ = 100_000;
+/** the most store pages one listing reads (a Redis page may hold few markers of a big keyspace) */
+export const MAX_PAGES_READ = 500;
 
 function inDoubtOf(campaign: string, digest: string, m: Marker): InDoubtMessage | null {
 	if (m.s !== 'doubt' && m.s !== 'lease') return null;
@@ -51,60 +51,49 @@ function inDoubtOf(campaign: string, digest: string, m: Marker): InDoubtMessage 
 	};
 }
 
-/**
- * A listing's cursor: the store's cursor of the page to read (null: the first) and how many of
- * that page's in-doubt markers were given already (a listing may stop inside a page).
- */
-function readCursor(text: string | null | undefined): { page: string | null; skip: number } {
-	if (!text) return { page: null, skip: 0 };
+/** A listing's cursor: the store's cursor of the next page, wrapped so a stray text is refused. */
+function readCursor(text: string | null | undefined): string | null {
+	if (!text) return null;
 	try {
-		const [page, skip] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [
-			unknown,
-			unknown,
-		];
-		if ((page === null || typeof page === 'string') && Number.isInteger(skip) && Number(skip) >= 0)
-			return { page, skip: Number(skip) };
+		const [page] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [unknown];
+		if (typeof page === 'string') return page;
 	} catch {
 		// below
 	}
 	throw new Error(`"${text}" is not a cursor a listing of in-doubt messages gave`);
 }
 
-const writeCursor = (page: string | null, skip: number) =>
-	Buffer.from(JSON.stringify([page, skip]), 'utf8').toString('base64url');
+const writeCursor = (page: string) =>
+	Buffer.from(JSON.stringify([page]), 'utf8').toString('base64url');
 
 /**
  * A campaign's in-doubt markers (an unknown outcome, or a lease that ran out), up to `limit`,
  * from a cursor a previous listing gave; the cursor after them (null: every marker was read).
- * Reads at most MAX_MARKERS_READ markers per call (the cursor then says where to go on).
+ * The store keeps the in-doubt ones (listOnce `inDoubt`), each page no longer than what is
+ * still wanted, so a listing never stops inside a page. At most MAX_PAGES_READ store pages per
+ * call (a Redis page of a big keyspace may hold few): the cursor then says where to go on.
  */
 export async function listInDoubt(
 	store: StateStore,
 	campaign: string,
 	options: { limit: number; cursor?: string | null },
 ): Promise<{ messages: InDoubtMessage[]; cursor: string | null }> {
-	const now = await store.now();
 	const messages: InDoubtMessage[] = [];
-	let { page: at, skip } = readCursor(options.cursor);
-	let read = 0;
-	for (;;) {
-		const page = await store.listOnce(campaign, { cursor: at, count: MAX_PAGE });
-		read += page.items.length;
-		const found = page.items.flatMap(({ key, marker }) =>
-			isInDoubt(marker, now) ? (inDoubtOf(campaign, key, marker) ?? []) : [],
-		);
-		const rest = found.slice(skip);
-		const room = options.limit - messages.length;
-		if (rest.length > room) {
-			messages.push(...rest.slice(0, room));
-			return { messages, cursor: writeCursor(at, skip + room) };
+	let at = readCursor(options.cursor);
+	for (let pages = 1; ; pages++) {
+		const page = await store.listOnce(campaign, {
+			cursor: at,
+			count: Math.min(MAX_PAGE, options.limit - messages.length),
+			inDoubt: true,
+		});
+		for (const { key, marker } of page.items) {
+			const m = inDoubtOf(campaign, key, marker);
+			if (m) messages.push(m);
 		}
-		messages.push(...rest);
-		skip = 0;
 		at = page.cursor;
 		if (at === null) return { messages, cursor: null };
-		if (messages.length >= options.limit || read >= MAX_MARKERS_READ)
-			return { messages, cursor: writeCursor(at, 0) };
+		if (messages.length >= options.limit || pages >= MAX_PAGES_READ)
+			return { messages, cursor: writeCursor(at) };
 	}
 }
 

@@ -13,6 +13,7 @@ import type {
 	OnceClaim,
 	OnceClaimRequest,
 	OnceEntry,
+	OncePageRequest,
 	OnceSettlement,
 	Page,
 	PageRequest,
@@ -80,7 +81,7 @@ export class FallbackStateStore implements StateStore {
 		return this.run((s) => s.settleOnce(scope, settlements, ttlMs));
 	}
 
-	listOnce(scope: string, page: PageRequest): Promise<Page<OnceEntry>> {
+	listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>> {
 		return this.run((s) => s.listOnce(scope, page));
 	}
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { allocate, type AllocationState } from './allocate';
 import { checkRateArgs, rateStateEnd, reserve, type RateState } from './gcra';
 import { applyHealth } from './health';
-import { claimMarker, readMarker, releaseMarker, settleMarker } from './once';
+import { claimMarker, isInDoubt, readMarker, releaseMarker, settleMarker } from './once';
 import { byPartition, checkPage, keysPage } from './page';
 import { checkStepArgs, runDeliveryStep } from './step';
 import { StickyTable } from './stickyTable';
@@ -63,6 +63,7 @@ import type {
 	OnceClaim,
 	OnceClaimRequest,
 	OnceEntry,
+	OncePageRequest,
 	OnceSettlement,
 	Page,
 	PageRequest,
@@ -262,14 +263,19 @@ export class MemoryStateStore implements StateStore {
 		);
 	}
 
-	async listOnce(scope: string, page: PageRequest): Promise<Page<OnceEntry>> {
+	async listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>> {
 		checkPage(page);
 		const now = this.clock();
 		// onceId is JSON of [scope, key]: the scope's ids all start with its first element
 		const head = JSON.stringify([scope]).slice(0, -1) + ',';
 		const keys: string[] = [];
 		for (const [id, e] of this.once)
-			if (e.expiresAt > now && id.startsWith(head)) keys.push((JSON.parse(id) as string[])[1]);
+			if (
+				e.expiresAt > now &&
+				id.startsWith(head) &&
+				(!page.inDoubt || isInDoubt(readMarker(e.value), now))
+			)
+				keys.push((JSON.parse(id) as string[])[1]);
 		const { keys: taken, cursor } = keysPage(keys, page);
 		return {
 			items: taken.map((key) => ({

@@ -5,7 +5,7 @@ import { checkRateArgs } from './gcra';
 import { scrubSecrets } from '../util/secrets';
 import { StoreKeys, unKeyPart } from './keys';
 import { byPartition } from './page';
-import { readMarker } from './once';
+import { isInDoubt, readMarker, type Marker } from './once';
 import { checkPage } from './page';
 import { loadLuaScript, SCRIPTS } from './luaScripts';
 import {
@@ -64,6 +64,7 @@ import type {
 	OnceClaim,
 	OnceClaimRequest,
 	OnceEntry,
+	OncePageRequest,
 	Page,
 	PageRequest,
 	OnceSettlement,
@@ -715,42 +716,62 @@ export class RedisStateStore implements StateStore {
 	}
 
 	/**
-	 * One page of a SCAN-like listing, at most `page.count` long. `step(source, cursor)` is one
-	 * SCAN or HSCAN on a server (a Cluster's masters are the sources, in host order): the next scan
-	 * cursor and the batch's entries. A batch is sorted and a page may end inside it, so a cursor is
-	 * `<source>:<scan cursor>:<entries of that batch already given>`.
+	 * One page of a SCAN-like listing, exactly at most `page.count` long. `scan(source, cursor)` is
+	 * one SCAN or HSCAN on a server (a Cluster's masters are the sources, in host order): the next
+	 * scan cursor and the batch's entries that the listing keeps; `load(keys)` reads such entries
+	 * again. A batch's extent depends on what the hash or keyspace holds, so a page never stops at
+	 * a position inside one: the batch's entries not given yet travel in the cursor
+	 * (`<source>:<next scan cursor>:<their keys>`) and are read again first — one removed meanwhile
+	 * is gone, none is lost — and the scan goes on from where Redis said.
 	 */
 	private async scanPage<T extends { key: string }>(
 		sources: number,
-		step: (source: number, cursor: string) => Promise<[string, T[]]>,
+		scan: (source: number, cursor: string) => Promise<[string, T[]]>,
+		load: (keys: string[]) => Promise<T[]>,
 		page: PageRequest,
 	): Promise<{ items: T[]; cursor: string | null }> {
-		const parts = (page.cursor ?? '0:0:0').split(':');
-		let source = Number(parts[0]);
-		let cursor = parts[1] ?? '';
-		let given = Number(parts[2]);
-		if (parts.length !== 3 || !/^\d+$/.test(cursor) || !(source >= 0) || !(given >= 0))
+		const m = /^(\d+):(\d+)(?::([A-Za-z0-9_-]*))?$/.exec(page.cursor ?? '0:0');
+		let pending: string[] = [];
+		try {
+			if (!m) throw new Error();
+			if (m[3]) pending = JSON.parse(Buffer.from(m[3], 'base64url').toString('utf8')) as string[];
+			if (!Array.isArray(pending) || pending.some((k) => typeof k !== 'string')) throw new Error();
+		} catch {
 			throw new Error(`"${page.cursor}" is not a cursor this store gave`);
+		}
+		let source = Number(m![1]);
+		let cursor = m![2];
 		const items: T[] = [];
-		for (let calls = 0; calls < MAX_SCAN_CALLS && source < sources; calls++) {
-			const [next, batch] = await step(source, cursor);
-			batch.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-			const rest = batch.slice(given);
+		const cut = (batch: T[]): { items: T[]; cursor: string } | undefined => {
 			const room = page.count - items.length;
-			if (rest.length > room) {
-				items.push(...rest.slice(0, room));
-				return { items, cursor: `${source}:${cursor}:${given + room}` };
+			if (batch.length <= room) {
+				items.push(...batch);
+				return undefined;
 			}
-			items.push(...rest);
-			given = 0;
+			items.push(...batch.slice(0, room));
+			const rest = batch.slice(room).map((e) => e.key);
+			return {
+				items,
+				cursor: `${source}:${cursor}:${Buffer.from(JSON.stringify(rest), 'utf8').toString('base64url')}`,
+			};
+		};
+		const byKey = (a: T, b: T) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+		if (pending.length) {
+			const stop = cut((await load(pending)).sort(byKey));
+			if (stop) return stop;
+		}
+		for (let calls = 0; calls < MAX_SCAN_CALLS && source < sources; calls++) {
+			if (items.length === page.count) break;
+			const [next, batch] = await scan(source, cursor);
+			// the cursor after this batch: where the scan goes on
 			if (next === '0') {
 				source++;
 				cursor = '0';
 			} else cursor = next;
-			if (source >= sources) return { items, cursor: null };
-			if (items.length === page.count) break;
+			const stop = cut(batch.sort(byKey));
+			if (stop) return stop;
 		}
-		return { items, cursor: source >= sources ? null : `${source}:${cursor}:0` };
+		return { items, cursor: source >= sources ? null : `${source}:${cursor}` };
 	}
 
 	/** the servers a key SCAN must visit: this one, or every master of a Cluster (in host order) */
@@ -760,11 +781,22 @@ export class RedisStateStore implements StateStore {
 		return this.client.nodes('master').sort((a, b) => (name(a) < name(b) ? -1 : 1));
 	}
 
-	async listOnce(scope: string, page: PageRequest): Promise<Page<OnceEntry>> {
+	async listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>> {
 		checkPage(page);
 		const head = this.keys.once(scope, '');
 		return this.call('listing duplicate markers', async () => {
 			const servers = this.scanServers();
+			const now = page.inDoubt ? await this.now() : 0;
+			// the campaign's keys share one slot: one MGET, on the server that holds them
+			const load = async (keys: string[]): Promise<Array<{ key: string; marker: Marker }>> => {
+				if (keys.length === 0) return [];
+				const values = await this.client.mget(...keys);
+				return keys.flatMap((key, i) => {
+					const marker = readMarker(values[i]);
+					if (!marker || (page.inDoubt && !isInDoubt(marker, now))) return [];
+					return [{ key, marker }];
+				});
+			};
 			const found = await this.scanPage(
 				servers.length,
 				async (source, cursor) => {
@@ -775,20 +807,13 @@ export class RedisStateStore implements StateStore {
 						'COUNT',
 						String(Math.max(page.count, 100)),
 					);
-					return [next, [...new Set(keys)].map((key) => ({ key }))];
+					return [next, await load([...new Set(keys)])];
 				},
+				load,
 				page,
 			);
-			// the campaign's keys share one slot: one MGET, on the server that holds them
-			const values = found.items.length
-				? await this.client.mget(...found.items.map((f) => f.key))
-				: [];
 			return {
-				items: found.items.flatMap((f, i) =>
-					values[i] === null
-						? []
-						: [{ key: f.key.slice(head.length), marker: readMarker(values[i])! }],
-				),
+				items: found.items.map((f) => ({ key: f.key.slice(head.length), marker: f.marker })),
 				cursor: found.cursor,
 			};
 		});
@@ -1008,26 +1033,28 @@ export class RedisStateStore implements StateStore {
 	async listSuppressions(list: string, page: PageRequest): Promise<Page<SuppressionEntry>> {
 		checkPage(page);
 		const key = this.keys.suppression(list);
-		const [now, found] = await Promise.all([
-			this.now(),
-			this.call('listing the suppression list', () =>
-				this.scanPage(
-					1,
-					async (_, cursor) => {
-						const [next, flat] = await this.client.hscan(key, cursor, 'COUNT', String(page.count));
-						const batch: Array<{ key: string; value: string }> = [];
-						for (let i = 0; i < flat.length; i += 2)
-							batch.push({ key: flat[i], value: flat[i + 1] });
-						return [next, batch];
-					},
-					page,
-				),
-			),
-		]);
-		return {
-			items: found.items.flatMap((f) => readSuppression(f.key, f.value, now) ?? []),
-			cursor: found.cursor,
-		};
+		return this.call('listing the suppression list', async () => {
+			const now = await this.now();
+			const keep = (fields: string[], values: Array<string | null>) =>
+				fields.flatMap((k, i) => readSuppression(k, values[i], now) ?? []);
+			const found = await this.scanPage(
+				1,
+				async (_, cursor) => {
+					const [next, flat] = await this.client.hscan(key, cursor, 'COUNT', String(page.count));
+					const fields: string[] = [];
+					const values: string[] = [];
+					for (let i = 0; i < flat.length; i += 2) {
+						fields.push(flat[i]);
+						values.push(flat[i + 1]);
+					}
+					return [next, keep(fields, values)];
+				},
+				async (fields) =>
+					fields.length ? keep(fields, await this.client.hmget(key, ...fields)) : [],
+				page,
+			);
+			return found;
+		});
 	}
 
 	async clearOutcomes(pairs: Array<{ route: string; group: string }>): Promise<void> {

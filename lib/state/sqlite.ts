@@ -29,7 +29,7 @@ import {
 	type AlertGroupState,
 	type AlertInput,
 } from './alerts';
-import { claimMarker, readMarker, releaseMarker, settleMarker } from './once';
+import { claimMarker, isInDoubt, readMarker, releaseMarker, settleMarker } from './once';
 import { byPartition, checkPage } from './page';
 import { checkStepArgs, runDeliveryStep } from './step';
 import {
@@ -75,6 +75,7 @@ import type {
 	OnceClaim,
 	OnceClaimRequest,
 	OnceEntry,
+	OncePageRequest,
 	OnceSettlement,
 	Page,
 	PageRequest,
@@ -422,23 +423,29 @@ export class SqliteStateStore implements StateStore {
 		});
 	}
 
-	async listOnce(scope: string, page: PageRequest): Promise<Page<OnceEntry>> {
+	async listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>> {
 		checkPage(page);
 		const head = this.keys.once(scope, '');
 		const [, end] = prefixRange(head);
+		const chunk = Math.max(page.count + 1, 256);
 		return this.read('listing duplicate markers', (now) => {
-			// one more than asked: whether a next page exists
-			const rows = page.cursor
-				? this.sql.keysAfter.all(head + page.cursor, end, now, page.count + 1)
-				: this.sql.keysFrom.all(head, end, now, page.count + 1);
-			const items = rows.slice(0, page.count).map((r) => ({
-				key: String(r.key).slice(head.length),
-				marker: readMarker(String(r.value))!,
-			}));
-			return {
-				items,
-				cursor: rows.length > page.count ? items[items.length - 1].key : null,
-			};
+			const items: OnceEntry[] = [];
+			let after = page.cursor ? head + page.cursor : undefined;
+			// in key order, a chunk at a time, until `count` are kept: then whether any row is left
+			for (;;) {
+				const rows =
+					after === undefined
+						? this.sql.keysFrom.all(head, end, now, chunk)
+						: this.sql.keysAfter.all(after, end, now, chunk);
+				for (const r of rows) {
+					if (items.length === page.count) return { items, cursor: items[items.length - 1].key };
+					const marker = readMarker(String(r.value))!;
+					if (!page.inDoubt || isInDoubt(marker, now))
+						items.push({ key: String(r.key).slice(head.length), marker });
+				}
+				if (rows.length < chunk) return { items, cursor: null };
+				after = String(rows[rows.length - 1].key);
+			}
 		});
 	}
 

@@ -285,6 +285,11 @@ export interface PageRequest {
 	count: number;
 }
 
+export interface OncePageRequest extends PageRequest {
+	/** only markers in doubt at the store's now (./once.ts isInDoubt): `count` counts those */
+	inDoubt?: boolean;
+}
+
 /** A duplicate marker as listed: its digest (the marker's key) and what it holds (./once.ts). */
 export interface OnceEntry {
 	key: string;
@@ -322,11 +327,10 @@ export interface StateStore {
 	/** Settles claims, each by its outcome (see OnceSettlement); markers live `ttlMs` from now. */
 	settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void>;
 	/**
-	 * A page of a campaign's duplicate markers, in every state (../operations/control.ts keeps the
-	 * in-doubt ones). Bounded: Redis SCANs (every master of a Cluster), the embedded stores read
-	 * the keys in order.
+	 * A page of a campaign's duplicate markers, in every state or (`inDoubt`) those in doubt only.
+	 * Bounded: Redis SCANs (every master of a Cluster), the embedded stores read the keys in order.
 	 */
-	listOnce(scope: string, page: PageRequest): Promise<Page<OnceEntry>>;
+	listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>>;
 	/**
 	 * An operator's release of markers (./once.ts releaseMarker): each one in doubt goes back to
 	 * what its recipients had before, so a re-run sends it; per key, true when it was in doubt and

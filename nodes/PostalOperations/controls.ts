@@ -65,6 +65,21 @@ function paging(ctx: IExecuteFunctions, i: number): { limit: number; cursor: str
 	return { limit, cursor: cursor || null };
 }
 
+/** Return All stopped at a listing's bound: say where to go on. */
+function hintIfCut(
+	ctx: IExecuteFunctions,
+	i: number,
+	nextCursor: string | null,
+	found: number,
+): void {
+	if (nextCursor === null || !ctx.getNodeParameter('returnAll', i, false)) return;
+	ctx.addExecutionHints?.({
+		message: `Return All stopped after ${found} results (one run reads a bounded part of the store): turn Return All off and give the items' nextCursor as Cursor to read on.`,
+		type: 'warning',
+		location: 'outputPane',
+	});
+}
+
 /** A store failure is the run's (nothing after it would fare better); any other error is the item's. */
 function itemError(ctx: IExecuteFunctions, error: unknown, i: number, what: string): Error {
 	if (error instanceof NodeOperationError) return error;
@@ -122,6 +137,7 @@ async function one(
 		const { limit, cursor } = paging(ctx, i);
 		const listed = await listSuppressed(store, list, { limit, cursor });
 		const nextCursor = listed.cursor;
+		hintIfCut(ctx, i, nextCursor, listed.entries.length);
 		if (operation === 'list')
 			return listed.entries.map((e) => ({
 				json: { list, ...e, nextCursor } as IDataObject,
@@ -169,6 +185,7 @@ async function one(
 	if (operation === 'listInDoubt') {
 		const { limit, cursor } = paging(ctx, i);
 		const { messages, cursor: nextCursor } = await listInDoubt(store, campaign, { limit, cursor });
+		hintIfCut(ctx, i, nextCursor, messages.length);
 		return messages.map((m) => ({
 			json: { ...m, nextCursor } as unknown as IDataObject,
 			...paired,

@@ -153,7 +153,7 @@ type Command =
 			claim: Array<{ scope: string; key: string; token: string }>;
 			reserve: Array<{ limits: RateLimit[]; marker?: { scope: string; key: string } }>;
 	  }
-	| { op: 'listOnce'; scope: string; count: number }
+	| { op: 'listOnce'; scope: string; count: number; inDoubt: boolean }
 	| { op: 'releaseOnce'; scope: string; keys: string[] }
 	| { op: 'listSuppressions'; list: string; count: number }
 	| { op: 'clearOutcomes'; pairs: Array<{ route: string; group: string }> }
@@ -367,6 +367,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 			op: fc.constant('listOnce' as const),
 			scope: pick(SCOPES),
 			count: fc.integer({ min: 1, max: 3 }),
+			inDoubt: fc.boolean(),
 		}),
 		weight: 1,
 	},
@@ -685,7 +686,9 @@ function finalReads(): Command[] {
 		...SCOPES.map((scope): Command => ({ op: 'getRouteLimits', scope, routes: ROUTE_NAMES })),
 		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
 		...LISTS.map((list): Command => ({ op: 'listSuppressions', list, count: 2 })),
-		...SCOPES.map((scope): Command => ({ op: 'listOnce', scope, count: 2 })),
+		...SCOPES.flatMap((scope) =>
+			[false, true].map((inDoubt): Command => ({ op: 'listOnce', scope, count: 2, inDoubt })),
+		),
 		...SCOPES.flatMap((scope) =>
 			ITEM_KEYS.map((key): Command => ({ op: 'stickyRoutes', scope, key })),
 		),
@@ -822,7 +825,7 @@ async function run(
 			case 'listOnce': {
 				// every page; in key order (each store pages in its own); a marker's times as clock fields
 				const items = await allPages((cursor) =>
-					store.listOnce(c.scope, { cursor, count: c.count }),
+					store.listOnce(c.scope, { cursor, count: c.count, inDoubt: c.inDoubt }),
 				);
 				return {
 					value: items.map(({ key, marker }) => {

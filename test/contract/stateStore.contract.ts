@@ -695,12 +695,12 @@ export function describeRateAndOnceContract(
 			});
 
 			/** every page of a listing of the scope's markers, and how many pages it took */
-			const listAll = async (count: number, where = scope) => {
+			const listAll = async (count: number, where = scope, inDoubt = false) => {
 				const seen = new Map<string, unknown>();
 				let cursor: string | null = null;
 				let pages = 0;
 				do {
-					const page = await store.listOnce(where, { cursor, count });
+					const page = await store.listOnce(where, { cursor, count, inDoubt });
 					expect(page.items.length).toBeLessThanOrEqual(count);
 					for (const item of page.items) seen.set(item.key, item.marker);
 					cursor = page.cursor;
@@ -732,6 +732,27 @@ export function describeRateAndOnceContract(
 				expect(markers.k02).toMatchObject({ s: 'partial', d: ['d1'] });
 				expect(markers.k04).toMatchObject({ s: 'lease', t: 't1', o: 'run t1' });
 				expect((await listAll(1000, `${scope}-none`)).markers).toEqual({});
+				// in doubt only: the unknown outcome and, once it runs out, a lease
+				await claim(['short'], 't2', { leaseMs: 50 });
+				await wait(120);
+				const doubt = await listAll(1, scope, true);
+				expect(Object.keys(doubt.markers).sort()).toEqual(['k01', 'short']);
+				expect(doubt.pages).toBeGreaterThanOrEqual(2);
+				// a marker released between pages moves no other
+				const first = await store.listOnce(scope, { count: 3 });
+				const gone = ['k04', 'k05', 'k06'];
+				for (const k of gone) await settle(k, 't1', 'release');
+				const after = new Set(first.items.map((i) => i.key));
+				let cursor = first.cursor;
+				while (cursor !== null) {
+					const page = await store.listOnce(scope, { cursor, count: 3 });
+					page.items.forEach((i) => after.add(i.key));
+					cursor = page.cursor;
+				}
+				const kept = [...keys.filter((k) => k !== 'k03' && !gone.includes(k)), 'short'];
+				expect([...after].sort()).toEqual(
+					[...new Set([...kept, ...first.items.map((i) => i.key)])].sort(),
+				);
 				await expect(store.listOnce(scope, { count: 0 })).rejects.toThrow(/page/);
 			});
 
@@ -951,6 +972,18 @@ export function describeHealthContract(
 			expect(listed.get('k03')).toEqual(entry('k03', 'hard-bounce', now));
 			expect(listed.get('later')).toEqual(entry('later', 'soft-bounce', now, now + 3_600_000));
 			expect(pages).toBeGreaterThanOrEqual(3);
+			// entries removed between pages (the last given among them) move none of the others
+			const first = await store.listSuppressions(list, { count: 4 });
+			const given = first.items.map((e) => e.key);
+			await store.unsuppress(list, given);
+			const after = new Set<string>(given);
+			cursor = first.cursor;
+			while (cursor !== null) {
+				const page = await store.listSuppressions(list, { cursor, count: 4 });
+				for (const e of page.items) after.add(e.key);
+				cursor = page.cursor;
+			}
+			expect([...after].sort()).toEqual([...keys, 'later'].sort());
 			expect(await store.listSuppressions(`${list}-none`, { count: 10 })).toEqual({
 				items: [],
 				cursor: null,

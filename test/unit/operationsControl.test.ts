@@ -12,7 +12,7 @@ import {
 import { listInDoubt } from '../../lib/operations/messages';
 import { MemoryStateStore } from '../../lib/state/memory';
 import { RedisStateStore } from '../../lib/state/redis';
-import type { StateStore } from '../../lib/state/types';
+import type { OnceSettlement, StateStore } from '../../lib/state/types';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 
 let server: RedisServer;
@@ -59,7 +59,7 @@ describe.each(stores)('operator listings on %s', (_, make) => {
 		// every fifth is sent, every fifth is still sending, the rest ended without an answer
 		await store.settleOnce(
 			'c',
-			keys.flatMap((key, i) =>
+			keys.flatMap((key, i): OnceSettlement[] =>
 				i % 5 === 0
 					? [{ key, token: 't', outcome: 'sent' as const }]
 					: i % 5 === 1
@@ -84,9 +84,27 @@ describe.each(stores)('operator listings on %s', (_, make) => {
 			expect(new Set(got)).toEqual(new Set(doubt));
 			expect(calls).toBeGreaterThanOrEqual(Math.ceil(doubt.length / limit));
 		}
+		// released between pages, the last one given among them: the listing goes on without a loss
+		const first = await listInDoubt(store, 'c', { limit: 650 });
+		const given = first.messages.map((m) => m.digest);
+		expect(await store.releaseOnce('c', given.slice(-3))).toEqual([true, true, true]);
+		const rest = new Set<string>();
+		let cursor = first.cursor;
+		while (cursor !== null) {
+			const page = await listInDoubt(store, 'c', { limit: 400, cursor });
+			page.messages.forEach((m) => rest.add(m.digest));
+			cursor = page.cursor;
+		}
+		expect(new Set([...given, ...rest])).toEqual(new Set(doubt));
+		expect([...rest].filter((d) => given.slice(-3).includes(d))).toEqual([]);
+		await store.settleOnce(
+			'c',
+			given.slice(-3).map((key) => ({ key, token: 'x', outcome: 'sent' as const })),
+			3_600_000,
+		);
 		const all = await listInDoubt(store, 'c', { limit: Infinity });
 		expect(all.cursor).toBeNull();
-		expect(all.messages).toHaveLength(1500);
+		expect(all.messages).toHaveLength(1497);
 		expect(all.messages[0]).toMatchObject({ campaign: 'c', why: 'unknown-outcome', by: owner });
 	});
 
