@@ -15,7 +15,8 @@ import { embeddedStateStore, resetEmbeddedStateStore } from '../../lib/state/reg
 import { closeSmtpTransports } from '../../lib/transports/smtp';
 import { runWorkflow, type WorkflowJson } from '../helpers/engine';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
-import type { SmtpSink } from '../helpers/smtpSink';
+import { startSmtpFaultServer, type SmtpFaultServer } from '../helpers/smtpFaultServer';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtpSink';
 import {
 	assigned,
 	delivery,
@@ -722,6 +723,114 @@ describe('Postal Operations', () => {
 			expect(items[1].json).toMatchObject({
 				message: { state: 'sending', by: 'execution 7 · Send A' },
 			});
+		});
+	});
+
+	describe('Message: an in-doubt send, listed and released', () => {
+		let fault: SmtpFaultServer;
+		let sink: SmtpSink;
+		beforeEach(async () => {
+			fault = await startSmtpFaultServer({ fault: 'closeAfterDot' });
+			sink = await startSmtpSink();
+		});
+		afterEach(async () => {
+			await closeSmtpTransports();
+			await fault.stop();
+			await sink.stop();
+		});
+
+		/** Recipients → one send node (no partitioner: the campaign is the workflow's id) */
+		const sendFlow: WorkflowJson = {
+			id: 'wfDoubt',
+			nodes: [
+				{
+					id: 't',
+					name: 'Manual Trigger',
+					type: 'n8n-nodes-base.manualTrigger',
+					typeVersion: 1,
+					position: [0, 0],
+					parameters: {},
+				},
+				{
+					id: 'r',
+					name: 'Recipients',
+					type: 'test.injectedItems',
+					typeVersion: 1,
+					position: [200, 0],
+					parameters: {},
+				},
+				{
+					id: 's',
+					name: 'Send',
+					type: 'n8n-nodes-postal-routes.loadBalancedSend',
+					typeVersion: 1,
+					position: [400, 0],
+					parameters: {
+						provider: 'smtp',
+						from: 'Shop <news@shop.example>',
+						subject: 'Your code',
+						text: 'Hi',
+						options: { inDoubt: 'skip', maxAttempts: 1 },
+					},
+					credentials: { postalSmtp: { id: 'smtp-x', name: 'Relay X' } },
+				},
+			],
+			connections: {
+				'Manual Trigger': { main: [[{ node: 'Recipients', type: 'main', index: 0 }]] },
+				Recipients: { main: [[{ node: 'Send', type: 'main', index: 0 }]] },
+			},
+		} as unknown as WorkflowJson;
+		const relay = (port: number) => ({
+			credentials: { 'smtp-x': { host: '127.0.0.1', port, security: 'none' } },
+		});
+		const input = { Recipients: [{ email: 'Pat@Example.com' }] };
+
+		it('a relay that closed after the dot leaves it in doubt: listed with its execution, kept back, released, sent', async () => {
+			const first = await runWorkflow(sendFlow, input, relay(fault.port));
+			expect(first.error).toBeUndefined();
+			expect(delivery(first.outputs('Send')[3][0]).status).toBe('in-doubt');
+
+			const listed = await runWorkflow(
+				operations({ resource: 'message', operation: 'listInDoubt', campaign: 'wfDoubt' }),
+				{ Input: [{}] },
+			);
+			const secret = await embeddedStateStore().hashSecret();
+			const digest = recipientDigest(secret, duplicateKeyOf(['Pat@example.com'], ''));
+			expect(json(listed.outputs('Operations')[0])).toEqual([
+				{
+					campaign: 'wfDoubt',
+					digest,
+					why: 'unknown-outcome',
+					since: expect.any(String),
+					by: expect.stringMatching(/^execution .+ · Send$/),
+					deliveredBefore: 0,
+					nextCursor: null,
+				},
+			]);
+			const looked = await runWorkflow(
+				operations({ resource: 'recipient', operation: 'lookUp', campaign: 'wfDoubt' }),
+				{ Input: [{ email: 'pat@example.com' }] },
+			);
+			expect(json(looked.outputs('Operations')[0])[0].message).toMatchObject({
+				digest,
+				state: 'in-doubt',
+			});
+
+			// Don't Resend keeps it back, on a relay that works too
+			const kept = await runWorkflow(sendFlow, input, relay(sink.port));
+			expect(delivery(kept.outputs('Send')[3][0]).status).toBe('in-doubt');
+			expect(sink.messages).toHaveLength(0);
+
+			const released = await runWorkflow(
+				operations({ resource: 'message', operation: 'release', campaign: 'wfDoubt' }),
+				{ Input: [{ digest }] },
+			);
+			expect(json(released.outputs('Operations')[0])).toEqual([
+				{ campaign: 'wfDoubt', digest, released: true },
+			]);
+			const again = await runWorkflow(sendFlow, input, relay(sink.port));
+			expect(delivery(again.outputs('Send')[0][0]).status).toBe('sent');
+			expect(sink.messages.map((m) => m.rcpts)).toEqual([['Pat@example.com']]);
 		});
 	});
 
