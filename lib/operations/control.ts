@@ -9,6 +9,7 @@ import { parseAddress } from '../domains/address';
 import { circuitName, suppressionDigest } from '../state/keys';
 import { CAMPAIGN_TOTALS_ROUTE } from '../state/outcomes';
 import { MAX_PAGE } from '../state/page';
+import { readCursor, writeCursor } from './cursor';
 import { applyChanges } from '../reputation/recorder';
 import type { ReputationChange } from '../state/reputation';
 import { routeGroupState } from './stats';
@@ -294,7 +295,7 @@ export async function listSuppressed(
 	const limit = Math.min(options.limit, MAX_LISTED);
 	const seen = new Set<string>();
 	const entries: ListedSuppression[] = [];
-	let cursor = options.cursor ?? null;
+	let cursor = readCursor(options.cursor, 'a listing of the suppression list');
 	let pages = 0;
 	do {
 		pages++;
@@ -317,7 +318,7 @@ export async function listSuppressed(
 		}
 		cursor = page.cursor;
 	} while (cursor !== null && entries.length < limit && pages < MAX_PAGES_LISTED);
-	return { entries, cursor };
+	return { entries, cursor: cursor === null ? null : writeCursor(cursor) };
 }
 
 /** the most entries one listing gives (Return All included): the rest are a cursor away */

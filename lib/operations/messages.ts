@@ -11,6 +11,7 @@ import { duplicateKeyOf } from '../delivery/message';
 import { recipientDigest, suppressionDigest } from '../state/keys';
 import type { Marker } from '../state/once';
 import { MAX_PAGE } from '../state/page';
+import { readCursor, writeCursor } from './cursor';
 import type { OnceClaim, StateStore } from '../state/types';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -51,21 +52,6 @@ function inDoubtOf(campaign: string, digest: string, m: Marker): InDoubtMessage 
 	};
 }
 
-/** A listing's cursor: the store's cursor of the next page, wrapped so a stray text is refused. */
-function readCursor(text: string | null | undefined): string | null {
-	if (!text) return null;
-	try {
-		const [page] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as [unknown];
-		if (typeof page === 'string') return page;
-	} catch {
-		// below
-	}
-	throw new Error(`"${text}" is not a cursor a listing of in-doubt messages gave`);
-}
-
-const writeCursor = (page: string) =>
-	Buffer.from(JSON.stringify([page]), 'utf8').toString('base64url');
-
 /**
  * A campaign's in-doubt markers (an unknown outcome, or a lease that ran out), up to `limit`,
  * from a cursor a previous listing gave; the cursor after them (null: every marker was read).
@@ -79,7 +65,7 @@ export async function listInDoubt(
 	options: { limit: number; cursor?: string | null },
 ): Promise<{ messages: InDoubtMessage[]; cursor: string | null }> {
 	const messages: InDoubtMessage[] = [];
-	let at = readCursor(options.cursor);
+	let at = readCursor(options.cursor, 'a listing of in-doubt messages');
 	for (let pages = 1; ; pages++) {
 		const page = await store.listOnce(campaign, {
 			cursor: at,

@@ -884,6 +884,23 @@ describe('Postal Operations', () => {
 				new Set(['a***@example.com', 'b***@example.com', '=***@example.com']),
 			);
 
+			const stray = await runWorkflow(
+				operations(
+					{
+						resource: 'suppression',
+						operation: 'list',
+						suppressionList: 'news',
+						limit: 2,
+						cursor: 'k03',
+					},
+					true,
+				),
+				{ Input: [{}] },
+			);
+			expect(json(stray.outputs('Operations')[0])).toEqual([
+				{ error: '"k03" is not a cursor a listing of the suppression list gave' },
+			]);
+
 			const exported = await runWorkflow(
 				operations({
 					resource: 'suppression',
