@@ -239,6 +239,10 @@ export function buildMessage(input: MessageInput, memo?: AddressMemo): BuildResu
  * a keyed hash of it.
  */
 export function duplicateKey(message: OutgoingMessage, messageKey: string): string {
-	const recipients = [...new Set(envelopeRecipients(message).map((a) => a.toLowerCase()))].sort();
-	return JSON.stringify([recipients, messageKey]);
+	return duplicateKeyOf(envelopeRecipients(message), messageKey);
+}
+
+/** duplicateKey of a message to these envelope recipients (an operator's look-up of one address). */
+export function duplicateKeyOf(recipients: readonly string[], messageKey: string): string {
+	return JSON.stringify([[...new Set(recipients.map((a) => a.toLowerCase()))].sort(), messageKey]);
 }

@@ -1,10 +1,15 @@
 /**
- * The operator's hands on route reputation and the suppression list (the Postal Operations node's
- * Route and Suppression resources): suspend or resume a route for a domain group, read its state,
- * and add, remove or check addresses. One store call per group or per list for a whole batch.
+ * The operator's hands on route reputation, circuits, campaigns and the suppression list (the
+ * Postal Operations node's Route, Campaign and Suppression resources): suspend, resume or
+ * down-weight a route for a domain group, read its state, reset its circuit; clear a campaign's
+ * list-quality totals; add, remove, check, list and export addresses. One store call per group
+ * or per list for a whole batch.
  */
 import { parseAddress } from '../domains/address';
-import { suppressionDigest } from '../state/keys';
+import { circuitName, suppressionDigest } from '../state/keys';
+import { CAMPAIGN_TOTALS_ROUTE } from '../state/outcomes';
+import { MAX_PAGE } from '../state/page';
+import { readCursor, writeCursor } from './cursor';
 import { applyChanges } from '../reputation/recorder';
 import type { ReputationChange } from '../state/reputation';
 import { routeGroupState } from './stats';
@@ -64,6 +69,80 @@ export function suspendRoutes(
 		}),
 		onAlertError,
 	);
+}
+
+/**
+ * Keeps only a share of a route's traffic for a group (factor 0–1) for a while: an operator's
+ * throttle (rule `manual`), replacing any throttle in force and published as an alert like a
+ * suspension. A suspension in force stays (Resume lifts both).
+ */
+export function setWeightFactors(
+	store: StateStore,
+	requests: ReadonlyArray<RouteAction & { factor: number; durationMs: number; reason: string }>,
+	onAlertError?: (error: Error) => void,
+): Promise<RouteGroupState[]> {
+	for (const r of requests)
+		if (!(r.factor >= 0 && r.factor <= 1))
+			throw new Error(`a weight factor is a share from 0 to 1, not ${r.factor}`);
+	return change(
+		store,
+		requests,
+		(r, i) => ({
+			kind: 'act',
+			route: r.route,
+			action: 'throttle',
+			rule: MANUAL_RULE,
+			reason: requests[i].reason || 'weight set by an operator',
+			durationMs: requests[i].durationMs,
+			factor: requests[i].factor,
+			force: true,
+		}),
+		onAlertError,
+	);
+}
+
+/** What a circuit reset found and did. */
+export interface CircuitReset {
+	/** the circuit was open (the route took no traffic of the campaign) until `openUntil` */
+	wasOpen: boolean;
+	openUntil?: string;
+	/** ejections counted so far (the growing cool-down), now forgotten */
+	ejections: number;
+}
+
+/**
+ * Closes routes' circuits for campaigns (Route › Reset Circuit): the circuit is forgotten —
+ * open or half-open, its failures and ejection count — so the partitioner routes to the route
+ * and the send node sends on it at once. Route reputation is another matter (Route › Resume).
+ */
+export async function resetCircuits(
+	store: StateStore,
+	requests: ReadonlyArray<{ campaign: string; route: string }>,
+): Promise<CircuitReset[]> {
+	const names = requests.map((r) => circuitName(r.campaign, r.route));
+	const [circuits, now] = await Promise.all([store.getCircuits(names), store.now()]);
+	for (const name of new Set(names)) await store.setCircuit(name, null);
+	return circuits.map((c) =>
+		c && c.openUntil > now
+			? { wasOpen: true, openUntil: iso(c.openUntil), ejections: c.ejections }
+			: { wasOpen: false, ejections: c?.ejections ?? 0 },
+	);
+}
+
+/**
+ * Clears a campaign's list-quality state (Campaign › Clear Counters): its own totals (the route
+ * '' counters, every route together: what the hard-bounce and complaint rules read) and its
+ * pause. The route × group counters (stats, reputation rules: a route's, across campaigns), route
+ * reputation, circuits, caps, sticky routes and duplicate markers stay.
+ */
+export async function clearCampaignCounters(
+	store: StateStore,
+	campaigns: readonly string[],
+): Promise<void> {
+	await store.clearOutcomes(
+		[...new Set(campaigns)].map((c) => ({ route: CAMPAIGN_TOTALS_ROUTE, group: c })),
+	);
+	for (const c of new Set(campaigns)) await store.setCampaignPause(c, null);
 }
 
 /** Lifts every suspension and throttle of routes for groups at once (no slow start). */
@@ -189,4 +268,81 @@ async function entriesOf(
 				: null,
 		};
 	});
+}
+
+/** A suppression list's entry as an operator sees it: no address is kept, only its digest and hint. */
+export interface ListedSuppression {
+	/** the entry's key: a keyed digest of the address (the address cannot be read back from it) */
+	digest: string;
+	/** the first character and the domain (`j***@gmail.com`) */
+	masked: string;
+	reason: string;
+	source: string;
+	since: string;
+	until?: string;
+}
+
+/**
+ * A suppression list's entries that apply now, a page at a time (Suppression › List and Export):
+ * up to `limit` (Return All: every one, at most `MAX_LISTED`), from a cursor the previous run
+ * gave; the cursor after them (null: the list ended).
+ */
+export async function listSuppressed(
+	store: StateStore,
+	list: string,
+	options: { limit: number; cursor?: string | null },
+): Promise<{ entries: ListedSuppression[]; cursor: string | null }> {
+	const limit = Math.min(options.limit, MAX_LISTED);
+	const seen = new Set<string>();
+	const entries: ListedSuppression[] = [];
+	let cursor = readCursor(options.cursor, 'a listing of the suppression list');
+	let pages = 0;
+	do {
+		pages++;
+		const page = await store.listSuppressions(list, {
+			cursor,
+			count: Math.min(MAX_PAGE, limit - entries.length),
+		});
+		for (const e of page.items) {
+			// a scan may give an entry twice
+			if (seen.has(e.key)) continue;
+			seen.add(e.key);
+			entries.push({
+				digest: e.key,
+				masked: e.hint,
+				reason: e.reason,
+				source: e.source,
+				since: iso(e.at),
+				...(e.until === undefined ? {} : { until: iso(e.until) }),
+			});
+		}
+		cursor = page.cursor;
+	} while (cursor !== null && entries.length < limit && pages < MAX_PAGES_LISTED);
+	return { entries, cursor: cursor === null ? null : writeCursor(cursor) };
+}
+
+/** the most entries one listing gives (Return All included): the rest are a cursor away */
+export const MAX_LISTED = 100_000;
+/** the most store pages one listing reads */
+const MAX_PAGES_LISTED = 500;
+
+const CSV_COLUMNS = ['digest', 'masked', 'reason', 'source', 'since', 'until'] as const;
+
+/** RFC 4180: a field with a comma, quote or line break in quotes, its quotes doubled. */
+function csvField(text: string): string {
+	return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * The entries as CSV (RFC 4180: a header row, CRLF line ends). A text field that a spreadsheet
+ * would run as a formula (=, +, -, @ first) gets a leading apostrophe (OWASP's CSV injection
+ * advice); digests and times are never such text.
+ */
+export function suppressionCsv(entries: readonly ListedSuppression[]): string {
+	const rows = [CSV_COLUMNS.join(',')];
+	const text = (c: (typeof CSV_COLUMNS)[number], v: string) =>
+		(c === 'masked' || c === 'source' || c === 'reason') && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+	for (const e of entries)
+		rows.push(CSV_COLUMNS.map((c) => csvField(text(c, e[c] ?? ''))).join(','));
+	return rows.join('\r\n') + '\r\n';
 }

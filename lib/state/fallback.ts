@@ -12,7 +12,11 @@ import type {
 	MxCacheEntry,
 	OnceClaim,
 	OnceClaimRequest,
+	OnceEntry,
+	OncePageRequest,
 	OnceSettlement,
+	Page,
+	PageRequest,
 	RateLimit,
 	RateReservation,
 	ReputationChange,
@@ -76,6 +80,27 @@ export class FallbackStateStore implements StateStore {
 
 	settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void> {
 		return this.run((s) => s.settleOnce(scope, settlements, ttlMs));
+	}
+
+	listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>> {
+		return this.run((s) => s.listOnce(scope, page));
+	}
+
+	/** as the claims: a marker released locally holds for this process only */
+	releaseOnce(scope: string, keys: string[]): Promise<boolean[]> {
+		return this.run((s) => s.releaseOnce(scope, keys));
+	}
+
+	listSuppressions(list: string, page: PageRequest): Promise<Page<SuppressionEntry>> {
+		return this.run((s) => s.listSuppressions(list, page));
+	}
+
+	clearOutcomes(pairs: Array<{ route: string; group: string }>): Promise<void> {
+		return this.run((s) => s.clearOutcomes(pairs));
+	}
+
+	stickyRoutes(scope: string, key: string): Promise<Array<{ partition: string; route: string }>> {
+		return this.run((s) => s.stickyRoutes(scope, key));
 	}
 
 	deliveryStep(request: DeliveryStepRequest): Promise<DeliveryStepAnswer> {

@@ -15,6 +15,13 @@ export function keyPart(text: string): string {
 	return text.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** The text an escaped part stands for (keyPart undone), e.g. a partitioner's id from its sticky key. */
+export function unKeyPart(part: string): string {
+	return part.replace(/%([0-9A-F]{2})/g, (_, hex: string) =>
+		String.fromCharCode(parseInt(hex, 16)),
+	);
+}
+
 /** Joins escaped parts: the injective encoding of a tuple of texts. */
 export function keyOf(...parts: string[]): string {
 	return parts.map(keyPart).join(':');
@@ -185,7 +192,10 @@ export class StoreKeys {
 	mx = (domain: string) => `${this.prefix}{mx}:${domain}`;
 	/** a route × group's outcome counters in one bucket (a hash: field → count); ./outcomes.ts */
 	outcomes = (route: string, group: string, resolution: 'minute' | 'hour', start: number) =>
-		`${this.prefix}{rep}:${resolution === 'minute' ? 'm' : 'h'}:${keyOf(route, group)}:${start}`;
+		`${this.outcomeBuckets(route, group, resolution)}${start}`;
+	/** what every bucket key of a route × group at a resolution starts with (clearOutcomes) */
+	outcomeBuckets = (route: string, group: string, resolution: 'minute' | 'hour') =>
+		`${this.prefix}{rep}:${resolution === 'minute' ? 'm' : 'h'}:${keyOf(route, group)}:`;
 	/** the pair index: which route × group pairs have outcome counters (a sorted set: pair JSON → lastAt); ./outcomes.ts */
 	outcomePairs = () => `${this.prefix}{rep}:pairs`;
 	/** a message ledger entry; `key` from ledgerKeys */

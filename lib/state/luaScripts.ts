@@ -19,6 +19,7 @@ export const SCRIPTS = {
 	reputationCas: 'reputation_cas.lua',
 	publishAlerts: 'alerts_publish.lua',
 	readAlerts: 'alerts_read.lua',
+	releaseOnce: 'release_once.lua',
 } as const;
 
 const LUA_DIR = join(__dirname, 'lua');

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { allocate, type AllocationState } from './allocate';
 import { checkRateArgs, rateStateEnd, reserve, type RateState } from './gcra';
 import { applyHealth } from './health';
-import { claimMarker, settleMarker } from './once';
+import { claimMarker, isInDoubt, readMarker, releaseMarker, settleMarker } from './once';
+import { byPartition, checkPage, keysPage } from './page';
 import { checkStepArgs, runDeliveryStep } from './step';
 import { StickyTable } from './stickyTable';
 import { StoreKeys } from './keys';
@@ -29,6 +30,7 @@ import {
 	mergeOutcomePairs,
 	outcomePairsOf,
 	outcomeWrites,
+	pairMember,
 	pairWrites,
 	readOutcomeFields,
 	type OutcomeBucket,
@@ -61,7 +63,11 @@ import type {
 	MxCacheEntry,
 	OnceClaim,
 	OnceClaimRequest,
+	OnceEntry,
+	OncePageRequest,
 	OnceSettlement,
+	Page,
+	PageRequest,
 	RateLimit,
 	RateReservation,
 	RouteLimit,
@@ -260,6 +266,41 @@ export class MemoryStateStore implements StateStore {
 			},
 			now,
 		);
+	}
+
+	async listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>> {
+		checkPage(page);
+		const now = this.clock();
+		// onceId is JSON of [scope, key]: the scope's ids all start with its first element
+		const head = JSON.stringify([scope]).slice(0, -1) + ',';
+		const keys: string[] = [];
+		for (const [id, e] of this.once)
+			if (
+				e.expiresAt > now &&
+				id.startsWith(head) &&
+				(!page.inDoubt || isInDoubt(readMarker(e.value), now))
+			)
+				keys.push((JSON.parse(id) as string[])[1]);
+		const { keys: taken, cursor } = keysPage(keys, page);
+		return {
+			items: taken.map((key) => ({
+				key,
+				marker: readMarker(this.onceValue(onceId(scope, key), now))!,
+			})),
+			cursor,
+		};
+	}
+
+	async releaseOnce(scope: string, keys: string[]): Promise<boolean[]> {
+		const now = this.clock();
+		return keys.map((k) => {
+			const id = onceId(scope, k);
+			const next = releaseMarker(this.onceValue(id, now), now);
+			if (next === undefined) return false;
+			if (next === null) this.once.delete(id);
+			else this.once.get(id)!.value = next;
+			return true;
+		});
 	}
 
 	private onceValue(id: string, now: number): string | undefined {
@@ -557,6 +598,44 @@ export class MemoryStateStore implements StateStore {
 			if (Object.keys(counts).length) out.push({ start, counts });
 		}
 		return out;
+	}
+
+	async listSuppressions(list: string, page: PageRequest): Promise<Page<SuppressionEntry>> {
+		checkPage(page);
+		const now = this.clock();
+		const map = this.suppressions.get(list);
+		const { keys, cursor } = keysPage(map?.keys() ?? [], page);
+		return {
+			items: keys.flatMap((k) => readSuppression(k, map!.get(k), now) ?? []),
+			cursor,
+		};
+	}
+
+	async clearOutcomes(pairs: Array<{ route: string; group: string }>): Promise<void> {
+		for (const { route, group } of pairs) {
+			const heads = (['minute', 'hour'] as const).map((r) =>
+				this.keys.outcomeBuckets(route, group, r),
+			);
+			for (const k of [...this.outcomes.keys()])
+				if (heads.some((h) => k.startsWith(h))) this.outcomes.delete(k);
+			this.outcomePairs.delete(pairMember(route, group));
+		}
+	}
+
+	async stickyRoutes(
+		scopeName: string,
+		key: string,
+	): Promise<Array<{ partition: string; route: string }>> {
+		const now = this.clock();
+		const scope = this.scopes.get(scopeName);
+		if (!scope) return [];
+		const out: Array<{ partition: string; route: string }> = [];
+		for (const [partition, e] of scope.sticky) {
+			if (e.expiresAt <= now) continue;
+			const route = e.value.get(key);
+			if (route !== undefined) out.push({ partition, route });
+		}
+		return out.sort(byPartition);
 	}
 
 	async unsuppress(list: string, keys: string[]): Promise<number> {

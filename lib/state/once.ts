@@ -93,3 +93,27 @@ export function settleMarker(
 	// release (or a partial that delivered nothing): back to what the claim found
 	return earlier ? writeMarker({ s: 'partial', at: m.at, d: earlier }) : null;
 }
+
+/**
+ * In doubt: an unknown outcome, or a lease that ran out by `now` (its run died mid-send). What
+ * Postal Operations lists as in-doubt messages and what an operator's release applies to.
+ */
+export function isInDoubt(m: Marker | undefined, now: number): boolean {
+	return m !== undefined && (m.s === 'doubt' || (m.s === 'lease' && m.u <= now));
+}
+
+/**
+ * What an operator's release of a marker leaves (the store's releaseOnce): an in-doubt marker goes
+ * back to what the recipients had before that claim — a partial delivery (its digests) or no
+ * marker (null), so a re-run sends it; undefined: the marker is not in doubt and stays. Its
+ * lifetime is kept (mirrored by lua/release_once.lua).
+ */
+export function releaseMarker(
+	stored: string | undefined | null,
+	now: number,
+): string | null | undefined {
+	const m = readMarker(stored);
+	if (m === undefined || !isInDoubt(m, now) || m.s === 'sent' || m.s === 'partial')
+		return undefined;
+	return m.d && m.d.length > 0 ? writeMarker({ s: 'partial', at: m.at, d: m.d }) : null;
+}

@@ -3,7 +3,10 @@ import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { StateUnavailableError } from './errors';
 import { checkRateArgs } from './gcra';
 import { scrubSecrets } from '../util/secrets';
-import { StoreKeys } from './keys';
+import { StoreKeys, unKeyPart } from './keys';
+import { byPartition } from './page';
+import { isInDoubt, readMarker, type Marker } from './once';
+import { checkPage } from './page';
 import { loadLuaScript, SCRIPTS } from './luaScripts';
 import {
 	ALERT_LOG_MAX,
@@ -31,8 +34,10 @@ import {
 	checkOutcomeEntries,
 	comparePairs,
 	MAX_OUTCOME_PAIRS,
+	bucketStart,
 	OUTCOME_BUCKETS,
 	outcomePairsOf,
+	pairMember,
 	outcomeWrites,
 	pairExpiry,
 	pairWrites,
@@ -59,6 +64,10 @@ import type {
 	MxCacheEntry,
 	OnceClaim,
 	OnceClaimRequest,
+	OnceEntry,
+	OncePageRequest,
+	Page,
+	PageRequest,
 	OnceSettlement,
 	RateLimit,
 	RateReservation,
@@ -117,7 +126,14 @@ type ScriptClient = (Redis | Cluster) & {
 	postalReputationCas(numKeys: number, ...args: string[]): Promise<number>;
 	postalPublishAlerts(numKeys: number, ...args: string[]): Promise<string[]>;
 	postalReadAlerts(numKeys: number, ...args: string[]): Promise<string[]>;
+	postalReleaseOnce(numKeys: number, ...args: string[]): Promise<number[]>;
 };
+
+/** the most SCAN calls one page makes (a sparse keyspace may give empty batches) */
+const MAX_SCAN_CALLS = 64;
+
+/** a text as a SCAN MATCH pattern that matches only itself */
+const globLiteral = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
 function hostLabel(c: RedisConnection): string {
 	if (c.mode === 'standalone') return `${c.host}:${c.port}`;
@@ -296,6 +312,9 @@ export class RedisStateStore implements StateStore {
 		});
 		this.client.defineCommand('postalReadAlerts', {
 			lua: loadLuaScript(SCRIPTS.readAlerts),
+		});
+		this.client.defineCommand('postalReleaseOnce', {
+			lua: loadLuaScript(SCRIPTS.releaseOnce),
 		});
 	}
 
@@ -699,6 +718,119 @@ export class RedisStateStore implements StateStore {
 		);
 	}
 
+	/**
+	 * One page of a SCAN-like listing, exactly at most `page.count` long. `scan(source, cursor)` is
+	 * one SCAN or HSCAN on a server (a Cluster's masters are the sources, in host order): the next
+	 * scan cursor and the batch's entries that the listing keeps; `load(keys)` reads such entries
+	 * again. A batch's extent depends on what the hash or keyspace holds, so a page never stops at
+	 * a position inside one: the batch's entries not given yet travel in the cursor
+	 * (`<source>:<next scan cursor>:<their keys>`) and are read again first — one removed meanwhile
+	 * is gone, none is lost — and the scan goes on from where Redis said.
+	 */
+	private async scanPage<T extends { key: string }>(
+		sources: number,
+		scan: (source: number, cursor: string) => Promise<[string, T[]]>,
+		load: (keys: string[]) => Promise<T[]>,
+		page: PageRequest,
+	): Promise<{ items: T[]; cursor: string | null }> {
+		const m = /^(\d+):(\d+)(?::([A-Za-z0-9_-]*))?$/.exec(page.cursor ?? '0:0');
+		let pending: string[] = [];
+		try {
+			if (!m) throw new Error();
+			if (m[3]) pending = JSON.parse(Buffer.from(m[3], 'base64url').toString('utf8')) as string[];
+			if (!Array.isArray(pending) || pending.some((k) => typeof k !== 'string')) throw new Error();
+		} catch {
+			throw new Error(`"${page.cursor}" is not a cursor this store gave`);
+		}
+		let source = Number(m![1]);
+		let cursor = m![2];
+		const items: T[] = [];
+		const cut = (batch: T[]): { items: T[]; cursor: string } | undefined => {
+			const room = page.count - items.length;
+			if (batch.length <= room) {
+				items.push(...batch);
+				return undefined;
+			}
+			items.push(...batch.slice(0, room));
+			const rest = batch.slice(room).map((e) => e.key);
+			return {
+				items,
+				cursor: `${source}:${cursor}:${Buffer.from(JSON.stringify(rest), 'utf8').toString('base64url')}`,
+			};
+		};
+		const byKey = (a: T, b: T) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+		if (pending.length) {
+			const stop = cut((await load(pending)).sort(byKey));
+			if (stop) return stop;
+		}
+		for (let calls = 0; calls < MAX_SCAN_CALLS && source < sources; calls++) {
+			if (items.length === page.count) break;
+			const [next, batch] = await scan(source, cursor);
+			// the cursor after this batch: where the scan goes on
+			if (next === '0') {
+				source++;
+				cursor = '0';
+			} else cursor = next;
+			const stop = cut(batch.sort(byKey));
+			if (stop) return stop;
+		}
+		return { items, cursor: source >= sources ? null : `${source}:${cursor}` };
+	}
+
+	/** the servers a key SCAN must visit: this one, or every master of a Cluster (in host order) */
+	private scanServers(): Redis[] {
+		if (!(this.client instanceof Cluster)) return [this.client as Redis];
+		const name = (r: Redis) => `${r.options.host}:${r.options.port}`;
+		return this.client.nodes('master').sort((a, b) => (name(a) < name(b) ? -1 : 1));
+	}
+
+	async listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>> {
+		checkPage(page);
+		const head = this.keys.once(scope, '');
+		return this.call('listing duplicate markers', async () => {
+			const servers = this.scanServers();
+			const now = page.inDoubt ? await this.now() : 0;
+			// the campaign's keys share one slot: one MGET, on the server that holds them
+			const load = async (keys: string[]): Promise<Array<{ key: string; marker: Marker }>> => {
+				if (keys.length === 0) return [];
+				const values = await this.client.mget(...keys);
+				return keys.flatMap((key, i) => {
+					const marker = readMarker(values[i]);
+					if (!marker || (page.inDoubt && !isInDoubt(marker, now))) return [];
+					return [{ key, marker }];
+				});
+			};
+			const found = await this.scanPage(
+				servers.length,
+				async (source, cursor) => {
+					const [next, keys] = await servers[source].scan(
+						cursor,
+						'MATCH',
+						`${globLiteral(head)}*`,
+						'COUNT',
+						String(Math.max(page.count, 100)),
+					);
+					return [next, await load([...new Set(keys)])];
+				},
+				load,
+				page,
+			);
+			return {
+				items: found.items.map((f) => ({ key: f.key.slice(head.length), marker: f.marker })),
+				cursor: found.cursor,
+			};
+		});
+	}
+
+	async releaseOnce(scope: string, keys: string[]): Promise<boolean[]> {
+		if (keys.length === 0) return [];
+		const redisKeys = keys.map((k) => this.keys.once(scope, k));
+		const out = await this.call('releasing duplicate markers', () =>
+			this.client.postalReleaseOnce(redisKeys.length, ...redisKeys),
+		);
+		return out.map((n) => n === 1);
+	}
+
 	async deliveryStep(req: DeliveryStepRequest): Promise<DeliveryStepAnswer> {
 		checkStepArgs(req);
 		if (req.settle.length + req.claim.length + req.reserve.length === 0)
@@ -929,6 +1061,86 @@ export class RedisStateStore implements StateStore {
 		});
 		const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
 		return keys.map((k, i) => readSuppression(k, values[i], now));
+	}
+
+	async listSuppressions(list: string, page: PageRequest): Promise<Page<SuppressionEntry>> {
+		checkPage(page);
+		const key = this.keys.suppression(list);
+		return this.call('listing the suppression list', async () => {
+			const now = await this.now();
+			const keep = (fields: string[], values: Array<string | null>) =>
+				fields.flatMap((k, i) => readSuppression(k, values[i], now) ?? []);
+			const found = await this.scanPage(
+				1,
+				async (_, cursor) => {
+					const [next, flat] = await this.client.hscan(key, cursor, 'COUNT', String(page.count));
+					const fields: string[] = [];
+					const values: string[] = [];
+					for (let i = 0; i < flat.length; i += 2) {
+						fields.push(flat[i]);
+						values.push(flat[i + 1]);
+					}
+					return [next, keep(fields, values)];
+				},
+				async (fields) =>
+					fields.length ? keep(fields, await this.client.hmget(key, ...fields)) : [],
+				page,
+			);
+			return found;
+		});
+	}
+
+	async clearOutcomes(pairs: Array<{ route: string; group: string }>): Promise<void> {
+		if (pairs.length === 0) return;
+		const now = await this.now();
+		// every bucket that can still live: from the oldest kept to the one after now
+		const keys = pairs.flatMap(({ route, group }) =>
+			(['minute', 'hour'] as const).flatMap((resolution) => {
+				const b = OUTCOME_BUCKETS[resolution];
+				return bucketRange(
+					bucketStart(now - b.keepMs - b.ms, resolution),
+					now + b.ms + 1,
+					resolution,
+				).map((start) => this.keys.outcomes(route, group, resolution, start));
+			}),
+		);
+		await this.call('clearing outcome counters', async () => {
+			// one slot ({rep}): one transaction, also on a Cluster
+			const replies = await this.client
+				.multi()
+				.del(...keys)
+				.zrem(this.keys.outcomePairs(), ...pairs.map((p) => pairMember(p.route, p.group)))
+				.exec();
+			if (!replies) throw new Error('the transaction was aborted');
+			for (const [error] of replies) if (error) throw error;
+		});
+	}
+
+	async stickyRoutes(
+		scope: string,
+		key: string,
+	): Promise<Array<{ partition: string; route: string }>> {
+		const head = this.keys.sticky(scope, '');
+		return this.call('reading sticky routes', async () => {
+			// the campaign's index lists its partitioners' sticky hashes (allocate.lua adds them)
+			const tables = (await this.client.smembers(this.keys.index(scope)))
+				.filter((k) => k.startsWith(head))
+				.sort();
+			if (tables.length === 0) return [];
+			const multi = this.client.multi();
+			for (const t of tables) multi.hget(t, key);
+			const replies = await multi.exec();
+			if (!replies) throw new Error('the transaction was aborted');
+			return tables
+				.flatMap((t, i) => {
+					const [error, route] = replies[i];
+					if (error) throw error;
+					return route === null
+						? []
+						: [{ partition: unKeyPart(t.slice(head.length)), route: String(route) }];
+				})
+				.sort(byPartition);
+		});
 	}
 
 	async unsuppress(list: string, keys: string[]): Promise<number> {

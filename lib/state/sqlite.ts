@@ -13,7 +13,7 @@ import {
 import { StateUnavailableError } from './errors';
 import { checkRateArgs, decodeRateState, encodeRateState, rateStateEnd, reserve } from './gcra';
 import { applyHealth } from './health';
-import { StoreKeys } from './keys';
+import { StoreKeys, unKeyPart } from './keys';
 import {
 	ackAlertGroup,
 	ALERT_LOG_MAX,
@@ -30,7 +30,8 @@ import {
 	type AlertGroupState,
 	type AlertInput,
 } from './alerts';
-import { claimMarker, settleMarker } from './once';
+import { claimMarker, isInDoubt, readMarker, releaseMarker, settleMarker } from './once';
+import { byPartition, checkPage } from './page';
 import { checkStepArgs, runDeliveryStep } from './step';
 import {
 	bucketRange,
@@ -41,6 +42,7 @@ import {
 	outcomePairsOf,
 	outcomeWrites,
 	pairExpiry,
+	pairMember,
 	pairWrites,
 	readOutcomeFields,
 	type OutcomeBucket,
@@ -73,7 +75,11 @@ import type {
 	MxCacheEntry,
 	OnceClaim,
 	OnceClaimRequest,
+	OnceEntry,
+	OncePageRequest,
 	OnceSettlement,
+	Page,
+	PageRequest,
 	RateLimit,
 	RateReservation,
 	RouteLimit,
@@ -127,6 +133,15 @@ const STATEMENTS = {
 	hany: 'SELECT 1 AS n FROM fields WHERE key = ? LIMIT 1',
 	hall: 'SELECT field, value FROM fields WHERE key = ?',
 	hafter: 'SELECT field, value FROM fields WHERE key = ? AND field > ? ORDER BY field LIMIT ?',
+	// listings in key order: the first page from a prefix, the next after the last key given
+	keysFrom: `SELECT key, value FROM entries WHERE key >= ? AND key < ?
+		AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`,
+	keysAfter: `SELECT key, value FROM entries WHERE key > ? AND key < ?
+		AND (expires_at IS NULL OR expires_at > ?) ORDER BY key LIMIT ?`,
+	setValue: 'UPDATE entries SET value = ? WHERE key = ?',
+	fieldIn: `SELECT e.key AS key, f.value AS value FROM entries e JOIN fields f ON f.key = e.key
+		WHERE e.key >= ? AND e.key < ? AND (e.expires_at IS NULL OR e.expires_at > ?) AND f.field = ?
+		ORDER BY e.key`,
 	htrim: 'DELETE FROM fields WHERE key = ? AND field <= ?',
 	hlast: 'SELECT field, value FROM fields WHERE key = ? ORDER BY field DESC LIMIT ?',
 	sweepFields: 'DELETE FROM fields WHERE key IN (SELECT key FROM entries WHERE expires_at <= ?)',
@@ -412,6 +427,47 @@ export class SqliteStateStore implements StateStore {
 		});
 	}
 
+	async listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>> {
+		checkPage(page);
+		const head = this.keys.once(scope, '');
+		const [, end] = prefixRange(head);
+		const chunk = Math.max(page.count + 1, 256);
+		return this.read('listing duplicate markers', (now) => {
+			const items: OnceEntry[] = [];
+			let after = page.cursor ? head + page.cursor : undefined;
+			// in key order, a chunk at a time, until `count` are kept: then whether any row is left
+			for (;;) {
+				const rows =
+					after === undefined
+						? this.sql.keysFrom.all(head, end, now, chunk)
+						: this.sql.keysAfter.all(after, end, now, chunk);
+				for (const r of rows) {
+					if (items.length === page.count) return { items, cursor: items[items.length - 1].key };
+					const marker = readMarker(String(r.value))!;
+					if (!page.inDoubt || isInDoubt(marker, now))
+						items.push({ key: String(r.key).slice(head.length), marker });
+				}
+				if (rows.length < chunk) return { items, cursor: null };
+				after = String(rows[rows.length - 1].key);
+			}
+		});
+	}
+
+	async releaseOnce(scope: string, keys: string[]): Promise<boolean[]> {
+		if (keys.length === 0) return [];
+		return this.write('releasing duplicate markers', (now) =>
+			keys.map((k) => {
+				const key = this.keys.once(scope, k);
+				const next = releaseMarker(this.value(key, now), now);
+				if (next === undefined) return false;
+				// the marker keeps its lifetime
+				if (next === null) this.sql.del.run(key);
+				else this.sql.setValue.run(next, key);
+				return true;
+			}),
+		);
+	}
+
 	async deliveryStep(req: DeliveryStepRequest): Promise<DeliveryStepAnswer> {
 		checkStepArgs(req);
 		return this.write('starting sends', (now) =>
@@ -615,6 +671,50 @@ export class SqliteStateStore implements StateStore {
 		const key = this.keys.suppression(list);
 		return this.read('reading the suppression list', (now) =>
 			keys.map((k) => readSuppression(k, this.field(key, k), now)),
+		);
+	}
+
+	async listSuppressions(list: string, page: PageRequest): Promise<Page<SuppressionEntry>> {
+		checkPage(page);
+		const key = this.keys.suppression(list);
+		return this.read('listing the suppression list', (now) => {
+			// fields are never '' (checkSuppressionEntries): the first page starts after it
+			const rows = this.sql.hafter.all(key, page.cursor ?? '', page.count + 1);
+			const taken = rows.slice(0, page.count);
+			return {
+				items: taken.flatMap((r) => readSuppression(String(r.field), String(r.value), now) ?? []),
+				cursor: rows.length > page.count ? String(taken[taken.length - 1].field) : null,
+			};
+		});
+	}
+
+	async clearOutcomes(pairs: Array<{ route: string; group: string }>): Promise<void> {
+		if (pairs.length === 0) return;
+		this.write('clearing outcome counters', () => {
+			for (const { route, group } of pairs) {
+				for (const resolution of ['minute', 'hour'] as const) {
+					const range = prefixRange(this.keys.outcomeBuckets(route, group, resolution));
+					this.sql.delRange.run(...range);
+					this.sql.hclearRange.run(...range);
+				}
+				this.sql.hdel.run(this.keys.outcomePairs(), pairMember(route, group));
+			}
+		});
+	}
+
+	async stickyRoutes(
+		scope: string,
+		key: string,
+	): Promise<Array<{ partition: string; route: string }>> {
+		const head = this.keys.sticky(scope, '');
+		return this.read('reading sticky routes', (now) =>
+			this.sql.fieldIn
+				.all(...prefixRange(head), now, key)
+				.map((r) => ({
+					partition: unKeyPart(String(r.key).slice(head.length)),
+					route: String(r.value),
+				}))
+				.sort(byPartition),
 		);
 	}
 

@@ -12,6 +12,7 @@ import type { ReputationChange, ReputationEvent, ReputationState } from './reput
 import type { Alert, AlertInput } from './alerts';
 import type { WarmupRecord } from './warmupRecord';
 export type { WarmupRecord } from './warmupRecord';
+import type { Marker } from './once';
 export type { Alert, AlertInput, AlertSeverity, AlertType } from './alerts';
 export type { SuppressionEntry, SuppressionReason } from './suppression';
 export type {
@@ -275,6 +276,35 @@ export interface DeliveryStepAnswer {
 	reservations: Array<{ held: OnceClaim } | { rate: RateReservation }>;
 }
 
+/**
+ * One page of a listing (listOnce, listSuppressions): at most the `count` asked for, and the
+ * cursor of the next page (null: nothing left). As Redis's SCAN: every entry there from the first
+ * page to the last is given at least once (the caller drops a repeat); one added or removed meanwhile
+ * may or may not be.
+ */
+export interface Page<T> {
+	items: T[];
+	cursor: string | null;
+}
+
+export interface PageRequest {
+	/** the previous page's cursor; absent or null: the first page */
+	cursor?: string | null;
+	/** the most entries the page holds (1–1000) */
+	count: number;
+}
+
+export interface OncePageRequest extends PageRequest {
+	/** only markers in doubt at the store's now (./once.ts isInDoubt): `count` counts those */
+	inDoubt?: boolean;
+}
+
+/** A duplicate marker as listed: its digest (the marker's key) and what it holds (./once.ts). */
+export interface OnceEntry {
+	key: string;
+	marker: Marker;
+}
+
 /** An MX cache entry; `hosts` empty = the domain has no MX. */
 export interface MxCacheEntry {
 	hosts: string[];
@@ -305,6 +335,17 @@ export interface StateStore {
 	claimOnce(scope: string, request: OnceClaimRequest): Promise<OnceClaim[]>;
 	/** Settles claims, each by its outcome (see OnceSettlement); markers live `ttlMs` from now. */
 	settleOnce(scope: string, settlements: OnceSettlement[], ttlMs: number): Promise<void>;
+	/**
+	 * A page of a campaign's duplicate markers, in every state or (`inDoubt`) those in doubt only.
+	 * Bounded: Redis SCANs (every master of a Cluster), the embedded stores read the keys in order.
+	 */
+	listOnce(scope: string, page: OncePageRequest): Promise<Page<OnceEntry>>;
+	/**
+	 * An operator's release of markers (./once.ts releaseMarker): each one in doubt goes back to
+	 * what its recipients had before, so a re-run sends it; per key, true when it was in doubt and
+	 * released, false when it was not (left as it is). Atomic; a marker keeps its lifetime.
+	 */
+	releaseOnce(scope: string, keys: string[]): Promise<boolean[]>;
 	/** Settles finished tries and starts new ones, in one atomic call (see DeliveryStepRequest). */
 	deliveryStep(request: DeliveryStepRequest): Promise<DeliveryStepAnswer>;
 	/** Records a send outcome for a route's health, atomically; says whether this call opened the circuit. */
@@ -352,6 +393,8 @@ export interface StateStore {
 	suppress(list: string, entries: SuppressionEntry[]): Promise<void>;
 	/** Per key: the entry that applies now (its `until` not passed), or null. */
 	getSuppressions(list: string, keys: string[]): Promise<(SuppressionEntry | null)[]>;
+	/** A page of a list's entries that apply now, in every store's own order (see Page). */
+	listSuppressions(list: string, page: PageRequest): Promise<Page<SuppressionEntry>>;
 	/** Removes keys from a list; resolves to how many of them it held. */
 	unsuppress(list: string, keys: string[]): Promise<number>;
 	/**
@@ -379,6 +422,17 @@ export interface StateStore {
 	 * at most MAX_OUTCOME_PAIRS (5000); an entry lasts as long as the hour bucket of its lastAt.
 	 */
 	listOutcomePairs(): Promise<OutcomePair[]>;
+	/**
+	 * Drops every bucket of these route × group pairs (minutes and hours) and their pair index
+	 * entries: the counts start again from nothing.
+	 */
+	clearOutcomes(pairs: Array<{ route: string; group: string }>): Promise<void>;
+	/**
+	 * Where a sticky key (a recipientDigest, as the partitioner hashes it) is assigned in a
+	 * campaign: per partitioner (its node id, as the Route Partitioner names its sticky table)
+	 * that holds it, the route; in partitioner order.
+	 */
+	stickyRoutes(scope: string, key: string): Promise<Array<{ partition: string; route: string }>>;
 	/** The buckets of [from, to) at a resolution that hold counts, oldest first. */
 	readOutcomes(
 		route: string,

@@ -9,7 +9,10 @@ import {
 } from 'n8n-workflow';
 import {
 	checkAddresses,
+	clearCampaignCounters,
+	resetCircuits,
 	resumeRoutes,
+	setWeightFactors,
 	suspendRoutes,
 	routeStates,
 	suppressAddresses,
@@ -27,19 +30,9 @@ import {
 	stateUnavailableMessage,
 	testRedisCredential,
 } from '../shared/state';
+import { controlOutput, isControl, textParameter as text } from './controls';
 import { operationsProperties } from './description';
 import { readingOutput } from './reading';
-
-/** The item's text parameter, trimmed; an empty one names the parameter and its fix. */
-function text(ctx: IExecuteFunctions, name: string, label: string, i: number, fix: string): string {
-	const value = String(ctx.getNodeParameter(name, i, '') ?? '').trim();
-	if (!value)
-		throw new NodeOperationError(ctx.getNode(), `${label} is empty`, {
-			itemIndex: i,
-			description: fix,
-		});
-	return value;
-}
 
 export class PostalOperations implements INodeType {
 	description: INodeTypeDescription = {
@@ -50,7 +43,7 @@ export class PostalOperations implements INodeType {
 		version: 1,
 		subtitle: '={{ $parameter["operation"] + ": " + $parameter["resource"] }}',
 		description:
-			'Operate postal routes: stats and A/B verdicts per route and domain group, an HTML report, Prometheus metrics, suspend or resume a route for a group, and the suppression list',
+			'Operate postal routes: stats and A/B verdicts per route and domain group, an HTML report, Prometheus metrics, suspend, resume or down-weight a route for a group, reset its circuit, in-doubt messages, a recipient’s route, and the suppression list',
 		defaults: { name: 'Postal Operations' },
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
@@ -66,6 +59,10 @@ export class PostalOperations implements INodeType {
 		const resource = this.getNodeParameter('resource', 0) as string;
 		const operation = this.getNodeParameter('operation', 0) as string;
 		if (resource === 'campaign') return [await campaignOutput(this, items.length, operation)];
+		if (isControl(resource, operation)) {
+			const { store } = await stateFor(this);
+			return [await controlOutput(this, store, resource, operation, items.length)];
+		}
 		// stats and reports read every route × group once per execution
 		if (resource === 'stats' || resource === 'report') {
 			const { store } = await stateFor(this);
@@ -98,6 +95,17 @@ export class PostalOperations implements INodeType {
 						i,
 						'Give the route’s name as the Route Partitioner and Load-Balanced Send name it.',
 					);
+					if (operation === 'resetCircuit') {
+						const campaign = text(
+							this,
+							'campaign',
+							'Campaign ID',
+							i,
+							'Circuits are per campaign and route: give the Route Partitioner’s Campaign ID.',
+						);
+						requests.push({ i, value: { route, campaign } });
+						continue;
+					}
 					const group = pickedGroup({
 						group: this.getNodeParameter('group', i, ''),
 						customGroup: this.getNodeParameter('customGroup', i, ''),
@@ -116,6 +124,28 @@ export class PostalOperations implements INodeType {
 							throw new NodeOperationError(this.getNode(), 'Duration (Minutes) must be above 0', {
 								itemIndex: i,
 							});
+					}
+					if (operation === 'setWeight') {
+						const factor = Number(this.getNodeParameter('weightFactor', i, 0.5));
+						if (!(factor >= 0 && factor <= 1))
+							throw new NodeOperationError(
+								this.getNode(),
+								`Weight Factor must be from 0 to 1, not ${factor}`,
+								{
+									itemIndex: i,
+									description:
+										'It is the share of its traffic the route keeps for the group: 0.5 keeps half, 0 none, 1 all.',
+								},
+							);
+						const hours = Number(this.getNodeParameter('weightHours', i, 24));
+						if (!(hours > 0))
+							throw new NodeOperationError(this.getNode(), 'Duration (Hours) must be above 0', {
+								itemIndex: i,
+								description: 'Set how long the weight factor holds, e.g. 24.',
+							});
+						value.factor = factor;
+						value.durationMs = hours * 3_600_000;
+						value.reason = String(this.getNodeParameter('reason', i, '') ?? '');
 					}
 					requests.push({ i, value });
 				} else {
@@ -214,7 +244,10 @@ async function campaignOutput(
 					since: now,
 				});
 			} else if (operation === 'resume') await store.setCampaignPause(campaign, null);
+			else if (operation === 'clearCounters') await clearCampaignCounters(store, [campaign]);
 			const [p] = await store.getCampaignPauses([campaign]);
+			const cleared =
+				operation === 'clearCounters' ? { cleared: ['list-quality totals', 'pause'] } : {};
 			out.push({
 				json: p
 					? {
@@ -225,7 +258,7 @@ async function campaignOutput(
 							reason: p.reason,
 							since: new Date(p.since).toISOString(),
 						}
-					: { campaign, paused: false },
+					: { campaign, paused: false, ...cleared },
 				pairedItem: { item: i },
 			});
 		} catch (error) {
@@ -248,6 +281,18 @@ async function run(
 	values: Array<Record<string, unknown>>,
 	onAlertError: (error: Error) => void,
 ): Promise<Array<IDataObject | Error>> {
+	if (resource === 'route' && operation === 'resetCircuit') {
+		const requests = values as Array<{ route: string; campaign: string }>;
+		return (await resetCircuits(store, requests)).map(
+			(r, k) =>
+				({
+					route: requests[k].route,
+					campaign: requests[k].campaign,
+					circuit: 'closed',
+					...r,
+				}) as IDataObject,
+		);
+	}
 	if (resource === 'route') {
 		const pairs = values as Array<{
 			route: string;
@@ -258,9 +303,15 @@ async function run(
 		const states =
 			operation === 'suspend'
 				? await suspendRoutes(store, pairs, onAlertError)
-				: operation === 'resume'
-					? await resumeRoutes(store, pairs, onAlertError)
-					: await routeStates(store, pairs);
+				: operation === 'setWeight'
+					? await setWeightFactors(
+							store,
+							pairs as Array<(typeof pairs)[number] & { factor: number }>,
+							onAlertError,
+						)
+					: operation === 'resume'
+						? await resumeRoutes(store, pairs, onAlertError)
+						: await routeStates(store, pairs);
 		return states.map(
 			(s, k) => ({ route: pairs[k].route, group: pairs[k].group, ...s }) as IDataObject,
 		);

@@ -10,6 +10,10 @@ const STATS = { resource: ['stats'] };
 const REPORT = { resource: ['report'] };
 const COMPARE = { resource: ['stats'], operation: ['compare'] };
 const CAMPAIGN = { resource: ['campaign'] };
+const MESSAGE = { resource: ['message'] };
+const RECIPIENT = { resource: ['recipient'] };
+const RESET = { resource: ['route'], operation: ['resetCircuit'] };
+const WEIGHT = { resource: ['route'], operation: ['setWeight'] };
 
 /** The operations node's panel, resource then operation, as n8n's service nodes are built. */
 export const operationsProperties: INodeProperties[] = [
@@ -23,7 +27,19 @@ export const operationsProperties: INodeProperties[] = [
 				name: 'Campaign',
 				value: 'campaign',
 				description:
-					'Whether a campaign is paused (its list quality, or an operator); pause or resume it',
+					'Whether a campaign is paused (its list quality, or an operator); pause or resume it, clear its list-quality counters',
+			},
+			{
+				name: 'Message',
+				value: 'message',
+				description:
+					'A campaign’s messages in doubt (a send that may have gone): list them, release them for a re-run, or mark them sent',
+			},
+			{
+				name: 'Recipient',
+				value: 'recipient',
+				description:
+					'Where an address stands in a campaign: its duplicate marker, its sticky routes, its suppression entry',
 			},
 			{
 				name: 'Report',
@@ -34,7 +50,8 @@ export const operationsProperties: INodeProperties[] = [
 			{
 				name: 'Route',
 				value: 'route',
-				description: 'A route’s reputation for one domain group: its state, suspend, resume',
+				description:
+					'A route’s reputation for one domain group: its state, suspend, resume, a weight factor; reset its circuit',
 			},
 			{
 				name: 'Stat',
@@ -44,7 +61,7 @@ export const operationsProperties: INodeProperties[] = [
 			{
 				name: 'Suppression',
 				value: 'suppression',
-				description: 'The suppression list: add, remove or check addresses',
+				description: 'The suppression list: add, remove or check addresses; list or export it',
 			},
 		],
 		default: 'route',
@@ -64,11 +81,25 @@ export const operationsProperties: INodeProperties[] = [
 					'Whether the route is suspended, throttled or starting again for the group, until when and why',
 			},
 			{
+				name: 'Reset Circuit',
+				value: 'resetCircuit',
+				action: 'Reset a route circuit for a campaign',
+				description:
+					'Close the route’s circuit for the campaign at once: the partitioner routes to it and the send node sends on it again (its failure count and ejections are forgotten)',
+			},
+			{
 				name: 'Resume',
 				value: 'resume',
 				action: 'Resume a route for a domain group',
 				description:
 					'Lift the route’s suspension or throttle for the group at once (no slow start)',
+			},
+			{
+				name: 'Set Weight Factor',
+				value: 'setWeight',
+				action: 'Set a route weight factor for a domain group',
+				description:
+					'Keep only a share of the route’s traffic for the group for a while (an operator’s throttle, announced as an alert); the rest goes to the other routes',
 			},
 			{
 				name: 'Suspend',
@@ -98,6 +129,20 @@ export const operationsProperties: INodeProperties[] = [
 				value: 'check',
 				action: 'Check whether an address is suppressed',
 				description: 'Whether the address is on the list now, why, since and until when',
+			},
+			{
+				name: 'Export',
+				value: 'export',
+				action: 'Export the suppression list as CSV',
+				description:
+					'The list’s entries as a CSV file: digest, masked address, reason, source, since, until (addresses are kept only as digests)',
+			},
+			{
+				name: 'Get Many',
+				value: 'list',
+				action: 'List the suppression list',
+				description:
+					'One item per entry that applies now: digest, masked address, reason, source, since, until (addresses are kept only as digests)',
 			},
 			{
 				name: 'Remove',
@@ -164,6 +209,13 @@ export const operationsProperties: INodeProperties[] = [
 		displayOptions: { show: CAMPAIGN },
 		options: [
 			{
+				name: 'Clear Counters',
+				value: 'clearCounters',
+				action: 'Clear a campaign list quality counters',
+				description:
+					'Start the campaign’s list-quality totals (hard bounces, complaints: every route together) from nothing and lift its pause. Route stats, route reputation, circuits, caps, sticky routes and duplicate markers stay.',
+			},
+			{
 				name: 'Get State',
 				value: 'get',
 				action: 'Get whether a campaign is paused',
@@ -186,14 +238,152 @@ export const operationsProperties: INodeProperties[] = [
 		default: 'get',
 	},
 	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: MESSAGE },
+		options: [
+			{
+				name: 'Get Many In-Doubt',
+				value: 'listInDoubt',
+				action: 'List a campaign in doubt messages',
+				description:
+					'One item per message whose send may have gone (no answer came, or its run stopped mid-send): its digest, since when, by which execution',
+			},
+			{
+				name: 'Mark Sent',
+				value: 'markSent',
+				action: 'Mark an in doubt message as sent',
+				description:
+					'Settle the message as sent: no later run sends it again in this campaign (for the days below)',
+			},
+			{
+				name: 'Release',
+				value: 'release',
+				action: 'Release an in doubt message',
+				description:
+					'Drop its in-doubt marker: the next run of the campaign sends it again, even under "Don’t Resend" (a recipient may get it twice)',
+			},
+		],
+		default: 'listInDoubt',
+	},
+	{
+		displayName: 'Operation',
+		name: 'operation',
+		type: 'options',
+		noDataExpression: true,
+		displayOptions: { show: RECIPIENT },
+		options: [
+			{
+				name: 'Look Up',
+				value: 'lookUp',
+				action: 'Look up where a recipient was routed',
+				description:
+					'What the store holds for the address in the campaign: its message’s duplicate marker, its sticky routes, its suppression entry',
+			},
+		],
+		default: 'lookUp',
+	},
+	{
 		displayName: 'Campaign ID',
 		name: 'campaign',
 		type: 'string',
 		required: true,
 		default: '',
 		placeholder: 'e.g. winter-sale',
-		displayOptions: { show: CAMPAIGN },
+		displayOptions: { show: { resource: ['campaign', 'message', 'recipient'] } },
 		description: 'The Route Partitioner’s Campaign ID',
+	},
+	{
+		displayName: 'Campaign ID',
+		name: 'campaign',
+		type: 'string',
+		required: true,
+		default: '',
+		placeholder: 'e.g. winter-sale',
+		displayOptions: { show: RESET },
+		description:
+			'The campaign whose circuit of the route is reset: circuits are per campaign and route',
+	},
+	{
+		displayName: 'Digest',
+		name: 'digest',
+		type: 'string',
+		required: true,
+		default: '={{ $json.digest }}',
+		displayOptions: { show: { resource: ['message'], operation: ['release', 'markSent'] } },
+		description:
+			'The message’s marker digest, as Get Many In-Doubt (or Recipient › Look Up) gives it, one per item',
+	},
+	{
+		displayName: 'Keep for (Days)',
+		name: 'keepDays',
+		type: 'number',
+		typeOptions: { minValue: 1, maxValue: 3650 },
+		default: 90,
+		displayOptions: { show: { resource: ['message'], operation: ['markSent'] } },
+		description: 'How long it is remembered as sent: the send node’s Duplicate Protection (Days)',
+	},
+	{
+		displayName: 'Email',
+		name: 'email',
+		type: 'string',
+		placeholder: 'name@email.com',
+		required: true,
+		default: '={{ $json.email }}',
+		displayOptions: { show: RECIPIENT },
+		description: 'The address, one per item',
+	},
+	{
+		displayName: 'Message Key',
+		name: 'messageKey',
+		type: 'string',
+		default: '',
+		displayOptions: { show: RECIPIENT },
+		description:
+			'The send node’s Message Key (Options), if it had one: the duplicate marker is of the recipients plus this key',
+	},
+	{ ...SUPPRESSION_LIST_TO_CHECK, displayOptions: { show: RECIPIENT } },
+	{
+		displayName: 'Return All',
+		name: 'returnAll',
+		type: 'boolean',
+		default: false,
+		displayOptions: {
+			show: { resource: ['message', 'suppression'], operation: ['listInDoubt', 'list', 'export'] },
+		},
+		description: 'Whether to return all results or only up to a given limit',
+	},
+	{
+		displayName: 'Limit',
+		name: 'limit',
+		type: 'number',
+		typeOptions: { minValue: 1 },
+		default: 50,
+		displayOptions: {
+			show: {
+				resource: ['message', 'suppression'],
+				operation: ['listInDoubt', 'list', 'export'],
+				returnAll: [false],
+			},
+		},
+		description: 'Max number of results to return',
+	},
+	{
+		displayName: 'Cursor',
+		name: 'cursor',
+		type: 'string',
+		default: '',
+		displayOptions: {
+			show: {
+				resource: ['message', 'suppression'],
+				operation: ['listInDoubt', 'list', 'export'],
+				returnAll: [false],
+			},
+		},
+		description:
+			'Where to go on: the nextCursor of the previous run’s items; empty: from the start',
 	},
 	{
 		displayName: 'Duration (Hours)',
@@ -346,9 +536,32 @@ export const operationsProperties: INodeProperties[] = [
 	...groupPicker('The mailbox provider the action is for (the items’ domainGroup)').map(
 		(p): INodeProperties => ({
 			...p,
-			displayOptions: { show: { ...ROUTE, ...(p.displayOptions?.show ?? {}) } },
+			displayOptions: {
+				show: { ...ROUTE, ...(p.displayOptions?.show ?? {}) },
+				// a circuit is per campaign and route, for every group
+				hide: { operation: ['resetCircuit'] },
+			},
 		}),
 	),
+	{
+		displayName: 'Weight Factor',
+		name: 'weightFactor',
+		type: 'number',
+		typeOptions: { minValue: 0, maxValue: 1, numberPrecision: 2 },
+		default: 0.5,
+		displayOptions: { show: WEIGHT },
+		description:
+			'The share of its traffic for the group the route keeps, 0 to 1 (0.5: half; the rest goes to the other routes)',
+	},
+	{
+		displayName: 'Duration (Hours)',
+		name: 'weightHours',
+		type: 'number',
+		typeOptions: { minValue: 0.1 },
+		default: 24,
+		displayOptions: { show: WEIGHT },
+		description: 'How long the factor holds; then the route gets its whole share again',
+	},
 	{
 		displayName: 'Duration (Minutes)',
 		name: 'durationMinutes',
@@ -365,7 +578,7 @@ export const operationsProperties: INodeProperties[] = [
 		type: 'string',
 		default: '',
 		placeholder: 'e.g. IP listed at Spamhaus, delisting requested',
-		displayOptions: { show: { ...ROUTE, operation: ['suspend'] } },
+		displayOptions: { show: { ...ROUTE, operation: ['suspend', 'setWeight'] } },
 		description: 'Shown on the items it moves and in the route’s state',
 	},
 	{
@@ -375,7 +588,7 @@ export const operationsProperties: INodeProperties[] = [
 		placeholder: 'name@email.com',
 		required: true,
 		default: '={{ $json.email }}',
-		displayOptions: { show: SUPPRESSION },
+		displayOptions: { show: SUPPRESSION, hide: { operation: ['list', 'export'] } },
 		description: 'The address, one per item',
 	},
 	{ ...SUPPRESSION_LIST_TO_CHECK, displayOptions: { show: SUPPRESSION } },
@@ -402,6 +615,14 @@ export const operationsProperties: INodeProperties[] = [
 		default: 0,
 		displayOptions: { show: { ...SUPPRESSION, operation: ['add'] } },
 		description: 'How long it stays on the list; 0 = until it is removed',
+	},
+	{
+		displayName: 'Put Output File in Field',
+		name: 'binaryPropertyName',
+		type: 'string',
+		default: 'data',
+		displayOptions: { show: { resource: ['suppression'], operation: ['export'] } },
+		hint: 'The name of the output binary field to put the file in',
 	},
 	...stateProperties,
 ];

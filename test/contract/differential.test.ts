@@ -161,6 +161,11 @@ type Command =
 			claim: Array<{ scope: string; key: string; token: string }>;
 			reserve: Array<{ limits: RateLimit[]; marker?: { scope: string; key: string } }>;
 	  }
+	| { op: 'listOnce'; scope: string; count: number; inDoubt: boolean }
+	| { op: 'releaseOnce'; scope: string; keys: string[] }
+	| { op: 'listSuppressions'; list: string; count: number }
+	| { op: 'clearOutcomes'; pairs: Array<{ route: string; group: string }> }
+	| { op: 'stickyRoutes'; scope: string; key: string }
 	| { op: 'recordHealth'; route: string; ok: boolean; policy: HealthPolicy }
 	| {
 			op: 'setCircuit';
@@ -397,6 +402,54 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 			ttlMs: fc.constantFrom(HOUR, DAY),
 		}),
 		weight: 2,
+	},
+	{
+		// an operator's listing (every page) and release of a campaign's markers
+		arbitrary: fc.record({
+			op: fc.constant('listOnce' as const),
+			scope: pick(SCOPES),
+			count: fc.integer({ min: 1, max: 3 }),
+			inDoubt: fc.boolean(),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('releaseOnce' as const),
+			scope: pick(SCOPES),
+			keys: some(ONCE_KEYS, 3),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('listSuppressions' as const),
+			list: pick(LISTS),
+			count: fc.integer({ min: 1, max: 3 }),
+		}),
+		weight: 1,
+	},
+	{
+		// a route's pairs, or a campaign's own totals (route '', the campaign as the group)
+		arbitrary: fc.record({
+			op: fc.constant('clearOutcomes' as const),
+			pairs: fc.array(
+				fc.oneof(
+					fc.record({ route: pick(REP_ROUTES), group: pick(REP_GROUPS) }),
+					fc.record({ route: fc.constant(''), group: pick(SCOPES) }),
+				),
+				{ maxLength: 2 },
+			),
+		}),
+		weight: 1,
+	},
+	{
+		arbitrary: fc.record({
+			op: fc.constant('stickyRoutes' as const),
+			scope: pick(SCOPES),
+			key: pick(ITEM_KEYS),
+		}),
+		weight: 1,
 	},
 	{
 		arbitrary: fc.record({
@@ -684,6 +737,13 @@ function finalReads(): Command[] {
 		...SCOPES.map((scope): Command => ({ op: 'getRouteLimits', scope, routes: ROUTE_NAMES })),
 		...SCOPES.map((scope): Command => ({ op: 'getWarmup', scope, routes: ROUTE_NAMES })),
 		...LISTS.map((list): Command => ({ op: 'getSuppressions', list, keys: SUPPRESSION_KEYS })),
+		...LISTS.map((list): Command => ({ op: 'listSuppressions', list, count: 2 })),
+		...SCOPES.flatMap((scope) =>
+			[false, true].map((inDoubt): Command => ({ op: 'listOnce', scope, count: 2, inDoubt })),
+		),
+		...SCOPES.flatMap((scope) =>
+			ITEM_KEYS.map((key): Command => ({ op: 'stickyRoutes', scope, key })),
+		),
 		{ op: 'readLedger', keys: LEDGER_KEYS },
 		{ op: 'markSeen', keys: SEEN_KEYS, ttlMs: HOUR },
 		{ op: 'getCampaignPauses', campaigns: SCOPES },
@@ -750,6 +810,21 @@ function finalReads(): Command[] {
 
 type Outcome = { value: unknown } | { error: string };
 
+/** Every page of a listing, its items in key order with repeats dropped (a SCAN may repeat one). */
+async function allPages<T extends { key: string }>(
+	read: (cursor: string | null) => Promise<{ items: T[]; cursor: string | null }>,
+): Promise<T[]> {
+	const byKey = new Map<string, T>();
+	let cursor: string | null = null;
+	for (let pages = 0; ; pages++) {
+		if (pages > 1000) throw new Error('a listing that does not end');
+		const page = await read(cursor);
+		for (const item of page.items) byKey.set(item.key, item);
+		if ((cursor = page.cursor) === null) break;
+	}
+	return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 /** Runs one command on one store; times are offsets from `t0`, the case's start. */
 async function run(
 	store: StateStore,
@@ -804,6 +879,35 @@ async function run(
 				const { op: _op, ...request } = c;
 				return { value: await store.deliveryStep({ ...request, owner: 'run step' }) };
 			}
+			case 'listOnce': {
+				// every page; in key order (each store pages in its own); a marker's times as clock fields
+				const items = await allPages((cursor) =>
+					store.listOnce(c.scope, { cursor, count: c.count, inDoubt: c.inDoubt }),
+				);
+				return {
+					value: items.map(({ key, marker }) => {
+						const { at, u, ...rest } = marker as typeof marker & { at?: number; u?: number };
+						return {
+							key,
+							...rest,
+							...(at === undefined ? {} : { since: at }),
+							...(u === undefined ? {} : { leaseUntil: u }),
+						};
+					}),
+				};
+			}
+			case 'releaseOnce':
+				return { value: await store.releaseOnce(c.scope, c.keys) };
+			case 'listSuppressions':
+				return {
+					value: await allPages((cursor) =>
+						store.listSuppressions(c.list, { cursor, count: c.count }),
+					),
+				};
+			case 'clearOutcomes':
+				return { value: await store.clearOutcomes(c.pairs) };
+			case 'stickyRoutes':
+				return { value: await store.stickyRoutes(c.scope, c.key) };
 			case 'recordHealth':
 				return { value: await store.recordHealth(c.route, c.ok, c.policy) };
 			case 'setCircuit': {

@@ -308,6 +308,34 @@ export function describeStateStoreContract(
 			expect(await store.capUsage(scope, ['d:test:r0'])).toEqual([1]);
 		});
 
+		it('says where a sticky key is assigned, per partitioner, until clearScope forgets it', async () => {
+			const c = [cls([1], [0, 1])];
+			const r = routes(2);
+			await store.allocate(
+				request(r, c, [
+					{ cls: 0, key: 'x' },
+					{ cls: 0, key: 'y' },
+				]),
+			);
+			await store.allocate({
+				...request(r, [cls([0], [0, 1], { counterKey: 'p:2:c1' })], [{ cls: 0, key: 'x' }]),
+				// escaped in a key name, `p:2` sorts before `p1`; the answer is in the names' order
+				stickyKey: 'p:{2}',
+			});
+			// unsticky items and dry runs record nothing
+			await store.allocate(request(r, c, [{ cls: 0 }]));
+			await store.allocate({ ...request(r, c, [{ cls: 0, key: 'z' }]), dryRun: true });
+			expect(await store.stickyRoutes(scope, 'x')).toEqual([
+				{ partition: 'p1', route: r[1].name },
+				{ partition: 'p:{2}', route: r[0].name },
+			]);
+			expect(await store.stickyRoutes(scope, 'y')).toEqual([{ partition: 'p1', route: r[1].name }]);
+			expect(await store.stickyRoutes(scope, 'z')).toEqual([]);
+			expect(await store.stickyRoutes(`${scope}-other`, 'x')).toEqual([]);
+			await store.clearScope(scope);
+			expect(await store.stickyRoutes(scope, 'x')).toEqual([]);
+		});
+
 		it("reports the store's clock", async () => {
 			const t = await store.now();
 			expect(Math.abs(t - Date.now())).toBeLessThan(5_000);
@@ -716,6 +744,94 @@ export function describeRateAndOnceContract(
 				});
 			});
 
+			/** every page of a listing of the scope's markers, and how many pages it took */
+			const listAll = async (count: number, where = scope, inDoubt = false) => {
+				const seen = new Map<string, unknown>();
+				let cursor: string | null = null;
+				let pages = 0;
+				do {
+					const page = await store.listOnce(where, { cursor, count, inDoubt });
+					expect(page.items.length).toBeLessThanOrEqual(count);
+					for (const item of page.items) seen.set(item.key, item.marker);
+					cursor = page.cursor;
+					if (++pages > 100) throw new Error('the listing does not end');
+				} while (cursor !== null);
+				return { markers: Object.fromEntries(seen), pages };
+			};
+
+			it('lists a campaign’s markers in every state, a page at a time', async () => {
+				const keys = Array.from({ length: 12 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+				await claim(keys, 't1');
+				await settle('k00', 't1', 'sent');
+				await settle('k01', 't1', 'doubt');
+				await settle('k02', 't1', 'partial', ['d1']);
+				await settle('k03', 't1', 'release');
+				await store.claimOnce(`${scope}-other`, {
+					keys: ['elsewhere'],
+					token: 't',
+					owner: 'o',
+					leaseMs: HOUR,
+					ttlMs: HOUR,
+					takeExpired: false,
+				});
+				const { markers, pages } = await listAll(5);
+				expect(Object.keys(markers).sort()).toEqual(keys.filter((k) => k !== 'k03'));
+				expect(pages).toBeGreaterThanOrEqual(3);
+				expect(markers.k00).toEqual({ s: 'sent' });
+				expect(markers.k01).toMatchObject({ s: 'doubt', o: 'run t1' });
+				expect(markers.k02).toMatchObject({ s: 'partial', d: ['d1'] });
+				expect(markers.k04).toMatchObject({ s: 'lease', t: 't1', o: 'run t1' });
+				expect((await listAll(1000, `${scope}-none`)).markers).toEqual({});
+				// in doubt only: the unknown outcome and, once it runs out, a lease
+				await claim(['short'], 't2', { leaseMs: 50 });
+				await wait(120);
+				const doubt = await listAll(1, scope, true);
+				expect(Object.keys(doubt.markers).sort()).toEqual(['k01', 'short']);
+				expect(doubt.pages).toBeGreaterThanOrEqual(2);
+				// a marker released between pages moves no other
+				const first = await store.listOnce(scope, { count: 3 });
+				const gone = ['k04', 'k05', 'k06'];
+				for (const k of gone) await settle(k, 't1', 'release');
+				const after = new Set(first.items.map((i) => i.key));
+				let cursor = first.cursor;
+				while (cursor !== null) {
+					const page = await store.listOnce(scope, { cursor, count: 3 });
+					page.items.forEach((i) => after.add(i.key));
+					cursor = page.cursor;
+				}
+				const kept = [...keys.filter((k) => k !== 'k03' && !gone.includes(k)), 'short'];
+				expect([...after].sort()).toEqual(
+					[...new Set([...kept, ...first.items.map((i) => i.key)])].sort(),
+				);
+				await expect(store.listOnce(scope, { count: 0 })).rejects.toThrow(/page/);
+			});
+
+			it('releases only markers in doubt: back to a partial delivery, or gone', async () => {
+				await claim(['sent', 'doubt', 'partly', 'live'], 't1');
+				await claim(['expired'], 't1', { leaseMs: 50 });
+				await settle('sent', 't1', 'sent');
+				await settle('doubt', 't1', 'doubt');
+				await settle('partly', 't1', 'partial', ['d1']);
+				// a reclaim over the partial delivery that ends without an answer
+				await claim(['partly'], 't2');
+				await settle('partly', 't2', 'doubt');
+				await wait(120);
+				expect(
+					await store.releaseOnce(scope, ['sent', 'doubt', 'partly', 'live', 'expired', 'none']),
+				).toEqual([false, true, true, false, true, false]);
+				const states = await claim(['sent', 'doubt', 'partly', 'live', 'expired'], 't3');
+				expect(states.map((c) => c.state)).toEqual([
+					'sent',
+					'claimed',
+					'claimed',
+					'leased',
+					'claimed',
+				]);
+				expect(states[1]).toEqual({ state: 'claimed' });
+				expect(states[2]).toMatchObject({ delivered: ['d1'] });
+				expect(await store.releaseOnce(scope, [])).toEqual([]);
+			});
+
 			it('a marker lives for the duplicate window, then the message may go again', async () => {
 				await claim(['a'], 't1', { ttlMs: 100 });
 				await store.settleOnce(scope, [{ key: 'a', token: 't1', outcome: 'sent' }], 100);
@@ -933,6 +1049,49 @@ export function describeHealthContract(
 			]);
 			expect(await store.unsuppress(`${list}-none`, ['b'])).toBe(0);
 			expect(await store.unsuppress(list, [])).toBe(0);
+		});
+
+		it('lists the entries that apply, a page at a time', async () => {
+			const now = await store.now();
+			const keys = Array.from({ length: 11 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+			await store.suppress(list, [
+				...keys.map((k) => entry(k, 'hard-bounce', now)),
+				entry('soft', 'soft-bounce', now, now + 100),
+				entry('later', 'soft-bounce', now, now + 3_600_000),
+			]);
+			await store.suppress(`${list}-other`, [entry('elsewhere', 'manual', now)]);
+			await new Promise((r) => setTimeout(r, 150));
+			const listed = new Map<string, SuppressionEntry>();
+			let cursor: string | null = null;
+			let pages = 0;
+			do {
+				const page = await store.listSuppressions(list, { cursor, count: 4 });
+				expect(page.items.length).toBeLessThanOrEqual(4);
+				for (const e of page.items) listed.set(e.key, e);
+				cursor = page.cursor;
+				if (++pages > 100) throw new Error('the listing does not end');
+			} while (cursor !== null);
+			// the lapsed soft bounce is not listed
+			expect([...listed.keys()].sort()).toEqual([...keys, 'later'].sort());
+			expect(listed.get('k03')).toEqual(entry('k03', 'hard-bounce', now));
+			expect(listed.get('later')).toEqual(entry('later', 'soft-bounce', now, now + 3_600_000));
+			expect(pages).toBeGreaterThanOrEqual(3);
+			// entries removed between pages (the last given among them) move none of the others
+			const first = await store.listSuppressions(list, { count: 4 });
+			const given = first.items.map((e) => e.key);
+			await store.unsuppress(list, given);
+			const after = new Set<string>(given);
+			cursor = first.cursor;
+			while (cursor !== null) {
+				const page = await store.listSuppressions(list, { cursor, count: 4 });
+				for (const e of page.items) after.add(e.key);
+				cursor = page.cursor;
+			}
+			expect([...after].sort()).toEqual([...keys, 'later'].sort());
+			expect(await store.listSuppressions(`${list}-none`, { count: 10 })).toEqual({
+				items: [],
+				cursor: null,
+			});
 		});
 
 		it('refuses an entry it cannot keep', async () => {
@@ -1207,6 +1366,38 @@ export function describeHealthContract(
 		});
 		afterEach(async () => {
 			if (destroy) await destroy(store);
+		});
+
+		it('clears the buckets of the pairs named, and their pair index entries, only', async () => {
+			const now = await store.now();
+			const hour = Math.floor(now / 3_600_000) * 3_600_000;
+			await store.countOutcomes([
+				{ route, group: 'yahoo', counts: { sent: 2 }, at: now },
+				{ route, group: 'yahoo', counts: { sent: 1 }, at: now - 5 * 3_600_000 },
+				{ route, group: 'google', counts: { sent: 5 }, at: now },
+				{ route: '', group: route, counts: { bounceHard: 1 }, at: now },
+			]);
+			await store.clearOutcomes([
+				{ route, group: 'yahoo' },
+				{ route: '', group: route },
+			]);
+			const span = [hour - 7 * 3_600_000, hour + 3_600_000] as const;
+			expect(await store.readOutcomes(route, 'yahoo', 'hour', ...span)).toEqual([]);
+			expect(
+				await store.readOutcomes(route, 'yahoo', 'minute', now - 60_000, now + 60_000),
+			).toEqual([]);
+			expect(await store.readOutcomes('', route, 'hour', ...span)).toEqual([]);
+			expect(await store.readOutcomes(route, 'google', 'hour', ...span)).toEqual([
+				{ start: hour, counts: { sent: 5 } },
+			]);
+			const pairs = (await store.listOutcomePairs()).filter((p) => p.route === route);
+			expect(pairs.map((p) => p.group)).toEqual(['google']);
+			// counted again, it starts from nothing
+			await store.countOutcomes([{ route, group: 'yahoo', counts: { sent: 1 }, at: now }]);
+			expect(await store.readOutcomes(route, 'yahoo', 'hour', ...span)).toEqual([
+				{ start: hour, counts: { sent: 1 } },
+			]);
+			await store.clearOutcomes([]);
 		});
 
 		it('adds counts per route × group into minute and hour buckets, read back per window', async () => {

@@ -31,6 +31,11 @@ const CALLS: { [K in Method]: Parameters<StateStore[K]> } = {
 		{ keys: ['k'], token: 't', owner: 'o', leaseMs: 1000, ttlMs: 1000, takeExpired: false },
 	],
 	settleOnce: ['s', [{ key: 'k', token: 't', outcome: 'release' }], 1000],
+	listOnce: ['s', { count: 10 }],
+	releaseOnce: ['s', ['k']],
+	listSuppressions: ['', { count: 10 }],
+	clearOutcomes: [[{ route: 'r', group: 'g' }]],
+	stickyRoutes: ['s', 'k'],
 	deliveryStep: [
 		{
 			ttlMs: 1000,
