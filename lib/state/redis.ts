@@ -7,6 +7,7 @@ import { StoreKeys } from './keys';
 import { loadLuaScript, SCRIPTS } from './luaScripts';
 import {
 	ALERT_LOG_MAX,
+	alertScope,
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
@@ -1032,7 +1033,7 @@ export class RedisStateStore implements StateStore {
 				2 + alerts.length,
 				this.keys.alerts(),
 				this.keys.alertSeq(),
-				...alerts.map((a) => this.keys.alertCooldown(a.type, a.route, a.group ?? '')),
+				...alerts.map((a) => this.keys.alertCooldown(...alertScope(a))),
 				String(Math.round(cooldownMs)),
 				String(ALERT_LOG_MAX),
 				...alerts.map(encodeAlert),

@@ -18,6 +18,7 @@ import {
 	ackAlertGroup,
 	ALERT_LOG_MAX,
 	alertId,
+	alertScope,
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
@@ -697,7 +698,7 @@ export class SqliteStateStore implements StateStore {
 			const ids: string[] = [];
 			for (const a of alerts) {
 				if (cooldownMs > 0) {
-					const key = this.keys.alertCooldown(a.type, a.route, a.group ?? '');
+					const key = this.keys.alertCooldown(...alertScope(a));
 					if (this.value(key, now) !== undefined) continue;
 					this.sql.put.run(key, '1', now + cooldownMs);
 				}
