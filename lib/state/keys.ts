@@ -108,7 +108,8 @@ export const ledgerKeys = {
 
 /**
  * Seen-set keys (webhook dedupe): per receiving endpoint (`scope`: the trigger node's webhook id)
- * and provider, a hash of the id, so any text has one fixed length and no address shows.
+ * and provider, a hash of the id, so any text has one fixed length and no address shows; and an
+ * alert trigger's cooldown marks.
  */
 export const seenKeys = {
 	/** a provider's event id (a redelivery carries the same one) */

@@ -1007,7 +1007,7 @@ export class RedisStateStore implements StateStore {
 		if (keys.length === 0) return [];
 		const ttl = ms(ttlMs);
 		// one slot ({seen}); MULTI runs the SET NX in order, so a key twice is new only once
-		return this.call('marking webhook events seen', async () => {
+		return this.call('marking events seen (webhook dedupe, alert cooldowns)', async () => {
 			const multi = this.client.multi();
 			for (const k of keys) multi.set(this.keys.seen(k), '1', 'PX', ttl, 'NX');
 			const replies = (await multi.exec()) ?? [];

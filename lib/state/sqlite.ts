@@ -675,7 +675,7 @@ export class SqliteStateStore implements StateStore {
 
 	async markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
 		if (keys.length === 0) return [];
-		return this.write('marking webhook events seen', (now) =>
+		return this.write('marking events seen (webhook dedupe, alert cooldowns)', (now) =>
 			keys.map((k) => {
 				const key = this.keys.seen(k);
 				if (this.value(key, now) !== undefined) return false;
