@@ -79,8 +79,17 @@ export const alertTriggerProperties: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'Info', value: 'info', description: 'Every alert' },
-			{ name: 'Warning', value: 'warning', description: 'Throttles, suspensions and ejections' },
-			{ name: 'Critical', value: 'critical', description: 'Suspensions and ejections' },
+			{
+				name: 'Warning',
+				value: 'warning',
+				description:
+					'Throttles, warm-up caps reached and list quality over a bar, and the critical ones',
+			},
+			{
+				name: 'Critical',
+				value: 'critical',
+				description: 'Suspensions, ejections and list quality over the critical bar',
+			},
 		],
 		default: 'info',
 	},
