@@ -1,10 +1,18 @@
 /**
  * Reading alerts for one consumer group (the Postal Alert Trigger's): which alerts a trigger wants
- * (its filter, a zod schema at the node's boundary), and one poll: read, keep what matches, hand
- * it on, then acknowledge everything read — what the filter dropped too, or it would be read again.
+ * (its filter, a zod schema at the node's boundary), and one poll: read, keep what matches and is
+ * not in the trigger's cooldown, hand it on, then acknowledge everything read — what the filter or
+ * the cooldown dropped too, or it would be read again.
  */
 import { z } from 'zod';
-import { ALERT_SEVERITIES, ALERT_TYPES, type Alert, type AlertSeverity } from '../state/alerts';
+import {
+	ALERT_SEVERITIES,
+	ALERT_TYPES,
+	alertScope,
+	type Alert,
+	type AlertSeverity,
+} from '../state/alerts';
+import { seenKeys } from '../state/keys';
 import type { StateStore } from '../state/types';
 
 /** a comma- or newline-separated list of names; empty: any */
@@ -19,6 +27,15 @@ export const alertFilterSchema = z.object({
 	routes: names,
 	groups: names,
 	minimumSeverity: z.enum(ALERT_SEVERITIES).default('info'),
+	/**
+	 * the trigger's own cooldown (minutes; 0: every alert): the same alert — type, route, group,
+	 * campaign, rule and severity (../state/alerts.ts alertScope) — is emitted at most once per cooldown
+	 */
+	cooldownMinutes: z.coerce
+		.number()
+		.min(0)
+		.max(7 * 24 * 60)
+		.default(0),
 });
 export type AlertFilter = z.infer<typeof alertFilterSchema>;
 
@@ -27,7 +44,8 @@ const RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 }
 /** Whether a trigger with this filter emits the alert (an alert without a group matches no group filter). */
 export function alertMatches(filter: AlertFilter, alert: Alert): boolean {
 	if (filter.types.length && !filter.types.includes(alert.type)) return false;
-	if (filter.routes.length && !filter.routes.includes(alert.route)) return false;
+	if (filter.routes.length && (alert.route === undefined || !filter.routes.includes(alert.route)))
+		return false;
 	if (filter.groups.length && (alert.group === undefined || !filter.groups.includes(alert.group)))
 		return false;
 	return RANK[alert.severity] >= RANK[filter.minimumSeverity];
@@ -42,13 +60,45 @@ export interface PollOptions {
 	maxReads?: number;
 	/** asked before each emit: true stops the poll there, what was read left unacknowledged */
 	stopped?: () => boolean;
+	/**
+	 * the ids of alerts this consumer took a cooldown mark for but did not get acknowledged (the
+	 * emit failed): read again, they are emitted without a second look at their mark, which is now
+	 * their own. Kept by the caller across polls (AlertPoller does).
+	 */
+	claimed?: Set<string>;
+}
+
+/**
+ * The alerts outside the trigger's cooldown: each takes its scope's mark in the store (markSeen:
+ * SET NX PX on Redis, so two mains running the same trigger agree) for the cooldown; one whose
+ * scope is marked already is dropped. Alerts of one scope in the same read: the first goes.
+ */
+export async function outsideCooldown(
+	store: StateStore,
+	group: string,
+	cooldownMs: number,
+	alerts: readonly Alert[],
+	claimed?: Set<string>,
+): Promise<Alert[]> {
+	if (cooldownMs <= 0 || alerts.length === 0) return [...alerts];
+	const ask = alerts.filter((a) => !claimed?.has(a.id));
+	const fresh = ask.length
+		? await store.markSeen(
+				ask.map((a) => seenKeys.alert(group, alertScope(a))),
+				cooldownMs,
+			)
+		: [];
+	const took = new Set(ask.filter((_, i) => fresh[i]).map((a) => a.id));
+	for (const id of took) claimed?.add(id);
+	return alerts.filter((a) => claimed?.has(a.id) || took.has(a.id));
 }
 
 /**
  * One poll: reads the group's alerts (the consumer's pending ones first), emits the matching ones
- * (`emit` is not called when none match), then acknowledges every alert read. If `emit` throws,
- * nothing is acknowledged: the next poll reads the same alerts again. Resolves to how many were
- * read and emitted.
+ * outside the filter's cooldown (`emit` is not called when none are left), then acknowledges
+ * every alert read. If `emit` throws, nothing is acknowledged: the next poll reads the same
+ * alerts again (with `claimed`, those it marked go out then). Resolves to how many were read and
+ * emitted.
  */
 export async function pollAlerts(
 	store: StateStore,
@@ -64,7 +114,14 @@ export async function pollAlerts(
 		const alerts = await store.readAlerts(options.group, options.consumer, { count });
 		if (alerts.length === 0) break;
 		read += alerts.length;
-		const wanted = alerts.filter((a) => alertMatches(filter, a));
+		if (options.stopped?.()) break;
+		const wanted = await outsideCooldown(
+			store,
+			options.group,
+			Math.round((filter.cooldownMinutes ?? 0) * 60_000),
+			alerts.filter((a) => alertMatches(filter, a)),
+			options.claimed,
+		);
 		if (options.stopped?.()) break;
 		if (wanted.length) await emit(wanted);
 		emitted += wanted.length;
@@ -72,6 +129,7 @@ export async function pollAlerts(
 			options.group,
 			alerts.map((a) => a.id),
 		);
+		for (const a of wanted) options.claimed?.delete(a.id);
 		if (alerts.length < count) break;
 	}
 	return { read, emitted };
@@ -86,6 +144,8 @@ export class AlertPoller {
 	private timer?: ReturnType<typeof setTimeout>;
 	private running?: Promise<void>;
 	private stopped = false;
+	/** alerts whose cooldown mark this poller took, emitted but not yet acknowledged */
+	private readonly claimed = new Set<string>();
 
 	constructor(
 		private readonly store: StateStore,
@@ -111,7 +171,7 @@ export class AlertPoller {
 			// closed while reading: what was read stays pending and is read again on activation
 			await pollAlerts(
 				this.store,
-				{ ...this.consumer, stopped: () => this.stopped },
+				{ ...this.consumer, stopped: () => this.stopped, claimed: this.claimed },
 				this.filter,
 				this.emit,
 			);

@@ -3,9 +3,12 @@
  * work that made it happen (a send, a feedback batch, an operator's control). The store keeps the
  * alert log and the cooldown (../state/alerts.ts); the Postal Alert Trigger node reads it.
  * The emission points, one each: route reputation changes (../reputation/recorder.ts applyChanges,
- * ../operations/control.ts), a circuit that opens or closes after a probe (../delivery/health.ts),
- * and Probe Connection's runs (../delivery/probe.ts): a route its probes take out or bring back,
- * and a provider account's enforcement status that changed.
+ * ../operations/control.ts, an applied A/B verdict included), a circuit that opens or closes after
+ * a probe (../delivery/health.ts), Probe Connection's runs (../delivery/probe.ts: a route its probes
+ * take out or bring back, a provider account's enforcement status that changed), a campaign's
+ * list-quality verdict (../delivery/reputation.ts), a route whose warm-up cap made the partitioner
+ * spill (../routing/partitioner.ts), and a Compare Routes verdict (../operations/control.ts
+ * applyCompareVerdict). No alert carries an address.
  */
 import type { AlertInput, CircuitState, ReputationEvent, StateStore } from '../state/types';
 
@@ -156,6 +159,103 @@ export function enforcementAlert(
 		...(campaign ? { campaign } : {}),
 		rule: 'probe',
 		reason: `enforcement status ${status}${previous ? ` (was ${previous})` : ''}: ${what}`,
+		at: iso(now),
+	};
+}
+
+/**
+ * A campaign's list quality over a bar (../reputation/rules.ts LIST_RULES: hard bounces or
+ * complaints over the campaign's own totals): `threshold.warning`, warning or critical as the
+ * verdict; a campaign-wide alert (no route, no group).
+ */
+export function listQualityAlert(
+	notice: {
+		campaign: string;
+		rule: string;
+		severity: 'warning' | 'critical';
+		reason: string;
+		pausedUntil?: string;
+	},
+	now: number,
+	/** a pause of the campaign already in force (ISO end), when this verdict did not make one */
+	pausedAlready?: string,
+): AlertInput {
+	const paused = notice.pausedUntil
+		? `; the campaign is paused until ${notice.pausedUntil} (its messages go to Fallback unsent)`
+		: pausedAlready
+			? `; the campaign is paused already, until ${pausedAlready}`
+			: '';
+	return {
+		type: 'threshold.warning',
+		severity: notice.severity,
+		...(notice.campaign ? { campaign: notice.campaign } : {}),
+		rule: notice.rule,
+		reason: `list quality of campaign "${notice.campaign}": ${notice.reason}${paused}`,
+		at: iso(now),
+		...(notice.pausedUntil ? { until: notice.pausedUntil } : {}),
+	};
+}
+
+/**
+ * A route whose warm-up cap for the day is reached, so the partitioner spills its items to the
+ * other routes until the sending day ends (`resetAt`). `reason` is the spill reason
+ * ("Relay B: warm-up cap 90 for day 3 reached").
+ */
+export function warmupCapAlert(
+	campaign: string,
+	route: string,
+	reason: string,
+	now: number,
+	resetAt: number,
+): AlertInput {
+	return {
+		type: 'warmup.cap-reached',
+		severity: 'warning',
+		route,
+		...(campaign ? { campaign } : {}),
+		rule: 'warm-up',
+		reason: `${reason}: its items go to the other routes until the sending day ends`,
+		at: iso(now),
+		until: iso(resetAt),
+	};
+}
+
+/**
+ * A Compare Routes verdict (../operations/compare.ts): a winner, or no difference once the sample
+ * is reached; info. The route is the winner (no difference: the best route); the rule names the
+ * metric, so verdicts on two metrics are two alerts.
+ */
+export function verdictAlert(
+	verdict: {
+		group: string;
+		metric: string;
+		verdict: string;
+		best?: string;
+		worst?: string;
+		winner?: string;
+		pValue?: number;
+		summary: string;
+	},
+	now: number,
+	/** the verdict applied: the loser keeps `share` of its traffic for the group for `hours` */
+	applied?: { route: string; share: number; hours: number },
+): AlertInput {
+	const p = verdict.pValue === undefined ? '' : `, p-value ${verdict.pValue.toPrecision(2)}`;
+	const head =
+		verdict.verdict === 'winner'
+			? `A/B verdict on ${verdict.metric} rate for ${verdict.group}: ${verdict.winner} wins over ${verdict.worst}${p}`
+			: `A/B verdict on ${verdict.metric} rate for ${verdict.group}: no difference between ${verdict.best} and ${verdict.worst}${p}`;
+	return {
+		type: 'ab.verdict',
+		severity: 'info',
+		route: verdict.winner ?? verdict.best ?? '',
+		group: verdict.group,
+		rule: `ab-verdict:${verdict.metric}`,
+		reason: `${head} (${verdict.summary})${
+			applied
+				? `; applied: ${applied.route} keeps ${Math.round(applied.share * 100)}% of its share for ${verdict.group} for ${applied.hours} hours`
+				: ''
+		}`,
 		at: iso(now),
 	};
 }

@@ -6,6 +6,7 @@
  * against the whole route's circuit: Yahoo deferring Relay A says nothing about Gmail on Relay A).
  * At the end of the batch, the rate rules for the pairs that sent (../reputation/recorder.ts).
  */
+import { listQualityAlert, publishAlerts } from '../alerts/emit';
 import { rateKeys } from '../state/keys';
 import { reputationRate, reputationShare } from '../state/reputation';
 import type { RateLimit, ReputationState, StateStore } from '../state/types';
@@ -188,10 +189,12 @@ export class BatchReputation {
 
 	/**
 	 * The batch's campaigns' list quality (hard bounces, complaints over their own totals): a
-	 * warning or critical verdict becomes a notice; critical pauses the campaign when the send node
-	 * asks. Not a route's fault, so nothing here moves traffic between routes.
+	 * warning or critical verdict becomes a notice and a `threshold.warning` alert (its severity,
+	 * the pause in its reason); critical pauses the campaign when the send node asks. Not a route's
+	 * fault, so nothing here moves traffic between routes.
 	 */
 	private async listQualityOf(now: number): Promise<void> {
+		const from = this.listQuality.length;
 		for (const campaign of this.campaigns) {
 			// per policy: a node that pauses does not wait for one that only warns
 			const memo = `${this.pausePolicy ? 'pause' : 'warn'}|${campaign}`;
@@ -225,6 +228,18 @@ export class BatchReputation {
 				this.listQuality.push(notice);
 			}
 		}
+		const alertError = await publishAlerts(
+			this.store,
+			this.listQuality.slice(from).map((n) => {
+				const inForce = this.pauses.get(n.campaign);
+				return listQualityAlert(
+					n,
+					now,
+					inForce && inForce.until > now ? new Date(inForce.until).toISOString() : undefined,
+				);
+			}),
+		);
+		this.alertError ??= alertError;
 	}
 
 	private learn(states: Map<string, Record<string, ReputationState>>): void {

@@ -10,7 +10,9 @@ import { circuitName, suppressionDigest } from '../state/keys';
 import { CAMPAIGN_TOTALS_ROUTE } from '../state/outcomes';
 import { MAX_PAGE } from '../state/page';
 import { readCursor, writeCursor } from './cursor';
+import { publishAlerts, verdictAlert } from '../alerts/emit';
 import { applyChanges } from '../reputation/recorder';
+import type { CompareVerdict } from './compare';
 import type { ReputationChange } from '../state/reputation';
 import { routeGroupState } from './stats';
 import { maskAddress, type SuppressionReason } from '../state/suppression';
@@ -19,6 +21,60 @@ import type { RouteGroupState } from './types';
 
 /** the rule name an operator's action carries */
 export const MANUAL_RULE = 'manual';
+/** the rule an applied A/B verdict carries on the loser's state */
+export const VERDICT_RULE = 'ab-verdict';
+/** the share of its traffic an applied verdict leaves the loser */
+export const VERDICT_SHARE = 0.5;
+
+/**
+ * A Compare Routes verdict, told and (when asked) applied: a winner or no difference publishes
+ * `ab.verdict` (info); applied, the winner's loser is throttled to VERDICT_SHARE for the group for
+ * `applyHours`, through applyChanges like every reputation change, so `route.throttled` is
+ * published too. Not enough data (or too few routes) publishes nothing. A failure to publish goes
+ * to `onAlertError`: the throttle stands. Answers the throttle applied, if any.
+ */
+export async function settleCompareVerdict(
+	store: StateStore,
+	verdict: CompareVerdict,
+	applyHours: number | undefined,
+	onAlertError?: (error: Error) => void,
+): Promise<{ route: string; share: number; until: string } | undefined> {
+	if (verdict.verdict !== 'winner' && verdict.verdict !== 'no-difference') return undefined;
+	const apply =
+		verdict.verdict === 'winner' && verdict.worst && applyHours !== undefined
+			? { route: verdict.worst, share: VERDICT_SHARE, hours: applyHours }
+			: undefined;
+	const alertError = await publishAlerts(store, [verdictAlert(verdict, await store.now(), apply)]);
+	if (alertError) onAlertError?.(alertError);
+	if (!apply) return undefined;
+	const { states, alertError: throttleAlertError } = await applyChanges(
+		store,
+		new Map([
+			[
+				verdict.group,
+				[
+					{
+						kind: 'act' as const,
+						route: apply.route,
+						action: 'throttle' as const,
+						rule: VERDICT_RULE,
+						reason: verdict.summary,
+						durationMs: apply.hours * 3_600_000,
+						factor: apply.share,
+						force: true,
+					},
+				],
+			],
+		]),
+	);
+	if (throttleAlertError && !alertError) onAlertError?.(throttleAlertError);
+	const state = states.get(verdict.group)?.[apply.route];
+	return {
+		route: apply.route,
+		share: apply.share,
+		until: new Date(state?.throttledUntil ?? 0).toISOString(),
+	};
+}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -503,6 +503,9 @@ const ALERT_LABEL: Record<Alert['type'], string> = {
 	'probe.down': 'Probe down',
 	'probe.up': 'Probe up',
 	'provider.enforcement': 'Enforcement',
+	'threshold.warning': 'List quality',
+	'warmup.cap-reached': 'Warm-up cap',
+	'ab.verdict': 'A/B verdict',
 };
 
 const ALERT_COLOUR: Record<Alert['type'], string> = {
@@ -514,7 +517,13 @@ const ALERT_COLOUR: Record<Alert['type'], string> = {
 	'probe.down': '#b3261e',
 	'probe.up': '#188038',
 	'provider.enforcement': '#e37400',
+	'threshold.warning': '#c5221f',
+	'warmup.cap-reached': '#9334e6',
+	'ab.verdict': '#12b5cb',
 };
+
+/** the row an alert goes on: its route, or for a campaign's own alert (list quality) the campaign */
+const rowOf = (a: Alert): string => a.route ?? `campaign ${a.campaign ?? ''}`.trim();
 
 function changesSection(
 	order: string[],
@@ -530,10 +539,10 @@ function changesSection(
 		})
 		.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 	if (!inWindow.length)
-		return '<p class="muted">No route was ejected, recovered, suspended, throttled or restored in this window.</p>';
+		return '<p class="muted">No alert in this window: no route was ejected, suspended, throttled, probed down or capped, and no campaign crossed a list-quality bar.</p>';
 	// the report's routes in its order, then any other the log names
-	const routes = order.filter((r) => inWindow.some((a) => a.route === r));
-	for (const a of inWindow) if (!routes.includes(a.route)) routes.push(a.route);
+	const routes = order.filter((r) => inWindow.some((a) => rowOf(a) === r));
+	for (const a of inWindow) if (!routes.includes(rowOf(a))) routes.push(rowOf(a));
 	const width = CONTENT_WIDTH;
 	const rowH = 30;
 	const m = { left: 150, right: 16, top: 8, bottom: 34 };
@@ -554,10 +563,10 @@ function changesSection(
 	});
 	// a state with an end: a band to its until (within the window)
 	for (const a of inWindow) {
-		const y = m.top + routes.indexOf(a.route) * rowH + rowH / 2;
+		const y = m.top + routes.indexOf(rowOf(a)) * rowH + rowH / 2;
 		const t = Date.parse(a.at);
 		const until = a.until ? Date.parse(a.until) : NaN;
-		const what = `${ALERT_LABEL[a.type]} ${a.route}${a.group ? ` for ${a.group}` : ''} at ${formatTime(a.at)}${
+		const what = `${ALERT_LABEL[a.type]} ${rowOf(a)}${a.group ? ` for ${a.group}` : ''} at ${formatTime(a.at)}${
 			a.until ? ` until ${formatTime(a.until)}` : ''
 		}: ${a.reason}`;
 		if (Number.isFinite(until) && until > t)
@@ -600,7 +609,7 @@ function changesSection(
 			(a) =>
 				`<tr><td>${esc(formatTime(a.at))}</td><td><span class="dot" style="background:${
 					ALERT_COLOUR[a.type]
-				}"></span>${ALERT_LABEL[a.type]}</td><td>${esc(a.route)}</td><td>${esc(
+				}"></span>${ALERT_LABEL[a.type]}</td><td>${esc(rowOf(a))}</td><td>${esc(
 					a.group === undefined ? '–' : groupLabel(a.group),
 				)}</td><td>${a.until ? esc(formatTime(a.until)) : '–'}</td><td>${
 					a.rule ? `<code>${esc(a.rule)}</code>` : '–'

@@ -21,7 +21,9 @@ export function alertsFor(
 	const groups = options.groups?.length ? new Set(options.groups) : undefined;
 	return alerts.filter(
 		(a) =>
-			(!routes || routes.has(a.route)) &&
+			// a campaign's own alert (list quality) names no route: a routes filter leaves it out, as the
+			// trigger's does
+			(!routes || (a.route !== undefined && routes.has(a.route))) &&
 			// a route's circuit has no group: it belongs to every group's report
 			(!groups || a.group === undefined || groups.has(a.group)) &&
 			(options.campaign === undefined ||

@@ -25,7 +25,8 @@ import { RATE_UNITS, type RateUnit } from '../throttle/units';
 import type { RoutePlan, RouteConfig } from './plan';
 import { rendezvousPick } from './rendezvous';
 import { percentagesToWeights, quotaCycle, smoothWeightedCycle } from './sequence';
-import { dailyLabel, explainSpills, hourlyLabel, reputationReason } from './spill';
+import { dailyLabel, explainSpills, hourlyLabel, isWarmupWindow, reputationReason } from './spill';
+import { publishAlerts, warmupCapAlert } from '../alerts/emit';
 import { reputationShare } from '../state/reputation';
 import { warmupCap, warmupSharePercent } from './warmup';
 
@@ -139,6 +140,13 @@ export class Partitioner {
 	/** weighted mode with rendezvous hashing: sticky without stored assignments */
 	private readonly hashSticky: boolean;
 	private readonly cycleCache = new Map<string, number[]>();
+	/**
+	 * the first failure to publish a warm-up cap alert (after the fact: the items are routed as
+	 * their assignments say); the node reports it as a warning
+	 */
+	alertError?: Error;
+	/** routes whose warm-up cap alert this partitioner published (at most one per route per run) */
+	private readonly warmupAlerted = new Set<string>();
 
 	constructor(
 		readonly plan: RoutePlan,
@@ -164,10 +172,14 @@ export class Partitioner {
 		);
 		/** per route, its cap windows as its settings name them (for spill reasons) */
 		const capLabels: string[][] = plan.routes.map(() => []);
+		/** per route, whether its first cap window is its warm-up cap for the day */
+		const warmupWindows: boolean[] = plan.routes.map(() => false);
 		const routes: AllocRoute[] = plan.routes.map((r, i) => ({
 			name: r.name,
 			circuit: circuitName(this.ids.campaign, r.name),
-			caps: this.capWindows(r, dayNumbers[i], share[i], day, now, capLabels[i]),
+			caps: this.capWindows(r, dayNumbers[i], share[i], day, now, capLabels[i], (w) => {
+				warmupWindows[i] = w;
+			}),
 		}));
 		// what stats and the report show of the warm-up: recorded beside the batch's allocate
 		// (an error waits for the allocate's own, so neither goes unhandled)
@@ -328,7 +340,7 @@ export class Partitioner {
 			if (v === VIA_SPILL) spilled.push(i, k - 1);
 		}
 		if (spilled.length) {
-			const moved = await explainSpills(spilled, out, {
+			const { byReputation: moved, warmupFull } = await explainSpills(spilled, out, {
 				items: routable,
 				classes: classes.map((c) => c.cls),
 				routes,
@@ -337,7 +349,10 @@ export class Partitioner {
 				dryRun: options.dryRun === true,
 				capUsage: (keys) => this.store.capUsage(this.ids.campaign, keys),
 				groups,
+				warmup: warmupWindows,
 			});
+			// a dry run counted nothing: its caps are not reached, only foreseen
+			if (!options.dryRun) await this.warmupAlerts(warmupFull, routes, result!.now || now);
 			for (const i of moved) {
 				const a = out[i];
 				const placed: Assignment = new Placed(a.route!, a.routeIndex, 'reputation');
@@ -349,14 +364,14 @@ export class Partitioner {
 		return out;
 	}
 
+	/** the warm-up figures this partitioner last recorded (recordWarmup) */
+	private warmupRecorded?: string;
+
 	/**
 	 * Records each route's warm-up today in the store (a route without one: null), for stats and the
 	 * report: the schedule lives only in this plan. One call, only when a route warms up; best
 	 * effort — a store that cannot be reached is the allocate's to report, not this record's.
 	 */
-	/** the warm-up figures this partitioner last recorded (recordWarmup) */
-	private warmupRecorded?: string;
-
 	private async recordWarmup(
 		routes: readonly AllocRoute[],
 		dayNumbers: readonly number[],
@@ -393,6 +408,31 @@ export class Partitioner {
 		}
 	}
 
+	/**
+	 * `warmup.cap-reached` for each route whose warm-up cap made items spill, once per route for
+	 * this partitioner (one run); the store's cooldown stops repeats across runs. A failure to
+	 * publish is kept in `alertError`, never thrown.
+	 */
+	private async warmupAlerts(
+		full: ReadonlyMap<number, string>,
+		routes: readonly AllocRoute[],
+		now: number,
+	): Promise<void> {
+		const alerts = [...full]
+			.filter(([r]) => !this.warmupAlerted.has(routes[r].name))
+			.map(([r, reason]) => {
+				this.warmupAlerted.add(routes[r].name);
+				return warmupCapAlert(
+					this.ids.campaign,
+					routes[r].name,
+					reason,
+					now,
+					routes[r].caps[0].resetAt,
+				);
+			});
+		this.alertError ??= await publishAlerts(this.store, alerts);
+	}
+
 	private capWindows(
 		r: RouteConfig,
 		dayNumber: number,
@@ -401,6 +441,8 @@ export class Partitioner {
 		now: number,
 		/** gets each window's name, for spill reasons */
 		labels: string[],
+		/** told whether the daily window is the warm-up cap */
+		warmupWindow: (isWarmup: boolean) => void,
 	): CapWindow[] {
 		const caps: CapWindow[] = [];
 		let daily = r.dailyCap;
@@ -411,6 +453,7 @@ export class Partitioner {
 			caps.push({ key: capKeys.daily(day.date, r.name), limit: daily, resetAt: day.endsAt });
 			const start = r.warmup.kind === 'none' ? undefined : r.warmup.startDate;
 			labels.push(dailyLabel(r.dailyCap, w, dayNumber, start));
+			warmupWindow(isWarmupWindow(r.dailyCap, w, dayNumber));
 		}
 		if (r.hourlyCap !== undefined) {
 			labels.push(hourlyLabel(r.hourlyCap));

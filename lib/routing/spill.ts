@@ -24,6 +24,15 @@ interface Explained {
 
 const count = (n: number) => n.toLocaleString('en-US');
 
+/** Whether a route's daily window is its warm-up cap for the day: the warm-up's is the lower one, and the warm-up has started. */
+export function isWarmupWindow(
+	dailyCap: number | undefined,
+	warmup: number | undefined,
+	dayNumber: number,
+): boolean {
+	return warmup !== undefined && (dailyCap === undefined || warmup <= dailyCap) && dayNumber >= 1;
+}
+
 /** The label of a route's daily window: the warm-up cap when it is the lower one, else the daily cap. */
 export function dailyLabel(
 	dailyCap: number | undefined,
@@ -31,10 +40,10 @@ export function dailyLabel(
 	dayNumber: number,
 	startDate: string | undefined,
 ): string {
-	if (warmup !== undefined && (dailyCap === undefined || warmup <= dailyCap)) {
-		if (dayNumber < 1) return `warm-up not started (day 1 is ${startDate})`;
-		return `warm-up cap ${count(warmup)} for day ${dayNumber}`;
-	}
+	if (isWarmupWindow(dailyCap, warmup, dayNumber))
+		return `warm-up cap ${count(warmup!)} for day ${dayNumber}`;
+	if (warmup !== undefined && (dailyCap === undefined || warmup <= dailyCap))
+		return `warm-up not started (day 1 is ${startDate})`;
 	return `daily cap ${count(dailyCap!)}`;
 }
 
@@ -52,6 +61,8 @@ export interface SpillFacts {
 	 * full. Absent for a route with one window, which is the full one.
 	 */
 	usage?: Map<number, number[]>;
+	/** per route: whether its first cap window is its warm-up cap for the day (`isWarmupWindow`) */
+	warmup?: readonly boolean[];
 }
 
 /** Routes that need `usage` to say which of their windows is full: closed circuit, several windows. */
@@ -62,18 +73,37 @@ export function routesNeedingUsage(facts: Omit<SpillFacts, 'usage'>, skipped: It
 	return out;
 }
 
+/**
+ * Which cap windows of route `r` (closed circuit) are full: its one window, or with several those
+ * whose use reached their limit; [] when none is (another worker reset one meanwhile).
+ */
+function fullWindows(facts: SpillFacts, r: number): number[] {
+	const caps: CapWindow[] = facts.routes[r].caps;
+	if (caps.length <= 1) return [0];
+	const used = facts.usage?.get(r);
+	return used ? caps.flatMap((c, k) => (used[k] >= c.limit ? [k] : [])) : [];
+}
+
 /** Why route `r` had no room. */
 export function routeReason(facts: SpillFacts, r: number): string {
 	const route = facts.routes[r];
 	if (facts.openUntil[r] > 0)
 		return `${route.name}: circuit open until ${new Date(facts.openUntil[r]).toISOString()}`;
 	const labels = facts.labels[r];
-	const caps: CapWindow[] = route.caps;
-	if (caps.length <= 1) return `${route.name}: ${labels[0] ?? 'no room'} reached`;
-	const used = facts.usage?.get(r);
-	const full = used ? labels.filter((_, k) => used[k] >= caps[k].limit) : [];
+	if (route.caps.length <= 1) return `${route.name}: ${labels[0] ?? 'no room'} reached`;
+	const full = fullWindows(facts, r).map((k) => labels[k]);
 	// a window another worker reset meanwhile: say what may have been full
 	return `${route.name}: ${full.length ? full.join(' and ') : labels.join(' or ')} reached`;
+}
+
+/** Whether route `r` had no room because its warm-up cap for the day is reached. */
+export function warmupCapReached(facts: SpillFacts, r: number): boolean {
+	return (
+		facts.openUntil[r] === 0 &&
+		facts.warmup?.[r] === true &&
+		facts.routes[r].caps.length > 0 &&
+		fullWindows(facts, r).includes(0)
+	);
 }
 
 /**
@@ -125,21 +155,37 @@ export interface SpillBatch {
 	capUsage(keys: string[]): Promise<number[]>;
 	/** the request's domain groups (AllocItem.group indexes them) */
 	groups?: readonly string[];
+	/** per route: whether its first cap window is its warm-up cap (see `isWarmupWindow`) */
+	warmup?: readonly boolean[];
+}
+
+/** What explainSpills found besides the reasons. */
+export interface SpillFindings {
+	/** the indices (in `out`) of the items moved by their route's reputation for their group */
+	byReputation: Set<number>;
+	/** the routes passed over because their warm-up cap for the day is reached, with that reason */
+	warmupFull: Map<number, string>;
 }
 
 /**
  * Writes each spilled item's reason. `spilled` lists pairs: the item's index in `out`, its index in
  * the store's answer. One store read at most, only for routes with several cap windows. Answers
- * the indices (in `out`) of the items moved by their route's reputation for their group.
+ * the items moved by their route's reputation for their group, and the routes whose warm-up cap
+ * was reached.
  */
 export async function explainSpills(
 	spilled: readonly number[],
 	out: Explained[],
 	batch: SpillBatch,
-): Promise<Set<number>> {
+): Promise<SpillFindings> {
 	const { items, classes, routes, result } = batch;
 	const byReputation = new Set<number>();
-	const facts: SpillFacts = { routes, labels: batch.labels, openUntil: result.openUntil };
+	const facts: SpillFacts = {
+		routes,
+		labels: batch.labels,
+		openUntil: result.openUntil,
+		...(batch.warmup ? { warmup: batch.warmup } : {}),
+	};
 	const nr = routes.length;
 	// the passed-over routes depend only on the class, the route named and the route taken
 	const skippedBy = new Map<number, number[]>();
@@ -172,11 +218,18 @@ export async function explainSpills(
 	const need = routesNeedingUsage(facts, [...skippedBy.values()].flat());
 	if (need.size) facts.usage = await capUse([...need], batch);
 	const reasons = new Map<number, string>();
-	for (const [key, skipped] of skippedBy)
-		reasons.set(key, skipped.map((r) => routeReason(facts, r)).join('; '));
+	const warmupFull = new Map<number, string>();
+	for (const [key, skipped] of skippedBy) {
+		const why = skipped.map((r) => {
+			const text = routeReason(facts, r);
+			if (!warmupFull.has(r) && warmupCapReached(facts, r)) warmupFull.set(r, text);
+			return text;
+		});
+		reasons.set(key, why.join('; '));
+	}
 	for (let j = 0; j < spilled.length; j += 2)
 		if (keyOf[j / 2] !== -1) out[spilled[j]].reason = reasons.get(keyOf[j / 2]);
-	return byReputation;
+	return { byReputation, warmupFull };
 }
 
 /**

@@ -16,6 +16,9 @@ export const ALERT_TYPES = [
 	'probe.down',
 	'probe.up',
 	'provider.enforcement',
+	'threshold.warning',
+	'warmup.cap-reached',
+	'ab.verdict',
 ] as const;
 export type AlertType = (typeof ALERT_TYPES)[number];
 
@@ -27,7 +30,8 @@ export const alertInputSchema = z
 	.object({
 		type: z.enum(ALERT_TYPES),
 		severity: z.enum(ALERT_SEVERITIES),
-		route: z.string(),
+		/** absent when the alert is about a whole campaign (threshold.warning on its list quality) */
+		route: z.string().optional(),
 		group: z.string().optional(),
 		campaign: z.string().optional(),
 		rule: z.string().optional(),
@@ -46,8 +50,20 @@ export interface Alert extends AlertInput {
 	id: string;
 }
 
-/** the same alert (type, route, group) is not published again within this (ms) */
+/** the same alert (its scope, `alertScope`) is not published again within this (ms) */
 export const DEFAULT_ALERT_COOLDOWN_MS = 15 * 60_000;
+
+/**
+ * What makes two alerts "the same" for a cooldown — the store's when it publishes, a trigger's when
+ * it emits: the type, route, domain group, campaign, rule and severity (absent parts as empty
+ * texts). The one definition both use, so a rule and its scope are the unit everywhere; with the
+ * severity, a warning that becomes critical within the cooldown is still heard.
+ */
+export function alertScope(
+	a: Pick<AlertInput, 'type' | 'route' | 'group' | 'campaign' | 'rule' | 'severity'>,
+): [type: string, route: string, group: string, campaign: string, rule: string, severity: string] {
+	return [a.type, a.route ?? '', a.group ?? '', a.campaign ?? '', a.rule ?? '', a.severity];
+}
 /** how many alerts the log keeps (Redis: XADD MAXLEN ~, so a few more) */
 export const ALERT_LOG_MAX = 10_000;
 

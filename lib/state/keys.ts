@@ -115,13 +115,23 @@ export const ledgerKeys = {
 
 /**
  * Seen-set keys (webhook dedupe): per receiving endpoint (`scope`: the trigger node's webhook id)
- * and provider, a hash of the id, so any text has one fixed length and no address shows.
+ * and provider, a hash of the id, so any text has one fixed length and no address shows; and an
+ * alert trigger's cooldown marks.
  */
 export const seenKeys = {
 	/** a provider's event id (a redelivery carries the same one) */
 	event: (scope: string, provider: string, eventId: string) =>
 		`ev:${createHash('sha256')
 			.update(keyOf(scope, provider, eventId))
+			.digest('base64url')
+			.slice(0, 22)}`,
+	/**
+	 * a Postal Alert Trigger's cooldown: its consumer group and an alert's scope (./alerts.ts
+	 * alertScope), hashed — while the mark lives, that trigger drops the same alert
+	 */
+	alert: (consumerGroup: string, scope: readonly string[]) =>
+		`al:${createHash('sha256')
+			.update(keyOf(consumerGroup, ...scope))
 			.digest('base64url')
 			.slice(0, 22)}`,
 	/** a signature token that must be used once (Mailgun) */
@@ -149,7 +159,7 @@ export function suppressionDigest(secret: string, address: string): string {
  * keys use the tags `{circuits}`, `{rates}`, `{mx}`, `{suppress}`, `{ledger}`, `{rep}`, `{seen}` and `{alerts}`. A campaign
  * of that name shares the tag but never a key: its kinds (ctr, spill, idx, limits, warmup, sticky:,
  * cap:, once:) are neither a rate key (conn:, smtp:, campaign:, group:), nor a domain (which has a dot
- * and no colon), nor a list (list:), nor a ledger key (mid:, ref:), nor a bucket (m:, h:), nor a seen mark (ev:, tok:).
+ * and no colon), nor a list (list:), nor a ledger key (mid:, ref:), nor a bucket (m:, h:), nor a seen mark (ev:, tok:, al:).
  */
 export class StoreKeys {
 	constructor(readonly prefix: string) {}
@@ -210,9 +220,9 @@ export class StoreKeys {
 	alertSeq = () => `${this.prefix}{alerts}:seq`;
 	/** the embedded stores' consumer groups (a hash: group → JSON); Redis keeps them in the stream */
 	alertGroups = () => `${this.prefix}{alerts}:groups`;
-	/** an alert's cooldown mark per type, route and group (SET NX PX) */
-	alertCooldown = (type: string, route: string, group: string) =>
-		`${this.prefix}{alerts}:cool:${keyOf(type, route, group)}`;
+	/** an alert's cooldown mark per scope: type, route, group, campaign, rule and severity (SET NX PX); ./alerts.ts alertScope */
+	alertCooldown = (...scope: [string, string, string, string, string, string]) =>
+		`${this.prefix}{alerts}:cool:${keyOf(...scope)}`;
 	/** the secret of the recipient digests */
 	secret = () => `${this.prefix}secret`;
 }

@@ -11,6 +11,7 @@ import {
 	ackAlertGroup,
 	ALERT_LOG_MAX,
 	alertId,
+	alertScope,
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
@@ -503,7 +504,7 @@ export class MemoryStateStore implements StateStore {
 		const ids: string[] = [];
 		for (const a of alerts) {
 			if (cooldownMs > 0) {
-				const key = this.keys.alertCooldown(a.type, a.route, a.group ?? '');
+				const key = this.keys.alertCooldown(...alertScope(a));
 				const mark = this.alertCooldowns.get(key);
 				if (mark && mark.expiresAt > now) continue;
 				this.alertCooldowns.set(key, { value: true, expiresAt: now + cooldownMs });

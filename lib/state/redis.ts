@@ -10,6 +10,7 @@ import { checkPage } from './page';
 import { loadLuaScript, SCRIPTS } from './luaScripts';
 import {
 	ALERT_LOG_MAX,
+	alertScope,
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
@@ -1251,7 +1252,7 @@ export class RedisStateStore implements StateStore {
 		if (keys.length === 0) return [];
 		const ttl = ms(ttlMs);
 		// one slot ({seen}); MULTI runs the SET NX in order, so a key twice is new only once
-		return this.call('marking webhook events seen', async () => {
+		return this.call('marking events seen (webhook dedupe, alert cooldowns)', async () => {
 			const multi = this.client.multi();
 			for (const k of keys) multi.set(this.keys.seen(k), '1', 'PX', ttl, 'NX');
 			const replies = (await multi.exec()) ?? [];
@@ -1277,7 +1278,7 @@ export class RedisStateStore implements StateStore {
 				2 + alerts.length,
 				this.keys.alerts(),
 				this.keys.alertSeq(),
-				...alerts.map((a) => this.keys.alertCooldown(a.type, a.route, a.group ?? '')),
+				...alerts.map((a) => this.keys.alertCooldown(...alertScope(a))),
 				String(Math.round(cooldownMs)),
 				String(ALERT_LOG_MAX),
 				...alerts.map(encodeAlert),

@@ -18,6 +18,7 @@ import {
 	ackAlertGroup,
 	ALERT_LOG_MAX,
 	alertId,
+	alertScope,
 	checkAlerts,
 	checkCooldown,
 	checkReadArgs,
@@ -806,7 +807,7 @@ export class SqliteStateStore implements StateStore {
 
 	async markSeen(keys: string[], ttlMs: number): Promise<boolean[]> {
 		if (keys.length === 0) return [];
-		return this.write('marking webhook events seen', (now) =>
+		return this.write('marking events seen (webhook dedupe, alert cooldowns)', (now) =>
 			keys.map((k) => {
 				const key = this.keys.seen(k);
 				if (this.value(key, now) !== undefined) return false;
@@ -829,7 +830,7 @@ export class SqliteStateStore implements StateStore {
 			const ids: string[] = [];
 			for (const a of alerts) {
 				if (cooldownMs > 0) {
-					const key = this.keys.alertCooldown(a.type, a.route, a.group ?? '');
+					const key = this.keys.alertCooldown(...alertScope(a));
 					if (this.value(key, now) !== undefined) continue;
 					this.sql.put.run(key, '1', now + cooldownMs);
 				}

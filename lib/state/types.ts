@@ -408,7 +408,8 @@ export interface StateStore {
 	/**
 	 * Marks keys seen for `ttlMs`, atomically (SET NX PX): per key, true when it was not seen before
 	 * (or its mark expired), false when it was; a key twice in one call is new only the first time.
-	 * What dedupes redelivered webhook events and Mailgun's replay tokens. Keys from ./keys.ts seenKeys.
+	 * What dedupes redelivered webhook events and Mailgun's replay tokens, and keeps a Postal Alert
+	 * Trigger's cooldown (../alerts/consume.ts). Keys from ./keys.ts seenKeys.
 	 */
 	markSeen(keys: string[], ttlMs: number): Promise<boolean[]>;
 	/**

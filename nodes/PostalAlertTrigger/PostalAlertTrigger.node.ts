@@ -20,11 +20,13 @@ import { alertTriggerProperties } from './description';
 
 /**
  * Starts the workflow with operators' alerts (route ejected, recovered, suspended, throttled,
- * restored), read from the state store's alert log by a consumer group of its own — the workflow
- * id and this node's id — every few seconds, one item per alert. On Redis the group lives in the
- * stream: an alert is delivered once per workflow whichever n8n main reads it, and one read but
- * not acknowledged before a restart is read again first. Alerts the filter drops are acknowledged
- * too; the rest after they are emitted.
+ * restored; a list-quality threshold, a warm-up cap reached, an A/B verdict), read from the state
+ * store's alert log by a consumer group of its own — the workflow id and this node's id — every
+ * few seconds, one item per alert. On Redis the group lives in the stream: an alert is delivered
+ * once per workflow whichever n8n main reads it, and one read but not acknowledged before a
+ * restart is read again first. With a cooldown, the same alert is emitted once per cooldown (the
+ * marks in the store, shared by the mains). Alerts the filter or the cooldown drops are
+ * acknowledged too; the rest after they are emitted.
  */
 export class PostalAlertTrigger implements INodeType {
 	description: INodeTypeDescription = {
@@ -36,7 +38,7 @@ export class PostalAlertTrigger implements INodeType {
 		subtitle:
 			'={{ "Alerts from " + ($parameter["stateStore"] === "redis" ? "Redis" : "the embedded store") }}',
 		description:
-			'Starts the workflow when a route is ejected or recovers, or a reputation rule suspends, throttles or restores it: one item per alert, for Slack, email or Telegram',
+			"Starts the workflow when a route is ejected or recovers, a reputation rule suspends, throttles or restores it, a campaign's list quality crosses a bar, a warm-up cap is reached or an A/B comparison reaches a verdict: one item per alert, for Slack, email or Telegram",
 		defaults: { name: 'Postal Alert Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
@@ -94,6 +96,7 @@ function readFilter(ctx: ITriggerFunctions): AlertFilter {
 		routes: ctx.getNodeParameter('routes', ''),
 		groups: ctx.getNodeParameter('groups', ''),
 		minimumSeverity: ctx.getNodeParameter('minimumSeverity', 'info'),
+		cooldownMinutes: ctx.getNodeParameter('cooldownMinutes', 0),
 	});
 	if (!parsed.success)
 		throw new NodeOperationError(ctx.getNode(), 'The alert filter is not valid', {

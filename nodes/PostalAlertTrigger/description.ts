@@ -8,6 +8,18 @@ export const alertTriggerProperties: INodeProperties[] = [
 		type: 'multiOptions',
 		options: [
 			{
+				name: 'A/B Verdict',
+				value: 'ab.verdict',
+				description:
+					'Postal Operations › Compare Routes reached a verdict: a winner (or no difference), with the metric, group and p-value',
+			},
+			{
+				name: 'List Quality Threshold',
+				value: 'threshold.warning',
+				description:
+					"A campaign's hard-bounce or complaint rate crossed the warning bar (warning) or the critical bar (critical; says when the campaign is paused)",
+			},
+			{
 				name: 'Probe Down',
 				value: 'probe.down',
 				description: 'Load-Balanced Send › Probe Connection took the route out: Fall failed probes',
@@ -47,7 +59,14 @@ export const alertTriggerProperties: INodeProperties[] = [
 			{
 				name: 'Route Throttled',
 				value: 'route.throttled',
-				description: 'A reputation rule throttled the route for a domain group',
+				description:
+					'A reputation rule, or an applied A/B verdict, throttled the route for a domain group',
+			},
+			{
+				name: 'Warm-Up Cap Reached',
+				value: 'warmup.cap-reached',
+				description:
+					"The Route Partitioner spilled items because the route's warm-up cap for the day is reached",
 			},
 		],
 		default: [],
@@ -68,7 +87,7 @@ export const alertTriggerProperties: INodeProperties[] = [
 		default: '',
 		placeholder: 'gmail, yahoo',
 		description:
-			'Domain group IDs, comma-separated; empty: every alert. With groups, alerts about a whole route (ejected, recovered) do not match.',
+			'Domain group IDs, comma-separated; empty: every alert. With groups, alerts about a whole route or campaign (ejected, recovered, warm-up cap, list quality) do not match.',
 	},
 	{
 		displayName: 'Minimum Severity',
@@ -76,10 +95,28 @@ export const alertTriggerProperties: INodeProperties[] = [
 		type: 'options',
 		options: [
 			{ name: 'Info', value: 'info', description: 'Every alert' },
-			{ name: 'Warning', value: 'warning', description: 'Throttles, suspensions and ejections' },
-			{ name: 'Critical', value: 'critical', description: 'Suspensions and ejections' },
+			{
+				name: 'Warning',
+				value: 'warning',
+				description:
+					'Throttles, warm-up caps reached and list quality over a bar, and the critical ones',
+			},
+			{
+				name: 'Critical',
+				value: 'critical',
+				description: 'Suspensions, ejections and list quality over the critical bar',
+			},
 		],
 		default: 'info',
+	},
+	{
+		displayName: 'Cooldown (Minutes)',
+		name: 'cooldownMinutes',
+		type: 'number',
+		typeOptions: { minValue: 0, numberPrecision: 2 },
+		default: 0,
+		description:
+			'The same alert (type, route, domain group, campaign, rule and severity) starts this workflow at most once in this many minutes; the repeats are dropped. Kept in the state store, so several n8n mains agree. 0: every alert.',
 	},
 	{
 		displayName: 'Poll Interval (Seconds)',

@@ -67,7 +67,15 @@ export class PostalOperations implements INodeType {
 		if (resource === 'stats' || resource === 'report') {
 			const { store } = await stateFor(this);
 			try {
-				return [await readingOutput(this, store, resource, operation)];
+				return [
+					await readingOutput(this, store, resource, operation, (error) =>
+						this.addExecutionHints?.({
+							message: `The verdict stands (and was applied if asked), but its alert was not published (${error.message}): Postal Alert Triggers miss it.`,
+							type: 'warning',
+							location: 'outputPane',
+						}),
+					),
+				];
 			} catch (error) {
 				throw error instanceof NodeOperationError
 					? error

@@ -9,14 +9,12 @@ import {
 	type INodeExecutionData,
 } from 'n8n-workflow';
 import { compareRoutes, type CompareMetric } from '../../lib/operations/compare';
+import { settleCompareVerdict } from '../../lib/operations/control';
 import { prometheusText, PROMETHEUS_CONTENT_TYPE } from '../../lib/operations/prometheus';
 import { renderReport } from '../../lib/operations/report';
 import { readReportInput } from '../../lib/operations/reportData';
 import { readStats, resolveWindow, type StatsWindowChoice } from '../../lib/operations/stats';
 import type { StateStore } from '../../lib/state/types';
-
-/** the rule an applied A/B verdict carries on the loser's state */
-export const VERDICT_RULE = 'ab-verdict';
 
 const list = (text: unknown) =>
 	String(text ?? '')
@@ -40,6 +38,8 @@ export async function readingOutput(
 	store: StateStore,
 	resource: string,
 	operation: string,
+	/** an alert (Compare Routes' verdict, an applied throttle) could not be published */
+	onAlertError: (error: Error) => void = () => undefined,
 ): Promise<INodeExecutionData[]> {
 	const window = windowOf(ctx);
 	const routes = list(ctx.getNodeParameter('routes', 0, ''));
@@ -70,30 +70,15 @@ export async function readingOutput(
 			...(verdict as unknown as IDataObject),
 			window: rows[0]?.window ?? null,
 		};
-		if (
-			verdict.verdict === 'winner' &&
-			verdict.worst &&
+		const applied = await settleCompareVerdict(
+			store,
+			verdict,
 			ctx.getNodeParameter('applyVerdict', 0, false)
-		) {
-			const hours = Number(ctx.getNodeParameter('verdictHours', 0, 24));
-			const { states } = await store.updateReputation(group, [
-				{
-					kind: 'act',
-					route: verdict.worst,
-					action: 'throttle',
-					rule: VERDICT_RULE,
-					reason: verdict.summary,
-					durationMs: hours * 3_600_000,
-					factor: 0.5,
-					force: true,
-				},
-			]);
-			json.applied = {
-				route: verdict.worst,
-				share: 0.5,
-				until: new Date(states[verdict.worst].throttledUntil).toISOString(),
-			};
-		}
+				? Number(ctx.getNodeParameter('verdictHours', 0, 24))
+				: undefined,
+			onAlertError,
+		);
+		if (applied) json.applied = applied;
 		return [{ json, ...paired }];
 	}
 

@@ -154,10 +154,9 @@ export class RoutePartitioner implements INodeType {
 				? indices.map(inputOf)
 				: items.map((_, i) => inputOf(i));
 			let result: Assignment[];
+			const partitioner = new Partitioner(plan, state.store, { campaign, partition });
 			try {
-				result = await new Partitioner(plan, state.store, { campaign, partition }).assign(inputs, {
-					dryRun,
-				});
+				result = await partitioner.assign(inputs, { dryRun });
 			} catch (error) {
 				if (error instanceof RangeError)
 					throw new NodeOperationError(node, `Routes: ${error.message}`, {
@@ -175,6 +174,13 @@ export class RoutePartitioner implements INodeType {
 					message: `The route state could not be updated: ${(error as Error).message}`,
 				});
 			}
+			// alerts are the operators', after the fact: a failure to publish one never fails the run
+			if (partitioner.alertError)
+				this.addExecutionHints?.({
+					message: `Alerts: the warm-up cap alert of campaign "${campaign}" could not be published (${partitioner.alertError.message}). The items are routed as their fields say; a Postal Alert Trigger will not hear of it.`,
+					type: 'warning',
+					location: 'outputPane',
+				});
 			if (indices) indices.forEach((i, k) => (assignments[i] = result[k]));
 			else assignments = result;
 		}

@@ -61,6 +61,64 @@ function describeSpillReasons(name: string, create: () => Promise<StateStore>) {
 			);
 		});
 
+		it('publishes warmup.cap-reached once per run per route, and the store cooldown stops the next run’s', async () => {
+			const now = await store.now();
+			const group = `spill-alerts-${++n}`;
+			await store.readAlerts(group, 'test', { count: 1 });
+			const routes: RoutePlanInput['routes'] = [
+				{ name: 'Relay A', percentage: 50 },
+				{
+					name: 'Relay B',
+					percentage: 50,
+					warmup: { kind: 'ramp', startDate: isoDay(now - 2 * DAY), startCap: 2, growth: 1.5 },
+				},
+			];
+			// a dry run counts nothing: no alert
+			await split(routes).assign(batch(20), { dryRun: true });
+			const p = split(routes);
+			await p.assign(batch(20));
+			await p.assign(batch(10)); // the same run, again over the cap
+			expect(p.alertError).toBeUndefined();
+			const alerts = await store.readAlerts(group, 'test', { count: 10 });
+			expect(alerts).toEqual([
+				{
+					id: expect.stringMatching(/^0-\d+$/),
+					type: 'warmup.cap-reached',
+					severity: 'warning',
+					route: 'Relay B',
+					campaign,
+					rule: 'warm-up',
+					reason:
+						'Relay B: warm-up cap 4 for day 3 reached: its items go to the other routes until the sending day ends',
+					at: expect.any(String),
+					until: `${isoDay(now + DAY)}T00:00:00.000Z`,
+				},
+			]);
+			await store.ackAlerts(
+				group,
+				alerts.map((a) => a.id),
+			);
+			// the next run of the same campaign, inside the store's cooldown: nothing new
+			const next = new Partitioner(
+				parseRoutePlan({ mode: 'percentage', timeZone: 'UTC', routes }),
+				store,
+				{ campaign, partition: 'p1' },
+			);
+			expect((await next.assign(batch(10))).filter((a) => a.via === 'spill')).toHaveLength(5);
+			expect(await store.readAlerts(group, 'test', { count: 10 })).toEqual([]);
+			// a daily cap below the warm-up cap is no warm-up alert
+			await split([
+				{ name: 'Relay A', percentage: 50 },
+				{
+					name: 'Relay B',
+					percentage: 50,
+					dailyCap: 3,
+					warmup: { kind: 'ramp', startDate: isoDay(now), startCap: 50, growth: 1.5 },
+				},
+			]).assign(batch(20));
+			expect(await store.readAlerts(group, 'test', { count: 10 })).toEqual([]);
+		});
+
 		it('names the daily cap when it is below the warm-up cap', async () => {
 			const now = await store.now();
 			const p = split([

@@ -1688,7 +1688,7 @@ export function describeHealthContract(
 			);
 		});
 
-		it('publishes the same type, route and group once per cooldown, the mark set with the alert', async () => {
+		it('publishes the same type, route, group, campaign, rule and severity once per cooldown, the mark set with the alert', async () => {
 			const group = `g-${tag}`;
 			await store.readAlerts(group, 'c', { count: 1 });
 			const a = alert('flap', { group: 'gmail' });
@@ -1699,11 +1699,35 @@ export function describeHealthContract(
 			expect(
 				await store.publishAlerts([{ ...a, type: 'route.recovered', severity: 'info' }], 150),
 			).toHaveLength(1);
+			// another rule, campaign or severity of the same type, route and group is its own alert;
+			// one without a route (a campaign's list quality) is scoped by its campaign
+			const list = (campaign: string): AlertInput => ({
+				type: 'threshold.warning',
+				severity: 'warning',
+				campaign: `${campaign}-${tag}`,
+				rule: 'hard-bounce-rate',
+				reason: 'hard bounces',
+				at,
+			});
+			expect(
+				await store.publishAlerts(
+					[
+						{ ...a, rule: 'r2' },
+						{ ...a, campaign: 'promo' },
+						{ ...a, severity: 'warning' },
+						list('winter'),
+						list('winter'),
+						list('spring'),
+						{ ...list('winter'), rule: 'complaint-rate' },
+					],
+					150,
+				),
+			).toHaveLength(6);
 			await new Promise((res) => setTimeout(res, 250));
 			expect(await store.publishAlerts([a], 150)).toHaveLength(1);
 			// no cooldown: every one goes
 			expect(await store.publishAlerts([a, a], 0)).toHaveLength(2);
-			expect(await store.readAlerts(group, 'c', { count: 100 })).toHaveLength(6);
+			expect(await store.readAlerts(group, 'c', { count: 100 })).toHaveLength(12);
 			expect(await store.publishAlerts([], 150)).toEqual([]);
 		});
 

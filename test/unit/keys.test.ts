@@ -68,7 +68,7 @@ describe('state keys', () => {
 						k.alerts(),
 						k.alertSeq(),
 						k.alertGroups(),
-						k.alertCooldown(part, route, part),
+						k.alertCooldown(part, route, part, campaigns[0], part, 'info'),
 						...campaigns.flatMap((c) => [
 							k.counters(c),
 							k.spills(c),
@@ -141,10 +141,11 @@ describe('state keys', () => {
 			k.outcomePairs(),
 			k.seen(seenKeys.event('<webhook>', '<provider>', '<id>').replace(/:.*/, ':<event digest>')),
 			k.seen(seenKeys.token('<webhook>', '<provider>', '<id>').replace(/:.*/, ':<token digest>')),
+			k.seen(seenKeys.alert('<group>', ['<type>']).replace(/:.*/, ':<alert digest>')),
 			k.alerts(),
 			k.alertSeq(),
 			k.alertGroups(),
-			k.alertCooldown('<type>', '<route>', '<group>'),
+			k.alertCooldown('<type>', '<route>', '<group>', '<campaign>', '<rule>', '<severity>'),
 			k.secret(),
 		];
 		expect(rows).toEqual(written);

@@ -19,6 +19,8 @@ import { PostalAlertTrigger } from '../../nodes/PostalAlertTrigger/PostalAlertTr
 import { closeRedisStateStores } from '../../lib/state/connection';
 import { RedisStateStore } from '../../lib/state/redis';
 import { embeddedStateStore } from '../../lib/state/registry';
+import { alertScope } from '../../lib/state/alerts';
+import { seenKeys } from '../../lib/state/keys';
 import { PACKAGE } from '../helpers/engine';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
 
@@ -34,9 +36,10 @@ async function activate(
 	parameters: IDataObject,
 	credentials: Record<string, IDataObject>,
 	mode: WorkflowExecuteMode = 'trigger',
+	nodeId = 'alert-node-1',
 ): Promise<Activation> {
 	const node: INode = {
-		id: 'alert-node-1',
+		id: nodeId,
 		name: 'Postal Alert Trigger',
 		type: `${PACKAGE}.postalAlertTrigger`,
 		typeVersion: 1,
@@ -189,6 +192,72 @@ describe('Postal Alert Trigger on Redis', () => {
 			).toBe(0);
 		} finally {
 			for (const close of closing) await close();
+			await inspect.close();
+		}
+	}, 40_000);
+
+	it('with a cooldown, two mains running the trigger emit the same alert once per cooldown, the marks in Redis', async () => {
+		const cooling = { ...parameters, cooldownMinutes: 0.1 }; // 6 s
+		const nodeId = 'alert-node-cool';
+		const coolGroup = `alertWorkflow:${nodeId}`;
+		const inspect = new RedisStateStore({
+			mode: 'standalone',
+			host: '127.0.0.1',
+			port: server.port,
+			keyPrefix,
+		});
+		// two n8n mains with the workflow active: two activations, one consumer group
+		const mains = [
+			await activate(cooling, credentials(), 'trigger', nodeId),
+			await activate(cooling, credentials(), 'trigger', nodeId),
+		];
+		const emitted = () =>
+			mains.flatMap((m) => m.emitted.flat().map((i) => [i.json.route, i.json.rule, i.json.id]));
+		const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+		try {
+			const at = new Date().toISOString();
+			const flap = {
+				type: 'route.throttled' as const,
+				severity: 'warning' as const,
+				route: 'Relay F',
+				group: 'gmail',
+				rule: 'gmail-rate',
+				reason: 'deferral rate',
+				at,
+			};
+			// a flapping route: three of the same (the store's own cooldown off), and another route
+			const publishedAt = Date.now();
+			const ids = await inspect.publishAlerts([flap, flap, flap, { ...flap, route: 'Relay G' }], 0);
+			await until(() => emitted().length >= 2);
+			await sleep(2300);
+			expect(emitted()).toEqual(
+				expect.arrayContaining([
+					['Relay F', 'gmail-rate', ids[0]],
+					['Relay G', 'gmail-rate', ids[3]],
+				]),
+			);
+			expect(emitted()).toHaveLength(2);
+			// the mark is the store's, living for the cooldown
+			const ttl = await inspect.redis.pttl(
+				`${keyPrefix}{seen}:${seenKeys.alert(coolGroup, alertScope(flap))}`,
+			);
+			expect(ttl).toBeGreaterThan(0);
+			expect(ttl).toBeLessThanOrEqual(6000);
+			// inside the cooldown: read, acknowledged, dropped
+			await inspect.publishAlerts([flap], 0);
+			await sleep(2300);
+			expect(emitted()).toHaveLength(2);
+			expect(
+				((await inspect.redis.xpending(`${keyPrefix}{alerts}:log`, coolGroup)) as [number])[0],
+			).toBe(0);
+			// after it: emitted again, once
+			await sleep(Math.max(0, publishedAt + 7500 - Date.now()));
+			const [later] = await inspect.publishAlerts([flap], 0);
+			await until(() => emitted().length >= 3);
+			await sleep(1500);
+			expect(emitted().slice(2)).toEqual([['Relay F', 'gmail-rate', later]]);
+		} finally {
+			for (const m of mains) await m.response.closeFunction!();
 			await inspect.close();
 		}
 	}, 40_000);

@@ -478,7 +478,9 @@ describe('Postal Operations', () => {
 			});
 		});
 
-		it('Compare Routes: Relay A is worse for yahoo on blocks; applied, it keeps half its share', async () => {
+		it('Compare Routes: Relay A is worse for yahoo on blocks; applied, it keeps half its share, and both are alerts', async () => {
+			// a consumer group from now on: what the run publishes
+			await embeddedStateStore().readAlerts('ops', 'test', { count: 1 });
 			const r = await runWorkflow(
 				operations({
 					resource: 'stats',
@@ -507,6 +509,22 @@ describe('Postal Operations', () => {
 				{ route: 'Relay A', group: 'yahoo' },
 			]);
 			expect(state).toMatchObject({ rule: 'ab-verdict', factor: 0.5 });
+			// the verdict (info), then the throttle it applied, through the one reputation path
+			const alerts = await embeddedStateStore().readAlerts('ops', 'test', { count: 10 });
+			expect(alerts.map((a) => [a.type, a.severity, a.route, a.group, a.rule])).toEqual([
+				['ab.verdict', 'info', 'Relay B', 'yahoo', 'ab-verdict:block'],
+				['route.throttled', 'warning', 'Relay A', 'yahoo', 'ab-verdict'],
+			]);
+			expect(alerts[0].reason).toContain(
+				`A/B verdict on block rate for yahoo: Relay B wins over Relay A, p-value ${(v.pValue as number).toPrecision(2)}`,
+			);
+			expect(alerts[0].reason).toContain(
+				'applied: Relay A keeps 50% of its share for yahoo for 12 hours',
+			);
+			expect(alerts[1]).toMatchObject({
+				reason: v.summary,
+				until: (v.applied as IDataObject).until,
+			});
 		});
 
 		it('Prometheus Metrics: text a real exposition parser reads, labelled by route and group', async () => {

@@ -1,5 +1,5 @@
 import type { IDataObject, INodeExecutionData, NodeOperationError } from 'n8n-workflow';
-import { resetEmbeddedStateStore } from '../../lib/state/registry';
+import { embeddedStateStore, resetEmbeddedStateStore } from '../../lib/state/registry';
 import { loadWorkflow, runWorkflow, withParameters } from '../helpers/engine';
 import { maxPrefixDeviation, recipients, shuffled } from '../helpers/recipients';
 
@@ -209,6 +209,38 @@ describe('warm-up caps', () => {
 		const again = await runWorkflow(workflow, { Recipients: recipients(10, 6) });
 		expect(again.outputs('Warm-up Split')[0]).toHaveLength(0);
 		expect(again.outputs('Warm-up Split')[1]).toHaveLength(10);
+	});
+
+	it('publishes one warmup.cap-reached alert for the run; a failed publish is a hint, not a failed run', async () => {
+		const store = embeddedStateStore();
+		await store.readAlerts('ops', 'test', { count: 1 });
+		const r = await runWorkflow(workflow, { Recipients: recipients(300, 7) });
+		expect(r.error).toBeUndefined();
+		const alerts = await store.readAlerts('ops', 'test', { count: 10 });
+		expect(alerts.map((a) => [a.type, a.severity, a.route, a.campaign, a.reason])).toEqual([
+			[
+				'warmup.cap-reached',
+				'warning',
+				'New IP',
+				'wfWarmup',
+				'New IP: warm-up cap 100 for day 1 reached: its items go to the other routes until the sending day ends',
+			],
+		]);
+		const hintsOf = (run: typeof r) =>
+			run.run.data.resultData.runData['Warm-up Split']?.[0]?.hints ?? [];
+		expect(hintsOf(r)).toEqual([]);
+
+		store.publishAlerts = async () => {
+			throw new Error('alert log unavailable');
+		};
+		const failed = await runWorkflow(workflow, { Recipients: recipients(10, 8) });
+		expect(failed.error).toBeUndefined();
+		expect(failed.outputs('Warm-up Split')[1]).toHaveLength(10);
+		expect(hintsOf(failed).map((h) => h.message)).toEqual([
+			expect.stringMatching(
+				/^Alerts: the warm-up cap alert of campaign "wfWarmup" could not be published \(alert log unavailable\)/,
+			),
+		]);
 	});
 
 	it('defers items with retryAt when every route is full', async () => {

@@ -4,7 +4,7 @@
 
   KEYS[1]      the log (a stream)
   KEYS[2]      the number of the last alert published (the ids are 0-<n>, the same in every store)
-  KEYS[2 + i]  the cooldown mark of alert i (type, route, group)
+  KEYS[2 + i]  the cooldown mark of alert i (its scope: type, route, group, campaign, rule, severity)
   ARGV[1]      the cooldown (ms; 0: none)
   ARGV[2]      how many alerts the log keeps (MAXLEN ~)
   ARGV[2 + i]  alert i's JSON
