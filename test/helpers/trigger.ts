@@ -25,6 +25,7 @@ export async function activateTrigger(
 	node: Pick<INode, 'name' | 'type'> & Partial<INode>,
 	credentials: Record<string, IDataObject> = {},
 	mode: WorkflowExecuteMode = 'trigger',
+	workflowId = 'triggerWorkflow',
 ): Promise<Activation> {
 	const full: INode = {
 		id: 'trigger-node-1',
@@ -34,7 +35,7 @@ export async function activateTrigger(
 		...node,
 	};
 	const workflow = new Workflow({
-		id: 'triggerWorkflow',
+		id: workflowId,
 		name: 'trigger',
 		nodes: [full],
 		connections: {},

@@ -5,16 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { TriggerContext } from 'n8n-core';
-import {
-	Workflow,
-	type IDataObject,
-	type INode,
-	type INodeExecutionData,
-	type ITriggerResponse,
-	type IWorkflowExecuteAdditionalData,
-	type WorkflowExecuteMode,
-} from 'n8n-workflow';
+import type { IDataObject, INode, WorkflowExecuteMode } from 'n8n-workflow';
 import { PostalAlertTrigger } from '../../nodes/PostalAlertTrigger/PostalAlertTrigger.node';
 import { closeRedisStateStores } from '../../lib/state/connection';
 import { RedisStateStore } from '../../lib/state/redis';
@@ -23,72 +14,31 @@ import { alertScope } from '../../lib/state/alerts';
 import { seenKeys } from '../../lib/state/keys';
 import { PACKAGE } from '../helpers/engine';
 import { startRedisServer, type RedisServer } from '../helpers/redisServer';
+import { activateTrigger, until, type Activation } from '../helpers/trigger';
 
 const nodeType = new PostalAlertTrigger();
 
-interface Activation {
-	emitted: INodeExecutionData[][];
-	response: ITriggerResponse;
-}
-
 /** Activates the trigger as n8n does: its node in a workflow, trigger() in a TriggerContext. */
-async function activate(
+function activate(
 	parameters: IDataObject,
 	credentials: Record<string, IDataObject>,
 	mode: WorkflowExecuteMode = 'trigger',
 	nodeId = 'alert-node-1',
 ): Promise<Activation> {
-	const node: INode = {
-		id: nodeId,
-		name: 'Postal Alert Trigger',
-		type: `${PACKAGE}.postalAlertTrigger`,
-		typeVersion: 1,
-		position: [0, 0],
-		parameters: parameters as INode['parameters'],
-		credentials:
-			parameters.stateStore === 'redis' ? { postalRedis: { id: 'r1', name: 'Redis' } } : {},
-	};
-	const workflow = new Workflow({
-		id: 'alertWorkflow',
-		name: 'alerts',
-		nodes: [node],
-		connections: {},
-		active: true,
-		nodeTypes: {
-			getByName: () => nodeType,
-			getByNameAndVersion: () => nodeType,
-			getKnownTypes: () => ({}),
-		} as never,
-		settings: {},
-	});
-	const additionalData = {
-		credentialsHelper: {
-			getDecrypted: async (_a: unknown, _n: unknown, type: string) => credentials[type],
-			getParentTypes: () => [],
-			getCredentialsProperties: () => [],
-			isCredentialUsableByNode: async () => true,
+	return activateTrigger(
+		nodeType,
+		{
+			id: nodeId,
+			name: 'Postal Alert Trigger',
+			type: `${PACKAGE}.postalAlertTrigger`,
+			parameters: parameters as INode['parameters'],
+			credentials:
+				parameters.stateStore === 'redis' ? { postalRedis: { id: 'r1', name: 'Redis' } } : {},
 		},
-		variables: {},
-	} as unknown as IWorkflowExecuteAdditionalData;
-	const emitted: INodeExecutionData[][] = [];
-	const context = new TriggerContext(
-		workflow,
-		workflow.getNode(node.name)!,
-		additionalData,
+		credentials,
 		mode,
-		'activate',
-		(data) => emitted.push(data[0]),
+		'alertWorkflow',
 	);
-	const response = await nodeType.trigger!.call(context);
-	return { emitted, response };
-}
-
-async function until(check: () => boolean, ms = 8000): Promise<void> {
-	const end = Date.now() + ms;
-	while (!check()) {
-		if (Date.now() > end) throw new Error('timed out');
-		await new Promise((r) => setTimeout(r, 50));
-	}
 }
 
 function runChild(job: { port: number; keyPrefix: string; tag: string }) {
