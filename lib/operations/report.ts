@@ -832,7 +832,7 @@ ${stateMatrix(shown, routes, groupsOf(shown))}
 </section>
 <section id="changes">
 <h2>State changes</h2>
-<p class="muted">The alert log’s changes within the window, newest last on the time line and first in the list: routes ejected and recovered (their circuits), suspended, throttled and restored (their reputation). A band runs to the state’s end.</p>
+<p class="muted">The alert log’s changes within the window, newest last on the time line and first in the list: routes ejected and recovered (their circuits), suspended, throttled and restored (their reputation), taken out and brought back by probes, a provider’s enforcement status, warm-up caps reached, A/B verdicts, and a campaign’s list quality (on the campaign’s row). A band runs to the state’s end.</p>
 ${changesSection(routes, input.alerts, input.alertsNote, windowMs(shown))}
 </section>
 <section id="table">

@@ -258,7 +258,7 @@ describe('the report: latency, warm-up and state changes', () => {
 		// outside the window: not shown; none left: said so; unread: the note
 		const early: Alert = { ...fixture.alerts[0], id: '0-9', at: '2026-11-30T11:00:00.000Z' };
 		const only = renderReport({ ...fixture, alerts: [early] });
-		expect(part(only, 'changes', 'section')).toContain('No route was ejected, recovered');
+		expect(part(only, 'changes', 'section')).toContain('No alert in this window');
 		const unread = renderReport({
 			...fixture,
 			alerts: undefined,
@@ -267,6 +267,23 @@ describe('the report: latency, warm-up and state changes', () => {
 		expect(part(unread, 'changes', 'section')).toContain(
 			'The alert log could not be read (&lt;down&gt;).',
 		);
+	});
+
+	it('puts a campaign’s own alert (list quality, no route) on its campaign’s row', () => {
+		const { route: _route, ...base } = fixture.alerts[0];
+		const listQuality: Alert = {
+			...base,
+			id: '0-10',
+			type: 'threshold.warning',
+			severity: 'critical',
+			group: undefined,
+			campaign: 'winter',
+			rule: 'hard-bounce-rate',
+			reason: 'hard bounces 5.4% (lower bound) over the critical bar 5%',
+		};
+		const changes = part(renderReport({ ...fixture, alerts: [listQuality] }), 'changes', 'section');
+		expect(changes).toContain('class="label">campaign winter</text>');
+		expect(changes).toContain('List quality</td><td>campaign winter</td>');
 	});
 });
 

@@ -575,7 +575,7 @@ describe('Postal Operations', () => {
 			expect(Buffer.from(String(item.binary!.data.data), 'base64').toString('utf8')).toBe(html);
 			// no Campaign ID: no warm-up or circuits; the alert log is empty
 			expect(html).toContain('Give the report a Campaign ID');
-			expect(html).toContain('No route was ejected, recovered');
+			expect(html).toContain('No alert in this window');
 		});
 
 		it('HTML Report with a Campaign ID: warm-up progress and the state changes, consuming no alert', async () => {
