@@ -229,6 +229,8 @@ export function verdictAlert(
 	verdict: {
 		group: string;
 		metric: string;
+		/** latency: the bound of the share compared */
+		slowerThanMs?: number;
 		verdict: string;
 		best?: string;
 		worst?: string;
@@ -241,10 +243,14 @@ export function verdictAlert(
 	applied?: { route: string; share: number; hours: number },
 ): AlertInput {
 	const p = verdict.pValue === undefined ? '' : `, p-value ${verdict.pValue.toPrecision(2)}`;
+	const metricText =
+		verdict.metric === 'latency'
+			? `the share of accepts slower than ${verdict.slowerThanMs} ms`
+			: `${verdict.metric} rate`;
 	const head =
 		verdict.verdict === 'winner'
-			? `A/B verdict on ${verdict.metric} rate for ${verdict.group}: ${verdict.winner} wins over ${verdict.worst}${p}`
-			: `A/B verdict on ${verdict.metric} rate for ${verdict.group}: no difference between ${verdict.best} and ${verdict.worst}${p}`;
+			? `A/B verdict on ${metricText} for ${verdict.group}: ${verdict.winner} wins over ${verdict.worst}${p}`
+			: `A/B verdict on ${metricText} for ${verdict.group}: no difference between ${verdict.best} and ${verdict.worst}${p}`;
 	return {
 		type: 'ab.verdict',
 		severity: 'info',

@@ -11,11 +11,32 @@
  * difference worst − best with its 95% unpooled Wald interval, and the two-sided p-value.
  */
 import { z } from 'zod';
-import type { OutcomeCounts } from '../state/outcomes';
+import { LATENCY_BOUNDS_MS, slowerThan, type OutcomeCounts } from '../state/outcomes';
 import { rateOf, Z95 } from '../state/outcomeRates';
 
-export const COMPARE_METRICS = ['block', 'deferral', 'hardBounce', 'complaint'] as const;
+/**
+ * What routes are compared on: a rate (../state/outcomeRates.ts), or delivery latency as the share
+ * of accepted messages slower than a bound (`latency`, with `slowerThanMs`; the accept-latency
+ * histogram's buckets, ../state/outcomes.ts slowerThan). Lower is better for each.
+ */
+export const COMPARE_METRICS = ['block', 'deferral', 'hardBounce', 'complaint', 'latency'] as const;
 export type CompareMetric = (typeof COMPARE_METRICS)[number];
+
+/** the default latency bound: the share of accepts that took over a second */
+export const DEFAULT_SLOWER_THAN_MS = 1000;
+
+/** A metric's count and sample in one route's counters. */
+function metricOf(
+	metric: CompareMetric,
+	counts: OutcomeCounts,
+	slowerThanMs: number,
+): { k: number; n: number } {
+	return metric === 'latency' ? slowerThan(counts, slowerThanMs) : rateOf(metric, counts);
+}
+
+/** how a metric is said in a summary */
+const metricLabel = (metric: CompareMetric, slowerThanMs: number) =>
+	metric === 'latency' ? `share of accepts slower than ${slowerThanMs} ms` : `${metric} rate`;
 
 /**
  * Φ(x), the standard normal CDF: Hart's algorithm 5666 (1968) in the double-precision form of
@@ -157,6 +178,13 @@ export const compareOptions = z.object({
 	baseline: z.number().min(0).lt(1).optional(),
 	alpha: z.number().gt(0).lt(1).default(0.05),
 	power: z.number().gt(0).lt(1).default(0.8),
+	/** latency only: the bound, one of the histogram's (100, 250, 500, 1000, 2500, 5000, 10000 ms) */
+	slowerThanMs: z
+		.number()
+		.refine((ms) => LATENCY_BOUNDS_MS.includes(ms), {
+			message: `must be one of ${LATENCY_BOUNDS_MS.join(', ')} ms (the latency histogram's buckets)`,
+		})
+		.default(DEFAULT_SLOWER_THAN_MS),
 });
 export type CompareOptions = z.input<typeof compareOptions>;
 
@@ -170,6 +198,8 @@ export interface CompareArm {
 export interface CompareVerdict {
 	group: string;
 	metric: CompareMetric;
+	/** latency: the bound the share of slower accepts is counted at */
+	slowerThanMs?: number;
 	/** every route with a sample, best (lowest rate) first */
 	arms: CompareArm[];
 	best?: string;
@@ -202,7 +232,7 @@ export function compareRoutes(
 	const o = compareOptions.parse(options);
 	const arms = rows
 		.map((r) => {
-			const { k, n } = rateOf(o.metric, r.counts);
+			const { k, n } = metricOf(o.metric, r.counts, o.slowerThanMs);
 			return { route: r.route, count: k, sample: n, rate: n ? k / n : 0 };
 		})
 		.filter((a) => a.sample > 0)
@@ -212,9 +242,11 @@ export function compareRoutes(
 	const pooledK = arms.reduce((s, a) => s + a.count, 0);
 	const pooledN = arms.reduce((s, a) => s + a.sample, 0);
 	const baseline = o.baseline ?? (pooledN ? pooledK / pooledN : 0);
+	const label = metricLabel(o.metric, o.slowerThanMs);
 	const base = {
 		group: o.group,
 		metric: o.metric,
+		...(o.metric === 'latency' ? { slowerThanMs: o.slowerThanMs } : {}),
 		arms,
 		comparisons: m,
 		alpha,
@@ -227,7 +259,7 @@ export function compareRoutes(
 			...base,
 			requiredPerArm: 0,
 			verdict: 'too-few-routes',
-			summary: `${o.metric} at ${o.group || 'the unknown group'}: ${arms.length} route with data; a comparison needs two`,
+			summary: `${label} at ${o.group || 'the unknown group'}: ${arms.length} route with data; a comparison needs two`,
 		};
 	// the effect added to the baseline, kept within 0–1 (a baseline near 1 subtracts it)
 	const p1 = baseline + o.minEffect <= 1 ? baseline : baseline - o.minEffect;
@@ -262,7 +294,7 @@ export function compareRoutes(
 			difference,
 			z: zScore,
 			pValue,
-			summary: `${best.route} has the lower ${o.metric} rate at ${o.group || 'the unknown group'} than ${worst.route}: ${figures}`,
+			summary: `${best.route} has the lower ${label} at ${o.group || 'the unknown group'} than ${worst.route}: ${figures}`,
 		};
 	return {
 		...compared,
@@ -270,6 +302,6 @@ export function compareRoutes(
 		difference,
 		z: zScore,
 		pValue,
-		summary: `no difference in ${o.metric} rate at ${o.group || 'the unknown group'} between ${best.route} and ${worst.route}: ${figures}`,
+		summary: `no difference in ${label} at ${o.group || 'the unknown group'} between ${best.route} and ${worst.route}: ${figures}`,
 	};
 }

@@ -58,6 +58,31 @@ export const ACCEPT_LATENCY_BUCKETS: ReadonlyArray<{ field: OutcomeField; le: nu
 	{ field: 'acceptOver10000', le: Infinity },
 ];
 
+/** the latency bounds a "slower than" question can be asked at: the histogram's finite bounds */
+export const LATENCY_BOUNDS_MS = ACCEPT_LATENCY_BUCKETS.filter((b) => Number.isFinite(b.le)).map(
+	(b) => b.le,
+);
+
+/**
+ * Of the messages in the accept-latency histogram, how many took longer than `overMs` (k) of how
+ * many were timed (n): a proportion, so routes can be compared on latency with the same test as
+ * on rates. `overMs` must be one of the bounds (LATENCY_BOUNDS_MS): a bucket is counted whole.
+ */
+export function slowerThan(counts: OutcomeCounts, overMs: number): { k: number; n: number } {
+	if (!LATENCY_BOUNDS_MS.includes(overMs))
+		throw new Error(
+			`a latency bound is one of ${LATENCY_BOUNDS_MS.join(', ')} ms (the histogram's buckets), not ${overMs}`,
+		);
+	let k = 0;
+	let n = 0;
+	for (const b of ACCEPT_LATENCY_BUCKETS) {
+		const c = counts[b.field] ?? 0;
+		n += c;
+		if (b.le > overMs) k += c;
+	}
+	return { k, n };
+}
+
 /** The histogram field a latency (ms) counts in. */
 export function latencyField(ms: number): OutcomeField {
 	for (const b of ACCEPT_LATENCY_BUCKETS) if (ms <= b.le) return b.field;

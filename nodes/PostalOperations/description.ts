@@ -1,3 +1,5 @@
+import { DEFAULT_SLOWER_THAN_MS } from '../../lib/operations/compare';
+import { LATENCY_BOUNDS_MS } from '../../lib/state/outcomes';
 import type { INodeProperties } from 'n8n-workflow';
 import { SUPPRESSION_REASONS } from '../../lib/state/suppression';
 import { groupPicker } from '../shared/groups';
@@ -473,11 +475,29 @@ export const operationsProperties: INodeProperties[] = [
 			{ name: 'Block Rate', value: 'block' },
 			{ name: 'Complaint Rate', value: 'complaint' },
 			{ name: 'Deferral Rate', value: 'deferral' },
+			{
+				name: 'Delivery Latency',
+				value: 'latency',
+				description: 'The share of accepted messages slower than the bound below',
+			},
 			{ name: 'Hard Bounce Rate', value: 'hardBounce' },
 		],
 		default: 'block',
 		displayOptions: { show: COMPARE },
-		description: 'The rate compared (lower is better)',
+		description: 'What is compared (lower is better)',
+	},
+	{
+		displayName: 'Slower Than',
+		name: 'slowerThanMs',
+		type: 'options',
+		options: LATENCY_BOUNDS_MS.map((ms) => ({
+			name: ms < 1000 ? `${ms} ms` : `${ms / 1000} s`,
+			value: ms,
+		})),
+		default: DEFAULT_SLOWER_THAN_MS,
+		displayOptions: { show: { ...COMPARE, metric: ['latency'] } },
+		description:
+			'Delivery latency is compared as the share of messages whose acceptance (send → the server’s or API’s OK) took longer than this: a proportion, tested like the rates. The bounds are the accept-latency histogram’s.',
 	},
 	{
 		displayName: 'Minimum Effect (Percentage Points)',

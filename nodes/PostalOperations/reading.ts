@@ -8,7 +8,11 @@ import {
 	type IExecuteFunctions,
 	type INodeExecutionData,
 } from 'n8n-workflow';
-import { compareRoutes, type CompareMetric } from '../../lib/operations/compare';
+import {
+	compareRoutes,
+	DEFAULT_SLOWER_THAN_MS,
+	type CompareMetric,
+} from '../../lib/operations/compare';
 import { settleCompareVerdict } from '../../lib/operations/control';
 import { prometheusText, PROMETHEUS_CONTENT_TYPE } from '../../lib/operations/prometheus';
 import { renderReport } from '../../lib/operations/report';
@@ -58,12 +62,18 @@ export async function readingOutput(
 			groups: [group],
 			...(routes.length ? { routes } : {}),
 		});
+		const metric = String(ctx.getNodeParameter('metric', 0, 'block')) as CompareMetric;
 		const verdict = compareRoutes(
 			rows.map((r) => ({ route: r.route, counts: r.counts })),
 			{
 				group,
-				metric: String(ctx.getNodeParameter('metric', 0, 'block')) as CompareMetric,
+				metric,
 				minEffect: Number(ctx.getNodeParameter('minEffect', 0, 1)) / 100,
+				...(metric === 'latency'
+					? {
+							slowerThanMs: Number(ctx.getNodeParameter('slowerThanMs', 0, DEFAULT_SLOWER_THAN_MS)),
+						}
+					: {}),
 			},
 		);
 		const json: IDataObject = {

@@ -143,4 +143,51 @@ describe('compareRoutes', () => {
 			compareRoutes([], { group: 'g', metric: 'opens' as never, minEffect: 0.1 }),
 		).toThrow();
 	});
+
+	it('compares delivery latency as the share of accepts slower than a histogram bound', () => {
+		// A: 600 of 5000 over 1 s (buckets ≤2500: 400, ≤5000: 150, >10000: 50), B: 450 of 5000
+		// (≤2500: 450). p̄ = 1050/10000 = 0.105, se = √(0.105·0.895·0.0004) = 0.0061315,
+		// z = (0.12 − 0.09)/0.0061315 = 4.8928, p = 2·Φ(−4.8928) ≈ 9.9e-7
+		const slow = (route: string, fast: number, le2500: number, le5000: number, over: number) => ({
+			route,
+			counts: {
+				acceptLe500: fast,
+				acceptLe2500: le2500,
+				acceptLe5000: le5000,
+				acceptOver10000: over,
+			},
+		});
+		const v = compareRoutes([slow('A', 4400, 400, 150, 50), slow('B', 4550, 450, 0, 0)], {
+			group: 'google',
+			metric: 'latency',
+			minEffect: 0.02,
+			baseline: 0.1,
+		});
+		expect(v.arms.map((a) => [a.route, a.count, a.sample])).toEqual([
+			['B', 450, 5000],
+			['A', 600, 5000],
+		]);
+		expect(v.slowerThanMs).toBe(1000);
+		expect(v.verdict).toBe('winner');
+		expect(v.z).toBeCloseTo(4.8928, 3);
+		expect(v.pValue).toBeLessThan(1e-5);
+		expect(v.summary).toBe(
+			'B has the lower share of accepts slower than 1000 ms at google than A: 9.00% vs 12.00%, p = 9.9e-7, n = 5,000/5,000',
+		);
+		// at 2.5 s only A's 200 count (≤5000 and >10000): B has none slower
+		const at2500 = compareRoutes([slow('A', 4400, 400, 150, 50), slow('B', 4550, 450, 0, 0)], {
+			group: 'google',
+			metric: 'latency',
+			minEffect: 0.02,
+			slowerThanMs: 2500,
+		});
+		expect(at2500.arms.map((a) => [a.route, a.count])).toEqual([
+			['B', 0],
+			['A', 200],
+		]);
+		// a bound that is not a bucket's cannot be counted exactly
+		expect(() =>
+			compareRoutes([], { group: 'g', metric: 'latency', minEffect: 0.1, slowerThanMs: 750 }),
+		).toThrow(/100, 250, 500, 1000, 2500, 5000, 10000 ms/);
+	});
 });

@@ -527,6 +527,29 @@ describe('Postal Operations', () => {
 			});
 		});
 
+		it('Compare Routes on delivery latency: the share slower than the bound the node was given', async () => {
+			const r = await runWorkflow(
+				operations({
+					resource: 'stats',
+					operation: 'compare',
+					window: '1h',
+					compareGroup: 'yahoo',
+					metric: 'latency',
+					slowerThanMs: 250,
+					minEffect: 5,
+				}),
+				{ Input: [{}] },
+			);
+			expect(r.error).toBeUndefined();
+			const [v] = json(r.outputs('Operations')[0]);
+			expect(v).toMatchObject({ group: 'yahoo', metric: 'latency', slowerThanMs: 250 });
+			expect(String(v.summary)).toContain('share of accepts slower than 250 ms');
+			// Relay A's yahoo messages were timed: its arm counts them
+			expect((v.arms as IDataObject[]).find((a) => a.route === 'Relay A')).toMatchObject({
+				sample: 940,
+			});
+		});
+
 		it('Prometheus Metrics: text a real exposition parser reads, labelled by route and group', async () => {
 			const r = await runWorkflow(
 				operations({ resource: 'report', operation: 'prometheus', window: '1h' }),
