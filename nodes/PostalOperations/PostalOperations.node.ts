@@ -114,17 +114,20 @@ export class PostalOperations implements INodeType {
 						requests.push({ i, value: { route, campaign } });
 						continue;
 					}
-					const group = pickedGroup({
-						group: this.getNodeParameter('group', i, ''),
-						customGroup: this.getNodeParameter('customGroup', i, ''),
-					});
-					if (!group)
+					const allGroups = Boolean(this.getNodeParameter('allGroups', i, false));
+					const group = allGroups
+						? ''
+						: pickedGroup({
+								group: this.getNodeParameter('group', i, ''),
+								customGroup: this.getNodeParameter('customGroup', i, ''),
+							});
+					if (!allGroups && !group)
 						throw new NodeOperationError(this.getNode(), 'Domain Group is empty', {
 							itemIndex: i,
 							description:
-								'Reputation is kept per route and domain group: pick the group (or Custom Group… and its name).',
+								'Reputation is kept per route and domain group: pick the group (or Custom Group… and its name), or turn on Every Domain Group.',
 						});
-					const value: Record<string, unknown> = { route, group };
+					const value: Record<string, unknown> = { route, group, allGroups };
 					if (operation === 'suspend') {
 						value.durationMs = Number(this.getNodeParameter('durationMinutes', i, 60)) * 60_000;
 						value.reason = String(this.getNodeParameter('reason', i, '') ?? '');
@@ -187,6 +190,44 @@ export class PostalOperations implements INodeType {
 		if (requests.length === 0) return [out];
 
 		const { store } = await stateFor(this);
+		if (resource === 'route') {
+			// Every Domain Group: one request per group the pair index knows for the route
+			let groupsOf: Map<string, string[]> | undefined;
+			const expanded: typeof requests = [];
+			for (const r of requests) {
+				if (!r.value.allGroups) {
+					expanded.push(r);
+					continue;
+				}
+				try {
+					groupsOf ??= await routeGroups(store);
+				} catch (error) {
+					throw new NodeOperationError(
+						this.getNode(),
+						stateUnavailableMessage(error as Error, 'Nothing was changed.'),
+					);
+				}
+				const groups = groupsOf.get(r.value.route as string) ?? [];
+				if (!groups.length) {
+					failed(
+						r.i,
+						new NodeOperationError(
+							this.getNode(),
+							`Route "${r.value.route}" has sent to no domain group in the last 8 days`,
+							{
+								itemIndex: r.i,
+								description:
+									'Every Domain Group acts on the groups the route has counters for; name the route as the send nodes do, or pick the group.',
+							},
+						),
+					);
+					continue;
+				}
+				for (const group of groups) expanded.push({ i: r.i, value: { ...r.value, group } });
+			}
+			requests.splice(0, requests.length, ...expanded);
+			if (requests.length === 0) return [out];
+		}
 		const list = String(this.getNodeParameter('suppressionList', 0, '') ?? '').trim();
 		let answers: Array<IDataObject | Error>;
 		try {
@@ -346,4 +387,19 @@ async function run(
 	return (await checkAddresses(store, list, emails)).map((a) =>
 		shape(a, (v) => (v ? { suppressed: true, ...v } : { suppressed: false })),
 	);
+}
+
+/** Route → the domain groups it has counters for (the stats' pair index), sorted. */
+async function routeGroups(
+	store: Parameters<typeof routeStates>[0],
+): Promise<Map<string, string[]>> {
+	const byRoute = new Map<string, string[]>();
+	for (const p of await store.listOutcomePairs()) {
+		if (!p.group) continue;
+		const list = byRoute.get(p.route) ?? [];
+		if (!list.includes(p.group)) list.push(p.group);
+		byRoute.set(p.route, list);
+	}
+	for (const list of byRoute.values()) list.sort();
+	return byRoute;
 }

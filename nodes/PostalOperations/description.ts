@@ -553,13 +553,22 @@ export const operationsProperties: INodeProperties[] = [
 		displayOptions: { show: ROUTE },
 		description: 'The route’s name, as the Route Partitioner and Load-Balanced Send name it',
 	},
+	{
+		displayName: 'Every Domain Group',
+		name: 'allGroups',
+		type: 'boolean',
+		default: false,
+		displayOptions: { show: ROUTE, hide: { operation: ['resetCircuit'] } },
+		description:
+			'Whether the action is for every group the route has sent to in the last 8 days (the stats’ pair index), one output item per group; off: for the one group below',
+	},
 	...groupPicker('The mailbox provider the action is for (the items’ domainGroup)').map(
 		(p): INodeProperties => ({
 			...p,
 			displayOptions: {
 				show: { ...ROUTE, ...(p.displayOptions?.show ?? {}) },
 				// a circuit is per campaign and route, for every group
-				hide: { operation: ['resetCircuit'] },
+				hide: { operation: ['resetCircuit'], allGroups: [true] },
 			},
 		}),
 	),

@@ -304,6 +304,48 @@ describe('Postal Operations', () => {
 			);
 			expect(r.error?.message).toBe('Domain Group is empty');
 		});
+
+		it('Every Domain Group: suspends the route for each group it has sent to, an item each', async () => {
+			const store = embeddedStateStore();
+			const at = await store.now();
+			await store.countOutcomes([
+				{ route: 'Relay Z', group: 'yahoo', counts: { sent: 3 }, at },
+				{ route: 'Relay Z', group: 'google', counts: { sent: 2 }, at },
+				{ route: 'Relay Y', group: 'microsoft', counts: { sent: 1 }, at },
+			]);
+			const r = await runWorkflow(
+				operations(
+					{
+						resource: 'route',
+						operation: 'suspend',
+						route: '={{ $json.route }}',
+						allGroups: true,
+						durationMinutes: 10,
+					},
+					true,
+				),
+				{ Input: [{ route: 'Relay Z' }, { route: 'Relay Nowhere' }] },
+			);
+			expect(r.error).toBeUndefined();
+			const items = r.outputs('Operations')[0];
+			expect(
+				items.map((i) => [i.pairedItem, i.json.route, i.json.group, i.json.reputation]),
+			).toEqual([
+				[{ item: 0 }, 'Relay Z', 'google', 'suspended'],
+				[{ item: 0 }, 'Relay Z', 'yahoo', 'suspended'],
+				[{ item: 1 }, undefined, undefined, undefined],
+			]);
+			expect(items[2].json.error).toBe(
+				'Route "Relay Nowhere" has sent to no domain group in the last 8 days',
+			);
+			// only Relay Z's groups: Relay Y is untouched
+			const states = await store.getReputation([
+				{ route: 'Relay Z', group: 'yahoo' },
+				{ route: 'Relay Z', group: 'google' },
+				{ route: 'Relay Y', group: 'microsoft' },
+			]);
+			expect(states.map((s) => (s?.suspendedUntil ?? 0) > at)).toEqual([true, true, false]);
+		});
 	});
 
 	describe('Suppression: add, check, remove', () => {
