@@ -3,6 +3,13 @@
   settleMarker) for the scripts that include it (-- @include include_once.lua). Times in ms.
 ]]
 
+-- decodeMarker: a stored marker that is not 'sent' (once.ts parseMarker); `pending:<token>` is the
+-- claim of 0.1.x, which never expired: in doubt
+local function decodeMarker(v)
+  if string.sub(v, 1, 8) == 'pending:' then return { s = 'doubt', o = 'an earlier version', at = 0 } end
+  return cjson.decode(v)
+end
+
 -- claimOne: what a claim of the marker at key finds, and the lease it writes (peek: none)
 local function claimOne(key, token, owner, leaseMs, ttl, takeExpired, peek, now)
   local function lease(delivered)
@@ -17,12 +24,7 @@ local function claimOne(key, token, owner, leaseMs, ttl, takeExpired, peek, now)
     return { state = 'claimed' }
   end
   if v == 'sent' then return { state = 'sent' } end
-  local m
-  if string.sub(v, 1, 8) == 'pending:' then
-    m = { s = 'doubt', o = 'an earlier version', at = 0 }
-  else
-    m = cjson.decode(v)
-  end
+  local m = decodeMarker(v)
   if m.s == 'partial' then
     lease(m.d)
     return { state = 'claimed', delivered = m.d, since = m.at }

@@ -6,6 +6,8 @@
   returns  per key 1 (released) or 0
 ]]
 
+-- @include include_once.lua
+
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local out = {}
@@ -13,12 +15,7 @@ for i = 1, #KEYS do
   local released = 0
   local v = redis.call('GET', KEYS[i])
   if v and v ~= 'sent' then
-    local m
-    if string.sub(v, 1, 8) == 'pending:' then
-      m = { s = 'doubt', o = 'an earlier version', at = 0 }
-    else
-      m = cjson.decode(v)
-    end
+    local m = decodeMarker(v)
     if m.s == 'doubt' or (m.s == 'lease' and m.u <= now) then
       if type(m.d) == 'table' and #m.d > 0 then
         redis.call('SET', KEYS[i], cjson.encode({ s = 'partial', at = m.at, d = m.d }), 'KEEPTTL')
